@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { MeshError } from '../src/errors.js';
+import { createLogger } from '../src/log.js';
+import { parsePortRange } from '../src/http/ports.js';
+import { startSidecar } from './sidecar.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+function envPairs(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InvalidArgumentError(`--env expects KEY=VALUE, got "${pair}"`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+const program = new Command('mesh-sidecar')
+  .description('Serve an unmodified stdio MCP server over MCP Streamable HTTP, supervised, and join it to the mesh.')
+  .version(version)
+  .requiredOption('--name <name>', 'service name (e.g. fs)')
+  .option('--port <port>', 'port to bind (0: any free port); default: first free port of --port-range', port)
+  .option('--port-range <from-to>', 'ports to search when --port is not given (5060 and 5061 are skipped)', '5000-5099')
+  .option('--host <host>', 'address to bind', '127.0.0.1')
+  .addOption(new Option('--proxy <url>', 'mesh-proxy to register with').env('MESH_PROXY_URL'))
+  .option('--tag <tag>', 'tag for discovery (repeatable)', collect, [] as string[])
+  .option('--cwd <dir>', 'working directory of the server process')
+  .option('--env <KEY=VALUE>', 'environment variable for the server process (repeatable)', collect, [] as string[])
+  .option('--allow-host <hostname>', 'extra hostname accepted in Host/Origin headers (repeatable)', collect, [] as string[])
+  .option('--deadline <seconds>', 'deadline of every forwarded request', positive, 60)
+  .argument('<command>', 'the stdio MCP server to run (after --)')
+  .argument('[args...]', 'its arguments')
+  .showHelpAfterError()
+  .addHelpText('after', '\nExample:\n  mesh-sidecar --name fs -- python3 examples/fs_server.py --root examples/texts\n');
+
+program.parse();
+const opts = program.opts<{
+  name: string;
+  port?: number;
+  portRange: string;
+  host: string;
+  proxy?: string;
+  tag: string[];
+  cwd?: string;
+  env: string[];
+  allowHost: string[];
+  deadline: number;
+}>();
+const [command, args] = program.processedArgs as [string, string[]];
+const log = createLogger(opts.name);
+
+if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(opts.name)) {
+  program.error(`error: invalid --name "${opts.name}": use lowercase letters, digits, "-" and "_" (max 63, starting with a letter or digit)`);
+}
+
+try {
+  const sidecar = await startSidecar({
+    name: opts.name,
+    command,
+    args,
+    cwd: opts.cwd,
+    env: envPairs(opts.env),
+    host: opts.host,
+    port: opts.port,
+    portRange: parsePortRange(opts.portRange),
+    proxy: opts.proxy,
+    tags: opts.tag,
+    allowedHosts: opts.allowHost,
+    deadlineMs: opts.deadline * 1000,
+    version,
+    log,
+  });
+  const h = sidecar.health();
+  const status = h.state === 'ready' ? `${h.tools} tools, child pid ${h.pid}` : `child ${h.state}: ${h.lastError ?? 'see log'}`;
+  process.stdout.write(`mesh-sidecar: ${opts.name} ready at ${sidecar.url} (${status})\n`);
+
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      log.warn(`second ${signal}: exiting now`);
+      process.exit(130);
+    }
+    log.info(`${signal}: stopping`);
+    sidecar.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        log.error(`stop failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`mesh-sidecar: ${message}\n`);
+  process.exit(error instanceof MeshError && (error.code === 'NO_FREE_PORT' || error.code === 'PORT_IN_USE') ? 3 : 1);
+}

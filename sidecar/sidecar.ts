@@ -1,0 +1,136 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { Bridge } from '../src/bridge/bridge.js';
+import { createLogger, type Logger } from '../src/log.js';
+import { createInstanceServer, type InstanceServer } from '../src/http/instance-server.js';
+import { listenOnFreePort, type PortRange } from '../src/http/ports.js';
+import type { ChildCommand } from '../src/stdio/child-transport.js';
+import { Supervisor, type ChildState } from './supervisor.js';
+
+export interface SidecarOptions extends ChildCommand {
+  name: string;
+  host: string;
+  port?: number | undefined;
+  portRange: PortRange;
+  proxy?: string | undefined;
+  tags: string[];
+  allowedHosts: string[];
+  deadlineMs: number;
+  version: string;
+  log?: Logger;
+  stopGraceMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+export interface Sidecar {
+  url: string;
+  port: number;
+  supervisor: Supervisor;
+  bridge: Bridge;
+  server: InstanceServer;
+  health(): SidecarHealth;
+  stop(): Promise<void>;
+}
+
+export interface SidecarHealth {
+  name: string;
+  state: ChildState;
+  url: string;
+  pid: number | undefined;
+  sidecarPid: number;
+  tools: number;
+  toolsHash: string;
+  uptime: number;
+  restarts: number;
+  sessions: number;
+  inflight: number;
+  calls: { forwarded: number; failed: number; timeouts: number };
+  junkLines: number;
+  lastExit: unknown;
+  lastError: string | undefined;
+  tags: string[];
+}
+
+/**
+ * Starts a sidecar: the child (initialized, tools listed), then the HTTP endpoint on a free port.
+ * A child that fails to start does not stop the sidecar: it serves /healthz and keeps retrying.
+ */
+export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
+  const log = options.log ?? createLogger(options.name);
+  const startedAt = Date.now();
+  const bridge = new Bridge({
+    name: options.name,
+    deadlineMs: options.deadlineMs,
+    log: log.child('bridge'),
+    onChildNotification: (notification) => {
+      if (notification.method === 'notifications/tools/list_changed' && supervisor.state === 'ready') {
+        supervisor.refreshTools().catch((error: Error) => log.warn(`cannot refresh tools: ${error.message}`));
+      }
+    },
+  });
+  const supervisor: Supervisor = new Supervisor({
+    name: options.name,
+    command: options.command,
+    args: options.args,
+    cwd: options.cwd,
+    env: options.env,
+    bridge,
+    log,
+    version: options.version,
+    stopGraceMs: options.stopGraceMs,
+    backoff: options.backoff,
+    onStateChange: (state) => log.info(`state ${state}`),
+  });
+
+  let url = '';
+  const health = (): SidecarHealth => ({
+    name: options.name,
+    state: supervisor.state,
+    url,
+    pid: supervisor.pid,
+    sidecarPid: process.pid,
+    tools: supervisor.tools.length,
+    toolsHash: supervisor.toolsHash,
+    uptime: Math.round((Date.now() - startedAt) / 1000),
+    restarts: supervisor.restarts,
+    sessions: bridge.sessions.size,
+    inflight: bridge.stats.inflight,
+    calls: { forwarded: bridge.stats.forwarded, failed: bridge.stats.failed, timeouts: bridge.stats.timeouts },
+    junkLines: supervisor.junkLines,
+    lastExit: supervisor.lastExit,
+    lastError: supervisor.lastError,
+    tags: options.tags,
+  });
+
+  await supervisor.start();
+  const server = createInstanceServer({ bridge, health, log, bindHost: options.host, allowedHosts: options.allowedHosts });
+  let port: number;
+  try {
+    port = await listenOnFreePort(server.server, options.host, options.port, options.portRange);
+  } catch (error) {
+    await supervisor.stop();
+    bridge.close();
+    throw error;
+  }
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  url = `http://${hostForUrl}:${port}/mcp`;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    supervisor,
+    bridge,
+    server,
+    health,
+    stop() {
+      stopping ??= (async () => {
+        await server.close();
+        await supervisor.stop();
+        bridge.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+export type { Tool };

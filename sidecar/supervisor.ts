@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import { LATEST_PROTOCOL_VERSION, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { Bridge } from '../src/bridge/bridge.js';
+import { MeshError } from '../src/errors.js';
+import type { Logger } from '../src/log.js';
+import { ChildProcessTransport, describeExit, type ChildCommand, type ChildExit } from '../src/stdio/child-transport.js';
+
+export type ChildState = 'starting' | 'ready' | 'restarting' | 'crashloop' | 'stopping' | 'stopped';
+
+export interface SupervisorOptions extends ChildCommand {
+  name: string;
+  bridge: Bridge;
+  log: Logger;
+  version: string;
+  /** How long initialize + tools/list may take. */
+  initTimeoutMs?: number;
+  /** Crashes within `crashWindowMs` beyond which the state is crashloop. */
+  maxCrashes?: number;
+  crashWindowMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Grace between the stop stages (stdin close, SIGTERM, SIGKILL). */
+  stopGraceMs?: number;
+  onStateChange?: (state: ChildState) => void;
+  onToolsChanged?: (tools: Tool[]) => void;
+}
+
+export interface LastExit extends ChildExit {
+  at: string;
+  description: string;
+}
+
+/**
+ * Keeps one child MCP server running behind the bridge: spawn, initialize, list tools; on exit,
+ * fail what was in flight and restart with capped exponential backoff, marking a crash loop.
+ */
+export class Supervisor {
+  state: ChildState = 'starting';
+  tools: Tool[] = [];
+  toolsHash = '';
+  restarts = 0;
+  lastExit: LastExit | undefined;
+  lastError: string | undefined;
+  private transport: ChildProcessTransport | undefined;
+  private crashes: number[] = [];
+  private backoff: IBackoff<unknown> | undefined;
+  private readonly backoffFactory: ExponentialBackoff<unknown>;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private nextAttemptAt: number | undefined;
+
+  constructor(private readonly options: SupervisorOptions) {
+    const { initialMs, maxMs } = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    this.backoffFactory = new ExponentialBackoff({ initialDelay: initialMs, maxDelay: maxMs });
+  }
+
+  get pid(): number | undefined {
+    return this.transport?.exited ? undefined : this.transport?.pid;
+  }
+
+  get junkLines(): number {
+    return this.transport?.junkLines ?? 0;
+  }
+
+  /** Starts the child; resolves once it is ready or its first start has failed (restarts go on). */
+  async start(): Promise<void> {
+    await this.launch();
+  }
+
+  private setState(state: ChildState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.options.onStateChange?.(state);
+  }
+
+  private async launch(): Promise<void> {
+    const { bridge, log, name } = this.options;
+    this.restartTimer = undefined;
+    const transport = new ChildProcessTransport({
+      command: this.options.command,
+      args: this.options.args,
+      cwd: this.options.cwd,
+      env: this.options.env,
+      onStderrLine: (line) => log.info(`stderr: ${line}`),
+      onJunkLine: (reason) => log.warn(`ignored a non-JSON-RPC line on stdout (${reason})`),
+      onexit: (exit) => this.onExit(transport, exit),
+    });
+    this.transport = transport;
+    try {
+      await transport.start();
+      bridge.attach(transport);
+      const timeout = this.options.initTimeoutMs ?? 30_000;
+      bridge.serverInit = await bridge.request(
+        'initialize',
+        {
+          protocolVersion: LATEST_PROTOCOL_VERSION,
+          capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
+          clientInfo: { name: `mesh-sidecar/${name}`, version: this.options.version },
+        },
+        timeout,
+      );
+      bridge.notify('notifications/initialized');
+      await this.refreshTools();
+      await this.replayClientState();
+      this.lastError = undefined;
+      this.setState('ready');
+      log.info(`child pid ${transport.pid} ready with ${this.tools.length} tools`);
+    } catch (error) {
+      this.lastError = error instanceof Error ? error.message : String(error);
+      log.error(`child failed to start: ${this.lastError}`);
+      if (!transport.exited) await transport.close(this.options.stopGraceMs ?? 2_000);
+      // A spawn failure produces no exit event through the bridge: count it here.
+      if (this.transport === transport && !this.restartTimer && this.state !== 'stopping') this.scheduleRestart();
+    }
+  }
+
+  /** Reads the child's whole tool list (following pagination) and reports changes. */
+  async refreshTools(): Promise<Tool[]> {
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.options.bridge.request<{ tools: Tool[]; nextCursor?: string }>('tools/list', cursor ? { cursor } : undefined);
+      tools.push(...(page.tools ?? []));
+      cursor = page.nextCursor;
+    } while (cursor);
+    const hash = createHash('sha256').update(JSON.stringify(tools)).digest('hex').slice(0, 16);
+    const changed = hash !== this.toolsHash;
+    this.tools = tools;
+    this.toolsHash = hash;
+    if (changed) this.options.onToolsChanged?.(tools);
+    return tools;
+  }
+
+  private async replayClientState(): Promise<void> {
+    const { bridge } = this.options;
+    if (bridge.clientLogLevel) await bridge.request('logging/setLevel', { level: bridge.clientLogLevel }).catch(() => undefined);
+    for (const uri of bridge.subscribedUris()) await bridge.request('resources/subscribe', { uri }).catch(() => undefined);
+  }
+
+  private onExit(transport: ChildProcessTransport, exit: ChildExit): void {
+    if (transport !== this.transport) return;
+    const { bridge, log, name } = this.options;
+    const description = describeExit(exit);
+    this.lastExit = { ...exit, at: new Date().toISOString(), description };
+    const stderr = exit.stderrTail ? `; stderr: ${exit.stderrTail.split('\n').slice(-5).join(' | ')}` : '';
+    const context = { service: name, exitCode: exit.code, signal: exit.signal, stderrTail: exit.stderrTail };
+    bridge.detach(
+      (pending) => {
+        const what = pending.tool ? `tool "${pending.tool}"` : pending.method;
+        return new MeshError('CHILD_EXITED', `${name}: the server ${description} while handling ${what}${stderr}`, { context });
+      },
+      () => new MeshError('SERVICE_UNAVAILABLE', `${name}: the server is ${this.state}${this.retryHint()} (it ${description}${stderr})`, { context }),
+    );
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    log.warn(`child ${description}`);
+    this.scheduleRestart();
+  }
+
+  private retryHint(): string {
+    if (this.nextAttemptAt === undefined) return '';
+    return `, next start in ${Math.max(0, Math.round((this.nextAttemptAt - Date.now()) / 100) / 10)} s`;
+  }
+
+  private scheduleRestart(): void {
+    const now = Date.now();
+    const windowMs = this.options.crashWindowMs ?? 60_000;
+    this.crashes = this.crashes.filter((t) => now - t < windowMs);
+    if (this.crashes.length === 0) this.backoff = undefined; // a long quiet spell resets the backoff
+    this.crashes.push(now);
+    this.backoff = this.backoff ? this.backoff.next(undefined) : this.backoffFactory.next();
+    const delay = this.backoff.duration;
+    this.setState(this.crashes.length > (this.options.maxCrashes ?? 5) ? 'crashloop' : 'restarting');
+    this.nextAttemptAt = now + delay;
+    this.options.log.info(`restarting in ${Math.round(delay)} ms (${this.crashes.length} crashes in the last ${windowMs / 1000} s, state ${this.state})`);
+    this.restartTimer = setTimeout(() => {
+      this.restarts++;
+      this.nextAttemptAt = undefined;
+      void this.launch();
+    }, delay);
+  }
+
+  /** Stops the child (stdin close, SIGTERM, SIGKILL of its group) and any pending restart. */
+  async stop(): Promise<void> {
+    this.setState('stopping');
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    await this.transport?.close(this.options.stopGraceMs ?? 2_000);
+    this.setState('stopped');
+  }
+}

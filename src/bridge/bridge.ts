@@ -1,0 +1,332 @@
+import {
+  LATEST_PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type InitializeResult,
+  type JSONRPCErrorResponse,
+  type JSONRPCMessage,
+  type JSONRPCNotification,
+  type JSONRPCRequest,
+  type JSONRPCResponse,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { MeshError, toJsonRpcError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { BridgeSession } from './bridge-session.js';
+import type { ClientChannel, Pending, Reply } from './types.js';
+
+export interface BridgeOptions {
+  /** Service name, for error messages. */
+  name: string;
+  /** Deadline of every forwarded request unless the caller gives one. */
+  deadlineMs: number;
+  now?: () => number;
+  log?: Logger;
+  /** Child notifications the owner wants to see (list_changed...), after routing. */
+  onChildNotification?: (notification: JSONRPCNotification) => void;
+}
+
+export interface BridgeStats {
+  sessions: number;
+  inflight: number;
+  forwarded: number;
+  failed: number;
+  timeouts: number;
+}
+
+type Upstream = Pick<Transport, 'send'>;
+
+/**
+ * Many client sessions over one child MCP server. Request ids and progress tokens are rewritten
+ * to the bridge's own space on the way in and restored on the way out, so answers never cross
+ * sessions. Server-initiated messages without an id to route by (log messages, sampling,
+ * elicitation, roots) go to the session whose request is in flight (the latest one, when several are).
+ */
+export class Bridge {
+  serverInit: InitializeResult | undefined;
+  /** The last level a client set with logging/setLevel (one child, so the last one wins); replayed after a restart. */
+  clientLogLevel: string | undefined;
+  readonly sessions = new Map<string, BridgeSession>();
+  private upstream: Upstream | undefined;
+  private unavailable: () => MeshError;
+  private readonly pending = new Map<number, Pending>();
+  /** Requests the child sent to a client session, by the child's id. */
+  private readonly childRequests = new Map<string | number, BridgeSession>();
+  private lastForwarded: Pending | undefined;
+  private nextId = 1;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly counters = { forwarded: 0, failed: 0, timeouts: 0 };
+
+  constructor(private readonly options: BridgeOptions) {
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? silentLogger;
+    this.unavailable = () => new MeshError('SERVICE_UNAVAILABLE', `${options.name}: the server is not running`);
+    this.sweeper = setInterval(() => this.expire(), 250);
+    this.sweeper.unref();
+  }
+
+  get stats(): BridgeStats {
+    return { sessions: this.sessions.size, inflight: this.pending.size, ...this.counters };
+  }
+
+  /** Routes a (started) child transport's messages through the bridge. */
+  attach(transport: Transport): void {
+    this.upstream = transport;
+    transport.onmessage = (message) => this.fromChild(message);
+  }
+
+  /** The child is gone: every request in flight fails now with `error(pending)`; later ones fail with `unavailable()`. */
+  detach(error: (pending: Pending) => MeshError, unavailable: () => MeshError): void {
+    this.upstream = undefined;
+    this.unavailable = unavailable;
+    const failed = [...this.pending.values()];
+    this.pending.clear();
+    this.childRequests.clear();
+    for (const p of failed) this.fail(p, error(p));
+  }
+
+  openSession(id: string, channel: ClientChannel): BridgeSession {
+    const session = new BridgeSession(this, id, channel);
+    this.sessions.set(id, session);
+    return session;
+  }
+
+  /** The initialize result a client gets: the child's, at the protocol version the client asked for when we speak it. */
+  initializeResult(requested: unknown): InitializeResult {
+    if (!this.serverInit) throw this.unavailable();
+    const protocolVersion =
+      typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
+    return { ...this.serverInit, protocolVersion };
+  }
+
+  /** Sends a request of the bridge's own (initialize, tools/list...) and resolves with its result. */
+  request<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>, deadlineMs?: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const message: JSONRPCRequest = { jsonrpc: '2.0', id: 0, method, ...(params ? { params } : {}) };
+      this.forward(undefined, message, {
+        respond: (answer) => ('error' in answer ? reject(rpcError(answer)) : resolve(answer.result as T)),
+        related: () => undefined,
+      }, deadlineMs);
+    });
+  }
+
+  /** Sends a notification of the bridge's own to the child; dropped while no child runs. */
+  notify(method: string, params?: Record<string, unknown>): void {
+    this.upstream?.send({ jsonrpc: '2.0', method, ...(params ? { params } : {}) }).catch(() => undefined);
+  }
+
+  /** Forwards a client's request to the child under a fresh id; the answer comes back through `reply`. */
+  forward(session: BridgeSession | undefined, request: JSONRPCRequest, reply: Reply, deadlineMs = this.options.deadlineMs): void {
+    const upstream = this.upstream;
+    if (!upstream) {
+      this.counters.failed++;
+      reply.respond(toJsonRpcError(request.id, this.unavailable()));
+      return;
+    }
+    const childId = this.nextId++;
+    const params = request.params;
+    const meta = params?._meta as Record<string, unknown> | undefined;
+    const progressToken = meta?.progressToken as string | number | undefined;
+    const out: JSONRPCRequest = { jsonrpc: '2.0', id: childId, method: request.method };
+    if (params) {
+      // The child sees our id as the progress token, so its progress notifications find their request.
+      out.params = progressToken === undefined ? params : { ...params, _meta: { ...meta, progressToken: childId } };
+    }
+    const pending: Pending = {
+      childId,
+      originalId: request.id,
+      method: request.method,
+      tool: request.method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined,
+      progressToken,
+      session,
+      reply,
+      deadline: this.now() + deadlineMs,
+      deadlineMs,
+    };
+    this.pending.set(childId, pending);
+    if (session) {
+      session.inflight.set(request.id, childId);
+      this.lastForwarded = pending;
+    }
+    this.counters.forwarded++;
+    upstream.send(out).catch((error) => {
+      if (this.pending.delete(childId)) this.fail(pending, error);
+    });
+  }
+
+  /** Drops a request the client no longer wants, telling the child. Returns false when it was not in flight. */
+  cancel(childId: number, reason: string, answer?: MeshError): boolean {
+    const pending = this.pending.get(childId);
+    if (!pending) return false;
+    this.pending.delete(childId);
+    this.notify('notifications/cancelled', { requestId: childId, reason });
+    if (answer) this.fail(pending, answer);
+    else pending.session && this.sessions.get(pending.session.id)?.inflight.delete(pending.originalId);
+    return true;
+  }
+
+  /** A client answered a request the child had sent it. */
+  answerChild(session: BridgeSession, message: JSONRPCResponse | JSONRPCErrorResponse): void {
+    const key = message.id as string | number;
+    if (this.childRequests.get(key) !== session) {
+      this.log.debug(`dropping answer to unknown server request ${String(key)} from session ${session.id}`);
+      return;
+    }
+    this.childRequests.delete(key);
+    this.upstream?.send(message).catch(() => undefined);
+  }
+
+  /** Forwards a client's notification to the child. */
+  passToChild(message: JSONRPCNotification): void {
+    this.upstream?.send(message).catch(() => undefined);
+  }
+
+  /** Forgets a closed session: its requests are cancelled, the child's requests to it fail. */
+  closeSession(session: BridgeSession): void {
+    this.sessions.delete(session.id);
+    for (const childId of session.inflight.values()) this.cancel(childId, 'client session closed');
+    for (const [key, owner] of this.childRequests) {
+      if (owner !== session) continue;
+      this.childRequests.delete(key);
+      this.upstream?.send(toJsonRpcError(key, new MeshError('SERVICE_UNAVAILABLE', 'the client session closed'))).catch(() => undefined);
+    }
+  }
+
+  /** True when another open session than `except` is subscribed to `uri`. */
+  subscribedElsewhere(uri: string, except: BridgeSession): boolean {
+    for (const session of this.sessions.values()) if (session !== except && session.subscriptions.has(uri)) return true;
+    return false;
+  }
+
+  /** All URIs some session is subscribed to (replayed to a restarted child). */
+  subscribedUris(): Set<string> {
+    const uris = new Set<string>();
+    for (const session of this.sessions.values()) for (const uri of session.subscriptions) uris.add(uri);
+    return uris;
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private fromChild(message: JSONRPCMessage): void {
+    if ('method' in message) {
+      if ('id' in message) this.routeChildRequest(message as JSONRPCRequest);
+      else this.routeChildNotification(message as JSONRPCNotification);
+      return;
+    }
+    const pending = this.pending.get(message.id as number);
+    if (!pending) return; // late answer to a cancelled or timed-out request
+    this.pending.delete(pending.childId);
+    if (pending.session) this.sessions.get(pending.session.id)?.inflight.delete(pending.originalId);
+    if ('error' in message) this.counters.failed++;
+    message.id = pending.originalId;
+    pending.reply.respond(message as JSONRPCResponse);
+  }
+
+  /** The latest client request still in flight: the best owner for a message that names none. */
+  private currentPending(): Pending | undefined {
+    const last = this.lastForwarded;
+    if (last && this.pending.get(last.childId) === last) return last;
+    let found: Pending | undefined;
+    for (const p of this.pending.values()) if (p.session) found = p;
+    this.lastForwarded = found;
+    return found;
+  }
+
+  private routeChildRequest(request: JSONRPCRequest): void {
+    if (request.method === 'ping') {
+      this.upstream?.send({ jsonrpc: '2.0', id: request.id, result: {} }).catch(() => undefined);
+      return;
+    }
+    const owner = this.currentPending();
+    const session = (owner?.session && this.sessions.get(owner.session.id)) || lastOf(this.sessions);
+    if (!session) {
+      const error = new MeshError('SERVICE_UNAVAILABLE', `no MCP client is connected to answer ${request.method}`);
+      this.upstream?.send(toJsonRpcError(request.id, error)).catch(() => undefined);
+      return;
+    }
+    this.childRequests.set(request.id, session);
+    if (owner?.session === session) deliverRelated(owner, session, request);
+    else session.channel.send(request);
+  }
+
+  private routeChildNotification(notification: JSONRPCNotification): void {
+    const params = notification.params;
+    switch (notification.method) {
+      case 'notifications/progress': {
+        const pending = this.pending.get(params?.progressToken as number);
+        if (!pending || pending.progressToken === undefined) return;
+        pending.deadline = this.now() + pending.deadlineMs; // progress proves the call is alive
+        const out = { ...notification, params: { ...params, progressToken: pending.progressToken } };
+        const session = pending.session && this.sessions.get(pending.session.id);
+        if (session) deliverRelated(pending, session, out);
+        return;
+      }
+      case 'notifications/message': {
+        const owner = this.currentPending();
+        const session = owner?.session && this.sessions.get(owner.session.id);
+        if (owner && session) deliverRelated(owner, session, notification);
+        else this.broadcast(notification);
+        return;
+      }
+      case 'notifications/cancelled': {
+        const key = params?.requestId as string | number;
+        const session = this.childRequests.get(key);
+        this.childRequests.delete(key);
+        session?.channel.send(notification);
+        return;
+      }
+      case 'notifications/resources/updated': {
+        for (const session of this.sessions.values()) if (session.subscriptions.has(params?.uri as string)) session.channel.send(notification);
+        break;
+      }
+      default:
+        this.broadcast(notification);
+    }
+    this.options.onChildNotification?.(notification);
+  }
+
+  private broadcast(message: JSONRPCNotification): void {
+    for (const session of this.sessions.values()) session.channel.send(message);
+    if (message.method.endsWith('/list_changed')) this.options.onChildNotification?.(message);
+  }
+
+  private fail(pending: Pending, error: unknown): void {
+    this.counters.failed++;
+    if (pending.session) this.sessions.get(pending.session.id)?.inflight.delete(pending.originalId);
+    pending.reply.respond(toJsonRpcError(pending.originalId, error));
+  }
+
+  private expire(): void {
+    const now = this.now();
+    for (const pending of this.pending.values()) {
+      if (pending.deadline > now) continue;
+      this.counters.timeouts++;
+      const what = pending.tool ? `tool "${pending.tool}"` : pending.method;
+      this.cancel(pending.childId, `deadline of ${pending.deadlineMs} ms exceeded`,
+        new MeshError('CALL_TIMEOUT', `${this.options.name}: ${what} did not answer within ${pending.deadlineMs} ms (cancelled)`, {
+          context: { service: this.options.name, method: pending.method, tool: pending.tool, deadlineMs: pending.deadlineMs },
+        }));
+    }
+  }
+}
+
+function deliverRelated(owner: Pending, session: BridgeSession, message: JSONRPCMessage): void {
+  if (owner.reply.related) owner.reply.related(message);
+  else session.channel.send(message, owner.originalId);
+}
+
+function lastOf<V>(map: Map<string, V>): V | undefined {
+  let last: V | undefined;
+  for (const value of map.values()) last = value;
+  return last;
+}
+
+function rpcError(answer: JSONRPCErrorResponse): MeshError {
+  const data = answer.error.data as { code?: string } | undefined;
+  const code = typeof data?.code === 'string' ? (data.code as MeshError['code']) : 'INTERNAL';
+  return new MeshError(code, answer.error.message, { context: { rpcCode: answer.error.code } });
+}

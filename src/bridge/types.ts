@@ -1,0 +1,30 @@
+import type { JSONRPCErrorResponse, JSONRPCMessage, JSONRPCRequest, JSONRPCResponse, RequestId } from '@modelcontextprotocol/sdk/types.js';
+
+/** How a client session receives messages that are not answers to one particular request. */
+export interface ClientChannel {
+  /** `relatedTo` names the client request a message belongs to (so HTTP can put it on that request's stream). */
+  send(message: JSONRPCMessage, relatedTo?: RequestId): void;
+}
+
+/** Where the answer to one forwarded request goes. */
+export interface Reply {
+  respond(message: JSONRPCResponse | JSONRPCErrorResponse): void;
+  /** Progress, log messages and server requests that belong to this request; defaults to the session channel. */
+  related?(message: JSONRPCMessage): void;
+}
+
+/** One request sent to the child and not yet answered. */
+export interface Pending {
+  childId: number;
+  originalId: RequestId;
+  method: string;
+  /** Tool name for tools/call, for error messages. */
+  tool: string | undefined;
+  progressToken: string | number | undefined;
+  session: { id: string } | undefined;
+  reply: Reply;
+  deadline: number;
+  deadlineMs: number;
+}
+
+export type ForwardedRequest = JSONRPCRequest;

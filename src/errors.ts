@@ -1,0 +1,107 @@
+import { ErrorCode, type JSONRPCErrorResponse, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+
+/** Every failure MM reports has one of these codes; the wire form is derived from it in one place. */
+export type MeshErrorCode =
+  | 'SERVICE_NOT_FOUND'
+  | 'TOOL_NOT_FOUND'
+  | 'SERVICE_UNAVAILABLE'
+  | 'CALL_TIMEOUT'
+  | 'CHILD_EXITED'
+  | 'CHILD_START_FAILED'
+  | 'CALL_CANCELLED'
+  | 'TOOL_ERROR'
+  | 'BAD_REQUEST'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'FORBIDDEN'
+  | 'NO_FREE_PORT'
+  | 'PORT_IN_USE'
+  | 'LOOP_DETECTED'
+  | 'REGISTRY_CORRUPT'
+  | 'MANIFEST_INVALID'
+  | 'PROXY_UNREACHABLE'
+  | 'INTERNAL';
+
+export interface MeshErrorOptions {
+  cause?: unknown;
+  /** Anything that helps a reader: service, tool, exit code, stderr tail, port range... */
+  context?: Record<string, unknown>;
+}
+
+/**
+ * The one error family of MM's own code paths.
+ * @example throw new MeshError('SERVICE_NOT_FOUND', 'no service named "fs"', { context: { service: 'fs' } })
+ */
+export class MeshError extends Error {
+  readonly code: MeshErrorCode;
+  readonly context: Record<string, unknown>;
+
+  constructor(code: MeshErrorCode, message: string, options: MeshErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MeshError';
+    this.code = code;
+    this.context = options.context ?? {};
+  }
+}
+
+const jsonRpcCodes: Record<MeshErrorCode, number> = {
+  SERVICE_NOT_FOUND: ErrorCode.InvalidParams,
+  TOOL_NOT_FOUND: ErrorCode.InvalidParams,
+  BAD_REQUEST: ErrorCode.InvalidRequest,
+  PAYLOAD_TOO_LARGE: ErrorCode.InvalidRequest,
+  MANIFEST_INVALID: ErrorCode.InvalidParams,
+  LOOP_DETECTED: ErrorCode.InvalidRequest,
+  CALL_TIMEOUT: ErrorCode.RequestTimeout,
+  CHILD_EXITED: ErrorCode.ConnectionClosed,
+  CHILD_START_FAILED: ErrorCode.ConnectionClosed,
+  SERVICE_UNAVAILABLE: ErrorCode.ConnectionClosed,
+  CALL_CANCELLED: ErrorCode.RequestTimeout,
+  PROXY_UNREACHABLE: ErrorCode.ConnectionClosed,
+  TOOL_ERROR: ErrorCode.InternalError,
+  FORBIDDEN: ErrorCode.InvalidRequest,
+  NO_FREE_PORT: ErrorCode.InternalError,
+  PORT_IN_USE: ErrorCode.InternalError,
+  REGISTRY_CORRUPT: ErrorCode.InternalError,
+  INTERNAL: ErrorCode.InternalError,
+};
+
+const httpStatuses: Partial<Record<MeshErrorCode, number>> = {
+  SERVICE_NOT_FOUND: 404,
+  TOOL_NOT_FOUND: 404,
+  BAD_REQUEST: 400,
+  MANIFEST_INVALID: 400,
+  LOOP_DETECTED: 508,
+  PAYLOAD_TOO_LARGE: 413,
+  FORBIDDEN: 403,
+  CALL_TIMEOUT: 504,
+  CHILD_EXITED: 502,
+  CHILD_START_FAILED: 502,
+  SERVICE_UNAVAILABLE: 503,
+  PROXY_UNREACHABLE: 503,
+};
+
+/** Numeric JSON-RPC code for a mesh error code. */
+export function jsonRpcCodeFor(code: MeshErrorCode): number {
+  return jsonRpcCodes[code];
+}
+
+/** HTTP status for a mesh error code (500 when nothing more specific fits). */
+export function httpStatusFor(code: MeshErrorCode): number {
+  return httpStatuses[code] ?? 500;
+}
+
+/** Reduces any thrown value to a MeshError, keeping the original as `cause`. */
+export function toMeshError(error: unknown): MeshError {
+  if (error instanceof MeshError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new MeshError('INTERNAL', message, { cause: error });
+}
+
+/** The JSON-RPC error response for a failed request; `data` carries the mesh code and context. */
+export function toJsonRpcError(id: RequestId, error: unknown): JSONRPCErrorResponse {
+  const mesh = toMeshError(error);
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: { code: jsonRpcCodeFor(mesh.code), message: mesh.message, data: { code: mesh.code, ...mesh.context } },
+  };
+}

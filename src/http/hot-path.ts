@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { BridgeSession } from '../bridge/bridge-session.js';
+import type { Reply } from '../bridge/types.js';
+
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' };
+
+/**
+ * True for a POST the hot path may answer without the SDK transport: one JSON-RPC request (not
+ * initialize, no progress token) on a known session from a client that accepts JSON and SSE, at
+ * a protocol version we speak. Everything else goes through the SDK transport, which owns the
+ * protocol's edge cases.
+ */
+export function isHotRequest(req: IncomingMessage, body: unknown): body is JSONRPCRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const message = body as Record<string, unknown>;
+  if (message.jsonrpc !== '2.0' || typeof message.method !== 'string' || message.method === 'initialize') return false;
+  if (typeof message.id !== 'string' && typeof message.id !== 'number') return false;
+  const params = message.params as { _meta?: { progressToken?: unknown } } | undefined;
+  if (params !== undefined && (typeof params !== 'object' || params === null || params._meta?.progressToken !== undefined)) return false;
+  const accept = req.headers.accept ?? '';
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return false;
+  const version = req.headers['mcp-protocol-version'];
+  return version === undefined || (typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version));
+}
+
+/**
+ * Forwards one request and answers with plain JSON. If the server sends something that belongs
+ * to the request before answering (a log message, a sampling request), the response becomes an
+ * SSE stream at that moment, as the Streamable HTTP spec allows.
+ */
+export function serveHot(session: BridgeSession, request: JSONRPCRequest, res: ServerResponse): void {
+  let streaming = false;
+  const reply: Reply = {
+    respond(message) {
+      const body = JSON.stringify(message);
+      if (streaming) {
+        res.end(`event: message\ndata: ${body}\n\n`);
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      }
+    },
+    related(message: JSONRPCMessage) {
+      if (!streaming) {
+        streaming = true;
+        res.writeHead(200, SSE_HEADERS);
+      }
+      res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    },
+  };
+  res.on('close', () => {
+    if (res.writableFinished) return;
+    // The client went away before the answer: the child should stop working on it.
+    const childId = session.inflight.get(request.id);
+    if (childId !== undefined) session.cancelChild(childId, 'the HTTP client disconnected');
+  });
+  session.receive(request, reply);
+}

@@ -1,0 +1,111 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Bridge } from '../bridge/bridge.js';
+import { httpStatusFor, toMeshError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { createHostGuard, type HostGuardOptions } from './host-guard.js';
+import { isHotRequest, serveHot } from './hot-path.js';
+import { McpSessions, type McpSessionsOptions } from './mcp-sessions.js';
+import { readBody } from './read-body.js';
+
+type NodeEnv = { Bindings: { incoming: IncomingMessage & { parsedBody?: unknown }; outgoing: ServerResponse } };
+
+export interface InstanceServerOptions extends HostGuardOptions {
+  bridge: Bridge;
+  /** Body of GET /healthz. */
+  health: () => { state: string };
+  log?: Logger;
+  maxBodyBytes?: number;
+  sessionIdleMs?: number;
+  eventStore?: McpSessionsOptions['eventStore'];
+}
+
+export interface InstanceServer {
+  app: Hono<NodeEnv>;
+  server: Server;
+  sessions: McpSessions;
+  close(): Promise<void>;
+}
+
+function rpcErrorBody(message: string, code = -32600) {
+  return { jsonrpc: '2.0', id: null, error: { code, message } };
+}
+
+/**
+ * The HTTP face of an instance: MCP Streamable HTTP at /mcp and GET /healthz, Host/Origin checked
+ * on every request. Forwarded requests on established sessions take a lean path straight to the
+ * bridge; everything else is the Hono app with the SDK's transport.
+ */
+export function createInstanceServer(options: InstanceServerOptions): InstanceServer {
+  const log = options.log ?? silentLogger;
+  const guard = createHostGuard(options);
+  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const sessions = new McpSessions({ bridge: options.bridge, log, idleMs: options.sessionIdleMs, eventStore: options.eventStore });
+
+  const app = new Hono<NodeEnv>();
+  app.use('*', async (c, next) => {
+    const refused = guard(c.req.header('host'), c.req.header('origin'));
+    if (refused) return c.json(rpcErrorBody(`Forbidden: ${refused}`), 403);
+    await next();
+  });
+  app.get('/healthz', (c) => {
+    const body = options.health();
+    return c.json(body, body.state === 'ready' ? 200 : 503);
+  });
+  app.all('/mcp', (c) => sessions.handle(c.req.raw, c.env.incoming.parsedBody));
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}; MCP is served at /mcp` } }, 404));
+  app.onError((error, c) => {
+    const mesh = toMeshError(error);
+    log.error(`${c.req.method} ${c.req.path}: ${mesh.message}`);
+    return c.json({ error: { code: mesh.code, message: mesh.message } }, httpStatusFor(mesh.code) as 500);
+  });
+
+  const listener = getRequestListener(app.fetch);
+  const server = createServer((req, res) => {
+    if (req.method !== 'POST' || (req.url !== '/mcp' && !req.url?.startsWith('/mcp?'))) {
+      listener(req, res);
+      return;
+    }
+    const refused = guard(req.headers.host, req.headers.origin);
+    if (refused) {
+      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify(rpcErrorBody(`Forbidden: ${refused}`)));
+      return;
+    }
+    readBody(req, maxBody).then(
+      (body) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body.toString('utf8'));
+        } catch {
+          parsed = undefined; // the SDK transport answers the parse error
+        }
+        const sessionId = req.headers['mcp-session-id'];
+        const entry = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+        if (entry && isHotRequest(req, parsed)) {
+          serveHot(entry.session, parsed, res);
+          return;
+        }
+        Object.assign(req, { rawBody: body, parsedBody: parsed });
+        listener(req, res);
+      },
+      (error: unknown) => {
+        const mesh = toMeshError(error);
+        res.writeHead(httpStatusFor(mesh.code), { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify(rpcErrorBody(mesh.message)));
+      },
+    );
+  });
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    app,
+    server,
+    sessions,
+    async close() {
+      await sessions.closeAll();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
