@@ -8,7 +8,7 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-
 
 /**
  * True for a POST the hot path may answer without the SDK transport: one JSON-RPC request (not
- * initialize, no progress token) on a known session from a client that accepts JSON and SSE, at
+ * initialize, no progress token) on a known session from a client that accepts SSE but prefers JSON, at
  * a protocol version we speak. Everything else goes through the SDK transport, which owns the
  * protocol's edge cases.
  */
@@ -19,8 +19,11 @@ export function isHotRequest(req: IncomingMessage, body: unknown): body is JSONR
   if (typeof message.id !== 'string' && typeof message.id !== 'number') return false;
   const params = message.params as { _meta?: { progressToken?: unknown } } | undefined;
   if (params !== undefined && (typeof params !== 'object' || params === null || params._meta?.progressToken !== undefined)) return false;
+  // A client that lists SSE first prefers a stream: the SDK transport serves it one.
   const accept = req.headers.accept ?? '';
-  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return false;
+  const json = accept.indexOf('application/json');
+  const sse = accept.indexOf('text/event-stream');
+  if (json === -1 || sse === -1 || sse < json) return false;
   const version = req.headers['mcp-protocol-version'];
   return version === undefined || (typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version));
 }
