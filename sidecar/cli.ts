@@ -41,7 +41,9 @@ const program = new Command('mesh-sidecar')
   .option('--port <port>', 'port to bind (0: any free port); default: first free port of --port-range', port)
   .option('--port-range <from-to>', 'ports to search when --port is not given (5060 and 5061 are skipped)', '5000-5099')
   .option('--host <host>', 'address to bind', '127.0.0.1')
-  .addOption(new Option('--proxy <url>', 'mesh-proxy to register with').env('MESH_PROXY_URL'))
+  .addOption(new Option('--proxy <url>', 'mesh-proxy to register with').env('MESH_PROXY_URL').default('http://127.0.0.1:6001'))
+  .option('--no-proxy', 'run standalone: do not register with a mesh-proxy')
+  .option('--heartbeat <seconds>', 'heartbeat interval (jittered ±10%)', positive, 30)
   .option('--tag <tag>', 'tag for discovery (repeatable)', collect, [] as string[])
   .option('--cwd <dir>', 'working directory of the server process')
   .option('--env <KEY=VALUE>', 'environment variable for the server process (repeatable)', collect, [] as string[])
@@ -58,7 +60,8 @@ const opts = program.opts<{
   port?: number;
   portRange: string;
   host: string;
-  proxy?: string;
+  proxy: string | false;
+  heartbeat: number;
   tag: string[];
   cwd?: string;
   env: string[];
@@ -82,7 +85,8 @@ try {
     host: opts.host,
     port: opts.port,
     portRange: parsePortRange(opts.portRange),
-    proxy: opts.proxy,
+    proxy: opts.proxy || undefined,
+    heartbeatMs: opts.heartbeat * 1000,
     tags: opts.tag,
     allowedHosts: opts.allowHost,
     deadlineMs: opts.deadline * 1000,

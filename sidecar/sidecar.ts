@@ -3,6 +3,7 @@ import { Bridge } from '../src/bridge/bridge.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { createInstanceServer, type InstanceServer } from '../src/http/instance-server.js';
 import { listenOnFreePort, type PortRange } from '../src/http/ports.js';
+import { RegistrationClient } from '../src/instance/registration.js';
 import type { ChildCommand } from '../src/stdio/child-transport.js';
 import { Supervisor, type ChildState } from './supervisor.js';
 
@@ -11,7 +12,9 @@ export interface SidecarOptions extends ChildCommand {
   host: string;
   port?: number | undefined;
   portRange: PortRange;
+  /** mesh-proxy base URL to register with; undefined runs standalone. */
   proxy?: string | undefined;
+  heartbeatMs?: number;
   tags: string[];
   allowedHosts: string[];
   deadlineMs: number;
@@ -27,6 +30,7 @@ export interface Sidecar {
   supervisor: Supervisor;
   bridge: Bridge;
   server: InstanceServer;
+  registration: RegistrationClient | undefined;
   health(): SidecarHealth;
   stop(): Promise<void>;
 }
@@ -48,6 +52,7 @@ export interface SidecarHealth {
   lastExit: unknown;
   lastError: string | undefined;
   tags: string[];
+  proxy: { url: string; registered: boolean; lastError: string | undefined } | undefined;
 }
 
 /**
@@ -78,8 +83,13 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     version: options.version,
     stopGraceMs: options.stopGraceMs,
     backoff: options.backoff,
-    onStateChange: (state) => log.info(`state ${state}`),
+    onStateChange: (state) => {
+      log.info(`state ${state}`);
+      registration?.beatNow();
+    },
+    onToolsChanged: () => registration?.refresh(),
   });
+  let registration: RegistrationClient | undefined;
 
   let url = '';
   const health = (): SidecarHealth => ({
@@ -99,6 +109,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     lastExit: supervisor.lastExit,
     lastError: supervisor.lastError,
     tags: options.tags,
+    proxy: registration && { url: options.proxy ?? '', registered: registration.registered, lastError: registration.lastError },
   });
 
   await supervisor.start();
@@ -113,6 +124,28 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   }
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   url = `http://${hostForUrl}:${port}/mcp`;
+  if (options.proxy) {
+    registration = new RegistrationClient({
+      proxyUrl: options.proxy,
+      intervalMs: options.heartbeatMs,
+      log: log.child('registry'),
+      describe: () => ({
+        id: `${options.name}.${options.host}.${port}`.replace(/[^A-Za-z0-9_.:-]/g, '_'),
+        name: options.name,
+        url,
+        host: options.host,
+        port,
+        pid: process.pid,
+        tags: options.tags,
+        tools: supervisor.tools,
+        toolsHash: supervisor.toolsHash,
+        version: options.version,
+        kind: 'sidecar',
+        state: supervisor.state,
+      }),
+    });
+    registration.start();
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -121,9 +154,11 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     supervisor,
     bridge,
     server,
+    registration,
     health,
     stop() {
       stopping ??= (async () => {
+        await registration?.stop();
         await server.close();
         await supervisor.stop();
         bridge.close();

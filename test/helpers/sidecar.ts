@@ -14,6 +14,8 @@ export interface SidecarSpec {
   name?: string;
   command: string[];
   extra?: string[];
+  /** mesh-proxy URL to register with (default: standalone). */
+  proxy?: string;
   /** Health state to wait for before returning (default "ready"). */
   waitFor?: string | ((health: any) => boolean);
 }
@@ -22,7 +24,8 @@ export interface SidecarSpec {
 export async function startSidecar(t: Test, spec: SidecarSpec): Promise<RunningSidecar> {
   const port = await freePort();
   const name = spec.name ?? 'svc';
-  const spawned = spawnNode('sidecar/cli.js', ['--name', name, '--port', String(port), ...(spec.extra ?? []), '--', ...spec.command]);
+  const proxy = spec.proxy ? ['--proxy', spec.proxy] : ['--no-proxy'];
+  const spawned = spawnNode('sidecar/cli.js', ['--name', name, '--port', String(port), ...proxy, ...(spec.extra ?? []), '--', ...spec.command]);
   t.teardown(() => spawned.stop());
   const base = `http://127.0.0.1:${port}`;
   const wanted = spec.waitFor ?? 'ready';

@@ -1,0 +1,143 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { silentLogger, type Logger } from '../log.js';
+
+/** What an instance tells the proxy about itself: metadata only, never a command to run. */
+export interface RegistrationBody {
+  id: string;
+  name: string;
+  url: string;
+  host: string;
+  port: number;
+  pid: number;
+  tags: string[];
+  tools: Tool[];
+  toolsHash: string;
+  version: string;
+  kind: 'sidecar' | 'native';
+  state: string;
+}
+
+export interface RegistrationOptions {
+  proxyUrl: string;
+  /** Current registration body (read at every (re-)registration). */
+  describe: () => RegistrationBody;
+  intervalMs?: number;
+  /** Fraction of the interval added or removed at random, so many sidecars do not beat in step. */
+  jitter?: number;
+  /** Retry delay while the proxy is away or refused us. */
+  retryMs?: number;
+  requestTimeoutMs?: number;
+  log?: Logger;
+  token?: string | undefined;
+}
+
+/**
+ * Keeps an instance registered with the mesh-proxy: registers, heartbeats with jitter,
+ * re-registers when the proxy answers 404 (it restarted or expired us), and keeps retrying
+ * while the proxy is away. Never throws into its owner: a missing proxy only delays joining.
+ */
+export class RegistrationClient {
+  registered = false;
+  lastError: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private warnedAway = false;
+  private readonly log: Logger;
+  private readonly base: string;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(private readonly options: RegistrationOptions) {
+    this.log = options.log ?? silentLogger;
+    this.base = options.proxyUrl.replace(/\/+$/, '');
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Sends the registration again now (tool list or state changed). */
+  refresh(): void {
+    this.registered = false;
+    this.schedule(0);
+  }
+
+  /** Reports a state change at once (a crashed child must not be routed to for 30 s). */
+  beatNow(): void {
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.inFlight = this.tick().finally(() => (this.inFlight = undefined));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private nextBeatMs(): number {
+    const interval = this.options.intervalMs ?? 30_000;
+    const jitter = this.options.jitter ?? 0.1;
+    return Math.max(50, Math.round(interval * (1 - jitter + Math.random() * 2 * jitter)));
+  }
+
+  private async tick(): Promise<void> {
+    const body = this.options.describe();
+    try {
+      if (!this.registered) {
+        await this.send('POST', '/v1/instances', body);
+        this.registered = true;
+        this.log.info(`registered with ${this.base} as ${body.id} (${body.tools.length} tools)`);
+      } else {
+        const status = await this.send('PUT', `/v1/instances/${encodeURIComponent(body.id)}/heartbeat`, { state: body.state, toolsHash: body.toolsHash }, [404]);
+        if (status === 404) {
+          this.log.info('proxy does not know this instance (it restarted or expired it): registering again');
+          this.registered = false;
+          return this.tick();
+        }
+      }
+      this.lastError = undefined;
+      this.warnedAway = false;
+      this.schedule(this.nextBeatMs());
+    } catch (error) {
+      this.lastError = (error as Error).message;
+      if (!this.warnedAway) this.log.warn(`mesh-proxy at ${this.base} unavailable (${this.lastError}); serving anyway and retrying`);
+      this.warnedAway = true;
+      this.schedule(this.options.retryMs ?? 5_000);
+    }
+  }
+
+  private async send(method: string, path: string, body: unknown, okStatuses: number[] = []): Promise<number> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 5_000),
+    });
+    if (response.ok || okStatuses.includes(response.status)) {
+      await response.body?.cancel();
+      return response.status;
+    }
+    const text = await response.text().catch(() => '');
+    throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
+  }
+
+  /** Stops beating and deregisters (best effort, bounded by the request timeout). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.inFlight?.catch(() => undefined);
+    if (!this.registered) return;
+    const { id } = this.options.describe();
+    try {
+      await this.send('DELETE', `/v1/instances/${encodeURIComponent(id)}`, undefined, [404]);
+      this.log.info('deregistered from the mesh-proxy');
+    } catch (error) {
+      this.log.warn(`could not deregister: ${(error as Error).message}`);
+    }
+    this.registered = false;
+  }
+}
