@@ -291,7 +291,6 @@ export class Bridge {
 
   private broadcast(message: JSONRPCNotification): void {
     for (const session of this.sessions.values()) session.channel.send(message);
-    if (message.method.endsWith('/list_changed')) this.options.onChildNotification?.(message);
   }
 
   private fail(pending: Pending, error: unknown): void {

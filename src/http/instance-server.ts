@@ -28,6 +28,9 @@ export interface InstanceServer {
   close(): Promise<void>;
 }
 
+/** How long an oversized request body is read and dropped before its error is answered anyway. */
+const DRAIN_MS = 5_000;
+
 function rpcErrorBody(message: string, code = -32600) {
   return { jsonrpc: '2.0', id: null, error: { code, message } };
 }
@@ -91,8 +94,20 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
       },
       (error: unknown) => {
         const mesh = toMeshError(error);
-        res.writeHead(httpStatusFor(mesh.code), { 'content-type': 'application/json', connection: 'close' });
-        res.end(JSON.stringify(rpcErrorBody(mesh.message)));
+        const answer = () => {
+          if (res.headersSent || res.destroyed) return;
+          res.writeHead(httpStatusFor(mesh.code), { 'content-type': 'application/json', connection: 'close' });
+          res.end(JSON.stringify(rpcErrorBody(mesh.message)));
+        };
+        // Closing while the client still uploads makes it see EPIPE instead of the 413: the rest of
+        // the body (readBody resumed the stream) is dropped first, for at most DRAIN_MS.
+        if (req.complete || req.destroyed) return answer();
+        const timer = setTimeout(answer, DRAIN_MS);
+        req.once('end', () => {
+          clearTimeout(timer);
+          answer();
+        });
+        req.once('close', () => clearTimeout(timer));
       },
     );
   });

@@ -1,0 +1,179 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import t, { type Test } from 'tap';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { fixture, pollJson, spawnNode } from '../helpers/processes.js';
+import { connectListeningClient } from '../helpers/listening-client.js';
+import { connectClient, startSidecar } from '../helpers/sidecar.js';
+import { waitUntil } from '../../src/stdio/process-group.js';
+
+// One real sidecar per misbehaving fixture: each fault is observed from outside (healthz, the wire, /proc).
+
+type Content = { type: string; text: string }[];
+const textOf = (result: unknown) => ((result as { content: Content }).content).map((c) => c.text).join('\n');
+
+/** The state letter of a process from /proc (R, S, Z...), or undefined when there is no such process. */
+function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+/** Gone means no process, or a zombie that only waits for its (new) parent to reap it. */
+const gone = (pid: number) => {
+  const state = procState(pid);
+  return state === undefined || state === 'Z';
+};
+
+t.test('hang: the deadline fails the call in about a second and the child is told to cancel', async (t) => {
+  const sidecar = await startSidecar(t, { name: 'hang', command: ['python3', fixture('hang_server.py')], extra: ['--deadline', '1'] });
+  const client = await connectClient(t, sidecar.url);
+  const started = Date.now();
+  const error = await client.callTool({ name: 'hang', arguments: {} }).catch((e: unknown) => e);
+  const elapsed = Date.now() - started;
+  t.match(error, { code: -32001, message: /hang: tool "hang" did not answer within 1000 ms \(cancelled\)/ });
+  t.ok(elapsed >= 900 && elapsed < 2_500, `failed after ${elapsed} ms`);
+  const ids = JSON.parse(textOf(await client.callTool({ name: 'cancelled_ids', arguments: {} })));
+  t.equal(ids.length, 1, `cancelled_ids ${JSON.stringify(ids)}`);
+  t.type(ids[0], 'number', 'the child got the id it was sent');
+  const health = await sidecar.health();
+  t.equal(health.calls.timeouts, 1);
+  t.equal(health.inflight, 0);
+  t.equal(health.state, 'ready', 'a slow tool is not a dead server');
+  t.equal(textOf(await client.callTool({ name: 'echo', arguments: { text: 'still here' } })), 'still here');
+});
+
+t.test('noisy: junk lines on stdout are counted, calls still work', async (t) => {
+  const sidecar = await startSidecar(t, { name: 'noisy', command: ['python3', fixture('noisy_server.py')] });
+  const before = (await sidecar.health()).junkLines;
+  t.ok(before > 0, `junk at start counted (${before})`);
+  const client = await connectClient(t, sidecar.url);
+  for (let i = 0; i < 3; i++) t.equal(textOf(await client.callTool({ name: 'echo', arguments: { text: `through the noise ${i}` } })), `through the noise ${i}`);
+  const after = await sidecar.health();
+  t.ok(after.junkLines >= before + 9, `3 junk lines before each of the 3 answers (${before} → ${after.junkLines})`);
+  t.equal(after.state, 'ready');
+  t.equal(after.restarts, 0, 'junk is never fatal');
+});
+
+t.test('crash on start: the sidecar stays up, restarting then crashloop, never ready', async (t) => {
+  const states: string[] = [];
+  const sidecar = await startSidecar(t, {
+    name: 'crashy',
+    command: ['python3', fixture('crash_on_start.py')],
+    waitFor: (health) => (states.push(health.state), health.state === 'restarting'),
+  });
+  const base = sidecar.base;
+  const final = await pollJson(`${base}/healthz`, (status, health) => {
+    states.push(health.state);
+    if (health.state === 'crashloop') t.equal(status, 503, 'crashloop is not healthy');
+    return health.state === 'crashloop';
+  }, 90_000);
+  t.notOk(states.includes('ready'), 'never ready');
+  t.ok(states.indexOf('restarting') < states.indexOf('crashloop'), 'restarting before crashloop');
+  t.match(final.lastExit, { code: 3, signal: null, description: 'exited with code 3' });
+  t.match(final.lastExit.stderrTail, 'fatal: could not open config /nonexistent/app.toml');
+  t.ok(final.restarts >= 5, `restarts ${final.restarts}`);
+  t.equal(final.pid, undefined, 'no child pid while none runs');
+  t.equal(final.tools, 0);
+  // The sidecar itself answers: /healthz, and MCP clients get a clear error instead of a hang.
+  const refused = await connectClient(t, sidecar.url).catch((e: unknown) => e);
+  t.match(refused, { message: /crashy: the server is crashloop.*exited with code 3.*fatal: could not open config/ });
+  t.equal(sidecar.proc.exitCode, null, 'the sidecar process is still running');
+});
+
+t.test('die mid-call: the call fails at once with the exit code and stderr, the child is restarted', async (t) => {
+  const sidecar = await startSidecar(t, { name: 'die', command: ['python3', fixture('die_mid_call_server.py')] });
+  const client = await connectClient(t, sidecar.url);
+  t.equal(textOf(await client.callTool({ name: 'echo', arguments: { text: 'before' } })), 'before');
+  const firstPid = (await sidecar.health()).pid;
+  t.type(firstPid, 'number');
+  const started = Date.now();
+  const error = await client.callTool({ name: 'die', arguments: { code: 7 } }).catch((e: unknown) => e);
+  const elapsed = Date.now() - started;
+  t.ok(elapsed < 1_000, `failed after ${elapsed} ms`);
+  t.match(error, { code: -32000, message: /die: the server exited with code 7 while handling tool "die"/ });
+  t.match(error, { message: /dying: simulated crash/ }, 'the message quotes the stderr tail');
+  const health = await pollJson(`${sidecar.base}/healthz`, (status, h) => status === 200 && h.state === 'ready' && h.restarts >= 1);
+  t.not(health.pid, firstPid, 'a new child');
+  t.match(health.lastExit, { code: 7, description: 'exited with code 7' });
+  t.match(health.lastExit.stderrTail, 'dying: simulated crash');
+  t.ok(gone(firstPid), 'the old child is gone');
+  t.equal(textOf(await client.callTool({ name: 'echo', arguments: { text: 'after' } })), 'after', 'the same client session works again');
+});
+
+t.test('stubborn: SIGTERM to the sidecar ends the child and its grandchild, no orphan', async (t) => {
+  const sidecar = await startSidecar(t, { name: 'stubborn', command: ['python3', fixture('stubborn_server.py')] });
+  const client = await connectClient(t, sidecar.url);
+  const grandchild = Number(textOf(await client.callTool({ name: 'grandchild_pid', arguments: {} })));
+  const child = (await sidecar.health()).pid as number;
+  t.ok(grandchild > 0 && child > 0, `child ${child}, grandchild ${grandchild}`);
+  t.notOk(gone(child), 'child alive before');
+  t.notOk(gone(grandchild), 'grandchild alive before');
+  await client.close();
+  const started = Date.now();
+  sidecar.proc.kill('SIGTERM');
+  const exited = await waitUntil(() => sidecar.proc.exitCode !== null || sidecar.proc.signalCode !== null, 15_000);
+  t.ok(exited, `the sidecar exited (after ${Date.now() - started} ms)`);
+  t.equal(sidecar.proc.exitCode, 0, 'a clean exit');
+  t.ok(gone(child), `child ${child} gone (state ${procState(child) ?? 'none'})`);
+  t.ok(gone(grandchild), `grandchild ${grandchild} gone (state ${procState(grandchild) ?? 'none'})`);
+});
+
+t.test('list_changed: a tool added at runtime reaches healthz and connected clients', async (t) => {
+  const sidecar = await startSidecar(t, { name: 'echo', command: ['python3', fixture('echo_server.py')] });
+  const before = await sidecar.health();
+  const listener = await connectListeningClient(t, sidecar.url);
+  let notified!: () => void;
+  const notification = new Promise<void>((resolve) => (notified = resolve));
+  listener.setNotificationHandler(ToolListChangedNotificationSchema, () => notified());
+  const caller = await connectClient(t, sidecar.url);
+  t.equal(textOf(await caller.callTool({ name: 'add_tool', arguments: { name: 'shout' } })), 'added shout');
+  await notification;
+  t.pass('the other client got notifications/tools/list_changed');
+  const after = await pollJson(`${sidecar.base}/healthz`, (_, h) => h.tools > before.tools);
+  t.equal(after.tools, before.tools + 1);
+  t.not(after.toolsHash, before.toolsHash);
+  const { tools } = await listener.listTools();
+  t.ok(tools.some((tool) => tool.name === 'shout'), 'listed');
+  t.equal(textOf(await listener.callTool({ name: 'shout', arguments: { text: 'new tool' } })), 'new tool');
+});
+
+/** Two consecutive loopback ports, both bound by this test (so the range is certainly busy). */
+async function occupyTwoPorts(t: Test): Promise<[number, number]> {
+  const listen = (port: number) =>
+    new Promise<Server | undefined>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(undefined));
+      server.listen(port, '127.0.0.1', () => resolve(server));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await listen(0);
+    const port = (first!.address() as { port: number }).port;
+    const second = port < 65_535 ? await listen(port + 1) : undefined;
+    if (second) {
+      t.teardown(() => Promise.all([first, second].map((s) => new Promise((r) => s!.close(r)))));
+      return [port, port + 1];
+    }
+    await new Promise((r) => first!.close(r));
+  }
+  throw new Error('could not occupy two consecutive ports');
+}
+
+t.test('all ports of the range busy: exit code 3 naming the range, quickly, child stopped', async (t) => {
+  const [from, to] = await occupyTwoPorts(t);
+  const started = Date.now();
+  const sidecar = spawnNode('sidecar/cli.js', ['--name', 'busy', '--port-range', `${from}-${to}`, '--', 'python3', fixture('echo_server.py')]);
+  t.teardown(() => sidecar.stop());
+  const exited = await waitUntil(() => sidecar.proc.exitCode !== null || sidecar.proc.signalCode !== null, 15_000);
+  const elapsed = Date.now() - started;
+  t.ok(exited, 'the sidecar exited');
+  t.ok(elapsed < 8_000, `within a few seconds (${elapsed} ms)`);
+  t.equal(sidecar.proc.exitCode, 3);
+  t.match(sidecar.stderr(), `no free port in ${from}-${to}`);
+  t.equal(sidecar.stdout(), '', 'no ready line');
+  const childPid = Number(/child pid (\d+) ready/.exec(sidecar.stderr())?.[1]);
+  t.ok(childPid > 0, 'the child had been started');
+  t.ok(gone(childPid), 'and is stopped before the sidecar exits');
+});

@@ -1,0 +1,188 @@
+import t, { type Test } from 'tap';
+import { Registry } from '../../proxy/registry/registry.js';
+import type { RegistryEvent } from '../../proxy/registry/events.js';
+import type { RegistrationInput } from '../../proxy/registry/schemas.js';
+
+const START = 1_700_000_000_000;
+
+// A registry with a hand-driven clock: health tests move time instead of sleeping.
+async function openClocked(t: Test, options: Parameters<typeof Registry.open>[0] = {}) {
+  const clock = { now: START };
+  const registry = await Registry.open({ now: () => clock.now, ...options });
+  t.teardown(() => registry.close());
+  const events: RegistryEvent[] = [];
+  for (const name of ['joined', 'left', 'status', 'tools'] as const) registry.on(name, (e) => events.push(e));
+  return { registry, clock, events };
+}
+
+// A valid registration for instance `id` of service `name` on `port`.
+function reg(id: string, name = 'fs', port = 5001, extra: Partial<RegistrationInput> = {}): RegistrationInput {
+  return {
+    id, name, url: `http://127.0.0.1:${port}/mcp`, host: '127.0.0.1', port, pid: 1000 + port, tags: ['python'],
+    tools: [{ name: 'read_text', inputSchema: { type: 'object' } }], toolsHash: 'h1', version: '1.0.0', kind: 'sidecar', ...extra,
+  };
+}
+
+t.test('register is idempotent per id and keeps replicas apart', async (t) => {
+  const { registry, clock, events } = await openClocked(t);
+  const first = registry.register(reg('fs-a'));
+  t.equal(first.created, true);
+  t.equal(first.instance.status, 'healthy');
+  t.equal(first.instance.registeredAt, START);
+  clock.now += 1000;
+  const again = registry.register(reg('fs-a', 'fs', 5001, { version: '1.0.1' }));
+  t.equal(again.created, false, 'same id updates');
+  t.equal(again.instance.version, '1.0.1');
+  t.equal(again.instance.registeredAt, START, 'first registration time kept');
+  t.equal(again.instance.updatedAt, START + 1000);
+  t.equal(registry.stats().instances, 1);
+  registry.register(reg('fs-b', 'fs', 5002, { tags: ['python', 'replica'] }));
+  registry.register(reg('mem-1', 'memory', 5003, { tags: ['node'], tools: [] }));
+  const fs = registry.service('fs');
+  t.equal(fs?.instanceCount, 2, 'two replicas of fs');
+  t.equal(fs?.status, 'healthy');
+  t.same(fs?.tags, ['python', 'replica']);
+  t.equal(fs?.toolCount, 1);
+  t.same(registry.services().map((s) => s.name), ['fs', 'memory']);
+  t.same(registry.services({ tag: 'node' }).map((s) => s.name), ['memory']);
+  t.same(registry.serviceNames(), ['fs', 'memory']);
+  t.equal(registry.healthyInstances('fs').length, 2);
+  t.equal(registry.tools('fs')?.[0]?.name, 'read_text');
+  t.equal(registry.tools('nope'), undefined);
+  t.equal(registry.service('nope'), undefined);
+  t.same(events.filter((e) => e.type === 'joined').map((e) => e.instance), ['fs-a', 'fs-b', 'mem-1']);
+  t.throws(() => (registry.instance('fs-a')!.tools as unknown[]).push({}), TypeError, 'stored tools are frozen');
+});
+
+t.test('a new tool list, a new name, a reused url', async (t) => {
+  const { registry, events } = await openClocked(t);
+  registry.register(reg('fs-a'));
+  registry.register(reg('fs-a', 'fs', 5001, { toolsHash: 'h2', tools: [{ name: 'a', inputSchema: { type: 'object' } }, { name: 'b', inputSchema: { type: 'object' } }] }));
+  t.match(events.at(-1), { type: 'tools', service: 'fs', instance: 'fs-a', toolsHash: 'h2', previousHash: 'h1', toolCount: 2 });
+  registry.register(reg('fs-a', 'files', 5001));
+  t.match(events.slice(-2), [{ type: 'left', service: 'fs', reason: 'renamed' }, { type: 'joined', service: 'files', instance: 'fs-a' }]);
+  t.equal(registry.service('fs'), undefined);
+  registry.register(reg('files-new', 'files', 5001));
+  t.match(events.slice(-2), [{ type: 'left', instance: 'fs-a', reason: 'replaced' }, { type: 'joined', instance: 'files-new' }]);
+  t.equal(registry.service('files')?.instanceCount, 1, 'a sidecar restarted on the same url replaces its old id');
+});
+
+t.test('heartbeats: unknown id, memory-only, health transitions with the clock', async (t) => {
+  const { registry, clock, events } = await openClocked(t);
+  t.equal(registry.heartbeat('ghost', {}), undefined, 'unknown id → undefined (HTTP 404, sidecar re-registers)');
+  registry.register(reg('fs-a'));
+  registry.register(reg('fs-b', 'fs', 5002));
+  clock.now += 30_000;
+  const beat = registry.heartbeat('fs-a', { inflight: 2, calls: 40, toolsHash: 'h1' });
+  t.equal(beat?.lastHeartbeat, START + 30_000);
+  t.equal(beat?.inflight, 2);
+  t.equal(beat?.calls, 40);
+  clock.now = START + 89_999;
+  t.same(registry.sweep(), { changed: [], removed: [] }, 'not yet: 3 beats of 30 s');
+  clock.now = START + 90_000;
+  const swept = registry.sweep();
+  t.match(swept.changed, [{ type: 'status', instance: 'fs-b', previous: 'healthy', status: 'unhealthy', reason: 'heartbeat-timeout', serviceStatus: 'healthy' }]);
+  t.same(registry.healthyInstances('fs').map((i) => i.id), ['fs-a']);
+  t.equal(registry.service('fs')?.status, 'healthy', 'one healthy replica keeps the service healthy');
+  clock.now = START + 100_000;
+  registry.heartbeat('fs-b');
+  t.match(events.at(-1), { type: 'status', instance: 'fs-b', status: 'healthy', previous: 'unhealthy', reason: 'heartbeat' });
+  clock.now = START + 30_000 + 120_000;
+  const removed = registry.sweep();
+  t.match(removed.removed, [{ type: 'left', instance: 'fs-a', reason: 'expired' }]);
+  t.match(removed.changed, [], 'fs-b was heard from at +100 s: still healthy');
+  t.equal(registry.heartbeat('fs-a'), undefined, 'an expired instance must re-register');
+  clock.now = START + 100_000 + 90_000;
+  t.equal(registry.instance('fs-b')?.status, 'unhealthy', 'reads re-derive the status from the clock');
+  t.match(events.at(-1), { type: 'status', instance: 'fs-b', status: 'unhealthy', serviceStatus: 'unhealthy' });
+  clock.now = START + 100_000 + 120_000;
+  registry.sweep();
+  t.equal(registry.stats().instances, 0);
+  t.equal(registry.services().length, 0);
+  t.match(events.at(-1), { type: 'left', instance: 'fs-b', serviceStatus: undefined });
+});
+
+t.test('consecutive call failures make an instance unhealthy; success or a beat heals', async (t) => {
+  const { registry, events } = await openClocked(t);
+  registry.register(reg('fs-a'));
+  t.equal(registry.reportFailure('fs-a'), 'healthy');
+  t.equal(registry.reportFailure('fs-a'), 'healthy');
+  t.equal(registry.reportSuccess('fs-a'), 'healthy', 'success resets the count');
+  registry.reportFailure('fs-a');
+  registry.reportFailure('fs-a');
+  t.equal(registry.reportFailure('fs-a'), 'unhealthy', 'third in a row');
+  t.match(events.at(-1), { type: 'status', status: 'unhealthy', reason: 'call-failures' });
+  t.same(registry.healthyInstances('fs'), []);
+  t.equal(registry.service('fs')?.status, 'unhealthy');
+  registry.heartbeat('fs-a');
+  t.equal(registry.instance('fs-a')?.status, 'healthy', 'a beat gives it another chance (half-open)');
+  t.equal(registry.reportFailure('ghost'), undefined);
+});
+
+t.test('child state reported by the sidecar', async (t) => {
+  const { registry, events } = await openClocked(t);
+  registry.register(reg('fs-a', 'fs', 5001, { state: 'starting' }));
+  t.equal(registry.instance('fs-a')?.status, 'starting');
+  t.same(registry.healthyInstances('fs'), [], 'starting is not routed');
+  registry.heartbeat('fs-a', { state: 'ready' });
+  t.equal(registry.instance('fs-a')?.status, 'healthy');
+  registry.setChildState('fs-a', 'restarting');
+  t.match(events.at(-1), { type: 'status', status: 'restarting', reason: 'child-state' });
+  t.same(registry.healthyInstances('fs'), []);
+  registry.heartbeat('fs-a', { state: 'crashloop' });
+  t.equal(registry.service('fs')?.status, 'crashloop');
+  t.same(registry.services({ status: 'crashloop' }).map((s) => s.name), ['fs']);
+  t.same(registry.services({ status: 'healthy' }), []);
+  t.same(registry.countByStatus(), { starting: 0, healthy: 0, unhealthy: 0, restarting: 0, crashloop: 1 });
+  t.throws(() => registry.setChildState('fs-a', 'zombie' as never), /invalid child state/);
+  t.equal(registry.setChildState('ghost', 'ready'), undefined);
+});
+
+t.test('deregister removes at once and says so', async (t) => {
+  const { registry, events } = await openClocked(t);
+  registry.register(reg('fs-a'));
+  t.equal(registry.deregister('fs-a'), true);
+  t.equal(registry.deregister('fs-a'), false);
+  t.match(events.at(-1), { type: 'left', service: 'fs', instance: 'fs-a', reason: 'deregistered', serviceStatus: undefined });
+  t.equal(registry.instance('fs-a'), undefined);
+});
+
+t.test('a throwing listener breaks nothing; unsubscribe works', async (t) => {
+  const { registry } = await openClocked(t);
+  registry.on('joined', () => {
+    throw new Error('listener bug');
+  });
+  let seen = 0;
+  const off = registry.events.on('joined', () => seen++);
+  t.equal(registry.register(reg('fs-a')).created, true);
+  off();
+  registry.register(reg('fs-b', 'fs', 5002));
+  t.equal(seen, 1);
+});
+
+t.test('audit: buffered, batched, newest first, capped', async (t) => {
+  const { registry, clock } = await openClocked(t, { auditRetention: 50 });
+  for (let i = 0; i < 120; i++) {
+    clock.now = START + i;
+    registry.audit({ caller: 'c', service: i % 2 ? 'fs' : 'memory', instance: 'x', tool: `t${i}`, durationMs: 1.5, outcome: 'ok', errorCode: undefined, requestBytes: 10, responseBytes: 20 });
+  }
+  t.equal(registry.stats().auditPending, 120, 'nothing inserted on the caller path');
+  const recent = registry.recentAudit({ limit: 1000 });
+  t.equal(recent.length, 50, 'retention cap');
+  t.match(recent[0], { tool: 't119', at: START + 119, durationMs: 1.5, outcome: 'ok', requestBytes: 10, responseBytes: 20, service: 'fs' });
+  t.equal(recent.at(-1)?.tool, 't70');
+  t.same(registry.recentAudit({ service: 'memory', limit: 3 }).map((e) => e.tool), ['t118', 't116', 't114']);
+  t.equal(registry.stats().auditRows, 50);
+  registry.audit({ service: 'fs', tool: 'late', durationMs: 3, outcome: 'timeout', errorCode: 'CALL_TIMEOUT' });
+  await registry.flush();
+  t.match(registry.recentAudit({ limit: 1 })[0], { tool: 'late', outcome: 'timeout', errorCode: 'CALL_TIMEOUT' });
+  t.equal(registry.stats().auditRows, 50);
+});
+
+t.test('closed registry refuses changes and close is idempotent', async (t) => {
+  const registry = await Registry.open();
+  await registry.close();
+  await registry.close();
+  t.throws(() => registry.register(reg('x')), /closed/);
+  t.same(registry.sweep(), { changed: [], removed: [] });
+});
