@@ -1,0 +1,140 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { bearerAuth } from 'hono/bearer-auth';
+import { HTTPException } from 'hono/http-exception';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import { httpStatusFor, MeshError, toMeshError } from '../src/errors.js';
+import { createHostGuard, type HostGuardOptions } from '../src/http/host-guard.js';
+import { silentLogger, type Logger } from '../src/log.js';
+import type { MeshCore } from './core.js';
+import type { MeshEndpoint } from './mcp/endpoint.js';
+import type { ProxyMetrics } from './metrics.js';
+import { HeartbeatSchema, registrationSchema } from './registry/schemas.js';
+import { formatZodError } from './registry/zod-message.js';
+
+export interface ProxyAppOptions extends HostGuardOptions {
+  core: MeshCore;
+  endpoint: MeshEndpoint;
+  metrics: ProxyMetrics;
+  log?: Logger;
+  /** Required as a bearer token on every request when set (always set when bound beyond loopback). */
+  token?: string | undefined;
+  allowRemoteRegistrations?: boolean;
+  maxBodyBytes?: number;
+  startedAt?: number;
+}
+
+const CallBodySchema = z
+  .object({
+    arguments: z.record(z.string(), z.unknown()).default({}),
+    deadlineMs: z.number().int().positive().max(3_600_000).optional(),
+  })
+  .strict();
+
+function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
+  return { error: { code, message, ...extra } };
+}
+
+/** Reads a JSON body, naming what is wrong when it is not JSON. */
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new MeshError('BAD_REQUEST', `malformed JSON body: ${(error as Error).message}`);
+  }
+}
+
+function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new MeshError('BAD_REQUEST', `invalid ${what}: ${formatZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * The proxy's HTTP surface as a Hono app (tested in-process with app.request()): the /v1 JSON
+ * API, the MCP endpoint, health, metrics and the event stream. Nothing listens here.
+ */
+export function createProxyApp(options: ProxyAppOptions): Hono {
+  const { core, endpoint, metrics } = options;
+  const log = options.log ?? silentLogger;
+  const guard = createHostGuard(options);
+  const startedAt = options.startedAt ?? Date.now();
+  const registration = registrationSchema({ allowRemote: options.allowRemoteRegistrations ?? false });
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const refused = guard(c.req.header('host'), c.req.header('origin'));
+    if (refused) return c.json(errorBody('FORBIDDEN', `Forbidden: ${refused}`), 403);
+    await next();
+  });
+  if (options.token) app.use('*', bearerAuth({ token: options.token }));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 4 * 1024 * 1024,
+      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `request body exceeds ${options.maxBodyBytes ?? 4 * 1024 * 1024} bytes`), 413),
+    }),
+  );
+
+  app.get('/healthz', (c) => {
+    const services = core.registry.services({});
+    return c.json({ status: 'ok', uptime: Math.round((Date.now() - startedAt) / 1000), services: services.length, registry: core.registry.stats() });
+  });
+  app.get('/metrics', async (c) => c.text(await metrics.render(), 200, { 'content-type': metrics.contentType }));
+
+  app.post('/v1/instances', async (c) => {
+    const body = validate(registration, await jsonBody(c), 'registration');
+    const { instance, created } = core.registry.register(body);
+    return c.json({ instance }, created ? 201 : 200);
+  });
+  app.put('/v1/instances/:id/heartbeat', async (c) => {
+    const beat = validate(HeartbeatSchema, await jsonBody(c), 'heartbeat');
+    const instance = core.registry.heartbeat(c.req.param('id'), beat);
+    if (!instance) return c.json(errorBody('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}": register again`), 404);
+    return c.json({ ok: true, status: instance.status });
+  });
+  app.delete('/v1/instances/:id', (c) => {
+    if (!core.registry.deregister(c.req.param('id'))) return c.json(errorBody('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}"`), 404);
+    return c.body(null, 204);
+  });
+
+  app.get('/v1/services', (c) => {
+    const status = c.req.query('status');
+    const tag = c.req.query('tag');
+    return c.json({ services: core.registry.services({ status: status as never, tag }) });
+  });
+  app.get('/v1/services/:name', (c) => c.json(core.serviceOrThrow(c.req.param('name'))));
+  app.get('/v1/services/:name/tools', (c) => c.json({ tools: core.serviceOrThrow(c.req.param('name')).tools }));
+  app.post('/v1/services/:name/tools/:tool/call', async (c) => {
+    const body = validate(CallBodySchema, await jsonBody(c), 'call body');
+    const hops = Number(c.req.header('x-mesh-hops') ?? 0) || 0;
+    const caller = c.req.header('x-mesh-caller') ?? 'http-client';
+    const result = await core.router.call(c.req.param('name'), c.req.param('tool'), body.arguments, { caller, hops, deadlineMs: body.deadlineMs });
+    return c.json(result);
+  });
+
+  app.get('/v1/events', (c) =>
+    streamSSE(c, async (stream) => {
+      const send = (event: string) => (data: unknown) => void stream.writeSSE({ event, data: JSON.stringify(data) });
+      const handlers = (['joined', 'left', 'status', 'tools'] as const).map((event) => [event, send(event)] as const);
+      for (const [event, handler] of handlers) core.registry.events.on(event, handler);
+      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ services: core.registry.services({}).length }) });
+      await new Promise<void>((resolve) => stream.onAbort(resolve));
+      for (const [event, handler] of handlers) core.registry.events.off(event, handler);
+    }),
+  );
+
+  app.all('/mcp', (c) => endpoint.handle(c.req.raw));
+
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; the API is under /v1, MCP at /mcp`), 404));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    const mesh = toMeshError(error);
+    if (mesh.code === 'INTERNAL') log.error(`${c.req.method} ${c.req.path}: ${mesh.stack ?? mesh.message}`);
+    return c.json(errorBody(mesh.code, mesh.message, mesh.context), httpStatusFor(mesh.code) as 400);
+  });
+  return app;
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createLogger } from '../src/log.js';
+import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
+import { startProxy } from './proxy.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a whole number 0-65535');
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
+
+const meshHome = process.env.MESH_HOME ?? join(homedir(), '.mesh');
+
+const program = new Command('mesh-proxy')
+  .description('The MM mesh daemon: registry, health checks, routing, and one MCP endpoint for every service.')
+  .version(version)
+  .option('--host <host>', 'address to bind', '127.0.0.1')
+  .option('--port <port>', 'port of the JSON API (/v1), /mcp, /healthz, /metrics', int, 6001)
+  .option('--mcp-port <port>', 'second port serving /mcp (the seed\'s MCP port; 0 disables it)', int, 6000)
+  .option('--registry <file>', 'registry database file', join(meshHome, 'registry.sqlite'))
+  .option('--heartbeat-timeout <seconds>', 'remove an instance silent this long', seconds, 120)
+  .option('--heartbeat-interval <seconds>', 'expected heartbeat interval (unhealthy after 3 missed)', seconds, 30)
+  .option('--deadline <seconds>', 'deadline of a routed call', seconds, 60)
+  .addOption(new Option('--token <token>', 'bearer token required on every request (required when bound beyond loopback)').env('MESH_TOKEN'))
+  .option('--allow-host <hostname...>', 'extra hostnames accepted in Host/Origin')
+  .addHelpText('after', '\nEnvironment: MESH_HOME (default ~/.mesh) holds the registry; MESH_PROXY_URL tells clients where the proxy is.\n');
+
+program.parse();
+const opts = program.opts<{
+  host: string;
+  port: number;
+  mcpPort: number;
+  registry: string;
+  heartbeatTimeout: number;
+  heartbeatInterval: number;
+  deadline: number;
+  token?: string;
+  allowHost?: string[];
+}>();
+const log = createLogger('mesh-proxy');
+
+if (!LOOPBACK_HOSTS.includes(opts.host) && !opts.token) {
+  program.error(`error: --host ${opts.host} exposes the mesh beyond this machine; set --token (or MESH_TOKEN) so every request must carry it`);
+}
+
+try {
+  const proxy = await startProxy({
+    host: opts.host,
+    port: opts.port,
+    mcpPort: opts.mcpPort,
+    registryFile: opts.registry,
+    heartbeatTimeoutMs: opts.heartbeatTimeout * 1000,
+    heartbeatIntervalMs: opts.heartbeatInterval * 1000,
+    deadlineMs: opts.deadline * 1000,
+    token: opts.token,
+    allowedHosts: opts.allowHost,
+    version,
+    log,
+  });
+  const extra = proxy.mcpPort ? ` (MCP also on port ${proxy.mcpPort})` : '';
+  process.stdout.write(`mesh-proxy: ready at ${proxy.url} — MCP endpoint ${proxy.url}/mcp${extra}, registry ${opts.registry}\n`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log.info(`${signal}: stopping`);
+    proxy.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+} catch (error) {
+  process.stderr.write(`mesh-proxy: ${(error as Error).message}\n`);
+  process.exit(2);
+}

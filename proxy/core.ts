@@ -1,0 +1,115 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { createHash } from 'node:crypto';
+import { MeshError } from '../src/errors.js';
+import type { Registry } from './registry/registry.js';
+import { Router, type AuditRecord, type RouteTable } from './router/router.js';
+
+export interface MeshCoreOptions {
+  registry: Registry;
+  deadlineMs: number;
+  maxHops?: number;
+  /** Sees every routed call after it ends (metrics). */
+  observe?: (record: AuditRecord) => void;
+}
+
+/**
+ * What the HTTP API and the MCP endpoint share: the registry, the router over it, and the
+ * questions both ask (which tools are routable now, describe a service or fail clearly).
+ */
+export class MeshCore {
+  readonly registry: Registry;
+  readonly router: Router;
+  private readonly toolsetListeners = new Set<() => void>();
+
+  constructor(options: MeshCoreOptions) {
+    this.registry = options.registry;
+    const registry = options.registry;
+    const table: RouteTable = {
+      instancesOf: (name) => registry.service(name)?.instances ?? [],
+      toolsOf: (name) => this.toolsOf(name),
+      serviceNames: () => registry.services({}).map((s) => s.name),
+      reportFailure: (id) => registry.reportFailure(id),
+      reportSuccess: (id) => registry.reportSuccess(id),
+    };
+    this.router = new Router({
+      table,
+      deadlineMs: options.deadlineMs,
+      maxHops: options.maxHops,
+      audit: (record: AuditRecord) => {
+        registry.audit(record);
+        options.observe?.(record);
+      },
+    });
+    const changed = () => this.toolsetListeners.forEach((listener) => listener());
+    registry.events.on('joined', changed);
+    registry.events.on('left', (event: { instance: string }) => {
+      this.router.forget(event.instance);
+      changed();
+    });
+    registry.events.on('status', changed);
+    registry.events.on('tools', changed);
+  }
+
+  /** Called whenever the set of routable tools may have changed. */
+  onToolsetChange(listener: () => void): void {
+    this.toolsetListeners.add(listener);
+  }
+
+  toolsOf(name: string): Tool[] {
+    return (this.registry.tools(name) ?? []) as Tool[];
+  }
+
+  /** Healthy services and their tools: what the MCP endpoint advertises. */
+  routableTools(): { name: string; tools: Tool[] }[] {
+    return this.registry
+      .services({ status: 'healthy' })
+      .map((service) => ({ name: service.name, tools: this.toolsOf(service.name) }));
+  }
+
+  serviceOrThrow(name: string) {
+    const service = this.registry.service(name);
+    if (!service) {
+      const known = this.registry.services({}).map((s) => s.name);
+      throw new MeshError('SERVICE_NOT_FOUND', `unknown service "${name}"; known services: ${known.length ? known.join(', ') : '(none registered)'}`, {
+        context: { service: name },
+      });
+    }
+    return { ...service, tools: this.toolsOf(name) };
+  }
+
+  /** Registers a running Streamable HTTP server by URL (register_service): lists its tools first. */
+  async registerByUrl(input: { name: string; url: string; tags: string[]; id?: string | undefined }) {
+    let url: URL;
+    try {
+      url = new URL(input.url);
+    } catch {
+      throw new MeshError('BAD_REQUEST', `url "${input.url}" is not a valid URL`);
+    }
+    const client = new Client({ name: 'mesh-proxy', version: '1.0.0' });
+    let tools: Tool[];
+    try {
+      await client.connect(new StreamableHTTPClientTransport(url));
+      tools = (await client.listTools()).tools;
+    } catch (error) {
+      throw new MeshError('SERVICE_UNAVAILABLE', `cannot reach an MCP server at ${input.url}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+    const id = input.id ?? `${input.name}.${url.hostname}.${url.port || '80'}`;
+    const { instance } = this.registry.register({
+      id,
+      name: input.name,
+      url: input.url,
+      host: url.hostname,
+      port: Number(url.port || 80),
+      tags: input.tags,
+      tools,
+      toolsHash: createHash('sha256').update(JSON.stringify(tools)).digest('hex').slice(0, 16),
+      version: '0',
+      kind: 'native',
+    });
+    return { id: instance.id, name: input.name, tools: tools.length };
+  }
+}

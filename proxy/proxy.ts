@@ -1,0 +1,86 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname } from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import { createLogger, type Logger } from '../src/log.js';
+import { listenOnFreePort } from '../src/http/ports.js';
+import { createProxyApp } from './app.js';
+import { MeshCore } from './core.js';
+import { MeshEndpoint } from './mcp/endpoint.js';
+import { createProxyMetrics } from './metrics.js';
+import { Registry } from './registry/registry.js';
+
+export interface ProxyOptions {
+  host: string;
+  port: number;
+  /** Second port serving the same endpoint (the seed's MCP port); 0 or undefined disables it. */
+  mcpPort?: number | undefined;
+  registryFile?: string | undefined;
+  heartbeatTimeoutMs: number;
+  heartbeatIntervalMs?: number;
+  deadlineMs?: number;
+  token?: string | undefined;
+  allowedHosts?: string[];
+  version: string;
+  log?: Logger;
+}
+
+export interface RunningProxy {
+  url: string;
+  port: number;
+  mcpPort: number | undefined;
+  core: MeshCore;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return listenOnFreePort(server, host, port, { from: port, to: port });
+}
+
+/** Opens the registry, builds the apps and listens. Throws (MeshError) when the port or registry file is taken. */
+export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
+  const log = options.log ?? createLogger('mesh-proxy');
+  if (options.registryFile) mkdirSync(dirname(options.registryFile), { recursive: true });
+  const registry = await Registry.open({
+    file: options.registryFile,
+    removeAfterMs: options.heartbeatTimeoutMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+  });
+  if (registry.recovered) {
+    log.warn(`registry file was unreadable (${registry.recovered.reason}); moved to ${registry.recovered.movedTo}; starting empty — sidecars re-register on their next heartbeat`);
+  }
+  const metrics = createProxyMetrics(() => registry.countByStatus());
+  const core = new MeshCore({ registry, deadlineMs: options.deadlineMs ?? 60_000, observe: (record) => metrics.observeCall(record) });
+  const endpoint = new MeshEndpoint(core, log, options.version);
+  const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
+  const listener = getRequestListener(app.fetch);
+  const servers: Server[] = [];
+  const sweeper = setInterval(() => registry.sweep(), 1_000);
+  sweeper.unref();
+  const stop = async () => {
+    clearInterval(sweeper);
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await endpoint.close();
+    await core.router.close();
+    await registry.close();
+  };
+  try {
+    const main = createServer(listener);
+    servers.push(main);
+    const port = await listen(main, options.host, options.port);
+    let mcpPort: number | undefined;
+    if (options.mcpPort) {
+      const second = createServer(listener);
+      servers.push(second);
+      mcpPort = await listen(second, options.host, options.mcpPort);
+    }
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    return { url: `http://${host}:${port}`, port, mcpPort, core, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

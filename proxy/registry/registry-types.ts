@@ -1,0 +1,35 @@
+import type { LeftEvent, StatusEvent } from './events.js';
+import type { InstanceStatus } from './schemas.js';
+import type { InstanceView } from './views.js';
+
+/** The outcome of `register()`. */
+export interface RegisterResult {
+  instance: InstanceView;
+  /** False when the id was already registered (the call updated it). */
+  created: boolean;
+}
+
+/** What one `sweep()` changed. */
+export interface SweepResult {
+  changed: StatusEvent[];
+  removed: LeftEvent[];
+}
+
+/** Filters for `services()`. */
+export interface ServiceFilter {
+  status?: InstanceStatus | undefined;
+  tag?: string | undefined;
+}
+
+/** Sizes and write counters, for /metrics and the registry-scale benchmark. */
+export interface RegistryStats {
+  instances: number;
+  services: number;
+  healthyInstances: number;
+  fileWrites: number;
+  fileBytes: number;
+  lastWriteAt: number | undefined;
+  writeErrors: number;
+  auditRows: number;
+  auditPending: number;
+}

@@ -1,0 +1,350 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Database } from 'sql.js';
+import { MeshError } from '../../src/errors.js';
+import type { AuditLog, AuditEntry, AuditRecord } from './audit-log.js';
+import { RegistryEmitter, type LeftEvent, type LeftReason, type RegistryEvents } from './events.js';
+import { acquireLock, type FileLock } from './file-lock.js';
+import { HealthTracker } from './health.js';
+import { InstanceIndex } from './instance-index.js';
+import type { DroppedRow, InstanceRecord, InstanceStore } from './instance-store.js';
+import { openDatabase, type Recovery } from './open-database.js';
+import { resolveRegistryOptions, type RegistryOptions, type ResolvedRegistryOptions } from './options.js';
+import type { CoalescedWriter } from './persist.js';
+import { collectStats, emptyStatusCounts } from './registry-stats.js';
+import { createStorage } from './storage.js';
+import {
+  ChildStateSchema, HeartbeatSchema, registrationSchema, type ChildState, type HeartbeatInput, type InstanceStatus,
+  type RegistrationInput, type Tool,
+} from './schemas.js';
+import type { RegisterResult, RegistryStats, ServiceFilter, SweepResult } from './registry-types.js';
+import { isExpired, type HealthPolicy } from './status.js';
+import { deepFreeze, representative, toServiceSummary, toView, type Entry, type InstanceView, type ServiceSummary } from './views.js';
+import { parseOrThrow } from './zod-message.js';
+
+export type { RegisterResult, RegistryStats, ServiceFilter, SweepResult } from './registry-types.js';
+
+/**
+ * The mesh-proxy's registry: instances and their tools in a sql.js database persisted to one file
+ * (crash-safe, coalesced writes), heartbeat times and health in memory, an audit trail, events.
+ * @example
+ * const registry = await Registry.open({ file: '/home/me/.mesh/registry.db' });
+ * if (registry.recovered) log.warn(`registry file was corrupt; moved to ${registry.recovered.movedTo}; starting empty`);
+ * registry.on('left', (e) => log.info(`${e.service}/${e.instance} left: ${e.reason}`));
+ * registry.register(body); registry.heartbeat(id, beat); registry.services({ status: 'healthy' });
+ */
+export class Registry {
+  private readonly entries = new InstanceIndex();
+  /** The event listeners (`registry.events.on('left', …)`; same as `registry.on`). */
+  readonly events: RegistryEmitter;
+  private readonly store: InstanceStore;
+  private readonly auditLog: AuditLog;
+  private readonly writer: CoalescedWriter | undefined;
+  private readonly policy: HealthPolicy;
+  private readonly health: HealthTracker;
+  private readonly sweeper: NodeJS.Timeout | undefined;
+  private readonly schema: ReturnType<typeof registrationSchema>;
+  private closed = false;
+
+  /** Set when the registry file was unusable, was moved aside, and the registry started empty. */
+  readonly recovered: Recovery | undefined;
+  /** Stored rows that no longer validated and were deleted on load. */
+  readonly droppedRows: readonly DroppedRow[];
+
+  /**
+   * Opens a registry: takes the file's lock, loads it (or quarantines it), and marks every loaded
+   * instance as freshly heard from, so a proxy restart never expires live services. Creates the
+   * file's folder if needed; the file itself is written on the first change.
+   * @throws MeshError when another live process holds the registry file
+   */
+  static async open(options: RegistryOptions = {}): Promise<Registry> {
+    const resolved = resolveRegistryOptions(options);
+    if (resolved.file !== undefined) mkdirSync(dirname(resolved.file), { recursive: true, mode: 0o700 });
+    const lock = resolved.file === undefined ? undefined : acquireLock(resolved.file);
+    try {
+      const opened = await openDatabase(resolved.file, resolved.now);
+      return new Registry(resolved, opened.db, lock, opened.recovered);
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
+  }
+
+  private constructor(
+    private readonly options: ResolvedRegistryOptions,
+    private readonly db: Database,
+    private readonly lock: FileLock | undefined,
+    recovered: Recovery | undefined,
+  ) {
+    this.recovered = recovered;
+    this.events = new RegistryEmitter(options.logger);
+    this.policy = options;
+    this.health = new HealthTracker(options, this.entries, this.events);
+    this.schema = registrationSchema({ allowRemote: options.allowRemote });
+    ({ store: this.store, auditLog: this.auditLog, writer: this.writer } = createStorage(db, options));
+    const { records, dropped } = this.store.loadAll(this.schema);
+    this.droppedRows = dropped;
+    const now = options.now();
+    for (const record of records) this.entries.add(this.health.newEntry(deepFreeze(record), now));
+    if (recovered !== undefined || dropped.length > 0) this.writer?.markDirty();
+    if (options.sweepIntervalMs > 0) {
+      this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs);
+      this.sweeper.unref();
+    }
+  }
+
+  /**
+   * Subscribes to `joined`, `left`, `status` or `tools`; returns the unsubscribe function.
+   * @example registry.on('status', (e) => sse.send(e))
+   */
+  on<K extends keyof RegistryEvents>(name: K, listener: (event: RegistryEvents[K]) => void): () => void {
+    return this.events.on(name, listener);
+  }
+
+  /**
+   * Registers an instance, or updates it when its id is known (idempotent per id). Validates the
+   * body strictly: unknown fields (`command`, `args`, `env`…) are refused, naming the field.
+   * @throws MeshError BAD_REQUEST naming every invalid field
+   */
+  register(input: RegistrationInput | unknown): RegisterResult {
+    this.assertOpen();
+    const registration = parseOrThrow(this.schema, input, 'registration');
+    const now = this.options.now();
+    const existing = this.entries.get(registration.id);
+    const sameUrl = this.entries.idAtUrl(registration.url);
+    if (sameUrl !== undefined && sameUrl !== registration.id) {
+      const stale = this.entries.get(sameUrl);
+      if (stale) this.remove(stale, 'replaced');
+    }
+    const record: InstanceRecord = deepFreeze({ ...registration, registeredAt: existing?.record.registeredAt ?? now, updatedAt: now });
+    if (existing && existing.record.name !== record.name) this.remove(existing, 'renamed');
+    this.store.upsert(record);
+    this.writer?.markDirty();
+    const previous = this.entries.get(record.id);
+    if (!previous) {
+      const entry = this.health.newEntry(record, now);
+      this.entries.add(entry);
+      this.events.emit({ type: 'joined', ...this.health.eventBase(entry, now), url: record.url });
+      return { instance: toView(entry), created: existing === undefined };
+    }
+    const previousHash = previous.record.toolsHash;
+    const previousUrl = previous.record.url;
+    previous.record = record;
+    this.entries.moveUrl(previous, previousUrl);
+    previous.lastHeartbeat = now;
+    previous.failures = 0;
+    previous.state = record.state ?? 'ready';
+    this.refresh(previous, now, 'register');
+    if (previousHash !== record.toolsHash) {
+      this.events.emit({ type: 'tools', ...this.health.eventBase(previous, now), toolsHash: record.toolsHash, previousHash, toolCount: record.tools.length });
+    }
+    return { instance: toView(previous), created: false };
+  }
+
+  /**
+   * Notes a heartbeat; only memory changes unless the child's state changed.
+   * @returns the instance, or undefined when the id is unknown (the sidecar should re-register)
+   * @throws MeshError BAD_REQUEST for an invalid beat
+   */
+  heartbeat(id: string, beat: HeartbeatInput | unknown = {}): InstanceView | undefined {
+    this.assertOpen();
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    const parsed = parseOrThrow(HeartbeatSchema, beat, 'heartbeat');
+    const now = this.options.now();
+    entry.lastHeartbeat = now;
+    if (parsed.inflight !== undefined) entry.inflight = parsed.inflight;
+    if (parsed.calls !== undefined) entry.calls = parsed.calls;
+    // A beat after failures gives the instance another chance (a half-open circuit).
+    if (entry.failures >= this.policy.failureThreshold) entry.failures = 0;
+    if (parsed.state !== undefined && parsed.state !== entry.state) this.storeState(entry, parsed.state, now);
+    this.refresh(entry, now, 'heartbeat');
+    return toView(entry);
+  }
+
+  /** Removes an instance at once (a clean sidecar exit); false when the id is unknown. */
+  deregister(id: string): boolean {
+    this.assertOpen();
+    const entry = this.entries.get(id);
+    if (!entry) return false;
+    this.remove(entry, 'deregistered');
+    return true;
+  }
+
+  /** One instance with its tools, or undefined. */
+  instance(id: string): InstanceView | undefined {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    this.refresh(entry, this.options.now(), 'heartbeat-timeout');
+    return toView(entry);
+  }
+
+  /**
+   * Every service, sorted by name, optionally only those in one status or carrying one tag.
+   * @example registry.services({ status: 'healthy', tag: 'python' })
+   */
+  services(filter: ServiceFilter = {}): ServiceSummary[] {
+    const now = this.options.now();
+    const names = this.entries.names();
+    const result: ServiceSummary[] = [];
+    for (const name of names) {
+      const summary = this.summarize(name, now);
+      if (!summary) continue;
+      if (filter.status !== undefined && summary.status !== filter.status) continue;
+      if (filter.tag !== undefined && !summary.tags.includes(filter.tag)) continue;
+      result.push(summary);
+    }
+    return result;
+  }
+
+  /** One service with its replicas, or undefined when no instance has that name. */
+  service(name: string): ServiceSummary | undefined {
+    return this.summarize(name, this.options.now());
+  }
+
+  /** The names of every registered service, sorted. */
+  serviceNames(): string[] {
+    return this.entries.names();
+  }
+
+  /** Every replica of a service, whatever its status; empty for an unknown service. */
+  instances(name: string): InstanceView[] {
+    return this.health.replicas(name, this.options.now()).map(toView);
+  }
+
+  /** The replicas of a service that may be routed to. */
+  healthyInstances(name: string): InstanceView[] {
+    return this.health.replicas(name, this.options.now()).filter((e) => e.status === 'healthy').map(toView);
+  }
+
+  /** A service's tools (from a healthy replica if any), or undefined for an unknown service. */
+  tools(name: string): readonly Tool[] | undefined {
+    return representative(this.health.replicas(name, this.options.now()))?.record.tools;
+  }
+
+  /** A routed call failed; enough consecutive failures make the instance unhealthy. */
+  reportFailure(id: string): InstanceStatus | undefined {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    entry.failures++;
+    return this.refresh(entry, this.options.now(), 'call-failures');
+  }
+
+  /** A routed call succeeded; the failure count starts again. */
+  reportSuccess(id: string): InstanceStatus | undefined {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    entry.failures = 0;
+    return this.refresh(entry, this.options.now(), 'call-succeeded');
+  }
+
+  /** A sidecar reports its child's state at once (`restarting`, `crashloop` → not routed). */
+  setChildState(id: string, state: ChildState): InstanceView | undefined {
+    this.assertOpen();
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    const parsed = parseOrThrow(ChildStateSchema, state, 'child state');
+    const now = this.options.now();
+    if (parsed !== entry.state) this.storeState(entry, parsed, now);
+    this.refresh(entry, now, 'child-state');
+    return toView(entry);
+  }
+
+  /** Recomputes every status from heartbeat ages and removes instances silent for too long. */
+  sweep(): SweepResult {
+    const result: SweepResult = { changed: [], removed: [] };
+    if (this.closed) return result;
+    const now = this.options.now();
+    for (const entry of [...this.entries.values()]) {
+      if (isExpired(entry, now, this.policy)) result.removed.push(this.remove(entry, 'expired'));
+      else {
+        const event = this.health.refresh(entry, now, 'heartbeat-timeout');
+        if (event) result.changed.push(event);
+      }
+    }
+    return result;
+  }
+
+  /** Records a routed call; buffered, inserted in batches off the caller's path. */
+  audit(record: AuditRecord): void {
+    if (!this.closed) this.auditLog.add(record);
+  }
+
+  /** The newest audit entries, optionally for one service. */
+  recentAudit(query: { service?: string | undefined; limit?: number | undefined } = {}): AuditEntry[] {
+    this.assertOpen();
+    return this.auditLog.recent(query);
+  }
+
+  /** How many instances are in each status (for metrics gauges). */
+  countByStatus(): Record<InstanceStatus, number> {
+    const counts = emptyStatusCounts();
+    const now = this.options.now();
+    for (const entry of this.entries.values()) counts[this.refresh(entry, now, 'heartbeat-timeout')]++;
+    return counts;
+  }
+
+  /** Counts and file figures. */
+  stats(): RegistryStats {
+    const audit = this.closed ? { rows: 0, pending: 0 } : { rows: this.auditLog.count(), pending: this.auditLog.pending };
+    return collectStats(this.entries, this.writer?.stats(), audit);
+  }
+
+  /** Inserts pending audit records and writes the file now if anything changed. */
+  async flush(): Promise<void> {
+    if (this.closed) return;
+    this.auditLog.drain();
+    await this.writer?.flush();
+  }
+
+  /** Flushes, stops timers, closes the database and releases the file lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    try {
+      this.auditLog.drain();
+      await this.writer?.close();
+    } finally {
+      this.closed = true;
+      this.auditLog.stop();
+      this.db.close();
+      this.lock?.release();
+    }
+  }
+
+  // After close() the database is gone; a late call must fail loudly, not corrupt state.
+  private assertOpen(): void {
+    if (this.closed) throw new MeshError('INTERNAL', 'the registry is closed');
+  }
+
+  // Deleting from SQL, the indexes and telling listeners always go together.
+  private remove(entry: Entry, reason: LeftReason): LeftEvent {
+    this.store.delete(entry.record.id);
+    this.writer?.markDirty();
+    this.entries.delete(entry);
+    const now = this.options.now();
+    const event: LeftEvent = { type: 'left', ...this.health.eventBase(entry, now), reason };
+    this.events.emit(event);
+    return event;
+  }
+
+  // Child state survives a proxy restart (a crash-looping child stays unrouted), so it is stored.
+  private storeState(entry: Entry, state: ChildState, now: number): void {
+    entry.state = state;
+    entry.record = deepFreeze({ ...entry.record, state, updatedAt: now });
+    this.store.setState(entry.record.id, state, now);
+    this.writer?.markDirty();
+  }
+
+  // Status is a function of time: every read re-derives it (and announces any change).
+  private refresh(entry: Entry, now: number, reason: string): InstanceStatus {
+    this.health.refresh(entry, now, reason);
+    return entry.status;
+  }
+
+  // One service's summary with fresh statuses; undefined once its last replica is gone.
+  private summarize(name: string, now: number): ServiceSummary | undefined {
+    const replicas = this.health.replicas(name, now);
+    return replicas.length === 0 ? undefined : toServiceSummary(name, replicas);
+  }
+}

@@ -1,0 +1,54 @@
+import type { ChildState, InstanceStatus } from './schemas.js';
+
+/** The thresholds that turn heartbeat ages and call failures into a status. */
+export interface HealthPolicy {
+  heartbeatIntervalMs: number;
+  unhealthyAfterMisses: number;
+  removeAfterMs: number;
+  failureThreshold: number;
+}
+
+/** What the registry knows, in memory, about an instance's liveness. */
+export interface Liveness {
+  lastHeartbeat: number;
+  failures: number;
+  state: ChildState;
+}
+
+// Pure, so health transitions are tested with a number instead of a clock.
+/**
+ * An instance's status at `now`: a stale heartbeat makes it unhealthy whatever the child does;
+ * otherwise the child's state decides, then consecutive call failures.
+ * @example instanceStatus({ lastHeartbeat: 0, failures: 0, state: 'ready' }, 100_000, policy) // 'unhealthy'
+ */
+export function instanceStatus(live: Liveness, now: number, policy: HealthPolicy): InstanceStatus {
+  if (now - live.lastHeartbeat >= policy.heartbeatIntervalMs * policy.unhealthyAfterMisses) return 'unhealthy';
+  switch (live.state) {
+    case 'starting':
+      return 'starting';
+    case 'restarting':
+      return 'restarting';
+    case 'crashloop':
+      return 'crashloop';
+    case 'ready':
+      return live.failures >= policy.failureThreshold ? 'unhealthy' : 'healthy';
+  }
+}
+
+/** True once an instance has been silent long enough to be removed. */
+export function isExpired(live: Liveness, now: number, policy: HealthPolicy): boolean {
+  return now - live.lastHeartbeat >= policy.removeAfterMs;
+}
+
+const preference: readonly InstanceStatus[] = ['healthy', 'starting', 'restarting', 'unhealthy', 'crashloop'];
+
+// A service is as good as its best replica: one healthy replica makes it routable.
+/**
+ * A service's status from its replicas' statuses.
+ * @example serviceStatus(['unhealthy', 'healthy']) // 'healthy'
+ */
+export function serviceStatus(statuses: Iterable<InstanceStatus>): InstanceStatus {
+  let best = preference.length - 1;
+  for (const status of statuses) best = Math.min(best, preference.indexOf(status));
+  return preference[best] ?? 'crashloop';
+}
