@@ -131,11 +131,12 @@ export class ChildProcessTransport implements Transport {
     if (!stdin || this.exitInfo || stdin.destroyed) {
       throw new MeshError('CHILD_EXITED', `the server process is not running${this.exitInfo ? ` (${describeExit(this.exitInfo)})` : ''}`);
     }
-    // Writes made in one tick leave in one syscall: many in-flight calls share a pipe write.
+    // Writes made in one event-loop turn leave in one syscall: requests read in the same poll
+    // phase share a pipe write (setImmediate runs right after that phase, so no added latency).
     if (!this.corked) {
       this.corked = true;
       stdin.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         this.corked = false;
         stdin.uncork();
       });

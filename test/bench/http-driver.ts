@@ -1,0 +1,98 @@
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { CLIENT_INFO, checkAnswer, type Driver, type ToolCall } from './driver.js';
+
+export interface HttpDriverOptions {
+  /** Keep-alive sockets in the pool; one per call in flight. */
+  connections: number;
+  timeoutMs?: number;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/**
+ * A lean Streamable HTTP load generator: keep-alive sockets (undici Pool), one initialized MCP
+ * session, pre-built JSON-RPC bodies. Answers are read whether the server sends JSON or SSE.
+ */
+export async function openHttpDriver(url: string, toolCall: ToolCall, options: HttpDriverOptions): Promise<Driver> {
+  const target = new URL(url);
+  const timeout = options.timeoutMs ?? 30_000;
+  const pool = new Pool(target.origin, {
+    connections: options.connections,
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  });
+  const path = target.pathname + target.search;
+  const headers: Record<string, string> = {
+    accept: 'application/json, text/event-stream',
+    'content-type': 'application/json',
+  };
+
+  const post = async (body: string): Promise<Answer> => {
+    const response = await pool.request({ path, method: 'POST', headers, body });
+    const text = await response.body.text();
+    return { status: response.statusCode, headers: response.headers, text };
+  };
+
+  let nextId = 1;
+  try {
+    const started = performance.now();
+    const init = await post(
+      JSON.stringify({ jsonrpc: '2.0', id: nextId++, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: CLIENT_INFO } }),
+    );
+    if (init.status !== 200) throw new Error(`initialize: HTTP ${init.status}: ${init.text.slice(0, 300)}`);
+    const session = init.headers['mcp-session-id'];
+    if (typeof session !== 'string') throw new Error('initialize: no mcp-session-id header in the answer');
+    const initAnswer = parseAnswer(init, 1, 'initialize') as { result?: { protocolVersion?: unknown } };
+    checkAnswer(initAnswer, `${url} initialize`);
+    const version = initAnswer.result?.protocolVersion;
+    headers['mcp-session-id'] = session;
+    headers['mcp-protocol-version'] = typeof version === 'string' ? version : LATEST_PROTOCOL_VERSION;
+    const initialized = await post('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+    if (initialized.status !== 202 && initialized.status !== 200) throw new Error(`notifications/initialized: HTTP ${initialized.status}: ${initialized.text.slice(0, 300)}`);
+    const initializeMs = performance.now() - started;
+
+    const params = JSON.stringify({ name: toolCall.name, arguments: toolCall.arguments });
+    return {
+      initializeMs,
+      async call() {
+        const id = nextId++;
+        const answer = await post(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":${params}}`);
+        if (answer.status !== 200) throw new Error(`${url} tools/call: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
+        checkAnswer(parseAnswer(answer, id, 'tools/call'), `${url} tools/call`);
+      },
+      async close() {
+        try {
+          const response = await pool.request({ path, method: 'DELETE', headers: { 'mcp-session-id': session, 'mcp-protocol-version': headers['mcp-protocol-version'] ?? '' } });
+          await response.body.dump();
+        } catch {
+          // The session is gone with the process anyway.
+        }
+        await pool.close();
+      },
+    };
+  } catch (error) {
+    await pool.destroy();
+    throw error;
+  }
+}
+
+/** The JSON-RPC message with `id` from a JSON body or from the `data:` lines of an SSE body. */
+export function parseAnswer(answer: Answer, id: number, what: string): unknown {
+  const type = answer.headers['content-type'];
+  const contentType = Array.isArray(type) ? type.join(',') : (type ?? '');
+  if (!contentType.includes('text/event-stream')) return JSON.parse(answer.text);
+  for (const line of answer.text.split('\n')) {
+    if (!line.startsWith('data:')) continue;
+    const message = JSON.parse(line.slice(5)) as { id?: unknown };
+    if (message.id === id) return message;
+  }
+  throw new Error(`${what}: SSE answer without a message for id ${id}: ${answer.text.slice(0, 300)}`);
+}
