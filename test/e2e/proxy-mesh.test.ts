@@ -1,8 +1,8 @@
 import { writeFileSync, readdirSync } from 'node:fs';
-import { dirname, basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import t from 'tap';
-import { everythingServer, fixture, pollJson, root } from '../helpers/processes.js';
-import { startProxy } from '../helpers/proxy.js';
+import { everythingServer, fixture, freePort, pollJson, root, spawnNode } from '../helpers/processes.js';
+import { startProxy, tempDir } from '../helpers/proxy.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
 
 // A real mesh: one proxy, real sidecars (Python example, server-everything, a fault fixture).
@@ -118,4 +118,20 @@ t.test('kill -9 and restart of the proxy keeps the registry; a corrupt file is m
   t.equal(moved.length, 1, 'the bad file was moved aside');
   await waitService(third.base, 'fs', (s) => s.status === 'healthy');
   t.pass('the sidecar re-registered on its next heartbeat');
+});
+
+t.test('a second proxy on the same port or registry file exits at once, saying why', async (t) => {
+  const first = await startProxy(t);
+  const samePort = spawnNode('proxy/cli.js', ['--port', String(first.port), '--mcp-port', '0', '--registry', join(tempDir(t), 'other.sqlite')]);
+  t.teardown(() => samePort.stop());
+  await samePort.proc;
+  t.equal(samePort.proc.exitCode, 2, 'same port: exit code 2');
+  t.match(samePort.stderr(), new RegExp(`${first.port}.*(in use|EADDRINUSE)`), `names the port: ${samePort.stderr().trim()}`);
+
+  const sameFile = spawnNode('proxy/cli.js', ['--port', String(await freePort()), '--mcp-port', '0', '--registry', first.registryFile]);
+  t.teardown(() => sameFile.stop());
+  await sameFile.proc;
+  t.equal(sameFile.proc.exitCode, 2, 'same registry file: exit code 2');
+  t.match(sameFile.stderr(), /lock|in use|another/i, `names the lock: ${sameFile.stderr().trim()}`);
+  t.equal((await first.api('/healthz')).status, 200, 'the first proxy is unaffected');
 });
