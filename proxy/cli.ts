@@ -1,25 +1,11 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { packageVersion as version, portArg as int, positiveArg as seconds } from '../src/cli-args.js';
 import { createLogger } from '../src/log.js';
 import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
 import { startProxy } from './proxy.js';
-
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-function int(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a whole number 0-65535');
-  return n;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
-  return n;
-}
 
 const meshHome = process.env.MESH_HOME ?? join(homedir(), '.mesh');
 

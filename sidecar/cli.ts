@@ -1,38 +1,10 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { collect, envPairs, packageVersion as version, portArg as port, positiveArg as positive } from '../src/cli-args.js';
 import { MeshError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { parsePortRange } from '../src/http/ports.js';
 import { startSidecar } from './sidecar.js';
-
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return n;
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
-  return n;
-}
-
-function envPairs(pairs: string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new InvalidArgumentError(`--env expects KEY=VALUE, got "${pair}"`);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return env;
-}
 
 const program = new Command('mesh-sidecar')
   .description('Serve an unmodified stdio MCP server over MCP Streamable HTTP, supervised, and join it to the mesh.')
