@@ -1,10 +1,16 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { collect, envPairs, packageVersion as version, portArg as port, positiveArg as positive } from '../src/cli-args.js';
 import { MeshError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { parsePortRange } from '../src/http/ports.js';
 import { startSidecar } from './sidecar.js';
+
+function backoffArg(value: string): { initialMs: number; maxMs: number } {
+  const match = /^(\d+)-(\d+)$/.exec(value);
+  if (!match || Number(match[1]) <= 0 || Number(match[1]) > Number(match[2])) throw new InvalidArgumentError('expected INITIAL-MAX in ms, e.g. 500-30000');
+  return { initialMs: Number(match[1]), maxMs: Number(match[2]) };
+}
 
 const program = new Command('mesh-sidecar')
   .description('Serve an unmodified stdio MCP server over MCP Streamable HTTP, supervised, and join it to the mesh.')
@@ -21,6 +27,7 @@ const program = new Command('mesh-sidecar')
   .option('--env <KEY=VALUE>', 'environment variable for the server process (repeatable)', collect, [] as string[])
   .option('--allow-host <hostname>', 'extra hostname accepted in Host/Origin headers (repeatable)', collect, [] as string[])
   .option('--deadline <seconds>', 'deadline of every forwarded request', positive, 60)
+  .option('--backoff <ms-ms>', 'restart backoff of a crashed child: initial-maximum delay in ms', backoffArg, { initialMs: 500, maxMs: 30_000 })
   .argument('<command>', 'the stdio MCP server to run (after --)')
   .argument('[args...]', 'its arguments')
   .showHelpAfterError()
@@ -39,6 +46,7 @@ const opts = program.opts<{
   env: string[];
   allowHost: string[];
   deadline: number;
+  backoff: { initialMs: number; maxMs: number };
 }>();
 const [command, args] = program.processedArgs as [string, string[]];
 const log = createLogger(opts.name);
@@ -62,6 +70,7 @@ try {
     tags: opts.tag,
     allowedHosts: opts.allowHost,
     deadlineMs: opts.deadline * 1000,
+    backoff: opts.backoff,
     version,
     log,
   });

@@ -62,6 +62,7 @@ t.test('crash on start: the sidecar stays up, restarting then crashloop, never r
   const sidecar = await startSidecar(t, {
     name: 'crashy',
     command: ['python3', fixture('crash_on_start.py')],
+    extra: ['--backoff', '50-400'],
     waitFor: (health) => (states.push(health.state), health.state === 'restarting'),
   });
   const base = sidecar.base;
