@@ -1,0 +1,11 @@
+// The MM library: what apps, sidecars and native instances import. Nothing here listens or spawns at import time.
+export * from './errors.js';
+export { createLogger, silentLogger, type Logger, type LogLevel } from './log.js';
+export { ChildProcessTransport, describeExit, type ChildCommand, type ChildExit, type ChildProcessTransportOptions } from './stdio/child-transport.js';
+export { Bridge, type BridgeOptions, type BridgeStats } from './bridge/bridge.js';
+export { BridgeSession } from './bridge/bridge-session.js';
+export { createInstanceServer, type InstanceServer, type InstanceServerOptions } from './http/instance-server.js';
+export { createHostGuard, LOOPBACK_HOSTS, type HostGuard, type HostGuardOptions } from './http/host-guard.js';
+export { listenOnFreePort, parsePortRange, FETCH_BLOCKED_PORTS, type PortRange } from './http/ports.js';
+export { RegistrationClient, type RegistrationBody, type RegistrationOptions } from './instance/registration.js';
+export * from './manifest/index.js';

@@ -1,0 +1,102 @@
+import { readFile } from 'node:fs/promises';
+import { isPair, isScalar, isSeq, LineCounter, parse, parseDocument, visit, type Document, type Node } from 'yaml';
+import { MeshError } from '../errors.js';
+import { fieldProblems } from './issues.js';
+import { interpolate } from './interpolate.js';
+import { resolvePaths, type ResolvedManifest } from './resolve-paths.js';
+import { ManifestSchema } from './schema.js';
+import { formatPath, lineOfPath } from './yaml-positions.js';
+
+/** One located problem: rendered as `file:line: field: message`. */
+export interface ManifestProblem {
+  file: string;
+  line: number;
+  /** Dotted field path (`services.fs.args`); empty for the document itself. */
+  field: string;
+  message: string;
+}
+
+function render(problem: ManifestProblem): string {
+  return problem.field === '' ? `${problem.file}:${problem.line}: ${problem.message}` : `${problem.file}:${problem.line}: ${problem.field}: ${problem.message}`;
+}
+
+function invalid(file: string, problems: ManifestProblem[]): MeshError {
+  const text = problems.map(render).join('\n');
+  return new MeshError('MANIFEST_INVALID', problems.length === 1 ? text : `${file}: ${problems.length} problems\n${text}`, {
+    context: { file, problems },
+  });
+}
+
+// Field path of a node from the ancestors yaml's visitor hands over.
+function pathOf(ancestors: readonly unknown[], node: unknown): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  ancestors.forEach((ancestor, i) => {
+    const child = ancestors[i + 1] ?? node;
+    if (isSeq(ancestor)) path.push(ancestor.items.indexOf(child as Node));
+    else if (isPair(ancestor)) path.push(isScalar(ancestor.key) ? String(ancestor.key.value) : String(ancestor.key));
+  });
+  return path;
+}
+
+// Interpolates every string value in place; an unquoted value that became a number or boolean
+// (`port: ${PORT:-6001}`) is typed as YAML would have typed it written literally.
+function interpolateDocument(doc: Document, lineCounter: LineCounter, file: string, env: Readonly<Record<string, string | undefined>>): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  visit(doc, {
+    Scalar(key, node, ancestors) {
+      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('$')) return;
+      const { value, unset } = interpolate(node.value, env);
+      const line = node.range === undefined || node.range === null ? 1 : lineCounter.linePos(node.range[0]).line;
+      for (const name of unset) {
+        problems.push({ file, line, field: formatPath(pathOf(ancestors, node)), message: `environment variable ${name} is not set (write \${${name}:-default} for a fallback)` });
+      }
+      const retyped = node.type === 'PLAIN' && value !== node.value ? (parse(value) as unknown) : value;
+      node.value = typeof retyped === 'number' || typeof retyped === 'boolean' ? retyped : value;
+    },
+  });
+  return problems;
+}
+
+/**
+ * Parses and validates manifest text; `file` names it in errors and anchors relative paths.
+ * Throws a MeshError `MANIFEST_INVALID` whose message has one `file:line: field: message` line
+ * per problem (also in `context.problems`).
+ * @example parseManifest('version: 1\nservices:\n  fs: { command: python3 }\n', 'configs/x.yaml', process.env)
+ */
+export function parseManifest(text: string, file: string, env: Readonly<Record<string, string | undefined>> = process.env): ResolvedManifest {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw invalid(
+      file,
+      doc.errors.map((error) => ({ file, line: error.linePos?.[0].line ?? 1, field: '', message: `YAML syntax error: ${(error.message.split('\n')[0] ?? error.code).replace(/ at line \d+, column \d+:?$/, '')}` })),
+    );
+  }
+  const unset = interpolateDocument(doc, lineCounter, file, env);
+  if (unset.length > 0) throw invalid(file, unset);
+  const data: unknown = doc.toJS() ?? {};
+  const result = ManifestSchema.safeParse(data);
+  if (!result.success) {
+    throw invalid(
+      file,
+      fieldProblems(result.error.issues, ManifestSchema, data)
+        .map((problem) => ({ file, line: lineOfPath(doc, lineCounter, problem.path), field: formatPath(problem.path), message: problem.message }))
+        .sort((a, b) => a.line - b.line),
+    );
+  }
+  return resolvePaths(result.data, file);
+}
+
+/**
+ * Reads, validates and normalizes a manifest file (defaults filled, paths absolute).
+ * @example const manifest = await loadManifest('configs/demo.yaml')
+ */
+export async function loadManifest(file: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<ResolvedManifest> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new MeshError('MANIFEST_INVALID', `${file}: cannot read the manifest (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, { cause, context: { file } });
+  }
+  return parseManifest(text, file, env);
+}

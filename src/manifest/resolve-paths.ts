@@ -1,0 +1,57 @@
+import { homedir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import type { Manifest, ProxyConfig, Service } from './schema.js';
+
+/** A service as `mesh up` runs it: `cwd` is always an absolute folder. */
+export type ResolvedService = Omit<Service, 'cwd'> & { cwd: string };
+
+/** A manifest with defaults filled and every path absolute. */
+export interface ResolvedManifest {
+  version: 1;
+  proxy: ProxyConfig;
+  services: Record<string, ResolvedService>;
+  /** Absolute path of the manifest file and its folder (the base of relative paths). */
+  source: { file: string; dir: string };
+}
+
+/** `~` and `~/x` to the home folder; anything else unchanged. */
+export function expandHome(path: string, home = homedir()): string {
+  if (path === '~') return home;
+  return path.startsWith('~/') ? resolve(home, path.slice(2)) : path;
+}
+
+/** A path-like manifest value made absolute against the manifest folder. */
+export function resolveAgainst(dir: string, path: string): string {
+  const expanded = expandHome(path);
+  return isAbsolute(expanded) ? resolve(expanded) : resolve(dir, expanded);
+}
+
+// A command is a program name looked up on PATH unless it is written as a path.
+function resolveCommand(dir: string, command: string): string {
+  if (command.startsWith('./') || command.startsWith('../')) return resolve(dir, command);
+  return expandHome(command);
+}
+
+/*
+ * Which values are paths: only `cwd`, `proxy.registry` and a `command` written as `./x` or `../x`
+ * resolve against the manifest's folder. `args` are passed as written (only the server knows
+ * which of them are paths), except that a leading `~/` expands as a shell would; relative args
+ * are relative to the child's cwd, which defaults to the manifest's folder, so
+ * `../examples/x.py` in configs/demo.yaml works from wherever `mesh up` is run.
+ * `~/` expands to the home folder in cwd, registry, command and args; env values stay as written.
+ */
+export function resolvePaths(manifest: Manifest, file: string): ResolvedManifest {
+  const absolute = resolve(file);
+  const dir = resolve(absolute, '..');
+  const services: Record<string, ResolvedService> = {};
+  for (const [name, service] of Object.entries(manifest.services)) {
+    services[name] = {
+      ...service,
+      command: resolveCommand(dir, service.command),
+      args: service.args.map((arg) => expandHome(arg)),
+      cwd: service.cwd === undefined ? dir : resolveAgainst(dir, service.cwd),
+    };
+  }
+  const proxy = manifest.proxy.registry === undefined ? manifest.proxy : { ...manifest.proxy, registry: resolveAgainst(dir, manifest.proxy.registry) };
+  return { version: manifest.version, proxy, services, source: { file: absolute, dir } };
+}

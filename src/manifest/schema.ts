@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/** Service names: what `mesh call NAME` and the `NAME__tool` namespacing accept. */
+export const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export const ServiceNameSchema = z
+  .string()
+  .regex(SERVICE_NAME_PATTERN, {
+    error: 'a service name is 1-63 lowercase letters, digits, "_" or "-", starting with a letter or digit',
+  });
+
+const stringList = (what: string) =>
+  z.array(z.string({ error: 'expected a string' }), { error: 'expected a list of strings' }).describe(what);
+
+const seconds = (what: string, fallback: number) =>
+  z.number({ error: 'expected a number of seconds' }).positive({ error: 'expected a positive number of seconds' }).default(fallback).describe(what);
+
+const portNumber = z.int({ error: 'expected a port number' }).min(0).max(65_535);
+
+export const BackoffSchema = z
+  .strictObject({
+    initialMs: z.int().positive().default(500).describe('first restart delay in milliseconds'),
+    maxMs: z.int().positive().default(30_000).describe('cap of the exponential restart delay in milliseconds'),
+  })
+  .describe('capped exponential backoff between restarts');
+export type Backoff = z.infer<typeof BackoffSchema>;
+
+export const RestartSchema = z
+  .strictObject({
+    policy: z.enum(['always', 'on-failure', 'never']).default('always').describe('when a child that exited is started again'),
+    maxCrashes: z.int().positive().default(5).describe('crashes within windowSeconds after which the service is a crash loop and not routed'),
+    windowSeconds: z.number().positive().default(60).describe('window over which crashes are counted'),
+    backoff: BackoffSchema.prefault({}),
+  })
+  .describe('supervision of the child process');
+export type Restart = z.infer<typeof RestartSchema>;
+
+// Numbers and booleans are accepted as env values (`DEBUG: 1`) and passed on as strings.
+const envValue = z
+  .union([z.string(), z.number(), z.boolean()], { error: 'expected a string value' })
+  .transform((value) => String(value));
+
+export const ServiceSchema = z
+  .strictObject({
+    command: z.string({ error: 'expected the command to run (a string)' }).min(1).describe('program to run; "./" or "../" paths resolve against the manifest folder, others are looked up on PATH'),
+    args: stringList('arguments, passed as an argv array (never through a shell)').default([]),
+    cwd: z.string().optional().describe('working directory of the child; relative paths resolve against the manifest folder'),
+    env: z.record(z.string(), envValue, { error: 'expected a map of NAME: value' }).default({}).describe('extra environment variables of the child'),
+    tags: stringList('labels for `mesh ls --tag` and the registry').default([]),
+    port: portNumber.optional().describe('fixed sidecar port; omitted = first free port in 5000-5099'),
+    restart: RestartSchema.prefault({}),
+    replicas: z.int({ error: 'expected a whole number' }).min(1).default(1).describe('number of instances (sidecars) of this service'),
+    deadline: z.number().positive().optional().describe('per-call deadline in seconds; omitted = proxy.deadline'),
+    enabled: z.boolean().default(true).describe('false keeps the service in the file but out of `mesh up`'),
+    description: z.string().optional().describe('free text shown by `mesh ls`'),
+  })
+  .describe('one MCP server of the mesh');
+export type Service = z.infer<typeof ServiceSchema>;
+export type ServiceInput = z.input<typeof ServiceSchema>;
+
+export const ProxySchema = z
+  .strictObject({
+    host: z.string().default('127.0.0.1').describe('interface the proxy listens on; beyond loopback a bearer token is required'),
+    port: portNumber.default(6001).describe('HTTP API, /mcp, /metrics and dashboard'),
+    mcpPort: portNumber.default(6000).describe('second MCP endpoint (the seed\'s port); 0 disables it'),
+    registry: z.string().optional().describe('registry database file; relative paths resolve against the manifest folder; omitted = user data dir'),
+    heartbeatInterval: seconds('seconds between sidecar heartbeats', 30),
+    heartbeatTimeout: seconds('seconds of silence after which an instance is removed', 120),
+    deadline: seconds('default per-call deadline in seconds', 60),
+  })
+  .describe('the mesh-proxy daemon');
+export type ProxyConfig = z.infer<typeof ProxySchema>;
+
+export const ManifestSchema = z
+  .strictObject({
+    version: z.literal(1, { error: 'expected version: 1' }).describe('manifest format version'),
+    proxy: ProxySchema.prefault({}),
+    services: z.record(ServiceNameSchema, ServiceSchema, { error: 'expected a map of service name to service' }).default({}),
+  })
+  .describe('MM - MCP Mesh manifest');
+/** A validated manifest with defaults filled (paths as written; see load.ts for the resolved form). */
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type ManifestInput = z.input<typeof ManifestSchema>;
