@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../src/log.js';
 import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
 import type { ProxyMetrics } from './metrics.js';
-import { HeartbeatSchema, registrationSchema } from './registry/schemas.js';
+import { HeartbeatSchema, InstanceStatusSchema, registrationSchema } from './registry/schemas.js';
 import { formatZodError } from './registry/zod-message.js';
 
 export interface ProxyAppOptions extends HostGuardOptions {
@@ -24,6 +24,11 @@ export interface ProxyAppOptions extends HostGuardOptions {
   maxBodyBytes?: number;
   startedAt?: number;
 }
+
+const ServicesQuerySchema = z.object({
+  status: z.enum(['all', ...InstanceStatusSchema.options]).optional(),
+  tag: z.string().optional(),
+});
 
 const CallBodySchema = z
   .object({
@@ -102,9 +107,8 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   });
 
   app.get('/v1/services', (c) => {
-    const status = c.req.query('status');
-    const tag = c.req.query('tag');
-    return c.json({ services: core.registry.services({ status: status as never, tag }) });
+    const { status, tag } = validate(ServicesQuerySchema, c.req.query(), 'query');
+    return c.json({ services: core.registry.services({ status: status === 'all' ? undefined : status, tag }) });
   });
   app.get('/v1/services/:name', (c) => c.json(core.serviceOrThrow(c.req.param('name'))));
   app.get('/v1/services/:name/tools', (c) => c.json({ tools: core.serviceOrThrow(c.req.param('name')).tools }));

@@ -21,7 +21,9 @@ export interface MeshCoreOptions {
 export class MeshCore {
   readonly registry: Registry;
   readonly router: Router;
-  private readonly toolsetListeners = new Set<() => void>();
+  private readonly changeListeners = new Set<() => void>();
+  /** Instances registered by URL (register_service): nobody else re-sends their tool lists. */
+  private readonly byUrl = new Map<string, { name: string; url: string; tags: string[] }>();
 
   constructor(options: MeshCoreOptions) {
     this.registry = options.registry;
@@ -33,6 +35,7 @@ export class MeshCore {
       reportFailure: (id) => registry.reportFailure(id),
       reportSuccess: (id) => registry.reportSuccess(id),
     };
+    const changed = () => this.changeListeners.forEach((listener) => listener());
     this.router = new Router({
       table,
       deadlineMs: options.deadlineMs,
@@ -41,20 +44,35 @@ export class MeshCore {
         registry.audit(record);
         options.observe?.(record);
       },
+      // An instance's own list_changed (resources, prompts) or a renewed session: the router has
+      // already dropped its cached lists; the endpoint recomputes what it advertises.
+      onInstanceChange: (id, change) => {
+        if (change !== 'tools') return changed();
+        // A sidecar re-registers its new tool list itself; an instance registered by URL is re-listed here.
+        const known = this.byUrl.get(id);
+        if (known) this.registerByUrl({ ...known, id }).catch(() => undefined);
+      },
     });
-    const changed = () => this.toolsetListeners.forEach((listener) => listener());
     registry.events.on('joined', changed);
-    registry.events.on('left', (event: { instance: string }) => {
+    registry.events.on('left', (event) => {
+      this.byUrl.delete(event.instance);
       this.router.forget(event.instance);
       changed();
     });
-    registry.events.on('status', changed);
-    registry.events.on('tools', changed);
+    // A restarted child or a new tool list may come with other resources and prompts.
+    registry.events.on('status', (event) => {
+      this.router.invalidate(event.instance);
+      changed();
+    });
+    registry.events.on('tools', (event) => {
+      this.router.invalidate(event.instance);
+      changed();
+    });
   }
 
-  /** Called whenever the set of routable tools may have changed. */
-  onToolsetChange(listener: () => void): void {
-    this.toolsetListeners.add(listener);
+  /** Called whenever what the MCP endpoint advertises (tools, resources, prompts) may have changed. */
+  onChange(listener: () => void): void {
+    this.changeListeners.add(listener);
   }
 
   toolsOf(name: string): Tool[] {
@@ -110,6 +128,7 @@ export class MeshCore {
       version: '0',
       kind: 'native',
     });
+    this.byUrl.set(instance.id, { name: input.name, url: input.url, tags: input.tags });
     return { id: instance.id, name: input.name, tools: tools.length };
   }
 }

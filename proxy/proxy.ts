@@ -4,7 +4,9 @@ import { dirname } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { createLogger, type Logger } from '../src/log.js';
 import { listenOnFreePort } from '../src/http/ports.js';
+import { createHostGuard } from '../src/http/host-guard.js';
 import { createProxyApp } from './app.js';
+import { createProxyFrontHandler } from './hot-path.js';
 import { MeshCore } from './core.js';
 import { MeshEndpoint } from './mcp/endpoint.js';
 import { createProxyMetrics } from './metrics.js';
@@ -53,7 +55,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const core = new MeshCore({ registry, deadlineMs: options.deadlineMs ?? 60_000, observe: (record) => metrics.observeCall(record) });
   const endpoint = new MeshEndpoint(core, log, options.version);
   const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
-  const listener = getRequestListener(app.fetch);
+  const listener = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024);
   const servers: Server[] = [];
   const sweeper = setInterval(() => registry.sweep(), 1_000);
   sweeper.unref();

@@ -1,14 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { jsonRpcCodeFor, MeshError, toMeshError, type MeshErrorCode } from '../../src/errors.js';
+import {
+  CallToolRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema,
+  type CallToolResult, type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { MeshError, toMeshError, type MeshErrorCode } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import type { MeshCore } from '../core.js';
+import { buildCatalog, type Catalog } from './catalog.js';
 import { callMeshTool, meshToolNames, meshTools } from './mesh-tools.js';
 import { namespacedName, ToolNameIndex } from './namespacing.js';
+import { meshContent, meshPromptResult, meshReadResult, parseMeshUri } from './resource-uris.js';
+import { rpcError, toRpcError } from './rpc-error.js';
 
 const PROTOCOL_ERRORS = new Set<MeshErrorCode>(['TOOL_NOT_FOUND', 'SERVICE_NOT_FOUND', 'BAD_REQUEST', 'LOOP_DETECTED']);
+
+/** A catalog that left out a service that could not be listed is rebuilt on demand after this long. */
+const RETRY_MISSING_MS = 5_000;
 
 interface Session {
   server: Server;
@@ -17,22 +27,34 @@ interface Session {
 
 /**
  * The mesh's one MCP endpoint: the seven mesh tools plus every healthy service's tools as
- * `service__tool`. Each client session is an SDK Server on an SDK Streamable HTTP transport;
- * sessions hear `notifications/tools/list_changed` whenever the set of tools changes.
+ * `service__tool`, resources as `mesh://service/uri` and prompts as `service__prompt`. Each client
+ * session is an SDK Server on an SDK Streamable HTTP transport; sessions hear list_changed for
+ * tools, resources and prompts whenever what the endpoint advertises changes.
  */
 export class MeshEndpoint {
   private readonly sessions = new Map<string, Session>();
   private index = new ToolNameIndex([]);
   private tools: Tool[] = meshTools;
-  private listChangedTimer: NodeJS.Timeout | undefined;
+  private toolsKey = '';
+  private toolsDirty = false;
+  private changeTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> = Promise.resolve();
+  private catalogPromise: Promise<Catalog> | undefined;
+  private catalogBuilt: Catalog | undefined;
+  private catalogKeys = { resources: '[[],[]]', prompts: '[]' };
+  /** What sessions were last told about (list_changed is sent when the current lists differ). */
+  private announced = { tools: '', resources: '[[],[]]', prompts: '[]' };
+  private closed = false;
 
   constructor(private readonly core: MeshCore, private readonly log: Logger, private readonly version: string) {
-    this.rebuild();
-    core.onToolsetChange(() => this.toolsetChanged());
+    this.rebuildTools();
+    this.announced.tools = this.toolsKey;
+    core.onChange(() => this.changed());
   }
 
   /** Recomputes the advertised tools from the healthy services. */
-  private rebuild(): void {
+  private rebuildTools(): void {
+    this.toolsDirty = false; // first: a status change noticed while rebuilding marks it dirty again
     const refs: { service: string; tool: string }[] = [];
     const tools: Tool[] = [...meshTools];
     for (const { name, tools: serviceTools } of this.core.routableTools()) {
@@ -43,44 +65,157 @@ export class MeshEndpoint {
     }
     this.index = new ToolNameIndex(refs);
     this.tools = tools;
+    this.toolsKey = JSON.stringify(tools);
   }
 
-  private toolsetChanged(): void {
-    // Coalesce bursts (a manifest starting eleven services) into one notification.
-    if (this.listChangedTimer) return;
-    this.listChangedTimer = setTimeout(() => {
-      this.listChangedTimer = undefined;
-      const before = JSON.stringify(this.tools.map((t) => t.name));
-      this.rebuild();
-      if (JSON.stringify(this.tools.map((t) => t.name)) === before) return;
-      for (const { server } of this.sessions.values()) server.sendToolListChanged().catch(() => undefined);
+  // Lists are rebuilt on first use after a change, so a list right after a change is never stale.
+  private currentTools(): Tool[] {
+    if (this.toolsDirty) this.rebuildTools();
+    return this.tools;
+  }
+
+  /** The current resources/prompts catalog, built (from cached per-instance lists) when stale. */
+  private catalog(): Promise<Catalog> {
+    const built = this.catalogBuilt;
+    if (built && built.missing.length > 0 && Date.now() - built.builtAt > RETRY_MISSING_MS) this.catalogPromise = undefined;
+    if (!this.catalogPromise) {
+      const building: Promise<Catalog> = buildCatalog(this.core, this.log).then((catalog) => {
+        if (this.catalogPromise === building) {
+          this.catalogBuilt = catalog;
+          this.catalogKeys = { resources: JSON.stringify([catalog.resources, catalog.templates]), prompts: JSON.stringify(catalog.prompts) };
+        }
+        return catalog;
+      });
+      this.catalogPromise = building;
+    }
+    return this.catalogPromise;
+  }
+
+  private changed(): void {
+    this.toolsDirty = true;
+    this.catalogPromise = undefined;
+    this.catalogBuilt = undefined;
+    // Coalesce bursts (a manifest starting eleven services) into one round of notifications.
+    if (this.changeTimer || this.closed) return;
+    this.changeTimer = setTimeout(() => {
+      this.changeTimer = undefined;
+      this.refreshing = this.refreshing.then(() => this.refresh()).catch((error) => this.log.warn(`refreshing the endpoint's lists failed: ${String(error)}`));
     }, 50);
-    this.listChangedTimer.unref();
+    this.changeTimer.unref();
+  }
+
+  // Recomputes what is advertised and tells every session what actually changed.
+  private async refresh(): Promise<void> {
+    this.currentTools();
+    if (this.toolsKey !== this.announced.tools) this.broadcast((server) => server.sendToolListChanged());
+    this.announced.tools = this.toolsKey;
+    // With no session nobody needs to hear about it; the catalog is built when first listed.
+    if (this.sessions.size === 0) return;
+    await this.catalog();
+    const { resources, prompts } = this.catalogKeys;
+    if (resources !== this.announced.resources) this.broadcast((server) => server.sendResourceListChanged());
+    if (prompts !== this.announced.prompts) this.broadcast((server) => server.sendPromptListChanged());
+    this.announced = { ...this.announced, resources, prompts };
+  }
+
+  private broadcast(send: (server: Server) => Promise<void>): void {
+    if (this.closed) return;
+    for (const { server } of this.sessions.values()) send(server).catch(() => undefined);
   }
 
   /** Calls an endpoint tool by its advertised name. */
   async callTool(name: string, args: Record<string, unknown>, caller: string, hops = 0): Promise<CallToolResult> {
     if (meshToolNames.has(name)) return callMeshTool(this.core, name, args, caller, hops);
+    this.currentTools();
     const ref = this.index.resolve(name);
     if (!ref) throw new MeshError('TOOL_NOT_FOUND', `unknown tool "${name}": mesh tools are ${[...meshToolNames].join(', ')}; service tools are named service__tool (see tools/list)`);
-    return this.core.router.call(ref.service, ref.tool, args, { caller, hops });
+    const result = await this.core.router.call(ref.service, ref.tool, args, { caller, hops });
+    const content = meshContent(ref.service, result.content);
+    return content === result.content ? result : { ...result, content };
+  }
+
+  /**
+   * tools/call as a client sees it: the tool's result, or an isError result when the call failed on
+   * its way (timeout, crash, nothing healthy: a tool error the model can read and act on).
+   * @throws MeshError when asking for something that does not exist (a protocol error)
+   */
+  async answerToolCall(name: string, args: Record<string, unknown>, caller: string): Promise<CallToolResult> {
+    try {
+      return await this.callTool(name, args, caller);
+    } catch (error) {
+      const mesh = toMeshError(error);
+      if (PROTOCOL_ERRORS.has(mesh.code)) throw mesh;
+      return { isError: true, content: [{ type: 'text', text: `${mesh.code}: ${mesh.message}` }] };
+    }
+  }
+
+  /** True when `id` is a live MCP session of this endpoint (the proxy's hot path serves only those). */
+  hasSession(id: string): boolean {
+    return this.sessions.has(id);
+  }
+
+  /** tools/call on an established session, for the hot path that bypasses the SDK transport; same answers as the SDK handler. */
+  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+    const caller = this.sessions.get(sessionId)?.server.getClientVersion()?.name ?? 'mcp-client';
+    return this.answerToolCall(name, args, caller);
+  }
+
+  /** Reads a resource by its endpoint uri (`mesh://service/uri`). */
+  async readResource(uri: string, caller: string) {
+    const target = parseMeshUri(uri);
+    if (!target) {
+      throw rpcError(ErrorCode.InvalidParams, `unknown resource "${uri}": resources of the mesh are named mesh://<service>/<the service's own uri> (see resources/list)`, {
+        code: 'RESOURCE_NOT_FOUND',
+        uri,
+      });
+    }
+    try {
+      return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, { caller }));
+    } catch (error) {
+      throw toRpcError(error);
+    }
+  }
+
+  /** Gets a prompt by its endpoint name (`service__prompt`). */
+  async getPrompt(name: string, args: Record<string, string> | undefined, caller: string) {
+    const ref = (this.catalogBuilt ?? (await this.catalog())).promptIndex.resolve(name);
+    if (!ref) throw rpcError(ErrorCode.InvalidParams, `unknown prompt "${name}": prompts of the mesh are named service__prompt (see prompts/list)`, { code: 'PROMPT_NOT_FOUND', prompt: name });
+    // Name the real prompts when the service is known to lack this one (its lists are cached).
+    const listings = await this.core.router.listingsOf(ref.service).catch(() => undefined);
+    if (listings && !listings.prompts.some((p) => p.name === ref.tool)) {
+      const names = listings.prompts.map((p) => namespacedName(ref.service, p.name));
+      throw rpcError(ErrorCode.InvalidParams, `service "${ref.service}" has no prompt "${ref.tool}"; its prompts: ${names.length ? names.join(', ') : '(none)'}`, {
+        code: 'PROMPT_NOT_FOUND',
+        service: ref.service,
+        prompt: ref.tool,
+      });
+    }
+    try {
+      return meshPromptResult(ref.service, await this.core.router.getPrompt(ref.service, ref.tool, args, { caller }));
+    } catch (error) {
+      throw toRpcError(error);
+    }
   }
 
   private createServer(): Server {
-    const server = new Server({ name: 'mesh-proxy', version: this.version }, { capabilities: { tools: { listChanged: true } } });
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.tools }));
+    const server = new Server(
+      { name: 'mesh-proxy', version: this.version },
+      { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } } },
+    );
+    const callerOf = () => server.getClientVersion()?.name ?? 'mcp-client';
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.currentTools() }));
     server.setRequestHandler(CallToolRequestSchema, async (request) => {
-      const caller = server.getClientVersion()?.name ?? 'mcp-client';
       try {
-        return await this.callTool(request.params.name, request.params.arguments ?? {}, caller);
+        return await this.answerToolCall(request.params.name, request.params.arguments ?? {}, callerOf());
       } catch (error) {
-        const mesh = toMeshError(error);
-        // Asking for something that does not exist is a protocol error; a call that failed on its
-        // way (timeout, crash, nothing healthy) is a tool error the model can read and act on.
-        if (!PROTOCOL_ERRORS.has(mesh.code)) return { isError: true, content: [{ type: 'text', text: `${mesh.code}: ${mesh.message}` }] };
-        throw Object.assign(new Error(mesh.message), { code: jsonRpcCodeFor(mesh.code), data: { code: mesh.code, ...mesh.context } });
+        throw toRpcError(error);
       }
     });
+    server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: (await this.catalog()).resources }));
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: (await this.catalog()).templates }));
+    server.setRequestHandler(ReadResourceRequestSchema, (request) => this.readResource(request.params.uri, callerOf()));
+    server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: (await this.catalog()).prompts }));
+    server.setRequestHandler(GetPromptRequestSchema, (request) => this.getPrompt(request.params.name, request.params.arguments, callerOf()));
     return server;
   }
 
@@ -111,7 +246,8 @@ export class MeshEndpoint {
   }
 
   async close(): Promise<void> {
-    if (this.listChangedTimer) clearTimeout(this.listChangedTimer);
+    this.closed = true;
+    if (this.changeTimer) clearTimeout(this.changeTimer);
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(all.map(({ server }) => server.close().catch(() => undefined)));

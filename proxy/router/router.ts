@@ -1,11 +1,15 @@
-import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { MeshError, type MeshErrorCode } from '../../src/errors.js';
-import { Upstream } from './upstream.js';
+import type { CallToolResult, GetPromptResult, ReadResourceResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { MeshError } from '../../src/errors.js';
+import { fetchListings, ListingCache, type Listings } from './listings.js';
+import { isConnectionFailure, toRouteError, type RouteLabel } from './route-errors.js';
+import { Upstream, type UpstreamChange } from './upstream.js';
 
 export interface RoutableInstance {
   id: string;
   url: string;
   status: string;
+  /** The registered tool-list hash; part of the key under which the instance's listings are cached. */
+  toolsHash?: string;
 }
 
 /** What the router needs from the registry. */
@@ -22,6 +26,7 @@ export interface AuditRecord {
   caller: string;
   service: string;
   instance: string | undefined;
+  /** The tool's name; `resources/read <uri>` or `prompts/get <name>` for the other routed requests. */
   tool: string;
   durationMs: number;
   outcome: 'ok' | 'tool_error' | 'error' | 'timeout';
@@ -40,22 +45,51 @@ export interface CallOptions {
 export interface RouterOptions {
   table: RouteTable;
   deadlineMs: number;
+  /** Deadline of each list request sent to build an instance's listings (default 10 s). */
+  listDeadlineMs?: number;
   maxHops?: number;
   audit?: (record: AuditRecord) => void;
+  /** An instance said one of its lists changed (list_changed), or its session was renewed. */
+  onInstanceChange?: (instanceId: string, change: UpstreamChange) => void;
+}
+
+interface Route<T> {
+  service: string;
+  /** What the audit trail calls the request. */
+  audited: string;
+  label: RouteLabel;
+  send: (upstream: Upstream, deadlineMs: number, meta: Record<string, unknown>) => Promise<T>;
+  check?: () => void;
+  isToolError?: (result: T) => boolean;
 }
 
 /**
- * Routes tool calls to a healthy replica of a service over a pooled MCP session per instance,
- * with a deadline, one failover to another replica on a connection failure, and typed errors.
+ * Routes requests (tool calls, resource reads, prompt gets) to a healthy replica of a service over
+ * a pooled MCP session per instance, with a deadline, one failover to another replica on a
+ * connection failure, and typed errors. Also keeps each instance's resource and prompt lists.
  */
 export class Router {
   private readonly upstreams = new Map<string, Upstream>();
+  private readonly listings = new ListingCache();
   private turn = 0;
 
   constructor(private readonly options: RouterOptions) {}
 
-  /** Picks the healthy replica with the fewest calls in flight (round-robin among equals). */
+  /** Picks the healthy replica with the fewest requests in flight (round-robin among equals). */
   private pick(service: string, exclude?: string): RoutableInstance {
+    const healthy = this.healthyReplicas(service).filter((i) => i.id !== exclude);
+    if (healthy.length === 0) {
+      const states = this.options.table.instancesOf(service).map((i) => `${i.id} ${i.status}`).join(', ');
+      throw new MeshError('SERVICE_UNAVAILABLE', `service "${service}" has no healthy instance (${states})`, { context: { service } });
+    }
+    this.turn = (this.turn + 1) % 1_000_000;
+    let best = healthy[this.turn % healthy.length] as RoutableInstance;
+    for (const candidate of healthy) if (this.inflight(candidate) < this.inflight(best)) best = candidate;
+    return best;
+  }
+
+  /** The healthy replicas of a service; throws SERVICE_NOT_FOUND naming the known services when it has none at all. */
+  private healthyReplicas(service: string): RoutableInstance[] {
     const all = this.options.table.instancesOf(service);
     if (all.length === 0) {
       const known = this.options.table.serviceNames();
@@ -63,15 +97,7 @@ export class Router {
         context: { service },
       });
     }
-    const healthy = all.filter((i) => i.status === 'healthy' && i.id !== exclude);
-    if (healthy.length === 0) {
-      const states = all.map((i) => `${i.id} ${i.status}`).join(', ');
-      throw new MeshError('SERVICE_UNAVAILABLE', `service "${service}" has no healthy instance (${states})`, { context: { service } });
-    }
-    this.turn = (this.turn + 1) % 1_000_000;
-    let best = healthy[this.turn % healthy.length] as RoutableInstance;
-    for (const candidate of healthy) if (this.inflight(candidate) < this.inflight(best)) best = candidate;
-    return best;
+    return all.filter((i) => i.status === 'healthy');
   }
 
   private inflight(instance: RoutableInstance): number {
@@ -82,8 +108,14 @@ export class Router {
     let upstream = this.upstreams.get(instance.id);
     if (!upstream || upstream.url !== instance.url) {
       upstream?.close().catch(() => undefined);
-      upstream = new Upstream(instance.url, 'mesh-proxy');
+      const created: Upstream = new Upstream(instance.url, 'mesh-proxy', (change) => {
+        if (this.upstreams.get(instance.id) !== created) return;
+        if (change !== 'tools') this.listings.invalidate(instance.id);
+        this.options.onInstanceChange?.(instance.id, change);
+      });
+      upstream = created;
       this.upstreams.set(instance.id, upstream);
+      this.listings.invalidate(instance.id);
     }
     return upstream;
   }
@@ -99,44 +131,114 @@ export class Router {
   }
 
   /** Calls `tool` on `service`; resolves with the tool's own result (isError results included). */
-  async call(service: string, tool: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<CallToolResult> {
+  call(service: string, tool: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<CallToolResult> {
+    return this.route(
+      {
+        service,
+        audited: tool,
+        label: { text: `${service}.${tool}`, context: { service, tool } },
+        check: () => this.checkTool(service, tool),
+        send: (upstream, deadlineMs, meta) => upstream.callTool(tool, args, deadlineMs, meta),
+        isToolError: (result) => result.isError === true,
+      },
+      options,
+    );
+  }
+
+  /** Reads a resource of `service` by the uri the service itself gave it. */
+  readResource(service: string, uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
+    return this.route(
+      {
+        service,
+        audited: `resources/read ${uri.slice(0, 200)}`,
+        label: { text: `${service} resource "${uri}"`, context: { service, uri } },
+        send: (upstream, deadlineMs, meta) => upstream.readResource(uri, deadlineMs, meta),
+      },
+      options,
+    );
+  }
+
+  /** Gets a prompt of `service` by the name the service itself gave it. */
+  getPrompt(service: string, name: string, args: Record<string, string> | undefined, options: CallOptions = {}): Promise<GetPromptResult> {
+    return this.route(
+      {
+        service,
+        audited: `prompts/get ${name}`,
+        label: { text: `${service} prompt "${name}"`, context: { service, prompt: name } },
+        send: (upstream, deadlineMs, meta) => upstream.getPrompt(name, args, deadlineMs, meta),
+      },
+      options,
+    );
+  }
+
+  /**
+   * A service's resources, resource templates and prompts, from a healthy replica (one whose lists
+   * are already cached when there is one). Replicas of a service are expected to offer the same.
+   * @throws MeshError SERVICE_NOT_FOUND, SERVICE_UNAVAILABLE, or what listing the instance threw
+   */
+  async listingsOf(service: string): Promise<Listings> {
+    const healthy = this.healthyReplicas(service);
+    const cached = healthy.find((i) => this.listings.has(i.id, listingKey(i)));
+    const instance = cached ?? this.pick(service);
+    const deadlineMs = this.options.listDeadlineMs ?? Math.min(this.options.deadlineMs, 10_000);
+    try {
+      return await this.listings.get(instance.id, listingKey(instance), () => fetchListings(this.upstream(instance), deadlineMs));
+    } catch (error) {
+      throw toRouteError(error, { text: `${service} (listing resources and prompts)`, context: { service } }, deadlineMs);
+    }
+  }
+
+  /** Forgets an instance's cached lists (its tools hash or status changed). */
+  invalidate(instanceId: string): void {
+    this.listings.invalidate(instanceId);
+  }
+
+  // The one path every routed request takes: loop guard, check, pick, failover, health reports, audit.
+  private async route<T>(route: Route<T>, options: CallOptions): Promise<T> {
     const started = performance.now();
     const hops = options.hops ?? 0;
     const deadlineMs = options.deadlineMs ?? this.options.deadlineMs;
+    const maxHops = this.options.maxHops ?? 8;
     let instance: RoutableInstance | undefined;
-    let result: CallToolResult | undefined;
+    let result: T | undefined;
     let failure: MeshError | undefined;
+    let reported = false;
     try {
-      if (hops >= (this.options.maxHops ?? 8)) {
-        throw new MeshError('LOOP_DETECTED', `call to ${service}.${tool} refused: ${hops} mesh hops already (limit ${this.options.maxHops ?? 8}); is there a call loop?`, {
-          context: { service, tool, hops },
+      if (hops >= maxHops) {
+        throw new MeshError('LOOP_DETECTED', `${route.label.text} refused: ${hops} mesh hops already (limit ${maxHops}); is there a call loop?`, {
+          context: { ...route.label.context, hops },
         });
       }
-      this.checkTool(service, tool);
-      instance = this.pick(service);
+      route.check?.();
+      instance = this.pick(route.service);
       const meta = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1 };
       try {
-        result = await this.upstream(instance).callTool(tool, args, deadlineMs, meta);
+        result = await route.send(this.upstream(instance), deadlineMs, meta);
       } catch (error) {
         if (!isConnectionFailure(error)) throw error;
         this.options.table.reportFailure(instance.id);
-        instance = this.pick(service, instance.id); // one failover to another replica
-        result = await this.upstream(instance).callTool(tool, args, deadlineMs, meta);
+        reported = true;
+        // One failover to another replica; with none, the caller hears why this one failed.
+        const other = this.healthyReplicas(route.service).some((i) => i.id !== instance?.id) ? this.pick(route.service, instance.id) : undefined;
+        if (!other) throw error;
+        instance = other;
+        reported = false;
+        result = await route.send(this.upstream(instance), deadlineMs, meta);
       }
       this.options.table.reportSuccess(instance.id);
       return result;
     } catch (error) {
-      failure = toRouteError(error, service, tool, deadlineMs);
-      if (instance && failure.code === 'SERVICE_UNAVAILABLE') this.options.table.reportFailure(instance.id);
+      failure = toRouteError(error, route.label, deadlineMs);
+      if (instance && !reported && failure.code === 'SERVICE_UNAVAILABLE') this.options.table.reportFailure(instance.id);
       throw failure;
     } finally {
       this.options.audit?.({
         caller: options.caller ?? 'client',
-        service,
+        service: route.service,
         instance: instance?.id,
-        tool,
+        tool: route.audited,
         durationMs: performance.now() - started,
-        outcome: failure ? (failure.code === 'CALL_TIMEOUT' ? 'timeout' : 'error') : result?.isError ? 'tool_error' : 'ok',
+        outcome: failure ? (failure.code === 'CALL_TIMEOUT' ? 'timeout' : 'error') : result !== undefined && route.isToolError?.(result) ? 'tool_error' : 'ok',
         errorCode: failure?.code,
         requestBytes: 0,
         responseBytes: 0,
@@ -144,35 +246,21 @@ export class Router {
     }
   }
 
-  /** Forgets the pooled session of an instance that left. */
+  /** Forgets the pooled session and cached lists of an instance that left. */
   forget(instanceId: string): void {
     this.upstreams.get(instanceId)?.close().catch(() => undefined);
     this.upstreams.delete(instanceId);
+    this.listings.invalidate(instanceId);
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.upstreams.values()].map((u) => u.close().catch(() => undefined)));
     this.upstreams.clear();
+    this.listings.clear();
   }
 }
 
-/** True when the instance could not be reached at all (worth another replica); not for errors an instance answered with. */
-function isConnectionFailure(error: unknown): boolean {
-  if (error instanceof McpError) return error.code === ErrorCode.ConnectionClosed && typeof (error.data as { code?: unknown } | undefined)?.code !== 'string';
-  return error instanceof TypeError || (error instanceof Error && /fetch failed|ECONNREFUSED|socket/i.test(error.message));
-}
-
-/** Maps what an upstream call threw to the mesh's error family, keeping the child's own message. */
-function toRouteError(error: unknown, service: string, tool: string, deadlineMs: number): MeshError {
-  if (error instanceof MeshError) return error;
-  const context = { service, tool };
-  if (error instanceof McpError) {
-    const data = error.data as { code?: string } | undefined;
-    if (error.code === ErrorCode.RequestTimeout) {
-      return new MeshError('CALL_TIMEOUT', `${service}.${tool} did not answer within ${deadlineMs} ms`, { cause: error, context });
-    }
-    const code = (typeof data?.code === 'string' ? data.code : error.code === ErrorCode.ConnectionClosed ? 'SERVICE_UNAVAILABLE' : 'TOOL_ERROR') as MeshErrorCode;
-    return new MeshError(code, `${service}.${tool}: ${error.message.replace(/^MCP error -?\d+: /, '')}`, { cause: error, context: { ...context, rpcCode: error.code } });
-  }
-  return new MeshError('SERVICE_UNAVAILABLE', `${service}.${tool}: ${(error as Error).message}`, { cause: error, context });
+// A re-registration at another url or with another tool list may well list other resources too.
+function listingKey(instance: RoutableInstance): string {
+  return `${instance.url} ${instance.toolsHash ?? ''}`;
 }

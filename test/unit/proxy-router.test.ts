@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import t, { type Test } from 'tap';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { Router, type RoutableInstance } from '../../proxy/router/router.js';
+import type { UpstreamChange } from '../../proxy/router/upstream.js';
+
+// The router's resources and prompts against an in-process SDK server on a loopback port: lists
+// fetched once per instance and kept, dropped on the instance's list_changed, errors that name things.
+
+interface Upstream {
+  url: string;
+  /** Requests received, by method. */
+  counts: Map<string, number>;
+  servers: McpServer[];
+}
+
+async function startUpstream(t: Test, setup: (server: McpServer) => void): Promise<Upstream> {
+  const counts = new Map<string, number>();
+  const servers: McpServer[] = [];
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const http = createServer(async (req, res) => {
+    if (req.method === 'GET') {
+      // The standalone SSE stream is registered before its headers go out: count it as open then.
+      const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => typeof res;
+      res.writeHead = ((...args: unknown[]) => {
+        counts.set('GET stream', (counts.get('GET stream') ?? 0) + 1);
+        return writeHead(...args);
+      }) as typeof res.writeHead;
+    }
+    const sid = req.headers['mcp-session-id'];
+    let transport = typeof sid === 'string' ? transports.get(sid) : undefined;
+    if (!transport) {
+      const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        onsessioninitialized: (id: string): void => {
+          transports.set(id, created);
+        },
+      });
+      const server = new McpServer({ name: 'upstream', version: '1.0.0' }, { capabilities: { resources: { listChanged: true }, prompts: { listChanged: true } } });
+      setup(server);
+      servers.push(server);
+      await server.connect(created);
+      const deliver = created.onmessage;
+      created.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) => {
+        if ('method' in message) counts.set(message.method, (counts.get(message.method) ?? 0) + 1);
+        deliver?.(message, extra);
+      };
+      transport = created;
+    }
+    await transport.handleRequest(req, res);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  t.teardown(async () => {
+    await Promise.all(servers.map((s) => s.close().catch(() => undefined)));
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
+  });
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`, counts, servers };
+}
+
+function docs(server: McpServer) {
+  server.registerResource('a', 'docs://a.md', { mimeType: 'text/markdown', description: 'A' }, async (uri) => ({ contents: [{ uri: uri.href, text: '# A' }] }));
+  server.registerPrompt('greet', { description: 'Greets', argsSchema: {} }, async () => ({ messages: [{ role: 'user', content: { type: 'text', text: 'hello' } }] }));
+}
+
+function routerFor(t: Test, instances: () => RoutableInstance[], changes: [string, UpstreamChange][] = []) {
+  const failures: string[] = [];
+  const router = new Router({
+    deadlineMs: 2_000,
+    table: {
+      instancesOf: (name) => (name === 'docs' ? instances() : []),
+      toolsOf: () => [],
+      serviceNames: () => ['docs'],
+      reportFailure: (id) => failures.push(id),
+      reportSuccess: () => undefined,
+    },
+    onInstanceChange: (id, change) => changes.push([id, change]),
+  });
+  t.teardown(() => router.close());
+  return { router, failures };
+}
+
+t.test('listings are fetched once per instance and kept', async (t) => {
+  const upstream = await startUpstream(t, docs);
+  const { router } = routerFor(t, () => [{ id: 'docs-1', url: upstream.url, status: 'healthy', toolsHash: 'h1' }]);
+  const first = await router.listingsOf('docs');
+  t.same(first.resources.map((r) => r.uri), ['docs://a.md']);
+  t.same(first.prompts.map((p) => p.name), ['greet']);
+  t.same(first.templates, [], 'a server without templates has none (MethodNotFound is not an error)');
+  const [second] = await Promise.all([router.listingsOf('docs'), router.listingsOf('docs'), router.listingsOf('docs')]);
+  t.equal(second, first, 'the same cached object');
+  t.equal(upstream.counts.get('resources/list'), 1, 'listed once');
+  t.equal(upstream.counts.get('prompts/list'), 1);
+  t.equal(upstream.counts.get('initialize'), 1, 'one pooled session');
+
+  const read = await router.readResource('docs', 'docs://a.md');
+  t.same(read.contents, [{ uri: 'docs://a.md', text: '# A' }]);
+  const prompt = await router.getPrompt('docs', 'greet', undefined);
+  t.match(prompt.messages, [{ content: { text: 'hello' } }]);
+  t.equal(upstream.counts.get('initialize'), 1, 'reads and gets reuse the session');
+
+  router.invalidate('docs-1');
+  await router.listingsOf('docs');
+  t.equal(upstream.counts.get('resources/list'), 2, 'invalidate refetches');
+});
+
+t.test('a new tools hash refetches; list_changed from the instance drops its lists', async (t) => {
+  const upstream = await startUpstream(t, docs);
+  const instance = { id: 'docs-1', url: upstream.url, status: 'healthy', toolsHash: 'h1' };
+  const changes: [string, UpstreamChange][] = [];
+  const { router } = routerFor(t, () => [instance], changes);
+  await router.listingsOf('docs');
+  instance.toolsHash = 'h2';
+  await router.listingsOf('docs');
+  t.equal(upstream.counts.get('resources/list'), 2, 'a re-registration with another tool list refetches');
+
+  const heard = new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (changes.some(([, change]) => change === 'resources')) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 10);
+  });
+  // The GET stream that carries list_changed opens in the background after initialize; wait for it.
+  for (let i = 0; i < 500 && !upstream.counts.has('GET stream'); i++) await new Promise((r) => setTimeout(r, 10));
+  t.ok(upstream.counts.has('GET stream'), 'the pooled session listens on its GET stream');
+  upstream.servers[0]!.registerResource('b', 'docs://b.md', {}, async (uri) => ({ contents: [{ uri: uri.href, text: 'B' }] }));
+  await heard;
+  t.same(changes.find(([, change]) => change === 'resources'), ['docs-1', 'resources'], 'the owner hears which instance changed');
+  const after = await router.listingsOf('docs');
+  t.same(after.resources.map((r) => r.uri), ['docs://a.md', 'docs://b.md'], 'the new resource is listed');
+});
+
+t.test('errors name the service, the uri or prompt, and the states', async (t) => {
+  const upstream = await startUpstream(t, docs);
+  const instances: RoutableInstance[] = [{ id: 'docs-1', url: upstream.url, status: 'unhealthy' }];
+  const { router, failures } = routerFor(t, () => instances);
+  await t.rejects(router.listingsOf('nope'), { code: 'SERVICE_NOT_FOUND', message: /unknown service "nope"; known services: docs/ });
+  await t.rejects(router.readResource('docs', 'docs://a.md'), { code: 'SERVICE_UNAVAILABLE', message: /service "docs" has no healthy instance \(docs-1 unhealthy\)/ });
+  await t.rejects(router.listingsOf('docs'), { code: 'SERVICE_UNAVAILABLE' });
+
+  instances[0]!.status = 'healthy';
+  await t.rejects(router.readResource('docs', 'docs://nope.md'), { code: 'TOOL_ERROR', message: /^docs resource "docs:\/\/nope\.md": Resource docs:\/\/nope\.md not found$/, context: { rpcCode: -32602 } });
+  await t.rejects(router.getPrompt('docs', 'nope', undefined), { message: /^docs prompt "nope": Prompt nope not found/, context: { rpcCode: -32602 } });
+  t.same(failures, [], 'an instance that answered is not reported as failing');
+
+  instances[0] = { id: 'dead-1', url: 'http://127.0.0.1:9/mcp', status: 'healthy' };
+  await t.rejects(router.readResource('docs', 'docs://a.md'), { code: 'SERVICE_UNAVAILABLE', message: /^docs resource "docs:\/\/a\.md": fetch failed/ });
+  t.same(failures, ['dead-1'], 'one unreachable replica: reported once, and the error says why');
+  await t.rejects(router.listingsOf('docs'), { code: 'SERVICE_UNAVAILABLE', message: /docs \(listing resources and prompts\): fetch failed/ });
+  t.same(failures, ['dead-1'], 'a failed listing is not counted against the instance');
+
+  instances.push({ id: 'docs-1', url: upstream.url, status: 'healthy' });
+  const read = await router.readResource('docs', 'docs://a.md');
+  t.equal(read.contents[0]?.uri, 'docs://a.md', 'with a healthy replica left, a connection failure fails over');
+});
