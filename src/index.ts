@@ -9,3 +9,4 @@ export { createHostGuard, LOOPBACK_HOSTS, type HostGuard, type HostGuardOptions 
 export { listenOnFreePort, parsePortRange, FETCH_BLOCKED_PORTS, type PortRange } from './http/ports.js';
 export { RegistrationClient, type RegistrationBody, type RegistrationOptions } from './instance/registration.js';
 export * from './manifest/index.js';
+export * as client from './client/index.js';

@@ -1,0 +1,171 @@
+import { setMaxListeners } from 'node:events';
+import { MeshClientError, ToolError } from './errors.js';
+import { proxyRequest, type ProxyRequest, type ProxyTransport } from './proxy-request.js';
+import type { CallToolResult, ServiceDetail, ServiceFilter, ServiceInfo, ServiceStatus, Tool } from './types.js';
+import { waitForService, type WaitForOptions } from './wait-for.js';
+
+/** Options of `new MeshClient()`. */
+export interface MeshClientOptions {
+  /** Base URL of the mesh-proxy (default `MESH_PROXY_URL`, else `http://127.0.0.1:6001`). */
+  proxy?: string;
+  /** Name this client calls as (sent as `x-mesh-caller`, shown in the audit trail). */
+  caller?: string;
+  /** Mesh hops already taken by the request this client acts for (native instances pass theirs on). */
+  hops?: number;
+  /** Deadline of every call in ms, sent to the proxy as `deadlineMs` (default 60 000). */
+  timeoutMs?: number;
+  /** Bearer token, when the proxy requires one (default `MESH_TOKEN`). */
+  token?: string;
+  /** The fetch to use (default the global one, which keeps connections alive). */
+  fetch?: typeof fetch;
+}
+
+/** Options of one `call()`. */
+export interface CallOptions {
+  /** This call's deadline in ms (default the client's `timeoutMs`). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_PROXY = 'http://127.0.0.1:6001';
+const DEFAULT_TIMEOUT_MS = 60_000;
+// The client waits a little longer than the deadline it gives the proxy, so the proxy's own
+// CALL_TIMEOUT answer (naming the service and tool) arrives first.
+const GRACE_MS = 2_000;
+// Listing services is a registry lookup; it never needs the long call deadline.
+const LOOKUP_TIMEOUT_MS = 10_000;
+
+/**
+ * Calls any tool of any service in the mesh through the mesh-proxy's HTTP API.
+ * @example
+ * const mesh = new MeshClient({ caller: 'my-app' });
+ * await mesh.waitFor('fs', { timeout: 10_000 });
+ * const result = await mesh.call('fs', 'read_text', { path: 'chapter1.txt' });
+ * console.log(text(result));
+ * await mesh.close();
+ */
+export class MeshClient implements AsyncDisposable {
+  /** The proxy's base URL, without a trailing slash. */
+  readonly proxy: string;
+  readonly caller: string | undefined;
+  readonly hops: number;
+  readonly timeoutMs: number;
+  private readonly transport: ProxyTransport;
+  private readonly closing = new AbortController();
+
+  constructor(options: MeshClientOptions = {}) {
+    this.proxy = (options.proxy ?? process.env.MESH_PROXY_URL ?? DEFAULT_PROXY).replace(/\/+$/, '');
+    this.caller = options.caller;
+    this.hops = options.hops ?? 0;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // Every request in flight listens on this signal; hundreds of concurrent calls are normal.
+    setMaxListeners(0, this.closing.signal);
+    this.transport = { proxy: this.proxy, fetch: options.fetch ?? globalThis.fetch, token: options.token ?? process.env.MESH_TOKEN };
+  }
+
+  /**
+   * Calls `tool` of `service` and returns its result; a result with `isError` throws ToolError.
+   * @throws ServiceNotFound, ToolNotFound, ServiceUnavailable, CallTimeout, LoopDetected, ToolError, ProxyUnreachable
+   * @example const result = await mesh.call('fs', 'search_text', { query: 'ledger' })
+   */
+  async call(service: string, tool: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<CallToolResult> {
+    // The proxy takes a whole, positive number of ms.
+    const deadlineMs = Math.max(1, Math.ceil(options.timeoutMs ?? this.timeoutMs));
+    const headers: Record<string, string> = { 'x-mesh-hops': String(this.hops) };
+    if (this.caller) headers['x-mesh-caller'] = this.caller;
+    const result = await this.request<CallToolResult>(
+      {
+        method: 'POST',
+        path: `/v1/services/${encodeURIComponent(service)}/tools/${encodeURIComponent(tool)}/call`,
+        body: { arguments: args, deadlineMs },
+        headers,
+        timeoutMs: deadlineMs + GRACE_MS,
+        context: { service, tool },
+      },
+      options.signal,
+    );
+    if (!Array.isArray(result.content)) {
+      throw new MeshClientError('INTERNAL', `${service}.${tool}: the proxy at ${this.proxy} answered without a tool result`, {
+        context: { proxy: this.proxy, service, tool },
+      });
+    }
+    if (result.isError === true) throw new ToolError(result, { context: { proxy: this.proxy, service, tool } });
+    return result;
+  }
+
+  /**
+   * Every registered service, optionally only those with a status or tag.
+   * @example const healthy = await mesh.services({ status: 'healthy' })
+   */
+  async services(filter: ServiceFilter = {}): Promise<ServiceInfo[]> {
+    const query = new URLSearchParams();
+    if (filter.status) query.set('status', filter.status);
+    if (filter.tag) query.set('tag', filter.tag);
+    const search = query.size > 0 ? `?${query}` : '';
+    const body = await this.request<{ services: ServiceInfo[] }>({ method: 'GET', path: `/v1/services${search}`, timeoutMs: LOOKUP_TIMEOUT_MS });
+    return body.services;
+  }
+
+  /**
+   * One service with its instances and tools; throws ServiceNotFound for an unknown name.
+   * @example const { tools, instances } = await mesh.service('fs')
+   */
+  service(name: string): Promise<ServiceDetail> {
+    return this.lookup<ServiceDetail>(name, '', LOOKUP_TIMEOUT_MS);
+  }
+
+  /**
+   * A service's tools with their input schemas.
+   * @example const names = (await mesh.tools('fs')).map((tool) => tool.name)
+   */
+  async tools(name: string): Promise<Tool[]> {
+    return (await this.lookup<{ tools: Tool[] }>(name, '/tools', LOOKUP_TIMEOUT_MS)).tools;
+  }
+
+  /**
+   * A service's status (`healthy` if any replica is); throws ServiceNotFound for an unknown name.
+   * @example if ((await mesh.status('fs')) !== 'healthy') console.warn('fs is down')
+   */
+  async status(name: string): Promise<ServiceStatus> {
+    return (await this.service(name)).status;
+  }
+
+  /**
+   * Waits until a service reaches a status (default `healthy`), polling; throws ServiceUnavailable
+   * naming the last status seen when `timeout` (default 30 s) passes first.
+   * @example await mesh.waitFor('fs', { timeout: 10_000 })
+   */
+  waitFor(name: string, options: WaitForOptions = {}): Promise<ServiceInfo> {
+    const source = {
+      proxy: this.proxy,
+      look: (service: string, timeoutMs: number, signal: AbortSignal | undefined) => this.lookup<ServiceDetail>(service, '', timeoutMs, signal),
+    };
+    const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
+    return waitForService(source, name, { ...options, signal });
+  }
+
+  /**
+   * Cancels the calls in flight (they reject with CALL_CANCELLED) and refuses new ones.
+   * Connections are pooled by fetch and close on their own when idle.
+   * @example await mesh.close()
+   */
+  async close(): Promise<void> {
+    if (!this.closing.signal.aborted) {
+      this.closing.abort(new MeshClientError('CALL_CANCELLED', `MeshClient for ${this.proxy} was closed`, { context: { proxy: this.proxy } }));
+    }
+  }
+
+  /** `await using mesh = new MeshClient()` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private lookup<T>(name: string, suffix: string, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+    return this.request<T>({ method: 'GET', path: `/v1/services/${encodeURIComponent(name)}${suffix}`, timeoutMs, context: { service: name } }, signal);
+  }
+
+  private request<T>(request: ProxyRequest, signal?: AbortSignal): Promise<T> {
+    if (this.closing.signal.aborted) return Promise.reject(this.closing.signal.reason);
+    return proxyRequest<T>(this.transport, { ...request, signals: [this.closing.signal, signal] });
+  }
+}

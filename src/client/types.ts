@@ -1,0 +1,54 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+
+/** A service's or instance's health as the proxy reports it. */
+export type ServiceStatus = 'starting' | 'healthy' | 'unhealthy' | 'restarting' | 'crashloop';
+
+/** One registered process serving a service (a replica), as `GET /v1/services` lists it. */
+export interface InstanceInfo {
+  id: string;
+  name: string;
+  url: string;
+  host: string;
+  port: number;
+  pid?: number;
+  kind: 'sidecar' | 'native';
+  version: string;
+  tags: string[];
+  toolsHash: string;
+  toolCount: number;
+  /** What the child process is doing, as its sidecar last said. */
+  state: 'starting' | 'ready' | 'restarting' | 'crashloop';
+  status: ServiceStatus;
+  /** ms since epoch, by the proxy's clock. */
+  lastHeartbeat: number;
+  registeredAt: number;
+  updatedAt: number;
+  failures: number;
+  inflight?: number;
+  calls?: number;
+}
+
+/** A service: every replica sharing one name. */
+export interface ServiceInfo {
+  name: string;
+  /** The best replica's status: healthy if any replica is. */
+  status: ServiceStatus;
+  instanceCount: number;
+  healthyCount: number;
+  toolCount: number;
+  tags: string[];
+  instances: InstanceInfo[];
+}
+
+/** A service with its tools and their input schemas (`GET /v1/services/:name`). */
+export interface ServiceDetail extends ServiceInfo {
+  tools: Tool[];
+}
+
+/** Filters for `services()`. */
+export interface ServiceFilter {
+  status?: ServiceStatus;
+  tag?: string;
+}
+
+export type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
