@@ -37,6 +37,8 @@ export interface ProfileSummary {
   byArea: { area: string; selfPct: number }[];
   /** Inclusive (total) time, as a share of busy time, of project functions (dist/src, dist/sidecar, dist/proxy): where the bridge's own code sits. */
   topProjectInclusive: HotSpot[];
+  /** Inclusive time of package functions (node_modules), e.g. the SDK client transport's send: which library calls cost the most, callees included. */
+  topPackageInclusive: HotSpot[];
 }
 
 /** Frames of the project's own compiled code. */
@@ -101,6 +103,7 @@ export function summarizeCpuProfile(file: string, root: string, windowUs?: [numb
   let idle = 0;
   const area = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  const packageInclusive = new Map<string, number>();
   let total = 0;
   for (const { id, dt } of chosen) {
     const node = byId.get(id);
@@ -136,11 +139,13 @@ export function summarizeCpuProfile(file: string, root: string, windowUs?: [numb
     const seen = new Set<string>();
     for (let cur: number | undefined = id, depth = 0; cur !== undefined && depth < 500; cur = parent.get(cur), depth++) {
       const frame = byId.get(cur)?.callFrame;
-      if (!frame || !PROJECT.test(frame.url)) continue;
+      if (!frame) continue;
+      const target = PROJECT.test(frame.url) ? inclusive : frame.url.includes('node_modules/') ? packageInclusive : undefined;
+      if (!target) continue;
       const k = label(frame, root);
       if (seen.has(k)) continue;
       seen.add(k);
-      inclusive.set(k, (inclusive.get(k) ?? 0) + dt);
+      target.set(k, (target.get(k) ?? 0) + dt);
     }
   }
   const spots = (m: Map<string, number>, n: number): HotSpot[] =>
@@ -160,5 +165,6 @@ export function summarizeCpuProfile(file: string, root: string, windowUs?: [numb
     topSelf: spots(self, top),
     byArea: spots(area, 15).map((s) => ({ area: s.where, selfPct: s.selfPct })),
     topProjectInclusive: spots(inclusive, top),
+    topPackageInclusive: spots(packageInclusive, top),
   };
 }

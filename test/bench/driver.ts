@@ -2,6 +2,8 @@
 export interface Driver {
   /** Milliseconds the MCP initialize handshake took (initialize request + initialized notification). */
   readonly initializeMs: number;
+  /** HTTP drivers: 'json' or 'sse', how the server sent its last tools/call answer. */
+  readonly answerType?: string | undefined;
   /** One tools/call; resolves when the matching answer arrived, rejects on a JSON-RPC or tool error. */
   call(): Promise<void>;
   close(): Promise<void>;

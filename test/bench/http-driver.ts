@@ -15,11 +15,26 @@ interface Answer {
   text: string;
 }
 
+/** One initialized MCP session over Streamable HTTP, for requests the caller builds. */
+export interface McpSession {
+  /** Milliseconds the MCP initialize handshake took (initialize request + initialized notification). */
+  readonly initializeMs: number;
+  /**
+   * Sends `{"jsonrpc":"2.0","id":…,"method":method,"params":paramsJson}` and resolves with the
+   * JSON-RPC answer of that id (from a JSON or an SSE body); rejects on a non-200 status.
+   * `paramsJson` is already serialized, so a repeated call costs no JSON.stringify.
+   */
+  request(method: string, paramsJson: string): Promise<unknown>;
+  /** 'json' or 'sse': how the last answer came (the content type the server chose). */
+  readonly lastAnswerType: string | undefined;
+  close(): Promise<void>;
+}
+
 /**
- * A lean Streamable HTTP load generator: keep-alive sockets (undici Pool), one initialized MCP
- * session, pre-built JSON-RPC bodies. Answers are read whether the server sends JSON or SSE.
+ * A lean Streamable HTTP client: keep-alive sockets (undici Pool), one initialized MCP session,
+ * pre-built JSON-RPC bodies. Answers are read whether the server sends JSON or SSE.
  */
-export async function openHttpDriver(url: string, toolCall: ToolCall, options: HttpDriverOptions): Promise<Driver> {
+export async function openMcpSession(url: string, options: HttpDriverOptions): Promise<McpSession> {
   const target = new URL(url);
   const timeout = options.timeoutMs ?? 30_000;
   const pool = new Pool(target.origin, {
@@ -59,14 +74,18 @@ export async function openHttpDriver(url: string, toolCall: ToolCall, options: H
     if (initialized.status !== 202 && initialized.status !== 200) throw new Error(`notifications/initialized: HTTP ${initialized.status}: ${initialized.text.slice(0, 300)}`);
     const initializeMs = performance.now() - started;
 
-    const params = JSON.stringify({ name: toolCall.name, arguments: toolCall.arguments });
+    let lastAnswerType: string | undefined;
     return {
       initializeMs,
-      async call() {
+      get lastAnswerType() {
+        return lastAnswerType;
+      },
+      async request(method, paramsJson) {
         const id = nextId++;
-        const answer = await post(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":${params}}`);
-        if (answer.status !== 200) throw new Error(`${url} tools/call: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
-        checkAnswer(parseAnswer(answer, id, 'tools/call'), `${url} tools/call`);
+        const answer = await post(`{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${paramsJson}}`);
+        if (answer.status !== 200) throw new Error(`${url} ${method}: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
+        lastAnswerType = isSse(answer) ? 'sse' : 'json';
+        return parseAnswer(answer, id, method);
       },
       async close() {
         try {
@@ -84,11 +103,32 @@ export async function openHttpDriver(url: string, toolCall: ToolCall, options: H
   }
 }
 
+/** The lean load generator: `toolCall` as a tools/call on one session, answers checked. */
+export async function openHttpDriver(url: string, toolCall: ToolCall, options: HttpDriverOptions): Promise<Driver> {
+  const session = await openMcpSession(url, options);
+  const params = JSON.stringify({ name: toolCall.name, arguments: toolCall.arguments });
+  const where = `${url} tools/call ${toolCall.name}`;
+  return {
+    initializeMs: session.initializeMs,
+    get answerType() {
+      return session.lastAnswerType;
+    },
+    async call() {
+      checkAnswer(await session.request('tools/call', params), where);
+    },
+    close: () => session.close(),
+  };
+}
+
 /** The JSON-RPC message with `id` from a JSON body or from the `data:` lines of an SSE body. */
-export function parseAnswer(answer: Answer, id: number, what: string): unknown {
+function isSse(answer: Answer): boolean {
   const type = answer.headers['content-type'];
   const contentType = Array.isArray(type) ? type.join(',') : (type ?? '');
-  if (!contentType.includes('text/event-stream')) return JSON.parse(answer.text);
+  return contentType.includes('text/event-stream');
+}
+
+export function parseAnswer(answer: Answer, id: number, what: string): unknown {
+  if (!isSse(answer)) return JSON.parse(answer.text);
   for (const line of answer.text.split('\n')) {
     if (!line.startsWith('data:')) continue;
     const message = JSON.parse(line.slice(5)) as { id?: unknown };

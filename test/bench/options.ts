@@ -1,19 +1,31 @@
+import { DEFAULT_REGISTRY_OPTIONS, type RegistryScaleOptions } from './registry-scale.js';
+
+/** Which suites run: the echo paths, the registry-scale suite, or both (the default). */
+export type Suite = 'all' | 'echo' | 'registry';
+
 /** Command-line options of `npm run bench`. */
 export interface BenchOptions {
   quick: boolean;
+  suite: Suite;
+  registry: RegistryScaleOptions;
   /** Path names to run, in report order; empty means all. */
   paths: string[];
   rounds: number;
   concurrency: number;
   warmupCalls: number;
   sequentialCalls: number;
+  /** The sequential phase stops after this long even if fewer calls were made (at least 100). */
+  sequentialMaxMs: number;
   throughputMs: number;
   throughputMaxCalls: number;
   /** Unmeasured burst at full concurrency before the throughput window. */
   throughputWarmupMs: number;
   sdk: boolean;
+  /** SDK figures in every round; by default only in the last round (they are secondary and cost run time). */
+  sdkEveryRound: boolean;
   sdkWarmupCalls: number;
   sdkSequentialCalls: number;
+  sdkSequentialMaxMs: number;
   sdkThroughputMs: number;
   sdkThroughputMaxCalls: number;
   /** Run HTTP bridges under `node --cpu-prof` and summarize where they spend CPU under load. */
@@ -23,14 +35,24 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [options]
-  --quick              smoke run: 1 round, few calls
+  --quick              smoke run: 1 round, few calls, a short registry suite
+  --suite S            all (default), echo (the paths only) or registry (the registry-scale suite only);
+                       --paths or --cpu-prof without --suite mean echo
   --paths a,b          only these paths (default: all; see the list printed at start)
   --rounds N           interleaved rounds per path (default 3, quick 1); medians are reported
   --concurrency N      calls in flight for the throughput figure (default 32)
   --no-sdk             skip the MCP SDK client's end-to-end figures
+  --sdk-every-round    measure the SDK client in every round (default: the last round only)
   --cpu-prof           profile the HTTP bridges (node --cpu-prof) and print their top self-time
                        functions during the throughput window (default paths: sidecar; 1 round)
   --cpu-prof-interval N  sampling interval in µs (default 1000)
+registry suite (one proxy; N instances register, then heartbeat while the listings are timed):
+  --registry-instances N    instances (default 1000)
+  --registry-services N     service names they spread over as replicas (default 250)
+  --registry-tools N        tools per instance (default 10)
+  --registry-concurrency N  registrations/heartbeats in flight (default 16)
+  --registry-compression N  paced heartbeat rate as a multiple of N per 30 s (default 10)
+  --registry-rounds N       rounds of all N heartbeats in the paced phase (default 3, quick 1)
   --help`;
 
 function positiveInt(flag: string, value: string | undefined): number {
@@ -46,8 +68,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   let rounds: number | undefined;
   let concurrency = 32;
   let sdk = true;
+  let sdkEveryRound = false;
   let cpuProf = false;
   let cpuProfIntervalUs = 1000;
+  let suite: Suite | undefined;
+  const registry: RegistryScaleOptions = { ...DEFAULT_REGISTRY_OPTIONS };
+  let registryRounds: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -69,11 +95,38 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       case '--no-sdk':
         sdk = false;
         break;
+      case '--sdk-every-round':
+        sdkEveryRound = true;
+        break;
       case '--cpu-prof':
         cpuProf = true;
         break;
       case '--cpu-prof-interval':
         cpuProfIntervalUs = positiveInt('--cpu-prof-interval', value());
+        break;
+      case '--suite': {
+        const v = value();
+        if (v !== 'all' && v !== 'echo' && v !== 'registry') throw new Error(`--suite expects all, echo or registry, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
+        suite = v;
+        break;
+      }
+      case '--registry-instances':
+        registry.instances = positiveInt(flag, value());
+        break;
+      case '--registry-services':
+        registry.services = positiveInt(flag, value());
+        break;
+      case '--registry-tools':
+        registry.toolsPerInstance = positiveInt(flag, value());
+        break;
+      case '--registry-concurrency':
+        registry.concurrency = positiveInt(flag, value());
+        break;
+      case '--registry-compression':
+        registry.compression = positiveInt(flag, value());
+        break;
+      case '--registry-rounds':
+        registryRounds = positiveInt(flag, value());
         break;
       case '--help':
       case '-h':
@@ -83,33 +136,44 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     }
   }
   if (cpuProf && paths.length === 0) paths = ['sidecar'];
-  const common = { quick, paths, concurrency, sdk, cpuProf, cpuProfIntervalUs };
+  suite ??= paths.length > 0 || cpuProf ? 'echo' : 'all';
+  registry.rounds = registryRounds ?? (quick ? 1 : DEFAULT_REGISTRY_OPTIONS.rounds);
+  if (quick) {
+    registry.idleSamples = 10;
+    registry.loadSamples = 20;
+  }
+  const common = { quick, suite, registry, paths, concurrency, sdk, sdkEveryRound, cpuProf, cpuProfIntervalUs };
   if (quick) {
     return {
       ...common,
       rounds: rounds ?? 1,
       warmupCalls: 20,
       sequentialCalls: 200,
+      sequentialMaxMs: 1_000,
       throughputMs: 1_000,
       throughputMaxCalls: 2_000,
       throughputWarmupMs: 500,
       sdkWarmupCalls: 10,
       sdkSequentialCalls: 100,
+      sdkSequentialMaxMs: 1_000,
       sdkThroughputMs: 1_000,
       sdkThroughputMaxCalls: 1_000,
     };
   }
+  // Sized so that the default run (5 paths x 3 rounds, then the registry suite) stays near 3 minutes.
   return {
     ...common,
     rounds: rounds ?? (cpuProf ? 1 : 3),
-    warmupCalls: 200,
+    warmupCalls: 20,
     sequentialCalls: 2_000,
-    throughputMs: 5_000,
+    sequentialMaxMs: 2_000,
+    throughputMs: 3_000,
     throughputMaxCalls: 20_000,
-    throughputWarmupMs: 2_000,
-    sdkWarmupCalls: 100,
+    throughputWarmupMs: 1_000,
+    sdkWarmupCalls: 20,
     sdkSequentialCalls: 1_000,
-    sdkThroughputMs: 3_000,
+    sdkSequentialMaxMs: 1_000,
+    sdkThroughputMs: 1_500,
     sdkThroughputMaxCalls: 10_000,
   };
 }

@@ -1,28 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchPath, StartedPath } from './bench-path.js';
 import { spawnTracked, type Tracked } from './child-processes.js';
 import type { ToolCall } from './driver.js';
 import { freePort } from './free-port.js';
 import { openStdioDriver } from './stdio-driver.js';
-import { httpStatus, waitReady } from './wait-ready.js';
+import { httpJson, httpStatus, waitReady } from './wait-ready.js';
 
 export const root = fileURLToPath(new URL('../../../', import.meta.url));
 const everything = `${root}node_modules/@modelcontextprotocol/server-everything/dist/index.js`;
 const sidecarCli = `${root}dist/sidecar/cli.js`;
+export const proxyCli = `${root}dist/proxy/cli.js`;
 const supergatewayCli = `${root}node_modules/supergateway/dist/index.js`;
 const node = process.execPath;
 
-export const ECHO: ToolCall = { name: 'echo', arguments: { message: 'hello from mm-bench' } };
+const MESSAGE = 'hello from mm-bench';
+export const ECHO: ToolCall = { name: 'echo', arguments: { message: MESSAGE } };
 
 /** The environment of spawned bridges: no proxy to register with, so the run stays self-contained. */
-function benchEnv(): NodeJS.ProcessEnv {
+export function benchEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.MESH_PROXY_URL;
+  delete env.MESH_TOKEN;
   return env;
 }
 
-function httpStarted(proc: Tracked, url: string): StartedPath {
-  return { rssPid: proc.pid, spawnedAt: proc.spawnedAt, url, stop: () => proc.stop() };
+/** A mesh-proxy of its own: a fresh registry in a temporary folder (also its MESH_HOME), API and /mcp on one free port. */
+export interface BenchProxy {
+  readonly proc: Tracked;
+  readonly base: string;
+  readonly dir: string;
+  readonly registryFile: string;
+  /** Stops the proxy and removes its folder (idempotent). */
+  stop(): Promise<void>;
+}
+
+/** Spawns `mesh-proxy --port P --mcp-port 0 --registry <tmp>/registry.sqlite`; ready when GET /healthz is 200. */
+export async function startBenchProxy(nodeFlags: readonly string[] = [], extraArgs: readonly string[] = []): Promise<BenchProxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'mm-bench-proxy-'));
+  const registryFile = join(dir, 'registry.sqlite');
+  const port = await freePort();
+  const proc = spawnTracked('mesh-proxy', node, [...nodeFlags, proxyCli, '--port', String(port), '--mcp-port', '0', '--registry', registryFile, ...extraArgs], {
+    env: { ...benchEnv(), MESH_HOME: dir },
+  });
+  const base = `http://127.0.0.1:${port}`;
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= proc.stop().finally(() => rmSync(dir, { recursive: true, force: true })));
+  try {
+    await waitReady(proc, 'GET /healthz', async () => (await httpStatus(`${base}/healthz`)) === 200);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { proc, base, dir, registryFile, stop };
+}
+
+function httpStarted(proc: Tracked, url: string, role: string): StartedPath {
+  return { rssPid: proc.pid, processes: [{ role, pid: proc.pid }], spawnedAt: proc.spawnedAt, url, stop: () => proc.stop() };
 }
 
 /** 1. A lean JSON-RPC driver writing lines on the server's stdin: the floor every bridge is measured against. */
@@ -31,7 +68,7 @@ const direct: BenchPath = {
   description: 'lean driver → stdio → server-everything',
   async start() {
     const proc = spawnTracked('server-everything', node, [everything, 'stdio'], { ownStdout: true });
-    return { rssPid: proc.pid, spawnedAt: proc.spawnedAt, openDriver: (call) => openStdioDriver(proc, call), stop: () => proc.stop() };
+    return { rssPid: proc.pid, processes: [{ role: 'server', pid: proc.pid }], spawnedAt: proc.spawnedAt, openDriver: (call) => openStdioDriver(proc, call), stop: () => proc.stop() };
   },
 };
 
@@ -45,7 +82,7 @@ const sidecar: BenchPath = {
     const proc = spawnTracked('mesh-sidecar', node, [...bridgeNodeFlags, sidecarCli, '--name', 'bench', '--port', String(port), '--', node, everything, 'stdio'], { env: benchEnv() });
     const base = `http://127.0.0.1:${port}`;
     await waitReady(proc, 'GET /healthz', async () => (await httpStatus(`${base}/healthz`)) === 200);
-    return httpStarted(proc, `${base}/mcp`);
+    return httpStarted(proc, `${base}/mcp`, 'sidecar');
   },
 };
 
@@ -81,9 +118,67 @@ const supergateway: BenchPath = {
     );
     const base = `http://127.0.0.1:${port}`;
     await waitReady(proc, 'GET /healthz', async () => (await httpStatus(`${base}/healthz`)) === 200);
-    return httpStarted(proc, `${base}/mcp`);
+    return httpStarted(proc, `${base}/mcp`, 'supergateway');
   },
 };
 
-/** Every path, in the order the report lists them. A later issue appends the proxy paths here. */
-export const PATHS: readonly BenchPath[] = [direct, sidecar, supergateway];
+/**
+ * The full route: a mesh-proxy, and a mesh-sidecar wrapping the server registered with it; ready
+ * when the proxy lists service "bench" as healthy. The proxy is "the bridge" of the report (its CPU
+ * and RSS; --cpu-prof profiles it); the sidecar (and the server under it) are measured beside it.
+ */
+async function startMeshRoute(bridgeNodeFlags: string[]): Promise<StartedPath> {
+  const proxy = await startBenchProxy(bridgeNodeFlags);
+  let sidecarProc: Tracked | undefined;
+  const stop = async () => {
+    // The sidecar first: it deregisters from a proxy that is still there.
+    await sidecarProc?.stop();
+    await proxy.stop();
+  };
+  try {
+    const port = await freePort();
+    sidecarProc = spawnTracked('mesh-sidecar', node, [sidecarCli, '--name', 'bench', '--port', String(port), '--proxy', proxy.base, '--', node, everything, 'stdio'], {
+      env: { ...benchEnv(), MESH_HOME: proxy.dir },
+    });
+    await waitReady([proxy.proc, sidecarProc], 'service "bench" healthy in the proxy', async () => {
+      const { status, body } = await httpJson(`${proxy.base}/v1/services/bench`);
+      return status === 200 && (body as { status?: unknown }).status === 'healthy';
+    });
+    return {
+      rssPid: proxy.proc.pid,
+      processes: [
+        { role: 'proxy', pid: proxy.proc.pid },
+        { role: 'sidecar', pid: sidecarProc.pid },
+      ],
+      spawnedAt: proxy.proc.spawnedAt,
+      url: `${proxy.base}/mcp`,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** 4. The proxy's mesh tool call_service → sidecar → server (tool named in the arguments). */
+const proxyCallService: BenchPath = {
+  name: 'proxy-call',
+  description: 'HTTP → mesh-proxy /mcp call_service → mesh-sidecar → stdio → server-everything',
+  toolCall: { name: 'call_service', arguments: { service: 'bench', tool: 'echo', arguments: { message: MESSAGE } } },
+  // The SDK client adds the same client-side cost as on proxy-tool; skipping it here keeps the default run near 3 minutes.
+  noSdk: true,
+  targets: { minThroughputVsSupergateway: 1.5 },
+  start: ({ bridgeNodeFlags }) => startMeshRoute(bridgeNodeFlags),
+};
+
+/** 5. The proxy's namespaced tool bench__echo → sidecar → server. */
+const proxyNamespaced: BenchPath = {
+  name: 'proxy-tool',
+  description: 'HTTP → mesh-proxy /mcp bench__echo → mesh-sidecar → stdio → server-everything',
+  toolCall: { name: 'bench__echo', arguments: { message: MESSAGE } },
+  targets: { minThroughputVsSupergateway: 1.5 },
+  start: ({ bridgeNodeFlags }) => startMeshRoute(bridgeNodeFlags),
+};
+
+/** Every path, in the order the report lists them. */
+export const PATHS: readonly BenchPath[] = [direct, sidecar, supergateway, proxyCallService, proxyNamespaced];

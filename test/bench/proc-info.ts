@@ -111,3 +111,17 @@ export function familyCpuMs(pid: number): number {
   }
   return total;
 }
+
+/**
+ * Time the main thread of a live process (the JS thread of a Node process) has spent runnable but
+ * waiting for a CPU, in ms, from /proc/<pid>/schedstat (second field, ns); NaN if unreadable. On a
+ * shared machine it tells a starved process from a slow one.
+ */
+export function runQueueWaitMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ');
+    return Number(fields[1]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}

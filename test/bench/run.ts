@@ -17,6 +17,7 @@ import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { ECHO, PATHS, root } from './paths.js';
 import { formatTable, ratios, summarize, writeResults, type PathSummary, type ResultsFile, type RoundResult } from './report.js';
 import { rssMiB, treeRssMiB } from './proc-info.js';
+import { formatRegistryTable, runRegistryScale, type RegistryScaleResult } from './registry-scale.js';
 import { openSdkDriver } from './sdk-driver.js';
 
 const resultsDir = join(root, 'test/bench/results');
@@ -40,7 +41,15 @@ async function withDriver<T>(open: Promise<Driver>, use: (driver: Driver) => Pro
 /** Starts one path, measures it with the lean driver, then with the SDK client, and stops it. */
 async function runPath(path: BenchPath, round: number, options: BenchOptions, profile?: ProfileRequest): Promise<RoundResult> {
   const bridgeNodeFlags = profile ? ['--cpu-prof', '--cpu-prof-interval', String(options.cpuProfIntervalUs), '--cpu-prof-dir', profile.dir, '--cpu-prof-name', `${profile.path}-round${profile.round}.cpuprofile`] : [];
+  const phases: string[] = [];
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases.push(`${name} ${((now - mark) / 1000).toFixed(1)}`);
+    mark = now;
+  };
   const started: StartedPath = await path.start({ bridgeNodeFlags });
+  phase('start');
   try {
     const readyMs = performance.now() - started.spawnedAt;
     const toolCall = path.toolCall ?? ECHO;
@@ -49,15 +58,25 @@ async function runPath(path: BenchPath, round: number, options: BenchOptions, pr
       : started.openDriver
         ? started.openDriver(toolCall)
         : Promise.reject(new Error(`path ${path.name} has neither url nor openDriver`));
+    const processes = started.processes ?? [{ role: 'bridge', pid: started.rssPid }];
+    const watch = processes.map((p) => p.pid);
     const lean = await withDriver(open, async (driver) => {
       await driver.call();
       const spawnToFirstAnswerMs = performance.now() - started.spawnedAt;
       // Warm both ends (JIT, sockets) at full concurrency first: sequential figures of a cold bridge are mostly its JIT.
       await throughput(driver, options.concurrency, options.throughputWarmupMs, Number.MAX_SAFE_INTEGER);
-      const seq = await sequential(driver, options.warmupCalls, options.sequentialCalls);
-      const tput = await throughput(driver, options.concurrency, options.throughputMs, options.throughputMaxCalls, started.rssPid);
-      return { initializeMs: driver.initializeMs, spawnToFirstAnswerMs, seq, tput, rss: rssMiB(started.rssPid), treeRss: treeRssMiB(started.rssPid) };
+      const seq = await sequential(driver, options.warmupCalls, options.sequentialCalls, options.sequentialMaxMs);
+      const tput = await throughput(driver, options.concurrency, options.throughputMs, options.throughputMaxCalls, watch);
+      const perProcess = processes.map((p, i) => ({
+        role: p.role,
+        cpuUsPerCall: (tput.processCpuMsPerCall[i] ?? Number.NaN) * 1000,
+        cpuWaitPct: tput.processRunQueueWaitPct[i] ?? Number.NaN,
+        rssMiB: rssMiB(p.pid),
+        treeRssMiB: treeRssMiB(p.pid),
+      }));
+      return { initializeMs: driver.initializeMs, spawnToFirstAnswerMs, seq, tput, perProcess, answerType: driver.answerType };
     });
+    phase('lean');
     const result: RoundResult = {
       round,
       readyMs,
@@ -65,20 +84,25 @@ async function runPath(path: BenchPath, round: number, options: BenchOptions, pr
       spawnToFirstAnswerMs: lean.spawnToFirstAnswerMs,
       sequential: lean.seq,
       throughput: lean.tput,
-      rssMiB: lean.rss,
-      treeRssMiB: lean.treeRss,
+      rssMiB: lean.perProcess[0]?.rssMiB ?? Number.NaN,
+      treeRssMiB: lean.perProcess.reduce((total, p) => total + p.treeRssMiB, 0),
+      processes: lean.perProcess,
+      ...(lean.answerType ? { answerType: lean.answerType } : {}),
     };
-    if (started.url && options.sdk) {
+    if (started.url && options.sdk && !path.noSdk && (options.sdkEveryRound || round === options.rounds)) {
       result.sdk = await withDriver(openSdkDriver(started.url, toolCall), async (driver) => {
         await throughput(driver, options.concurrency, options.throughputWarmupMs / 2, Number.MAX_SAFE_INTEGER);
-        const seq = await sequential(driver, options.sdkWarmupCalls, options.sdkSequentialCalls);
-        const tput = await throughput(driver, options.concurrency, options.sdkThroughputMs, options.sdkThroughputMaxCalls, started.rssPid);
+        const seq = await sequential(driver, options.sdkWarmupCalls, options.sdkSequentialCalls, options.sdkSequentialMaxMs);
+        const tput = await throughput(driver, options.concurrency, options.sdkThroughputMs, options.sdkThroughputMaxCalls, watch);
         return { initializeMs: driver.initializeMs, sequential: seq, throughput: tput };
       });
     }
+    if (result.sdk) phase('sdk');
     return result;
   } finally {
     await started.stop();
+    phase('stop');
+    log(`  seconds: ${phases.join(', ')}`);
   }
 }
 
@@ -91,7 +115,7 @@ function selectPaths(names: string[]): BenchPath[] {
 
 function brief(r: RoundResult): string {
   const sdk = r.sdk ? `; SDK p50 ${r.sdk.sequential.p50Ms.toFixed(3)} ms, ${r.sdk.throughput.callsPerSec.toFixed(0)}/s` : '';
-  return `ready ${r.readyMs.toFixed(0)} ms, p50 ${r.sequential.p50Ms.toFixed(3)} ms, p99 ${r.sequential.p99Ms.toFixed(3)} ms, ${r.throughput.callsPerSec.toFixed(0)} calls/s (${(r.throughput.cpuMsPerCall * 1000).toFixed(0)} µs CPU/call), RSS ${r.rssMiB.toFixed(1)} MiB${sdk}`;
+  return `${r.answerType ? `${r.answerType} answers, ` : ''}ready ${r.readyMs.toFixed(0)} ms, p50 ${r.sequential.p50Ms.toFixed(3)} ms, p99 ${r.sequential.p99Ms.toFixed(3)} ms, ${r.throughput.callsPerSec.toFixed(0)} calls/s (${(r.throughput.cpuMsPerCall * 1000).toFixed(0)} µs CPU/call), RSS ${r.rssMiB.toFixed(1)} MiB${sdk}`;
 }
 
 async function main(): Promise<number> {
@@ -101,13 +125,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
-  const paths = selectPaths(options.paths);
-  if (paths.some((p) => p.name === 'sidecar') && !existsSync(join(root, 'dist/sidecar/cli.js'))) throw new Error('dist/sidecar/cli.js is missing: run `npm run build` first');
+  const paths = options.suite === 'registry' ? [] : selectPaths(options.paths);
+  for (const cli of ['dist/sidecar/cli.js', 'dist/proxy/cli.js']) if (!existsSync(join(root, cli))) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
   const profileDir = options.cpuProf ? join(resultsDir, `prof-${startedAt.replace(/[:.]/g, '-')}`) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  log(`mm-bench: ${paths.map((p) => p.name).join(', ')}; ${options.rounds} round(s), ${options.concurrency} in flight; ${machine.cpus} cpu(s) ${machine.cpuModel}, node ${machine.node}`);
+  const suites = [paths.length > 0 ? `${paths.map((p) => p.name).join(', ')}; ${options.rounds} round(s), ${options.concurrency} in flight` : '', options.suite !== 'echo' ? `registry scale (${options.registry.instances} instances)` : ''].filter(Boolean);
+  log(`mm-bench: ${suites.join('; then ')}; ${machine.cpus} cpu(s) ${machine.cpuModel}, node ${machine.node}`);
 
   if ((machine.loadavg[0] ?? 0) > machine.cpus * 0.5) log(`warning: load average ${machine.loadavg.join(' ')} on ${machine.cpus} cpus: other work shares the machine, absolute figures will be low and noisy (compare ratios and CPU/call)`);
   const rounds: Record<string, RoundResult[]> = Object.fromEntries(paths.map((p) => [p.name, []]));
@@ -120,9 +145,10 @@ async function main(): Promise<number> {
       log(`round ${round}/${options.rounds} ${path.name}: ${path.description}`);
       const profile = profileDir && path.name !== 'direct' ? { dir: profileDir, path: path.name, round } : undefined;
       try {
+        const t0 = performance.now();
         const result = await runPath(path, round, options, profile);
         rounds[path.name]?.push(result);
-        log(`  ${brief(result)}`);
+        log(`  ${brief(result)} [${((performance.now() - t0) / 1000).toFixed(1)} s]`);
         if (profile) {
           const file = join(profile.dir, `${profile.path}-round${profile.round}.cpuprofile`);
           if (existsSync(file)) profiles.push(summarizeCpuProfile(file, root, result.throughput.windowUs));
@@ -138,14 +164,33 @@ async function main(): Promise<number> {
     }
   }
 
+  let registry: RegistryScaleResult | undefined;
+  if (options.suite !== 'echo') {
+    log(`registry scale: ${options.registry.instances} instances, ${options.registry.services} services, ${options.registry.toolsPerInstance} tools each`);
+    const t0 = performance.now();
+    try {
+      registry = await runRegistryScale(options.registry, log);
+      log(`  registry scale done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      if (interrupted) return 130;
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      errors.push({ path: 'registry-scale', round: 1, message });
+      log(`  FAILED: ${message}`);
+      await stopAll();
+    }
+  }
+
   const summaries: PathSummary[] = paths.flatMap((p) => {
     const list = rounds[p.name] ?? [];
     return list.length > 0 ? [summarize(p, list)] : [];
   });
   const ratioList = ratios(paths, summaries);
-  process.stdout.write(`\n${formatTable(summaries, ratioList, options.rounds, options.concurrency)}\n`);
-  if (options.quick) process.stdout.write('(--quick: a smoke run with cold JIT and short windows; judge targets on a full run)\n');
+  if (paths.length > 0) {
+    process.stdout.write(`\n${formatTable(summaries, ratioList, options.rounds, options.concurrency, options.sdkEveryRound || options.rounds === 1 ? 'every round' : 'last round only')}\n`);
+    if (options.quick) process.stdout.write('(--quick: a smoke run with cold JIT and short windows; judge targets on a full run)\n');
+  }
   for (const p of profiles) process.stdout.write(`\n${formatProfile(p)}\n`);
+  if (registry) process.stdout.write(`\n${formatRegistryTable(registry)}\n`);
   const file = writeResults(resultsDir, {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -157,8 +202,9 @@ async function main(): Promise<number> {
     rounds,
     errors,
     ...(profiles.length > 0 ? { cpuProfiles: profiles } : {}),
+    ...(registry ? { registry } : {}),
   });
-  process.stdout.write(`\nresults: ${file}\n`);
+  process.stdout.write(`\nresults: ${file} (run took ${((Date.now() - Date.parse(startedAt)) / 1000).toFixed(0)} s)\n`);
   if (errors.length > 0) {
     process.stdout.write(`${errors.length} path run(s) failed:\n${errors.map((e) => `  ${e.path} round ${e.round}: ${e.message.split('\n')[0]}`).join('\n')}\n`);
     return 1;
@@ -177,6 +223,8 @@ function formatProfile(p: ProfileSummary): string {
   for (const a of p.byArea) lines.push(`      ${a.selfPct.toFixed(1).padStart(5)}%  ${a.area}`);
   lines.push('  project functions, inclusive time:');
   for (const s of p.topProjectInclusive) lines.push(`      ${s.selfPct.toFixed(1).padStart(5)}%  ${s.where}`);
+  lines.push('  package functions, inclusive time:');
+  for (const s of p.topPackageInclusive) lines.push(`      ${s.selfPct.toFixed(1).padStart(5)}%  ${s.where}`);
   return lines.join('\n');
 }
 
