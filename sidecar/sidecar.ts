@@ -1,4 +1,3 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Bridge } from '../src/bridge/bridge.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { createInstanceServer, type InstanceServer } from '../src/http/instance-server.js';
@@ -168,4 +167,3 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   };
 }
 
-export type { Tool };

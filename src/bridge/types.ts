@@ -1,4 +1,4 @@
-import type { JSONRPCErrorResponse, JSONRPCMessage, JSONRPCRequest, JSONRPCResponse, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCErrorResponse, JSONRPCMessage, JSONRPCResponse, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 /** How a client session receives messages that are not answers to one particular request. */
 export interface ClientChannel {
@@ -27,4 +27,3 @@ export interface Pending {
   deadlineMs: number;
 }
 
-export type ForwardedRequest = JSONRPCRequest;
