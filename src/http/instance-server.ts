@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { createHostGuard, type HostGuardOptions } from './host-guard.js';
 import { isHotRequest, serveHot } from './hot-path.js';
 import { McpSessions, type McpSessionsOptions } from './mcp-sessions.js';
-import { readBody } from './read-body.js';
+import { receiveMcpPost, rpcErrorBody } from './mcp-post.js';
 
 type NodeEnv = { Bindings: { incoming: IncomingMessage & { parsedBody?: unknown }; outgoing: ServerResponse } };
 
@@ -26,13 +26,6 @@ export interface InstanceServer {
   server: Server;
   sessions: McpSessions;
   close(): Promise<void>;
-}
-
-/** How long an oversized request body is read and dropped before its error is answered anyway. */
-const DRAIN_MS = 5_000;
-
-function rpcErrorBody(message: string, code = -32600) {
-  return { jsonrpc: '2.0', id: null, error: { code, message } };
 }
 
 /**
@@ -70,46 +63,16 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
       listener(req, res);
       return;
     }
-    const refused = guard(req.headers.host, req.headers.origin);
-    if (refused) {
-      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify(rpcErrorBody(`Forbidden: ${refused}`)));
-      return;
-    }
-    readBody(req, maxBody).then(
-      (body) => {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(body.toString('utf8'));
-        } catch {
-          parsed = undefined; // the SDK transport answers the parse error
-        }
-        const sessionId = req.headers['mcp-session-id'];
-        const entry = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
-        if (entry && isHotRequest(req, parsed)) {
-          serveHot(entry.session, parsed, res);
-          return;
-        }
-        Object.assign(req, { rawBody: body, parsedBody: parsed });
-        listener(req, res);
-      },
-      (error: unknown) => {
-        const mesh = toMeshError(error);
-        const answer = () => {
-          if (res.headersSent || res.destroyed) return;
-          res.writeHead(httpStatusFor(mesh.code), { 'content-type': 'application/json', connection: 'close' });
-          res.end(JSON.stringify(rpcErrorBody(mesh.message)));
-        };
-        // Closing while the client still uploads makes it see EPIPE instead of the 413: the rest of
-        // the body (readBody resumed the stream) is dropped first, for at most DRAIN_MS.
-        if (req.complete || req.destroyed) return answer();
-        const timer = setTimeout(answer, DRAIN_MS);
-        req.once('end', () => {
-          clearTimeout(timer);
-          answer();
-        });
-        req.once('close', () => clearTimeout(timer));
-      },
-    );
+    receiveMcpPost(req, res, guard, maxBody, (body, parsed) => {
+      const sessionId = req.headers['mcp-session-id'];
+      const entry = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+      if (entry && isHotRequest(req, parsed)) {
+        serveHot(entry.session, parsed, res);
+        return;
+      }
+      Object.assign(req, { rawBody: body, parsedBody: parsed });
+      listener(req, res);
+    });
   });
   server.keepAliveTimeout = 65_000;
 

@@ -1,0 +1,62 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { httpStatusFor, toMeshError } from '../errors.js';
+import type { HostGuard } from './host-guard.js';
+import { readBody } from './read-body.js';
+
+/** How long an oversized request body is read and dropped before its error is answered anyway. */
+const DRAIN_MS = 5_000;
+
+/** A JSON-RPC error body with no id (the request could not be read as one). */
+export function rpcErrorBody(message: string, code = -32600) {
+  return { jsonrpc: '2.0', id: null, error: { code, message } };
+}
+
+/** Writes a JSON answer with its length. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+/**
+ * The front of every lean POST /mcp path: refuses a foreign Host/Origin (403) and an oversized
+ * body (413), then hands over the raw body and its JSON (undefined when it is not JSON: the SDK
+ * transport behind answers that parse error).
+ */
+export function receiveMcpPost(
+  req: IncomingMessage,
+  res: ServerResponse,
+  guard: HostGuard,
+  maxBodyBytes: number,
+  onBody: (body: Buffer, parsed: unknown) => void,
+): void {
+  const refused = guard(req.headers.host, req.headers.origin);
+  if (refused) return sendJson(res, 403, rpcErrorBody(`Forbidden: ${refused}`));
+  readBody(req, maxBodyBytes).then(
+    (body) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        parsed = undefined;
+      }
+      onBody(body, parsed);
+    },
+    (error: unknown) => {
+      const mesh = toMeshError(error);
+      const answer = () => {
+        if (res.headersSent || res.destroyed) return;
+        sendJson(res, httpStatusFor(mesh.code), rpcErrorBody(mesh.message), { connection: 'close' });
+      };
+      // Closing while the client still uploads makes it see EPIPE instead of the 413: the rest of
+      // the body (readBody resumed the stream) is dropped first, for at most DRAIN_MS.
+      if (req.complete || req.destroyed) return answer();
+      const timer = setTimeout(answer, DRAIN_MS);
+      req.once('end', () => {
+        clearTimeout(timer);
+        answer();
+      });
+      req.once('close', () => clearTimeout(timer));
+    },
+  );
+}
