@@ -11,7 +11,7 @@ import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
 import type { ProxyMetrics } from './metrics.js';
 import { HeartbeatSchema, InstanceStatusSchema, registrationSchema } from './registry/schemas.js';
-import { formatZodError } from './registry/zod-message.js';
+import { parseOrThrow } from './registry/zod-message.js';
 
 export interface ProxyAppOptions extends HostGuardOptions {
   core: MeshCore;
@@ -52,12 +52,6 @@ async function jsonBody(c: Context): Promise<unknown> {
   }
 }
 
-function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new MeshError('BAD_REQUEST', `invalid ${what}: ${formatZodError(parsed.error)}`);
-  return parsed.data;
-}
-
 /**
  * The proxy's HTTP surface as a Hono app (tested in-process with app.request()): the /v1 JSON
  * API, the MCP endpoint, health, metrics and the event stream. Nothing listens here.
@@ -91,12 +85,12 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   app.get('/metrics', async (c) => c.text(await metrics.render(), 200, { 'content-type': metrics.contentType }));
 
   app.post('/v1/instances', async (c) => {
-    const body = validate(registration, await jsonBody(c), 'registration');
+    const body = parseOrThrow(registration, await jsonBody(c), 'registration');
     const { instance, created } = core.registry.register(body);
     return c.json({ instance }, created ? 201 : 200);
   });
   app.put('/v1/instances/:id/heartbeat', async (c) => {
-    const beat = validate(HeartbeatSchema, await jsonBody(c), 'heartbeat');
+    const beat = parseOrThrow(HeartbeatSchema, await jsonBody(c), 'heartbeat');
     const instance = core.registry.heartbeat(c.req.param('id'), beat);
     if (!instance) return c.json(errorBody('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}": register again`), 404);
     return c.json({ ok: true, status: instance.status });
@@ -107,13 +101,13 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   });
 
   app.get('/v1/services', (c) => {
-    const { status, tag } = validate(ServicesQuerySchema, c.req.query(), 'query');
+    const { status, tag } = parseOrThrow(ServicesQuerySchema, c.req.query(), 'query');
     return c.json({ services: core.registry.services({ status: status === 'all' ? undefined : status, tag }) });
   });
   app.get('/v1/services/:name', (c) => c.json(core.serviceOrThrow(c.req.param('name'))));
   app.get('/v1/services/:name/tools', (c) => c.json({ tools: core.serviceOrThrow(c.req.param('name')).tools }));
   app.post('/v1/services/:name/tools/:tool/call', async (c) => {
-    const body = validate(CallBodySchema, await jsonBody(c), 'call body');
+    const body = parseOrThrow(CallBodySchema, await jsonBody(c), 'call body');
     const hops = Number(c.req.header('x-mesh-hops') ?? 0) || 0;
     const caller = c.req.header('x-mesh-caller') ?? 'http-client';
     const result = await core.router.call(c.req.param('name'), c.req.param('tool'), body.arguments, { caller, hops, deadlineMs: body.deadlineMs });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { MeshError } from '../../src/errors.js';
+import { parseOrThrow } from '../registry/zod-message.js';
 import type { MeshCore } from '../core.js';
 
 const ServiceArg = z.string().min(1).describe('Service name, e.g. "fs" (see list_services).');
@@ -56,13 +57,9 @@ function json(value: unknown): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> };
 }
 
-function parse<T extends z.ZodType>(schema: T, args: unknown, tool: string): z.infer<T> {
-  const parsed = schema.safeParse(args ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
-    throw new MeshError('BAD_REQUEST', `invalid arguments for ${tool}: ${issues}`);
-  }
-  return parsed.data;
+/** Validates a mesh tool's arguments; a bad field is a BAD_REQUEST naming it. */
+function parse<T extends z.ZodType>(schema: T, args: unknown, tool: string): z.output<T> {
+  return parseOrThrow(schema, args ?? {}, `arguments for ${tool}`);
 }
 
 /** Runs a mesh tool. Throws MeshError for bad input; the caller turns it into a JSON-RPC error. */
