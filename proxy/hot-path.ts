@@ -8,7 +8,8 @@ import { receiveMcpPost, sendJson } from '../src/http/mcp-post.js';
 
 /** What the hot path needs from the MCP endpoint. */
 export interface HotEndpoint {
-  hasSession(id: string): boolean;
+  /** True for a live session that needs nothing relayed (no log level set, no sampling/elicitation/roots declared). */
+  isLeanSession(id: string): boolean;
   /** Runs tools/call as the SDK handler would, tool errors as results; throws protocol errors. */
   callToolForSession(sessionId: string, name: string, args: Record<string, unknown>): Promise<CallToolResult>;
 }
@@ -16,12 +17,14 @@ export interface HotEndpoint {
 /**
  * The proxy's lean path for `tools/call` on an established MCP session: straight to the router,
  * answered as plain JSON, without the SDK server transport's per-request cost. Everything else
- * (and any request this path is unsure of) goes to `fallback`, the Hono app with the SDK transport.
+ * (and any request this path is unsure of) goes to `fallback`, the Hono app with the SDK transport:
+ * requests with a progress token, and every request of a session that needs relaying (it set a log
+ * level, or declared sampling, elicitation or roots), whose answers may carry a stream first.
  */
 export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard, fallback: RequestListener, maxBodyBytes: number): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const sessionId = req.headers['mcp-session-id'];
-    if (req.method !== 'POST' || req.url !== '/mcp' || typeof sessionId !== 'string' || !endpoint.hasSession(sessionId)) {
+    if (req.method !== 'POST' || req.url !== '/mcp' || typeof sessionId !== 'string' || !endpoint.isLeanSession(sessionId)) {
       fallback(req, res);
       return;
     }
