@@ -1,12 +1,14 @@
+import { Agent } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolResultSchema, ErrorCode, GetPromptResultSchema, McpError, PromptListChangedNotificationSchema, ReadResourceResultSchema,
-  ResourceListChangedNotificationSchema, ToolListChangedNotificationSchema,
-  type CallToolResult, type ClientCapabilities, type GetPromptResult, type ReadResourceResult, type ServerCapabilities,
+  ResourceListChangedNotificationSchema, ResultSchema, ToolListChangedNotificationSchema,
+  type CallToolResult, type ClientCapabilities, type GetPromptResult, type JSONRPCMessage, type ReadResourceResult, type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { safeParse, type AnySchema, type SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
 export type UpstreamChange = 'tools' | 'resources' | 'prompts' | 'session';
@@ -15,7 +17,11 @@ type Meta = Record<string, unknown> | undefined;
 
 /** How an upstream's SDK client is set up beyond the pooled default (a relay session's client declares what its client declared). */
 export interface UpstreamSetup {
-  /** Client capabilities sent in initialize (default none). */
+  /**
+   * Client capabilities sent in initialize. Set for a client session's own upstream (see
+   * ClientUpstreams): every request of such an upstream goes through the SDK client, whose
+   * handlers answer the instance's sampling/elicitation/roots requests.
+   */
   capabilities?: ClientCapabilities;
   /** Called with each new SDK client before it connects (to add request and notification handlers). */
   configure?: (client: Client) => void;
@@ -24,13 +30,22 @@ export interface UpstreamSetup {
 /** How long closing may wait for the instance to confirm a DELETE of the session. */
 const TERMINATE_MS = 2_000;
 
-/** Per-request SDK options a relayed request adds (onprogress, signal); plain requests pass none. */
+/**
+ * Per-request SDK options a relayed request adds (onprogress, signal). A request with none of them
+ * on the pooled session is a plain one and takes the lean JSON path.
+ */
 export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetTimeoutOnProgress' | 'signal'>;
 
 /**
  * One long-lived MCP session to one instance, opened on first use and reused for every request
  * (no initialize per call). A failed connect or a lost session is retried on the next request.
  * The instance's list_changed notifications (and a new session) are reported to `onChange`.
+ *
+ * The SDK client opens the session and receives the instance's notifications on its GET stream.
+ * Plain requests are plain JSON POSTs on that session over keep-alive sockets (`json-post.ts`),
+ * which costs the proxy a fraction of the SDK transport's per-request work. Requests that need
+ * something relayed while they run (progress, cancellation, the instance's own requests to the
+ * client) go through the SDK client, which owns those parts of the protocol.
  */
 export class Upstream {
   private client: Client | undefined;
@@ -38,6 +53,11 @@ export class Upstream {
   private sessions = 0;
   /** close() was called: a connect still in flight ends its session instead of keeping it. */
   private closed = false;
+  private nextId = 0;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
+  private readonly endpoint: URL;
+  /** A client session's own upstream: every request goes through the SDK client (see UpstreamSetup). */
+  private readonly relayed: boolean;
   inflight = 0;
 
   constructor(
@@ -45,7 +65,10 @@ export class Upstream {
     private readonly clientName: string,
     private readonly onChange: (change: UpstreamChange) => void = () => undefined,
     private readonly setup: UpstreamSetup = {},
-  ) {}
+  ) {
+    this.endpoint = new URL(url);
+    this.relayed = setup.capabilities !== undefined;
+  }
 
   private connect(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);
@@ -82,17 +105,37 @@ export class Upstream {
   }
 
   /**
-   * Sends one request on the pooled session; resolves with the instance's result, rejects on a
-   * protocol error, a timeout or a transport failure (after which the next request reconnects).
+   * Sends one request on the session; resolves with the instance's result, rejects on a protocol
+   * error, a timeout or a transport failure (after which the next request reconnects). A session
+   * the instance no longer knows (it restarted) is reopened and the request sent once more.
+   * With `options` (or on a client session's own upstream) the request goes through the SDK client.
    */
-  async request<S extends AnySchema>(method: string, params: Record<string, unknown>, schema: S, deadlineMs: number, meta?: Meta, options?: UpstreamRequestOptions): Promise<SchemaOutput<S>> {
+  async request<S extends AnySchema>(
+    method: string,
+    params: Record<string, unknown>,
+    schema: S | undefined,
+    deadlineMs: number,
+    meta?: Meta,
+    options?: UpstreamRequestOptions,
+  ): Promise<SchemaOutput<S>> {
     this.inflight++;
+    const body = meta ? { ...params, _meta: meta } : params;
+    const send = options || this.relayed
+      ? (client: Client) => client.request({ method, params: body }, schema ?? ResultSchema, { ...options, timeout: deadlineMs })
+      : (client: Client) => this.post(client, method, body, deadlineMs);
     try {
-      const client = await this.connect();
-      const sdkOptions = options ? { ...options, timeout: deadlineMs } : { timeout: deadlineMs };
-      return (await client.request({ method, params: meta ? { ...params, _meta: meta } : params }, schema, sdkOptions));
+      let result: unknown;
+      try {
+        result = await send(await this.connect());
+      } catch (error) {
+        if (!isSessionLost(error)) throw error;
+        this.reset();
+        result = await send(await this.connect());
+      }
+      // The SDK client validated its result already.
+      return (schema && !(options || this.relayed) ? checked(schema, method, result) : result) as SchemaOutput<S>;
     } catch (error) {
-      // A lost session (404 after a sidecar restart) or a dead socket: the next request reconnects.
+      // A dead socket or a session lost twice: the next request reconnects.
       if (!(error instanceof McpError) || error.code === ErrorCode.ConnectionClosed) this.reset();
       throw error;
     } finally {
@@ -100,9 +143,33 @@ export class Upstream {
     }
   }
 
-  /** Calls a tool; resolves with the tool's own result (isError included), rejects on protocol/transport failure. */
-  callTool(name: string, args: Record<string, unknown>, deadlineMs: number, meta?: Meta, options?: UpstreamRequestOptions): Promise<CallToolResult> {
-    return this.request('tools/call', { name, arguments: args }, CallToolResultSchema, deadlineMs, meta, options) as Promise<CallToolResult>;
+  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number): Promise<unknown> {
+    const transport = client.transport as StreamableHTTPClientTransport | undefined;
+    if (!transport?.sessionId) throw new McpError(ErrorCode.ConnectionClosed, `no session with ${this.url}`);
+    const target: SessionTarget = { url: this.endpoint, sessionId: transport.sessionId, protocolVersion: transport.protocolVersion, agent: this.agent };
+    return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message));
+  }
+
+  // What the instance sent on a lean request's stream besides the answer: notifications (a resource
+  // update, a list change) go to the SDK client's handlers as if they came on its own stream; a
+  // request (sampling, roots) is refused: this shared session cannot serve it.
+  private unasked(transport: StreamableHTTPClientTransport, target: SessionTarget, message: JSONRPCMessage): void {
+    if (!('method' in message)) return;
+    if (!('id' in message)) {
+      transport.onmessage?.(message);
+      return;
+    }
+    const refusal = { code: ErrorCode.MethodNotFound, message: `the mesh-proxy's shared session does not serve ${message.method}` };
+    postJsonRpcAnswer(target, { jsonrpc: '2.0', id: message.id, error: refusal });
+  }
+
+  /**
+   * Calls a tool; resolves with the tool's own result (isError included), rejects on protocol/transport failure.
+   * The result is passed on as the instance gave it (checked for its content list, not re-validated).
+   */
+  async callTool(name: string, args: Record<string, unknown>, deadlineMs: number, meta?: Meta, options?: UpstreamRequestOptions): Promise<CallToolResult> {
+    const result = (await this.request('tools/call', { name, arguments: args }, undefined, deadlineMs, meta, options)) as CallToolResult;
+    return Array.isArray(result.content) ? result : checked(CallToolResultSchema, 'tools/call', result);
   }
 
   readResource(uri: string, deadlineMs: number, meta?: Meta, options?: UpstreamRequestOptions): Promise<ReadResourceResult> {
@@ -124,8 +191,14 @@ export class Upstream {
     this.closed = true;
     const client = this.client;
     this.client = undefined;
+    this.agent.destroy();
     return client ? endSession(client, terminate) : Promise.resolve();
   }
+}
+
+// 404 on a session: the instance restarted or expired it (the lean path and the SDK transport say so differently).
+function isSessionLost(error: unknown): boolean {
+  return error instanceof SessionLostError || (error instanceof StreamableHTTPError && error.code === 404);
 }
 
 // A DELETE that does not come back within TERMINATE_MS is abandoned: closing never hangs on an instance.
@@ -137,4 +210,11 @@ async function endSession(client: Client, terminate: boolean): Promise<void> {
     await Promise.race([transport.terminateSession().catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
   }
   await client.close();
+}
+
+// The instance's result in the shape the protocol says, or a protocol error naming what is wrong.
+function checked<S extends AnySchema>(schema: S, method: string, result: unknown): SchemaOutput<S> {
+  const parsed = safeParse(schema, result);
+  if (parsed.success) return parsed.data;
+  throw new McpError(ErrorCode.InternalError, `the instance's ${method} result is malformed: ${(parsed.error as Error).message}`);
 }

@@ -41,7 +41,7 @@ async function waitFor(check: () => boolean | Promise<boolean>, what: string, ti
   }
 }
 
-const textOf = (result: { content?: unknown }) => ((result.content as { text?: string }[] | undefined) ?? []).map((c) => c.text ?? '').join('');
+const textOf = (result: object) => (((result as { content?: unknown }).content as { text?: string }[] | undefined) ?? []).map((c) => c.text ?? '').join('');
 const fixtureState = async (client: Client) => JSON.parse(textOf(await client.callTool({ name: 'relay__state', arguments: {} }))) as {
   subscribes: number;
   unsubscribes: number;
