@@ -164,9 +164,9 @@ export class MeshEndpoint {
   }
 
   /** tools/call on an established session, for the hot path that bypasses the SDK transport; same answers as the SDK handler. */
-  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
     const caller = this.sessions.get(sessionId)?.server.getClientVersion()?.name ?? 'mcp-client';
-    return this.answerToolCall(name, args, caller);
+    return this.answerToolCall(name, args, caller, signal && { signal });
   }
 
   /** Reads a resource by its endpoint uri (`mesh://service/uri`). */
@@ -206,8 +206,8 @@ export class MeshEndpoint {
     }
   }
 
-  // A request that needs nothing relayed costs one lookup here; one that does runs as the session's request in flight.
-  private relayed<T>(state: SessionState, extra: Extra, meta: { progressToken?: string | number } | undefined, handle: (relay?: Relay) => Promise<T>): Promise<T> {
+  // A plain request carries only its cancellation; one of a relay session runs as that session's request in flight.
+  private relayed<T>(state: SessionState, extra: Extra, meta: { progressToken?: string | number } | undefined, handle: (relay: Relay) => Promise<T>): Promise<T> {
     const target = relayTargetOf(state);
     const relay = relayFor(target, extra, meta);
     return target ? target.run(extra, () => handle(relay)) : handle(relay);

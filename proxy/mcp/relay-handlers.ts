@@ -104,11 +104,11 @@ export function installRelayHandlers(state: SessionState, deps: RelayHandlerDeps
     return {};
   });
 
-  server.setRequestHandler(CompleteRequestSchema, async (request) => complete(request.params, deps));
+  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => complete(request.params, deps, extra.signal));
 }
 
 // The ref names the prompt or resource as the endpoint lists it; the service gets its own names back.
-async function complete(params: CompleteRequest['params'], deps: RelayHandlerDeps): Promise<CompleteResult> {
+async function complete(params: CompleteRequest['params'], deps: RelayHandlerDeps, signal: AbortSignal): Promise<CompleteResult> {
   const ref = params.ref;
   let service: string;
   let mapped: CompleteRequest['params']['ref'];
@@ -129,7 +129,7 @@ async function complete(params: CompleteRequest['params'], deps: RelayHandlerDep
     mapped = { ...ref, uri: target.uri };
   }
   try {
-    return await deps.router.complete(service, { ...params, ref: mapped }, { caller: deps.callerOf() });
+    return await deps.router.complete(service, { ...params, ref: mapped }, { caller: deps.callerOf(), relay: { signal } });
   } catch (error) {
     throw toRpcError(error);
   }

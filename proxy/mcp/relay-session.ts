@@ -78,12 +78,11 @@ function resultSchemaOf(request: ServerRequest) {
 }
 
 /**
- * What one client request needs relayed, or undefined for a plain request (no progress token, a
- * session that asked for nothing): then the router may take any path, the lean one included.
+ * What one client request needs relayed. For a plain request (no progress token, a session that
+ * asked for nothing) that is only its cancellation, which the router's lean path carries too.
  */
-export function relayFor(target: RelaySession | undefined, extra: Extra, meta: { progressToken?: string | number } | undefined): Relay | undefined {
+export function relayFor(target: RelaySession | undefined, extra: Extra, meta: { progressToken?: string | number } | undefined): Relay {
   const token = meta?.progressToken;
-  if (token === undefined && target === undefined) return undefined;
   const relay: Relay = { signal: extra.signal };
   if (target) relay.session = target;
   if (token !== undefined) {

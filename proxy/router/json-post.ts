@@ -20,7 +20,8 @@ export class SessionLostError extends Error {
  * to send first (a log line, a progress note), with an SSE stream; messages other than the answer
  * are passed to `onOther`. Errors keep the SDK client's shapes, so the router maps both paths alike:
  * a JSON-RPC error → McpError(code), no answer in time → McpError(RequestTimeout), an unreachable
- * instance → McpError(ConnectionClosed).
+ * instance → McpError(ConnectionClosed). An aborted `signal` (the client cancelled) closes the request,
+ * which makes the instance cancel the call, and rejects with the signal's reason.
  */
 export function postJsonRpc(
   target: SessionTarget,
@@ -29,6 +30,7 @@ export function postJsonRpc(
   params: Record<string, unknown>,
   deadlineMs: number,
   onOther?: (message: JSONRPCMessage) => void,
+  signal?: AbortSignal,
 ): Promise<unknown> {
   const body = JSON.stringify({ jsonrpc: '2.0', id, method, params });
   return new Promise((resolve, reject) => {
@@ -37,6 +39,7 @@ export function postJsonRpc(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       if (error) reject(error);
       else resolve(value);
     };
@@ -49,6 +52,12 @@ export function postJsonRpc(
       req.destroy();
     }, deadlineMs);
     req.on('error', (error) => settle(new McpError(ErrorCode.ConnectionClosed, `${method} to ${target.url.host}: ${error.message}`)));
+    const onAbort = () => {
+      settle(signal?.reason ?? new Error('cancelled'));
+      req.destroy();
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     req.end(body);
   });
 }

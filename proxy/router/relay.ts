@@ -20,9 +20,10 @@ export interface RelayTarget {
 }
 
 /**
- * What a routed request needs relayed between the client and the instance. Its absence on a call
- * means a plain request: nothing flows back but the result, so any path (a lean one included) may
- * answer it. Its presence means the request goes through an SDK client session.
+ * What a routed request needs relayed between the client and the instance. A request without a
+ * `session` or `onProgress` is a plain one: nothing flows back but the result, so it takes the lean
+ * path (a `signal` alone cancels it there by closing its HTTP request to the instance). With either,
+ * the request goes through an SDK client session.
  *
  * @example
  * router.call('fs', 'scan', args, { caller, relay: { onProgress: (p) => notifyClient(p) } });
@@ -32,7 +33,7 @@ export interface Relay {
   session?: RelayTarget;
   /** Each notifications/progress the instance sends for this request (its token stripped: the caller adds its own). */
   onProgress?: (progress: Progress) => void;
-  /** Aborted when the client cancels: the upstream request is cancelled too. */
+  /** Aborted when the client cancels: the upstream request is cancelled too (notifications/cancelled, or a closed request). */
   signal?: AbortSignal;
 }
 

@@ -47,9 +47,9 @@ export interface CallOptions {
   hops?: number;
   deadlineMs?: number;
   /**
-   * Set when something must flow between the client and the instance during the request (progress,
-   * log lines, server→client requests): the request then goes through an SDK client session. Absent
-   * means a plain request that any path may answer.
+   * What flows between the client and the instance during the request: progress, log lines and
+   * server→client requests (the request then goes through an SDK client session), and the client's
+   * cancellation (any path). Absent, or with only a signal, the request is a plain one.
    */
   relay?: Relay;
 }
@@ -287,7 +287,10 @@ export class Router {
       this.options.table.reportSuccess(instance.id);
       return result;
     } catch (error) {
-      failure = toRouteError(error, route.label, deadlineMs);
+      // A call the client cancelled says so, and says nothing about the instance's health.
+      failure = options.relay?.signal?.aborted
+        ? new MeshError('CALL_CANCELLED', `${route.label.text} was cancelled by the client`, { cause: error, context: route.label.context })
+        : toRouteError(error, route.label, deadlineMs);
       if (instance && !reported && failure.code === 'SERVICE_UNAVAILABLE') this.options.table.reportFailure(instance.id);
       throw failure;
     } finally {

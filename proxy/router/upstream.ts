@@ -31,8 +31,8 @@ export interface UpstreamSetup {
 const TERMINATE_MS = 2_000;
 
 /**
- * Per-request SDK options a relayed request adds (onprogress, signal). A request with none of them
- * on the pooled session is a plain one and takes the lean JSON path.
+ * Per-request options: a `signal` to cancel (any path), `onprogress` for a relayed request (the SDK
+ * client path). A request without `onprogress` on the pooled session takes the lean JSON path.
  */
 export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetTimeoutOnProgress' | 'signal'>;
 
@@ -108,7 +108,7 @@ export class Upstream {
    * Sends one request on the session; resolves with the instance's result, rejects on a protocol
    * error, a timeout or a transport failure (after which the next request reconnects). A session
    * the instance no longer knows (it restarted) is reopened and the request sent once more.
-   * With `options` (or on a client session's own upstream) the request goes through the SDK client.
+   * With `options.onprogress` (or on a client session's own upstream) it goes through the SDK client.
    */
   async request<S extends AnySchema>(
     method: string,
@@ -120,9 +120,10 @@ export class Upstream {
   ): Promise<SchemaOutput<S>> {
     this.inflight++;
     const body = meta ? { ...params, _meta: meta } : params;
-    const send = options || this.relayed
+    const viaSdk = this.relayed || options?.onprogress !== undefined;
+    const send = viaSdk
       ? (client: Client) => client.request({ method, params: body }, schema ?? ResultSchema, { ...options, timeout: deadlineMs })
-      : (client: Client) => this.post(client, method, body, deadlineMs);
+      : (client: Client) => this.post(client, method, body, deadlineMs, options?.signal);
     try {
       let result: unknown;
       try {
@@ -133,7 +134,7 @@ export class Upstream {
         result = await send(await this.connect());
       }
       // The SDK client validated its result already.
-      return (schema && !(options || this.relayed) ? checked(schema, method, result) : result) as SchemaOutput<S>;
+      return (schema && !viaSdk ? checked(schema, method, result) : result) as SchemaOutput<S>;
     } catch (error) {
       // A dead socket or a session lost twice: the next request reconnects.
       if (!(error instanceof McpError) || error.code === ErrorCode.ConnectionClosed) this.reset();
@@ -143,11 +144,11 @@ export class Upstream {
     }
   }
 
-  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number): Promise<unknown> {
+  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, signal?: AbortSignal): Promise<unknown> {
     const transport = client.transport as StreamableHTTPClientTransport | undefined;
     if (!transport?.sessionId) throw new McpError(ErrorCode.ConnectionClosed, `no session with ${this.url}`);
     const target: SessionTarget = { url: this.endpoint, sessionId: transport.sessionId, protocolVersion: transport.protocolVersion, agent: this.agent };
-    return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message));
+    return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), signal);
   }
 
   // What the instance sent on a lean request's stream besides the answer: notifications (a resource
