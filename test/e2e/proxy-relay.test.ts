@@ -47,7 +47,33 @@ const fixtureState = async (client: Client) => JSON.parse(textOf(await client.ca
   unsubscribes: number;
   subscribed: string[];
   rootsChanged: number;
+  waits: number;
+  cancelled: number;
 };
+/** A POST to the endpoint as a lean client sends it (JSON preferred). */
+function rawPost(session: string | undefined, body: unknown, signal?: AbortSignal): Promise<Response> {
+  return fetch(mcpUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+      ...(session ? { 'mcp-session-id': session } : {}),
+    },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** An initialized session opened with raw POSTs, declaring `capabilities`. */
+async function rawSession(capabilities: Record<string, unknown> = {}): Promise<string> {
+  const init = await rawPost(undefined, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities, clientInfo: { name: 'raw', version: '1' } } });
+  const session = init.headers.get('mcp-session-id') ?? '';
+  await init.text();
+  await (await rawPost(session, { jsonrpc: '2.0', method: 'notifications/initialized' })).text();
+  return session;
+}
+
 const sessionsOf = async (sidecar: RunningSidecar) => (await sidecar.health()).sessions as number;
 const logsOf = (client: Client) => {
   const lines: LoggingMessageNotification['params'][] = [];
@@ -222,25 +248,108 @@ t.test('resources/subscribe: one upstream subscription shared by sessions, updat
   await t.rejects(a.subscribeResource({ uri: 'mesh://ghost/relay://counter' }), { message: /unknown service "ghost"/ });
 });
 
-t.test('the hot path answers plain sessions as JSON and leaves every relayed request to the SDK transport', async (t) => {
-  const post = (session: string | undefined, body: unknown) =>
-    fetch(mcpUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-06-18',
-        ...(session ? { 'mcp-session-id': session } : {}),
-      },
-      body: JSON.stringify(body),
-    });
-  const open = async (capabilities: Record<string, unknown>) => {
-    const init = await post(undefined, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities, clientInfo: { name: 'raw', version: '1' } } });
-    const session = init.headers.get('mcp-session-id') ?? '';
-    await init.text();
-    await (await post(session, { jsonrpc: '2.0', method: 'notifications/initialized' })).text();
-    return session;
+// Both clients' calls are in flight at once at the proxy and at the instance. A stdio child's requests
+// and log lines name no request, so the sidecar gives them to its latest call in flight (its
+// documented limit); the order below keeps that one well defined: Bob's call starts and ends while
+// Ann's waits on Ann. What is tested is the proxy: it never hands one session's traffic to another.
+t.test('two asking clients at once: each is asked only about its own calls, and answers only those', async (t) => {
+  const gate = () => {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    return { open, opened };
   };
+  const make = async (who: 'ann' | 'bob') => {
+    const client = await connectClient(t, mcpUrl, { capabilities: { sampling: {}, roots: {} } }, `client-${who}`);
+    const asked: string[] = [];
+    const held = { sampling: gate(), roots: gate() };
+    const reached = { sampling: gate(), roots: gate() };
+    client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+      const content = request.params.messages[0]?.content;
+      asked.push(`sampling: ${content && 'text' in content ? content.text : '?'}`);
+      reached.sampling.open();
+      if (who === 'ann') await held.sampling.opened;
+      return { role: 'assistant', content: { type: 'text', text: `answer of ${who}` }, model: 'test-model', stopReason: 'endTurn' };
+    });
+    client.setRequestHandler(ListRootsRequestSchema, async () => {
+      asked.push('roots');
+      reached.roots.open();
+      if (who === 'ann') await held.roots.opened;
+      return { roots: [{ uri: `file:///home/${who}`, name: who }] };
+    });
+    const lines = logsOf(client);
+    await client.setLoggingLevel(who === 'ann' ? 'debug' : 'error');
+    return { who, client, asked, held, reached, lines };
+  };
+  const ann = await make('ann');
+  const bob = await make('bob');
+
+  const annSampling = ann.client.callTool({ name: 'conformance__test_sampling', arguments: { prompt: 'from ann' } });
+  await ann.reached.sampling.opened;
+  const bobSampling = await bob.client.callTool({ name: 'conformance__test_sampling', arguments: { prompt: 'from bob' } });
+  t.equal(textOf(bobSampling), 'LLM response: answer of bob', 'Bob\'s call, made while Ann\'s waits on Ann, gets Bob\'s answer');
+  ann.held.sampling.open();
+  t.equal(textOf(await annSampling), 'LLM response: answer of ann', 'and Ann\'s gets Ann\'s');
+
+  const annRoots = ann.client.callTool({ name: 'relay__list_roots', arguments: {} });
+  await ann.reached.roots.opened;
+  const bobRoots = await bob.client.callTool({ name: 'relay__list_roots', arguments: {} });
+  // Bob's log lines while Ann's call is still open: they are Bob's only.
+  await bob.client.callTool({ name: 'relay__log_levels', arguments: {} });
+  ann.held.roots.open();
+  t.same(JSON.parse(textOf(bobRoots)), [{ uri: 'file:///home/bob', name: 'bob' }], 'roots/list of Bob\'s call is answered by Bob');
+  t.same(JSON.parse(textOf(await annRoots)), [{ uri: 'file:///home/ann', name: 'ann' }], 'and of Ann\'s by Ann');
+  t.same(ann.asked, ['sampling: from ann', 'roots'], 'Ann was asked about her own calls only');
+  t.same(bob.asked, ['sampling: from bob', 'roots'], 'Bob about his own only');
+
+  await ann.client.callTool({ name: 'relay__log_levels', arguments: {} });
+  await waitFor(() => ann.lines.length >= 4 && bob.lines.length >= 1, 'the log lines of both sessions arrived');
+  await bob.client.callTool({ name: 'relay__state', arguments: {} }); // a later round trip: a stray line would be here by now
+  t.same(ann.lines.map((l) => l.level), ['debug', 'info', 'warning', 'error'], 'Ann (debug) got her call\'s 4 lines and none of Bob\'s');
+  t.same(bob.lines.map((l) => l.level), ['error'], 'Bob (error) got his call\'s error line only');
+});
+
+t.test('cancellation: a cancelled call is cancelled at the instance, on the lean path and on relayed ones', async (t) => {
+  const plain = await connectClient(t, mcpUrl, {}, 'cancel-plain');
+  const asking = await connectClient(t, mcpUrl, { capabilities: { sampling: {} } }, 'cancel-asking');
+  const start = await fixtureState(plain);
+  const cancelOne = async (client: Client, what: string, meta?: Record<string, unknown>) => {
+    const before = await fixtureState(plain);
+    const controller = new AbortController();
+    const call = client.request(
+      { method: 'tools/call', params: { name: 'relay__wait', arguments: { ms: 30_000 }, ...(meta ? { _meta: meta } : {}) } },
+      CallToolResultSchema,
+      { signal: controller.signal },
+    );
+    await waitFor(async () => (await fixtureState(plain)).waits > before.waits, `the ${what} call reached the instance`);
+    const started = Date.now();
+    controller.abort('changed my mind');
+    await t.rejects(call, `the ${what} call is rejected at the client`);
+    await waitFor(async () => (await fixtureState(plain)).cancelled > before.cancelled, `the instance saw the ${what} call cancelled`);
+    t.ok(Date.now() - started < 10_000, `the instance stopped the ${what} call well before its 30 s`);
+  };
+  await cancelOne(plain, 'plain (lean path)');
+  await cancelOne(plain, 'progress-token', { progressToken: 'cancel-me' });
+  await cancelOne(asking, 'relay-session');
+  t.equal((await fixtureState(plain)).cancelled - start.cancelled, 3, 'three cancelled at the instance');
+
+  // The lean path: a client that goes away (closes the request) cancels the call as well.
+  const session = await rawSession();
+  const before = await fixtureState(plain);
+  const controller = new AbortController();
+  const gone = rawPost(session, { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'relay__wait', arguments: { ms: 30_000 } } }, controller.signal);
+  await waitFor(async () => (await fixtureState(plain)).waits > before.waits, 'the raw call reached the instance');
+  controller.abort();
+  await gone.catch(() => undefined);
+  await waitFor(async () => (await fixtureState(plain)).cancelled > before.cancelled, 'a closed request cancelled its call');
+  t.pass('closing the HTTP request of a lean call cancels it at the instance');
+
+  const health = await proxy.api('/v1/services/relay');
+  t.equal(health.body.status, 'healthy', 'cancelled calls do not count against the instance\'s health');
+});
+
+t.test('the hot path answers plain sessions as JSON and leaves every relayed request to the SDK transport', async (t) => {
+  const post = rawPost;
+  const open = rawSession;
   const kindOf = async (session: string, id: number, params: Record<string, unknown>, method = 'tools/call') => {
     const response = await post(session, { jsonrpc: '2.0', id, method, params });
     const text = await response.text();
