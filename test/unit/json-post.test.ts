@@ -88,6 +88,20 @@ t.test('errors keep the SDK client\'s shapes', async (t) => {
   await t.resolves(waitFor(() => last?.closed === true), 'the timed-out request was closed, so the instance can cancel the call');
 });
 
+t.test('an aborted signal rejects with its reason and closes the request, so the instance can cancel the call', async (t) => {
+  const { target, seen } = await instance(t, () => undefined); // never answers
+  const controller = new AbortController();
+  const call = postJsonRpc(target, 'c1', 'tools/call', {}, 10_000, undefined, controller.signal);
+  await waitFor(() => seen.length === 1);
+  controller.abort(new Error('the client cancelled'));
+  await t.rejects(call, { message: 'the client cancelled' });
+  await t.resolves(waitFor(() => seen[0]?.closed === true), 'the request was closed');
+  const early = new AbortController();
+  early.abort(new Error('already'));
+  await t.rejects(postJsonRpc(target, 'c2', 'tools/call', {}, 10_000, undefined, early.signal), { message: 'already' }, 'an already aborted signal sends nothing');
+  t.equal(seen.length, 1);
+});
+
 t.test('no listener: a connection failure worth another replica', async (t) => {
   const { target } = await instance(t, () => undefined);
   const closed = { ...target, url: new URL('http://127.0.0.1:1/mcp') };
