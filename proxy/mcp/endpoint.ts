@@ -33,7 +33,10 @@ interface Session {
  * The mesh's one MCP endpoint: the seven mesh tools plus every healthy service's tools as
  * `service__tool`, resources as `mesh://service/uri` and prompts as `service__prompt`. Each client
  * session is an SDK Server on an SDK Streamable HTTP transport; sessions hear list_changed for
- * tools, resources and prompts whenever what the endpoint advertises changes.
+ * tools, resources and prompts whenever what the endpoint advertises changes. What the services
+ * send during a call is relayed back: progress with the client's own token, and for sessions that
+ * declared sampling/elicitation/roots or set a log level, the instances' requests and log lines on
+ * upstream sessions of their own (relay-handlers.ts, relay-session.ts); cancellation is forwarded.
  */
 export class MeshEndpoint {
   private readonly sessions = new Map<string, Session>();
