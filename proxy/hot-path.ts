@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestListener } from 'node:http';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallCancel } from './router/call-cancel.js';
 import { jsonRpcCodeFor, toMeshError } from '../src/errors.js';
 import type { HostGuard } from '../src/http/host-guard.js';
 import { isHotRequest } from '../src/http/hot-path.js';
@@ -11,7 +12,7 @@ export interface HotEndpoint {
   /** True for a live session that needs nothing relayed (no log level set, no sampling/elicitation/roots declared). */
   isLeanSession(id: string): boolean;
   /** Runs tools/call as the SDK handler would, tool errors as results; throws protocol errors. */
-  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult>;
+  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, cancel?: CallCancel): Promise<CallToolResult>;
 }
 
 /**
@@ -25,7 +26,7 @@ export interface HotEndpoint {
  */
 export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard, fallback: RequestListener, maxBodyBytes: number): RequestListener {
   // Calls this path is serving, by session and request id, so a cancellation can find them.
-  const inflight = new Map<string, AbortController>();
+  const inflight = new Map<string, CallCancel>();
   return (req: IncomingMessage, res: ServerResponse) => {
     const sessionId = req.headers['mcp-session-id'];
     if (req.method !== 'POST' || req.url !== '/mcp' || typeof sessionId !== 'string' || !endpoint.isLeanSession(sessionId)) {
@@ -35,7 +36,7 @@ export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard,
     receiveMcpPost(req, res, guard, maxBodyBytes, async (body, parsed) => {
       const cancelled = inflight.get(cancelKey(sessionId, parsed));
       if (cancelled) {
-        cancelled.abort(new Error('the client cancelled the call'));
+        cancelled.cancel(new Error('the client cancelled the call'));
         res.writeHead(202).end();
         return;
       }
@@ -46,15 +47,15 @@ export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard,
       }
       const { id, params } = parsed;
       const key = callKey(sessionId, id);
-      const controller = new AbortController();
-      inflight.set(key, controller);
+      const cancel = new CallCancel();
+      inflight.set(key, cancel);
       res.once('close', () => {
         inflight.delete(key);
-        if (!res.writableFinished) controller.abort(new Error('the client closed the request'));
+        if (!res.writableFinished) cancel.cancel(new Error('the client closed the request'));
       });
       try {
         const args = (params.arguments ?? {}) as Record<string, unknown>;
-        const result = await endpoint.callToolForSession(sessionId, params.name as string, args, controller.signal);
+        const result = await endpoint.callToolForSession(sessionId, params.name as string, args, cancel);
         sendJson(res, 200, { jsonrpc: '2.0', id, result });
       } catch (error) {
         const mesh = toMeshError(error);

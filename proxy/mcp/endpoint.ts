@@ -10,6 +10,7 @@ import { MeshError, toMeshError, type MeshErrorCode } from '../../src/errors.js'
 import type { Logger } from '../../src/log.js';
 import type { MeshCore } from '../core.js';
 import { buildCatalog, type Catalog } from './catalog.js';
+import type { CallCancel } from '../router/call-cancel.js';
 import type { Relay } from '../router/relay.js';
 import { callMeshTool, meshToolNames, meshTools } from './mesh-tools.js';
 import { namespacedName, ToolNameIndex } from './namespacing.js';
@@ -167,9 +168,9 @@ export class MeshEndpoint {
   }
 
   /** tools/call on an established session, for the hot path that bypasses the SDK transport; same answers as the SDK handler. */
-  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
+  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, cancel?: CallCancel): Promise<CallToolResult> {
     const caller = this.sessions.get(sessionId)?.server.getClientVersion()?.name ?? 'mcp-client';
-    return this.answerToolCall(name, args, caller, signal && { signal });
+    return this.answerToolCall(name, args, caller, cancel && { cancel });
   }
 
   /** Reads a resource by its endpoint uri (`mesh://service/uri`). */

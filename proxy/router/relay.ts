@@ -1,4 +1,5 @@
 import type { ClientCapabilities, LoggingMessageNotification, Progress, Result, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { CallCancel } from './call-cancel.js';
 import type { UpstreamRequestOptions } from './upstream.js';
 
 /**
@@ -22,8 +23,8 @@ export interface RelayTarget {
 /**
  * What a routed request needs relayed between the client and the instance. A request without a
  * `session` or `onProgress` is a plain one: nothing flows back but the result, so it takes the lean
- * path (a `signal` alone cancels it there by closing its HTTP request to the instance). With either,
- * the request goes through an SDK client session.
+ * path (a `signal` or `cancel` alone cancels it there by closing its HTTP request to the instance).
+ * With either, the request goes through an SDK client session.
  *
  * @example
  * router.call('fs', 'scan', args, { caller, relay: { onProgress: (p) => notifyClient(p) } });
@@ -35,6 +36,13 @@ export interface Relay {
   onProgress?: (progress: Progress) => void;
   /** Aborted when the client cancels: the upstream request is cancelled too (notifications/cancelled, or a closed request). */
   signal?: AbortSignal;
+  /** The hot path's cancellation of a plain request (no AbortController per call); lean path only. */
+  cancel?: CallCancel;
+}
+
+/** True when the client cancelled the request. */
+export function isCancelled(relay: Relay | undefined): boolean {
+  return relay?.signal?.aborted === true || relay?.cancel?.cancelled === true;
 }
 
 // Progress is what proves a long call alive, as the sidecar does: each one restarts the deadline.
@@ -46,5 +54,6 @@ export function relayRequestOptions(relay: Relay): UpstreamRequestOptions {
     options.resetTimeoutOnProgress = true;
   }
   if (relay.signal) options.signal = relay.signal;
+  if (relay.cancel) options.cancel = relay.cancel;
   return options;
 }

@@ -5,7 +5,7 @@ import {
 import { MeshError } from '../../src/errors.js';
 import { ClientUpstreams } from './client-upstreams.js';
 import { fetchListings, ListingCache, type Listings } from './listings.js';
-import { relayRequestOptions, type Relay } from './relay.js';
+import { isCancelled, relayRequestOptions, type Relay } from './relay.js';
 import { isConnectionFailure, toRouteError, type RouteLabel } from './route-errors.js';
 import { ResourceSubscriptions } from './subscriptions.js';
 import { Upstream, type UpstreamChange, type UpstreamRequestOptions } from './upstream.js';
@@ -288,7 +288,7 @@ export class Router {
       return result;
     } catch (error) {
       // A call the client cancelled says so, and says nothing about the instance's health.
-      failure = options.relay?.signal?.aborted
+      failure = isCancelled(options.relay)
         ? new MeshError('CALL_CANCELLED', `${route.label.text} was cancelled by the client`, { cause: error, context: route.label.context })
         : toRouteError(error, route.label, deadlineMs);
       if (instance && !reported && failure.code === 'SERVICE_UNAVAILABLE') this.options.table.reportFailure(instance.id);

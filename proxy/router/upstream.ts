@@ -8,6 +8,7 @@ import {
   type CallToolResult, type ClientCapabilities, type GetPromptResult, type JSONRPCMessage, type ReadResourceResult, type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { safeParse, type AnySchema, type SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { CallCancel } from './call-cancel.js';
 import { postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
@@ -31,10 +32,11 @@ export interface UpstreamSetup {
 const TERMINATE_MS = 2_000;
 
 /**
- * Per-request options: a `signal` to cancel (any path), `onprogress` for a relayed request (the SDK
- * client path). A request without `onprogress` on the pooled session takes the lean JSON path.
+ * Per-request options: `onprogress` for a relayed request (the SDK client path), and what cancels
+ * it: a `signal`, or on the lean path a `cancel` (cheaper). A request without `onprogress` on the
+ * pooled session takes the lean JSON path.
  */
-export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetTimeoutOnProgress' | 'signal'>;
+export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetTimeoutOnProgress' | 'signal'> & { cancel?: CallCancel };
 
 /**
  * One long-lived MCP session to one instance, opened on first use and reused for every request
@@ -123,7 +125,7 @@ export class Upstream {
     const viaSdk = this.relayed || options?.onprogress !== undefined;
     const send = viaSdk
       ? (client: Client) => client.request({ method, params: body }, schema ?? ResultSchema, { ...options, timeout: deadlineMs })
-      : (client: Client) => this.post(client, method, body, deadlineMs, options?.signal);
+      : (client: Client) => this.post(client, method, body, deadlineMs, options?.cancel ?? (options?.signal && CallCancel.following(options.signal)));
     try {
       let result: unknown;
       try {
@@ -144,11 +146,11 @@ export class Upstream {
     }
   }
 
-  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, signal?: AbortSignal): Promise<unknown> {
+  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel): Promise<unknown> {
     const transport = client.transport as StreamableHTTPClientTransport | undefined;
     if (!transport?.sessionId) throw new McpError(ErrorCode.ConnectionClosed, `no session with ${this.url}`);
     const target: SessionTarget = { url: this.endpoint, sessionId: transport.sessionId, protocolVersion: transport.protocolVersion, agent: this.agent };
-    return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), signal);
+    return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel);
   }
 
   // What the instance sent on a lean request's stream besides the answer: notifications (a resource
