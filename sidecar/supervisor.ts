@@ -43,7 +43,8 @@ export interface LastExit extends ChildExit {
 export class Supervisor {
   state: ChildState = 'starting';
   tools: Tool[] = [];
-  toolsHash = '';
+  // The hash of no tools, so a sidecar whose child never started can still register (as restarting).
+  toolsHash = createHash('sha256').update('[]').digest('hex').slice(0, 16);
   restarts = 0;
   lastExit: LastExit | undefined;
   lastError: string | undefined;
