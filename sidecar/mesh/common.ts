@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { MeshClient } from '../../src/client/index.js';
 import { MeshError } from '../../src/errors.js';
 import { loadManifest, type ResolvedManifest } from '../../src/manifest/index.js';
-import { CliError, describeError } from './errors.js';
+import { CliError, describeError, EXIT } from './errors.js';
 import { resolveProxy, type ProxyLocation } from './proxy-url.js';
 
 /** Options every proxy-facing command takes. */
@@ -22,14 +22,14 @@ export function withProxyOptions(command: Command, json = true): Command {
 }
 
 /**
- * Loads a manifest, turning validation errors into one CLI error listing `file:line: field: message`.
+ * Loads a manifest, turning validation errors into one CLI error (exit 1) listing `file:line: field: message`.
  * @example const manifest = await readManifest('configs/demo.yaml')
  */
 export async function readManifest(file: string): Promise<ResolvedManifest> {
   try {
     return await loadManifest(file);
   } catch (error) {
-    if (error instanceof MeshError && error.code === 'MANIFEST_INVALID') throw new CliError(error.message);
+    if (error instanceof MeshError && error.code === 'MANIFEST_INVALID') throw new CliError(error.message, EXIT.failed);
     throw error;
   }
 }

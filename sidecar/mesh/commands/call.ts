@@ -53,6 +53,8 @@ Examples:
         pairs = [json, ...pairs];
       }
     }
+    // Malformed pairs are usage errors before any request is made.
+    parseCallArgs(pairs, argsJson);
     await withClient(proxyOptions, async (mesh) => {
       const needsSchema = pairs.some((pair) => !pair.includes(':='));
       const schema = needsSchema ? (await mesh.tools(service)).find((t) => t.name === tool)?.inputSchema : undefined;
