@@ -31,7 +31,8 @@ function rejection(t: Test, text: string, env: Record<string, string> = {}): { e
 
 t.test('configs/demo.yaml loads with defaults filled and paths resolved', async (t) => {
   const manifest = await loadManifest(join(configs, 'demo.yaml'), {});
-  t.same(Object.keys(manifest.services), ['fs', 'memory', 'everything']);
+  t.same(Object.keys(manifest.services), ['fs', 'memory', 'cmc']);
+  t.equal(manifest.services.cmc?.kind, 'native', 'cmc is a native instance');
   t.same(manifest.proxy, { host: '127.0.0.1', port: 6001, mcpPort: 6000, heartbeatInterval: 30, heartbeatTimeout: 120, deadline: 60 });
   const fs = manifest.services.fs;
   t.equal(fs?.command, 'python3', 'a bare command stays for PATH lookup');
