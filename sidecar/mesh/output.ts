@@ -13,7 +13,7 @@ export interface Output {
  */
 export function outputMode(options: { json?: boolean | undefined } = {}, stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): Output {
   const tty = stream.isTTY === true;
-  return { tty, color: tty && (env.NO_COLOR === undefined || env.NO_COLOR === ''), json: options.json === true, columns: stream.columns ?? 80 };
+  return { tty, color: tty && (env.NO_COLOR === undefined || env.NO_COLOR === ''), json: options.json === true, columns: stream.columns || 80 };
 }
 
 const codes = { red: 31, green: 32, yellow: 33, blue: 34, cyan: 36, gray: 90, bold: 1, dim: 2 } as const;

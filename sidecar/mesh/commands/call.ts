@@ -21,6 +21,7 @@ function renderResult(result: CallToolResult): string {
 /** `mesh call SERVICE TOOL k=v...`: calls a tool through the proxy and prints its result. */
 export function callCommand(): Command {
   const command = new Command('call')
+    .summary("call a tool: KEY=VALUE... or --json '{...}'; exit 1 on a tool error")
     .description('Call a tool of a service through the proxy and print its result (exit 1 when the tool reports an error)')
     .argument('<service>', 'service name')
     .argument('<tool>', 'tool name')

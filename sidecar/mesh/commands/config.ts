@@ -71,6 +71,7 @@ list_services and call_service. The URL came from ${location.from}.
 /** `mesh config CLIENT`: how to connect an MCP client to the mesh. */
 export function configCommand(): Command {
   return new Command('config')
+    .summary('how to connect an MCP client (claude: Claude Code)')
     .description('How to connect an MCP client to the mesh (claude: Claude Code)')
     .addCommand(claudeCommand())
     .addHelpText('after', '\nExamples:\n  mesh config claude\n');

@@ -15,6 +15,7 @@ interface DownOptions {
 /** `mesh down`: stops what `mesh up` started for a manifest, the proxy too if up started it. */
 export function downCommand(): Command {
   return new Command('down')
+    .summary('stop what `mesh up` started (the proxy too, if up started it)')
     .description('Stop what `mesh up` started for a manifest: its services, then the proxy if that run started it')
     .argument('[file]', 'the manifest (same as -f FILE; default: the only running mesh)')
     .option('-f, --file <file>', 'the manifest')

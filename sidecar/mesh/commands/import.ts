@@ -27,6 +27,7 @@ function schemaFor(outputFile: string | undefined): string {
 /** `mesh import FILE`: an MCP client config's stdio servers as manifest services. */
 export function importCommand(): Command {
   return new Command('import')
+    .summary('.mcp.json / Claude Desktop config → manifest services')
     .description('Turn the stdio mcpServers of a .mcp.json (Claude Code) or claude_desktop_config.json (Claude Desktop) into a manifest')
     .argument('<file>', 'the MCP client config (JSON with an "mcpServers" map)')
     .option('-o, --output <file>', 'write the manifest to this file instead of printing it')

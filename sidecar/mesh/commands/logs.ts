@@ -93,6 +93,7 @@ async function follow(files: readonly (LogFile & { offset: number })[], prefix: 
 /** `mesh logs SERVICE`: the log files `mesh up` wrote for a service. */
 export function logsCommand(): Command {
   return new Command('logs')
+    .summary("a service's log from `mesh up` (-n N, --follow)")
     .description('Show the log of a service started by `mesh up` (its sidecar and server output); `proxy` for the proxy started by up')
     .argument('<service>', 'service name (or proxy)')
     .option('-f, --file <file>', 'the manifest whose run to look in (default: the running mesh that has the service)')

@@ -26,6 +26,7 @@ export function lsRow(service: ServiceInfo, now: number): string[] {
 /** `mesh ls`: the registered services as a table. */
 export function lsCommand(): Command {
   const command = new Command('ls')
+    .summary('table of services: instances, status, port, tools, last heartbeat, calls')
     .description('List the services registered with the proxy: instances (healthy/total), status, port, tools, last heartbeat, calls')
     .option('--status <status>', 'only services in this status (healthy, starting, unhealthy, restarting, crashloop)')
     .option('--tag <tag>', 'only services with this tag')

@@ -27,6 +27,7 @@ interface UpOptions {
 /** `mesh up`: starts the mesh of a manifest and supervises it. */
 export function upCommand(): Command {
   return new Command('up')
+    .summary("start a manifest's mesh (proxy + services), live progress; --detach to background it")
     .description('Start a manifest\'s mesh: the proxy (unless one answers), then every enabled service, with live progress; keeps supervising until Ctrl-C')
     .argument('[file]', 'the manifest (same as -f FILE; default ./mesh.yaml)')
     .option('-f, --file <file>', 'the manifest')

@@ -40,6 +40,7 @@ async function laterProblems(file: string, manifest: ResolvedManifest, paths: bo
 /** `mesh validate FILE`: checks a manifest without starting anything. */
 export function validateCommand(): Command {
   return new Command('validate')
+    .summary('check a manifest; problems as FILE:LINE: FIELD: MESSAGE')
     .description('Check a manifest without starting anything: schema, ${VAR} interpolation, folders and programs of enabled services, port clashes')
     .argument('<file>', 'the manifest')
     .option('--no-paths', 'skip the checks of cwd folders and commands (e.g. for a template)')

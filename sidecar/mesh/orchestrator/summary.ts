@@ -44,13 +44,15 @@ export function tally(state: RunState): { total: number; healthy: number; failed
 }
 
 /** The text printed once every service is healthy or failed: the outcome and how to connect. */
-export function summaryText(facts: SummaryFacts, out: Pick<Output, 'color'>): string {
+export function summaryText(facts: SummaryFacts, out: Pick<Output, 'color'> & { tty?: boolean }): string {
   const { state } = facts;
   const { total, healthy, failed } = tally(state);
   const lines: string[] = [];
   const outcome = `${healthy} of ${total} service${total === 1 ? '' : 's'} healthy`;
   if (failed.length === 0) lines.push(paint(out, 'green', `${outcome}.`));
   else lines.push(paint(out, 'red', `${outcome}; not healthy: ${failed.join(', ')} (see \`mesh logs ${failed[0]}\`).`));
+  // The live lines cut reasons to the terminal's width; here they are whole.
+  if (out.tty === true) for (const name of failed) lines.push(`  ${name}: ${state.services[name]?.reason ?? state.services[name]?.status ?? ''}`);
   const hint = facts.proxyArgs === '' ? '' : ` ${facts.proxyArgs}`;
   const rows: [string, string][] = [
     ['MCP endpoint for clients', `${state.proxy.url}/mcp`],
