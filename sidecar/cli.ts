@@ -5,11 +5,18 @@ import { MeshError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { parsePortRange } from '../src/http/ports.js';
 import { startSidecar } from './sidecar.js';
+import type { RestartPolicy } from './supervisor.js';
 
 function backoffArg(value: string): { initialMs: number; maxMs: number } {
   const match = /^(\d+)-(\d+)$/.exec(value);
   if (!match || Number(match[1]) <= 0 || Number(match[1]) > Number(match[2])) throw new InvalidArgumentError('expected INITIAL-MAX in ms, e.g. 500-30000');
   return { initialMs: Number(match[1]), maxMs: Number(match[2]) };
+}
+
+function wholeArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a whole number above 0');
+  return n;
 }
 
 const program = new Command('mesh-sidecar')
@@ -28,6 +35,9 @@ const program = new Command('mesh-sidecar')
   .option('--allow-host <hostname>', 'extra hostname accepted in Host/Origin headers (repeatable)', collect, [] as string[])
   .option('--deadline <seconds>', 'deadline of every forwarded request', positive, 60)
   .option('--backoff <ms-ms>', 'restart backoff of a crashed child: initial-maximum delay in ms', backoffArg, { initialMs: 500, maxMs: 30_000 })
+  .addOption(new Option('--restart <policy>', 'restart a child that ended: always, on-failure (not after exit code 0), never').choices(['always', 'on-failure', 'never']).default('always'))
+  .option('--max-crashes <n>', 'crashes within --crash-window after which the child is a crash loop (not routed)', wholeArg, 5)
+  .option('--crash-window <seconds>', 'window over which crashes are counted', positive, 60)
   .argument('<command>', 'the stdio MCP server to run (after --)')
   .argument('[args...]', 'its arguments')
   .showHelpAfterError()
@@ -47,6 +57,9 @@ const opts = program.opts<{
   allowHost: string[];
   deadline: number;
   backoff: { initialMs: number; maxMs: number };
+  restart: RestartPolicy;
+  maxCrashes: number;
+  crashWindow: number;
 }>();
 const [command, args] = program.processedArgs as [string, string[]];
 const log = createLogger(opts.name);
@@ -71,6 +84,9 @@ try {
     allowedHosts: opts.allowHost,
     deadlineMs: opts.deadline * 1000,
     backoff: opts.backoff,
+    restartPolicy: opts.restart,
+    maxCrashes: opts.maxCrashes,
+    crashWindowMs: opts.crashWindow * 1000,
     version,
     log,
   });

@@ -4,7 +4,7 @@ import { createInstanceServer, type InstanceServer } from '../src/http/instance-
 import { listenOnFreePort, type PortRange } from '../src/http/ports.js';
 import { RegistrationClient } from '../src/instance/registration.js';
 import type { ChildCommand } from '../src/stdio/child-transport.js';
-import { Supervisor, type ChildState } from './supervisor.js';
+import { Supervisor, type ChildState, type RestartPolicy } from './supervisor.js';
 
 export interface SidecarOptions extends ChildCommand {
   name: string;
@@ -21,6 +21,10 @@ export interface SidecarOptions extends ChildCommand {
   log?: Logger;
   stopGraceMs?: number;
   backoff?: { initialMs: number; maxMs: number };
+  restartPolicy?: RestartPolicy;
+  /** Crashes within `crashWindowMs` beyond which the child is a crash loop. */
+  maxCrashes?: number;
+  crashWindowMs?: number;
 }
 
 export interface Sidecar {
@@ -82,6 +86,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     version: options.version,
     stopGraceMs: options.stopGraceMs,
     backoff: options.backoff,
+    restartPolicy: options.restartPolicy,
+    maxCrashes: options.maxCrashes,
+    crashWindowMs: options.crashWindowMs,
     onStateChange: (state) => {
       log.info(`state ${state}`);
       registration?.beatNow();
@@ -140,7 +147,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         toolsHash: supervisor.toolsHash,
         version: options.version,
         kind: 'sidecar',
-        state: supervisor.state,
+        // The registry knows no `exited`: a child left stopped by its restart policy is not routable.
+        state: supervisor.state === 'exited' ? 'crashloop' : supervisor.state,
       }),
     });
     registration.start();

@@ -6,7 +6,11 @@ import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { ChildProcessTransport, describeExit, type ChildCommand, type ChildExit } from '../src/stdio/child-transport.js';
 
-export type ChildState = 'starting' | 'ready' | 'restarting' | 'crashloop' | 'stopping' | 'stopped';
+/** `exited`: the child ended and the restart policy says not to start it again. */
+export type ChildState = 'starting' | 'ready' | 'restarting' | 'crashloop' | 'exited' | 'stopping' | 'stopped';
+
+/** When a child that ended is started again (the manifest's `restart.policy`). */
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
 
 export interface SupervisorOptions extends ChildCommand {
   name: string;
@@ -19,6 +23,8 @@ export interface SupervisorOptions extends ChildCommand {
   maxCrashes?: number;
   crashWindowMs?: number;
   backoff?: { initialMs: number; maxMs: number };
+  /** Default `always`; `on-failure` leaves a child that exited with code 0 stopped; `never` restarts nothing. */
+  restartPolicy?: RestartPolicy;
   /** Grace between the stop stages (stdin close, SIGTERM, SIGKILL). */
   stopGraceMs?: number;
   onStateChange?: (state: ChildState) => void;
@@ -37,7 +43,8 @@ export interface LastExit extends ChildExit {
 export class Supervisor {
   state: ChildState = 'starting';
   tools: Tool[] = [];
-  toolsHash = '';
+  // The hash of no tools, so a sidecar whose child never started can still register (as restarting).
+  toolsHash = createHash('sha256').update('[]').digest('hex').slice(0, 16);
   restarts = 0;
   lastExit: LastExit | undefined;
   lastError: string | undefined;
@@ -109,7 +116,7 @@ export class Supervisor {
       log.error(`child failed to start: ${this.lastError}`);
       if (!transport.exited) await transport.close(this.options.stopGraceMs ?? 2_000);
       // A spawn failure produces no exit event through the bridge: count it here.
-      if (this.transport === transport && !this.restartTimer && this.state !== 'stopping') this.scheduleRestart();
+      if (this.transport === transport && !this.restartTimer && !this.isStoppedOrExited()) this.afterFailure(true);
     }
   }
 
@@ -150,9 +157,21 @@ export class Supervisor {
       },
       () => new MeshError('SERVICE_UNAVAILABLE', `${name}: the server is ${this.state}${this.retryHint()} (it ${description}${stderr})`, { context }),
     );
-    if (this.state === 'stopping' || this.state === 'stopped') return;
+    if (this.isStoppedOrExited()) return;
     log.warn(`child ${description}`);
-    this.scheduleRestart();
+    this.afterFailure(exit.code !== 0 || exit.signal !== null);
+  }
+
+  private isStoppedOrExited(): boolean {
+    return this.state === 'stopping' || this.state === 'stopped' || this.state === 'exited';
+  }
+
+  // The restart policy decides between a restart and staying down (`exited`, not routed).
+  private afterFailure(failed: boolean): void {
+    const policy = this.options.restartPolicy ?? 'always';
+    if (policy === 'always' || (policy === 'on-failure' && failed)) return this.scheduleRestart();
+    this.options.log.warn(`not restarting the child (restart policy ${policy})`);
+    this.setState('exited');
   }
 
   private retryHint(): string {

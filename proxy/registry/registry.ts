@@ -45,6 +45,8 @@ export class Registry {
   private readonly sweeper: NodeJS.Timeout | undefined;
   private readonly schema: ReturnType<typeof registrationSchema>;
   private closed = false;
+  /** Routed calls per service since the proxy started (memory only; `mesh ls` shows them). */
+  private readonly callCounts = new Map<string, number>();
 
   /** Set when the registry file was unusable, was moved aside, and the registry started empty. */
   readonly recovered: Recovery | undefined;
@@ -267,7 +269,9 @@ export class Registry {
 
   /** Records a routed call; buffered, inserted in batches off the caller's path. */
   audit(record: AuditRecord): void {
-    if (!this.closed) this.auditLog.add(record);
+    if (this.closed) return;
+    this.auditLog.add(record);
+    this.callCounts.set(record.service, (this.callCounts.get(record.service) ?? 0) + 1);
   }
 
   /** The newest audit entries, optionally for one service. */
@@ -345,6 +349,6 @@ export class Registry {
   // One service's summary with fresh statuses; undefined once its last replica is gone.
   private summarize(name: string, now: number): ServiceSummary | undefined {
     const replicas = this.health.replicas(name, now);
-    return replicas.length === 0 ? undefined : toServiceSummary(name, replicas);
+    return replicas.length === 0 ? undefined : toServiceSummary(name, replicas, this.callCounts.get(name) ?? 0);
   }
 }

@@ -59,6 +59,8 @@ export interface ServiceSummary {
   /** Union of the replicas' tags, sorted. */
   tags: string[];
   instances: InstanceSummary[];
+  /** Routed calls to this service since the proxy started. */
+  calls: number;
 }
 
 /** The summary of one entry. */
@@ -90,7 +92,7 @@ export function representative(entries: readonly Entry[]): Entry | undefined {
 }
 
 /** A service summary from its replicas (at least one). */
-export function toServiceSummary(name: string, entries: readonly Entry[]): ServiceSummary {
+export function toServiceSummary(name: string, entries: readonly Entry[], calls = 0): ServiceSummary {
   const tags = new Set<string>();
   let healthyCount = 0;
   for (const entry of entries) {
@@ -105,6 +107,7 @@ export function toServiceSummary(name: string, entries: readonly Entry[]): Servi
     toolCount: representative(entries)?.record.tools.length ?? 0,
     tags: [...tags].sort(),
     instances: entries.map(toSummary),
+    calls,
   };
 }
 

@@ -38,6 +38,8 @@ export interface ServiceInfo {
   toolCount: number;
   tags: string[];
   instances: InstanceInfo[];
+  /** Routed calls to this service since the proxy started (absent from older proxies). */
+  calls?: number;
 }
 
 /** A service with its tools and their input schemas (`GET /v1/services/:name`). */

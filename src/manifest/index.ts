@@ -2,6 +2,7 @@ export * from './schema.js';
 export { loadManifest, parseManifest, type ManifestProblem } from './load.js';
 export { expandHome, resolveAgainst, type ResolvedManifest, type ResolvedService } from './resolve-paths.js';
 export { checkManifestPaths, type PathProblem } from './check-paths.js';
+export { lineOfField } from './yaml-positions.js';
 export { importMcpConfig, normalizeServiceName, McpConfigSchema, type McpConfig, type ImportResult, type SkippedServer, type RenamedServer } from './import.js';
 export type { ToYamlOptions } from './to-yaml.js';
 export { manifestJsonSchema, manifestJsonSchemaText } from './json-schema.js';

@@ -42,6 +42,10 @@ const envValue = z
 
 export const ServiceSchema = z
   .strictObject({
+    kind: z
+      .enum(['sidecar', 'native'], { error: 'expected "sidecar" or "native"' })
+      .default('sidecar')
+      .describe('sidecar: a stdio MCP server run behind mesh-sidecar; native: a process that serves MCP and registers itself (createInstance()), run directly with MESH_SERVICE_NAME, MESH_PROXY_URL, MESH_PORT, MESH_TAGS and MESH_TOKEN set'),
     command: z.string({ error: 'expected the command to run (a string)' }).min(1).describe('program to run; "./" or "../" paths resolve against the manifest folder, others are looked up on PATH'),
     args: stringList('arguments, passed as an argv array (never through a shell)').default([]),
     cwd: z.string().optional().describe('working directory of the child; relative paths resolve against the manifest folder'),

@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 
 // A node's 1-based line from its source range.
 function lineAt(node: Node | null | undefined, lineCounter: LineCounter): number | undefined {
@@ -44,4 +44,15 @@ export function formatPath(path: readonly PropertyKey[]): string {
     else text += text === '' ? String(segment) : `.${String(segment)}`;
   }
   return text;
+}
+
+/**
+ * The line of a field in manifest text (its closest existing parent when absent), for problems
+ * found after loading, such as a missing cwd folder.
+ * @example lineOfField(text, ['services', 'fs', 'cwd']) // 12
+ */
+export function lineOfField(text: string, path: readonly PropertyKey[]): number {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  return lineOfPath(doc, lineCounter, path);
 }

@@ -31,7 +31,8 @@ function rejection(t: Test, text: string, env: Record<string, string> = {}): { e
 
 t.test('configs/demo.yaml loads with defaults filled and paths resolved', async (t) => {
   const manifest = await loadManifest(join(configs, 'demo.yaml'), {});
-  t.same(Object.keys(manifest.services), ['fs', 'memory', 'everything']);
+  t.same(Object.keys(manifest.services), ['fs', 'memory', 'cmc']);
+  t.equal(manifest.services.cmc?.kind, 'native', 'cmc is a native instance');
   t.same(manifest.proxy, { host: '127.0.0.1', port: 6001, mcpPort: 6000, heartbeatInterval: 30, heartbeatTimeout: 120, deadline: 60 });
   const fs = manifest.services.fs;
   t.equal(fs?.command, 'python3', 'a bare command stays for PATH lookup');
@@ -154,9 +155,18 @@ t.test('loadManifest: an unreadable file is MANIFEST_INVALID', async (t) => {
 
 t.test('checkManifestPaths reports a missing cwd of an enabled service', async (t) => {
   const dir = t.testdir({});
-  const m = parseManifest('version: 1\nservices:\n  a: { command: x, cwd: ./nope }\n  b: { command: ./nope.sh }\n', join(dir, 'mesh.yaml'), {});
+  const m = parseManifest('version: 1\nservices:\n  a: { command: sh, cwd: ./nope }\n  b: { command: ./nope.sh }\n', join(dir, 'mesh.yaml'), {});
   const problems = await checkManifestPaths(m);
   t.same(problems.map((p) => `${p.service}.${p.field}`), ['a.cwd', 'b.command']);
+});
+
+t.test('checkManifestPaths looks a bare command up on PATH (the service env\'s PATH first)', async (t) => {
+  const dir = t.testdir({ bin: { 'my-server': '#!/bin/sh\n' } });
+  const { chmodSync } = await import('node:fs');
+  chmodSync(join(dir, 'bin', 'my-server'), 0o755);
+  const text = `version: 1\nservices:\n  a: { command: no-such-program-mm }\n  b: { command: my-server }\n  c: { command: my-server, env: { PATH: ${join(dir, 'bin')} } }\n`;
+  const problems = await checkManifestPaths(parseManifest(text, join(dir, 'mesh.yaml'), {}), { PATH: '/usr/bin:/bin' });
+  t.same(problems.map((p) => `${p.service}.${p.field}: ${p.message}`), ['a.command: command not found on PATH: no-such-program-mm', 'b.command: command not found on PATH: my-server']);
 });
 
 t.test('import of a .mcp.json: stdio entries become services, remote ones are skipped', async (t) => {

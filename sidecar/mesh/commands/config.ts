@@ -1,0 +1,78 @@
+import { Command } from 'commander';
+import { locateProxy, withProxyOptions, type ProxyOptions } from '../common.js';
+import { CliError } from '../errors.js';
+import { proxyAnswers } from '../orchestrator/proxy-launch.js';
+import { jsonText, outputMode, paint } from '../output.js';
+
+interface ClaudeOptions extends ProxyOptions {
+  name: string;
+  scope?: string;
+}
+
+// A shell word: quoted only when it needs to be.
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@=-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The two ways to put the mesh into Claude Code: a `claude mcp add` command and a `.mcp.json`
+ * entry, both pointing at the proxy's MCP endpoint (with the bearer token when MESH_TOKEN is set).
+ * @example claudeConfig('http://127.0.0.1:6001', 'mesh', undefined, undefined)
+ */
+export function claudeConfig(proxyUrl: string, name: string, token: string | undefined, scope: string | undefined) {
+  const url = `${proxyUrl}/mcp`;
+  const headers = token === undefined || token === '' ? undefined : { Authorization: `Bearer ${token}` };
+  const command = [
+    'claude', 'mcp', 'add', '--transport', 'http',
+    ...(scope === undefined ? [] : ['--scope', scope]),
+    ...(headers === undefined ? [] : ['--header', `Authorization: Bearer ${token ?? ''}`]),
+    name, url,
+  ].map(shellWord).join(' ');
+  const mcpJson = { mcpServers: { [name]: { type: 'http', url, ...(headers === undefined ? {} : { headers }) } } };
+  return { url, command, mcpJson };
+}
+
+function claudeCommand(): Command {
+  const command = new Command('claude')
+    .description('Print the `claude mcp add` command and the .mcp.json snippet that put the mesh into Claude Code')
+    .option('--name <name>', 'the server name Claude Code shows (its tools appear as mcp__NAME__service__tool)', 'mesh')
+    .option('--scope <scope>', 'scope for `claude mcp add`: local, project (writes .mcp.json) or user');
+  withProxyOptions(command).addHelpText('after', `
+With MESH_TOKEN set (a proxy bound beyond loopback), both carry the Authorization header.
+
+Examples:
+  mesh config claude
+  mesh config claude -f configs/demo.yaml --scope project
+  mesh config claude --json | jq .mcpJson > .mcp.json
+`);
+  return command.action(async (options: ClaudeOptions) => {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(options.name)) throw new CliError(`--name: use letters, digits, "_" or "-" (got ${JSON.stringify(options.name)})`);
+    const out = outputMode(options);
+    const { location } = await locateProxy(options);
+    const config = claudeConfig(location.url, options.name, process.env.MESH_TOKEN, options.scope);
+    const running = await proxyAnswers(location.url);
+    if (out.json) {
+      process.stdout.write(jsonText({ ...config, proxy: location.url, proxyFrom: location.from, proxyRunning: running }));
+      return;
+    }
+    process.stdout.write(`${paint(out, 'bold', 'Claude Code, from a terminal:')}
+  ${config.command}
+
+${paint(out, 'bold', 'Or in .mcp.json at the project root (shared with the team):')}
+${JSON.stringify(config.mcpJson, null, 2).replace(/^/gm, '  ')}
+
+The mesh's tools then appear in Claude Code as mcp__${options.name}__<service>__<tool>, next to
+list_services and call_service. The URL came from ${location.from}.
+`);
+    if (!running) process.stderr.write(`mesh: note: no mesh-proxy answers at ${location.url} yet; start one with \`mesh up FILE\`\n`);
+  });
+}
+
+/** `mesh config CLIENT`: how to connect an MCP client to the mesh. */
+export function configCommand(): Command {
+  return new Command('config')
+    .summary('how to connect an MCP client (claude: Claude Code)')
+    .description('How to connect an MCP client to the mesh (claude: Claude Code)')
+    .addCommand(claudeCommand())
+    .addHelpText('after', '\nExamples:\n  mesh config claude\n');
+}

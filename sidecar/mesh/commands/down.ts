@@ -1,0 +1,81 @@
+import { Command } from 'commander';
+import { CliError, EXIT } from '../errors.js';
+import { jsonText, outputMode } from '../output.js';
+import { bootId, groupStillAlive, isAlive, stopGroup } from '../process-refs.js';
+import { findRun, isRunActive } from '../run-lookup.js';
+import { readRunState, writeRunState, type ProcessRef, type RunState } from '../run-state.js';
+import { waitUntil } from '../../../src/stdio/process-group.js';
+
+interface DownOptions {
+  file?: string;
+  json?: boolean;
+  timeout: number;
+}
+
+/** `mesh down`: stops what `mesh up` started for a manifest, the proxy too if up started it. */
+export function downCommand(): Command {
+  return new Command('down')
+    .summary('stop what `mesh up` started (the proxy too, if up started it)')
+    .description('Stop what `mesh up` started for a manifest: its services, then the proxy if that run started it')
+    .argument('[file]', 'the manifest (same as -f FILE; default: the only running mesh)')
+    .option('-f, --file <file>', 'the manifest')
+    .option('--timeout <seconds>', 'how long to wait for a clean stop before killing', Number, 30)
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  mesh down configs/demo.yaml\n  mesh down            (the only running mesh)\n')
+    .action(async (positional: string | undefined, options: DownOptions) => {
+      if (positional !== undefined && options.file !== undefined && positional !== options.file) throw new CliError('give the manifest once: `mesh down FILE` or `mesh down -f FILE`');
+      process.exitCode = await down(positional ?? options.file, options);
+    });
+}
+
+function everyProcess(state: RunState): { what: string; ref: ProcessRef }[] {
+  const refs: { what: string; ref: ProcessRef }[] = [];
+  for (const [name, service] of Object.entries(state.services)) {
+    for (const instance of service.instances) {
+      if (instance.process) refs.push({ what: `${name} (${service.kind})`, ref: instance.process });
+      if (instance.child) refs.push({ what: `${name}'s server`, ref: instance.child });
+    }
+  }
+  if (state.proxy.started && state.proxy.process) refs.push({ what: 'mesh-proxy', ref: state.proxy.process });
+  return refs;
+}
+
+async function down(file: string | undefined, options: DownOptions): Promise<number> {
+  const out = outputMode({ json: options.json });
+  const { dir, state } = findRun(file);
+  const label = file ?? state.manifest;
+  if (state.bootId !== bootId() || state.phase === 'stopped' || state.phase === 'failed') {
+    const stale = state.bootId !== bootId() ? ' (recorded before a reboot)' : '';
+    if (state.phase !== 'stopped') writeRunState(dir, { ...state, phase: 'stopped' });
+    if (out.json) process.stdout.write(jsonText({ manifest: state.manifest, running: false }));
+    else process.stdout.write(`mesh: the mesh of ${label} is not running${stale}; nothing to stop\n`);
+    return EXIT.ok;
+  }
+  // The supervisor stops everything in order (sidecars deregister, then the proxy); it is asked first.
+  if (isRunActive(state)) {
+    try {
+      process.kill(state.supervisor.pid, 'SIGTERM');
+    } catch {
+      // gone meanwhile
+    }
+    await waitUntil(() => !isAlive(state.supervisor), options.timeout * 1000, 100);
+  }
+  // Whatever is left (the supervisor was killed, or did not finish in time) is stopped here.
+  const latest = readRunState(dir) ?? state;
+  const left = everyProcess(latest).filter(({ ref }) => groupStillAlive(ref));
+  const sidecarsFirst = left.filter(({ what }) => what !== 'mesh-proxy');
+  await Promise.all(sidecarsFirst.map(({ ref }) => stopGroup(ref, 5_000)));
+  for (const { ref } of left.filter(({ what }) => what === 'mesh-proxy')) await stopGroup(ref, 5_000);
+  if (isAlive(latest.supervisor)) await stopGroup(latest.supervisor, 2_000);
+  const remaining = everyProcess(latest).filter(({ ref }) => groupStillAlive(ref));
+  writeRunState(dir, { ...latest, phase: 'stopped' });
+  const services = Object.keys(latest.services);
+  if (out.json) {
+    process.stdout.write(jsonText({ manifest: latest.manifest, stopped: services, proxyStopped: latest.proxy.started, forced: left.map((l) => l.what), remaining: remaining.map((r) => r.ref.pid) }));
+  } else {
+    process.stdout.write(`mesh: stopped ${services.length} service${services.length === 1 ? '' : 's'} of ${label} (${services.join(', ')})${latest.proxy.started ? ' and the mesh-proxy it started' : `; the mesh-proxy at ${latest.proxy.url} was already running and keeps running`}\n`);
+    if (left.length > 0) process.stdout.write(`mesh: had to stop ${left.length} process group(s) directly: ${left.map((l) => `${l.what} pid ${l.ref.pid}`).join(', ')}\n`);
+  }
+  if (remaining.length > 0) throw new CliError(`processes still alive after stopping: ${remaining.map((r) => `${r.what} pid ${r.ref.pid}`).join(', ')}`, EXIT.failed);
+  return EXIT.ok;
+}

@@ -1,0 +1,79 @@
+import type { ResolvedManifest, ResolvedService } from '../../../src/manifest/index.js';
+
+/** One process `mesh up` starts: a sidecar for a stdio server, or a native instance itself. */
+export interface Launch {
+  service: string;
+  replica: number;
+  kind: 'sidecar' | 'native';
+  command: string;
+  args: string[];
+  cwd: string;
+  /** Added to the inherited environment. */
+  env: Record<string, string>;
+}
+
+export interface PlanOptions {
+  proxyUrl: string;
+  /** The node binary and the compiled mesh-sidecar CLI. */
+  node: string;
+  sidecarScript: string;
+  /** A bearer token for the proxy, passed to native instances as MESH_TOKEN. */
+  token?: string | undefined;
+}
+
+// replica i of a service with a fixed port gets port + i; port 0 (any free port) stays 0.
+function replicaPort(service: ResolvedService, replica: number): number | undefined {
+  if (service.port === undefined) return undefined;
+  return service.port === 0 ? 0 : service.port + replica;
+}
+
+/*
+ * The sidecar's argv carries no secrets: the service's env reaches the child through the
+ * sidecar's own environment (the sidecar passes its environment on), not through `--env` flags
+ * that `ps` would show.
+ */
+function sidecarLaunch(name: string, service: ResolvedService, replica: number, manifest: ResolvedManifest, options: PlanOptions): Launch {
+  const port = replicaPort(service, replica);
+  const { restart } = service;
+  const args = [
+    options.sidecarScript,
+    '--name', name,
+    '--proxy', options.proxyUrl,
+    ...(port === undefined ? [] : ['--port', String(port)]),
+    '--heartbeat', String(manifest.proxy.heartbeatInterval),
+    '--deadline', String(service.deadline ?? manifest.proxy.deadline),
+    '--restart', restart.policy,
+    '--max-crashes', String(restart.maxCrashes),
+    '--crash-window', String(restart.windowSeconds),
+    '--backoff', `${restart.backoff.initialMs}-${Math.max(restart.backoff.initialMs, restart.backoff.maxMs)}`,
+    '--cwd', service.cwd,
+    ...service.tags.flatMap((tag) => ['--tag', tag]),
+    '--',
+    service.command,
+    ...service.args,
+  ];
+  return { service: name, replica, kind: 'sidecar', command: options.node, args, cwd: service.cwd, env: service.env };
+}
+
+function nativeLaunch(name: string, service: ResolvedService, replica: number, options: PlanOptions): Launch {
+  const port = replicaPort(service, replica);
+  const env: Record<string, string> = { ...service.env, MESH_SERVICE_NAME: name, MESH_PROXY_URL: options.proxyUrl, MESH_TAGS: service.tags.join(',') };
+  if (port !== undefined) env.MESH_PORT = String(port);
+  if (options.token !== undefined && options.token !== '') env.MESH_TOKEN = options.token;
+  return { service: name, replica, kind: 'native', command: service.command, args: service.args, cwd: service.cwd, env };
+}
+
+/**
+ * Every process of every enabled service, in manifest order (replicas of a service together).
+ * @example planLaunches(manifest, { proxyUrl, node: process.execPath, sidecarScript: scripts.sidecar })
+ */
+export function planLaunches(manifest: ResolvedManifest, options: PlanOptions): Launch[] {
+  const launches: Launch[] = [];
+  for (const [name, service] of Object.entries(manifest.services)) {
+    if (!service.enabled) continue;
+    for (let replica = 0; replica < service.replicas; replica++) {
+      launches.push(service.kind === 'native' ? nativeLaunch(name, service, replica, options) : sidecarLaunch(name, service, replica, manifest, options));
+    }
+  }
+  return launches;
+}

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import type { ResolvedManifest } from '../../../src/manifest/index.js';
+import { CliError } from '../errors.js';
+import { scripts } from '../paths.js';
+import { refOf } from '../process-refs.js';
+import type { ProxyLocation } from '../proxy-url.js';
+import type { RunState } from '../run-state.js';
+import { describeEnd, logTail, spawnLogged, type LoggedProcess } from './spawn-logged.js';
+
+/** True when a mesh-proxy answers GET /healthz at `url`. */
+export async function proxyAnswers(url: string, timeoutMs = 1_500): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = (await response.json()) as { status?: unknown };
+    return response.ok && body.status === 'ok';
+  } catch {
+    return false;
+  }
+}
+
+// `--proxy URL` decides where the proxy listens; otherwise the manifest's proxy section does.
+function listenAddress(location: ProxyLocation, manifest: ResolvedManifest): { host: string; port: number } {
+  if (location.source !== 'flag' && location.source !== 'env') return { host: manifest.proxy.host, port: manifest.proxy.port };
+  const url = new URL(location.url);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
+}
+
+/**
+ * Uses the proxy answering at `location`, or starts one (logs in `logs/proxy.log`) and waits
+ * until it answers; throws naming the reason (its log's tail) when it exits first.
+ * @example const proxy = await ensureProxy(manifest, location, runDir, meshHome)
+ */
+export async function ensureProxy(manifest: ResolvedManifest, location: ProxyLocation, runDir: string, home: string, timeoutMs = 20_000): Promise<{ state: RunState['proxy']; proc?: LoggedProcess }> {
+  if (await proxyAnswers(location.url)) return { state: { url: location.url, from: location.from, started: false } };
+  const { host, port } = listenAddress(location, manifest);
+  const log = join(runDir, 'logs', 'proxy.log');
+  const p = manifest.proxy;
+  const args = [
+    scripts.proxy,
+    '--host', host,
+    '--port', String(port),
+    '--mcp-port', String(p.mcpPort),
+    '--registry', p.registry ?? join(home, 'registry.sqlite'),
+    '--heartbeat-interval', String(p.heartbeatInterval),
+    '--heartbeat-timeout', String(p.heartbeatTimeout),
+    '--deadline', String(p.deadline),
+  ];
+  const proc = spawnLogged(process.execPath, args, { log, cwd: manifest.source.dir });
+  let ended: string | undefined;
+  void proc.then((result) => (ended = describeEnd(result)));
+  const end = Date.now() + timeoutMs;
+  while (ended === undefined && Date.now() < end) {
+    if (await proxyAnswers(location.url, 1_000)) {
+      return { state: { url: location.url, from: location.from, started: true, process: refOf(proc.pid ?? 0), log }, proc };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (ended === undefined) proc.kill('SIGKILL');
+  const tail = logTail(log).trim().split('\n').slice(-3).join('\n  ');
+  throw new CliError(`the mesh-proxy for ${location.url} did not start (${ended ?? `no answer within ${timeoutMs / 1000} s`}); its log (${log}):\n  ${tail || '(empty)'}`);
+}

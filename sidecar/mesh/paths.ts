@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { basename, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where MM keeps its state: `MESH_HOME`, else `~/.mesh` (the proxy's registry lives there too). */
+export function meshHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MESH_HOME !== undefined && env.MESH_HOME !== '' ? resolve(env.MESH_HOME) : join(homedir(), '.mesh');
+}
+
+/** The folder holding every `mesh up` run's state and logs. */
+export function runsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(meshHome(env), 'runs');
+}
+
+// One folder per manifest: readable name plus a hash of the absolute path (two demo.yaml files never share one).
+/**
+ * The run folder of a manifest: `$MESH_HOME/runs/<name>-<hash>`.
+ * @example runDirFor('configs/demo.yaml') // '/home/me/.mesh/runs/demo-3f2a9c1b'
+ */
+export function runDirFor(manifestFile: string, env: NodeJS.ProcessEnv = process.env): string {
+  const absolute = resolve(manifestFile);
+  const name = basename(absolute, extname(absolute)).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40) || 'manifest';
+  const hash = createHash('sha256').update(absolute).digest('hex').slice(0, 8);
+  return join(runsDir(env), `${name}-${hash}`);
+}
+
+// dist/sidecar/mesh/paths.js → dist/sidecar/cli.js, dist/proxy/cli.js, dist/sidecar/mesh/cli.js.
+/** The compiled CLIs `mesh up` starts. */
+export const scripts = {
+  sidecar: fileURLToPath(new URL('../cli.js', import.meta.url)),
+  proxy: fileURLToPath(new URL('../../proxy/cli.js', import.meta.url)),
+  mesh: fileURLToPath(new URL('./cli.js', import.meta.url)),
+};

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { parse } from 'yaml';
+import { root } from '../helpers/processes.js';
+import { processesNaming, runMesh } from '../helpers/mesh-cli.js';
+
+// The mesh CLI's commands that start nothing: validate, import, config claude, --help, usage errors.
+t.test('invalid manifests: every error names file:line: field', async (t) => {
+  const dir = t.testdir({
+    'args.yaml': 'version: 1\nservices:\n  fs:\n    command: python3\n    args: fs_server.py\n',
+    'typo.yaml': 'version: 1\nservices:\n  fs:\n    comand: python3\n',
+    'name.yaml': 'version: 1\nservices:\n  Bad Name:\n    command: x\n',
+    'var.yaml': 'version: 1\nproxy:\n  port: 6001\nservices:\n  fs:\n    command: python3\n    cwd: ${MM_TEST_UNSET_VAR}\n',
+    'syntax.yaml': 'version: 1\nservices:\n  fs: [unclosed\n',
+    'cwd.yaml': 'version: 1\nservices:\n  ok:\n    command: node\n  fs:\n    command: python3\n    cwd: ./no-such-folder\n',
+    'ports.yaml': 'version: 1\nservices:\n  a:\n    command: node\n    port: 5050\n    replicas: 2\n  b:\n    command: node\n    port: 5051\n',
+    home: {},
+  });
+  const env = { MESH_HOME: join(dir, 'home') };
+  const cases: [string, RegExp][] = [
+    ['args.yaml', /args\.yaml:5: services\.fs\.args: expected a list of strings/],
+    ['typo.yaml', /typo\.yaml:4: services\.fs\.comand: unknown key "comand" \(did you mean "command"\?\)/],
+    ['name.yaml', /name\.yaml:3: services\.Bad Name: a service name is/],
+    ['var.yaml', /var\.yaml:7: services\.fs\.cwd: environment variable MM_TEST_UNSET_VAR is not set/],
+    ['syntax.yaml', /syntax\.yaml:\d+: YAML syntax error/],
+    ['cwd.yaml', /cwd\.yaml:7: services\.fs\.cwd: no such folder: .*no-such-folder/],
+    ['ports.yaml', /ports\.yaml:9: services\.b\.port: port 5051 is also a's/],
+  ];
+  for (const [name, expected] of cases) {
+    const result = await runMesh(['validate', join(dir, name)], { env, cwd: dir });
+    t.equal(result.code, 1, `${name}: exit 1`);
+    t.match(result.stderr, expected, `${name}: ${result.stderr.trim()}`);
+  }
+  const json = JSON.parse((await runMesh(['validate', 'typo.yaml', '--json'], { env, cwd: dir })).stdout) as { valid: boolean; problems: { file: string; line: number; field: string }[] };
+  t.same(json.problems.map((p) => [p.file, p.line, p.field]), [['typo.yaml', 3, 'services.fs.command'], ['typo.yaml', 4, 'services.fs.comand']], 'validate --json lists the problems (the missing command too)');
+  const up = await runMesh(['up', 'args.yaml'], { env, cwd: dir });
+  t.equal(up.code, 1, 'up of an invalid manifest exits 1 and starts nothing');
+  t.match(up.stderr, /args\.yaml:5: services\.fs\.args: expected a list of strings/);
+  t.same(processesNaming(dir), [], 'nothing was started');
+});
+
+t.test('validate of the shipped configs', async (t) => {
+  const demo = await runMesh(['validate', join(root, 'configs/demo.yaml')]);
+  t.equal(demo.code, 0, demo.stderr);
+  t.match(demo.stdout, /valid; services: 3 enabled \(fs, memory, cmc\)/);
+  const factory = await runMesh(['validate', join(root, 'configs/factory.yaml')]);
+  t.equal(factory.code, 0, factory.stderr);
+  t.match(factory.stdout, /11 disabled/);
+});
+
+t.test('mesh import of a .mcp.json', async (t) => {
+  const dir = t.testdir({
+    '.mcp.json': JSON.stringify({
+      mcpServers: {
+        Notes: { command: 'node', args: ['notes-server.js'], env: { NOTES_DIR: '/tmp/notes', DEBUG: 1 } },
+        'py tools': { command: 'python3', args: ['-m', 'tools'] },
+        remote: { type: 'http', url: 'https://example.com/mcp' },
+      },
+    }),
+  });
+  const printed = await runMesh(['import', '.mcp.json'], { cwd: dir });
+  t.equal(printed.code, 0, printed.stderr);
+  const manifest = parse(printed.stdout) as { version: number; services: Record<string, { command: string; args?: string[]; env?: Record<string, string> }> };
+  t.equal(manifest.version, 1);
+  t.same(manifest.services, {
+    notes: { command: 'node', args: ['notes-server.js'], env: { NOTES_DIR: '/tmp/notes', DEBUG: '1' } },
+    'py-tools': { command: 'python3', args: ['-m', 'tools'] },
+  });
+  t.match(printed.stdout, /Not imported:\n#\s+remote: remote server/, 'the remote entry is named as skipped');
+  t.match(printed.stderr, /skipped remote/);
+
+  const written = await runMesh(['import', '.mcp.json', '-o', 'mesh.yaml'], { cwd: dir });
+  t.equal(written.code, 0, written.stderr);
+  t.match(written.stderr, /wrote 2 services to mesh\.yaml/);
+  const text = readFileSync(join(dir, 'mesh.yaml'), 'utf8');
+  t.match(text.split('\n')[0], /^# yaml-language-server: \$schema=.*configs\/mesh\.schema\.json$/, 'the $schema comment points at the package schema');
+  const validate = await runMesh(['validate', 'mesh.yaml'], { cwd: dir });
+  t.equal(validate.code, 0, `the imported manifest validates\n${validate.stderr}`);
+  t.equal((await runMesh(['import', '.mcp.json', '-o', 'mesh.yaml'], { cwd: dir })).code, 1, 'no overwrite without --force');
+  const json = JSON.parse((await runMesh(['import', '.mcp.json', '--json'], { cwd: dir })).stdout) as { skipped: { name: string }[]; renamed: { from: string; to: string }[] };
+  t.same(json.renamed, [{ from: 'Notes', to: 'notes' }, { from: 'py tools', to: 'py-tools' }]);
+  t.same(json.skipped.map((s) => s.name), ['remote']);
+});
+
+t.test('config claude, --help of every command, usage errors', async (t) => {
+  const config = await runMesh(['config', 'claude', '--proxy', 'http://127.0.0.1:7001', '--json']);
+  t.equal(config.code, 0, config.stderr);
+  const body = JSON.parse(config.stdout) as { command: string; mcpJson: unknown };
+  t.equal(body.command, 'claude mcp add --transport http mesh http://127.0.0.1:7001/mcp');
+  t.same(body.mcpJson, { mcpServers: { mesh: { type: 'http', url: 'http://127.0.0.1:7001/mcp' } } });
+  const withToken = await runMesh(['config', 'claude', '--proxy', 'http://127.0.0.1:7001'], { env: { MESH_TOKEN: 's3cret' } });
+  t.match(withToken.stdout, /claude mcp add --transport http --header 'Authorization: Bearer s3cret' mesh http:\/\/127\.0\.0\.1:7001\/mcp/);
+  t.match(withToken.stdout, /"Authorization": "Bearer s3cret"/);
+
+  for (const command of [[], ['up'], ['down'], ['ls'], ['tools'], ['call'], ['logs'], ['config'], ['config', 'claude'], ['validate'], ['import']]) {
+    const help = await runMesh([...command, '--help']);
+    t.equal(help.code, 0, `mesh ${command.join(' ')} --help`);
+    t.match(help.stdout, new RegExp(`^Usage: mesh${command.length > 0 ? ` ${command.join(' ')}` : ''} `), `usage of mesh ${command.join(' ')}`);
+  }
+  const unknown = await runMesh(['frobnicate']);
+  t.equal(unknown.code, 2, 'an unknown command is a usage error');
+  t.match(unknown.stderr, /unknown command 'frobnicate'/);
+  const badArg = await runMesh(['call', 'fs', 'read_text', 'novalue', '--proxy', 'http://127.0.0.1:1']);
+  t.equal(badArg.code, 2);
+});

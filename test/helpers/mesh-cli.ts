@@ -1,0 +1,50 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { dist } from './processes.js';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `mesh ARGS` (dist/sidecar/mesh/cli.js) to its end; piped, so output is plain text. */
+export async function runMesh(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [dist('sidecar/mesh/cli.js'), ...args], {
+    // MESH_PROXY_URL of the machine must not leak into the proxy lookup under test.
+    env: { MESH_PROXY_URL: '', NO_COLOR: '1', ...options.env },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    reject: false,
+    stdin: 'ignore',
+    timeout: options.timeoutMs ?? 120_000,
+    killSignal: 'SIGKILL',
+  });
+  return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
+/** Live (non-zombie) processes whose command line or environment contains `marker`. */
+export function processesNaming(marker: string): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const stat = read(`/proc/${entry}/stat`);
+    if (stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+    const cmdline = read(`/proc/${entry}/cmdline`);
+    if (cmdline.includes(marker) || read(`/proc/${entry}/environ`).includes(marker)) found.push({ pid: Number(entry), command: cmdline.split('\0').join(' ').trim() });
+  }
+  return found;
+}
+
+/** True while `pid` is a live process (zombies count as gone). */
+export function pidAlive(pid: number): boolean {
+  const stat = read(`/proc/${pid}/stat`);
+  return stat !== '' && !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+}

@@ -1,0 +1,88 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { parseManifest } from '../../src/manifest/index.js';
+import { parseCallArgs } from '../../sidecar/mesh/call-args.js';
+import { claudeConfig } from '../../sidecar/mesh/commands/config.js';
+import { tailLines } from '../../sidecar/mesh/commands/logs.js';
+import { CliError } from '../../sidecar/mesh/errors.js';
+import { classify, serviceVerdict } from '../../sidecar/mesh/orchestrator/classify.js';
+import { serviceLine } from '../../sidecar/mesh/orchestrator/display.js';
+import { planLaunches } from '../../sidecar/mesh/orchestrator/plan.js';
+import { exampleCall } from '../../sidecar/mesh/orchestrator/summary.js';
+import { outputMode, table, visibleLength } from '../../sidecar/mesh/output.js';
+import { manifestProxyUrl, resolveProxy } from '../../sidecar/mesh/proxy-url.js';
+
+const schema = { properties: { path: { type: 'string' }, limit: { type: 'integer' }, ratio: { type: 'number' }, deep: { type: 'boolean' }, tags: { type: 'array' } } };
+
+t.test('call arguments: k=v typed by the tool schema, k:=json, --json object', async (t) => {
+  t.same(parseCallArgs(['path=3', 'limit=5', 'ratio=0.5', 'deep=true', 'tags=["a"]'], undefined, schema), { path: '3', limit: 5, ratio: 0.5, deep: true, tags: ['a'] });
+  t.same(parseCallArgs(['n=5', 's=hello', 'x:={"a":1}'], undefined), { n: 5, s: 'hello', x: { a: 1 } }, 'without a schema, JSON-looking values are parsed');
+  t.same(parseCallArgs(['path=b.txt'], '{"path": "a.txt", "limit": 2}', schema), { path: 'b.txt', limit: 2 }, 'pairs override --json keys');
+  t.same(parseCallArgs(['text=a=b'], undefined, schema), { text: 'a=b' }, 'only the first = splits');
+  t.throws(() => parseCallArgs(['limit=2.5'], undefined, schema), CliError, 'an integer must be whole');
+  t.throws(() => parseCallArgs(['deep=yes'], undefined, schema), /expected true or false/);
+  t.throws(() => parseCallArgs(['novalue'], undefined), /write KEY=VALUE/);
+  t.throws(() => parseCallArgs([], '[1]'), /expected a JSON object/);
+});
+
+t.test('proxy lookup: --proxy, then -f FILE, then MESH_PROXY_URL, then the default', async (t) => {
+  const manifest = { file: 'm.yaml', proxy: { host: '0.0.0.0', port: 7100 } };
+  const env = { MESH_PROXY_URL: 'http://127.0.0.1:7200/' };
+  t.match(resolveProxy({ flag: 'http://h:1/', manifest }, env), { url: 'http://h:1', source: 'flag' });
+  t.match(resolveProxy({ manifest }, env), { url: 'http://127.0.0.1:7100', source: 'manifest', from: 'm.yaml (proxy section)' });
+  t.match(resolveProxy({}, env), { url: 'http://127.0.0.1:7200', source: 'env' });
+  t.match(resolveProxy({}, {}), { url: 'http://127.0.0.1:6001', source: 'default' });
+  t.equal(manifestProxyUrl({ host: '::1', port: 6001 }), 'http://[::1]:6001');
+});
+
+t.test('classify: exit, child crash, registration, timeout', async (t) => {
+  const listed = { name: 'fs', kind: 'sidecar' as const, url: 'http://127.0.0.1:5000/mcp', port: 5000, status: 'healthy', state: 'ready', toolCount: 5 };
+  t.same(classify({ listed, elapsedMs: 100, timeoutMs: 1000 }), { status: 'healthy', tools: 5 });
+  t.match(classify({ exited: { description: 'exited with code 1', logTail: 'a\nError: boom\n' }, elapsedMs: 100, timeoutMs: 1000 }), { status: 'failed', reason: 'process exited with code 1: a | Error: boom' });
+  t.match(classify({ listed: { ...listed, status: 'restarting' }, health: { state: 'restarting', lastError: 'exited with code 3; stderr: fatal' }, elapsedMs: 1, timeoutMs: 1000 }), { status: 'failed', reason: 'exited with code 3; stderr: fatal (retrying)' });
+  t.same(classify({ elapsedMs: 10, timeoutMs: 1000 }), { status: 'starting' });
+  t.match(classify({ elapsedMs: 2000, timeoutMs: 1000 }), { status: 'failed', reason: 'not registered with the proxy within 1 s' });
+  t.match(serviceVerdict([{ status: 'healthy', tools: 2 }, { status: 'failed', reason: 'x' }]), { status: 'failed', reason: '1/2 replicas healthy; x' });
+  t.match(serviceVerdict([{ status: 'healthy', tools: 2 }, { status: 'starting' }]), { status: 'starting' });
+});
+
+t.test('launch plan: sidecar argv and the native env contract', async (t) => {
+  const dir = t.testdir({});
+  const manifest = parseManifest(
+    'version: 1\nservices:\n  fs:\n    command: python3\n    args: [s.py]\n    env: { SECRET: x }\n    tags: [py]\n    replicas: 2\n    port: 5010\n  cmc:\n    kind: native\n    command: node\n    args: [cmc.js]\n    tags: [native, demo]\n  off:\n    command: x\n    enabled: false\n',
+    join(dir, 'mesh.yaml'),
+    {},
+  );
+  const launches = planLaunches(manifest, { proxyUrl: 'http://127.0.0.1:7000', node: '/usr/bin/node', sidecarScript: '/x/sidecar/cli.js', token: 'tok' });
+  t.same(launches.map((l) => `${l.service}.${l.replica}:${l.kind}`), ['fs.0:sidecar', 'fs.1:sidecar', 'cmc.0:native'], 'disabled services are left out');
+  const [fs0, fs1, cmc] = launches;
+  t.equal(fs0?.command, '/usr/bin/node');
+  t.match(fs0?.args.join(' '), /^\/x\/sidecar\/cli\.js --name fs --proxy http:\/\/127\.0\.0\.1:7000 --port 5010 .* --tag py -- python3 s\.py$/);
+  t.match(fs1?.args.join(' '), /--port 5011/, 'replicas take port+i');
+  t.notOk(fs0?.args.join(' ').includes('SECRET'), 'env is not on the command line');
+  t.same(fs0?.env, { SECRET: 'x' });
+  t.same(cmc?.env, { MESH_SERVICE_NAME: 'cmc', MESH_PROXY_URL: 'http://127.0.0.1:7000', MESH_TAGS: 'native,demo', MESH_TOKEN: 'tok' });
+  t.equal(cmc?.command, 'node');
+  t.same(cmc?.args, ['cmc.js']);
+});
+
+t.test('output: tables align coloured cells, plain when piped', async (t) => {
+  const out = { color: true };
+  const text = table(['NAME', 'STATUS'], [['fs', '\x1b[32mhealthy\x1b[0m'], ['memory', 'failed']], out);
+  const lines = text.split('\n');
+  t.equal(visibleLength(lines[0] ?? ''), 'NAME    STATUS'.length);
+  t.match(lines[1], /^fs {6}/);
+  t.same(outputMode({}, { isTTY: false } as NodeJS.WriteStream, {}), { tty: false, color: false, json: false, columns: 80 });
+  t.match(outputMode({}, { isTTY: true, columns: 120 } as NodeJS.WriteStream, { NO_COLOR: '1' }), { tty: true, color: false });
+  t.equal(serviceLine('fs', { kind: 'sidecar', status: 'healthy', tools: 5, instances: [{ replica: 0, log: '', status: 'healthy', restarts: 0, port: 5000 }] }, 8, { color: false }), '  ✓ fs        healthy   5 tools, port 5000');
+});
+
+t.test('config claude, example call, log tail', async (t) => {
+  const config = claudeConfig('http://127.0.0.1:6001', 'mesh', undefined, 'project');
+  t.equal(config.command, 'claude mcp add --transport http --scope project mesh http://127.0.0.1:6001/mcp');
+  t.equal(exampleCall('fs', [{ name: 'read_text', inputSchema: { required: ['path'], properties: { path: { type: 'string' } } } }], ''), 'mesh call fs read_text path=<string>');
+  t.equal(exampleCall('fs', [{ name: 'read_text', inputSchema: { required: ['path'] } }, { name: 'list_files' }], '-f m.yaml'), 'mesh call -f m.yaml fs list_files');
+  const dir = t.testdir({ 'a.log': 'one\ntwo\nthree\n' });
+  t.same(tailLines(join(dir, 'a.log'), 2), { text: 'two\nthree\n', size: 14 });
+  t.same(tailLines(join(dir, 'a.log'), 0), { text: '', size: 14 });
+});
