@@ -1,13 +1,15 @@
+import { DEFAULT_MESH_OPTIONS, QUICK_MESH_OPTIONS, type MeshSuiteOptions } from './mesh-suite.js';
 import { DEFAULT_REGISTRY_OPTIONS, type RegistryScaleOptions } from './registry-scale.js';
 
-/** Which suites run: the echo paths, the registry-scale suite, or both (the default). */
-export type Suite = 'all' | 'echo' | 'registry';
+/** Which suites run: the echo paths, the registry-scale suite, the mesh suite, or all of them (the default). */
+export type Suite = 'all' | 'echo' | 'registry' | 'mesh';
 
 /** Command-line options of `npm run bench`. */
 export interface BenchOptions {
   quick: boolean;
   suite: Suite;
   registry: RegistryScaleOptions;
+  mesh: MeshSuiteOptions;
   /** Path names to run, in report order; empty means all. */
   paths: string[];
   rounds: number;
@@ -36,7 +38,8 @@ export interface BenchOptions {
 
 export const USAGE = `usage: npm run bench -- [options]
   --quick              smoke run: 1 round, few calls, a short registry suite
-  --suite S            all (default), echo (the paths only) or registry (the registry-scale suite only);
+  --suite S            all (default), echo (the paths only), registry (the registry-scale suite only)
+                       or mesh (file polling vs mesh.call, and mesh up of configs/demo.yaml);
                        --paths or --cpu-prof without --suite mean echo
   --paths a,b          only these paths (default: all; see the list printed at start)
   --rounds N           interleaved rounds per path (default 3, quick 1); medians are reported
@@ -53,6 +56,9 @@ registry suite (one proxy; N instances register, then heartbeat while the listin
   --registry-concurrency N  registrations/heartbeats in flight (default 16)
   --registry-compression N  paced heartbeat rate as a multiple of N per 30 s (default 10)
   --registry-rounds N       rounds of all N heartbeats in the paced phase (default 3, quick 1)
+mesh suite (a tool of examples/fs_server.py by file polling and by mesh.call; mesh up of the demo manifest):
+  --mesh-samples N     sequential calls per route (default 100, quick 30)
+  --mesh-rounds N      mesh up / mesh down rounds (default 3, quick 2)
   --help`;
 
 function positiveInt(flag: string, value: string | undefined): number {
@@ -74,6 +80,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   let suite: Suite | undefined;
   const registry: RegistryScaleOptions = { ...DEFAULT_REGISTRY_OPTIONS };
   let registryRounds: number | undefined;
+  let meshSamples: number | undefined;
+  let meshRounds: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -106,7 +114,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--suite': {
         const v = value();
-        if (v !== 'all' && v !== 'echo' && v !== 'registry') throw new Error(`--suite expects all, echo or registry, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
+        if (v !== 'all' && v !== 'echo' && v !== 'registry' && v !== 'mesh') throw new Error(`--suite expects all, echo, registry or mesh, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
         suite = v;
         break;
       }
@@ -128,6 +136,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       case '--registry-rounds':
         registryRounds = positiveInt(flag, value());
         break;
+      case '--mesh-samples':
+        meshSamples = positiveInt(flag, value());
+        break;
+      case '--mesh-rounds':
+        meshRounds = positiveInt(flag, value());
+        break;
       case '--help':
       case '-h':
         return 'help';
@@ -142,7 +156,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     registry.idleSamples = 10;
     registry.loadSamples = 20;
   }
-  const common = { quick, suite, registry, paths, concurrency, sdk, sdkEveryRound, cpuProf, cpuProfIntervalUs };
+  const meshDefaults = quick ? QUICK_MESH_OPTIONS : DEFAULT_MESH_OPTIONS;
+  const mesh: MeshSuiteOptions = { ...meshDefaults, samples: meshSamples ?? meshDefaults.samples, rounds: meshRounds ?? meshDefaults.rounds };
+  const common = { quick, suite, registry, mesh, paths, concurrency, sdk, sdkEveryRound, cpuProf, cpuProfIntervalUs };
   if (quick) {
     return {
       ...common,

@@ -208,6 +208,8 @@ export interface ResultsFile {
   cpuProfiles?: unknown[];
   /** The registry-scale suite (registry-scale.ts), when it ran. */
   registry?: unknown;
+  /** The mesh suite (mesh-suite.ts), when it ran. */
+  mesh?: unknown;
 }
 
 /** Writes bench-<timestamp>.json and latest.json under `dir`; returns the timestamped file. */

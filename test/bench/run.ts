@@ -17,6 +17,8 @@ import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { ECHO, PATHS, root } from './paths.js';
 import { formatTable, ratios, summarize, writeResults, type PathSummary, type ResultsFile, type RoundResult } from './report.js';
 import { rssMiB, treeRssMiB } from './proc-info.js';
+import { formatMeshTable } from './mesh-report.js';
+import { runMeshSuite, type MeshSuiteResult } from './mesh-suite.js';
 import { formatRegistryTable, runRegistryScale, type RegistryScaleResult } from './registry-scale.js';
 import { openSdkDriver } from './sdk-driver.js';
 
@@ -125,13 +127,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
-  const paths = options.suite === 'registry' ? [] : selectPaths(options.paths);
+  const runs = (suite: 'echo' | 'registry' | 'mesh') => options.suite === 'all' || options.suite === suite;
+  const paths = runs('echo') ? selectPaths(options.paths) : [];
   for (const cli of ['dist/sidecar/cli.js', 'dist/proxy/cli.js']) if (!existsSync(join(root, cli))) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
   const profileDir = options.cpuProf ? join(resultsDir, `prof-${startedAt.replace(/[:.]/g, '-')}`) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const suites = [paths.length > 0 ? `${paths.map((p) => p.name).join(', ')}; ${options.rounds} round(s), ${options.concurrency} in flight` : '', options.suite !== 'echo' ? `registry scale (${options.registry.instances} instances)` : ''].filter(Boolean);
+  const suites = [paths.length > 0 ? `${paths.map((p) => p.name).join(', ')}; ${options.rounds} round(s), ${options.concurrency} in flight` : '', runs('registry') ? `registry scale (${options.registry.instances} instances)` : '', runs('mesh') ? 'mesh (file polling vs mesh.call, mesh up)' : ''].filter(Boolean);
   log(`mm-bench: ${suites.join('; then ')}; ${machine.cpus} cpu(s) ${machine.cpuModel}, node ${machine.node}`);
 
   if ((machine.loadavg[0] ?? 0) > machine.cpus * 0.5) log(`warning: load average ${machine.loadavg.join(' ')} on ${machine.cpus} cpus: other work shares the machine, absolute figures will be low and noisy (compare ratios and CPU/call)`);
@@ -165,7 +168,7 @@ async function main(): Promise<number> {
   }
 
   let registry: RegistryScaleResult | undefined;
-  if (options.suite !== 'echo') {
+  if (runs('registry')) {
     log(`registry scale: ${options.registry.instances} instances, ${options.registry.services} services, ${options.registry.toolsPerInstance} tools each`);
     const t0 = performance.now();
     try {
@@ -180,6 +183,15 @@ async function main(): Promise<number> {
     }
   }
 
+  let mesh: MeshSuiteResult | undefined;
+  if (runs('mesh')) {
+    const t0 = performance.now();
+    mesh = await runMeshSuite(options.mesh, log);
+    if (interrupted) return 130;
+    for (const e of mesh.errors) errors.push({ path: e.part, round: e.round, message: e.message });
+    log(`  mesh suite done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
   const summaries: PathSummary[] = paths.flatMap((p) => {
     const list = rounds[p.name] ?? [];
     return list.length > 0 ? [summarize(p, list)] : [];
@@ -191,6 +203,7 @@ async function main(): Promise<number> {
   }
   for (const p of profiles) process.stdout.write(`\n${formatProfile(p)}\n`);
   if (registry) process.stdout.write(`\n${formatRegistryTable(registry)}\n`);
+  if (mesh) process.stdout.write(`\n${formatMeshTable(mesh)}\n`);
   const file = writeResults(resultsDir, {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -203,6 +216,7 @@ async function main(): Promise<number> {
     errors,
     ...(profiles.length > 0 ? { cpuProfiles: profiles } : {}),
     ...(registry ? { registry } : {}),
+    ...(mesh ? { mesh } : {}),
   });
   process.stdout.write(`\nresults: ${file} (run took ${((Date.now() - Date.parse(startedAt)) / 1000).toFixed(0)} s)\n`);
   if (errors.length > 0) {

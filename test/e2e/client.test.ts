@@ -83,10 +83,10 @@ t.test('MeshClient against a real proxy and sidecars', async (t) => {
 
   t.test('a call past its deadline throws CallTimeout; the service keeps working', async (t) => {
     const started = Date.now();
-    const error = await mesh.call('echo', 'sleep', { ms: 5_000 }, { timeoutMs: 400 }).catch((e: unknown) => e);
+    const error = await mesh.call('echo', 'sleep', { ms: 60_000 }, { timeoutMs: 400 }).catch((e: unknown) => e);
     t.type(error, CallTimeout);
     t.match(error, { code: 'CALL_TIMEOUT', service: 'echo', tool: 'sleep', httpStatus: 504, message: /echo\.sleep did not answer within 400 ms/ });
-    t.ok(Date.now() - started < 4_000, 'did not wait for the tool');
+    t.ok(Date.now() - started < 30_000, 'did not wait for the 60 s tool');
     const quick = new MeshClient({ proxy: proxy.base, timeoutMs: 300 });
     await t.rejects(quick.call('echo', 'sleep', { ms: 5_000 }), CallTimeout, 'the client-wide timeoutMs applies too');
     t.equal(text(await mesh.call('echo', 'echo', { text: 'still here' })), 'still here');
@@ -108,7 +108,7 @@ t.test('MeshClient against a real proxy and sidecars', async (t) => {
     const error = await mesh.waitFor('ghost', { timeout: 500 }).catch((e: unknown) => e);
     t.type(error, ServiceUnavailable);
     t.match(error, { code: 'SERVICE_UNAVAILABLE', service: 'ghost', message: /"ghost" did not become healthy within 500 ms; last seen: not registered/ });
-    t.ok(Date.now() - started < 2_000, 'bounded by its timeout');
+    t.ok(Date.now() - started < 15_000, 'bounded by its timeout, not waiting on');
     const wrongStatus = await mesh.waitFor('fs', { timeout: 300, status: 'crashloop' }).catch((e: unknown) => e);
     t.match(wrongStatus, { code: 'SERVICE_UNAVAILABLE', message: /last seen: status healthy \(1\/1 instances healthy\)/ });
   });

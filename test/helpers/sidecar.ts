@@ -16,13 +16,15 @@ export interface SidecarSpec {
   extra?: string[];
   /** mesh-proxy URL to register with (default: standalone). */
   proxy?: string;
+  /** Port to serve on (default: a free one); a restarted sidecar keeps its instance id on the same port. */
+  port?: number;
   /** Health state to wait for before returning (default "ready"). */
   waitFor?: string | ((health: any) => boolean);
 }
 
 /** Starts a real mesh-sidecar on a free port, waits for /healthz, and tears it down after the test. */
 export async function startSidecar(t: Test, spec: SidecarSpec): Promise<RunningSidecar> {
-  const port = await freePort();
+  const port = spec.port ?? (await freePort());
   const name = spec.name ?? 'svc';
   const proxy = spec.proxy ? ['--proxy', spec.proxy] : ['--no-proxy'];
   const spawned = spawnNode('sidecar/cli.js', ['--name', name, '--port', String(port), ...proxy, ...(spec.extra ?? []), '--', ...spec.command]);

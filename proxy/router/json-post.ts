@@ -1,0 +1,137 @@
+import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
+import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+/** Where and how to POST on an established MCP session. */
+export interface SessionTarget {
+  url: URL;
+  sessionId: string;
+  protocolVersion: string | undefined;
+  agent: Agent;
+}
+
+/** The session is gone on the instance (it restarted or expired the session): reconnect and resend. */
+export class SessionLostError extends Error {
+  override name = 'SessionLostError';
+}
+
+/**
+ * Posts one JSON-RPC request on an established Streamable HTTP session over a keep-alive socket
+ * and resolves with its result. The instance may answer with plain JSON or, when it has something
+ * to send first (a log line, a progress note), with an SSE stream; messages other than the answer
+ * are passed to `onOther`. Errors keep the SDK client's shapes, so the router maps both paths alike:
+ * a JSON-RPC error → McpError(code), no answer in time → McpError(RequestTimeout), an unreachable
+ * instance → McpError(ConnectionClosed).
+ */
+export function postJsonRpc(
+  target: SessionTarget,
+  id: string,
+  method: string,
+  params: Record<string, unknown>,
+  deadlineMs: number,
+  onOther?: (message: JSONRPCMessage) => void,
+): Promise<unknown> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id, method, params });
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (error: unknown, value?: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const req = httpRequest(target.url, { method: 'POST', agent: target.agent, headers: sessionHeaders(target, body) }, (res) => {
+      readAnswer(res, id, onOther).then((value) => settle(undefined, value), (error: unknown) => settle(error));
+    });
+    // Closing the request makes the instance cancel the call (it sees its client go away).
+    const timer = setTimeout(() => {
+      settle(new McpError(ErrorCode.RequestTimeout, `Request timed out after ${deadlineMs} ms`, { timeout: deadlineMs }));
+      req.destroy();
+    }, deadlineMs);
+    req.on('error', (error) => settle(new McpError(ErrorCode.ConnectionClosed, `${method} to ${target.url.host}: ${error.message}`)));
+    req.end(body);
+  });
+}
+
+/** Posts an answer to a request the instance sent (fire and forget: the instance times out on its own). */
+export function postJsonRpcAnswer(target: SessionTarget, message: JSONRPCMessage): void {
+  const body = JSON.stringify(message);
+  httpRequest(target.url, { method: 'POST', agent: target.agent, headers: sessionHeaders(target, body) }, (res) => res.resume())
+    .on('error', () => undefined)
+    .end(body);
+}
+
+// JSON preferred, SSE accepted: the instance answers plain JSON unless it has something to stream first.
+function sessionHeaders(target: SessionTarget, body: string): Record<string, string | number> {
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'content-length': Buffer.byteLength(body),
+    'mcp-session-id': target.sessionId,
+  };
+  if (target.protocolVersion) headers['mcp-protocol-version'] = target.protocolVersion;
+  return headers;
+}
+
+// Reads the instance's answer to request `id` from a JSON body or an SSE stream.
+async function readAnswer(res: IncomingMessage, id: string, onOther?: (message: JSONRPCMessage) => void): Promise<unknown> {
+  const status = res.statusCode ?? 0;
+  const type = res.headers['content-type'] ?? '';
+  if (status === 404) {
+    res.resume();
+    throw new SessionLostError('the instance no longer knows the session');
+  }
+  if (type.startsWith('text/event-stream') && status === 200) {
+    res.setEncoding('utf8');
+    let buffer = '';
+    for await (const chunk of res as AsyncIterable<string>) {
+      buffer += chunk;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const data = sseData(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+        if (data === undefined) continue;
+        const message = JSON.parse(data) as JSONRPCMessage;
+        if ('id' in message && message.id === id && !('method' in message)) {
+          res.destroy();
+          return answerOf(message);
+        }
+        onOther?.(message);
+      }
+    }
+    throw new McpError(ErrorCode.ConnectionClosed, 'the instance closed the stream before answering');
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
+  const text = Buffer.concat(chunks).toString('utf8');
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    throw new McpError(ErrorCode.InternalError, `the instance answered HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
+  return answerOf(message);
+}
+
+// The data lines of one SSE event, joined; undefined for an event without data (a comment, a ping).
+function sseData(event: string): string | undefined {
+  let data: string | undefined;
+  for (const line of event.split('\n')) {
+    if (!line.startsWith('data:')) continue;
+    const value = line.slice(line[5] === ' ' ? 6 : 5);
+    data = data === undefined ? value : `${data}\n${value}`;
+  }
+  return data;
+}
+
+function answerOf(message: unknown): unknown {
+  const answer = message as { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
+  if (answer.error && typeof answer.error === 'object') {
+    const code = typeof answer.error.code === 'number' ? answer.error.code : ErrorCode.InternalError;
+    throw new McpError(code, String(answer.error.message ?? 'error without a message'), answer.error.data);
+  }
+  if (typeof answer.result !== 'object' || answer.result === null) {
+    throw new McpError(ErrorCode.InternalError, 'the instance answered without a result object');
+  }
+  return answer.result;
+}

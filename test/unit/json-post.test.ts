@@ -1,0 +1,102 @@
+// postJsonRpc against a real in-process HTTP server playing the instance: each way an instance can
+// answer (JSON, SSE after other messages, an error, a lost session, silence, junk, no listener).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import t, { type Test } from 'tap';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { postJsonRpc, SessionLostError, type SessionTarget } from '../../proxy/router/json-post.js';
+import { isConnectionFailure } from '../../proxy/router/route-errors.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, body: any) => void;
+
+async function instance(t: Test, handler: Handler): Promise<{ target: SessionTarget; seen: { headers: IncomingMessage['headers']; closed: boolean }[] }> {
+  const seen: { headers: IncomingMessage['headers']; closed: boolean }[] = [];
+  const server = createServer((req, res) => {
+    const entry = { headers: req.headers, closed: false };
+    seen.push(entry);
+    res.on('close', () => (entry.closed = !res.writableFinished));
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => handler(req, res, JSON.parse(text)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const agent = new Agent({ keepAlive: true });
+  t.teardown(() => {
+    agent.destroy();
+    server.closeAllConnections();
+    server.close();
+  });
+  const { port } = server.address() as AddressInfo;
+  return { target: { url: new URL(`http://127.0.0.1:${port}/mcp`), sessionId: 's-1', protocolVersion: '2025-06-18', agent }, seen };
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+t.test('a JSON answer resolves with its result; the session headers are sent', async (t) => {
+  const { target, seen } = await instance(t, (_req, res, body) => json(res, 200, { jsonrpc: '2.0', id: body.id, result: { content: [{ type: 'text', text: body.params.name }] } }));
+  t.same(await postJsonRpc(target, 'p1', 'tools/call', { name: 'echo' }, 1_000), { content: [{ type: 'text', text: 'echo' }] });
+  t.equal(seen[0]?.headers['mcp-session-id'], 's-1');
+  t.equal(seen[0]?.headers['mcp-protocol-version'], '2025-06-18');
+  t.match(seen[0]?.headers.accept, /^application\/json, text\/event-stream$/, 'JSON preferred, SSE accepted');
+});
+
+t.test('an SSE answer: messages before the answer go to onOther, split chunks and multi-line data are joined', async (t) => {
+  const { target } = await instance(t, (_req, res, body) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(': a comment\n\n');
+    res.write(`event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"hi"}}\n\n`);
+    const answer = JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { content: [] } });
+    res.write(`event: message\ndata: ${answer.slice(0, 10)}`);
+    res.write(`\ndata: ${answer.slice(10)}\n`);
+    setImmediate(() => res.write('\n'));
+  });
+  const others: unknown[] = [];
+  t.same(await postJsonRpc(target, 'p2', 'tools/call', {}, 1_000, (m) => others.push(m)), { content: [] });
+  t.match(others, [{ method: 'notifications/message' }], 'the log message reached onOther');
+});
+
+t.test('errors keep the SDK client\'s shapes', async (t) => {
+  let mode = '';
+  const { target, seen } = await instance(t, (_req, res, body) => {
+    if (mode === 'error') json(res, 200, { jsonrpc: '2.0', id: body.id, error: { code: -32602, message: 'bad arguments', data: { field: 'x' } } });
+    if (mode === 'lost') json(res, 404, { jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } });
+    if (mode === 'junk') {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html>bad gateway</html>');
+    }
+    if (mode === 'no-result') json(res, 200, { jsonrpc: '2.0', id: body.id });
+    // 'silent': never answers
+  });
+  mode = 'error';
+  await t.rejects(postJsonRpc(target, 'a', 'tools/call', {}, 1_000), { code: -32602, data: { field: 'x' } }, 'a JSON-RPC error → McpError with its code and data');
+  mode = 'lost';
+  const lost = await postJsonRpc(target, 'b', 'tools/call', {}, 1_000).catch((e: unknown) => e);
+  t.ok(lost instanceof SessionLostError, '404 → the session is lost');
+  mode = 'junk';
+  await t.rejects(postJsonRpc(target, 'c', 'tools/call', {}, 1_000), { code: ErrorCode.InternalError, message: /HTTP 502 .*not JSON: <html>bad gateway/ });
+  mode = 'no-result';
+  await t.rejects(postJsonRpc(target, 'd', 'tools/call', {}, 1_000), { message: /without a result object/ });
+  mode = 'silent';
+  const silent = postJsonRpc(target, 'e', 'tools/call', {}, 100);
+  await t.rejects(silent, { code: ErrorCode.RequestTimeout }, 'no answer within the deadline → RequestTimeout');
+  await new Promise((resolve) => setImmediate(resolve));
+  const last = seen.at(-1);
+  await t.resolves(waitFor(() => last?.closed === true), 'the timed-out request was closed, so the instance can cancel the call');
+});
+
+t.test('no listener: a connection failure worth another replica', async (t) => {
+  const { target } = await instance(t, () => undefined);
+  const closed = { ...target, url: new URL('http://127.0.0.1:1/mcp') };
+  const error = await postJsonRpc(closed, 'x', 'tools/call', {}, 1_000).catch((e: unknown) => e);
+  t.ok(error instanceof McpError && error.code === ErrorCode.ConnectionClosed, 'McpError(ConnectionClosed)');
+  t.ok(isConnectionFailure(error), 'the router fails over on it');
+});
+
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (!check()) throw new Error('condition not reached');
+}
