@@ -54,6 +54,9 @@ t.test('NativeTools: JSON Schema, hash, names, schemas', async (t) => {
   const hash = tools.hash();
   t.match(hash, /^[0-9a-f]{16}$/);
   t.equal(tools.list(), tools.list(), 'the list is computed once');
+  const again = new NativeTools();
+  again.add('measure', { description: 'Measures' }, z.object({ text: z.string().min(1).describe('the text'), limit: z.number().int().optional() }), () => 'other handler');
+  t.equal(again.hash(), hash, 'the same tools give the same hash (another process, a restart, a shape or an object)');
   tools.add('other', {}, z.object({}), () => 'y');
   t.not(tools.hash(), hash, 'adding a tool changes the hash');
   t.throws(() => tools.add('measure', {}, {}, () => 1), { code: 'BAD_REQUEST', message: /already registered/ });
