@@ -113,7 +113,10 @@ t.test('loop guard: two native instances calling each other fail fast with LOOP_
 
   t.test('via the proxy MCP endpoint: a protocol error with the same message', async (t) => {
     const client = await connectClient(t, `${proxy.base}/mcp`);
-    await t.rejects(client.callTool({ name: 'pong__bounce', arguments: {} }), { message: /LOOP_DETECTED|pong\.bounce: ping\.bounce: .*refused: 8 mesh hops already \(limit 8\)/ });
+    await t.rejects(client.callTool({ name: 'pong__bounce', arguments: {} }), {
+      message: /pong\.bounce: ping\.bounce: .*refused: 8 mesh hops already \(limit 8\); is there a call loop\?$/,
+      data: { code: 'LOOP_DETECTED', service: 'pong', tool: 'bounce' },
+    });
   });
 
   t.test('afterwards the proxy and both instances are healthy and answer', async (t) => {
