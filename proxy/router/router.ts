@@ -211,7 +211,8 @@ export class Router {
       }
       route.check?.();
       instance = this.pick(route.service);
-      const meta = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1 };
+      // The deadline travels too, so a native instance's own mesh calls end when this one must.
+      const meta = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1, 'mesh/deadlineMs': deadlineMs };
       try {
         result = await route.send(this.upstream(instance), deadlineMs, meta);
       } catch (error) {

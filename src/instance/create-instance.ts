@@ -97,7 +97,7 @@ export class NativeInstance {
         info: { name: o.name, version: o.version, ...(o.description ? { description: o.description } : {}) },
         instructions: o.description,
         tools: this.tools,
-        client: { caller: o.name, proxy: o.proxyUrl, token: o.token },
+        client: { caller: o.name, proxy: o.proxyUrl, token: o.token, timeoutMs: o.deadlineMs },
       });
       bridge.attach(this.native.transport);
       bridge.serverInit = await bridge.request('initialize', {

@@ -119,6 +119,22 @@ t.test('loop guard: two native instances calling each other fail fast with LOOP_
     });
   });
 
+  t.test("a nested call gets what is left of its caller's deadline, then is cancelled", async (t) => {
+    const started = Date.now();
+    const error = await mesh.call('ping', 'relay_wait', { ms: 30_000 }, { timeoutMs: 1_500 }).catch((e: unknown) => e);
+    t.ok(Date.now() - started < 10_000, 'the caller hears back near its deadline');
+    // ping's own answer (the nested call timed out first) or the proxy's timeout of ping: both say why.
+    t.match(error, { message: /pong\.wait did not answer within 1\d{3} ms|ping\.relay_wait did not answer within 1500 ms/ });
+    // The wait in pong ends by cancellation (counted) well before its own 30 s; poll its counter.
+    const end = Date.now() + 10_000;
+    let cancelled = 0;
+    while (cancelled === 0 && Date.now() < end) {
+      cancelled = ((await mesh.call('pong', 'stats', {})).structuredContent as { cancelled: number }).cancelled;
+      if (cancelled === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    t.equal(cancelled, 1, "pong's wait was cancelled long before its 30 s");
+  });
+
   t.test('afterwards the proxy and both instances are healthy and answer', async (t) => {
     const { status, body } = await proxy.api('/healthz');
     t.equal(status, 200);

@@ -4,7 +4,7 @@ import { MeshError } from '../../src/errors.js';
 import { ToolError } from '../../src/client/errors.js';
 import { argumentProblems, NativeTools, objectSchema } from '../../src/instance/native-tools.js';
 import { resolveInstanceOptions } from '../../src/instance/instance-options.js';
-import { hopsOf } from '../../src/instance/tool-context.js';
+import { deadlineOf, hopsOf, remainingMs } from '../../src/instance/tool-context.js';
 import { errorResult, isCallToolResult, toToolResult } from '../../src/instance/tool-result.js';
 
 t.test('toToolResult: string, object, array, scalars, CallToolResult, nothing', async (t) => {
@@ -80,6 +80,16 @@ t.test('hopsOf reads mesh/hops', async (t) => {
   t.equal(hopsOf({ 'mesh/hops': 3 }), 3);
   t.equal(hopsOf({ 'mesh/hops': '3' }), 0, 'not a number: 0');
   t.equal(hopsOf({ 'mesh/hops': -1 }), 0);
+});
+
+t.test('deadlineOf reads mesh/deadlineMs; remainingMs leaves a margin', async (t) => {
+  t.equal(deadlineOf(undefined), undefined);
+  t.equal(deadlineOf({ 'mesh/deadlineMs': 5000 }), 5000);
+  t.equal(deadlineOf({ 'mesh/deadlineMs': 0 }), undefined);
+  t.equal(deadlineOf({ 'mesh/deadlineMs': '5000' }), undefined);
+  t.equal(remainingMs(5000, 1200), 3700, 'margin: 100 ms at most');
+  t.equal(remainingMs(500, 100), 350, 'margin: 10% of a short deadline');
+  t.equal(remainingMs(500, 499), 1, 'never below 1 ms');
 });
 
 t.test('resolveInstanceOptions: explicit options, then MESH_* variables, then defaults', async (t) => {
