@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestListener } from 'node:http';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallCancel } from './router/call-cancel.js';
 import { jsonRpcCodeFor, toMeshError } from '../src/errors.js';
 import type { HostGuard } from '../src/http/host-guard.js';
 import { isHotRequest } from '../src/http/hot-path.js';
@@ -8,33 +9,53 @@ import { receiveMcpPost, sendJson } from '../src/http/mcp-post.js';
 
 /** What the hot path needs from the MCP endpoint. */
 export interface HotEndpoint {
-  hasSession(id: string): boolean;
+  /** True for a live session that needs nothing relayed (no log level set, no sampling/elicitation/roots declared). */
+  isLeanSession(id: string): boolean;
   /** Runs tools/call as the SDK handler would, tool errors as results; throws protocol errors. */
-  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>): Promise<CallToolResult>;
+  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, cancel?: CallCancel): Promise<CallToolResult>;
 }
 
 /**
  * The proxy's lean path for `tools/call` on an established MCP session: straight to the router,
  * answered as plain JSON, without the SDK server transport's per-request cost. Everything else
- * (and any request this path is unsure of) goes to `fallback`, the Hono app with the SDK transport.
+ * (and any request this path is unsure of) goes to `fallback`, the Hono app with the SDK transport:
+ * requests with a progress token, and every request of a session that needs relaying (it set a log
+ * level, or declared sampling, elicitation or roots), whose answers may carry a stream first.
+ * A call it serves is cancelled upstream when the client sends notifications/cancelled for it or
+ * closes the request before the answer.
  */
 export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard, fallback: RequestListener, maxBodyBytes: number): RequestListener {
+  // Calls this path is serving, by session and request id, so a cancellation can find them.
+  const inflight = new Map<string, CallCancel>();
   return (req: IncomingMessage, res: ServerResponse) => {
     const sessionId = req.headers['mcp-session-id'];
-    if (req.method !== 'POST' || req.url !== '/mcp' || typeof sessionId !== 'string' || !endpoint.hasSession(sessionId)) {
+    if (req.method !== 'POST' || req.url !== '/mcp' || typeof sessionId !== 'string' || !endpoint.isLeanSession(sessionId)) {
       fallback(req, res);
       return;
     }
     receiveMcpPost(req, res, guard, maxBodyBytes, async (body, parsed) => {
+      const cancelled = inflight.get(cancelKey(sessionId, parsed));
+      if (cancelled) {
+        cancelled.cancel(new Error('the client cancelled the call'));
+        res.writeHead(202).end();
+        return;
+      }
       if (!isHotRequest(req, parsed) || parsed.method !== 'tools/call' || typeof parsed.params?.name !== 'string') {
         Object.assign(req, { rawBody: body });
         fallback(req, res);
         return;
       }
       const { id, params } = parsed;
+      const key = callKey(sessionId, id);
+      const cancel = new CallCancel();
+      inflight.set(key, cancel);
+      res.once('close', () => {
+        inflight.delete(key);
+        if (!res.writableFinished) cancel.cancel(new Error('the client closed the request'));
+      });
       try {
         const args = (params.arguments ?? {}) as Record<string, unknown>;
-        const result = await endpoint.callToolForSession(sessionId, params.name as string, args);
+        const result = await endpoint.callToolForSession(sessionId, params.name as string, args, cancel);
         sendJson(res, 200, { jsonrpc: '2.0', id, result });
       } catch (error) {
         const mesh = toMeshError(error);
@@ -42,4 +63,14 @@ export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard,
       }
     });
   };
+}
+
+const callKey = (sessionId: string, id: string | number) => `${sessionId} ${typeof id} ${id}`;
+
+// The in-flight key a notifications/cancelled names (an impossible key for any other message).
+function cancelKey(sessionId: string, message: unknown): string {
+  const { method, params } = (message ?? {}) as { method?: unknown; params?: { requestId?: unknown } };
+  if (method !== 'notifications/cancelled') return '';
+  const id = params?.requestId;
+  return typeof id === 'string' || typeof id === 'number' ? callKey(sessionId, id) : '';
 }

@@ -10,8 +10,12 @@ import { MeshError, toMeshError, type MeshErrorCode } from '../../src/errors.js'
 import type { Logger } from '../../src/log.js';
 import type { MeshCore } from '../core.js';
 import { buildCatalog, type Catalog } from './catalog.js';
+import type { CallCancel } from '../router/call-cancel.js';
+import type { Relay } from '../router/relay.js';
 import { callMeshTool, meshToolNames, meshTools } from './mesh-tools.js';
 import { namespacedName, ToolNameIndex } from './namespacing.js';
+import { installRelayHandlers, newSessionState, relayTargetOf, releaseSession, type SessionState } from './relay-handlers.js';
+import { relayFor, type Extra } from './relay-session.js';
 import { meshContent, meshPromptResult, meshReadResult, parseMeshUri } from './resource-uris.js';
 import { rpcError, toRpcError } from './rpc-error.js';
 
@@ -23,13 +27,17 @@ const RETRY_MISSING_MS = 5_000;
 interface Session {
   server: Server;
   transport: WebStandardStreamableHTTPServerTransport;
+  state: SessionState;
 }
 
 /**
  * The mesh's one MCP endpoint: the seven mesh tools plus every healthy service's tools as
  * `service__tool`, resources as `mesh://service/uri` and prompts as `service__prompt`. Each client
  * session is an SDK Server on an SDK Streamable HTTP transport; sessions hear list_changed for
- * tools, resources and prompts whenever what the endpoint advertises changes.
+ * tools, resources and prompts whenever what the endpoint advertises changes. What the services
+ * send during a call is relayed back: progress with the client's own token, and for sessions that
+ * declared sampling/elicitation/roots or set a log level, the instances' requests and log lines on
+ * upstream sessions of their own (relay-handlers.ts, relay-session.ts); cancellation is forwarded.
  */
 export class MeshEndpoint {
   private readonly sessions = new Map<string, Session>();
@@ -123,13 +131,13 @@ export class MeshEndpoint {
     for (const { server } of this.sessions.values()) send(server).catch(() => undefined);
   }
 
-  /** Calls an endpoint tool by its advertised name. */
-  async callTool(name: string, args: Record<string, unknown>, caller: string, hops = 0): Promise<CallToolResult> {
-    if (meshToolNames.has(name)) return callMeshTool(this.core, name, args, caller, hops);
+  /** Calls an endpoint tool by its advertised name; `relay` carries what must flow back during the call. */
+  async callTool(name: string, args: Record<string, unknown>, caller: string, hops = 0, relay?: Relay): Promise<CallToolResult> {
+    if (meshToolNames.has(name)) return callMeshTool(this.core, name, args, caller, hops, relay);
     this.currentTools();
     const ref = this.index.resolve(name);
     if (!ref) throw new MeshError('TOOL_NOT_FOUND', `unknown tool "${name}": mesh tools are ${[...meshToolNames].join(', ')}; service tools are named service__tool (see tools/list)`);
-    const result = await this.core.router.call(ref.service, ref.tool, args, { caller, hops });
+    const result = await this.core.router.call(ref.service, ref.tool, args, relay ? { caller, hops, relay } : { caller, hops });
     const content = meshContent(ref.service, result.content);
     return content === result.content ? result : { ...result, content };
   }
@@ -139,9 +147,9 @@ export class MeshEndpoint {
    * its way (timeout, crash, nothing healthy: a tool error the model can read and act on).
    * @throws MeshError when asking for something that does not exist (a protocol error)
    */
-  async answerToolCall(name: string, args: Record<string, unknown>, caller: string): Promise<CallToolResult> {
+  async answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay): Promise<CallToolResult> {
     try {
-      return await this.callTool(name, args, caller);
+      return await this.callTool(name, args, caller, 0, relay);
     } catch (error) {
       const mesh = toMeshError(error);
       if (PROTOCOL_ERRORS.has(mesh.code)) throw mesh;
@@ -149,19 +157,24 @@ export class MeshEndpoint {
     }
   }
 
-  /** True when `id` is a live MCP session of this endpoint (the proxy's hot path serves only those). */
+  /** True when `id` is a live MCP session of this endpoint. */
   hasSession(id: string): boolean {
     return this.sessions.has(id);
   }
 
+  /** True when `id` is a live session that needs nothing relayed (the proxy's hot path serves only those). */
+  isLeanSession(id: string): boolean {
+    return this.sessions.get(id)?.state.lean === true;
+  }
+
   /** tools/call on an established session, for the hot path that bypasses the SDK transport; same answers as the SDK handler. */
-  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, cancel?: CallCancel): Promise<CallToolResult> {
     const caller = this.sessions.get(sessionId)?.server.getClientVersion()?.name ?? 'mcp-client';
-    return this.answerToolCall(name, args, caller);
+    return this.answerToolCall(name, args, caller, cancel && { cancel });
   }
 
   /** Reads a resource by its endpoint uri (`mesh://service/uri`). */
-  async readResource(uri: string, caller: string) {
+  async readResource(uri: string, caller: string, relay?: Relay) {
     const target = parseMeshUri(uri);
     if (!target) {
       throw rpcError(ErrorCode.InvalidParams, `unknown resource "${uri}": resources of the mesh are named mesh://<service>/<the service's own uri> (see resources/list)`, {
@@ -170,14 +183,14 @@ export class MeshEndpoint {
       });
     }
     try {
-      return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, { caller }));
+      return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, relay ? { caller, relay } : { caller }));
     } catch (error) {
       throw toRpcError(error);
     }
   }
 
   /** Gets a prompt by its endpoint name (`service__prompt`). */
-  async getPrompt(name: string, args: Record<string, string> | undefined, caller: string) {
+  async getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay) {
     const ref = (this.catalogBuilt ?? (await this.catalog())).promptIndex.resolve(name);
     if (!ref) throw rpcError(ErrorCode.InvalidParams, `unknown prompt "${name}": prompts of the mesh are named service__prompt (see prompts/list)`, { code: 'PROMPT_NOT_FOUND', prompt: name });
     // Name the real prompts when the service is known to lack this one (its lists are cached).
@@ -191,32 +204,56 @@ export class MeshEndpoint {
       });
     }
     try {
-      return meshPromptResult(ref.service, await this.core.router.getPrompt(ref.service, ref.tool, args, { caller }));
+      return meshPromptResult(ref.service, await this.core.router.getPrompt(ref.service, ref.tool, args, relay ? { caller, relay } : { caller }));
     } catch (error) {
       throw toRpcError(error);
     }
   }
 
-  private createServer(): Server {
+  // A plain request carries only its cancellation; one of a relay session runs as that session's request in flight.
+  private relayed<T>(state: SessionState, extra: Extra, meta: { progressToken?: string | number } | undefined, handle: (relay: Relay) => Promise<T>): Promise<T> {
+    const target = relayTargetOf(state);
+    const relay = relayFor(target, extra, meta);
+    return target ? target.run(extra, () => handle(relay)) : handle(relay);
+  }
+
+  private createServer(transport: { sessionId?: string | undefined }): { server: Server; state: SessionState } {
     const server = new Server(
       { name: 'mesh-proxy', version: this.version },
-      { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } } },
+      {
+        capabilities: {
+          tools: { listChanged: true },
+          resources: { listChanged: true, subscribe: true },
+          prompts: { listChanged: true },
+          logging: {},
+          completions: {},
+        },
+      },
     );
+    const state = newSessionState(server, () => transport.sessionId);
     const callerOf = () => server.getClientVersion()?.name ?? 'mcp-client';
+    server.oninitialized = () => void relayTargetOf(state);
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.currentTools() }));
-    server.setRequestHandler(CallToolRequestSchema, async (request) => {
-      try {
-        return await this.answerToolCall(request.params.name, request.params.arguments ?? {}, callerOf());
-      } catch (error) {
-        throw toRpcError(error);
-      }
-    });
+    server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+      this.relayed(state, extra, request.params._meta, async (relay) => {
+        try {
+          return await this.answerToolCall(request.params.name, request.params.arguments ?? {}, callerOf(), relay);
+        } catch (error) {
+          throw toRpcError(error);
+        }
+      }),
+    );
     server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: (await this.catalog()).resources }));
     server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: (await this.catalog()).templates }));
-    server.setRequestHandler(ReadResourceRequestSchema, (request) => this.readResource(request.params.uri, callerOf()));
+    server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
+      this.relayed(state, extra, request.params._meta, (relay) => this.readResource(request.params.uri, callerOf(), relay)),
+    );
     server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: (await this.catalog()).prompts }));
-    server.setRequestHandler(GetPromptRequestSchema, (request) => this.getPrompt(request.params.name, request.params.arguments, callerOf()));
-    return server;
+    server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
+      this.relayed(state, extra, request.params._meta, (relay) => this.getPrompt(request.params.name, request.params.arguments, callerOf(), relay)),
+    );
+    installRelayHandlers(state, { router: this.core.router, catalog: () => this.catalog(), callerOf });
+    return { server, state };
   }
 
   /** Handles any request to /mcp. */
@@ -228,21 +265,31 @@ export class MeshEndpoint {
       if (session) return session.transport.handleRequest(request, options);
       return Response.json({ jsonrpc: '2.0', id: null, error: { code: -32001, message: `Session not found: ${id} (expired or the proxy restarted; initialize again)` } }, { status: 404 });
     }
-    const server = this.createServer();
-    const transport = new WebStandardStreamableHTTPServerTransport({
+    // The transport is created first: the session's state reads its id.
+    let created: { server: Server; state: SessionState } | undefined;
+    const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (sid) => {
-        this.sessions.set(sid, { server, transport });
+        if (created) this.sessions.set(sid, { ...created, transport });
       },
-      onsessionclosed: (sid) => {
-        this.sessions.delete(sid);
-      },
+      onsessionclosed: (sid) => this.dropSession(sid),
     });
+    created = this.createServer(transport);
+    const { server, state } = created;
     transport.onclose = () => {
-      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+      if (transport.sessionId) this.dropSession(transport.sessionId);
+      releaseSession(state, this.core.router);
     };
     await server.connect(transport);
     return transport.handleRequest(request, options);
+  }
+
+  // A session ends (DELETE, or its transport closed): its relay sessions upstream and its subscriptions go with it.
+  private dropSession(id: string): void {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.sessions.delete(id);
+    releaseSession(session.state, this.core.router);
   }
 
   async close(): Promise<void> {
@@ -250,6 +297,7 @@ export class MeshEndpoint {
     if (this.changeTimer) clearTimeout(this.changeTimer);
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    for (const { state } of all) releaseSession(state, this.core.router);
     await Promise.all(all.map(({ server }) => server.close().catch(() => undefined)));
     this.log.debug('mesh endpoint closed');
   }

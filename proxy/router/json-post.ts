@@ -1,5 +1,6 @@
 import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { CallCancel } from './call-cancel.js';
 
 /** Where and how to POST on an established MCP session. */
 export interface SessionTarget {
@@ -20,7 +21,8 @@ export class SessionLostError extends Error {
  * to send first (a log line, a progress note), with an SSE stream; messages other than the answer
  * are passed to `onOther`. Errors keep the SDK client's shapes, so the router maps both paths alike:
  * a JSON-RPC error → McpError(code), no answer in time → McpError(RequestTimeout), an unreachable
- * instance → McpError(ConnectionClosed).
+ * instance → McpError(ConnectionClosed). A `cancel` (the client cancelled) closes the request, which
+ * makes the instance cancel the call, and rejects with the cancel's reason.
  */
 export function postJsonRpc(
   target: SessionTarget,
@@ -29,6 +31,7 @@ export function postJsonRpc(
   params: Record<string, unknown>,
   deadlineMs: number,
   onOther?: (message: JSONRPCMessage) => void,
+  cancel?: CallCancel,
 ): Promise<unknown> {
   const body = JSON.stringify({ jsonrpc: '2.0', id, method, params });
   return new Promise((resolve, reject) => {
@@ -37,6 +40,7 @@ export function postJsonRpc(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (cancel?.onCancel === onCancel) cancel.onCancel = undefined;
       if (error) reject(error);
       else resolve(value);
     };
@@ -49,6 +53,12 @@ export function postJsonRpc(
       req.destroy();
     }, deadlineMs);
     req.on('error', (error) => settle(new McpError(ErrorCode.ConnectionClosed, `${method} to ${target.url.host}: ${error.message}`)));
+    const onCancel = (reason: unknown) => {
+      settle(reason ?? new Error('cancelled'));
+      req.destroy();
+    };
+    if (cancel?.cancelled) return onCancel(cancel.reason);
+    if (cancel) cancel.onCancel = onCancel;
     req.end(body);
   });
 }

@@ -1,8 +1,14 @@
-import type { CallToolResult, GetPromptResult, ReadResourceResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CompleteResultSchema, ResourceUpdatedNotificationSchema,
+  type CallToolResult, type CompleteRequest, type CompleteResult, type GetPromptResult, type ReadResourceResult, type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { MeshError } from '../../src/errors.js';
+import { ClientUpstreams } from './client-upstreams.js';
 import { fetchListings, ListingCache, type Listings } from './listings.js';
+import { isCancelled, relayRequestOptions, type Relay } from './relay.js';
 import { isConnectionFailure, toRouteError, type RouteLabel } from './route-errors.js';
-import { Upstream, type UpstreamChange } from './upstream.js';
+import { ResourceSubscriptions } from './subscriptions.js';
+import { Upstream, type UpstreamChange, type UpstreamRequestOptions } from './upstream.js';
 
 export interface RoutableInstance {
   id: string;
@@ -40,6 +46,12 @@ export interface CallOptions {
   /** How many mesh hops this call has already made (loop guard). */
   hops?: number;
   deadlineMs?: number;
+  /**
+   * What flows between the client and the instance during the request: progress, log lines and
+   * server→client requests (the request then goes through an SDK client session), and the client's
+   * cancellation (any path). Absent, or with only a signal, the request is a plain one.
+   */
+  relay?: Relay;
 }
 
 export interface RouterOptions {
@@ -51,6 +63,8 @@ export interface RouterOptions {
   audit?: (record: AuditRecord) => void;
   /** An instance said one of its lists changed (list_changed), or its session was renewed. */
   onInstanceChange?: (instanceId: string, change: UpstreamChange) => void;
+  /** A client session's own upstream session unused this long is closed (default 5 minutes). */
+  relayIdleMs?: number;
 }
 
 interface Route<T> {
@@ -58,7 +72,7 @@ interface Route<T> {
   /** What the audit trail calls the request. */
   audited: string;
   label: RouteLabel;
-  send: (upstream: Upstream, deadlineMs: number, meta: Record<string, unknown>) => Promise<T>;
+  send: (upstream: Upstream, deadlineMs: number, meta: Record<string, unknown>, request?: UpstreamRequestOptions) => Promise<T>;
   check?: () => void;
   isToolError?: (result: T) => boolean;
 }
@@ -72,8 +86,22 @@ export class Router {
   private readonly upstreams = new Map<string, Upstream>();
   private readonly listings = new ListingCache();
   private turn = 0;
+  /** The upstream sessions of client sessions that need their own (see Relay). */
+  readonly relays: ClientUpstreams;
+  /** Resource subscriptions of the endpoint's client sessions, held on the pooled sessions. */
+  readonly subscriptions: ResourceSubscriptions;
 
-  constructor(private readonly options: RouterOptions) {}
+  constructor(private readonly options: RouterOptions) {
+    this.relays = new ClientUpstreams({ idleMs: options.relayIdleMs });
+    this.subscriptions = new ResourceSubscriptions({
+      place: (service) => {
+        const instance = this.pick(service);
+        return { instanceId: instance.id, upstream: this.upstream(instance) };
+      },
+      upstreamOf: (instanceId) => this.upstreams.get(instanceId),
+      deadlineMs: Math.min(options.deadlineMs, 10_000),
+    });
+  }
 
   /** Picks the healthy replica with the fewest requests in flight (round-robin among equals). */
   private pick(service: string, exclude?: string): RoutableInstance {
@@ -108,14 +136,28 @@ export class Router {
     let upstream = this.upstreams.get(instance.id);
     if (!upstream || upstream.url !== instance.url) {
       upstream?.close().catch(() => undefined);
-      const created: Upstream = new Upstream(instance.url, 'mesh-proxy', (change) => {
-        if (this.upstreams.get(instance.id) !== created) return;
-        if (change !== 'tools') this.listings.invalidate(instance.id);
-        this.options.onInstanceChange?.(instance.id, change);
-      });
+      const replaced = upstream !== undefined;
+      const created: Upstream = new Upstream(
+        instance.url,
+        'mesh-proxy',
+        (change) => {
+          if (this.upstreams.get(instance.id) !== created) return;
+          if (change !== 'tools') this.listings.invalidate(instance.id);
+          if (change === 'session') this.subscriptions.renewed(instance.id);
+          this.options.onInstanceChange?.(instance.id, change);
+        },
+        {
+          configure: (client) =>
+            client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
+              if (this.upstreams.get(instance.id) === created) this.subscriptions.updated(instance.id, notification.params.uri);
+            }),
+        },
+      );
       upstream = created;
       this.upstreams.set(instance.id, upstream);
       this.listings.invalidate(instance.id);
+      if (replaced) this.subscriptions.renewed(instance.id);
+      else this.subscriptions.retry();
     }
     return upstream;
   }
@@ -138,7 +180,7 @@ export class Router {
         audited: tool,
         label: { text: `${service}.${tool}`, context: { service, tool } },
         check: () => this.checkTool(service, tool),
-        send: (upstream, deadlineMs, meta) => upstream.callTool(tool, args, deadlineMs, meta),
+        send: (upstream, deadlineMs, meta, request) => upstream.callTool(tool, args, deadlineMs, meta, request),
         isToolError: (result) => result.isError === true,
       },
       options,
@@ -152,7 +194,7 @@ export class Router {
         service,
         audited: `resources/read ${uri.slice(0, 200)}`,
         label: { text: `${service} resource "${uri}"`, context: { service, uri } },
-        send: (upstream, deadlineMs, meta) => upstream.readResource(uri, deadlineMs, meta),
+        send: (upstream, deadlineMs, meta, request) => upstream.readResource(uri, deadlineMs, meta, request),
       },
       options,
     );
@@ -165,7 +207,21 @@ export class Router {
         service,
         audited: `prompts/get ${name}`,
         label: { text: `${service} prompt "${name}"`, context: { service, prompt: name } },
-        send: (upstream, deadlineMs, meta) => upstream.getPrompt(name, args, deadlineMs, meta),
+        send: (upstream, deadlineMs, meta, request) => upstream.getPrompt(name, args, deadlineMs, meta, request),
+      },
+      options,
+    );
+  }
+
+  /** Asks `service` for completions; `params.ref` names the prompt or resource as the service itself does. */
+  complete(service: string, params: CompleteRequest['params'], options: CallOptions = {}): Promise<CompleteResult> {
+    const ref = params.ref.type === 'ref/prompt' ? `prompt "${params.ref.name}"` : `resource "${params.ref.uri}"`;
+    return this.route(
+      {
+        service,
+        audited: `completion/complete ${ref.slice(0, 200)}`,
+        label: { text: `${service} completion of ${ref}`, context: { service, ref: params.ref } },
+        send: (upstream, deadlineMs, meta) => upstream.request('completion/complete', params, CompleteResultSchema, deadlineMs, meta) as Promise<CompleteResult>,
       },
       options,
     );
@@ -213,8 +269,11 @@ export class Router {
       instance = this.pick(route.service);
       // The deadline travels too, so a native instance's own mesh calls end when this one must.
       const meta = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1, 'mesh/deadlineMs': deadlineMs };
+      const relay = options.relay;
+      const request = relay && relayRequestOptions(relay);
+      const upstreamOf = (target: RoutableInstance) => (relay?.session ? this.relays.get(relay.session, target, route.service) : this.upstream(target));
       try {
-        result = await route.send(this.upstream(instance), deadlineMs, meta);
+        result = await route.send(upstreamOf(instance), deadlineMs, meta, request);
       } catch (error) {
         if (!isConnectionFailure(error)) throw error;
         this.options.table.reportFailure(instance.id);
@@ -224,12 +283,15 @@ export class Router {
         if (!other) throw error;
         instance = other;
         reported = false;
-        result = await route.send(this.upstream(instance), deadlineMs, meta);
+        result = await route.send(upstreamOf(instance), deadlineMs, meta, request);
       }
       this.options.table.reportSuccess(instance.id);
       return result;
     } catch (error) {
-      failure = toRouteError(error, route.label, deadlineMs);
+      // A call the client cancelled says so, and says nothing about the instance's health.
+      failure = isCancelled(options.relay)
+        ? new MeshError('CALL_CANCELLED', `${route.label.text} was cancelled by the client`, { cause: error, context: route.label.context })
+        : toRouteError(error, route.label, deadlineMs);
       if (instance && !reported && failure.code === 'SERVICE_UNAVAILABLE') this.options.table.reportFailure(instance.id);
       throw failure;
     } finally {
@@ -252,10 +314,13 @@ export class Router {
     this.upstreams.get(instanceId)?.close().catch(() => undefined);
     this.upstreams.delete(instanceId);
     this.listings.invalidate(instanceId);
+    this.relays.forget(instanceId);
+    this.subscriptions.lost(instanceId);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.upstreams.values()].map((u) => u.close().catch(() => undefined)));
+    this.subscriptions.clear();
+    await Promise.all([this.relays.close(), ...[...this.upstreams.values()].map((u) => u.close().catch(() => undefined))]);
     this.upstreams.clear();
     this.listings.clear();
   }

@@ -1,12 +1,14 @@
 import { Agent } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolResultSchema, ErrorCode, GetPromptResultSchema, McpError, PromptListChangedNotificationSchema, ReadResourceResultSchema,
-  ResourceListChangedNotificationSchema, ToolListChangedNotificationSchema,
-  type CallToolResult, type GetPromptResult, type JSONRPCMessage, type ReadResourceResult, type ServerCapabilities,
+  ResourceListChangedNotificationSchema, ResultSchema, ToolListChangedNotificationSchema,
+  type CallToolResult, type ClientCapabilities, type GetPromptResult, type JSONRPCMessage, type ReadResourceResult, type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { safeParse, type AnySchema, type SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { CallCancel } from './call-cancel.js';
 import { postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
@@ -14,44 +16,80 @@ export type UpstreamChange = 'tools' | 'resources' | 'prompts' | 'session';
 
 type Meta = Record<string, unknown> | undefined;
 
+/** How an upstream's SDK client is set up beyond the pooled default (a relay session's client declares what its client declared). */
+export interface UpstreamSetup {
+  /**
+   * Client capabilities sent in initialize. Set for a client session's own upstream (see
+   * ClientUpstreams): every request of such an upstream goes through the SDK client, whose
+   * handlers answer the instance's sampling/elicitation/roots requests.
+   */
+  capabilities?: ClientCapabilities;
+  /** Called with each new SDK client before it connects (to add request and notification handlers). */
+  configure?: (client: Client) => void;
+}
+
+/** How long closing may wait for the instance to confirm a DELETE of the session. */
+const TERMINATE_MS = 2_000;
+
+/**
+ * Per-request options: `onprogress` for a relayed request (the SDK client path), and what cancels
+ * it: a `signal`, or on the lean path a `cancel` (cheaper). A request without `onprogress` on the
+ * pooled session takes the lean JSON path.
+ */
+export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetTimeoutOnProgress' | 'signal'> & { cancel?: CallCancel };
+
 /**
  * One long-lived MCP session to one instance, opened on first use and reused for every request
  * (no initialize per call). A failed connect or a lost session is retried on the next request.
  * The instance's list_changed notifications (and a new session) are reported to `onChange`.
  *
- * The SDK client opens the session and receives the instance's notifications on its GET stream;
- * requests themselves are plain JSON POSTs on that session over keep-alive sockets (`json-post.ts`),
- * which costs the proxy a fraction of the SDK transport's per-request work.
+ * The SDK client opens the session and receives the instance's notifications on its GET stream.
+ * Plain requests are plain JSON POSTs on that session over keep-alive sockets (`json-post.ts`),
+ * which costs the proxy a fraction of the SDK transport's per-request work. Requests that need
+ * something relayed while they run (progress, cancellation, the instance's own requests to the
+ * client) go through the SDK client, which owns those parts of the protocol.
  */
 export class Upstream {
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
   private sessions = 0;
+  /** close() was called: a connect still in flight ends its session instead of keeping it. */
+  private closed = false;
   private nextId = 0;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
   private readonly endpoint: URL;
+  /** A client session's own upstream: every request goes through the SDK client (see UpstreamSetup). */
+  private readonly relayed: boolean;
   inflight = 0;
 
   constructor(
     readonly url: string,
     private readonly clientName: string,
     private readonly onChange: (change: UpstreamChange) => void = () => undefined,
+    private readonly setup: UpstreamSetup = {},
   ) {
     this.endpoint = new URL(url);
+    this.relayed = setup.capabilities !== undefined;
   }
 
   private connect(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);
+    if (this.closed) return Promise.reject(new McpError(ErrorCode.ConnectionClosed, `the session to ${this.url} was closed`));
     this.connecting ??= (async () => {
-      const client = new Client({ name: this.clientName, version: '1.0.0' }, { capabilities: {} });
+      const client = new Client({ name: this.clientName, version: '1.0.0' }, { capabilities: this.setup.capabilities ?? {} });
       client.onclose = () => {
         if (this.client === client) this.client = undefined;
       };
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.onChange('tools'));
       client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.onChange('resources'));
       client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.onChange('prompts'));
+      this.setup.configure?.(client);
       try {
         await client.connect(new StreamableHTTPClientTransport(new URL(this.url)));
+        if (this.closed) {
+          await endSession(client, true);
+          throw new McpError(ErrorCode.ConnectionClosed, `the session to ${this.url} was closed`);
+        }
         this.client = client;
         // A renewed session (the instance restarted) may serve other lists; the first one is news to no one.
         if (this.sessions++ > 0) this.onChange('session');
@@ -69,23 +107,36 @@ export class Upstream {
   }
 
   /**
-   * Sends one request on the pooled session; resolves with the instance's result, rejects on a
-   * protocol error, a timeout or a transport failure (after which the next request reconnects).
-   * A session the instance no longer knows (it restarted) is reopened and the request sent once more.
+   * Sends one request on the session; resolves with the instance's result, rejects on a protocol
+   * error, a timeout or a transport failure (after which the next request reconnects). A session
+   * the instance no longer knows (it restarted) is reopened and the request sent once more.
+   * With `options.onprogress` (or on a client session's own upstream) it goes through the SDK client.
    */
-  async request<S extends AnySchema>(method: string, params: Record<string, unknown>, schema: S | undefined, deadlineMs: number, meta?: Meta): Promise<SchemaOutput<S>> {
+  async request<S extends AnySchema>(
+    method: string,
+    params: Record<string, unknown>,
+    schema: S | undefined,
+    deadlineMs: number,
+    meta?: Meta,
+    options?: UpstreamRequestOptions,
+  ): Promise<SchemaOutput<S>> {
     this.inflight++;
     const body = meta ? { ...params, _meta: meta } : params;
+    const viaSdk = this.relayed || options?.onprogress !== undefined;
+    const send = viaSdk
+      ? (client: Client) => client.request({ method, params: body }, schema ?? ResultSchema, { ...options, timeout: deadlineMs })
+      : (client: Client) => this.post(client, method, body, deadlineMs, options?.cancel ?? (options?.signal && CallCancel.following(options.signal)));
     try {
       let result: unknown;
       try {
-        result = await this.post(await this.connect(), method, body, deadlineMs);
+        result = await send(await this.connect());
       } catch (error) {
-        if (!(error instanceof SessionLostError)) throw error;
+        if (!isSessionLost(error)) throw error;
         this.reset();
-        result = await this.post(await this.connect(), method, body, deadlineMs);
+        result = await send(await this.connect());
       }
-      return (schema ? checked(schema, method, result) : result) as SchemaOutput<S>;
+      // The SDK client validated its result already.
+      return (schema && !viaSdk ? checked(schema, method, result) : result) as SchemaOutput<S>;
     } catch (error) {
       // A dead socket or a session lost twice: the next request reconnects.
       if (!(error instanceof McpError) || error.code === ErrorCode.ConnectionClosed) this.reset();
@@ -95,16 +146,22 @@ export class Upstream {
     }
   }
 
-  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number): Promise<unknown> {
+  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel): Promise<unknown> {
     const transport = client.transport as StreamableHTTPClientTransport | undefined;
     if (!transport?.sessionId) throw new McpError(ErrorCode.ConnectionClosed, `no session with ${this.url}`);
     const target: SessionTarget = { url: this.endpoint, sessionId: transport.sessionId, protocolVersion: transport.protocolVersion, agent: this.agent };
-    return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(target, message));
+    return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel);
   }
 
-  // A request the instance sent while answering (sampling, roots) that this shared session cannot serve.
-  private unasked(target: SessionTarget, message: JSONRPCMessage): void {
-    if (!('method' in message) || !('id' in message)) return;
+  // What the instance sent on a lean request's stream besides the answer: notifications (a resource
+  // update, a list change) go to the SDK client's handlers as if they came on its own stream; a
+  // request (sampling, roots) is refused: this shared session cannot serve it.
+  private unasked(transport: StreamableHTTPClientTransport, target: SessionTarget, message: JSONRPCMessage): void {
+    if (!('method' in message)) return;
+    if (!('id' in message)) {
+      transport.onmessage?.(message);
+      return;
+    }
     const refusal = { code: ErrorCode.MethodNotFound, message: `the mesh-proxy's shared session does not serve ${message.method}` };
     postJsonRpcAnswer(target, { jsonrpc: '2.0', id: message.id, error: refusal });
   }
@@ -113,17 +170,17 @@ export class Upstream {
    * Calls a tool; resolves with the tool's own result (isError included), rejects on protocol/transport failure.
    * The result is passed on as the instance gave it (checked for its content list, not re-validated).
    */
-  async callTool(name: string, args: Record<string, unknown>, deadlineMs: number, meta?: Meta): Promise<CallToolResult> {
-    const result = (await this.request('tools/call', { name, arguments: args }, undefined, deadlineMs, meta)) as CallToolResult;
+  async callTool(name: string, args: Record<string, unknown>, deadlineMs: number, meta?: Meta, options?: UpstreamRequestOptions): Promise<CallToolResult> {
+    const result = (await this.request('tools/call', { name, arguments: args }, undefined, deadlineMs, meta, options)) as CallToolResult;
     return Array.isArray(result.content) ? result : checked(CallToolResultSchema, 'tools/call', result);
   }
 
-  readResource(uri: string, deadlineMs: number, meta?: Meta): Promise<ReadResourceResult> {
-    return this.request('resources/read', { uri }, ReadResourceResultSchema, deadlineMs, meta) as Promise<ReadResourceResult>;
+  readResource(uri: string, deadlineMs: number, meta?: Meta, options?: UpstreamRequestOptions): Promise<ReadResourceResult> {
+    return this.request('resources/read', { uri }, ReadResourceResultSchema, deadlineMs, meta, options) as Promise<ReadResourceResult>;
   }
 
-  getPrompt(name: string, args: Record<string, string> | undefined, deadlineMs: number, meta?: Meta): Promise<GetPromptResult> {
-    return this.request('prompts/get', args ? { name, arguments: args } : { name }, GetPromptResultSchema, deadlineMs, meta) as Promise<GetPromptResult>;
+  getPrompt(name: string, args: Record<string, string> | undefined, deadlineMs: number, meta?: Meta, options?: UpstreamRequestOptions): Promise<GetPromptResult> {
+    return this.request('prompts/get', args ? { name, arguments: args } : { name }, GetPromptResultSchema, deadlineMs, meta, options) as Promise<GetPromptResult>;
   }
 
   reset(): void {
@@ -132,12 +189,30 @@ export class Upstream {
     client?.close().catch(() => undefined);
   }
 
-  close(): Promise<void> {
+  /** Closes for good; with `terminate`, the session is first DELETEd so the instance frees it now. */
+  close(terminate = false): Promise<void> {
+    this.closed = true;
     const client = this.client;
     this.client = undefined;
     this.agent.destroy();
-    return client?.close() ?? Promise.resolve();
+    return client ? endSession(client, terminate) : Promise.resolve();
   }
+}
+
+// 404 on a session: the instance restarted or expired it (the lean path and the SDK transport say so differently).
+function isSessionLost(error: unknown): boolean {
+  return error instanceof SessionLostError || (error instanceof StreamableHTTPError && error.code === 404);
+}
+
+// A DELETE that does not come back within TERMINATE_MS is abandoned: closing never hangs on an instance.
+async function endSession(client: Client, terminate: boolean): Promise<void> {
+  const transport = client.transport as StreamableHTTPClientTransport | undefined;
+  if (terminate && transport?.sessionId) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, TERMINATE_MS)));
+    await Promise.race([transport.terminateSession().catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+  }
+  await client.close();
 }
 
 // The instance's result in the shape the protocol says, or a protocol error naming what is wrong.

@@ -1,0 +1,136 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CompleteRequestSchema, ErrorCode, RootsListChangedNotificationSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
+  type CompleteRequest, type CompleteResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Router } from '../router/router.js';
+import type { Subscriber } from '../router/subscriptions.js';
+import type { Catalog } from './catalog.js';
+import { declaresServerRequests, RelaySession } from './relay-session.js';
+import { parseMeshUri, toMeshUri } from './resource-uris.js';
+import { rpcError, toRpcError } from './rpc-error.js';
+
+/** What the endpoint keeps per client session. */
+export interface SessionState {
+  server: Server;
+  id: () => string | undefined;
+  /** The client's capabilities were looked at (they are known once initialize was answered). */
+  checked: boolean;
+  /** Set when the session needs its own upstream sessions (declared sampling/elicitation/roots, or set a log level). */
+  relay: RelaySession | undefined;
+  /** Nothing to relay for this session: the hot path may answer its plain tool calls. */
+  lean: boolean;
+  /** Receives this session's resource updates (created on its first subscribe). */
+  subscriber: Subscriber | undefined;
+}
+
+export interface RelayHandlerDeps {
+  router: Router;
+  catalog: () => Promise<Catalog>;
+  callerOf: () => string;
+}
+
+export function newSessionState(server: Server, id: () => string | undefined): SessionState {
+  return { server, id, checked: false, relay: undefined, lean: false, subscriber: undefined };
+}
+
+// Client capabilities are fixed at initialize: looked at once, on the first request after it.
+/** The session's relay target, if it needs one. */
+export function relayTargetOf(state: SessionState): RelaySession | undefined {
+  if (!state.checked) {
+    const capabilities = state.server.getClientCapabilities();
+    if (!capabilities) return state.relay; // initialize has not been answered yet
+    state.checked = true;
+    if (declaresServerRequests(capabilities)) state.relay ??= new RelaySession(state.id() ?? 'session', state.server, capabilities);
+    state.lean = state.relay === undefined;
+  }
+  return state.relay;
+}
+
+/** A closing session lets go of its upstream sessions and subscriptions. */
+export function releaseSession(state: SessionState, router: Router): void {
+  if (state.relay) router.relays.closeTarget(state.relay).catch(() => undefined);
+  if (state.subscriber) router.subscriptions.dropSubscriber(state.subscriber);
+  state.relay = undefined;
+  state.subscriber = undefined;
+}
+
+/**
+ * The endpoint's handlers for logging/setLevel, roots list_changed, resources/subscribe and
+ * unsubscribe on mesh:// uris, and completion/complete on namespaced prompts and mesh:// uris.
+ */
+export function installRelayHandlers(state: SessionState, deps: RelayHandlerDeps): void {
+  const { server } = state;
+  const { router } = deps;
+
+  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+    relayTargetOf(state);
+    state.relay ??= new RelaySession(state.id() ?? 'session', server, server.getClientCapabilities());
+    state.relay.level = request.params.level;
+    state.lean = false;
+    return {};
+  });
+
+  server.setNotificationHandler(RootsListChangedNotificationSchema, () => {
+    const target = relayTargetOf(state);
+    if (target) router.relays.rootsChanged(target);
+  });
+
+  const targetOf = (uri: string) => {
+    const target = parseMeshUri(uri);
+    if (!target) {
+      throw rpcError(ErrorCode.InvalidParams, `unknown resource "${uri}": resources of the mesh are named mesh://<service>/<the service's own uri> (see resources/list)`, {
+        code: 'RESOURCE_NOT_FOUND',
+        uri,
+      });
+    }
+    return target;
+  };
+  server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    const target = targetOf(request.params.uri);
+    state.subscriber ??= {
+      updated: (service, uri) => void server.sendResourceUpdated({ uri: toMeshUri(service, uri) }).catch(() => undefined),
+    };
+    try {
+      await router.subscriptions.subscribe(target.service, target.uri, state.subscriber);
+    } catch (error) {
+      throw toRpcError(error);
+    }
+    return {};
+  });
+  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    const target = targetOf(request.params.uri);
+    if (state.subscriber) await router.subscriptions.unsubscribe(target.service, target.uri, state.subscriber);
+    return {};
+  });
+
+  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => complete(request.params, deps, extra.signal));
+}
+
+// The ref names the prompt or resource as the endpoint lists it; the service gets its own names back.
+async function complete(params: CompleteRequest['params'], deps: RelayHandlerDeps, signal: AbortSignal): Promise<CompleteResult> {
+  const ref = params.ref;
+  let service: string;
+  let mapped: CompleteRequest['params']['ref'];
+  if (ref.type === 'ref/prompt') {
+    const prompt = (await deps.catalog()).promptIndex.resolve(ref.name);
+    if (!prompt) throw rpcError(ErrorCode.InvalidParams, `unknown prompt "${ref.name}": prompts of the mesh are named service__prompt (see prompts/list)`, { code: 'PROMPT_NOT_FOUND', prompt: ref.name });
+    service = prompt.service;
+    mapped = { ...ref, name: prompt.tool };
+  } else {
+    const target = parseMeshUri(ref.uri);
+    if (!target) {
+      throw rpcError(ErrorCode.InvalidParams, `unknown resource "${ref.uri}": resources of the mesh are named mesh://<service>/<the service's own uri or template>`, {
+        code: 'RESOURCE_NOT_FOUND',
+        uri: ref.uri,
+      });
+    }
+    service = target.service;
+    mapped = { ...ref, uri: target.uri };
+  }
+  try {
+    return await deps.router.complete(service, { ...params, ref: mapped }, { caller: deps.callerOf(), relay: { signal } });
+  } catch (error) {
+    throw toRpcError(error);
+  }
+}

@@ -1,0 +1,148 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema,
+  type CreateMessageResult, type ElicitResult, type ListRootsResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { RelayTarget } from './relay.js';
+import { Upstream } from './upstream.js';
+
+interface Entry {
+  upstream: Upstream;
+  /** The SDK client of the upstream's current connection (to tell it the roots changed). */
+  client: Client | undefined;
+  lastUsed: number;
+}
+
+export interface ClientUpstreamsOptions {
+  /** An upstream session unused this long is closed (it is reopened on the next call); default 5 minutes. */
+  idleMs?: number;
+  now?: () => number;
+}
+
+// What a relay session's upstream client hands back to its target: log lines, and the server→client
+// requests its client declared (the SDK refuses the others with Method not found).
+function wire(client: Client, target: RelayTarget, service: string): void {
+  const capabilities = target.capabilities;
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => target.onLog(service, notification.params));
+  if (capabilities.sampling) {
+    client.setRequestHandler(CreateMessageRequestSchema, (request, extra) => target.onRequest(service, request, extra.signal) as Promise<CreateMessageResult>);
+  }
+  if (capabilities.elicitation) {
+    client.setRequestHandler(ElicitRequestSchema, (request, extra) => target.onRequest(service, request, extra.signal) as Promise<ElicitResult>);
+  }
+  if (capabilities.roots) {
+    client.setRequestHandler(ListRootsRequestSchema, (request, extra) => target.onRequest(service, request, extra.signal) as Promise<ListRootsResult>);
+  }
+}
+
+/**
+ * The upstream sessions opened for relay targets (client sessions that declared sampling,
+ * elicitation or roots, or set a log level): one per (client session, instance), opened on first
+ * use and declaring what that client declared. Closed, and DELETEd at the instance, when the client
+ * session closes, when the instance leaves, when the router closes, and after `idleMs` unused.
+ */
+export class ClientUpstreams {
+  private readonly byTarget = new Map<RelayTarget, Map<string, Entry>>();
+  private readonly idleMs: number;
+  private readonly now: () => number;
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(options: ClientUpstreamsOptions = {}) {
+    this.idleMs = options.idleMs ?? 5 * 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** How many upstream sessions are open or opening (for tests and stats). */
+  get size(): number {
+    let count = 0;
+    for (const entries of this.byTarget.values()) count += entries.size;
+    return count;
+  }
+
+  /** The target's own upstream session to an instance of `service`, created on first use. */
+  get(target: RelayTarget, instance: { id: string; url: string }, service: string): Upstream {
+    let entries = this.byTarget.get(target);
+    if (!entries) {
+      entries = new Map();
+      this.byTarget.set(target, entries);
+    }
+    let entry = entries.get(instance.id);
+    if (entry && entry.upstream.url !== instance.url) {
+      terminate(entry);
+      entry = undefined;
+    }
+    if (!entry) {
+      const created: Entry = { upstream: undefined as unknown as Upstream, client: undefined, lastUsed: 0 };
+      created.upstream = new Upstream(instance.url, 'mesh-proxy', undefined, {
+        capabilities: target.capabilities,
+        configure: (client) => {
+          created.client = client;
+          wire(client, target, service);
+        },
+      });
+      entries.set(instance.id, created);
+      entry = created;
+      this.sweep();
+    }
+    entry.lastUsed = this.now();
+    return entry.upstream;
+  }
+
+  /** Tells the target's upstream sessions that its client's roots changed. */
+  rootsChanged(target: RelayTarget): void {
+    for (const entry of this.byTarget.get(target)?.values() ?? []) entry.client?.sendRootsListChanged().catch(() => undefined);
+  }
+
+  /** The client session closed: its upstream sessions close too. */
+  closeTarget(target: RelayTarget): Promise<void> {
+    const entries = this.byTarget.get(target);
+    this.byTarget.delete(target);
+    return Promise.all([...(entries?.values() ?? [])].map(terminate)).then(() => undefined);
+  }
+
+  /** The instance left: every target's session to it closes. */
+  forget(instanceId: string): void {
+    for (const entries of this.byTarget.values()) {
+      const entry = entries.get(instanceId);
+      if (!entry) continue;
+      entries.delete(instanceId);
+      terminate(entry);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    const all = [...this.byTarget.values()].flatMap((entries) => [...entries.values()]);
+    this.byTarget.clear();
+    await Promise.all(all.map(terminate));
+  }
+
+  // Runs only while there are sessions: closes the ones idle for idleMs (a busy one counts as used now).
+  private sweep(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      const now = this.now();
+      for (const [target, entries] of this.byTarget) {
+        for (const [instanceId, entry] of entries) {
+          if (entry.upstream.inflight > 0) entry.lastUsed = now;
+          else if (now - entry.lastUsed >= this.idleMs) {
+            entries.delete(instanceId);
+            terminate(entry);
+          }
+        }
+        if (entries.size === 0) this.byTarget.delete(target);
+      }
+      if (this.byTarget.size === 0 && this.sweeper) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
+    }, Math.max(10, Math.min(this.idleMs, 30_000)));
+    this.sweeper.unref();
+  }
+}
+
+// DELETE first, so the instance frees the session now rather than after its own idle timeout.
+function terminate(entry: Entry): Promise<void> {
+  return entry.upstream.close(true).catch(() => undefined);
+}
