@@ -123,7 +123,9 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
     const headers = parseOrThrow(CallHeadersSchema, { 'x-mesh-hops': c.req.header('x-mesh-hops'), 'x-mesh-caller': c.req.header('x-mesh-caller') }, 'headers');
     const hops = headers['x-mesh-hops'];
     const caller = headers['x-mesh-caller'];
-    const result = await core.router.call(c.req.param('name'), c.req.param('tool'), body.arguments, { caller, hops, deadlineMs: body.deadlineMs });
+    // A caller that goes away (an app's timeout, a native handler cancelled) cancels the call upstream.
+    const relay = { signal: c.req.raw.signal };
+    const result = await core.router.call(c.req.param('name'), c.req.param('tool'), body.arguments, { caller, hops, deadlineMs: body.deadlineMs, relay });
     return c.json(result);
   });
 

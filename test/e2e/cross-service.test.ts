@@ -88,7 +88,7 @@ t.test('loop guard: two native instances calling each other fail fast with LOOP_
   const proxy = await startProxy(t, { extra: fast });
   const script = 'test/fixtures/ping-pong-instance.js';
   await startNative(t, { script, name: 'ping', proxy: proxy.base, env: { PEER: 'pong' } });
-  await startNative(t, { script, name: 'pong', proxy: proxy.base, env: { PEER: 'ping' } });
+  const pong = await startNative(t, { script, name: 'pong', proxy: proxy.base, env: { PEER: 'ping' } });
   const mesh = new MeshClient({ proxy: proxy.base, caller: 'loop-test', timeoutMs: 30_000 });
   t.teardown(() => mesh.close());
 
@@ -133,6 +133,26 @@ t.test('loop guard: two native instances calling each other fail fast with LOOP_
       if (cancelled === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     t.equal(cancelled, 1, "pong's wait was cancelled long before its 30 s");
+  });
+
+  t.test('cancelling a call cancels the calls its handler made, through the proxy', async (t) => {
+    const pongCancelled = async () => ((await mesh.call('pong', 'stats', {})).structuredContent as { cancelled: number }).cancelled;
+    const before = await pongCancelled();
+    const controller = new AbortController();
+    const call = mesh.call('ping', 'relay_wait', { ms: 30_000 }, { timeoutMs: 30_000, signal: controller.signal });
+    // Abort once pong's wait is running (its call is in flight in the proxy), not after a guessed sleep.
+    const running = Date.now() + 10_000;
+    while (Date.now() < running && (await pong.health()).inflight === 0) await new Promise((r) => setTimeout(r, 20));
+    t.equal((await pong.health()).inflight, 1, "pong's wait is running");
+    controller.abort(new Error('the app gave up'));
+    await t.rejects(call, { code: 'CALL_CANCELLED' });
+    const end = Date.now() + 10_000;
+    let after = before;
+    while (after === before && Date.now() < end) {
+      after = await pongCancelled();
+      if (after === before) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    t.equal(after, before + 1, "pong's wait was cancelled: app → proxy → ping → proxy → pong");
   });
 
   t.test('afterwards the proxy and both instances are healthy and answer', async (t) => {
