@@ -37,6 +37,18 @@ const CallBodySchema = z
   })
   .strict();
 
+// Who is calling and how many mesh hops the call has taken (native instances pass theirs on);
+// a malformed count is refused rather than read as 0, which would reset the loop guard.
+const CallHeadersSchema = z.object({
+  'x-mesh-hops': z.string().regex(/^\d{1,4}$/, 'expected a whole number of mesh hops').transform(Number).default(0),
+  'x-mesh-caller': z.string().min(1).max(128).default('http-client'),
+});
+
+const AuditQuerySchema = z.object({
+  service: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
 function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
   return { error: { code, message, ...extra } };
 }
@@ -108,10 +120,19 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   app.get('/v1/services/:name/tools', (c) => c.json({ tools: core.serviceOrThrow(c.req.param('name')).tools }));
   app.post('/v1/services/:name/tools/:tool/call', async (c) => {
     const body = parseOrThrow(CallBodySchema, await jsonBody(c), 'call body');
-    const hops = Number(c.req.header('x-mesh-hops') ?? 0) || 0;
-    const caller = c.req.header('x-mesh-caller') ?? 'http-client';
-    const result = await core.router.call(c.req.param('name'), c.req.param('tool'), body.arguments, { caller, hops, deadlineMs: body.deadlineMs });
+    const headers = parseOrThrow(CallHeadersSchema, { 'x-mesh-hops': c.req.header('x-mesh-hops'), 'x-mesh-caller': c.req.header('x-mesh-caller') }, 'headers');
+    const hops = headers['x-mesh-hops'];
+    const caller = headers['x-mesh-caller'];
+    // A caller that goes away (an app's timeout, a native handler cancelled) cancels the call upstream.
+    const relay = { signal: c.req.raw.signal };
+    const result = await core.router.call(c.req.param('name'), c.req.param('tool'), body.arguments, { caller, hops, deadlineMs: body.deadlineMs, relay });
     return c.json(result);
+  });
+
+  // The audit trail, newest first: who called which tool, how long it took, how it ended.
+  app.get('/v1/audit', (c) => {
+    const query = parseOrThrow(AuditQuerySchema, c.req.query(), 'query');
+    return c.json({ entries: core.registry.recentAudit(query) });
   });
 
   app.get('/v1/events', (c) =>

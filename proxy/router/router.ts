@@ -267,7 +267,8 @@ export class Router {
       }
       route.check?.();
       instance = this.pick(route.service);
-      const meta = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1 };
+      // The deadline travels too, so a native instance's own mesh calls end when this one must.
+      const meta = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1, 'mesh/deadlineMs': deadlineMs };
       const relay = options.relay;
       const request = relay && relayRequestOptions(relay);
       const upstreamOf = (target: RoutableInstance) => (relay?.session ? this.relays.get(relay.session, target, route.service) : this.upstream(target));

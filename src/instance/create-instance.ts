@@ -1,0 +1,202 @@
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { Bridge } from '../bridge/bridge.js';
+import { createInstanceServer, type InstanceServer } from '../http/instance-server.js';
+import { listenOnFreePort } from '../http/ports.js';
+import { createLogger, type Logger } from '../log.js';
+import { resolveInstanceOptions, type InstanceOptions, type ResolvedInstanceOptions } from './instance-options.js';
+import { connectNativeServer, type NativeServer } from './native-server.js';
+import { NativeTools, type ArgsOf, type ToolHandler, type ToolInput, type ToolSpec } from './native-tools.js';
+import { RegistrationClient } from './registration.js';
+import { installStopSignals } from './stop-signals.js';
+
+/** Lifecycle of a native instance; `ready` is what the registry routes to. */
+export type NativeState = 'created' | 'starting' | 'ready' | 'stopping' | 'stopped';
+
+/** GET /healthz of a native instance (the sidecar's shape, minus the child). */
+export interface NativeHealth {
+  name: string;
+  kind: 'native';
+  state: NativeState;
+  url: string;
+  pid: number;
+  tools: number;
+  toolsHash: string;
+  uptime: number;
+  sessions: number;
+  inflight: number;
+  calls: { forwarded: number; failed: number; timeouts: number };
+  tags: string[];
+  proxy: { url: string; registered: boolean; lastError: string | undefined } | undefined;
+}
+
+/**
+ * A TypeScript MCP server that is a mesh service itself: the same endpoint (MCP Streamable HTTP
+ * at /mcp, /healthz), registration and heartbeat as a sidecar, with no child process. Tools are
+ * declared with zod; handlers get `ctx.mesh` to call other services.
+ * @example
+ * const cmc = createInstance({ name: 'cmc' })
+ *   .tool('shout', { text: z.string() }, ({ text }) => text.toUpperCase());
+ * await cmc.start(); // listens on 5000-5099, registers with MESH_PROXY_URL
+ */
+export class NativeInstance {
+  readonly options: ResolvedInstanceOptions;
+  state: NativeState = 'created';
+  url = '';
+  port = 0;
+  private readonly tools = new NativeTools();
+  private readonly log: Logger;
+  private bridge: Bridge | undefined;
+  private native: NativeServer | undefined;
+  private server: InstanceServer | undefined;
+  private registration: RegistrationClient | undefined;
+  private startedAt = Date.now();
+  private stopping: Promise<void> | undefined;
+  private removeSignals: (() => void) | undefined;
+
+  constructor(options: InstanceOptions = {}) {
+    this.options = resolveInstanceOptions(options);
+    this.log = options.log ?? createLogger(this.options.name);
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /**
+   * Adds a tool: a name, optionally a description (or `{ description, title, annotations }`), a zod
+   * object schema or shape for the arguments (listed as JSON Schema; checked before the handler
+   * runs, a bad call answered with an error naming each wrong field), and the handler.
+   * @example instance.tool('add', 'Adds two numbers', { a: z.number(), b: z.number() }, ({ a, b }) => String(a + b))
+   */
+  tool<S extends ToolInput>(name: string, input: S, handler: ToolHandler<ArgsOf<S>>): this;
+  tool<S extends ToolInput>(name: string, spec: string | ToolSpec, input: S, handler: ToolHandler<ArgsOf<S>>): this;
+  tool(name: string, ...rest: unknown[]): this {
+    const [spec, input, handler] = rest.length >= 3 ? rest : [{}, ...rest];
+    this.tools.add(name, typeof spec === 'string' ? { description: spec } : (spec as ToolSpec), input, handler);
+    if (this.state === 'ready') {
+      this.native?.toolsChanged();
+      this.registration?.refresh();
+    }
+    return this;
+  }
+
+  /**
+   * Serves the endpoint and joins the mesh (unless standalone). Resolves once listening; a missing
+   * proxy only delays registration (retried in the background), as for a sidecar.
+   * @example const { url } = await instance.start()
+   */
+  async start(): Promise<{ url: string; port: number }> {
+    if (this.state !== 'created') throw new Error(`${this.name}: start() was already called (state ${this.state})`);
+    this.state = 'starting';
+    this.startedAt = Date.now();
+    const o = this.options;
+    const bridge = new Bridge({ name: o.name, deadlineMs: o.deadlineMs, log: this.log.child('bridge') });
+    this.bridge = bridge;
+    try {
+      this.native = await connectNativeServer({
+        info: { name: o.name, version: o.version, ...(o.description ? { description: o.description } : {}) },
+        instructions: o.description,
+        tools: this.tools,
+        client: { caller: o.name, proxy: o.proxyUrl, token: o.token, timeoutMs: o.deadlineMs },
+      });
+      bridge.attach(this.native.transport);
+      bridge.serverInit = await bridge.request('initialize', {
+        protocolVersion: LATEST_PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: `mesh-native/${o.name}`, version: o.version },
+      });
+      bridge.notify('notifications/initialized');
+      this.server = createInstanceServer({ bridge, health: () => this.health(), log: this.log, bindHost: o.host, allowedHosts: o.allowedHosts });
+      this.port = await listenOnFreePort(this.server.server, o.host, o.port, o.portRange);
+    } catch (error) {
+      await this.release();
+      this.state = 'stopped';
+      throw error;
+    }
+    this.url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${this.port}/mcp`;
+    this.state = 'ready';
+    if (o.register) {
+      this.registration = new RegistrationClient({
+        proxyUrl: o.proxyUrl,
+        intervalMs: o.heartbeatMs,
+        token: o.token,
+        log: this.log.child('registry'),
+        describe: () => ({
+          id: `${o.name}.${o.host}.${this.port}`.replace(/[^A-Za-z0-9_.:-]/g, '_'),
+          name: o.name,
+          url: this.url,
+          host: o.host,
+          port: this.port,
+          pid: process.pid,
+          tags: o.tags,
+          tools: this.tools.list(),
+          toolsHash: this.tools.hash(),
+          version: o.version,
+          kind: 'native',
+          state: 'ready',
+        }),
+      });
+      this.registration.start();
+    }
+    if (o.handleSignals) this.removeSignals = installStopSignals(() => this.stop(), this.log);
+    this.log.info(`${o.name} ready at ${this.url} (${this.tools.size} tools${o.register ? `, joining ${o.proxyUrl}` : ', standalone'})`);
+    return { url: this.url, port: this.port };
+  }
+
+  /** Deregisters, closes the endpoint (cancelling calls in flight) and forgets the signal handlers. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.state = 'stopping';
+      this.removeSignals?.();
+      await this.registration?.stop();
+      await this.release();
+      this.state = 'stopped';
+    })();
+    return this.stopping;
+  }
+
+  /** What GET /healthz answers. */
+  health(): NativeHealth {
+    const stats = this.bridge?.stats;
+    return {
+      name: this.name,
+      kind: 'native',
+      state: this.state,
+      url: this.url,
+      pid: process.pid,
+      tools: this.tools.size,
+      toolsHash: this.tools.hash(),
+      uptime: Math.round((Date.now() - this.startedAt) / 1000),
+      sessions: stats?.sessions ?? 0,
+      inflight: stats?.inflight ?? 0,
+      calls: { forwarded: stats?.forwarded ?? 0, failed: stats?.failed ?? 0, timeouts: stats?.timeouts ?? 0 },
+      tags: this.options.tags,
+      proxy: this.registration && { url: this.options.proxyUrl, registered: this.registration.registered, lastError: this.registration.lastError },
+    };
+  }
+
+  private async release(): Promise<void> {
+    await this.server?.close().catch(() => undefined);
+    await this.native?.close();
+    this.bridge?.close();
+  }
+
+  /** `await using instance = createInstance(...)` stops it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+/**
+ * Creates a native mesh instance; options default from MESH_SERVICE_NAME, MESH_PROXY_URL,
+ * MESH_PORT, MESH_TAGS, MESH_TOKEN, MESH_NO_PROXY (see InstanceOptions), so `mesh up` can run it.
+ * @example
+ * import { createInstance } from 'mm-mesh';
+ * import { z } from 'zod';
+ * await createInstance({ name: 'greeter' })
+ *   .tool('greet', { who: z.string() }, ({ who }) => `hello ${who}`)
+ *   .start();
+ */
+export function createInstance(options: InstanceOptions = {}): NativeInstance {
+  return new NativeInstance(options);
+}

@@ -1,0 +1,112 @@
+import { MeshError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { PortRange } from '../http/ports.js';
+import { SERVICE_NAME_PATTERN } from '../manifest/schema.js';
+
+/** Options of `createInstance()`; each falls back to an environment variable, then a default. */
+export interface InstanceOptions {
+  /** Service name (`MESH_SERVICE_NAME`): 1-63 of a-z, 0-9, "_", "-". */
+  name?: string;
+  /** What the service does; sent to MCP clients as the server's instructions. */
+  description?: string;
+  /** Version reported in serverInfo and to the registry (default 0.0.0). */
+  version?: string;
+  /** Tags for discovery (`MESH_TAGS`, comma-separated). */
+  tags?: string[];
+  /** Address to bind (`MESH_HOST`, default 127.0.0.1). */
+  host?: string;
+  /** Port to bind (`MESH_PORT`; 0: any free port); default: the first free port of `portRange`. */
+  port?: number;
+  /** Ports searched when no port is given (default 5000-5099; 5060 and 5061 are skipped). */
+  portRange?: PortRange;
+  /** mesh-proxy base URL (`MESH_PROXY_URL`, default http://127.0.0.1:6001); false runs standalone (also `MESH_NO_PROXY=1`). */
+  proxy?: string | false;
+  /** Bearer token for the proxy (`MESH_TOKEN`). */
+  token?: string;
+  /** Heartbeat interval in ms (`MESH_HEARTBEAT`, in seconds; default 30 s, jittered ±10%). */
+  heartbeatMs?: number;
+  /** Deadline of every call in ms (`MESH_DEADLINE`, in seconds; default 60 s): then the handler's signal aborts. */
+  deadlineMs?: number;
+  /** Extra hostnames accepted in Host/Origin headers. */
+  allowedHosts?: string[];
+  /** Stop cleanly (deregister) on SIGINT/SIGTERM, then let the signal end the process (default true). */
+  handleSignals?: boolean;
+  log?: Logger;
+  /** Environment to read defaults from (default process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedInstanceOptions {
+  name: string;
+  description: string | undefined;
+  version: string;
+  tags: string[];
+  host: string;
+  port: number | undefined;
+  portRange: PortRange;
+  /** Where ctx.mesh calls go (set even when standalone). */
+  proxyUrl: string;
+  /** False when not registering. */
+  register: boolean;
+  token: string | undefined;
+  heartbeatMs: number;
+  deadlineMs: number;
+  allowedHosts: string[];
+  handleSignals: boolean;
+}
+
+export const DEFAULT_PROXY_URL = 'http://127.0.0.1:6001';
+const TAG = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+function bad(message: string): MeshError {
+  return new MeshError('BAD_REQUEST', message);
+}
+
+// A whole number from the environment, with an error naming the variable.
+function envNumber(env: Record<string, string | undefined>, key: string, check: (n: number) => boolean, expected: string): number | undefined {
+  const raw = env[key];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  if (!check(n)) throw bad(`${key}=${JSON.stringify(raw)}: expected ${expected}`);
+  return n;
+}
+
+/**
+ * Fills in an instance's options: explicit options win, then MESH_* variables, then defaults.
+ * @throws MeshError BAD_REQUEST naming the option or variable that is wrong
+ * @example resolveInstanceOptions({ name: 'cmc' }, { MESH_PORT: '5012' }).port // 5012
+ */
+export function resolveInstanceOptions(options: InstanceOptions, env: Record<string, string | undefined> = options.env ?? process.env): ResolvedInstanceOptions {
+  const name = options.name ?? env.MESH_SERVICE_NAME;
+  if (!name) throw bad('createInstance: no service name: pass { name } or set MESH_SERVICE_NAME');
+  if (!SERVICE_NAME_PATTERN.test(name)) {
+    throw bad(`invalid service name "${name}": use 1-63 lowercase letters, digits, "_" or "-", starting with a letter or digit`);
+  }
+  const tags = options.tags ?? (env.MESH_TAGS ?? '').split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
+  for (const tag of tags) if (!TAG.test(tag)) throw bad(`invalid tag "${tag}": use 1-64 characters of A-Z, a-z, 0-9, "_", ".", ":" or "-"`);
+  const isPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65_535;
+  const port = options.port ?? envNumber(env, 'MESH_PORT', isPort, 'a port number 0-65535');
+  if (port !== undefined && !isPort(port)) throw bad(`invalid port ${port}: expected 0-65535`);
+  const positive = (n: number) => Number.isFinite(n) && n > 0;
+  const heartbeatS = envNumber(env, 'MESH_HEARTBEAT', positive, 'a positive number of seconds');
+  const deadlineS = envNumber(env, 'MESH_DEADLINE', positive, 'a positive number of seconds');
+  const noProxy = options.proxy === false || (options.proxy === undefined && /^(1|true|yes)$/i.test(env.MESH_NO_PROXY ?? ''));
+  const proxyUrl = (typeof options.proxy === 'string' ? options.proxy : env.MESH_PROXY_URL || DEFAULT_PROXY_URL).replace(/\/+$/, '');
+  return {
+    name,
+    description: options.description,
+    version: options.version ?? '0.0.0',
+    tags,
+    host: options.host ?? (env.MESH_HOST || '127.0.0.1'),
+    port,
+    portRange: options.portRange ?? { from: 5000, to: 5099 },
+    proxyUrl,
+    register: !noProxy,
+    token: options.token ?? (env.MESH_TOKEN || undefined),
+    heartbeatMs: options.heartbeatMs ?? (heartbeatS === undefined ? 30_000 : heartbeatS * 1000),
+    deadlineMs: options.deadlineMs ?? (deadlineS === undefined ? 60_000 : deadlineS * 1000),
+    allowedHosts: options.allowedHosts ?? [],
+    handleSignals: options.handleSignals ?? true,
+  };
+}
