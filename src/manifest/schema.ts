@@ -65,7 +65,7 @@ export type ServiceInput = z.input<typeof ServiceSchema>;
 export const ProxySchema = z
   .strictObject({
     host: z.string().default('127.0.0.1').describe('interface the proxy listens on; beyond loopback a bearer token is required'),
-    port: portNumber.default(6001).describe('HTTP API, /mcp, /metrics and dashboard'),
+    port: portNumber.default(6001).describe('HTTP API (/v1), /mcp, /healthz and /metrics'),
     mcpPort: portNumber.default(6000).describe('second MCP endpoint (the seed\'s port); 0 disables it'),
     registry: z.string().optional().describe('registry database file; relative paths resolve against the manifest folder; omitted = user data dir'),
     heartbeatInterval: seconds('seconds between sidecar heartbeats', 30),
