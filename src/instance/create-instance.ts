@@ -50,6 +50,7 @@ export class NativeInstance {
   private server: InstanceServer | undefined;
   private registration: RegistrationClient | undefined;
   private startedAt = Date.now();
+  private starting: Promise<{ url: string; port: number }> | undefined;
   private stopping: Promise<void> | undefined;
   private removeSignals: (() => void) | undefined;
 
@@ -85,9 +86,15 @@ export class NativeInstance {
    * proxy only delays registration (retried in the background), as for a sidecar.
    * @example const { url } = await instance.start()
    */
-  async start(): Promise<{ url: string; port: number }> {
-    if (this.state !== 'created') throw new Error(`${this.name}: start() was already called (state ${this.state})`);
+  start(): Promise<{ url: string; port: number }> {
+    if (this.state !== 'created') return Promise.reject(new Error(`${this.name}: start() was already called (state ${this.state})`));
     this.state = 'starting';
+    this.starting = this.launch();
+    return this.starting;
+  }
+
+  // start()'s work; stop() waits for it, so a stop during start never leaves a socket or heartbeat behind.
+  private async launch(): Promise<{ url: string; port: number }> {
     this.startedAt = Date.now();
     const o = this.options;
     const bridge = new Bridge({ name: o.name, deadlineMs: o.deadlineMs, log: this.log.child('bridge') });
@@ -114,6 +121,7 @@ export class NativeInstance {
       throw error;
     }
     this.url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${this.port}/mcp`;
+    if (this.stopping) return { url: this.url, port: this.port };
     this.state = 'ready';
     if (o.register) {
       this.registration = new RegistrationClient({
@@ -147,6 +155,7 @@ export class NativeInstance {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.state = 'stopping';
+      await this.starting?.catch(() => undefined);
       this.removeSignals?.();
       await this.registration?.stop();
       await this.release();

@@ -25,8 +25,6 @@ export interface NativeServer {
   /** Give this to `Bridge.attach()`. */
   transport: Transport;
   server: Server;
-  /** Calls running now. */
-  readonly running: number;
   /** Tells connected clients the tool list changed. */
   toolsChanged(): void;
   close(): Promise<void>;
@@ -119,9 +117,6 @@ export async function connectNativeServer(options: NativeServerOptions): Promise
   return {
     transport: front,
     server,
-    get running() {
-      return running.size;
-    },
     toolsChanged() {
       server.sendToolListChanged().catch(() => undefined);
     },

@@ -6,6 +6,7 @@ import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcon
 import { createInstance } from '../../src/instance/create-instance.js';
 import { MeshError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
+import { waitUntil } from '../../src/stdio/process-group.js';
 
 // A native instance in this process (standalone, port 0) and a real MCP SDK client over HTTP.
 t.test('a standalone native instance over MCP Streamable HTTP', async (t) => {
@@ -91,11 +92,11 @@ t.test('a standalone native instance over MCP Streamable HTTP', async (t) => {
   t.test('a cancelled request aborts the handler signal', async (t) => {
     const controller = new AbortController();
     const call = client.callTool({ name: 'slow', arguments: {} }, undefined, { signal: controller.signal });
-    setTimeout(() => controller.abort('changed my mind'), 50);
+    // Abort only once the handler runs, so the cancellation is what reaches it.
+    t.ok(await waitUntil(() => instance.health().inflight === 1, 10_000), 'the handler is running');
+    controller.abort('changed my mind');
     await t.rejects(call);
-    const end = Date.now() + 2_000;
-    while (aborted < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-    t.equal(aborted, 2);
+    t.ok(await waitUntil(() => aborted === 2, 10_000), 'the handler saw its signal abort');
   });
 
   t.test('progress and log messages reach the caller', async (t) => {
@@ -131,4 +132,14 @@ t.test('start fails cleanly on a port in use', async (t) => {
   const second = createInstance({ name: 'b', port, proxy: false, handleSignals: false, log: silentLogger });
   await t.rejects(second.start(), { code: 'PORT_IN_USE', message: new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`) });
   t.equal(second.state, 'stopped');
+});
+
+t.test('stop() during start() waits for it and leaves nothing listening', async (t) => {
+  const instance = createInstance({ name: 'racy', port: 0, proxy: false, handleSignals: false, log: silentLogger });
+  const starting = instance.start();
+  const stopping = instance.stop();
+  const { url } = await starting;
+  await stopping;
+  t.equal(instance.state, 'stopped');
+  await t.rejects(fetch(url.replace('/mcp', '/healthz')), 'the endpoint is closed');
 });
