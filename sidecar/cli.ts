@@ -4,6 +4,7 @@ import { collect, envPairs, packageVersion as version, portArg as port, positive
 import { MeshError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { parsePortRange } from '../src/http/ports.js';
+import { DEFAULT_PROXY_URL } from '../src/client/proxy-url.js';
 import { startSidecar } from './sidecar.js';
 import type { RestartPolicy } from './supervisor.js';
 
@@ -26,7 +27,7 @@ const program = new Command('mesh-sidecar')
   .option('--port <port>', 'port to bind (0: any free port); default: first free port of --port-range', port)
   .option('--port-range <from-to>', 'ports to search when --port is not given (5060 and 5061 are skipped)', '5000-5099')
   .option('--host <host>', 'address to bind', '127.0.0.1')
-  .addOption(new Option('--proxy <url>', 'mesh-proxy to register with').env('MESH_PROXY_URL').default('http://127.0.0.1:6001'))
+  .addOption(new Option('--proxy <url>', 'mesh-proxy to register with').env('MESH_PROXY_URL').default(DEFAULT_PROXY_URL))
   .option('--no-proxy', 'run standalone: do not register with a mesh-proxy')
   .option('--heartbeat <seconds>', 'heartbeat interval (jittered ±10%)', positive, 30)
   .option('--tag <tag>', 'tag for discovery (repeatable)', collect, [] as string[])

@@ -1,6 +1,6 @@
 import type { ProxyConfig } from '../../src/manifest/index.js';
 
-export const DEFAULT_PROXY_URL = 'http://127.0.0.1:6001';
+import { DEFAULT_PROXY_URL } from '../../src/client/proxy-url.js';
 
 /** A proxy URL and where it came from, so an error can say why that URL was tried. */
 export interface ProxyLocation {

@@ -3,6 +3,7 @@ import { MeshClientError, ToolError } from './errors.js';
 import { proxyRequest, type ProxyRequest, type ProxyTransport } from './proxy-request.js';
 import type { CallToolResult, ServiceDetail, ServiceFilter, ServiceInfo, ServiceStatus, Tool } from './types.js';
 import { waitForService, type WaitForOptions } from './wait-for.js';
+import { proxyUrlFrom } from './proxy-url.js';
 
 /** Options of `new MeshClient()`. */
 export interface MeshClientOptions {
@@ -27,7 +28,6 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-const DEFAULT_PROXY = 'http://127.0.0.1:6001';
 const DEFAULT_TIMEOUT_MS = 60_000;
 // The client waits a little longer than the deadline it gives the proxy, so the proxy's own
 // CALL_TIMEOUT answer (naming the service and tool) arrives first.
@@ -54,7 +54,7 @@ export class MeshClient implements AsyncDisposable {
   private readonly closing = new AbortController();
 
   constructor(options: MeshClientOptions = {}) {
-    this.proxy = (options.proxy ?? process.env.MESH_PROXY_URL ?? DEFAULT_PROXY).replace(/\/+$/, '');
+    this.proxy = proxyUrlFrom(options.proxy);
     this.caller = options.caller;
     this.hops = options.hops ?? 0;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -2,6 +2,7 @@ import { MeshError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PortRange } from '../http/ports.js';
 import { SERVICE_NAME_PATTERN } from '../manifest/schema.js';
+import { proxyUrlFrom } from '../client/proxy-url.js';
 
 /** Options of `createInstance()`; each falls back to an environment variable, then a default. */
 export interface InstanceOptions {
@@ -56,7 +57,6 @@ export interface ResolvedInstanceOptions {
   handleSignals: boolean;
 }
 
-export const DEFAULT_PROXY_URL = 'http://127.0.0.1:6001';
 const TAG = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 function bad(message: string): MeshError {
@@ -92,7 +92,7 @@ export function resolveInstanceOptions(options: InstanceOptions, env: Record<str
   const heartbeatS = envNumber(env, 'MESH_HEARTBEAT', positive, 'a positive number of seconds');
   const deadlineS = envNumber(env, 'MESH_DEADLINE', positive, 'a positive number of seconds');
   const noProxy = options.proxy === false || (options.proxy === undefined && /^(1|true|yes)$/i.test(env.MESH_NO_PROXY ?? ''));
-  const proxyUrl = (typeof options.proxy === 'string' ? options.proxy : env.MESH_PROXY_URL || DEFAULT_PROXY_URL).replace(/\/+$/, '');
+  const proxyUrl = proxyUrlFrom(typeof options.proxy === 'string' ? options.proxy : undefined, env);
   return {
     name,
     description: options.description,
