@@ -12,7 +12,7 @@ export interface HotEndpoint {
   /** True for a live session that needs nothing relayed (no log level set, no sampling/elicitation/roots declared). */
   isLeanSession(id: string): boolean;
   /** Runs tools/call as the SDK handler would, tool errors as results; throws protocol errors. */
-  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, cancel?: CallCancel): Promise<CallToolResult>;
+  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, cancel?: CallCancel, meta?: unknown): Promise<CallToolResult>;
 }
 
 /**
@@ -55,7 +55,7 @@ export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard,
       });
       try {
         const args = (params.arguments ?? {}) as Record<string, unknown>;
-        const result = await endpoint.callToolForSession(sessionId, params.name as string, args, cancel);
+        const result = await endpoint.callToolForSession(sessionId, params.name as string, args, cancel, params._meta);
         sendJson(res, 200, { jsonrpc: '2.0', id, result });
       } catch (error) {
         const mesh = toMeshError(error);

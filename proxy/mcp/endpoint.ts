@@ -147,9 +147,9 @@ export class MeshEndpoint {
    * its way (timeout, crash, nothing healthy: a tool error the model can read and act on).
    * @throws MeshError when asking for something that does not exist (a protocol error)
    */
-  async answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay): Promise<CallToolResult> {
+  async answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay, meta?: unknown): Promise<CallToolResult> {
     try {
-      return await this.callTool(name, args, caller, 0, relay);
+      return await this.callTool(name, args, caller, hopsFrom(meta), relay);
     } catch (error) {
       const mesh = toMeshError(error);
       if (PROTOCOL_ERRORS.has(mesh.code)) throw mesh;
@@ -168,9 +168,9 @@ export class MeshEndpoint {
   }
 
   /** tools/call on an established session, for the hot path that bypasses the SDK transport; same answers as the SDK handler. */
-  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, cancel?: CallCancel): Promise<CallToolResult> {
+  callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, cancel?: CallCancel, meta?: unknown): Promise<CallToolResult> {
     const caller = this.sessions.get(sessionId)?.server.getClientVersion()?.name ?? 'mcp-client';
-    return this.answerToolCall(name, args, caller, cancel && { cancel });
+    return this.answerToolCall(name, args, caller, cancel && { cancel }, meta);
   }
 
   /** Reads a resource by its endpoint uri (`mesh://service/uri`). */
@@ -237,7 +237,7 @@ export class MeshEndpoint {
     server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
       this.relayed(state, extra, request.params._meta, async (relay) => {
         try {
-          return await this.answerToolCall(request.params.name, request.params.arguments ?? {}, callerOf(), relay);
+          return await this.answerToolCall(request.params.name, request.params.arguments ?? {}, callerOf(), relay, request.params._meta);
         } catch (error) {
           throw toRpcError(error);
         }
@@ -301,4 +301,14 @@ export class MeshEndpoint {
     await Promise.all(all.map(({ server }) => server.close().catch(() => undefined)));
     this.log.debug('mesh endpoint closed');
   }
+}
+
+/**
+ * The hop count a tools/call arrives with: `_meta["mesh/hops"]`, which the proxy puts on every call
+ * it routes, so a server that calls back into the mesh (and passes its request's `_meta` on)
+ * keeps the loop guard counting; anything else starts at 0.
+ */
+export function hopsFrom(meta: unknown): number {
+  const hops = (meta as Record<string, unknown> | undefined)?.['mesh/hops'];
+  return typeof hops === 'number' && Number.isInteger(hops) && hops >= 0 && hops <= 1_000 ? hops : 0;
 }

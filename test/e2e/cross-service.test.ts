@@ -119,6 +119,16 @@ t.test('loop guard: two native instances calling each other fail fast with LOOP_
     });
   });
 
+  t.test('via the proxy MCP endpoint, the hop count a call arrives with (_meta mesh/hops) is kept', async (t) => {
+    const client = await connectClient(t, `${proxy.base}/mcp`);
+    const seen = await client.callTool({ name: 'pong__whoami', arguments: {}, _meta: { 'mesh/hops': 3 } });
+    t.match(seen.structuredContent, { hops: 4 }, 'one more than it arrived with');
+    await t.rejects(client.callTool({ name: 'pong__whoami', arguments: {}, _meta: { 'mesh/hops': 8 } }), {
+      message: /refused: 8 mesh hops already \(limit 8\)/,
+      data: { code: 'LOOP_DETECTED' },
+    });
+  });
+
   t.test("a nested call gets what is left of its caller's deadline, then is cancelled", async (t) => {
     const started = Date.now();
     const error = await mesh.call('ping', 'relay_wait', { ms: 30_000 }, { timeoutMs: 1_500 }).catch((e: unknown) => e);
