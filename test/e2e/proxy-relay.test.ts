@@ -7,7 +7,7 @@ import {
   type CallToolResult, type LoggingMessageNotification, type ProgressNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import { connectListeningClient } from '../helpers/listening-client.js';
-import { dist, pollJson } from '../helpers/processes.js';
+import { dist, pollJson, waitFor } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { connectClient, startSidecar, type RunningSidecar } from '../helpers/sidecar.js';
 
@@ -30,15 +30,6 @@ const mcpUrl = `${proxy.base}/mcp`;
     const names = (await probe.listTools()).tools.map((tool) => tool.name);
     return names.includes('relay__state') && names.includes('conformance__test_sampling');
   }, 'both services\' tools are on the endpoint');
-}
-
-/** Waits for a condition observed on the wire (never a fixed sleep); fails naming it. */
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const textOf = (result: object) => (((result as { content?: unknown }).content as { text?: string }[] | undefined) ?? []).map((c) => c.text ?? '').join('');
