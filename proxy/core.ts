@@ -6,11 +6,14 @@ import { MeshError } from '../src/errors.js';
 import type { Registry } from './registry/registry.js';
 import { Router, type AuditRecord, type RouteTable } from './router/router.js';
 
+/** The metrics' service label of routed requests that named no registered service. */
+const UNKNOWN_SERVICE = '(unknown)';
+
 export interface MeshCoreOptions {
   registry: Registry;
   deadlineMs: number;
   maxHops?: number;
-  /** Sees every routed call after it ends (metrics). */
+  /** Sees every routed call after it ends (metrics); a call naming no registered service comes as service `(unknown)`. */
   observe?: (record: AuditRecord) => void;
 }
 
@@ -42,7 +45,8 @@ export class MeshCore {
       maxHops: options.maxHops,
       audit: (record: AuditRecord) => {
         registry.audit(record);
-        options.observe?.(record);
+        // A name no instance serves (a typo, or hostile input) gets no metrics series of its own.
+        options.observe?.(registry.hasService(record.service) ? record : { ...record, service: UNKNOWN_SERVICE });
       },
       // An instance's own list_changed (resources, prompts) or a renewed session: the router has
       // already dropped its cached lists; the endpoint recomputes what it advertises.
