@@ -3,6 +3,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { createHash } from 'node:crypto';
 import { MeshError } from '../src/errors.js';
+import type { Logger } from '../src/log.js';
 import type { Registry } from './registry/registry.js';
 import { Router, type AuditRecord, type RouteTable } from './router/router.js';
 
@@ -13,6 +14,8 @@ export interface MeshCoreOptions {
   registry: Registry;
   deadlineMs: number;
   maxHops?: number;
+  /** Where warnings from off any request's path go (a resource subscription that could not be renewed or moved). */
+  log?: Logger;
   /** Sees every routed call after it ends (metrics); a call naming no registered service comes as service `(unknown)`. */
   observe?: (record: AuditRecord) => void;
 }
@@ -31,6 +34,7 @@ export class MeshCore {
   constructor(options: MeshCoreOptions) {
     this.registry = options.registry;
     const registry = options.registry;
+    const log = options.log;
     const table: RouteTable = {
       instancesOf: (name) => registry.service(name)?.instances ?? [],
       toolsOf: (name) => this.toolsOf(name),
@@ -43,6 +47,7 @@ export class MeshCore {
       table,
       deadlineMs: options.deadlineMs,
       maxHops: options.maxHops,
+      warn: log && ((message) => log.warn(message)),
       audit: (record: AuditRecord) => {
         registry.audit(record);
         // A name no instance serves (a typo, or hostile input) gets no metrics series of its own.

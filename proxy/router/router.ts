@@ -63,6 +63,8 @@ export interface RouterOptions {
   audit?: (record: AuditRecord) => void;
   /** An instance said one of its lists changed (list_changed), or its session was renewed. */
   onInstanceChange?: (instanceId: string, change: UpstreamChange) => void;
+  /** Something went wrong off any request's path (a resource subscription could not be renewed or moved). */
+  warn?: (message: string) => void;
   /** A client session's own upstream session unused this long is closed (default 5 minutes). */
   relayIdleMs?: number;
 }
@@ -100,6 +102,7 @@ export class Router {
       },
       upstreamOf: (instanceId) => this.upstreams.get(instanceId),
       deadlineMs: Math.min(options.deadlineMs, 10_000),
+      onError: options.warn,
     });
   }
 
