@@ -224,7 +224,8 @@ export class Router {
         service,
         audited: `completion/complete ${ref.slice(0, 200)}`,
         label: { text: `${service} completion of ${ref}`, context: { service, ref: params.ref } },
-        send: (upstream, deadlineMs, meta) => upstream.request('completion/complete', params, CompleteResultSchema, deadlineMs, meta) as Promise<CompleteResult>,
+        send: (upstream, deadlineMs, meta, request) =>
+          upstream.request('completion/complete', params, CompleteResultSchema, deadlineMs, meta, request) as Promise<CompleteResult>,
       },
       options,
     );

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
-  CallToolResultSchema, CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema,
+  CallToolResultSchema, CompleteResultSchema, CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema,
   ProgressNotificationSchema, ResourceUpdatedNotificationSchema,
   type CallToolResult, type LoggingMessageNotification, type ProgressNotification,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -322,6 +322,19 @@ t.test('cancellation: a cancelled call is cancelled at the instance, on the lean
   await cancelOne(plain, 'progress-token', { progressToken: 'cancel-me' });
   await cancelOne(asking, 'relay-session');
   t.equal((await fixtureState(plain)).cancelled - start.cancelled, 3, 'three cancelled at the instance');
+
+  // completion/complete comes through the SDK transport; its cancellation reaches the instance too.
+  const beforeCompletion = await fixtureState(plain);
+  const stopCompletion = new AbortController();
+  const completing = plain.request(
+    { method: 'completion/complete', params: { ref: { type: 'ref/resource', uri: 'mesh://relay/relay://counter' }, argument: { name: 'wait', value: '30000' } } },
+    CompleteResultSchema,
+    { signal: stopCompletion.signal },
+  );
+  await waitFor(async () => (await fixtureState(plain)).waits > beforeCompletion.waits, 'the completion reached the instance');
+  stopCompletion.abort('changed my mind');
+  await t.rejects(completing, 'the completion is rejected at the client');
+  await waitFor(async () => (await fixtureState(plain)).cancelled > beforeCompletion.cancelled, 'the instance saw the completion cancelled');
 
   // The lean path: a client that goes away (closes the request) cancels the call as well.
   const session = await rawSession();
