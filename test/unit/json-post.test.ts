@@ -101,10 +101,10 @@ t.test('a cancel rejects with its reason and closes the request, so the instance
   t.equal(cancel.onCancel, undefined, 'the settled request let go of the cancel');
   const early = new AbortController();
   early.abort(new Error('already'));
-  await t.rejects(postJsonRpc(target, 'c2', 'tools/call', {}, 10_000, undefined, CallCancel.following(early.signal)), { message: 'already' }, 'an already aborted signal sends nothing');
+  await t.rejects(postJsonRpc(target, 'c2', 'tools/call', {}, 10_000, undefined, CallCancel.following(early.signal).cancel), { message: 'already' }, 'an already aborted signal sends nothing');
   t.equal(seen.length, 1);
   const later = new AbortController();
-  const followed = postJsonRpc(target, 'c3', 'tools/call', {}, 10_000, undefined, CallCancel.following(later.signal));
+  const followed = postJsonRpc(target, 'c3', 'tools/call', {}, 10_000, undefined, CallCancel.following(later.signal).cancel);
   await waitFor(() => seen.length === 2, 'the instance got the second request', 2_000);
   later.abort(new Error('later'));
   await t.rejects(followed, { message: 'later' }, 'a followed AbortSignal cancels too');

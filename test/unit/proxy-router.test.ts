@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
@@ -7,19 +8,19 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { waitFor } from '../helpers/processes.js';
 import { Router, type RoutableInstance } from '../../proxy/router/router.js';
-import type { UpstreamChange } from '../../proxy/router/upstream.js';
+import { Upstream, type UpstreamChange } from '../../proxy/router/upstream.js';
 
 // The router's resources and prompts against an in-process SDK server on a loopback port: lists
 // fetched once per instance and kept, dropped on the instance's list_changed, errors that name things.
 
-interface Upstream {
+interface TestInstance {
   url: string;
   /** Requests received, by method. */
   counts: Map<string, number>;
   servers: McpServer[];
 }
 
-async function startUpstream(t: Test, setup: (server: McpServer) => void): Promise<Upstream> {
+async function startUpstream(t: Test, setup: (server: McpServer) => void): Promise<TestInstance> {
   const counts = new Map<string, number>();
   const servers: McpServer[] = [];
   const transports = new Map<string, StreamableHTTPServerTransport>();
@@ -215,4 +216,15 @@ t.test('a subscription that cannot be moved is reported through warn', async (t)
   router.forget('docs-1');
   await waitFor(() => warnings.length > 0, 'a warning', 5_000);
   t.match(warnings, [/cannot move the subscription to docs "docs:\/\/a\.md": unknown service "docs"/]);
+});
+
+t.test('a request cancelled by an AbortSignal lets go of the signal once it settles', async (t) => {
+  const upstream = await startUpstream(t, docs);
+  const session = new Upstream(upstream.url, 'test');
+  t.teardown(() => session.close());
+  const controller = new AbortController();
+  for (let i = 0; i < 3; i++) await session.readResource('docs://a.md', 2_000, undefined, { signal: controller.signal });
+  t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'no abort listener left behind by three settled requests');
+  await t.rejects(session.readResource('docs://nope.md', 2_000, undefined, { signal: controller.signal }));
+  t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'nor by a failed one');
 });
