@@ -65,8 +65,6 @@ export interface RouterOptions {
   onInstanceChange?: (instanceId: string, change: UpstreamChange) => void;
   /** Something went wrong off any request's path (a resource subscription could not be renewed or moved). */
   warn?: (message: string) => void;
-  /** A client session's own upstream session unused this long is closed (default 5 minutes). */
-  relayIdleMs?: number;
 }
 
 interface Route<T> {
@@ -94,7 +92,7 @@ export class Router {
   readonly subscriptions: ResourceSubscriptions;
 
   constructor(private readonly options: RouterOptions) {
-    this.relays = new ClientUpstreams({ idleMs: options.relayIdleMs });
+    this.relays = new ClientUpstreams();
     this.subscriptions = new ResourceSubscriptions({
       place: (service) => {
         const instance = this.pick(service);
