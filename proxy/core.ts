@@ -3,14 +3,20 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { createHash } from 'node:crypto';
 import { MeshError } from '../src/errors.js';
+import type { Logger } from '../src/log.js';
 import type { Registry } from './registry/registry.js';
 import { Router, type AuditRecord, type RouteTable } from './router/router.js';
+
+/** The metrics' service label of routed requests that named no registered service. */
+const UNKNOWN_SERVICE = '(unknown)';
 
 export interface MeshCoreOptions {
   registry: Registry;
   deadlineMs: number;
   maxHops?: number;
-  /** Sees every routed call after it ends (metrics). */
+  /** Where warnings from off any request's path go (a resource subscription that could not be renewed or moved). */
+  log?: Logger;
+  /** Sees every routed call after it ends (metrics); a call naming no registered service comes as service `(unknown)`. */
   observe?: (record: AuditRecord) => void;
 }
 
@@ -28,6 +34,7 @@ export class MeshCore {
   constructor(options: MeshCoreOptions) {
     this.registry = options.registry;
     const registry = options.registry;
+    const log = options.log;
     const table: RouteTable = {
       instancesOf: (name) => registry.service(name)?.instances ?? [],
       toolsOf: (name) => this.toolsOf(name),
@@ -40,9 +47,11 @@ export class MeshCore {
       table,
       deadlineMs: options.deadlineMs,
       maxHops: options.maxHops,
+      warn: log && ((message) => log.warn(message)),
       audit: (record: AuditRecord) => {
         registry.audit(record);
-        options.observe?.(record);
+        // A name no instance serves (a typo, or hostile input) gets no metrics series of its own.
+        options.observe?.(registry.hasService(record.service) ? record : { ...record, service: UNKNOWN_SERVICE });
       },
       // An instance's own list_changed (resources, prompts) or a renewed session: the router has
       // already dropped its cached lists; the endpoint recomputes what it advertises.

@@ -52,7 +52,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     log.warn(`registry file was unreadable (${registry.recovered.reason}); moved to ${registry.recovered.movedTo}; starting empty — sidecars re-register on their next heartbeat`);
   }
   const metrics = createProxyMetrics(() => registry.countByStatus());
-  const core = new MeshCore({ registry, deadlineMs: options.deadlineMs ?? 60_000, observe: (record) => metrics.observeCall(record) });
+  const core = new MeshCore({ registry, deadlineMs: options.deadlineMs ?? 60_000, log, observe: (record) => metrics.observeCall(record) });
   const endpoint = new MeshEndpoint(core, log, options.version);
   const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
   const listener = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024);

@@ -157,11 +157,6 @@ export class MeshEndpoint {
     }
   }
 
-  /** True when `id` is a live MCP session of this endpoint. */
-  hasSession(id: string): boolean {
-    return this.sessions.has(id);
-  }
-
   /** True when `id` is a live session that needs nothing relayed (the proxy's hot path serves only those). */
   isLeanSession(id: string): boolean {
     return this.sessions.get(id)?.state.lean === true;

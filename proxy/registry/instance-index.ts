@@ -41,6 +41,11 @@ export class InstanceIndex {
     return [...this.byName.keys()].sort();
   }
 
+  /** True while the service has at least one replica. */
+  hasName(name: string): boolean {
+    return this.byName.has(name);
+  }
+
   /** The replicas of one service (empty for an unknown name). */
   replicasOf(name: string): Entry[] {
     return [...(this.byName.get(name)?.values() ?? [])];

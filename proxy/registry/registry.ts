@@ -45,7 +45,10 @@ export class Registry {
   private readonly sweeper: NodeJS.Timeout | undefined;
   private readonly schema: ReturnType<typeof registrationSchema>;
   private closed = false;
-  /** Routed calls per service since the proxy started (memory only; `mesh ls` shows them). */
+  /**
+   * Routed calls per live service since its first replica joined (memory only; `mesh ls` shows them).
+   * Only services with a replica have a count, so calls naming unknown services cannot grow it.
+   */
   private readonly callCounts = new Map<string, number>();
 
   /** Set when the registry file was unusable, was moved aside, and the registry started empty. */
@@ -271,7 +274,12 @@ export class Registry {
   audit(record: AuditRecord): void {
     if (this.closed) return;
     this.auditLog.add(record);
-    this.callCounts.set(record.service, (this.callCounts.get(record.service) ?? 0) + 1);
+    if (this.entries.hasName(record.service)) this.callCounts.set(record.service, (this.callCounts.get(record.service) ?? 0) + 1);
+  }
+
+  /** True while some instance serves `name` (a cheap check for per-call paths). */
+  hasService(name: string): boolean {
+    return this.entries.hasName(name);
   }
 
   /** The newest audit entries, optionally for one service. */
@@ -326,6 +334,7 @@ export class Registry {
     this.store.delete(entry.record.id);
     this.writer?.markDirty();
     this.entries.delete(entry);
+    if (!this.entries.hasName(entry.record.name)) this.callCounts.delete(entry.record.name);
     const now = this.options.now();
     const event: LeftEvent = { type: 'left', ...this.health.eventBase(entry, now), reason };
     this.events.emit(event);

@@ -59,7 +59,7 @@ export interface ServiceSummary {
   /** Union of the replicas' tags, sorted. */
   tags: string[];
   instances: InstanceSummary[];
-  /** Routed calls to this service since the proxy started. */
+  /** Routed calls to this service since its first replica joined (a service that left and came back starts again). */
   calls: number;
 }
 

@@ -23,11 +23,21 @@ export class CallCancel {
   }
 
   // For requests that came through the SDK transport, whose handlers get an AbortSignal.
-  /** A CallCancel that follows an AbortSignal. */
-  static following(signal: AbortSignal): CallCancel {
+  /**
+   * A CallCancel that follows an AbortSignal until `stop()` (call it once the request settled, so
+   * the signal keeps no listener of a finished request).
+   * @example
+   * const { cancel, stop } = CallCancel.following(signal);
+   * try { await postJsonRpc(target, id, method, params, deadlineMs, undefined, cancel); } finally { stop(); }
+   */
+  static following(signal: AbortSignal): { cancel: CallCancel; stop: () => void } {
     const cancel = new CallCancel();
-    if (signal.aborted) cancel.cancel(signal.reason);
-    else signal.addEventListener('abort', () => cancel.cancel(signal.reason), { once: true });
-    return cancel;
+    if (signal.aborted) {
+      cancel.cancel(signal.reason);
+      return { cancel, stop: () => undefined };
+    }
+    const onAbort = () => cancel.cancel(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    return { cancel, stop: () => signal.removeEventListener('abort', onAbort) };
   }
 }

@@ -3,6 +3,7 @@ import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema,
   type CreateMessageResult, type ElicitResult, type ListRootsResult,
 } from '@modelcontextprotocol/sdk/types.js';
+import { MeshError } from '../../src/errors.js';
 import type { RelayTarget } from './relay.js';
 import { Upstream } from './upstream.js';
 
@@ -16,6 +17,7 @@ interface Entry {
 export interface ClientUpstreamsOptions {
   /** An upstream session unused this long is closed (it is reopened on the next call); default 5 minutes. */
   idleMs?: number;
+  /** The clock idle times are measured with (tests move it instead of waiting). */
   now?: () => number;
 }
 
@@ -43,6 +45,8 @@ function wire(client: Client, target: RelayTarget, service: string): void {
  */
 export class ClientUpstreams {
   private readonly byTarget = new Map<RelayTarget, Map<string, Entry>>();
+  /** Targets whose client session closed: a request still in flight for one must not reopen its sessions. */
+  private readonly closedTargets = new WeakSet<RelayTarget>();
   private readonly idleMs: number;
   private readonly now: () => number;
   private sweeper: NodeJS.Timeout | undefined;
@@ -59,8 +63,14 @@ export class ClientUpstreams {
     return count;
   }
 
-  /** The target's own upstream session to an instance of `service`, created on first use. */
+  /**
+   * The target's own upstream session to an instance of `service`, created on first use.
+   * @throws MeshError CALL_CANCELLED when the target's client session has closed
+   */
   get(target: RelayTarget, instance: { id: string; url: string }, service: string): Upstream {
+    if (this.closedTargets.has(target)) {
+      throw new MeshError('CALL_CANCELLED', `the client session ${target.id} closed; its request to ${service} is not sent`, { context: { service } });
+    }
     let entries = this.byTarget.get(target);
     if (!entries) {
       entries = new Map();
@@ -95,6 +105,7 @@ export class ClientUpstreams {
 
   /** The client session closed: its upstream sessions close too. */
   closeTarget(target: RelayTarget): Promise<void> {
+    this.closedTargets.add(target);
     const entries = this.byTarget.get(target);
     this.byTarget.delete(target);
     return Promise.all([...(entries?.values() ?? [])].map(terminate)).then(() => undefined);
@@ -118,26 +129,29 @@ export class ClientUpstreams {
     await Promise.all(all.map(terminate));
   }
 
-  // Runs only while there are sessions: closes the ones idle for idleMs (a busy one counts as used now).
+  /** Closes the sessions unused for idleMs (a busy one counts as used now); the sweeper runs it while there are sessions. */
+  sweepIdle(): void {
+    const now = this.now();
+    for (const [target, entries] of this.byTarget) {
+      for (const [instanceId, entry] of entries) {
+        if (entry.upstream.inflight > 0) entry.lastUsed = now;
+        else if (now - entry.lastUsed >= this.idleMs) {
+          entries.delete(instanceId);
+          terminate(entry);
+        }
+      }
+      if (entries.size === 0) this.byTarget.delete(target);
+    }
+    if (this.byTarget.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  // Runs only while there are sessions.
   private sweep(): void {
     if (this.sweeper) return;
-    this.sweeper = setInterval(() => {
-      const now = this.now();
-      for (const [target, entries] of this.byTarget) {
-        for (const [instanceId, entry] of entries) {
-          if (entry.upstream.inflight > 0) entry.lastUsed = now;
-          else if (now - entry.lastUsed >= this.idleMs) {
-            entries.delete(instanceId);
-            terminate(entry);
-          }
-        }
-        if (entries.size === 0) this.byTarget.delete(target);
-      }
-      if (this.byTarget.size === 0 && this.sweeper) {
-        clearInterval(this.sweeper);
-        this.sweeper = undefined;
-      }
-    }, Math.max(10, Math.min(this.idleMs, 30_000)));
+    this.sweeper = setInterval(() => this.sweepIdle(), Math.max(10, Math.min(this.idleMs, 30_000)));
     this.sweeper.unref();
   }
 }

@@ -63,8 +63,8 @@ export interface RouterOptions {
   audit?: (record: AuditRecord) => void;
   /** An instance said one of its lists changed (list_changed), or its session was renewed. */
   onInstanceChange?: (instanceId: string, change: UpstreamChange) => void;
-  /** A client session's own upstream session unused this long is closed (default 5 minutes). */
-  relayIdleMs?: number;
+  /** Something went wrong off any request's path (a resource subscription could not be renewed or moved). */
+  warn?: (message: string) => void;
 }
 
 interface Route<T> {
@@ -92,7 +92,7 @@ export class Router {
   readonly subscriptions: ResourceSubscriptions;
 
   constructor(private readonly options: RouterOptions) {
-    this.relays = new ClientUpstreams({ idleMs: options.relayIdleMs });
+    this.relays = new ClientUpstreams();
     this.subscriptions = new ResourceSubscriptions({
       place: (service) => {
         const instance = this.pick(service);
@@ -100,6 +100,7 @@ export class Router {
       },
       upstreamOf: (instanceId) => this.upstreams.get(instanceId),
       deadlineMs: Math.min(options.deadlineMs, 10_000),
+      onError: options.warn,
     });
   }
 
@@ -221,7 +222,8 @@ export class Router {
         service,
         audited: `completion/complete ${ref.slice(0, 200)}`,
         label: { text: `${service} completion of ${ref}`, context: { service, ref: params.ref } },
-        send: (upstream, deadlineMs, meta) => upstream.request('completion/complete', params, CompleteResultSchema, deadlineMs, meta) as Promise<CompleteResult>,
+        send: (upstream, deadlineMs, meta, request) =>
+          upstream.request('completion/complete', params, CompleteResultSchema, deadlineMs, meta, request) as Promise<CompleteResult>,
       },
       options,
     );

@@ -38,6 +38,8 @@ const keyOf = (service: string, uri: string) => `${service}\n${uri}`;
  */
 export class ResourceSubscriptions {
   private readonly entries = new Map<string, Entry>();
+  /** Upstream unsubscribes in flight, by key: a new subscribe to the same resource waits for its one to land first. */
+  private readonly releasing = new Map<string, Promise<void>>();
 
   constructor(private readonly routes: SubscriptionRoutes) {}
 
@@ -67,16 +69,14 @@ export class ResourceSubscriptions {
     const key = keyOf(service, uri);
     const entry = this.entries.get(key);
     if (!entry || !entry.subscribers.delete(subscriber) || entry.subscribers.size > 0) return;
-    this.entries.delete(key);
-    await this.release(entry);
+    await this.release(key, entry);
   }
 
   /** Drops every subscription of a subscriber (its session closed). */
   dropSubscriber(subscriber: Subscriber): void {
     for (const [key, entry] of this.entries) {
       if (!entry.subscribers.delete(subscriber) || entry.subscribers.size > 0) continue;
-      this.entries.delete(key);
-      this.release(entry).catch(() => undefined);
+      void this.release(key, entry);
     }
   }
 
@@ -123,6 +123,7 @@ export class ResourceSubscriptions {
 
   clear(): void {
     this.entries.clear();
+    this.releasing.clear();
   }
 
   // One upstream subscribe on a healthy replica.
@@ -130,7 +131,9 @@ export class ResourceSubscriptions {
     return this.track(
       entry,
       (async () => {
-        await undefined; // entry.ready is set before placing (which may open an upstream and retry() others)
+        // entry.ready is set before placing (which may open an upstream and retry() others); an
+        // unsubscribe of the same resource still in flight lands first, or it would undo this subscribe.
+        await this.releasing.get(keyOf(entry.service, entry.uri));
         const { instanceId, upstream } = this.routes.place(entry.service);
         await this.send(upstream, 'resources/subscribe', entry.uri);
         entry.instanceId = instanceId;
@@ -147,10 +150,20 @@ export class ResourceSubscriptions {
     return ready;
   }
 
-  private async release(entry: Entry): Promise<void> {
-    await entry.ready?.catch(() => undefined);
-    const upstream = entry.instanceId === undefined ? undefined : this.routes.upstreamOf(entry.instanceId);
-    if (upstream) await this.send(upstream, 'resources/unsubscribe', entry.uri).catch(() => undefined);
+  // The last subscriber left: the entry goes now, its upstream unsubscribe is tracked until it lands (never rejects).
+  private release(key: string, entry: Entry): Promise<void> {
+    this.entries.delete(key);
+    // A subscribe placed after an earlier release already waited for it (see place), so this one follows too.
+    const released = (async () => {
+      await entry.ready?.catch(() => undefined);
+      const upstream = entry.instanceId === undefined ? undefined : this.routes.upstreamOf(entry.instanceId);
+      if (upstream) await this.send(upstream, 'resources/unsubscribe', entry.uri).catch(() => undefined);
+    })();
+    this.releasing.set(key, released);
+    void released.finally(() => {
+      if (this.releasing.get(key) === released) this.releasing.delete(key);
+    });
+    return released;
   }
 
   private async send(upstream: Upstream, method: 'resources/subscribe' | 'resources/unsubscribe', uri: string): Promise<void> {

@@ -123,9 +123,12 @@ export class Upstream {
     this.inflight++;
     const body = meta ? { ...params, _meta: meta } : params;
     const viaSdk = this.relayed || options?.onprogress !== undefined;
+    // One follower of the client's signal for the request (a session-lost retry included), let go of when it settles.
+    const followed = !viaSdk && !options?.cancel && options?.signal ? CallCancel.following(options.signal) : undefined;
+    const cancel = options?.cancel ?? followed?.cancel;
     const send = viaSdk
       ? (client: Client) => client.request({ method, params: body }, schema ?? ResultSchema, { ...options, timeout: deadlineMs })
-      : (client: Client) => this.post(client, method, body, deadlineMs, options?.cancel ?? (options?.signal && CallCancel.following(options.signal)));
+      : (client: Client) => this.post(client, method, body, deadlineMs, cancel);
     try {
       let result: unknown;
       try {
@@ -143,6 +146,7 @@ export class Upstream {
       throw error;
     } finally {
       this.inflight--;
+      followed?.stop();
     }
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { execa } from 'execa';
-import { dist, pollJson } from '../helpers/processes.js';
+import { dist, pollJson, waitFor } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
 
@@ -205,10 +205,10 @@ if (probe.exitCode !== 0) {
   // The fixture's tools are on the endpoint, namespaced, before the suite starts.
   const client = await connectClient(t, `${proxy.base}/mcp`);
   let names: string[] = [];
-  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+  await waitFor(async () => {
     names = (await client.listTools()).tools.map((tool) => tool.name);
-    if (names.includes(`${SERVICE}__json_schema_2020_12_tool`)) break;
-  }
+    return names.includes(`${SERVICE}__json_schema_2020_12_tool`);
+  }, 'the fixture\'s tools are on the endpoint');
   t.ok(names.includes(`${SERVICE}__test_simple_text`) && names.includes(`${SERVICE}__json_schema_2020_12_tool`), 'the fixture\'s 14 tools are listed as conformance__<tool>');
   const meshTools = new Set(names.filter((name) => !name.startsWith(`${SERVICE}__`)));
 

@@ -2,12 +2,12 @@ import t, { type Test } from 'tap';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
-  CallToolResultSchema, CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema,
+  CallToolResultSchema, CompleteResultSchema, CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema,
   ProgressNotificationSchema, ResourceUpdatedNotificationSchema,
   type CallToolResult, type LoggingMessageNotification, type ProgressNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import { connectListeningClient } from '../helpers/listening-client.js';
-import { dist, pollJson } from '../helpers/processes.js';
+import { dist, pollJson, waitFor } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { connectClient, startSidecar, type RunningSidecar } from '../helpers/sidecar.js';
 
@@ -30,15 +30,6 @@ const mcpUrl = `${proxy.base}/mcp`;
     const names = (await probe.listTools()).tools.map((tool) => tool.name);
     return names.includes('relay__state') && names.includes('conformance__test_sampling');
   }, 'both services\' tools are on the endpoint');
-}
-
-/** Waits for a condition observed on the wire (never a fixed sleep); fails naming it. */
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const textOf = (result: object) => (((result as { content?: unknown }).content as { text?: string }[] | undefined) ?? []).map((c) => c.text ?? '').join('');
@@ -331,6 +322,19 @@ t.test('cancellation: a cancelled call is cancelled at the instance, on the lean
   await cancelOne(plain, 'progress-token', { progressToken: 'cancel-me' });
   await cancelOne(asking, 'relay-session');
   t.equal((await fixtureState(plain)).cancelled - start.cancelled, 3, 'three cancelled at the instance');
+
+  // completion/complete comes through the SDK transport; its cancellation reaches the instance too.
+  const beforeCompletion = await fixtureState(plain);
+  const stopCompletion = new AbortController();
+  const completing = plain.request(
+    { method: 'completion/complete', params: { ref: { type: 'ref/resource', uri: 'mesh://relay/relay://counter' }, argument: { name: 'wait', value: '30000' } } },
+    CompleteResultSchema,
+    { signal: stopCompletion.signal },
+  );
+  await waitFor(async () => (await fixtureState(plain)).waits > beforeCompletion.waits, 'the completion reached the instance');
+  stopCompletion.abort('changed my mind');
+  await t.rejects(completing, 'the completion is rejected at the client');
+  await waitFor(async () => (await fixtureState(plain)).cancelled > beforeCompletion.cancelled, 'the instance saw the completion cancelled');
 
   // The lean path: a client that goes away (closes the request) cancels the call as well.
   const session = await rawSession();

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { groupAlive, waitUntil } from '../../src/stdio/process-group.js';
@@ -34,9 +35,22 @@ export async function pollJson(url: string, accept: (status: number, body: any) 
     } catch (error) {
       last = error;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(50);
   }
   throw new Error(`timed out polling ${url}; last: ${JSON.stringify(last instanceof Error ? last.message : last)}`);
+}
+
+/**
+ * Waits until `check` holds (sync or async), polling every 20 ms; throws naming `what` after `timeoutMs`.
+ * For conditions observed on the wire or in a process, never a fixed sleep.
+ * @example await waitFor(async () => (await state()).cancelled > 0, 'the instance saw the call cancelled');
+ */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await delay(20);
+  }
 }
 
 export interface Spawned {

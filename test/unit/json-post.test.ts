@@ -8,6 +8,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { postJsonRpc, SessionLostError, type SessionTarget } from '../../proxy/router/json-post.js';
 import { CallCancel } from '../../proxy/router/call-cancel.js';
 import { isConnectionFailure } from '../../proxy/router/route-errors.js';
+import { waitFor } from '../helpers/processes.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: any) => void;
 
@@ -86,25 +87,25 @@ t.test('errors keep the SDK client\'s shapes', async (t) => {
   await t.rejects(silent, { code: ErrorCode.RequestTimeout }, 'no answer within the deadline → RequestTimeout');
   await new Promise((resolve) => setImmediate(resolve));
   const last = seen.at(-1);
-  await t.resolves(waitFor(() => last?.closed === true), 'the timed-out request was closed, so the instance can cancel the call');
+  await t.resolves(waitFor(() => last?.closed === true, 'the timed-out request is closed', 2_000), 'the timed-out request was closed, so the instance can cancel the call');
 });
 
 t.test('a cancel rejects with its reason and closes the request, so the instance can cancel the call', async (t) => {
   const { target, seen } = await instance(t, () => undefined); // never answers
   const cancel = new CallCancel();
   const call = postJsonRpc(target, 'c1', 'tools/call', {}, 10_000, undefined, cancel);
-  await waitFor(() => seen.length === 1);
+  await waitFor(() => seen.length === 1, 'the instance got the request', 2_000);
   cancel.cancel(new Error('the client cancelled'));
   await t.rejects(call, { message: 'the client cancelled' });
-  await t.resolves(waitFor(() => seen[0]?.closed === true), 'the request was closed');
+  await t.resolves(waitFor(() => seen[0]?.closed === true, 'the cancelled request is closed', 2_000), 'the request was closed');
   t.equal(cancel.onCancel, undefined, 'the settled request let go of the cancel');
   const early = new AbortController();
   early.abort(new Error('already'));
-  await t.rejects(postJsonRpc(target, 'c2', 'tools/call', {}, 10_000, undefined, CallCancel.following(early.signal)), { message: 'already' }, 'an already aborted signal sends nothing');
+  await t.rejects(postJsonRpc(target, 'c2', 'tools/call', {}, 10_000, undefined, CallCancel.following(early.signal).cancel), { message: 'already' }, 'an already aborted signal sends nothing');
   t.equal(seen.length, 1);
   const later = new AbortController();
-  const followed = postJsonRpc(target, 'c3', 'tools/call', {}, 10_000, undefined, CallCancel.following(later.signal));
-  await waitFor(() => seen.length === 2);
+  const followed = postJsonRpc(target, 'c3', 'tools/call', {}, 10_000, undefined, CallCancel.following(later.signal).cancel);
+  await waitFor(() => seen.length === 2, 'the instance got the second request', 2_000);
   later.abort(new Error('later'));
   await t.rejects(followed, { message: 'later' }, 'a followed AbortSignal cancels too');
 });
@@ -116,8 +117,3 @@ t.test('no listener: a connection failure worth another replica', async (t) => {
   t.ok(error instanceof McpError && error.code === ErrorCode.ConnectionClosed, 'McpError(ConnectionClosed)');
   t.ok(isConnectionFailure(error), 'the router fails over on it');
 });
-
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!check()) throw new Error('condition not reached');
-}

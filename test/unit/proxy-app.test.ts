@@ -14,9 +14,9 @@ const MAX_BODY = 64 * 1024;
 async function build(t: Test) {
   const clock = { now: START };
   const registry = await Registry.open({ now: () => clock.now });
-  const core = new MeshCore({ registry, deadlineMs: 2_000 });
-  const endpoint = new MeshEndpoint(core, silentLogger, '0.0.0-test');
   const metrics = createProxyMetrics(() => registry.countByStatus());
+  const core = new MeshCore({ registry, deadlineMs: 2_000, observe: (record) => metrics.observeCall(record) });
+  const endpoint = new MeshEndpoint(core, silentLogger, '0.0.0-test');
   const app = createProxyApp({ core, endpoint, metrics, maxBodyBytes: MAX_BODY, startedAt: START });
   t.teardown(async () => {
     await endpoint.close();
@@ -177,6 +177,30 @@ t.test('listing services: filters, one service, unknown names', async (t) => {
   const noRoute = await request('/v2/nothing');
   t.equal(noRoute.status, 404);
   t.match(noRoute.body.error.message, /the API is under \/v1/);
+});
+
+t.test('calls naming services that do not exist leave no per-service state behind (hostile input)', async (t) => {
+  const { request } = await build(t);
+  await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
+  const GHOSTS = 300;
+  const statuses = new Set<number>();
+  for (let i = 0; i < GHOSTS; i++) statuses.add((await request(`/v1/services/ghost-${i}/tools/x/call`, { method: 'POST', json: {} })).status);
+  t.same([...statuses], [404], `${GHOSTS} calls to unknown services: each SERVICE_NOT_FOUND`);
+  t.equal((await request('/v1/services/fs/tools/nope/call', { method: 'POST', json: {} })).status, 404, 'a call to a live service is counted even when it fails');
+
+  const services = await request('/v1/services');
+  t.same(services.body.services.map((s: any) => [s.name, s.calls]), [['fs', 1]], 'only the live service, with its one call');
+  // A ghost that registers now starts from zero: the earlier calls naming it were not kept anywhere.
+  await request('/v1/instances', { method: 'POST', json: registration('ghost-7-1', 'ghost-7') });
+  t.equal((await request('/v1/services/ghost-7')).body.calls, 0, 'calls made while a name was unknown were not counted');
+  const metrics = await request('/metrics');
+  t.notMatch(metrics.body, /ghost-/, 'no metrics series per unknown name');
+  t.match(metrics.body, new RegExp(`mesh_calls_total\\{service="\\(unknown\\)",outcome="error"\\} ${GHOSTS}`), 'they are counted under one (unknown) label');
+
+  // The count lives as long as the service: the last replica leaving drops it.
+  await request('/v1/instances/fs-1', { method: 'DELETE' });
+  await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
+  t.equal((await request('/v1/services/fs')).body.calls, 0, 'a service that left and came back starts again');
 });
 
 t.test('health follows the injected clock: unhealthy after 3 missed beats, removed after the timeout', async (t) => {

@@ -1,24 +1,26 @@
 import { randomUUID } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { waitFor } from '../helpers/processes.js';
 import { Router, type RoutableInstance } from '../../proxy/router/router.js';
-import type { UpstreamChange } from '../../proxy/router/upstream.js';
+import { Upstream, type UpstreamChange } from '../../proxy/router/upstream.js';
 
 // The router's resources and prompts against an in-process SDK server on a loopback port: lists
 // fetched once per instance and kept, dropped on the instance's list_changed, errors that name things.
 
-interface Upstream {
+interface TestInstance {
   url: string;
   /** Requests received, by method. */
   counts: Map<string, number>;
   servers: McpServer[];
 }
 
-async function startUpstream(t: Test, setup: (server: McpServer) => void): Promise<Upstream> {
+async function startUpstream(t: Test, setup: (server: McpServer) => void): Promise<TestInstance> {
   const counts = new Map<string, number>();
   const servers: McpServer[] = [];
   const transports = new Map<string, StreamableHTTPServerTransport>();
@@ -69,6 +71,7 @@ function docs(server: McpServer) {
 
 function routerFor(t: Test, instances: () => RoutableInstance[], changes: [string, UpstreamChange][] = []) {
   const failures: string[] = [];
+  const warnings: string[] = [];
   const router = new Router({
     deadlineMs: 2_000,
     table: {
@@ -79,9 +82,10 @@ function routerFor(t: Test, instances: () => RoutableInstance[], changes: [strin
       reportSuccess: () => undefined,
     },
     onInstanceChange: (id, change) => changes.push([id, change]),
+    warn: (message) => warnings.push(message),
   });
   t.teardown(() => router.close());
-  return { router, failures };
+  return { router, failures, warnings };
 }
 
 t.test('listings are fetched once per instance and kept', async (t) => {
@@ -158,4 +162,69 @@ t.test('errors name the service, the uri or prompt, and the states', async (t) =
   instances.push({ id: 'docs-1', url: upstream.url, status: 'healthy' });
   const read = await router.readResource('docs', 'docs://a.md');
   t.equal(read.contents[0]?.uri, 'docs://a.md', 'with a healthy replica left, a connection failure fails over');
+});
+
+// An instance that keeps the subscribed uris and the order it applied subscribe/unsubscribe in;
+// while `gate` is closed its unsubscribes wait before applying.
+function subscribable(applied: string[], subscribed: Set<string>, gate: { open: Promise<void> }) {
+  return (server: McpServer) => {
+    docs(server);
+    server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+      subscribed.add(request.params.uri);
+      applied.push('subscribe');
+      return {};
+    });
+    server.server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+      await gate.open;
+      subscribed.delete(request.params.uri);
+      applied.push('unsubscribe');
+      return {};
+    });
+  };
+}
+
+t.test('a subscribe right after the last unsubscribe waits for it, so the instance ends subscribed', async (t) => {
+  const applied: string[] = [];
+  const subscribed = new Set<string>();
+  let open = () => undefined as void;
+  const gate = { open: new Promise<void>((resolve) => (open = resolve)) };
+  const upstream = await startUpstream(t, subscribable(applied, subscribed, gate));
+  const { router } = routerFor(t, () => [{ id: 'docs-1', url: upstream.url, status: 'healthy' }]);
+  const first = { updated: () => undefined };
+  const second = { updated: () => undefined };
+  await router.subscriptions.subscribe('docs', 'docs://a.md', first);
+  const leaving = router.subscriptions.unsubscribe('docs', 'docs://a.md', first);
+  await waitFor(() => upstream.counts.get('resources/unsubscribe') === 1, 'the unsubscribe reached the instance', 5_000);
+  const joining = router.subscriptions.subscribe('docs', 'docs://a.md', second);
+  // Give a premature subscribe the chance to overtake the held unsubscribe (none should come).
+  await waitFor(() => upstream.counts.get('resources/subscribe') === 2, 'a second subscribe was sent', 300).catch(() => undefined);
+  t.equal(upstream.counts.get('resources/subscribe'), 1, 'no subscribe is sent while the unsubscribe is in flight');
+  open();
+  await leaving;
+  await joining;
+  t.same(applied, ['subscribe', 'unsubscribe', 'subscribe'], 'the instance applied them in order');
+  t.same([...subscribed], ['docs://a.md'], 'and holds the subscription the live subscriber needs');
+});
+
+t.test('a subscription that cannot be moved is reported through warn', async (t) => {
+  const applied: string[] = [];
+  const upstream = await startUpstream(t, subscribable(applied, new Set(), { open: Promise.resolve() }));
+  const instances: RoutableInstance[] = [{ id: 'docs-1', url: upstream.url, status: 'healthy' }];
+  const { router, warnings } = routerFor(t, () => instances);
+  await router.subscriptions.subscribe('docs', 'docs://a.md', { updated: () => undefined });
+  instances.length = 0;
+  router.forget('docs-1');
+  await waitFor(() => warnings.length > 0, 'a warning', 5_000);
+  t.match(warnings, [/cannot move the subscription to docs "docs:\/\/a\.md": unknown service "docs"/]);
+});
+
+t.test('a request cancelled by an AbortSignal lets go of the signal once it settles', async (t) => {
+  const upstream = await startUpstream(t, docs);
+  const session = new Upstream(upstream.url, 'test');
+  t.teardown(() => session.close());
+  const controller = new AbortController();
+  for (let i = 0; i < 3; i++) await session.readResource('docs://a.md', 2_000, undefined, { signal: controller.signal });
+  t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'no abort listener left behind by three settled requests');
+  await t.rejects(session.readResource('docs://nope.md', 2_000, undefined, { signal: controller.signal }));
+  t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'nor by a failed one');
 });
