@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { positiveArg } from '../../../src/cli-args.js';
 import { CliError, EXIT } from '../errors.js';
 import { jsonText, outputMode } from '../output.js';
 import { bootId, groupStillAlive, isAlive, stopGroup } from '../process-refs.js';
@@ -19,7 +20,7 @@ export function downCommand(): Command {
     .description('Stop what `mesh up` started for a manifest: its services, then the proxy if that run started it')
     .argument('[file]', 'the manifest (same as -f FILE; default: the only running mesh)')
     .option('-f, --file <file>', 'the manifest')
-    .option('--timeout <seconds>', 'how long to wait for a clean stop before killing', Number, 30)
+    .option('--timeout <seconds>', 'how long to wait for a clean stop before killing', positiveArg, 30)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  mesh down configs/demo.yaml\n  mesh down            (the only running mesh)\n')
     .action(async (positional: string | undefined, options: DownOptions) => {

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { countArg } from '../../../src/cli-args.js';
 import { CliError, EXIT } from '../errors.js';
 import { outputMode, paint } from '../output.js';
 import { findRun } from '../run-lookup.js';
@@ -14,12 +15,6 @@ interface LogsOptions {
 interface LogFile {
   label: string;
   path: string;
-}
-
-function countArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of lines');
-  return n;
 }
 
 // `proxy` (when no service is named so) is the proxy's log, `up` the detached supervisor's.
