@@ -52,9 +52,9 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 /** Resolves true once `check` holds, false if `timeoutMs` passes first (polls: process death has no event for grandchildren). */
-export async function waitUntil(check: () => boolean, timeoutMs: number, stepMs = 25): Promise<boolean> {
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 25): Promise<boolean> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() >= end) return false;
     await delay(stepMs);
   }
