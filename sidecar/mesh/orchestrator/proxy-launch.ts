@@ -7,18 +7,8 @@ import { waitUntil } from '../../../src/stdio/process-group.js';
 import { lastLines } from '../../../src/stdio/stderr-tail.js';
 import type { ProxyLocation } from '../proxy-url.js';
 import type { RunState } from '../run-state.js';
+import { proxyAnswers } from './observe.js';
 import { describeEnd, logTail, spawnLogged, type LoggedProcess } from './spawn-logged.js';
-
-/** True when a mesh-proxy answers GET /healthz at `url`. */
-export async function proxyAnswers(url: string, timeoutMs = 1_500): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await response.json()) as { status?: unknown };
-    return response.ok && body.status === 'ok';
-  } catch {
-    return false;
-  }
-}
 
 // `--proxy URL` decides where the proxy listens; otherwise the manifest's proxy section does.
 function listenAddress(location: ProxyLocation, manifest: ResolvedManifest): { host: string; port: number } {
