@@ -3,8 +3,8 @@
  * command line names the round's temporary folder (its MESH_HOME, manifest and registry live
  * there, and children inherit MESH_HOME), and a proxy still answering at the round's URL.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { processesNaming as namingMarker } from '../helpers/mesh-cli.js';
 import { httpStatus } from './wait-ready.js';
 
 export interface Leftover {
@@ -13,25 +13,9 @@ export interface Leftover {
   command: string;
 }
 
-function read(path: string): string {
-  try {
-    return readFileSync(path, 'latin1');
-  } catch {
-    return '';
-  }
-}
-
-/** Live (non-zombie) processes other than this one whose environ or cmdline contains `marker`. */
-export function processesNaming(marker: string): Leftover[] {
-  const found: Leftover[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const stat = read(`/proc/${entry}/stat`);
-    if (stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-    const cmdline = read(`/proc/${entry}/cmdline`);
-    if (cmdline.includes(marker) || read(`/proc/${entry}/environ`).includes(marker)) found.push({ pid: Number(entry), command: cmdline.split('\0').join(' ').trim().slice(0, 200) });
-  }
-  return found;
+// The test helper's, with commands cut for the report.
+function processesNaming(marker: string): Leftover[] {
+  return namingMarker(marker).map(({ pid, command }) => ({ pid, command: command.slice(0, 200) }));
 }
 
 /**
