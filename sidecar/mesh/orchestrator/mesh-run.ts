@@ -9,7 +9,8 @@ import { classify, serviceVerdict, type ListedInstance, type Verdict } from './c
 import { listInstances, sidecarHealth } from './observe.js';
 import { planLaunches, type Launch } from './plan.js';
 import { ensureProxy } from './proxy-launch.js';
-import { describeEnd, logTail, spawnLogged, type LoggedProcess } from './spawn-logged.js';
+import { logTail } from '../log-files.js';
+import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 
 export interface MeshRunOptions {
   manifest: ResolvedManifest;

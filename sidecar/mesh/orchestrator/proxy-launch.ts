@@ -8,7 +8,8 @@ import { lastLines } from '../../../src/stdio/stderr-tail.js';
 import type { ProxyLocation } from '../proxy-url.js';
 import type { RunState } from '../run-state.js';
 import { proxyAnswers } from './observe.js';
-import { describeEnd, logTail, spawnLogged, type LoggedProcess } from './spawn-logged.js';
+import { logTail } from '../log-files.js';
+import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 
 // `--proxy URL` decides where the proxy listens; otherwise the manifest's proxy section does.
 function listenAddress(location: ProxyLocation, manifest: ResolvedManifest): { host: string; port: number } {
