@@ -3,7 +3,7 @@
  * command line names the round's temporary folder (its MESH_HOME, manifest and registry live
  * there, and children inherit MESH_HOME), and a proxy still answering at the round's URL.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { waitUntil } from '../../src/stdio/process-group.js';
 import { processesNaming as namingMarker } from '../helpers/mesh-cli.js';
 import { httpStatus } from './wait-ready.js';
 
@@ -23,21 +23,24 @@ function processesNaming(marker: string): Leftover[] {
  * SIGKILLs what is still there (it is this round's, by its folder) and returns it.
  */
 export async function leftovers(dir: string, proxyUrl: string, waitMs = 10_000): Promise<Leftover[]> {
-  const end = Date.now() + waitMs;
-  for (;;) {
-    const procs = processesNaming(dir);
-    const answering = (await httpStatus(`${proxyUrl}/healthz`).catch(() => 0)) !== 0;
-    if (procs.length === 0 && !answering) return [];
-    if (Date.now() >= end) {
-      for (const p of procs) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          // Gone meanwhile.
-        }
-      }
-      return answering && procs.length === 0 ? [{ pid: 0, command: `a proxy still answers at ${proxyUrl}` }] : procs;
+  let procs: Leftover[] = [];
+  let answering = false;
+  const clean = await waitUntil(
+    async () => {
+      procs = processesNaming(dir);
+      answering = (await httpStatus(`${proxyUrl}/healthz`).catch(() => 0)) !== 0;
+      return procs.length === 0 && !answering;
+    },
+    waitMs,
+    50,
+  );
+  if (clean) return [];
+  for (const p of procs) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
     }
-    await delay(50);
   }
+  return answering && procs.length === 0 ? [{ pid: 0, command: `a proxy still answers at ${proxyUrl}` }] : procs;
 }
