@@ -215,13 +215,18 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   private save(): void {
     const text = JSON.stringify({ ...this.state, updatedAt: '' });
     if (text === this.lastWritten) return;
-    this.lastWritten = text;
-    writeRunState(this.options.runDir, this.state);
+    try {
+      writeRunState(this.options.runDir, this.state);
+      this.lastWritten = text;
+    } catch (error) {
+      // Not written: the next save tries again; stopping must go on whatever the disk says.
+      this.report('writing the state file', error);
+    }
     this.emit('change', this.state);
   }
 
-  // A failed write of the state file (disk full, folder removed) must not end the supervisor and
-  // orphan the process groups it owns: it is reported and supervision goes on.
+  // An error while handling an exit, a tick or the state file (disk full, folder removed) must not
+  // end the supervisor and orphan the process groups it owns: it is reported and supervision goes on.
   private report(what: string, error: unknown): void {
     process.stderr.write(`mesh: error while ${what}: ${(error as Error).message ?? String(error)}\n`);
   }

@@ -31,7 +31,9 @@ export async function ensureProxy(
   home: string,
   { timeoutMs = 20_000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<{ state: RunState['proxy']; proc?: LoggedProcess }> {
-  if (await proxyAnswers(location.url)) return { state: { url: location.url, from: location.from, started: false } };
+  // A function, not a narrowed field: the signal aborts while this waits.
+  const aborted = () => signal?.aborted === true;
+  if ((await proxyAnswers(location.url)) || aborted()) return { state: { url: location.url, from: location.from, started: false } };
   const { host, port } = listenAddress(location, manifest);
   const log = join(runDir, 'logs', 'proxy.log');
   const p = manifest.proxy;
@@ -49,10 +51,10 @@ export async function ensureProxy(
   let ended: string | undefined;
   void proc.then((result) => (ended = describeEnd(result)));
   let answering = false;
-  await waitUntil(async () => ended !== undefined || signal?.aborted === true || (answering = await proxyAnswers(location.url, 1_000)), timeoutMs, 100);
+  await waitUntil(async () => ended !== undefined || aborted() || (answering = await proxyAnswers(location.url, 1_000)), timeoutMs, 100);
   // A pid of 0 would make the whole state file invalid; without a pid there is nothing to stop.
   const started: RunState['proxy'] = { url: location.url, from: location.from, started: true, log, ...(proc.pid === undefined ? {} : { process: refOf(proc.pid) }) };
-  if (ended === undefined && (answering || signal?.aborted === true)) return { state: started, proc };
+  if (ended === undefined && (answering || aborted())) return { state: started, proc };
   if (ended === undefined) proc.kill('SIGKILL');
   throw new CliError(`the mesh-proxy for ${location.url} did not start (${ended ?? `no answer within ${timeoutMs / 1000} s`}); its log (${log}):\n  ${lastLines(logTail(log), 3, '\n  ') || '(empty)'}`);
 }
