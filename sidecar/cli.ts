@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { collect, envPairs, packageVersion as version, portArg as port, positiveArg as positive } from '../src/cli-args.js';
+import { collect, envPairs, packageVersion as version, portArg as port, positiveArg as positive, wholeArg } from '../src/cli-args.js';
 import { MeshError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { parsePortRange } from '../src/http/ports.js';
@@ -12,12 +12,6 @@ function backoffArg(value: string): { initialMs: number; maxMs: number } {
   const match = /^(\d+)-(\d+)$/.exec(value);
   if (!match || Number(match[1]) <= 0 || Number(match[1]) > Number(match[2])) throw new InvalidArgumentError('expected INITIAL-MAX in ms, e.g. 500-30000');
   return { initialMs: Number(match[1]), maxMs: Number(match[2]) };
-}
-
-function wholeArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a whole number above 0');
-  return n;
 }
 
 const program = new Command('mesh-sidecar')

@@ -5,6 +5,7 @@ import { Bridge } from '../src/bridge/bridge.js';
 import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { ChildProcessTransport, describeExit, type ChildCommand, type ChildExit } from '../src/stdio/child-transport.js';
+import { lastLines } from '../src/stdio/stderr-tail.js';
 
 /** `exited`: the child ended and the restart policy says not to start it again. */
 export type ChildState = 'starting' | 'ready' | 'restarting' | 'crashloop' | 'exited' | 'stopping' | 'stopped';
@@ -148,7 +149,7 @@ export class Supervisor {
     const { bridge, log, name } = this.options;
     const description = describeExit(exit);
     this.lastExit = { ...exit, at: new Date().toISOString(), description };
-    const stderr = exit.stderrTail ? `; stderr: ${exit.stderrTail.split('\n').slice(-5).join(' | ')}` : '';
+    const stderr = exit.stderrTail ? `; stderr: ${lastLines(exit.stderrTail, 5)}` : '';
     const context = { service: name, exitCode: exit.code, signal: exit.signal, stderrTail: exit.stderrTail };
     bridge.detach(
       (pending) => {

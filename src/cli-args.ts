@@ -1,8 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 
-/** MM's version, from package.json (dist/<dir>/cli.js and dist/src both sit two levels down). */
-export const packageVersion: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+// Built, this file is dist/src/cli-args.js (package.json two levels up); run from source by tsx
+// (unit tests importing a command's parsers), it is src/cli-args.ts (one level up).
+function readVersion(): string {
+  for (const relative of ['../../package.json', '../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // not there: the other layout
+    }
+  }
+  return '0.0.0';
+}
+
+/** MM's version, from package.json. */
+export const packageVersion: string = readVersion();
 
 /** Commander parser for a port (0 allowed: any free port). */
 export function portArg(value: string): number {
@@ -15,6 +28,20 @@ export function portArg(value: string): number {
 export function positiveArg(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+/** Commander parser for a whole number above 0 (counts such as --max-crashes). */
+export function wholeArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a whole number above 0');
+  return n;
+}
+
+/** Commander parser for a whole number of lines, 0 allowed (`mesh logs -n 0` prints nothing). */
+export function countArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of lines');
   return n;
 }
 

@@ -45,9 +45,9 @@ export async function locateProxy(options: ProxyOptions): Promise<{ location: Pr
  * Runs `work` with a MeshClient for the located proxy; errors come back naming the proxy URL and its origin.
  * @example await withClient(opts, async (mesh) => mesh.services())
  */
-export async function withClient<T>(options: ProxyOptions, work: (mesh: MeshClient, location: ProxyLocation, manifest: ResolvedManifest | undefined) => Promise<T>, timeoutMs?: number): Promise<T> {
+export async function withClient<T>(options: ProxyOptions, work: (mesh: MeshClient, location: ProxyLocation, manifest: ResolvedManifest | undefined) => Promise<T>): Promise<T> {
   const { location, manifest } = await locateProxy(options);
-  const mesh = new MeshClient({ proxy: location.url, caller: 'mesh-cli', ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  const mesh = new MeshClient({ proxy: location.url, caller: 'mesh-cli' });
   try {
     return await work(mesh, location, manifest);
   } catch (error) {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { groupAlive, terminateGroup } from '../../src/stdio/process-group.js';
+import { groupAlive, procStat, terminateGroup, waitUntil } from '../../src/stdio/process-group.js';
 import type { ProcessRef } from './run-state.js';
 
 /** This boot's id: pids recorded before a reboot mean nothing after it. */
@@ -11,17 +11,10 @@ export function bootId(): string {
   }
 }
 
-/** A process's start time (clock ticks since boot, from /proc), undefined when it is gone. */
-export function startTimeOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z') return undefined;
-    const start = Number(fields[19]);
-    return Number.isFinite(start) ? start : undefined;
-  } catch {
-    return undefined;
-  }
+// A process's start time (clock ticks since boot, from /proc), undefined when it is gone.
+function startTimeOf(pid: number): number | undefined {
+  const stat = procStat(pid);
+  return stat === undefined || stat.state === 'Z' || !Number.isFinite(stat.startTime) ? undefined : stat.startTime;
 }
 
 /** A reference to a running process that survives pid reuse (pid plus start time). */
@@ -61,4 +54,25 @@ export function groupStillAlive(ref: ProcessRef): boolean {
   const leaderStart = startTimeOf(ref.pid);
   if (leaderStart !== undefined && ref.startTime !== undefined && leaderStart !== ref.startTime) return false;
   return groupAlive(ref.pid);
+}
+
+/**
+ * Stops the one process `ref` names (SIGTERM, then SIGKILL after `graceMs`), not its group: a
+ * foreground `mesh up` may lead no group, or lead a shell pipeline's (`mesh up | tee`).
+ * @example await stopProcess(state.supervisor, 2_000)
+ */
+export async function stopProcess(ref: ProcessRef, graceMs: number): Promise<'clean' | 'term' | 'kill'> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(ref.pid, name);
+    } catch {
+      // gone meanwhile
+    }
+  };
+  if (!isAlive(ref)) return 'clean';
+  signal('SIGTERM');
+  if (await waitUntil(() => !isAlive(ref), graceMs)) return 'term';
+  signal('SIGKILL');
+  await waitUntil(() => !isAlive(ref), 2_000);
+  return 'kill';
 }

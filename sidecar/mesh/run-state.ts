@@ -53,7 +53,7 @@ export const RunStateSchema = z.object({
 });
 export type RunState = z.infer<typeof RunStateSchema>;
 
-export const STATE_FILE = 'state.json';
+const STATE_FILE = 'state.json';
 
 /** The run state in `dir`, or undefined when there is none (or it is unreadable). */
 export function readRunState(dir: string): RunState | undefined {

@@ -1,6 +1,43 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 
+/** The fields of /proc/<pid>/stat that process handling reads. */
+export interface ProcStat {
+  /** R, S, D, Z (zombie), T… */
+  state: string;
+  pgrp: number;
+  /** Clock ticks after boot; with the pid, names a process across pid reuse. */
+  startTime: number;
+}
+
+/**
+ * Reads /proc/<pid>/stat; undefined when there is no such process (or no /proc).
+ * @example procStat(process.pid)?.pgrp
+ */
+export function procStat(pid: number | string): ProcStat | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the parenthesised command (which may itself hold spaces and ')'): state ppid pgrp …, starttime 20th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', pgrp: Number(fields[2]), startTime: Number(fields[19]) };
+}
+
+/** True while `pid` is a live process; a zombie counts as gone (without /proc: whether it can be signalled). */
+export function pidAlive(pid: number): boolean {
+  const stat = procStat(pid);
+  if (stat !== undefined) return stat.state !== 'Z';
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Live (non-zombie) members of a process group. Reads /proc because kill(-pgid, 0) also counts zombies,
  * and an orphaned grandchild's zombie lingers wherever PID 1 does not reap.
@@ -15,15 +52,8 @@ export function groupMembers(pgid: number): number[] {
   const members: number[] = [];
   for (const entry of entries) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // Fields after the parenthesised command: state ppid pgrp ...
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] !== 'Z' && Number(fields[2]) === pgid) members.push(Number(entry));
+    const stat = procStat(entry);
+    if (stat !== undefined && stat.state !== 'Z' && stat.pgrp === pgid) members.push(Number(entry));
   }
   return members;
 }
@@ -52,9 +82,9 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 /** Resolves true once `check` holds, false if `timeoutMs` passes first (polls: process death has no event for grandchildren). */
-export async function waitUntil(check: () => boolean, timeoutMs: number, stepMs = 25): Promise<boolean> {
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 25): Promise<boolean> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() >= end) return false;
     await delay(stepMs);
   }

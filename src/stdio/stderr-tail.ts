@@ -30,3 +30,17 @@ export class StderrTail {
     return all.slice(-count).join('\n');
   }
 }
+
+/**
+ * The last `count` non-blank lines of `text`, trimmed and joined (one line by default), for quoting
+ * a log or stderr tail in a one-line reason.
+ * @example lastLines('a\nError: boom\n', 3) // 'a | Error: boom'
+ */
+export function lastLines(text: string, count: number, separator = ' | '): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .slice(-count)
+    .join(separator);
+}

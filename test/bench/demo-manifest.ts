@@ -9,7 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { root } from './paths.js';
 
-export const DEMO_MANIFEST = join(root, 'configs/demo.yaml');
+const DEMO_MANIFEST = join(root, 'configs/demo.yaml');
 
 export interface BenchManifest {
   file: string;

@@ -3,8 +3,8 @@
  * command line names the round's temporary folder (its MESH_HOME, manifest and registry live
  * there, and children inherit MESH_HOME), and a proxy still answering at the round's URL.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
+import { waitUntil } from '../../src/stdio/process-group.js';
+import { processesNaming as namingMarker } from '../helpers/mesh-cli.js';
 import { httpStatus } from './wait-ready.js';
 
 export interface Leftover {
@@ -13,25 +13,9 @@ export interface Leftover {
   command: string;
 }
 
-function read(path: string): string {
-  try {
-    return readFileSync(path, 'latin1');
-  } catch {
-    return '';
-  }
-}
-
-/** Live (non-zombie) processes other than this one whose environ or cmdline contains `marker`. */
-export function processesNaming(marker: string): Leftover[] {
-  const found: Leftover[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const stat = read(`/proc/${entry}/stat`);
-    if (stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-    const cmdline = read(`/proc/${entry}/cmdline`);
-    if (cmdline.includes(marker) || read(`/proc/${entry}/environ`).includes(marker)) found.push({ pid: Number(entry), command: cmdline.split('\0').join(' ').trim().slice(0, 200) });
-  }
-  return found;
+// The test helper's, with commands cut for the report.
+function processesNaming(marker: string): Leftover[] {
+  return namingMarker(marker).map(({ pid, command }) => ({ pid, command: command.slice(0, 200) }));
 }
 
 /**
@@ -39,21 +23,24 @@ export function processesNaming(marker: string): Leftover[] {
  * SIGKILLs what is still there (it is this round's, by its folder) and returns it.
  */
 export async function leftovers(dir: string, proxyUrl: string, waitMs = 10_000): Promise<Leftover[]> {
-  const end = Date.now() + waitMs;
-  for (;;) {
-    const procs = processesNaming(dir);
-    const answering = (await httpStatus(`${proxyUrl}/healthz`).catch(() => 0)) !== 0;
-    if (procs.length === 0 && !answering) return [];
-    if (Date.now() >= end) {
-      for (const p of procs) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          // Gone meanwhile.
-        }
-      }
-      return answering && procs.length === 0 ? [{ pid: 0, command: `a proxy still answers at ${proxyUrl}` }] : procs;
+  let procs: Leftover[] = [];
+  let answering = false;
+  const clean = await waitUntil(
+    async () => {
+      procs = processesNaming(dir);
+      answering = (await httpStatus(`${proxyUrl}/healthz`).catch(() => 0)) !== 0;
+      return procs.length === 0 && !answering;
+    },
+    waitMs,
+    50,
+  );
+  if (clean) return [];
+  for (const p of procs) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
     }
-    await delay(50);
   }
+  return answering && procs.length === 0 ? [{ pid: 0, command: `a proxy still answers at ${proxyUrl}` }] : procs;
 }

@@ -26,7 +26,7 @@ export const DEFAULT_MESH_OPTIONS: MeshSuiteOptions = { samples: 100, warmup: 5,
 export const QUICK_MESH_OPTIONS: MeshSuiteOptions = { samples: 30, warmup: 3, rounds: 2 };
 
 /** The tool both routes call: a real tool of examples/fs_server.py on a chapter of examples/texts. */
-export const MESH_TOOL = { service: 'fs', name: 'analyze_narrative_structure', arguments: { path: 'chapter1.txt' } };
+const MESH_TOOL = { service: 'fs', name: 'analyze_narrative_structure', arguments: { path: 'chapter1.txt' } };
 const FS_SERVER = ['python3', join(root, 'examples/fs_server.py'), '--root', join(root, 'examples/texts')];
 
 export interface Latency {
@@ -87,7 +87,7 @@ async function timed(once: () => Promise<CallToolResult>, expected: { text?: str
 }
 
 /** File polling vs mesh.call on the same tool, both routes up at once, samples alternating. */
-export async function runMeshCall(options: MeshSuiteOptions, log: Log): Promise<MeshCallResult> {
+async function runMeshCall(options: MeshSuiteOptions, log: Log): Promise<MeshCallResult> {
   const { service, name, arguments: args } = MESH_TOOL;
   const polling = await startFilePolling(FS_SERVER, benchEnv());
   try {
@@ -139,7 +139,7 @@ export async function runMeshCall(options: MeshSuiteOptions, log: Log): Promise<
 }
 
 /** `mesh up` rounds; skipped with a reason when the mesh CLI is not built, stops at the first failed round. */
-export async function runMeshUp(options: MeshSuiteOptions, log: Log, errors: MeshSuiteResult['errors']): Promise<MeshUpResult> {
+async function runMeshUp(options: MeshSuiteOptions, log: Log, errors: MeshSuiteResult['errors']): Promise<MeshUpResult> {
   if (!meshCliBuilt()) return { skipped: MESH_CLI_MISSING, rounds: [] };
   const rounds: MeshUpRound[] = [];
   for (let r = 1; r <= options.rounds; r++) {

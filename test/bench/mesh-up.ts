@@ -16,7 +16,7 @@ import { leftovers, type Leftover } from './leftovers.js';
 import { benchEnv, root } from './paths.js';
 import { httpJson, httpStatus } from './wait-ready.js';
 
-export const MESH_CLI = join(root, 'dist/sidecar/mesh/cli.js');
+const MESH_CLI = join(root, 'dist/sidecar/mesh/cli.js');
 export const MESH_CLI_MISSING = 'mesh CLI not built (dist/sidecar/mesh/cli.js missing)';
 
 /** Whether the suite can time `mesh up` in this tree. */

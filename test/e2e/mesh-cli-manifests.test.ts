@@ -103,4 +103,7 @@ t.test('config claude, --help of every command, usage errors', async (t) => {
   t.match(unknown.stderr, /unknown command 'frobnicate'/);
   const badArg = await runMesh(['call', 'fs', 'read_text', 'novalue', '--proxy', 'http://127.0.0.1:1']);
   t.equal(badArg.code, 2);
+  const badTimeout = await runMesh(['down', '--timeout', 'soon']);
+  t.equal(badTimeout.code, 2, 'a --timeout that is not a number is a usage error (not a wait without end)');
+  t.match(badTimeout.stderr, /expected a positive number/);
 });

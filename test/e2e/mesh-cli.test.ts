@@ -101,7 +101,14 @@ services:
   t.equal(logs.code, 0, logs.stderr);
   t.match(logs.stdout, /fatal: could not open config/, 'the broken service\'s log holds its stderr');
   const fsLog = await runMesh(['logs', 'fs', '-f', file, '-n', '5'], { env });
-  t.ok(fsLog.stdout.trim().split('\n').length <= 5, '-n limits the lines');
+  t.equal(fsLog.code, 0, fsLog.stderr);
+  // execa strips the final newline of stdout.
+  const fsLines = fsLog.stdout.split('\n');
+  t.equal(fsLines.length, 5, `-n 5 prints exactly 5 lines\n${fsLog.stdout}`);
+  // The log only grows, so the 5 lines printed are still in the file, in order, at one place.
+  const [fsRun] = readdirSync(join(dir, 'home', 'runs'));
+  const fsFile = readFileSync(join(dir, 'home', 'runs', fsRun ?? '', 'logs', 'fs.log'), 'utf8');
+  t.ok(fsFile.includes(`\n${fsLines.join('\n')}\n`), 'they are lines of the fs log');
   t.equal((await runMesh(['logs', 'nope', '-f', file], { env })).code, 1, 'an unknown service in logs exits 1');
 
   // Every process the run recorded, to check after down.

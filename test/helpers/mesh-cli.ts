@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
+import { pidAlive } from '../../src/stdio/process-group.js';
 import { dist } from './processes.js';
+
+export { pidAlive };
 
 export interface CliResult {
   code: number;
@@ -30,21 +33,15 @@ function read(path: string): string {
   }
 }
 
-/** Live (non-zombie) processes whose command line or environment contains `marker`. */
+/** Live (non-zombie) processes other than this one whose command line or environment contains `marker`. */
 export function processesNaming(marker: string): { pid: number; command: string }[] {
   const found: { pid: number; command: string }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const stat = read(`/proc/${entry}/stat`);
-    if (stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+    if (!pidAlive(Number(entry))) continue;
     const cmdline = read(`/proc/${entry}/cmdline`);
     if (cmdline.includes(marker) || read(`/proc/${entry}/environ`).includes(marker)) found.push({ pid: Number(entry), command: cmdline.split('\0').join(' ').trim() });
   }
   return found;
 }
 
-/** True while `pid` is a live process (zombies count as gone). */
-export function pidAlive(pid: number): boolean {
-  const stat = read(`/proc/${pid}/stat`);
-  return stat !== '' && !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseManifest } from '../../src/manifest/index.js';
 import { parseCallArgs } from '../../sidecar/mesh/call-args.js';
 import { claudeConfig } from '../../sidecar/mesh/commands/config.js';
-import { tailLines } from '../../sidecar/mesh/commands/logs.js';
+import { logTail, tailLines } from '../../sidecar/mesh/log-files.js';
 import { CliError } from '../../sidecar/mesh/errors.js';
 import { classify, serviceVerdict } from '../../sidecar/mesh/orchestrator/classify.js';
 import { serviceLine } from '../../sidecar/mesh/orchestrator/display.js';
@@ -85,4 +85,8 @@ t.test('config claude, example call, log tail', async (t) => {
   const dir = t.testdir({ 'a.log': 'one\ntwo\nthree\n' });
   t.same(tailLines(join(dir, 'a.log'), 2), { text: 'two\nthree\n', size: 14 });
   t.same(tailLines(join(dir, 'a.log'), 0), { text: '', size: 14 });
+  const restarted = join(t.testdir({ 'b.log': '\n=== start 1\nold\n\n=== start 2\nnew 1\nnew 2\n' }), 'b.log');
+  t.equal(logTail(restarted), 'new 1\nnew 2\n', 'logTail: from the last start marker on');
+  t.equal(logTail(restarted, 8), '1\nnew 2\n', 'logTail: at most the last bytes');
+  t.equal(logTail(join(dir, 'missing.log')), '', 'logTail: empty when unreadable');
 });

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { locateProxy, withProxyOptions, type ProxyOptions } from '../common.js';
 import { CliError } from '../errors.js';
-import { proxyAnswers } from '../orchestrator/proxy-launch.js';
+import { proxyAnswers } from '../orchestrator/observe.js';
 import { jsonText, outputMode, paint } from '../output.js';
 
 interface ClaudeOptions extends ProxyOptions {

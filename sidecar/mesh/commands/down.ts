@@ -1,7 +1,8 @@
 import { Command } from 'commander';
+import { positiveArg } from '../../../src/cli-args.js';
 import { CliError, EXIT } from '../errors.js';
 import { jsonText, outputMode } from '../output.js';
-import { bootId, groupStillAlive, isAlive, stopGroup } from '../process-refs.js';
+import { bootId, groupStillAlive, isAlive, stopGroup, stopProcess } from '../process-refs.js';
 import { findRun, isRunActive } from '../run-lookup.js';
 import { readRunState, writeRunState, type ProcessRef, type RunState } from '../run-state.js';
 import { waitUntil } from '../../../src/stdio/process-group.js';
@@ -19,7 +20,7 @@ export function downCommand(): Command {
     .description('Stop what `mesh up` started for a manifest: its services, then the proxy if that run started it')
     .argument('[file]', 'the manifest (same as -f FILE; default: the only running mesh)')
     .option('-f, --file <file>', 'the manifest')
-    .option('--timeout <seconds>', 'how long to wait for a clean stop before killing', Number, 30)
+    .option('--timeout <seconds>', 'how long to wait for a clean stop before killing', positiveArg, 30)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  mesh down configs/demo.yaml\n  mesh down            (the only running mesh)\n')
     .action(async (positional: string | undefined, options: DownOptions) => {
@@ -66,7 +67,7 @@ async function down(file: string | undefined, options: DownOptions): Promise<num
   const sidecarsFirst = left.filter(({ what }) => what !== 'mesh-proxy');
   await Promise.all(sidecarsFirst.map(({ ref }) => stopGroup(ref, 5_000)));
   for (const { ref } of left.filter(({ what }) => what === 'mesh-proxy')) await stopGroup(ref, 5_000);
-  if (isAlive(latest.supervisor)) await stopGroup(latest.supervisor, 2_000);
+  await stopProcess(latest.supervisor, 2_000);
   const remaining = everyProcess(latest).filter(({ ref }) => groupStillAlive(ref));
   writeRunState(dir, { ...latest, phase: 'stopped' });
   const services = Object.keys(latest.services);

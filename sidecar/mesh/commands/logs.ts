@@ -1,7 +1,9 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { statSync } from 'node:fs';
+import { Command } from 'commander';
+import { countArg } from '../../../src/cli-args.js';
 import { CliError, EXIT } from '../errors.js';
 import { outputMode, paint } from '../output.js';
+import { readRange, tailLines } from '../log-files.js';
 import { findRun } from '../run-lookup.js';
 import type { RunState } from '../run-state.js';
 
@@ -16,12 +18,6 @@ interface LogFile {
   path: string;
 }
 
-function countArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of lines');
-  return n;
-}
-
 // `proxy` (when no service is named so) is the proxy's log, `up` the detached supervisor's.
 function logFiles(state: RunState, dir: string, service: string): LogFile[] {
   const entry = state.services[service];
@@ -29,35 +25,6 @@ function logFiles(state: RunState, dir: string, service: string): LogFile[] {
   if (service === 'proxy' && state.proxy.log !== undefined) return [{ label: 'proxy', path: state.proxy.log }];
   if (service === 'up') return [{ label: 'up', path: `${dir}/logs/up.log` }];
   return [];
-}
-
-function readRange(path: string, start: number, end: number): string {
-  if (end <= start) return '';
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(end - start);
-    const read = readSync(fd, buffer, 0, buffer.length, start);
-    return buffer.subarray(0, read).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The last `count` lines of a file and its size (reads at most the last 1 MiB). */
-export function tailLines(path: string, count: number): { text: string; size: number } {
-  const fd = openSync(path, 'r');
-  let size: number;
-  try {
-    size = fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
-  if (count === 0) return { text: '', size };
-  const text = readRange(path, Math.max(0, size - 1024 * 1024), size);
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  const kept = lines.slice(-count);
-  return { text: kept.length === 0 ? '' : `${kept.join('\n')}\n`, size };
 }
 
 function sizeOf(path: string): number {

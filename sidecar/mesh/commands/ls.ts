@@ -9,7 +9,7 @@ interface LsOptions extends ProxyOptions {
 }
 
 /** One `mesh ls` row: service, instances, status, port, tools, last heartbeat, calls. */
-export function lsRow(service: ServiceInfo, now: number): string[] {
+function lsRow(service: ServiceInfo, now: number): string[] {
   const ports = [...new Set(service.instances.map((i) => i.port))].join(',');
   const last = Math.max(...service.instances.map((i) => i.lastHeartbeat));
   return [

@@ -11,7 +11,7 @@ interface PropertySchema {
 }
 
 /** One line per parameter: `path (string, required)  file under root`. */
-export function parameterLines(tool: Pick<Tool, 'inputSchema'>): string[] {
+function parameterLines(tool: Pick<Tool, 'inputSchema'>): string[] {
   const properties = (tool.inputSchema.properties ?? {}) as Record<string, PropertySchema>;
   const required = new Set(tool.inputSchema.required ?? []);
   return Object.entries(properties).map(([name, schema]) => {

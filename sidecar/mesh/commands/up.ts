@@ -1,14 +1,19 @@
 import { mkdirSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { positiveArg } from '../../../src/cli-args.js';
+import { waitUntil } from '../../../src/stdio/process-group.js';
 import type { ResolvedManifest } from '../../../src/manifest/index.js';
 import { readManifest } from '../common.js';
 import { CliError, EXIT } from '../errors.js';
 import { ProgressDisplay } from '../orchestrator/display.js';
 import { MeshRun } from '../orchestrator/mesh-run.js';
-import { logTail, spawnLogged } from '../orchestrator/spawn-logged.js';
-import { exampleCall, fetchTools, summaryText, tally } from '../orchestrator/summary.js';
+import { lastLines } from '../../../src/stdio/stderr-tail.js';
+import { logTail } from '../log-files.js';
+import { spawnLogged } from '../orchestrator/spawn-logged.js';
+import { fetchTools } from '../orchestrator/observe.js';
+import { exampleCall, summaryText, tally } from '../orchestrator/summary.js';
 import { jsonText, outputMode, type Output } from '../output.js';
 import { meshHome, runDirFor, scripts } from '../paths.js';
 import { resolveProxy, type ProxyLocation } from '../proxy-url.js';
@@ -100,13 +105,20 @@ async function supervise(file: string, manifest: ResolvedManifest, location: Pro
     const onSignal = (signal: NodeJS.Signals) => {
       if (++signals > 1) {
         process.stderr.write(`mesh: second ${signal}: exiting now (processes may be left; \`mesh down ${file}\` cleans up)\n`);
-        process.exit(130);
+        // The shell's convention for "ended by this signal" (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
+        process.exit(128 + constants.signals[signal]);
       }
       if (!out.json) process.stdout.write(`\nmesh: ${signal}: stopping the services${run.state.proxy.started ? ' and the proxy' : ''}…\n`);
-      void run.stop().then(() => {
-        if (!out.json) process.stdout.write('mesh: stopped.\n');
-        resolveExit(EXIT.ok);
-      });
+      run.stop().then(
+        () => {
+          if (!out.json) process.stdout.write('mesh: stopped.\n');
+          resolveExit(EXIT.ok);
+        },
+        (error: unknown) => {
+          process.stderr.write(`mesh: stopping the mesh of ${file} failed: ${(error as Error).message ?? String(error)}; \`mesh down ${file}\` stops what is left\n`);
+          resolveExit(EXIT.failed);
+        },
+      );
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -133,19 +145,22 @@ async function detach(file: string, manifest: ResolvedManifest, runDir: string, 
   const display = new ProgressDisplay(out);
   if (!out.json) process.stdout.write(`mesh up ${file} (detached): ${Object.values(manifest.services).filter((s) => s.enabled).length} services; logs in ${join(runDir, 'logs')}\n`);
   let state: RunState | undefined;
-  for (;;) {
-    const read = readRunState(runDir);
-    if (read !== undefined && read.supervisor.pid === child.pid) {
-      state = read;
-      display.update(state);
-      if (state.phase !== 'starting') break;
-    }
-    if (ended) break;
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  await waitUntil(
+    () => {
+      const read = readRunState(runDir);
+      if (read !== undefined && read.supervisor.pid === child.pid) {
+        state = read;
+        display.update(state);
+        if (state.phase !== 'starting') return true;
+      }
+      return ended;
+    },
+    Number.POSITIVE_INFINITY,
+    150,
+  );
   child.unref?.();
   if (state === undefined || state.phase === 'failed' || state.phase === 'stopped' || state.phase === 'stopping') {
-    const reason = state?.error ?? logTail(log).trim().split('\n').slice(-5).join('\n  ');
+    const reason = state?.error ?? lastLines(logTail(log), 5, '\n  ');
     throw new CliError(`mesh up ${file} did not start: ${reason || `see ${log}`}`, EXIT.failed);
   }
   display.freeze();

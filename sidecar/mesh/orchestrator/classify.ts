@@ -1,3 +1,4 @@
+import { lastLines } from '../../../src/stdio/stderr-tail.js';
 import type { DisplayStatus } from '../run-state.js';
 
 /** What the proxy lists for one instance (the fields `mesh up` looks at). */
@@ -36,15 +37,6 @@ export interface Verdict {
   status: DisplayStatus;
   reason?: string;
   tools?: number;
-}
-
-function lastLines(text: string, count: number): string {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
-    .slice(-count)
-    .join(' | ');
 }
 
 // The sidecar's lastError already holds the exit and stderr ("... exited with code 3 while

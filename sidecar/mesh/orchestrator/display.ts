@@ -19,14 +19,14 @@ export function serviceLine(name: string, service: ServiceState, width: number, 
 }
 
 /** Every service's line, in manifest order. */
-export function serviceLines(state: RunState, out: Pick<Output, 'color'>, columns = Infinity): string[] {
+function serviceLines(state: RunState, out: Pick<Output, 'color'>, columns = Infinity): string[] {
   const names = Object.keys(state.services);
   const width = Math.max(8, ...names.map((n) => n.length + (state.services[n]!.instances.length > 1 ? 3 : 0)));
   return names.map((name) => serviceLine(name, state.services[name]!, width, out, columns));
 }
 
 /** The line about the proxy: started by this run, or found running. */
-export function proxyLine(state: RunState): string {
+function proxyLine(state: RunState): string {
   return state.proxy.started
     ? `mesh-proxy started at ${state.proxy.url} (pid ${state.proxy.process?.pid ?? '?'}; URL from ${state.proxy.from})`
     : `using the mesh-proxy already running at ${state.proxy.url} (URL from ${state.proxy.from})`;

@@ -9,7 +9,8 @@ import { classify, serviceVerdict, type ListedInstance, type Verdict } from './c
 import { listInstances, sidecarHealth } from './observe.js';
 import { planLaunches, type Launch } from './plan.js';
 import { ensureProxy } from './proxy-launch.js';
-import { describeEnd, logTail, spawnLogged, type LoggedProcess } from './spawn-logged.js';
+import { logTail } from '../log-files.js';
+import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 
 export interface MeshRunOptions {
   manifest: ResolvedManifest;
@@ -46,6 +47,9 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   private tracked: Tracked[] = [];
   private timer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
+  /** Aborted by stop(): a start() still waiting for the proxy or the manifest's paths spawns nothing more. */
+  private readonly stopRequested = new AbortController();
   private lastWritten = '';
 
   constructor(private readonly options: MeshRunOptions) {
@@ -65,22 +69,30 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     };
   }
 
-  /** Starts the proxy (if needed) and every service; resolves once they are all spawned. */
-  async start(): Promise<void> {
+  /** Starts the proxy (if needed) and every service; resolves once they are all spawned (or stop() was called). */
+  start(): Promise<void> {
+    this.starting ??= this.startOnce();
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
     const { manifest } = this.options;
+    const stopped = this.stopRequested.signal;
     this.save();
     try {
-      const proxy = await ensureProxy(manifest, this.options.location, this.options.runDir, this.options.home);
+      const proxy = await ensureProxy(manifest, this.options.location, this.options.runDir, this.options.home, { signal: stopped });
       this.state.proxy = proxy.state;
-      this.save();
+      if (!stopped.aborted) this.save();
     } catch (error) {
       this.state.phase = 'failed';
       this.state.error = (error as Error).message;
       this.save();
       throw error;
     }
+    if (stopped.aborted) return;
     const problems = new Map<string, string>();
     for (const problem of await checkManifestPaths(manifest)) problems.set(problem.service, `${problem.field}: ${problem.message}`);
+    if (stopped.aborted) return;
     const launches = planLaunches(manifest, { proxyUrl: this.state.proxy.url, node: process.execPath, sidecarScript: scripts.sidecar, token: process.env.MESH_TOKEN });
     for (const launch of launches) {
       const name = launch.replica === 0 ? launch.service : `${launch.service}.${launch.replica}`;
@@ -97,6 +109,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   }
 
   private spawn(tracked: Tracked): void {
+    if (this.stopRequested.signal.aborted) return;
     const { launch, state } = tracked;
     const proc = spawnLogged(launch.command, launch.args, { log: state.log, cwd: launch.cwd, env: launch.env });
     tracked.proc = proc;
@@ -104,7 +117,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     tracked.exited = undefined;
     if (proc.pid !== undefined) state.process = refOf(proc.pid);
     if (state.status !== 'failed') state.status = 'starting';
-    void proc.then((result) => this.onExit(tracked, proc, describeEnd(result)));
+    proc.then((result) => this.onExit(tracked, proc, describeEnd(result))).catch((error: unknown) => this.report('handling an exit', error));
   }
 
   // A process that died is started again with backoff (1 s doubling to 30 s), unless a native
@@ -139,7 +152,9 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   private schedule(delayMs: number): void {
     if (this.stopping !== undefined) return;
     this.timer = setTimeout(() => {
-      void this.tick().finally(() => this.schedule(this.state.phase === 'starting' ? SETTLING_POLL_MS : RUNNING_POLL_MS));
+      this.tick()
+        .catch((error: unknown) => this.report('checking the services', error))
+        .finally(() => this.schedule(this.state.phase === 'starting' ? SETTLING_POLL_MS : RUNNING_POLL_MS));
     }, delayMs);
   }
 
@@ -200,14 +215,31 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   private save(): void {
     const text = JSON.stringify({ ...this.state, updatedAt: '' });
     if (text === this.lastWritten) return;
-    this.lastWritten = text;
-    writeRunState(this.options.runDir, this.state);
+    try {
+      writeRunState(this.options.runDir, this.state);
+      this.lastWritten = text;
+    } catch (error) {
+      // Not written: the next save tries again; stopping must go on whatever the disk says.
+      this.report('writing the state file', error);
+    }
     this.emit('change', this.state);
   }
 
-  /** Stops every process this run started (sidecars first, then the proxy if it started it). */
+  // An error while handling an exit, a tick or the state file (disk full, folder removed) must not
+  // end the supervisor and orphan the process groups it owns: it is reported and supervision goes on.
+  private report(what: string, error: unknown): void {
+    process.stderr.write(`mesh: error while ${what}: ${(error as Error).message ?? String(error)}\n`);
+  }
+
+  /**
+   * Stops every process this run started (sidecars first, then the proxy if it started it). Called
+   * while start() is still under way, it waits for start() to return (which then spawns nothing
+   * more) so that a proxy it was launching is stopped too.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.stopRequested.abort();
+      await this.starting?.catch(() => undefined);
       if (this.timer) clearTimeout(this.timer);
       this.state.phase = 'stopping';
       this.save();

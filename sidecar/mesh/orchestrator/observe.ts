@@ -1,29 +1,43 @@
 import type { ListedInstance, SidecarHealthBody } from './classify.js';
+import type { ToolLike } from './summary.js';
 
-/** Every instance the proxy lists, by service name (undefined when the proxy did not answer). */
-export async function listInstances(proxyUrl: string, timeoutMs = 2_000): Promise<Map<string, ListedInstance[]> | undefined> {
+// Every probe `mesh up` and `mesh config` make, in one place: a GET with a deadline whose JSON body
+// is returned whatever the status (a sidecar answers its health with 503 while the child is down).
+// The proxy gets MESH_TOKEN (it requires it on every path, /healthz too); a sidecar gets nothing.
+async function getJson(url: string, timeoutMs: number, to: 'proxy' | 'sidecar'): Promise<{ ok: boolean; body: unknown } | undefined> {
   try {
-    const response = await fetch(`${proxyUrl}/v1/services`, { signal: AbortSignal.timeout(timeoutMs), headers: authHeaders() });
-    if (!response.ok) return undefined;
-    const body = (await response.json()) as { services?: { name: string; instances?: ListedInstance[] }[] };
-    return new Map((body.services ?? []).map((service) => [service.name, service.instances ?? []]));
+    const token = process.env.MESH_TOKEN;
+    const headers: Record<string, string> = to === 'proxy' && token ? { authorization: `Bearer ${token}` } : {};
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
+    return { ok: response.ok, body: (await response.json()) as unknown };
   } catch {
     return undefined;
   }
+}
+
+/** True when a mesh-proxy answers GET /healthz at `url`. */
+export async function proxyAnswers(url: string, timeoutMs = 1_500): Promise<boolean> {
+  const answer = await getJson(`${url}/healthz`, timeoutMs, 'proxy');
+  return answer?.ok === true && (answer.body as { status?: unknown }).status === 'ok';
+}
+
+/** Every instance the proxy lists, by service name (undefined when the proxy did not answer). */
+export async function listInstances(proxyUrl: string, timeoutMs = 2_000): Promise<Map<string, ListedInstance[]> | undefined> {
+  const answer = await getJson(`${proxyUrl}/v1/services`, timeoutMs, 'proxy');
+  if (answer?.ok !== true) return undefined;
+  const body = answer.body as { services?: { name: string; instances?: ListedInstance[] }[] };
+  return new Map((body.services ?? []).map((service) => [service.name, service.instances ?? []]));
+}
+
+/** Tools of a service, from the proxy (empty when it cannot say). */
+export async function fetchTools(proxyUrl: string, service: string, timeoutMs = 2_000): Promise<ToolLike[]> {
+  const answer = await getJson(`${proxyUrl}/v1/services/${encodeURIComponent(service)}/tools`, timeoutMs, 'proxy');
+  return answer?.ok === true ? ((answer.body as { tools?: ToolLike[] }).tools ?? []) : [];
 }
 
 /** A sidecar's own /healthz body (also answered with 503 while the child is down). */
 export async function sidecarHealth(mcpUrl: string, timeoutMs = 1_000): Promise<SidecarHealthBody | undefined> {
-  try {
-    const response = await fetch(mcpUrl.replace(/\/mcp$/, '/healthz'), { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await response.json()) as SidecarHealthBody;
-    return typeof body.state === 'string' ? body : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function authHeaders(): Record<string, string> {
-  const token = process.env.MESH_TOKEN;
-  return token ? { authorization: `Bearer ${token}` } : {};
+  const answer = await getJson(mcpUrl.replace(/\/mcp$/, '/healthz'), timeoutMs, 'sidecar');
+  const body = answer?.body as SidecarHealthBody | undefined;
+  return typeof body?.state === 'string' ? body : undefined;
 }

@@ -3,20 +3,13 @@ import type { ResolvedManifest } from '../../../src/manifest/index.js';
 import { CliError } from '../errors.js';
 import { scripts } from '../paths.js';
 import { refOf } from '../process-refs.js';
+import { waitUntil } from '../../../src/stdio/process-group.js';
+import { lastLines } from '../../../src/stdio/stderr-tail.js';
 import type { ProxyLocation } from '../proxy-url.js';
 import type { RunState } from '../run-state.js';
-import { describeEnd, logTail, spawnLogged, type LoggedProcess } from './spawn-logged.js';
-
-/** True when a mesh-proxy answers GET /healthz at `url`. */
-export async function proxyAnswers(url: string, timeoutMs = 1_500): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await response.json()) as { status?: unknown };
-    return response.ok && body.status === 'ok';
-  } catch {
-    return false;
-  }
-}
+import { proxyAnswers } from './observe.js';
+import { logTail } from '../log-files.js';
+import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 
 // `--proxy URL` decides where the proxy listens; otherwise the manifest's proxy section does.
 function listenAddress(location: ProxyLocation, manifest: ResolvedManifest): { host: string; port: number } {
@@ -27,11 +20,20 @@ function listenAddress(location: ProxyLocation, manifest: ResolvedManifest): { h
 
 /**
  * Uses the proxy answering at `location`, or starts one (logs in `logs/proxy.log`) and waits
- * until it answers; throws naming the reason (its log's tail) when it exits first.
- * @example const proxy = await ensureProxy(manifest, location, runDir, meshHome)
+ * until it answers; throws naming the reason (its log's tail) when it exits first. When `signal`
+ * aborts meanwhile it stops waiting and returns the proxy it started, so the caller can stop it.
+ * @example const proxy = await ensureProxy(manifest, location, runDir, meshHome, { signal })
  */
-export async function ensureProxy(manifest: ResolvedManifest, location: ProxyLocation, runDir: string, home: string, timeoutMs = 20_000): Promise<{ state: RunState['proxy']; proc?: LoggedProcess }> {
-  if (await proxyAnswers(location.url)) return { state: { url: location.url, from: location.from, started: false } };
+export async function ensureProxy(
+  manifest: ResolvedManifest,
+  location: ProxyLocation,
+  runDir: string,
+  home: string,
+  { timeoutMs = 20_000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<{ state: RunState['proxy']; proc?: LoggedProcess }> {
+  // A function, not a narrowed field: the signal aborts while this waits.
+  const aborted = () => signal?.aborted === true;
+  if ((await proxyAnswers(location.url)) || aborted()) return { state: { url: location.url, from: location.from, started: false } };
   const { host, port } = listenAddress(location, manifest);
   const log = join(runDir, 'logs', 'proxy.log');
   const p = manifest.proxy;
@@ -48,14 +50,11 @@ export async function ensureProxy(manifest: ResolvedManifest, location: ProxyLoc
   const proc = spawnLogged(process.execPath, args, { log, cwd: manifest.source.dir });
   let ended: string | undefined;
   void proc.then((result) => (ended = describeEnd(result)));
-  const end = Date.now() + timeoutMs;
-  while (ended === undefined && Date.now() < end) {
-    if (await proxyAnswers(location.url, 1_000)) {
-      return { state: { url: location.url, from: location.from, started: true, process: refOf(proc.pid ?? 0), log }, proc };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  let answering = false;
+  await waitUntil(async () => ended !== undefined || aborted() || (answering = await proxyAnswers(location.url, 1_000)), timeoutMs, 100);
+  // A pid of 0 would make the whole state file invalid; without a pid there is nothing to stop.
+  const started: RunState['proxy'] = { url: location.url, from: location.from, started: true, log, ...(proc.pid === undefined ? {} : { process: refOf(proc.pid) }) };
+  if (ended === undefined && (answering || aborted())) return { state: started, proc };
   if (ended === undefined) proc.kill('SIGKILL');
-  const tail = logTail(log).trim().split('\n').slice(-3).join('\n  ');
-  throw new CliError(`the mesh-proxy for ${location.url} did not start (${ended ?? `no answer within ${timeoutMs / 1000} s`}); its log (${log}):\n  ${tail || '(empty)'}`);
+  throw new CliError(`the mesh-proxy for ${location.url} did not start (${ended ?? `no answer within ${timeoutMs / 1000} s`}); its log (${log}):\n  ${lastLines(logTail(log), 3, '\n  ') || '(empty)'}`);
 }

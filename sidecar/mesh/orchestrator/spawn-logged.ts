@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readSync, fstatSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 
@@ -33,26 +33,6 @@ export function spawnLogged(command: string, args: readonly string[], options: {
 
 /** A process started by spawnLogged. */
 export type LoggedProcess = ReturnType<typeof spawnLogged>;
-
-/** The last `bytes` of a log file, from its last start marker on (empty when unreadable). */
-export function logTail(file: string, bytes = 4_096): string {
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, bytes);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
-    const text = buffer.toString('utf8');
-    const marker = text.lastIndexOf('\n=== ');
-    const fromMarker = marker === -1 ? text : text.slice(text.indexOf('\n', marker + 1) + 1);
-    return fromMarker;
-  } catch {
-    return '';
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /** "exited with code 3" / "was killed by SIGKILL" from an execa result. */
 export function describeEnd(result: { exitCode?: number | undefined; signal?: string | undefined; failed?: boolean; message?: string }): string {

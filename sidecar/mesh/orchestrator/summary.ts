@@ -1,7 +1,8 @@
 import { paint, type Output } from '../output.js';
 import type { RunState } from '../run-state.js';
 
-interface ToolLike {
+/** The part of a listed tool the example call needs. */
+export interface ToolLike {
   name: string;
   inputSchema?: { properties?: Record<string, { type?: unknown }>; required?: string[] };
 }
@@ -14,16 +15,6 @@ export function exampleCall(service: string, tools: readonly ToolLike[], proxyAr
   const required = tool.inputSchema?.required ?? [];
   const args = required.map((key) => `${key}=<${String(tool.inputSchema?.properties?.[key]?.type ?? 'value')}>`);
   return ['mesh call', proxyArgs, service, tool.name, ...args].filter((part) => part !== '').join(' ');
-}
-
-/** Tools of a service, from the proxy (empty when it cannot say). */
-export async function fetchTools(proxyUrl: string, service: string): Promise<ToolLike[]> {
-  try {
-    const response = await fetch(`${proxyUrl}/v1/services/${encodeURIComponent(service)}/tools`, { signal: AbortSignal.timeout(2_000) });
-    return response.ok ? (((await response.json()) as { tools?: ToolLike[] }).tools ?? []) : [];
-  } catch {
-    return [];
-  }
 }
 
 export interface SummaryFacts {

@@ -1,0 +1,37 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { processesNaming, runMesh } from '../helpers/mesh-cli.js';
+import { dist, freePort } from '../helpers/processes.js';
+
+// With MESH_TOKEN set, the proxy `mesh up` starts requires it on every path (/healthz too): up must
+// send it on its probes to see the proxy come up, and the summary's example call needs the tool list.
+// (A native createInstance service, which reads MESH_TOKEN; the sidecar has no token option yet.)
+t.test('mesh up --detach with MESH_TOKEN: probes carry the token', async (t) => {
+  const dir = t.testdir({ home: {} });
+  const env = { MESH_HOME: join(dir, 'home'), MESH_TOKEN: 's3cret' };
+  const proxyPort = await freePort();
+  const file = join(dir, 'mesh.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+proxy: { port: ${proxyPort}, mcpPort: 0, registry: ./registry.sqlite }
+services:
+  ping:
+    kind: native
+    command: node
+    args: [${dist('test/fixtures/ping-pong-instance.js')}]
+    port: ${await freePort()}
+`,
+  );
+  t.teardown(async () => {
+    await runMesh(['down', file], { env });
+    for (const leftover of processesNaming(dir)) process.kill(leftover.pid, 'SIGKILL');
+  });
+  const up = await runMesh(['up', file, '--detach', '--timeout', '30'], { env, timeoutMs: 60_000 });
+  t.equal(up.code, 0, `mesh up --detach\n${up.stdout}\n${up.stderr}`);
+  t.match(up.stdout, /A call:\s+mesh call -f \S+ ping \w+/, 'the example call (needs the tool list from the token-protected proxy)');
+  const down = await runMesh(['down', file], { env });
+  t.equal(down.code, 0, down.stderr);
+  t.same(processesNaming(dir), [], 'nothing left');
+});
