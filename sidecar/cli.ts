@@ -23,6 +23,7 @@ const program = new Command('mesh-sidecar')
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .addOption(new Option('--proxy <url>', 'mesh-proxy to register with').env('MESH_PROXY_URL').default(DEFAULT_PROXY_URL))
   .option('--no-proxy', 'run standalone: do not register with a mesh-proxy')
+  .addOption(new Option('--token <token>', "bearer token of a mesh-proxy started with --token").env('MESH_TOKEN'))
   .option('--heartbeat <seconds>', 'heartbeat interval (jittered ±10%)', positive, 30)
   .option('--tag <tag>', 'tag for discovery (repeatable)', collect, [] as string[])
   .option('--cwd <dir>', 'working directory of the server process')
@@ -45,6 +46,7 @@ const opts = program.opts<{
   portRange: string;
   host: string;
   proxy: string | false;
+  token?: string;
   heartbeat: number;
   tag: string[];
   cwd?: string;
@@ -74,6 +76,7 @@ try {
     port: opts.port,
     portRange: parsePortRange(opts.portRange),
     proxy: opts.proxy || undefined,
+    token: opts.token || undefined,
     heartbeatMs: opts.heartbeat * 1000,
     tags: opts.tag,
     allowedHosts: opts.allowHost,

@@ -13,6 +13,8 @@ export interface SidecarOptions extends ChildCommand {
   portRange: PortRange;
   /** mesh-proxy base URL to register with; undefined runs standalone. */
   proxy?: string | undefined;
+  /** Bearer token the proxy requires (its --token). */
+  token?: string | undefined;
   heartbeatMs?: number;
   tags: string[];
   allowedHosts: string[];
@@ -133,6 +135,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   if (options.proxy) {
     registration = new RegistrationClient({
       proxyUrl: options.proxy,
+      token: options.token,
       intervalMs: options.heartbeatMs,
       log: log.child('registry'),
       describe: () => ({

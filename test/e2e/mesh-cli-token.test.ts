@@ -6,8 +6,8 @@ import { dist, freePort } from '../helpers/processes.js';
 
 // With MESH_TOKEN set, the proxy `mesh up` starts requires it on every path (/healthz too): up must
 // send it on its probes to see the proxy come up, and the summary's example call needs the tool list.
-// (A native createInstance service, which reads MESH_TOKEN; the sidecar has no token option yet.)
-t.test('mesh up --detach with MESH_TOKEN: probes carry the token', async (t) => {
+// The services register with it too: a native createInstance service and a sidecar both read MESH_TOKEN.
+t.test('mesh up --detach with MESH_TOKEN: probes and registrations carry the token', async (t) => {
   const dir = t.testdir({ home: {} });
   const env = { MESH_HOME: join(dir, 'home'), MESH_TOKEN: 's3cret' };
   const proxyPort = await freePort();
@@ -22,6 +22,10 @@ services:
     command: node
     args: [${dist('test/fixtures/ping-pong-instance.js')}]
     port: ${await freePort()}
+  echo:
+    command: python3
+    args: [${join(process.cwd(), 'test/fixtures/echo_server.py')}]
+    port: ${await freePort()}
 `,
   );
   t.teardown(async () => {
@@ -30,6 +34,7 @@ services:
   });
   const up = await runMesh(['up', file, '--detach', '--timeout', '30'], { env, timeoutMs: 60_000 });
   t.equal(up.code, 0, `mesh up --detach\n${up.stdout}\n${up.stderr}`);
+  t.match(up.stdout, /2 of 2 services healthy/, 'the sidecar registered with the token-protected proxy too');
   t.match(up.stdout, /A call:\s+mesh call -f \S+ ping \w+/, 'the example call (needs the tool list from the token-protected proxy)');
   const down = await runMesh(['down', file], { env });
   t.equal(down.code, 0, down.stderr);
