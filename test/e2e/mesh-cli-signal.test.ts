@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { waitUntil } from '../../src/stdio/process-group.js';
-import { processesNaming } from '../helpers/mesh-cli.js';
+import { processesNaming, writeManifest } from '../helpers/mesh-cli.js';
 import { freePort, root, spawnNode } from '../helpers/processes.js';
 
 // A signal that reaches a foreground `mesh up` while it is still starting (waiting for the proxy
@@ -11,17 +11,10 @@ for (const moment of ['state.json', 'logs/proxy.log'] as const) {
   t.test(`SIGTERM to mesh up once ${moment} appears leaves no process`, async (t) => {
     const dir = t.testdir({ home: {} });
     const proxyPort = await freePort();
-    const file = join(dir, 'mesh.yaml');
-    writeFileSync(
-      file,
-      `version: 1
-proxy: { port: ${proxyPort}, mcpPort: 0, registry: ./registry.sqlite }
-services:
-  fs:
+    const file = writeManifest(dir, proxyPort, `  fs:
     command: python3
     args: [${root}examples/fs_server.py, --root, ${root}examples/texts]
-`,
-    );
+`);
     const up = spawnNode('sidecar/mesh/cli.js', ['up', file], { MESH_HOME: join(dir, 'home'), MESH_PROXY_URL: '', NO_COLOR: '1' });
     t.teardown(async () => {
       await up.stop('SIGKILL');
@@ -42,18 +35,11 @@ services:
 // The service ignores SIGTERM, so the first stop surely lasts (up to its 10 s grace).
 t.test('a second SIGTERM while stopping exits 143', async (t) => {
   const dir = t.testdir({ home: {} });
-  const file = join(dir, 'mesh.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-proxy: { port: ${await freePort()}, mcpPort: 0, registry: ./registry.sqlite }
-services:
-  stubborn:
+  const file = writeManifest(dir, await freePort(), `  stubborn:
     kind: native
     command: python3
     args: ['-c', 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)']
-`,
-  );
+`);
   const up = spawnNode('sidecar/mesh/cli.js', ['up', file], { MESH_HOME: join(dir, 'home'), MESH_PROXY_URL: '', NO_COLOR: '1' });
   t.teardown(async () => {
     await up.stop('SIGKILL');

@@ -1,7 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { processesNaming, runMesh } from '../helpers/mesh-cli.js';
+import { processesNaming, runMesh, writeManifest } from '../helpers/mesh-cli.js';
 import { dist, freePort } from '../helpers/processes.js';
 
 // With MESH_TOKEN set, the proxy `mesh up` starts requires it on every path (/healthz too): up must
@@ -11,13 +10,7 @@ t.test('mesh up --detach with MESH_TOKEN: probes and registrations carry the tok
   const dir = t.testdir({ home: {} });
   const env = { MESH_HOME: join(dir, 'home'), MESH_TOKEN: 's3cret' };
   const proxyPort = await freePort();
-  const file = join(dir, 'mesh.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-proxy: { port: ${proxyPort}, mcpPort: 0, registry: ./registry.sqlite }
-services:
-  ping:
+  const file = writeManifest(dir, proxyPort, `  ping:
     kind: native
     command: node
     args: [${dist('test/fixtures/ping-pong-instance.js')}]
@@ -26,8 +19,7 @@ services:
     command: python3
     args: [${join(process.cwd(), 'test/fixtures/echo_server.py')}]
     port: ${await freePort()}
-`,
-  );
+`);
   t.teardown(async () => {
     await runMesh(['down', file], { env });
     for (const leftover of processesNaming(dir)) process.kill(leftover.pid, 'SIGKILL');

@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { dist, fixture, freePort, root } from '../helpers/processes.js';
-import { pidAlive, processesNaming, runMesh } from '../helpers/mesh-cli.js';
+import { pidAlive, processesNaming, runMesh, writeManifest } from '../helpers/mesh-cli.js';
 
 // `mesh up --detach` of four services (a Python sidecar, a Node sidecar, a native instance, and
 // one that dies at start), then ls, call, tools, logs, and `mesh down` leaving no process.
@@ -12,13 +12,7 @@ t.test('mesh up --detach, ls, call, tools, logs, down', async (t) => {
   const proxyPort = await freePort();
   const echoPort = await freePort();
   const proxyUrl = `http://127.0.0.1:${proxyPort}`;
-  const file = join(dir, 'mesh.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-proxy: { port: ${proxyPort}, mcpPort: 0, registry: ./registry.sqlite }
-services:
-  fs:
+  const file = writeManifest(dir, proxyPort, `  fs:
     command: python3
     args: [${root}examples/fs_server.py, --root, ${root}examples/texts]
     tags: [python]
@@ -35,8 +29,7 @@ services:
   broken:
     command: python3
     args: [${fixture('crash_on_start.py')}]
-`,
-  );
+`);
 
   // Whatever happens, nothing this test started outlives it: mesh down, then anything naming dir.
   t.teardown(async () => {

@@ -1,9 +1,20 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { pidAlive } from '../../src/stdio/process-group.js';
 import { dist } from './processes.js';
 
 export { pidAlive };
+
+/**
+ * Writes `DIR/mesh.yaml`: a proxy on `proxyPort` (no second MCP port, registry in DIR) and the
+ * given `services:` body (YAML indented by two spaces); returns its path.
+ */
+export function writeManifest(dir: string, proxyPort: number, services: string): string {
+  const file = join(dir, 'mesh.yaml');
+  writeFileSync(file, `version: 1\nproxy: { port: ${proxyPort}, mcpPort: 0, registry: ./registry.sqlite }\nservices:\n${services}`);
+  return file;
+}
 
 export interface CliResult {
   code: number;
