@@ -1,9 +1,20 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { waitUntil } from '../../src/stdio/process-group.js';
 import { processesNaming, writeManifest } from '../helpers/mesh-cli.js';
 import { freePort, root, spawnNode } from '../helpers/processes.js';
+
+// A foreground `mesh up FILE` with its own MESH_HOME; torn down with whatever it left running
+// (a second signal exits at once and leaves things behind on purpose).
+function foregroundUp(t: Test, dir: string, file: string) {
+  const up = spawnNode('sidecar/mesh/cli.js', ['up', file], { MESH_HOME: join(dir, 'home'), MESH_PROXY_URL: '', NO_COLOR: '1' });
+  t.teardown(async () => {
+    await up.stop('SIGKILL');
+    for (const leftover of processesNaming(dir)) process.kill(leftover.pid, 'SIGKILL');
+  });
+  return up;
+}
 
 // A signal that reaches a foreground `mesh up` while it is still starting (waiting for the proxy
 // it launched) must stop everything: no proxy or service may be left running.
@@ -15,11 +26,7 @@ for (const moment of ['state.json', 'logs/proxy.log'] as const) {
     command: python3
     args: [${root}examples/fs_server.py, --root, ${root}examples/texts]
 `);
-    const up = spawnNode('sidecar/mesh/cli.js', ['up', file], { MESH_HOME: join(dir, 'home'), MESH_PROXY_URL: '', NO_COLOR: '1' });
-    t.teardown(async () => {
-      await up.stop('SIGKILL');
-      for (const leftover of processesNaming(dir)) process.kill(leftover.pid, 'SIGKILL');
-    });
+    const up = foregroundUp(t, dir, file);
     const runs = join(dir, 'home', 'runs');
     const seen = await waitUntil(() => existsSync(runs) && readdirSync(runs).some((run) => existsSync(join(runs, run, moment))), 20_000, 5);
     t.ok(seen, `mesh up wrote ${moment}\n${up.stderr()}`);
@@ -40,12 +47,7 @@ t.test('a second SIGTERM while stopping exits 143', async (t) => {
     command: python3
     args: ['-c', 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)']
 `);
-  const up = spawnNode('sidecar/mesh/cli.js', ['up', file], { MESH_HOME: join(dir, 'home'), MESH_PROXY_URL: '', NO_COLOR: '1' });
-  t.teardown(async () => {
-    await up.stop('SIGKILL');
-    // Exiting at once leaves what was still running (as the message says); the test cleans up.
-    for (const leftover of processesNaming(dir)) process.kill(leftover.pid, 'SIGKILL');
-  });
+  const up = foregroundUp(t, dir, file);
   const runs = join(dir, 'home', 'runs');
   const spawned = () => {
     try {
