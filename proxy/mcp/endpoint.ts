@@ -16,8 +16,8 @@ import { callMeshTool, meshToolNames, meshTools } from './mesh-tools.js';
 import { namespacedName, ToolNameIndex } from './namespacing.js';
 import { installRelayHandlers, newSessionState, relayTargetOf, releaseSession, type SessionState } from './relay-handlers.js';
 import { relayFor, type Extra } from './relay-session.js';
-import { meshContent, meshPromptResult, meshReadResult, parseMeshUri } from './resource-uris.js';
-import { rpcError, toRpcError } from './rpc-error.js';
+import { meshContent, meshPromptResult, meshReadResult } from './resource-uris.js';
+import { meshUriOrThrow, rpcError, toRpcError, unknownPrompt } from './rpc-error.js';
 
 const PROTOCOL_ERRORS = new Set<MeshErrorCode>(['TOOL_NOT_FOUND', 'SERVICE_NOT_FOUND', 'BAD_REQUEST', 'LOOP_DETECTED']);
 
@@ -170,13 +170,7 @@ export class MeshEndpoint {
 
   /** Reads a resource by its endpoint uri (`mesh://service/uri`). */
   async readResource(uri: string, caller: string, relay?: Relay) {
-    const target = parseMeshUri(uri);
-    if (!target) {
-      throw rpcError(ErrorCode.InvalidParams, `unknown resource "${uri}": resources of the mesh are named mesh://<service>/<the service's own uri> (see resources/list)`, {
-        code: 'RESOURCE_NOT_FOUND',
-        uri,
-      });
-    }
+    const target = meshUriOrThrow(uri);
     try {
       return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, relay ? { caller, relay } : { caller }));
     } catch (error) {
@@ -187,7 +181,7 @@ export class MeshEndpoint {
   /** Gets a prompt by its endpoint name (`service__prompt`). */
   async getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay) {
     const ref = (this.catalogBuilt ?? (await this.catalog())).promptIndex.resolve(name);
-    if (!ref) throw rpcError(ErrorCode.InvalidParams, `unknown prompt "${name}": prompts of the mesh are named service__prompt (see prompts/list)`, { code: 'PROMPT_NOT_FOUND', prompt: name });
+    if (!ref) throw unknownPrompt(name);
     // Name the real prompts when the service is known to lack this one (its lists are cached).
     const listings = await this.core.router.listingsOf(ref.service).catch(() => undefined);
     if (listings && !listings.prompts.some((p) => p.name === ref.tool)) {

@@ -1,14 +1,14 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CompleteRequestSchema, ErrorCode, RootsListChangedNotificationSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
+  CompleteRequestSchema, RootsListChangedNotificationSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
   type CompleteRequest, type CompleteResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Router } from '../router/router.js';
 import type { Subscriber } from '../router/subscriptions.js';
 import type { Catalog } from './catalog.js';
 import { declaresServerRequests, RelaySession } from './relay-session.js';
-import { parseMeshUri, toMeshUri } from './resource-uris.js';
-import { rpcError, toRpcError } from './rpc-error.js';
+import { toMeshUri } from './resource-uris.js';
+import { meshUriOrThrow, toRpcError, unknownPrompt } from './rpc-error.js';
 
 /** What the endpoint keeps per client session. */
 export interface SessionState {
@@ -41,10 +41,15 @@ export function relayTargetOf(state: SessionState): RelaySession | undefined {
     const capabilities = state.server.getClientCapabilities();
     if (!capabilities) return state.relay; // initialize has not been answered yet
     state.checked = true;
-    if (declaresServerRequests(capabilities)) state.relay ??= new RelaySession(state.id() ?? 'session', state.server, capabilities);
+    if (declaresServerRequests(capabilities)) openRelay(state);
     state.lean = state.relay === undefined;
   }
   return state.relay;
+}
+
+// The session's relay target, created on first need with what its client declared.
+function openRelay(state: SessionState): RelaySession {
+  return (state.relay ??= new RelaySession(state.id() ?? 'session', state.server, state.server.getClientCapabilities()));
 }
 
 /** A closing session lets go of its upstream sessions and subscriptions. */
@@ -65,8 +70,7 @@ export function installRelayHandlers(state: SessionState, deps: RelayHandlerDeps
 
   server.setRequestHandler(SetLevelRequestSchema, (request) => {
     relayTargetOf(state);
-    state.relay ??= new RelaySession(state.id() ?? 'session', server, server.getClientCapabilities());
-    state.relay.level = request.params.level;
+    openRelay(state).level = request.params.level;
     state.lean = false;
     return {};
   });
@@ -76,18 +80,8 @@ export function installRelayHandlers(state: SessionState, deps: RelayHandlerDeps
     if (target) router.relays.rootsChanged(target);
   });
 
-  const targetOf = (uri: string) => {
-    const target = parseMeshUri(uri);
-    if (!target) {
-      throw rpcError(ErrorCode.InvalidParams, `unknown resource "${uri}": resources of the mesh are named mesh://<service>/<the service's own uri> (see resources/list)`, {
-        code: 'RESOURCE_NOT_FOUND',
-        uri,
-      });
-    }
-    return target;
-  };
   server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-    const target = targetOf(request.params.uri);
+    const target = meshUriOrThrow(request.params.uri);
     state.subscriber ??= {
       updated: (service, uri) => void server.sendResourceUpdated({ uri: toMeshUri(service, uri) }).catch(() => undefined),
     };
@@ -99,7 +93,7 @@ export function installRelayHandlers(state: SessionState, deps: RelayHandlerDeps
     return {};
   });
   server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
-    const target = targetOf(request.params.uri);
+    const target = meshUriOrThrow(request.params.uri);
     if (state.subscriber) await router.subscriptions.unsubscribe(target.service, target.uri, state.subscriber);
     return {};
   });
@@ -114,17 +108,11 @@ async function complete(params: CompleteRequest['params'], deps: RelayHandlerDep
   let mapped: CompleteRequest['params']['ref'];
   if (ref.type === 'ref/prompt') {
     const prompt = (await deps.catalog()).promptIndex.resolve(ref.name);
-    if (!prompt) throw rpcError(ErrorCode.InvalidParams, `unknown prompt "${ref.name}": prompts of the mesh are named service__prompt (see prompts/list)`, { code: 'PROMPT_NOT_FOUND', prompt: ref.name });
+    if (!prompt) throw unknownPrompt(ref.name);
     service = prompt.service;
     mapped = { ...ref, name: prompt.tool };
   } else {
-    const target = parseMeshUri(ref.uri);
-    if (!target) {
-      throw rpcError(ErrorCode.InvalidParams, `unknown resource "${ref.uri}": resources of the mesh are named mesh://<service>/<the service's own uri or template>`, {
-        code: 'RESOURCE_NOT_FOUND',
-        uri: ref.uri,
-      });
-    }
+    const target = meshUriOrThrow(ref.uri);
     service = target.service;
     mapped = { ...ref, uri: target.uri };
   }

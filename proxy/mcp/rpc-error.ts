@@ -1,5 +1,6 @@
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { jsonRpcCodeFor, toMeshError } from '../../src/errors.js';
+import { parseMeshUri } from './resource-uris.js';
 
 /** The error an SDK request handler throws to answer with exactly this JSON-RPC code, message and data (no "MCP error" prefix). */
 export function rpcError(code: number, message: string, data?: Record<string, unknown>): Error {
@@ -15,4 +16,22 @@ export function toRpcError(error: unknown): Error {
   const answered = mesh.code === 'TOOL_ERROR' ? mesh.context.rpcCode : undefined;
   const code = typeof answered === 'number' && answered !== ErrorCode.ConnectionClosed ? answered : jsonRpcCodeFor(mesh.code);
   return rpcError(code, mesh.message, { code: mesh.code, ...mesh.context });
+}
+
+/**
+ * The service and its own uri behind an endpoint resource uri (or template uri, for completions).
+ * @throws an InvalidParams error (data.code RESOURCE_NOT_FOUND) when `uri` is not a mesh uri
+ */
+export function meshUriOrThrow(uri: string): { service: string; uri: string } {
+  const target = parseMeshUri(uri);
+  if (target) return target;
+  throw rpcError(ErrorCode.InvalidParams, `unknown resource "${uri}": resources of the mesh are named mesh://<service>/<the service's own uri> (see resources/list)`, {
+    code: 'RESOURCE_NOT_FOUND',
+    uri,
+  });
+}
+
+/** The InvalidParams error for a prompt name the endpoint does not list (data.code PROMPT_NOT_FOUND). */
+export function unknownPrompt(name: string): Error {
+  return rpcError(ErrorCode.InvalidParams, `unknown prompt "${name}": prompts of the mesh are named service__prompt (see prompts/list)`, { code: 'PROMPT_NOT_FOUND', prompt: name });
 }
