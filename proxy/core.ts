@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { createHash } from 'node:crypto';
+import { toolsHash } from '../src/instance/tools-hash.js';
 import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import type { Registry } from './registry/registry.js';
@@ -133,7 +133,7 @@ export class MeshCore {
       port: Number(url.port || 80),
       tags: input.tags,
       tools,
-      toolsHash: createHash('sha256').update(JSON.stringify(tools)).digest('hex').slice(0, 16),
+      toolsHash: toolsHash(tools),
       version: '0',
       kind: 'native',
     });

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import { LATEST_PROTOCOL_VERSION, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Bridge } from '../src/bridge/bridge.js';
@@ -6,6 +5,7 @@ import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { ChildProcessTransport, describeExit, type ChildCommand, type ChildExit } from '../src/stdio/child-transport.js';
 import { lastLines } from '../src/stdio/stderr-tail.js';
+import { toolsHash as hashTools } from '../src/instance/tools-hash.js';
 
 /** `exited`: the child ended and the restart policy says not to start it again. */
 export type ChildState = 'starting' | 'ready' | 'restarting' | 'crashloop' | 'exited' | 'stopping' | 'stopped';
@@ -45,7 +45,7 @@ export class Supervisor {
   state: ChildState = 'starting';
   tools: Tool[] = [];
   // The hash of no tools, so a sidecar whose child never started can still register (as restarting).
-  toolsHash = createHash('sha256').update('[]').digest('hex').slice(0, 16);
+  toolsHash = hashTools([]);
   restarts = 0;
   lastExit: LastExit | undefined;
   lastError: string | undefined;
@@ -130,7 +130,7 @@ export class Supervisor {
       tools.push(...(page.tools ?? []));
       cursor = page.nextCursor;
     } while (cursor);
-    const hash = createHash('sha256').update(JSON.stringify(tools)).digest('hex').slice(0, 16);
+    const hash = hashTools(tools);
     const changed = hash !== this.toolsHash;
     this.tools = tools;
     this.toolsHash = hash;

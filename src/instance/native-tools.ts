@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { MeshError } from '../errors.js';
 import type { ToolContext } from './tool-context.js';
+import { toolsHash } from './tools-hash.js';
 
 /** A tool's input: a zod object schema, or its shape (`{ path: z.string() }`). */
 export type ToolInput = z.ZodObject | z.ZodRawShape;
@@ -92,7 +92,7 @@ export class NativeTools {
 
   /** Hash of the tool list, as the registry compares it (same recipe as the sidecar's). */
   hash(): string {
-    this.cachedHash ??= createHash('sha256').update(JSON.stringify(this.list())).digest('hex').slice(0, 16);
+    this.cachedHash ??= toolsHash(this.list());
     return this.cachedHash;
   }
 }
