@@ -8,6 +8,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { MeshError, toMeshError, type MeshErrorCode } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
+import { hopsOf } from '../../src/instance/mesh-meta.js';
 import type { MeshCore } from '../core.js';
 import { buildCatalog, type Catalog } from './catalog.js';
 import type { CallCancel } from '../router/call-cancel.js';
@@ -145,11 +146,13 @@ export class MeshEndpoint {
   /**
    * tools/call as a client sees it: the tool's result, or an isError result when the call failed on
    * its way (timeout, crash, nothing healthy: a tool error the model can read and act on).
+   * `meta` is the request's `_meta`: the hop count it carries (every routed call has one) is kept,
+   * so a server that calls back into the mesh and passes its `_meta` on stays under the loop guard.
    * @throws MeshError when asking for something that does not exist (a protocol error)
    */
   async answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay, meta?: unknown): Promise<CallToolResult> {
     try {
-      return await this.callTool(name, args, caller, hopsFrom(meta), relay);
+      return await this.callTool(name, args, caller, hopsOf(meta), relay);
     } catch (error) {
       const mesh = toMeshError(error);
       if (PROTOCOL_ERRORS.has(mesh.code)) throw mesh;
@@ -290,14 +293,4 @@ export class MeshEndpoint {
     await Promise.all(all.map(({ server }) => server.close().catch(() => undefined)));
     this.log.debug('mesh endpoint closed');
   }
-}
-
-/**
- * The hop count a tools/call arrives with: `_meta["mesh/hops"]`, which the proxy puts on every call
- * it routes, so a server that calls back into the mesh (and passes its request's `_meta` on)
- * keeps the loop guard counting; anything else starts at 0.
- */
-export function hopsFrom(meta: unknown): number {
-  const hops = (meta as Record<string, unknown> | undefined)?.['mesh/hops'];
-  return typeof hops === 'number' && Number.isInteger(hops) && hops >= 0 && hops <= 1_000 ? hops : 0;
 }

@@ -1,5 +1,6 @@
 import type { LoggingLevel, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { MeshClient, type CallOptions, type MeshClientOptions } from '../client/mesh-client.js';
+import { deadlineOf, hopsOf } from './mesh-meta.js';
 
 /** What a native tool handler gets besides its arguments. */
 export interface ToolContext {
@@ -36,12 +37,6 @@ export interface CallFacts {
   sendLog(level: LoggingLevel, data: unknown): Promise<void>;
 }
 
-/** Reads the deadline (ms) the proxy gave this call in `_meta['mesh/deadlineMs']` (undefined when absent or not positive). */
-export function deadlineOf(meta: Record<string, unknown> | undefined): number | undefined {
-  const deadline = meta?.['mesh/deadlineMs'];
-  return typeof deadline === 'number' && Number.isFinite(deadline) && deadline > 0 ? deadline : undefined;
-}
-
 /**
  * How long a nested call may take: what is left of the call being handled (the proxy's deadline
  * for it, or the instance's own), less a small margin so the nested answer, even a timeout, arrives
@@ -63,12 +58,6 @@ class NestedMeshClient extends MeshClient {
     const left = this.left();
     return super.call(service, tool, args, { ...options, timeoutMs: Math.min(options.timeoutMs ?? left, left) });
   }
-}
-
-/** Reads the hop count the proxy forwarded in `_meta['mesh/hops']` (0 when absent or not a count). */
-export function hopsOf(meta: Record<string, unknown> | undefined): number {
-  const hops = meta?.['mesh/hops'];
-  return typeof hops === 'number' && Number.isInteger(hops) && hops >= 0 ? hops : 0;
 }
 
 /** The context of one call; `mesh` is built on first use, so handlers that never call out pay nothing. */

@@ -4,7 +4,8 @@ import { MeshError } from '../../src/errors.js';
 import { ToolError } from '../../src/client/errors.js';
 import { argumentProblems, NativeTools, objectSchema } from '../../src/instance/native-tools.js';
 import { resolveInstanceOptions } from '../../src/instance/instance-options.js';
-import { deadlineOf, hopsOf, remainingMs } from '../../src/instance/tool-context.js';
+import { deadlineOf, hopsOf } from '../../src/instance/mesh-meta.js';
+import { remainingMs } from '../../src/instance/tool-context.js';
 import { errorResult, isCallToolResult, toToolResult } from '../../src/instance/tool-result.js';
 
 t.test('toToolResult: string, object, array, scalars, CallToolResult, nothing', async (t) => {
