@@ -1,13 +1,11 @@
 #!/usr/bin/env node
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { packageVersion as version, portArg as int, positiveArg as seconds } from '../src/cli-args.js';
 import { createLogger } from '../src/log.js';
 import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
+import { meshHome } from '../src/mesh-home.js';
 import { startProxy } from './proxy.js';
-
-const meshHome = process.env.MESH_HOME ?? join(homedir(), '.mesh');
 
 const program = new Command('mesh-proxy')
   .description('The MM mesh daemon: registry, health checks, routing, and one MCP endpoint for every service.')
@@ -15,7 +13,7 @@ const program = new Command('mesh-proxy')
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--port <port>', 'port of the JSON API (/v1), /mcp, /healthz, /metrics', int, 6001)
   .option('--mcp-port <port>', 'second port serving /mcp (the seed\'s MCP port; 0 disables it)', int, 6000)
-  .option('--registry <file>', 'registry database file', join(meshHome, 'registry.sqlite'))
+  .option('--registry <file>', 'registry database file', join(meshHome(), 'registry.sqlite'))
   .option('--heartbeat-timeout <seconds>', 'remove an instance silent this long', seconds, 120)
   .option('--heartbeat-interval <seconds>', 'expected heartbeat interval (unhealthy after 3 missed)', seconds, 30)
   .option('--deadline <seconds>', 'deadline of a routed call', seconds, 60)

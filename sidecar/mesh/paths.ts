@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-/** Where MM keeps its state: `MESH_HOME`, else `~/.mesh` (the proxy's registry lives there too). */
-export function meshHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.MESH_HOME !== undefined && env.MESH_HOME !== '' ? resolve(env.MESH_HOME) : join(homedir(), '.mesh');
-}
+import { meshHome } from '../../src/mesh-home.js';
 
 /** The folder holding every `mesh up` run's state and logs. */
 export function runsDir(env: NodeJS.ProcessEnv = process.env): string {
