@@ -43,17 +43,20 @@ export function isAlive(ref: ProcessRef): boolean {
  * @example await stopGroup(instance.process, 10_000)
  */
 export async function stopGroup(ref: ProcessRef, graceMs: number): Promise<'clean' | 'term' | 'kill' | 'skipped'> {
-  const leaderStart = startTimeOf(ref.pid);
-  if (leaderStart !== undefined && ref.startTime !== undefined && leaderStart !== ref.startTime) return 'skipped';
+  if (pidReused(ref)) return 'skipped';
   if (!groupAlive(ref.pid)) return 'clean';
   return terminateGroup(ref.pid, graceMs);
 }
 
 /** True while any live process remains in the group led by `ref` (and the leader is not a stranger). */
 export function groupStillAlive(ref: ProcessRef): boolean {
-  const leaderStart = startTimeOf(ref.pid);
-  if (leaderStart !== undefined && ref.startTime !== undefined && leaderStart !== ref.startTime) return false;
-  return groupAlive(ref.pid);
+  return !pidReused(ref) && groupAlive(ref.pid);
+}
+
+// The pid now names a live process with another start time: a stranger, not the one `ref` recorded.
+function pidReused(ref: ProcessRef): boolean {
+  const start = startTimeOf(ref.pid);
+  return start !== undefined && ref.startTime !== undefined && start !== ref.startTime;
 }
 
 /**
