@@ -9,10 +9,15 @@ export function isRunActive(state: RunState): boolean {
   return state.bootId === bootId() && ['starting', 'running', 'stopping'].includes(state.phase) && isAlive(state.supervisor);
 }
 
+/** The manifest given positionally or with -f (the same one if both), else undefined. */
+export function givenManifest(positional: string | undefined, flag: string | undefined, command: string): string | undefined {
+  if (positional !== undefined && flag !== undefined && positional !== flag) throw new CliError(`give the manifest once: \`mesh ${command} FILE\` or \`mesh ${command} -f FILE\``);
+  return positional ?? flag;
+}
+
 /** The manifest given positionally or with -f, else ./mesh.yaml when it exists. */
 export function manifestArgument(positional: string | undefined, flag: string | undefined, command: string): string {
-  if (positional !== undefined && flag !== undefined && positional !== flag) throw new CliError(`give the manifest once: \`mesh ${command} FILE\` or \`mesh ${command} -f FILE\``);
-  const file = positional ?? flag;
+  const file = givenManifest(positional, flag, command);
   if (file !== undefined) return file;
   if (existsSync('mesh.yaml')) return 'mesh.yaml';
   throw new CliError(`mesh ${command} needs a manifest: \`mesh ${command} configs/mesh.yaml\` (or -f FILE; ./mesh.yaml is used when it exists)`);

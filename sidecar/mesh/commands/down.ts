@@ -3,7 +3,7 @@ import { positiveArg } from '../../../src/cli-args.js';
 import { CliError, EXIT } from '../errors.js';
 import { jsonText, outputMode } from '../output.js';
 import { bootId, groupStillAlive, isAlive, stopGroup, stopProcess } from '../process-refs.js';
-import { findRun, isRunActive } from '../run-lookup.js';
+import { findRun, givenManifest, isRunActive } from '../run-lookup.js';
 import { readRunState, writeRunState, type ProcessRef, type RunState } from '../run-state.js';
 import { waitUntil } from '../../../src/stdio/process-group.js';
 
@@ -24,8 +24,7 @@ export function downCommand(): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  mesh down configs/demo.yaml\n  mesh down            (the only running mesh)\n')
     .action(async (positional: string | undefined, options: DownOptions) => {
-      if (positional !== undefined && options.file !== undefined && positional !== options.file) throw new CliError('give the manifest once: `mesh down FILE` or `mesh down -f FILE`');
-      process.exitCode = await down(positional ?? options.file, options);
+      process.exitCode = await down(givenManifest(positional, options.file, 'down'), options);
     });
 }
 
