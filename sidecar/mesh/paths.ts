@@ -20,6 +20,14 @@ export function runDirFor(manifestFile: string, env: NodeJS.ProcessEnv = process
   return join(runsDir(env), `${name}-${hash}`);
 }
 
+/**
+ * The log file of one process of a run (`proxy`, `up`, a service or `service.N`); without a name, the logs folder.
+ * @example runLog(runDir, 'proxy') // '<runDir>/logs/proxy.log'
+ */
+export function runLog(runDir: string, name?: string): string {
+  return name === undefined ? join(runDir, 'logs') : join(runDir, 'logs', `${name}.log`);
+}
+
 // dist/sidecar/mesh/paths.js → dist/sidecar/cli.js, dist/proxy/cli.js, dist/sidecar/mesh/cli.js.
 /** The compiled CLIs `mesh up` starts. */
 export const scripts = {

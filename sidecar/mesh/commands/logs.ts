@@ -4,6 +4,7 @@ import { countArg } from '../../../src/cli-args.js';
 import { CliError, EXIT } from '../errors.js';
 import { outputMode, paint } from '../output.js';
 import { readRange, tailLines } from '../log-files.js';
+import { runLog } from '../paths.js';
 import { findRun } from '../run-lookup.js';
 import type { RunState } from '../run-state.js';
 
@@ -23,7 +24,7 @@ function logFiles(state: RunState, dir: string, service: string): LogFile[] {
   const entry = state.services[service];
   if (entry !== undefined) return entry.instances.map((i) => ({ label: i.replica === 0 ? service : `${service}.${i.replica}`, path: i.log }));
   if (service === 'proxy' && state.proxy.log !== undefined) return [{ label: 'proxy', path: state.proxy.log }];
-  if (service === 'up') return [{ label: 'up', path: `${dir}/logs/up.log` }];
+  if (service === 'up') return [{ label: 'up', path: runLog(dir, 'up') }];
   return [];
 }
 

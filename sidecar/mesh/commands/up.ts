@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { constants } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { positiveArg } from '../../../src/cli-args.js';
 import { waitUntil } from '../../../src/stdio/process-group.js';
@@ -16,7 +16,7 @@ import { fetchTools } from '../orchestrator/observe.js';
 import { exampleCall, summaryText, tally } from '../orchestrator/summary.js';
 import { jsonText, outputMode, type Output } from '../output.js';
 import { meshHome } from '../../../src/mesh-home.js';
-import { runDirFor, scripts } from '../paths.js';
+import { runDirFor, runLog, scripts } from '../paths.js';
 import { resolveProxy, type ProxyLocation } from '../proxy-url.js';
 import { isRunActive, manifestArgument } from '../run-lookup.js';
 import { readRunState, type RunState } from '../run-state.js';
@@ -85,12 +85,18 @@ async function printSummary(file: string, state: RunState, detached: boolean, ou
   process.stdout.write(`\n${summaryText({ state, manifestArg: file, proxyArgs, detached, example }, out)}`);
 }
 
+// The first line of `mesh up`'s output: what starts, and where its logs go.
+function startLine(file: string, manifest: ResolvedManifest, runDir: string, detached: boolean): string {
+  const enabled = Object.values(manifest.services).filter((s) => s.enabled).length;
+  return `mesh up ${file}${detached ? ' (detached)' : ''}: ${enabled} services; logs in ${runLog(runDir)}\n`;
+}
+
 // Foreground (and the background half of --detach): run, show progress, stop on a signal.
 async function supervise(file: string, manifest: ResolvedManifest, location: ProxyLocation, runDir: string, options: UpOptions, out: Output): Promise<number> {
   const headless = options.supervise === true;
   const display = new ProgressDisplay(headless ? { ...out, tty: false, color: false } : out);
   const run = new MeshRun({ manifest, location, runDir, home: meshHome(), detached: headless, startTimeoutMs: options.timeout * 1000 });
-  if (!out.json && !headless) process.stdout.write(`mesh up ${file}: ${Object.values(manifest.services).filter((s) => s.enabled).length} services; logs in ${join(runDir, 'logs')}\n`);
+  if (!out.json && !headless) process.stdout.write(startLine(file, manifest, runDir, false));
   let settled = false;
   run.on('change', (state) => {
     if (!settled || !out.tty || headless) display.update(state);
@@ -138,13 +144,13 @@ async function supervise(file: string, manifest: ResolvedManifest, location: Pro
 // from the run's state file and returns once every service is healthy or failed.
 async function detach(file: string, manifest: ResolvedManifest, runDir: string, options: UpOptions, out: Output): Promise<number> {
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
-  const log = join(runDir, 'logs', 'up.log');
+  const log = runLog(runDir, 'up');
   const args = [scripts.mesh, 'up', resolve(file), '--supervise', '--timeout', String(options.timeout), ...(options.proxy === undefined ? [] : ['--proxy', options.proxy])];
   const child = spawnLogged(process.execPath, args, { log, cwd: process.cwd() });
   let ended = false;
   void child.then(() => (ended = true));
   const display = new ProgressDisplay(out);
-  if (!out.json) process.stdout.write(`mesh up ${file} (detached): ${Object.values(manifest.services).filter((s) => s.enabled).length} services; logs in ${join(runDir, 'logs')}\n`);
+  if (!out.json) process.stdout.write(startLine(file, manifest, runDir, true));
   let state: RunState | undefined;
   await waitUntil(
     () => {

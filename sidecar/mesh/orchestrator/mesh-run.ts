@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import { checkManifestPaths, type ResolvedManifest } from '../../../src/manifest/index.js';
-import { scripts } from '../paths.js';
+import { runLog, scripts } from '../paths.js';
 import { bootId, refOf, stopGroup } from '../process-refs.js';
 import type { ProxyLocation } from '../proxy-url.js';
 import { writeRunState, type InstanceState, type RunState, type ServiceState } from '../run-state.js';
@@ -96,7 +95,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     const launches = planLaunches(manifest, { proxyUrl: this.state.proxy.url, node: process.execPath, sidecarScript: scripts.sidecar, token: process.env.MESH_TOKEN });
     for (const launch of launches) {
       const name = launch.replica === 0 ? launch.service : `${launch.service}.${launch.replica}`;
-      const state: InstanceState = { replica: launch.replica, log: join(this.options.runDir, 'logs', `${name}.log`), status: 'pending', restarts: 0 };
+      const state: InstanceState = { replica: launch.replica, log: runLog(this.options.runDir, name), status: 'pending', restarts: 0 };
       const tracked: Tracked = { launch, state, proc: undefined, startedAt: Date.now(), exited: undefined, restartTimer: undefined, backoffMs: 1_000 };
       this.tracked.push(tracked);
       const problem = problems.get(launch.service);

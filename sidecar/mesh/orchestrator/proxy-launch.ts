@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ResolvedManifest } from '../../../src/manifest/index.js';
 import { CliError } from '../errors.js';
-import { scripts } from '../paths.js';
+import { runLog, scripts } from '../paths.js';
 import { refOf } from '../process-refs.js';
 import { waitUntil } from '../../../src/stdio/process-group.js';
 import { lastLines } from '../../../src/stdio/stderr-tail.js';
@@ -35,7 +35,7 @@ export async function ensureProxy(
   const aborted = () => signal?.aborted === true;
   if ((await proxyAnswers(location.url)) || aborted()) return { state: { url: location.url, from: location.from, started: false } };
   const { host, port } = listenAddress(location, manifest);
-  const log = join(runDir, 'logs', 'proxy.log');
+  const log = runLog(runDir, 'proxy');
   const p = manifest.proxy;
   const args = [
     scripts.proxy,
