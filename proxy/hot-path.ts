@@ -3,6 +3,8 @@ import type { RequestListener } from 'node:http';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CallCancel } from './router/call-cancel.js';
 import { jsonRpcCodeFor, toMeshError } from '../src/errors.js';
+import type { TokenCheck } from '../src/http/bearer-token.js';
+import { unauthorizedBody } from '../src/http/bearer-token.js';
 import type { HostGuard } from '../src/http/host-guard.js';
 import { isHotRequest } from '../src/http/hot-path.js';
 import { receiveMcpPost, sendJson } from '../src/http/mcp-post.js';
@@ -23,24 +25,35 @@ export interface HotEndpoint {
  * level, or declared sampling, elicitation or roots), whose answers may carry a stream first.
  * A call it serves is cancelled upstream when the client sends notifications/cancelled for it or
  * closes the request before the answer.
+ *
+ * It is the front door of both ports: every request, on any path, passes the token check here,
+ * and every POST /mcp the body checks of receiveMcpPost (depth, empty batch), before either path.
  */
-export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard, fallback: RequestListener, maxBodyBytes: number): RequestListener {
+export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard, fallback: RequestListener, maxBodyBytes: number, checkToken: TokenCheck): RequestListener {
   // Calls this path is serving, by session and request id, so a cancellation can find them.
   const inflight = new Map<string, CallCancel>();
   return (req: IncomingMessage, res: ServerResponse) => {
-    const sessionId = req.headers['mcp-session-id'];
-    if (req.method !== 'POST' || req.url !== '/mcp' || typeof sessionId !== 'string' || !endpoint.isLeanSession(sessionId)) {
+    const refused = checkToken(req.headers.authorization);
+    if (refused) return sendJson(res, 401, unauthorizedBody(req.url, refused), { 'www-authenticate': refused.challenge });
+    if (req.method !== 'POST' || (req.url !== '/mcp' && !req.url?.startsWith('/mcp?'))) {
       fallback(req, res);
       return;
     }
     receiveMcpPost(req, res, guard, maxBodyBytes, async (body, parsed) => {
+      const sessionId = req.headers['mcp-session-id'];
+      if (req.url !== '/mcp' || typeof sessionId !== 'string' || !endpoint.isLeanSession(sessionId)) {
+        Object.assign(req, { rawBody: body });
+        fallback(req, res);
+        return;
+      }
       const cancelled = inflight.get(cancelKey(sessionId, parsed));
       if (cancelled) {
         cancelled.cancel(new Error('the client cancelled the call'));
         res.writeHead(202).end();
         return;
       }
-      if (!isHotRequest(req, parsed) || parsed.method !== 'tools/call' || typeof parsed.params?.name !== 'string') {
+      // Arguments that are not an object go to the SDK transport, which refuses them (-32602).
+      if (!isHotRequest(req, parsed) || parsed.method !== 'tools/call' || typeof parsed.params?.name !== 'string' || !isArgumentsObject(parsed.params.arguments)) {
         Object.assign(req, { rawBody: body });
         fallback(req, res);
         return;
@@ -64,6 +77,8 @@ export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard,
     });
   };
 }
+
+const isArgumentsObject = (args: unknown) => args === undefined || (typeof args === 'object' && args !== null && !Array.isArray(args));
 
 const callKey = (sessionId: string, id: string | number) => `${sessionId} ${typeof id} ${id}`;
 
