@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { httpStatusFor, MeshError, toMeshError } from '../src/errors.js';
 import { createTokenCheck, unauthorizedBody } from '../src/http/bearer-token.js';
 import { createHostGuard, type HostGuardOptions } from '../src/http/host-guard.js';
+import { tooDeepMessage } from '../src/http/json-depth.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
@@ -57,6 +58,8 @@ function errorBody(code: string, message: string, extra: Record<string, unknown>
 async function jsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === '') return {};
+  const tooDeep = tooDeepMessage(text);
+  if (tooDeep) throw new MeshError('BAD_REQUEST', tooDeep);
   try {
     return JSON.parse(text);
   } catch (error) {

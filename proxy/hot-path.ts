@@ -40,6 +40,9 @@ export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard,
       return;
     }
     receiveMcpPost(req, res, guard, maxBodyBytes, async (body, parsed) => {
+      // Refused here for both paths (the SDK transport would answer -32603 with a zod dump).
+      const badArguments = nonObjectArguments(parsed);
+      if (badArguments) return sendJson(res, 200, badArguments);
       const sessionId = req.headers['mcp-session-id'];
       if (req.url !== '/mcp' || typeof sessionId !== 'string' || !endpoint.isLeanSession(sessionId)) {
         Object.assign(req, { rawBody: body });
@@ -52,8 +55,7 @@ export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard,
         res.writeHead(202).end();
         return;
       }
-      // Arguments that are not an object go to the SDK transport, which refuses them (-32602).
-      if (!isHotRequest(req, parsed) || parsed.method !== 'tools/call' || typeof parsed.params?.name !== 'string' || !isArgumentsObject(parsed.params.arguments)) {
+      if (!isHotRequest(req, parsed) || parsed.method !== 'tools/call' || typeof parsed.params?.name !== 'string') {
         Object.assign(req, { rawBody: body });
         fallback(req, res);
         return;
@@ -78,7 +80,15 @@ export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard,
   };
 }
 
-const isArgumentsObject = (args: unknown) => args === undefined || (typeof args === 'object' && args !== null && !Array.isArray(args));
+// The -32602 answer to a tools/call request whose `arguments` is not an object (a string, an array…).
+function nonObjectArguments(message: unknown): object | undefined {
+  const { id, method, params } = (message ?? {}) as { id?: unknown; method?: unknown; params?: { arguments?: unknown } };
+  if (method !== 'tools/call' || (typeof id !== 'string' && typeof id !== 'number') || typeof params !== 'object' || params === null) return undefined;
+  const args = params.arguments;
+  if (args === undefined || (typeof args === 'object' && args !== null && !Array.isArray(args))) return undefined;
+  const got = args === null ? 'null' : Array.isArray(args) ? 'an array' : `a ${typeof args}`;
+  return { jsonrpc: '2.0', id, error: { code: -32602, message: `tools/call params.arguments must be an object of the tool's arguments, got ${got}` } };
+}
 
 const callKey = (sessionId: string, id: string | number) => `${sessionId} ${typeof id} ${id}`;
 
