@@ -138,7 +138,7 @@ export class MeshCore {
       await client.connect(new StreamableHTTPClientTransport(url));
       tools = (await client.listTools()).tools;
     } catch (error) {
-      throw new MeshError('SERVICE_UNAVAILABLE', `cannot list the tools of an MCP server at ${input.url}: ${contactFailure(error)}`, { cause: error });
+      throw new MeshError('SERVICE_UNAVAILABLE', `cannot reach an MCP server at ${input.url}: ${contactFailure(error)}`, { cause: error });
     } finally {
       await client.close().catch(() => undefined);
     }

@@ -46,7 +46,7 @@ t.test('register_service: refused before any contact, no redirect followed, no r
   const echoed = await registerService(client, { name: 'probe', url: `http://127.0.0.1:${secret.port}/mcp` });
   t.ok(secret.hits() > 0, 'a loopback URL is contacted');
   t.notMatch(echoed, SECRET, `the remote body is not echoed: ${echoed}`);
-  t.match(echoed, /cannot list the tools of an MCP server at http:\/\/127\.0\.0\.1:\d+\/mcp: it answered HTTP 500/, 'it says how the contact failed');
+  t.match(echoed, /cannot reach an MCP server at http:\/\/127\.0\.0\.1:\d+\/mcp: it answered HTTP 500/, 'it says how the contact failed');
 
   const before = secret.hits();
   const redirected = await registerService(client, { name: 'probe', url: `http://127.0.0.1:${redirect.port}/mcp` });
