@@ -44,6 +44,8 @@ t.test('deep arguments on the lean path and on /v1 are a 400 naming the limit, a
     t.equal(v1.status, 400, `/v1, deep call ${i}: 400`);
     t.match(v1.body, { error: { code: 'BAD_REQUEST', message: /nested deeper than 64 levels/ } }, `/v1, deep call ${i}: the message names the limit`);
   }
+  const sdkPath = await post(`${proxy.base}/mcp`, deepCall(5));
+  t.equal(sdkPath.status, 400, 'a deep body without a session (the SDK transport\'s path) is refused at the same front door');
   const service = (await proxy.api('/v1/services/pp')).body;
   t.equal(service.status, 'healthy', 'the service is still healthy');
   t.equal(service.instances[0].failures, 0, 'no failure was counted against the instance');
