@@ -1,11 +1,12 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { bearerAuth } from 'hono/bearer-auth';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { httpStatusFor, MeshError, toMeshError } from '../src/errors.js';
+import { createTokenCheck, unauthorizedBody } from '../src/http/bearer-token.js';
 import { createHostGuard, type HostGuardOptions } from '../src/http/host-guard.js';
+import { tooDeepMessage } from '../src/http/json-depth.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
@@ -57,6 +58,8 @@ function errorBody(code: string, message: string, extra: Record<string, unknown>
 async function jsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === '') return {};
+  const tooDeep = tooDeepMessage(text);
+  if (tooDeep) throw new MeshError('BAD_REQUEST', tooDeep);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -81,7 +84,13 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
     if (refused) return c.json(errorBody('FORBIDDEN', `Forbidden: ${refused}`), 403);
     await next();
   });
-  if (options.token) app.use('*', bearerAuth({ token: options.token }));
+  // The same check as the listening front door (proxy/hot-path.ts), for every route of the app.
+  const checkToken = createTokenCheck(options.token);
+  app.use('*', async (c, next) => {
+    const refused = checkToken(c.req.header('authorization'));
+    if (refused) return c.json(unauthorizedBody(c.req.path, refused), 401, { 'www-authenticate': refused.challenge });
+    await next();
+  });
   app.use(
     '*',
     bodyLimit({

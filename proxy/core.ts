@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { toolsHash } from '../src/instance/tools-hash.js';
 import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
@@ -106,7 +106,11 @@ export class MeshCore {
     return { ...service, tools: this.toolsOf(name) };
   }
 
-  /** Registers a running Streamable HTTP server by URL (register_service): lists its tools first. */
+  /**
+   * Registers a running Streamable HTTP server by URL (register_service): checks the registration
+   * first (loopback policy, a url or id of another live service), then lists its tools. What the
+   * URL answered is never echoed back: only how the contact failed.
+   */
   async registerByUrl(input: { name: string; url: string; tags: string[]; id?: string | undefined }) {
     let url: URL;
     try {
@@ -114,19 +118,8 @@ export class MeshCore {
     } catch {
       throw new MeshError('BAD_REQUEST', `url "${input.url}" is not a valid URL`);
     }
-    const client = new Client({ name: 'mesh-proxy', version: '1.0.0' });
-    let tools: Tool[];
-    try {
-      await client.connect(new StreamableHTTPClientTransport(url));
-      tools = (await client.listTools()).tools;
-    } catch (error) {
-      throw new MeshError('SERVICE_UNAVAILABLE', `cannot reach an MCP server at ${input.url}: ${(error as Error).message}`, { cause: error });
-    } finally {
-      await client.close().catch(() => undefined);
-    }
-    const id = input.id ?? `${input.name}.${url.hostname}.${url.port || '80'}`;
-    const { instance } = this.registry.register({
-      id,
+    const body = (tools: Tool[]) => ({
+      id: input.id ?? `${input.name}.${url.hostname}.${url.port || '80'}`,
       name: input.name,
       url: input.url,
       host: url.hostname,
@@ -135,9 +128,32 @@ export class MeshCore {
       tools,
       toolsHash: toolsHash(tools),
       version: '0',
-      kind: 'native',
+      kind: 'native' as const,
     });
+    this.registry.admit(body([]));
+    const client = new Client({ name: 'mesh-proxy', version: '1.0.0' });
+    let tools: Tool[];
+    try {
+      // The SDK transport follows no redirect to another origin (its default redirectPolicy).
+      await client.connect(new StreamableHTTPClientTransport(url));
+      tools = (await client.listTools()).tools;
+    } catch (error) {
+      throw new MeshError('SERVICE_UNAVAILABLE', `cannot reach an MCP server at ${input.url}: ${contactFailure(error)}`, { cause: error });
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+    const { instance } = this.registry.register(body(tools));
     this.byUrl.set(instance.id, { name: input.name, url: input.url, tags: input.tags });
     return { id: instance.id, name: input.name, tools: tools.length };
   }
+}
+
+// How contacting a URL failed, in words of our own: the remote's body or message is never copied.
+function contactFailure(error: unknown): string {
+  if (error instanceof StreamableHTTPError && error.code !== undefined) return `it answered HTTP ${error.code}`;
+  if (error instanceof McpError) return `it answered JSON-RPC error ${error.code}`;
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  if (typeof cause === 'string') return `connection failed (${cause})`;
+  if (error instanceof TypeError) return 'connection failed';
+  return 'it did not answer as an MCP Streamable HTTP server';
 }

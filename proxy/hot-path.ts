@@ -3,6 +3,7 @@ import type { RequestListener } from 'node:http';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CallCancel } from './router/call-cancel.js';
 import { jsonRpcCodeFor, toMeshError } from '../src/errors.js';
+import { unauthorizedBody, type TokenCheck } from '../src/http/bearer-token.js';
 import type { HostGuard } from '../src/http/host-guard.js';
 import { isHotRequest } from '../src/http/hot-path.js';
 import { receiveMcpPost, sendJson } from '../src/http/mcp-post.js';
@@ -23,17 +24,30 @@ export interface HotEndpoint {
  * level, or declared sampling, elicitation or roots), whose answers may carry a stream first.
  * A call it serves is cancelled upstream when the client sends notifications/cancelled for it or
  * closes the request before the answer.
+ *
+ * It is the front door of both ports: every request, on any path, passes the token check here,
+ * and every POST /mcp the body checks of receiveMcpPost (depth, empty batch), before either path.
  */
-export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard, fallback: RequestListener, maxBodyBytes: number): RequestListener {
+export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard, fallback: RequestListener, maxBodyBytes: number, checkToken: TokenCheck): RequestListener {
   // Calls this path is serving, by session and request id, so a cancellation can find them.
   const inflight = new Map<string, CallCancel>();
   return (req: IncomingMessage, res: ServerResponse) => {
-    const sessionId = req.headers['mcp-session-id'];
-    if (req.method !== 'POST' || req.url !== '/mcp' || typeof sessionId !== 'string' || !endpoint.isLeanSession(sessionId)) {
+    const refused = checkToken(req.headers.authorization);
+    if (refused) return sendJson(res, 401, unauthorizedBody(req.url, refused), { 'www-authenticate': refused.challenge });
+    if (req.method !== 'POST' || (req.url !== '/mcp' && !req.url?.startsWith('/mcp?'))) {
       fallback(req, res);
       return;
     }
     receiveMcpPost(req, res, guard, maxBodyBytes, async (body, parsed) => {
+      // Refused here for both paths (the SDK transport would answer -32603 with a zod dump).
+      const badArguments = nonObjectArguments(parsed);
+      if (badArguments) return sendJson(res, 200, badArguments);
+      const sessionId = req.headers['mcp-session-id'];
+      if (req.url !== '/mcp' || typeof sessionId !== 'string' || !endpoint.isLeanSession(sessionId)) {
+        Object.assign(req, { rawBody: body });
+        fallback(req, res);
+        return;
+      }
       const cancelled = inflight.get(cancelKey(sessionId, parsed));
       if (cancelled) {
         cancelled.cancel(new Error('the client cancelled the call'));
@@ -63,6 +77,16 @@ export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard,
       }
     });
   };
+}
+
+// The -32602 answer to a tools/call request whose `arguments` is not an object (a string, an array…).
+function nonObjectArguments(message: unknown): object | undefined {
+  const { id, method, params } = (message ?? {}) as { id?: unknown; method?: unknown; params?: { arguments?: unknown } };
+  if (method !== 'tools/call' || (typeof id !== 'string' && typeof id !== 'number') || typeof params !== 'object' || params === null) return undefined;
+  const args = params.arguments;
+  if (args === undefined || (typeof args === 'object' && args !== null && !Array.isArray(args))) return undefined;
+  const got = args === null ? 'null' : Array.isArray(args) ? 'an array' : `a ${typeof args}`;
+  return { jsonrpc: '2.0', id, error: { code: -32602, message: `tools/call params.arguments must be an object of the tool's arguments, got ${got}` } };
 }
 
 const callKey = (sessionId: string, id: string | number) => `${sessionId} ${typeof id} ${id}`;

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { createLogger, type Logger } from '../src/log.js';
 import { listenOnFreePort } from '../src/http/ports.js';
+import { createTokenCheck } from '../src/http/bearer-token.js';
 import { createHostGuard } from '../src/http/host-guard.js';
 import { createProxyApp } from './app.js';
 import { createProxyFrontHandler } from './hot-path.js';
@@ -55,7 +56,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const core = new MeshCore({ registry, deadlineMs: options.deadlineMs ?? 60_000, log, observe: (record) => metrics.observeCall(record) });
   const endpoint = new MeshEndpoint(core, log, options.version);
   const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
-  const listener = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024);
+  const listener = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024, createTokenCheck(options.token));
   const servers: Server[] = [];
   const sweeper = setInterval(() => registry.sweep(), 1_000);
   sweeper.unref();

@@ -13,6 +13,7 @@ export type MeshErrorCode =
   | 'BAD_REQUEST'
   | 'PAYLOAD_TOO_LARGE'
   | 'FORBIDDEN'
+  | 'CONFLICT'
   | 'NO_FREE_PORT'
   | 'PORT_IN_USE'
   | 'LOOP_DETECTED'
@@ -58,6 +59,7 @@ const jsonRpcCodes: Record<MeshErrorCode, number> = {
   PROXY_UNREACHABLE: ErrorCode.ConnectionClosed,
   TOOL_ERROR: ErrorCode.InternalError,
   FORBIDDEN: ErrorCode.InvalidRequest,
+  CONFLICT: ErrorCode.InvalidParams,
   NO_FREE_PORT: ErrorCode.InternalError,
   PORT_IN_USE: ErrorCode.InternalError,
   REGISTRY_CORRUPT: ErrorCode.InternalError,
@@ -72,6 +74,7 @@ const httpStatuses: Partial<Record<MeshErrorCode, number>> = {
   LOOP_DETECTED: 508,
   PAYLOAD_TOO_LARGE: 413,
   FORBIDDEN: 403,
+  CONFLICT: 409,
   CALL_TIMEOUT: 504,
   CHILD_EXITED: 502,
   CHILD_START_FAILED: 502,

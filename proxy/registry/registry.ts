@@ -15,10 +15,10 @@ import { collectStats, emptyStatusCounts } from './registry-stats.js';
 import { createStorage } from './storage.js';
 import {
   ChildStateSchema, HeartbeatSchema, registrationSchema, type ChildState, type HeartbeatInput, type InstanceStatus,
-  type RegistrationInput, type Tool,
+  type Registration, type RegistrationInput, type Tool,
 } from './schemas.js';
 import type { RegisterResult, RegistryStats, ServiceFilter, SweepResult } from './registry-types.js';
-import { isExpired, type HealthPolicy } from './status.js';
+import { isExpired, isLive, type HealthPolicy } from './status.js';
 import { deepFreeze, representative, toServiceSummary, toView, type Entry, type InstanceView, type ServiceSummary } from './views.js';
 import { parseOrThrow } from './zod-message.js';
 
@@ -112,8 +112,7 @@ export class Registry {
    * @throws MeshError BAD_REQUEST naming every invalid field
    */
   register(input: RegistrationInput | unknown): RegisterResult {
-    this.assertOpen();
-    const registration = parseOrThrow(this.schema, input, 'registration');
+    const registration = this.admit(input);
     const now = this.options.now();
     const existing = this.entries.get(registration.id);
     const sameUrl = this.entries.idAtUrl(registration.url);
@@ -147,6 +146,30 @@ export class Registry {
   }
 
   /**
+   * Checks a registration without registering it (register_service checks before it contacts the
+   * URL): the body must be valid, and its id and url must not belong to another live service.
+   * @throws MeshError BAD_REQUEST naming every invalid field, CONFLICT naming the owner
+   */
+  admit(input: RegistrationInput | unknown): Registration {
+    this.assertOpen();
+    const registration = parseOrThrow(this.schema, input, 'registration');
+    const now = this.options.now();
+    const owner = this.entries.get(registration.id);
+    if (owner && owner.record.name !== registration.name && isLive(owner, now, this.policy)) {
+      throw new MeshError('CONFLICT', `instance id "${registration.id}" belongs to the live service "${owner.record.name}" (at ${owner.record.url}); register "${registration.name}" under another id`, {
+        context: { id: registration.id, owner: owner.record.name },
+      });
+    }
+    const atUrl = this.entries.get(this.entries.idAtUrl(registration.url) ?? '');
+    if (atUrl && atUrl.record.id !== registration.id && atUrl.record.name !== registration.name && isLive(atUrl, now, this.policy)) {
+      throw new MeshError('CONFLICT', `url ${registration.url} is served by the live instance "${atUrl.record.id}" of service "${atUrl.record.name}"; one url serves one service`, {
+        context: { url: registration.url, owner: atUrl.record.name, instance: atUrl.record.id },
+      });
+    }
+    return registration;
+  }
+
+  /**
    * Notes a heartbeat; only memory changes unless the child's state changed.
    * @returns the instance, or undefined when the id is unknown (the sidecar should re-register)
    * @throws MeshError BAD_REQUEST for an invalid beat
@@ -156,6 +179,12 @@ export class Registry {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
     const parsed = parseOrThrow(HeartbeatSchema, beat, 'heartbeat');
+    // A beat speaks for its own instance only: one naming another service is not its owner's.
+    if (parsed.name !== undefined && parsed.name !== entry.record.name) {
+      throw new MeshError('CONFLICT', `instance "${id}" belongs to service "${entry.record.name}", not "${parsed.name}": register again`, {
+        context: { id, owner: entry.record.name },
+      });
+    }
     const now = this.options.now();
     entry.lastHeartbeat = now;
     if (parsed.inflight !== undefined) entry.inflight = parsed.inflight;

@@ -190,6 +190,8 @@ export function registrationSchema(options: { allowRemote?: boolean } = {}): typ
 
 /** A heartbeat body; every field optional, nothing else accepted. */
 export const HeartbeatSchema = z.strictObject({
+  /** The service the beating instance belongs to; a beat naming another service is refused (409). */
+  name: ServiceNameSchema.optional(),
   state: ChildStateSchema.optional(),
   toolsHash: z.string().min(1).max(128).optional(),
   inflight: z.number().int().min(0).optional(),

@@ -22,7 +22,7 @@ export interface Liveness {
  * @example instanceStatus({ lastHeartbeat: 0, failures: 0, state: 'ready' }, 100_000, policy) // 'unhealthy'
  */
 export function instanceStatus(live: Liveness, now: number, policy: HealthPolicy): InstanceStatus {
-  if (now - live.lastHeartbeat >= policy.heartbeatIntervalMs * policy.unhealthyAfterMisses) return 'unhealthy';
+  if (!isLive(live, now, policy)) return 'unhealthy';
   switch (live.state) {
     case 'starting':
       return 'starting';
@@ -33,6 +33,11 @@ export function instanceStatus(live: Liveness, now: number, policy: HealthPolicy
     case 'ready':
       return live.failures >= policy.failureThreshold ? 'unhealthy' : 'healthy';
   }
+}
+
+/** True while an instance beats in time (it still owns its id and url against other services). */
+export function isLive(live: Liveness, now: number, policy: HealthPolicy): boolean {
+  return now - live.lastHeartbeat < policy.heartbeatIntervalMs * policy.unhealthyAfterMisses;
 }
 
 /** True once an instance has been silent long enough to be removed. */

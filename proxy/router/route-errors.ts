@@ -15,6 +15,21 @@ export function isConnectionFailure(error: unknown): boolean {
 }
 
 /**
+ * True when a routed request failed because of the instance itself (unreachable, connection lost,
+ * or it said it cannot serve: SERVICE_UNAVAILABLE), so it counts toward marking it unhealthy. The
+ * caller's fault (bad arguments, a body the proxy cannot forward, a cancellation), the mesh's own
+ * refusals (MeshError) and errors the instance answered with never count.
+ */
+export function isInstanceFault(error: unknown): boolean {
+  if (error instanceof MeshError) return false;
+  if (error instanceof McpError) {
+    const code = (error.data as { code?: unknown } | undefined)?.code;
+    return error.code === ErrorCode.ConnectionClosed ? code === undefined || code === 'SERVICE_UNAVAILABLE' : code === 'SERVICE_UNAVAILABLE';
+  }
+  return isConnectionFailure(error);
+}
+
+/**
  * Maps what an upstream request threw to the mesh's error family, keeping the instance's own
  * message; `context.rpcCode` keeps the JSON-RPC code the instance answered with.
  */

@@ -6,7 +6,7 @@ import { MeshError } from '../../src/errors.js';
 import { ClientUpstreams } from './client-upstreams.js';
 import { fetchListings, ListingCache, type Listings } from './listings.js';
 import { isCancelled, relayRequestOptions, type Relay } from './relay.js';
-import { isConnectionFailure, toRouteError, type RouteLabel } from './route-errors.js';
+import { isConnectionFailure, isInstanceFault, toRouteError, type RouteLabel } from './route-errors.js';
 import { ResourceSubscriptions } from './subscriptions.js';
 import { Upstream, type UpstreamChange, type UpstreamRequestOptions } from './upstream.js';
 
@@ -294,7 +294,8 @@ export class Router {
       failure = isCancelled(options.relay)
         ? new MeshError('CALL_CANCELLED', `${route.label.text} was cancelled by the client`, { cause: error, context: route.label.context })
         : toRouteError(error, route.label, deadlineMs);
-      if (instance && !reported && failure.code === 'SERVICE_UNAVAILABLE') this.options.table.reportFailure(instance.id);
+      // Only the instance's own faults count against it; a caller's bad input never does.
+      if (instance && !reported && !isCancelled(options.relay) && isInstanceFault(error)) this.options.table.reportFailure(instance.id);
       throw failure;
     } finally {
       this.options.audit?.({

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { httpStatusFor, toMeshError } from '../errors.js';
 import type { HostGuard } from './host-guard.js';
+import { tooDeepMessage } from './json-depth.js';
 import { readBody } from './read-body.js';
 
 /** How long an oversized request body is read and dropped before its error is answered anyway. */
@@ -19,9 +20,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /**
- * The front of every lean POST /mcp path: refuses a foreign Host/Origin (403) and an oversized
- * body (413), then hands over the raw body and its JSON (undefined when it is not JSON: the SDK
- * transport behind answers that parse error).
+ * The front of every POST /mcp path: refuses a foreign Host/Origin (403), an oversized body (413),
+ * JSON nested deeper than MAX_JSON_DEPTH and an empty batch (400, -32600), then hands over the raw
+ * body and its JSON (undefined when it is not JSON: the SDK transport behind answers that parse error).
  */
 export function receiveMcpPost(
   req: IncomingMessage,
@@ -34,12 +35,16 @@ export function receiveMcpPost(
   if (refused) return sendJson(res, 403, rpcErrorBody(`Forbidden: ${refused}`));
   readBody(req, maxBodyBytes).then(
     (body) => {
+      const text = body.toString('utf8');
+      const tooDeep = tooDeepMessage(text);
+      if (tooDeep) return sendJson(res, 400, rpcErrorBody(tooDeep));
       let parsed: unknown;
       try {
-        parsed = JSON.parse(body.toString('utf8'));
+        parsed = JSON.parse(text);
       } catch {
         parsed = undefined;
       }
+      if (Array.isArray(parsed) && parsed.length === 0) return sendJson(res, 400, rpcErrorBody('empty JSON-RPC batch: a batch must hold at least one message'));
       onBody(body, parsed);
     },
     (error: unknown) => {

@@ -90,9 +90,11 @@ export class RegistrationClient {
         this.registered = true;
         this.log.info(`registered with ${this.base} as ${body.id} (${body.tools.length} tools)`);
       } else {
-        const status = await this.send('PUT', `/v1/instances/${encodeURIComponent(body.id)}/heartbeat`, { state: body.state, toolsHash: body.toolsHash }, [404]);
-        if (status === 404) {
-          this.log.info('proxy does not know this instance (it restarted or expired it): registering again');
+        // The beat names our service: after an expiry another service may hold our id (409).
+        const beat = { name: body.name, state: body.state, toolsHash: body.toolsHash };
+        const status = await this.send('PUT', `/v1/instances/${encodeURIComponent(body.id)}/heartbeat`, beat, [404, 409]);
+        if (status === 404 || status === 409) {
+          this.log.info(status === 404 ? 'proxy does not know this instance (it restarted or expired it): registering again' : `instance id ${body.id} now belongs to another service: registering again`);
           this.registered = false;
           return this.tick();
         }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { freePort, pollJson, spawnNode, type Spawned } from './processes.js';
+import { freePort, pollJson, spawnNode, waitFor, type Spawned } from './processes.js';
 
 export interface RunningProxy extends Spawned {
   port: number;
@@ -18,15 +18,20 @@ export function tempDir(t: Test, prefix = 'mm-'): string {
   return dir;
 }
 
-/** Starts a real mesh-proxy on a free port and waits for /healthz. */
-export async function startProxy(t: Test, options: { registryFile?: string; port?: number; extra?: string[] } = {}): Promise<RunningProxy> {
+/**
+ * Starts a real mesh-proxy on a free port and waits for /healthz (with `token`, for its 401: the
+ * probe carries no token). `api()` sends no token unless its headers do.
+ */
+export async function startProxy(t: Test, options: { registryFile?: string; port?: number; extra?: string[]; token?: string } = {}): Promise<RunningProxy> {
   const port = options.port ?? (await freePort());
   const registryFile = options.registryFile ?? join(tempDir(t), 'registry.sqlite');
-  const spawned = spawnNode('proxy/cli.js', ['--port', String(port), '--mcp-port', '0', '--registry', registryFile, ...(options.extra ?? [])]);
+  const token = options.token === undefined ? [] : ['--token', options.token];
+  const spawned = spawnNode('proxy/cli.js', ['--port', String(port), '--mcp-port', '0', '--registry', registryFile, ...token, ...(options.extra ?? [])]);
   t.teardown(() => spawned.stop());
   const base = `http://127.0.0.1:${port}`;
   try {
-    await pollJson(`${base}/healthz`, (status) => status === 200);
+    if (options.token === undefined) await pollJson(`${base}/healthz`, (status) => status === 200);
+    else await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 401, 'the proxy answers (401 without its token)', 20_000);
   } catch (error) {
     throw new Error(`${(error as Error).message}\nproxy stderr:\n${spawned.stderr()}`);
   }

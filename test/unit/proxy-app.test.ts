@@ -406,3 +406,50 @@ t.test('resources and prompts in-process: empty mesh, unknown targets, unreachab
   t.match(unreachable.error?.message, /fs resource "file:\/\/\/a\.txt"/);
   t.match(unreachable.error?.data, { code: 'SERVICE_UNAVAILABLE', service: 'fs' });
 });
+
+t.test('instance hijack: another service under a live id or url is a 409 naming the owner; a beat speaks only for its own service', async (t) => {
+  const { request, core } = await build(t);
+  t.equal((await request('/v1/instances', { method: 'POST', json: registration('fs-1') })).status, 201);
+  const sameId = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'evil', { url: 'http://127.0.0.1:5999/mcp', port: 5999 }) });
+  t.equal(sameId.status, 409, 'another service under a live instance id');
+  t.match(sameId.body, { error: { code: 'CONFLICT', message: /belongs to the live service "fs"/, owner: 'fs' } });
+  const sameUrl = await request('/v1/instances', { method: 'POST', json: registration('evil-1', 'evil', { url: 'http://127.0.0.1:9/fs-1/mcp' }) });
+  t.equal(sameUrl.status, 409, 'another service at a live instance\'s url');
+  t.match(sameUrl.body, { error: { code: 'CONFLICT', message: /is served by the live instance "fs-1" of service "fs"/ } });
+  const beat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { name: 'evil', state: 'crashloop' } });
+  t.equal(beat.status, 409, 'a beat naming another service');
+  t.equal(core.registry.service('fs')?.status, 'healthy', 'fs is still healthy and routable');
+  t.same(core.registry.serviceNames(), ['fs'], 'no intruder was registered');
+  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { name: 'fs' } })).status, 200, 'its own beat passes');
+});
+
+t.test('a body nested deeper than the limit is a 400 naming it, on every JSON route', async (t) => {
+  const { request } = await build(t);
+  const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+  for (const [method, path] of [['POST', '/v1/instances'], ['PUT', '/v1/instances/x/heartbeat'], ['POST', '/v1/services/fs/tools/a/call']]) {
+    const answer = await request(path as string, { method, body: `{"arguments":{"a":${deep}}}` });
+    t.equal(answer.status, 400, `${method} ${path}`);
+    t.match(answer.body, { error: { code: 'BAD_REQUEST', message: /nested deeper than 64 levels/ } });
+  }
+});
+
+t.test('with a token every route wants it: 401 with WWW-Authenticate: Bearer', async (t) => {
+  const registry = await Registry.open({});
+  const metrics = createProxyMetrics(() => registry.countByStatus());
+  const core = new MeshCore({ registry, deadlineMs: 2_000 });
+  const endpoint = new MeshEndpoint(core, silentLogger, '0.0.0-test');
+  const app = createProxyApp({ core, endpoint, metrics, token: 'T' });
+  t.teardown(async () => {
+    await endpoint.close();
+    await core.router.close();
+    await registry.close();
+  });
+  for (const authorization of [undefined, 'Bearer wrong', 'Basic T']) {
+    const response = await app.request('/v1/services', { headers: { host: '127.0.0.1', ...(authorization ? { authorization } : {}) } });
+    t.equal(response.status, 401, `${authorization ?? 'no Authorization'}: 401`);
+    t.match(response.headers.get('www-authenticate'), /^Bearer realm="mesh"/);
+    t.match(await response.json(), { error: { code: 'UNAUTHORIZED', message: /^Unauthorized: / } });
+  }
+  const ok = await app.request('/v1/services', { headers: { host: '127.0.0.1', authorization: 'Bearer T' } });
+  t.equal(ok.status, 200, 'the right token passes');
+});

@@ -55,16 +55,37 @@ t.test('register is idempotent per id and keeps replicas apart', async (t) => {
 });
 
 t.test('a new tool list, a new name, a reused url', async (t) => {
-  const { registry, events } = await openClocked(t);
+  const { registry, clock, events } = await openClocked(t);
   registry.register(reg('fs-a'));
   registry.register(reg('fs-a', 'fs', 5001, { toolsHash: 'h2', tools: [{ name: 'a', inputSchema: { type: 'object' } }, { name: 'b', inputSchema: { type: 'object' } }] }));
   t.match(events.at(-1), { type: 'tools', service: 'fs', instance: 'fs-a', toolsHash: 'h2', previousHash: 'h1', toolCount: 2 });
+  clock.now += 90_000; // fs-a no longer beats in time: its id may go to another service
   registry.register(reg('fs-a', 'files', 5001));
   t.match(events.slice(-2), [{ type: 'left', service: 'fs', reason: 'renamed' }, { type: 'joined', service: 'files', instance: 'fs-a' }]);
   t.equal(registry.service('fs'), undefined);
   registry.register(reg('files-new', 'files', 5001));
   t.match(events.slice(-2), [{ type: 'left', instance: 'fs-a', reason: 'replaced' }, { type: 'joined', instance: 'files-new' }]);
   t.equal(registry.service('files')?.instanceCount, 1, 'a sidecar restarted on the same url replaces its old id');
+});
+
+t.test('an instance id and url belong to the live service that registered them', async (t) => {
+  const { registry, clock, events } = await openClocked(t);
+  registry.register(reg('fs-a', 'fs', 5001));
+  t.throws(() => registry.register(reg('fs-a', 'evil', 5009)), { code: 'CONFLICT', message: /instance id "fs-a" belongs to the live service "fs" \(at http:\/\/127\.0\.0\.1:5001\/mcp\)/ }, 'another service under a live id: 409');
+  t.throws(() => registry.register(reg('evil-1', 'evil', 5001)), { code: 'CONFLICT', message: /url http:\/\/127\.0\.0\.1:5001\/mcp is served by the live instance "fs-a" of service "fs"/ }, 'another service at a live url: 409');
+  t.throws(() => registry.heartbeat('fs-a', { name: 'evil', state: 'crashloop' }), { code: 'CONFLICT', message: /belongs to service "fs", not "evil"/ }, 'a beat naming another service: 409');
+  t.equal(registry.service('fs')?.status, 'healthy', 'fs is still routable');
+  t.notOk(events.some((e) => e.type === 'left'), 'nothing was evicted');
+  t.equal(registry.heartbeat('fs-a', { name: 'fs' })?.status, 'healthy', 'a beat naming its own service passes');
+
+  // A sidecar restart: same id and service, maybe a new url, while the old one still counts as live.
+  const restarted = registry.register(reg('fs-a', 'fs', 5002));
+  t.equal(restarted.instance.url, 'http://127.0.0.1:5002/mcp', 'the same service re-registers its id at a new url');
+  registry.register(reg('fs-b', 'fs', 5002));
+  t.match(events.at(-2), { type: 'left', instance: 'fs-a', reason: 'replaced' }, 'a replica of the same service may take over a url');
+
+  clock.now += 90_000; // fs-b stopped beating: its id and url are free again
+  t.equal(registry.register(reg('fs-b', 'other', 5002)).instance.name, 'other', 'a dead instance\'s id may be taken');
 });
 
 t.test('heartbeats: unknown id, memory-only, health transitions with the clock', async (t) => {

@@ -1,0 +1,42 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** Why a request was refused for its credentials, with the `WWW-Authenticate` challenge to send with the 401. */
+export interface TokenRefusal {
+  message: string;
+  challenge: string;
+}
+
+/** Checks a request's `Authorization` header; undefined when the request may pass. */
+export type TokenCheck = (authorization: string | undefined) => TokenRefusal | undefined;
+
+const REALM = 'Bearer realm="mesh"';
+
+// Hashing both sides first makes the comparison constant-time whatever the lengths.
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * The bearer-token check every HTTP path of a server applies when it has a token (a session id is
+ * not a credential). Without a token every request passes.
+ * @example const refused = createTokenCheck('s3cret')(req.headers.authorization); if (refused) answer 401
+ */
+export function createTokenCheck(token: string | undefined): TokenCheck {
+  if (token === undefined || token === '') return () => undefined;
+  const expected = digest(token);
+  return (authorization) => {
+    if (authorization === undefined || authorization.trim() === '') {
+      return { message: 'Unauthorized: this server requires a bearer token (send "Authorization: Bearer <token>", the token given to it with --token / MESH_TOKEN)', challenge: REALM };
+    }
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+    if (!match) return { message: 'Unauthorized: the Authorization header is not of the form "Bearer <token>"', challenge: `${REALM}, error="invalid_request"` };
+    if (!timingSafeEqual(digest(match[1] as string), expected)) {
+      return { message: 'Unauthorized: the bearer token is wrong', challenge: `${REALM}, error="invalid_token"` };
+    }
+    return undefined;
+  };
+}
+
+/** The 401 body for a refused request: JSON-RPC shaped on the MCP endpoint, the API's error shape elsewhere. */
+export function unauthorizedBody(path: string | undefined, refusal: TokenRefusal): unknown {
+  const onMcp = path === '/mcp' || path?.startsWith('/mcp?') === true;
+  return onMcp ? { jsonrpc: '2.0', id: null, error: { code: -32001, message: refusal.message } } : { error: { code: 'UNAUTHORIZED', message: refusal.message } };
+}
