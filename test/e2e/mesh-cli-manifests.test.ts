@@ -15,9 +15,13 @@ t.test('invalid manifests: every error names file:line: field', async (t) => {
     'syntax.yaml': 'version: 1\nservices:\n  fs: [unclosed\n',
     'cwd.yaml': 'version: 1\nservices:\n  ok:\n    command: node\n  fs:\n    command: python3\n    cwd: ./no-such-folder\n',
     'ports.yaml': 'version: 1\nservices:\n  a:\n    command: node\n    port: 5050\n    replicas: 2\n  b:\n    command: node\n    port: 5051\n',
+    'many.yaml': 'version: 1\nproxy: { port: 6101 }\nservices:\n  fs:\n    command: python3\n    cwd: ${MM_TEST_UNSET_VAR}/x\n    port: 6101\n    tags: [a]\n    tag: b\n  web:\n    command: node\n    cwd: ./no-such-folder\n',
     home: {},
   });
   const env = { MESH_HOME: join(dir, 'home') };
+  const many = await runMesh(['validate', 'many.yaml'], { env, cwd: dir });
+  t.equal(many.code, 1);
+  t.match(many.stderr, /^many\.yaml: 4 problems\nmany\.yaml:6: services\.fs\.cwd: environment variable MM_TEST_UNSET_VAR is not set.*\nmany\.yaml:7: services\.fs\.port: port 6101 is proxy\.port.*\nmany\.yaml:9: services\.fs\.tag: unknown key "tag".*\nmany\.yaml:12: services\.web\.cwd: no such folder/, `an unset variable does not hide the others; a service on the proxy port is caught\n${many.stderr}`);
   const cases: [string, RegExp][] = [
     ['args.yaml', /args\.yaml:5: services\.fs\.args: expected a list of strings/],
     ['typo.yaml', /typo\.yaml:4: services\.fs\.comand: unknown key "comand" \(did you mean "command"\?\)/],

@@ -8,7 +8,8 @@ import { checkManifestPaths } from '../../src/manifest/check-paths.js';
 import { importMcpConfig, normalizeServiceName } from '../../src/manifest/import.js';
 import { interpolate } from '../../src/manifest/interpolate.js';
 import { manifestJsonSchemaText } from '../../src/manifest/json-schema.js';
-import { loadManifest, parseManifest, type ManifestProblem } from '../../src/manifest/load.js';
+import { inspectManifest, loadManifest, parseManifest, type ManifestProblem } from '../../src/manifest/load.js';
+import { checkManifestPorts } from '../../src/manifest/check-ports.js';
 import { suggest } from '../../src/manifest/suggest.js';
 import { defaultSchemaPath } from '../../src/manifest/write-json-schema.js';
 
@@ -112,6 +113,43 @@ t.test('an unset ${VAR} without default names the variable and the line', async 
   t.match(lines[0], /^configs\/x\.yaml:5: services\.fs\.cwd: environment variable FS_HOME is not set/);
   const inList = rejection(t, ['version: 1', 'services:', '  fs:', '    command: x', '    args: [a, "${TOKEN}"]', ''].join('\n'));
   t.match(inList.lines[0], /^configs\/x\.yaml:5: services\.fs\.args\[1\]: environment variable TOKEN is not set/);
+});
+
+t.test('env keys must be variable names; NUL is refused in env values, args and command', async (t) => {
+  const text = ['version: 1', 'services:', '  fs:', '    command: x', '    env:', '      "A=B": 1', '      "1X": y', '      OK: "a\\0b"', '    args: ["p\\0q"]', ''].join('\n');
+  const { lines } = rejection(t, text);
+  t.match(lines, [
+    /^configs\/x\.yaml:6: services\.fs\.env\.A=B: an environment variable name is letters, digits and "_"/,
+    /^configs\/x\.yaml:7: services\.fs\.env\.1X: an environment variable name/,
+    /^configs\/x\.yaml:8: services\.fs\.env\.OK: contains a NUL character/,
+    /^configs\/x\.yaml:9: services\.fs\.args\[0\]: contains a NUL character/,
+  ]);
+  t.equal(lines.length, 4);
+  const fine = parseManifest(['version: 1', 'services:', '  fs:', '    command: x', '    env: { _A1: "x=y", lower_case: 2 }', ''].join('\n'), file, {});
+  t.same(fine.services.fs?.env, { _A1: 'x=y', lower_case: '2' }, 'names with _ and lowercase, values with "=" pass');
+});
+
+t.test('inspectManifest: an unset ${VAR} does not hide the other problems', async (t) => {
+  const text = ['version: 1', 'services:', '  fs:', '    command: ${PY}', '    cwd: ${FS_HOME}', '    comand: x', '    port: 70000', ''].join('\n');
+  const { manifest, problems } = inspectManifest(text, file, {});
+  t.equal(manifest, undefined, 'no manifest: its shape is wrong');
+  t.same(problems.map((p) => [p.line, p.field]), [[4, 'services.fs.command'], [5, 'services.fs.cwd'], [6, 'services.fs.comand'], [7, 'services.fs.port']], 'every problem, one per field, in line order');
+  t.match(problems[0]?.message, /environment variable PY is not set/, 'the emptied command is reported as its variable, not as empty');
+  const shapeOk = inspectManifest(['version: 1', 'services:', '  fs:', '    command: x', '    cwd: ${FS_HOME}', ''].join('\n'), file, {});
+  t.ok(shapeOk.manifest, 'the manifest is returned beside an unset variable when its shape is valid');
+  t.equal(shapeOk.problems.length, 1);
+});
+
+t.test('checkManifestPorts: services on the proxy port, the mcpPort, or each other', async (t) => {
+  const text = ['version: 1', 'proxy: { port: 6101, mcpPort: 6100 }', 'services:',
+    '  a: { command: x, port: 6101 }', '  b: { command: x, port: 6099, replicas: 2 }', '  c: { command: x, port: 6200 }', '  d: { command: x, port: 6200 }', '  e: { command: x, port: 6101, enabled: false }', ''].join('\n');
+  const problems = checkManifestPorts(parseManifest(text, file, {}));
+  t.same(problems, [
+    { service: 'a', message: 'port 6101 is proxy.port (the mesh-proxy listens there)' },
+    { service: 'b', message: 'port 6100 is proxy.mcpPort (the mesh-proxy listens there) (replicas use port, port+1, ...)' },
+    { service: 'd', message: "port 6200 is also c's" },
+  ]);
+  t.same(checkManifestPorts(parseManifest(['version: 1', 'proxy: { port: 6101, mcpPort: 0 }', 'services:', '  a: { command: x, port: 6000 }', ''].join('\n'), file, {})), [], 'mcpPort 0 holds no port');
 });
 
 t.test('interpolation: values, defaults, typed plain scalars, $$', async (t) => {
