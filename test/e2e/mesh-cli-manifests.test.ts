@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
-import { root } from '../helpers/processes.js';
+import { freePort, root } from '../helpers/processes.js';
 import { processesNaming, runMesh } from '../helpers/mesh-cli.js';
 
 // The mesh CLI's commands that start nothing: validate, import, config claude, --help, usage errors.
@@ -68,23 +68,60 @@ t.test('mesh import of a .mcp.json', async (t) => {
   const manifest = parse(printed.stdout) as { version: number; services: Record<string, { command: string; args?: string[]; env?: Record<string, string> }> };
   t.equal(manifest.version, 1);
   t.same(manifest.services, {
-    notes: { command: 'node', args: ['notes-server.js'], env: { NOTES_DIR: '/tmp/notes', DEBUG: '1' } },
-    'py-tools': { command: 'python3', args: ['-m', 'tools'] },
-  });
-  t.match(printed.stdout, /Not imported:\n#\s+remote: remote server/, 'the remote entry is named as skipped');
-  t.match(printed.stderr, /skipped remote/);
+    notes: { command: 'node', args: ['notes-server.js'], env: { NOTES_DIR: '/tmp/notes', DEBUG: '1' }, cwd: dir },
+    'py-tools': { command: 'python3', args: ['-m', 'tools'], cwd: dir },
+  }, 'printed: the folder of the config as an absolute cwd');
+  t.match(printed.stdout, /Not imported:\n#\s+remote: not imported yet: a remote server/, 'the remote entry is named as not imported');
+  t.match(printed.stderr, /^mesh: remote: not imported yet: a remote server \(type http, https:\/\/example\.com\/mcp\)/m);
 
   const written = await runMesh(['import', '.mcp.json', '-o', 'mesh.yaml'], { cwd: dir });
   t.equal(written.code, 0, written.stderr);
   t.match(written.stderr, /wrote 2 services to mesh\.yaml/);
+  t.match(written.stderr, /mesh: remote: not imported yet/, 'the remote entry is named with -o too');
   const text = readFileSync(join(dir, 'mesh.yaml'), 'utf8');
   t.match(text.split('\n')[0], /^# yaml-language-server: \$schema=.*configs\/mesh\.schema\.json$/, 'the $schema comment points at the package schema');
+  t.notMatch(text, /cwd:/, 'saved beside the config: no cwd needed');
   const validate = await runMesh(['validate', 'mesh.yaml'], { cwd: dir });
   t.equal(validate.code, 0, `the imported manifest validates\n${validate.stderr}`);
   t.equal((await runMesh(['import', '.mcp.json', '-o', 'mesh.yaml'], { cwd: dir })).code, 1, 'no overwrite without --force');
   const json = JSON.parse((await runMesh(['import', '.mcp.json', '--json'], { cwd: dir })).stdout) as { skipped: { name: string }[]; renamed: { from: string; to: string }[] };
   t.same(json.renamed, [{ from: 'Notes', to: 'notes' }, { from: 'py tools', to: 'py-tools' }]);
   t.same(json.skipped.map((s) => s.name), ['remote']);
+});
+
+// The issue's case: `mesh import .mcp.json -o configs/mine.yaml` then `mesh up` must run the
+// server where Claude Code would (the project root), so its relative script path still opens.
+t.test('mesh import -o configs/x.yaml then mesh up: the server runs in the folder of the config', async (t) => {
+  const dir = t.testdir({
+    'fs_server.py': readFileSync(join(root, 'examples/fs_server.py'), 'utf8'),
+    texts: { 'a.txt': 'Lighthouse\n' },
+    '.mcp.json': JSON.stringify({ mcpServers: { fs: { command: 'python3', args: ['fs_server.py', '--root', 'texts'] }, broken: { command: 'node', args: 'x.js' } } }),
+    configs: {},
+    home: {},
+  });
+  const env = { MESH_HOME: join(dir, 'home') };
+  const imported = await runMesh(['import', '.mcp.json', '-o', 'configs/mine.yaml'], { cwd: dir });
+  t.equal(imported.code, 0, imported.stderr);
+  t.match(imported.stderr, /^mesh: broken: not imported: args: expected a list/m, 'the bad entry is named, fs still imported');
+  const file = join(dir, 'configs/mine.yaml');
+  const proxyPort = await freePort();
+  writeFileSync(file, `${readFileSync(file, 'utf8')}proxy: { port: ${proxyPort}, mcpPort: 0, registry: ./registry.sqlite }\n`);
+  t.teardown(async () => {
+    await runMesh(['down', file], { env, timeoutMs: 60_000 });
+    for (const p of processesNaming(dir)) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  });
+  const up = await runMesh(['up', 'configs/mine.yaml', '--detach', '--timeout', '30'], { env, cwd: dir });
+  t.equal(up.code, 0, `fs starts from configs/mine.yaml\n${up.stdout}\n${up.stderr}`);
+  t.notMatch(up.stdout, /can't open file/);
+  const call = await runMesh(['call', '-f', file, 'fs', 'read_text', 'path=a.txt'], { env });
+  t.equal(call.code, 0, call.stderr);
+  t.match(call.stdout, /Lighthouse/, 'the server reads texts/ of the project root');
 });
 
 t.test('config claude, --help of every command, usage errors', async (t) => {

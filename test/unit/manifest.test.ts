@@ -218,22 +218,54 @@ t.test('import of a .mcp.json: stdio entries become services, remote ones are sk
       broken: { args: ['x'] },
     },
   });
-  const result = importMcpConfig(json, '.mcp.json');
+  const result = importMcpConfig(json, '/p/.mcp.json', { outputDir: '/p' });
   t.same(result.services, {
     'my-notes': { command: 'npx', args: ['-y', '@acme/notes'], env: { NOTES_DIR: '/n', LEVEL: '2' } },
     fs: { command: 'python3', args: ['fs_server.py'] },
-  });
+  }, 'no cwd when the manifest lands in the folder of the config');
   t.same(result.renamed, [{ from: 'My Notes', to: 'my-notes' }]);
-  t.same(result.skipped.map((s) => s.name), ['remote', 'events', 'bare', 'broken']);
-  t.match(result.skipped[0]?.reason, /remote server \(type http, https:\/\/example\.com\/mcp\)/);
+  t.same(result.skipped.map((s) => [s.name, s.kind]), [['remote', 'remote'], ['events', 'remote'], ['bare', 'remote'], ['broken', 'invalid']]);
+  t.match(result.skipped[0]?.reason, /^not imported yet: a remote server \(type http, https:\/\/example\.com\/mcp\)/);
   t.match(result.skipped[3]?.reason, /no command/);
   const yaml = result.toYaml();
   t.match(yaml, /^# yaml-language-server: \$schema=\.\/mesh\.schema\.json\n/);
-  t.match(yaml, /# "My Notes" in \.mcp\.json\n\s+my-notes:/);
-  t.match(yaml, /# Not imported:\n#\s+remote: remote server/);
+  t.match(yaml, /# "My Notes" in \/p\/\.mcp\.json\n\s+my-notes:/);
+  t.match(yaml, /# Not imported:\n#\s+remote: not imported yet: a remote server/);
   const manifest = parseManifest(yaml, '/p/mesh.yaml', {});
   t.same(Object.keys(manifest.services), ['my-notes', 'fs'], 'the generated text is a valid manifest');
   t.equal(manifest.services['my-notes']?.env.LEVEL, '2');
+});
+
+t.test('import: each service runs in the folder of its config, wherever the manifest is saved', async (t) => {
+  const json = JSON.stringify({ mcpServers: { fs: { command: 'python3', args: ['fs_server.py'] }, tool: { command: './bin/tool', cwd: 'sub' }, abs: { command: 'node', cwd: '/srv/x' } } });
+  const saved = importMcpConfig(json, '/proj/.mcp.json', { outputDir: '/proj/configs' });
+  t.same(saved.services, { fs: { command: 'python3', args: ['fs_server.py'], cwd: '..' }, tool: { command: '../sub/bin/tool', cwd: '../sub' }, abs: { command: 'node', cwd: '../../srv/x' } });
+  const manifest = parseManifest(saved.toYaml(), '/proj/configs/mine.yaml', {});
+  t.equal(manifest.services.fs?.cwd, '/proj', 'the manifest runs fs where the client did');
+  t.equal(manifest.services.tool?.command, '/proj/sub/bin/tool', 'a ./ command still names the same program');
+  t.equal(manifest.services.tool?.cwd, '/proj/sub', 'a relative cwd of the entry is relative to the config');
+  const printed = importMcpConfig(json, '/proj/.mcp.json');
+  t.equal(printed.services.fs?.cwd, '/proj', 'printed (no output folder known): absolute');
+  t.equal(printed.services.tool?.command, '/proj/sub/bin/tool');
+});
+
+t.test('import: one bad entry is reported by name, the others are imported', async (t) => {
+  const json = JSON.stringify({
+    mcpServers: {
+      good: { command: 'node', args: ['a.js'] },
+      listless: { command: 'node', args: 'a.js' },
+      badenv: { command: 'node', env: { 'A=B': '1' } },
+      nul: { command: 'node', env: { X: 'a\0b' } },
+      notobject: 'node a.js',
+    },
+  });
+  const result = importMcpConfig(json, '/p/.mcp.json', { outputDir: '/p' });
+  t.same(Object.keys(result.services), ['good']);
+  t.same(result.skipped.map((s) => [s.name, s.kind]), [['listless', 'invalid'], ['badenv', 'invalid'], ['nul', 'invalid'], ['notobject', 'invalid']]);
+  t.match(result.skipped[0]?.reason, /^args: expected a list/);
+  t.match(result.skipped[1]?.reason, /^env\.A=B: an environment variable name/);
+  t.match(result.skipped[2]?.reason, /^env\.X: contains a NUL/);
+  t.doesNotThrow(() => parseManifest(result.toYaml(), '/p/mesh.yaml', {}), 'what was imported validates');
 });
 
 t.test('import: Claude Desktop config, name clashes, bad input', async (t) => {
