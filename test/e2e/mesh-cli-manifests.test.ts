@@ -131,8 +131,9 @@ t.test('config claude, --help of every command, usage errors', async (t) => {
   t.equal(body.command, 'claude mcp add --transport http mesh http://127.0.0.1:7001/mcp');
   t.same(body.mcpJson, { mcpServers: { mesh: { type: 'http', url: 'http://127.0.0.1:7001/mcp' } } });
   const withToken = await runMesh(['config', 'claude', '--proxy', 'http://127.0.0.1:7001'], { env: { MESH_TOKEN: 's3cret' } });
-  t.match(withToken.stdout, /claude mcp add --transport http --header 'Authorization: Bearer s3cret' mesh http:\/\/127\.0\.0\.1:7001\/mcp/);
-  t.match(withToken.stdout, /"Authorization": "Bearer s3cret"/);
+  t.match(withToken.stdout, /claude mcp add --transport http mesh http:\/\/127\.0\.0\.1:7001\/mcp --header "Authorization: Bearer \$\{MESH_TOKEN\}"/, 'name and URL before the variadic --header');
+  t.match(withToken.stdout, /"Authorization": "Bearer \$\{MESH_TOKEN\}"/, '.mcp.json reads the token from the environment');
+  t.notMatch(withToken.stdout, /s3cret/, 'the token itself is not printed');
 
   for (const command of [[], ['up'], ['down'], ['ls'], ['tools'], ['call'], ['logs'], ['config'], ['config', 'claude'], ['validate'], ['import']]) {
     const help = await runMesh([...command, '--help']);

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { Command } from 'commander';
 import { join } from 'node:path';
 import { parseManifest } from '../../src/manifest/index.js';
 import { parseCallArgs } from '../../sidecar/mesh/call-args.js';
@@ -77,9 +79,37 @@ t.test('output: tables align coloured cells, plain when piped', async (t) => {
   t.equal(serviceLine('fs', { kind: 'sidecar', status: 'healthy', tools: 5, instances: [{ replica: 0, log: '', status: 'healthy', restarts: 0, port: 5000 }] }, 8, { color: false }), '  ✓ fs        healthy   5 tools, port 5000');
 });
 
+// Claude Code's `claude mcp add` as its --help documents it (commander, like Claude Code itself):
+// `[options] <name> <commandOrUrl> [args...]` with a variadic -H/--header.
+function claudeMcpAdd(): Command {
+  return new Command('add')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
+    .argument('<name>')
+    .argument('<commandOrUrl>')
+    .argument('[args...]')
+    .option('-s, --scope <scope>')
+    .option('-t, --transport <transport>')
+    .option('-e, --env <env...>')
+    .option('-H, --header <header...>');
+}
+
+t.test('config claude with a token: a real shell and Claude Code\'s argument parser read the command as meant', async (t) => {
+  const config = claudeConfig('http://127.0.0.1:6001', 'mesh', true, undefined);
+  t.equal(config.command, 'claude mcp add --transport http mesh http://127.0.0.1:6001/mcp --header "Authorization: Bearer ${MESH_TOKEN}"');
+  t.notMatch(JSON.stringify(config), /s3cret/, 'the token is not in what is printed');
+  t.same(config.mcpJson, { mcpServers: { mesh: { type: 'http', url: 'http://127.0.0.1:6001/mcp', headers: { Authorization: 'Bearer ${MESH_TOKEN}' } } } }, '.mcp.json reads the token from the environment');
+  // The words the shell hands to `claude`, with MESH_TOKEN set as the user has it.
+  const argv = execFileSync('sh', ['-c', `set -- ${config.command.replace(/^claude mcp add /, '')}; printf '%s\\0' "$@"`], { env: { PATH: process.env.PATH ?? '', MESH_TOKEN: 's3cret' }, encoding: 'utf8' }).split('\0').slice(0, -1);
+  const add = claudeMcpAdd();
+  add.parse(argv, { from: 'user' });
+  t.same(add.args, ['mesh', 'http://127.0.0.1:6001/mcp'], 'name and URL reach Claude Code as its arguments');
+  t.same(add.opts(), { transport: 'http', header: ['Authorization: Bearer s3cret'] }, 'one header, with the token from the environment');
+});
+
 t.test('config claude, example call, log tail', async (t) => {
-  const config = claudeConfig('http://127.0.0.1:6001', 'mesh', undefined, 'project');
-  t.equal(config.command, 'claude mcp add --transport http --scope project mesh http://127.0.0.1:6001/mcp');
+  const config = claudeConfig('http://127.0.0.1:6001', 'mesh', false, 'project');
+  t.equal(config.command, 'claude mcp add --transport http mesh http://127.0.0.1:6001/mcp --scope project');
   t.equal(exampleCall('fs', [{ name: 'read_text', inputSchema: { required: ['path'], properties: { path: { type: 'string' } } } }], ''), 'mesh call fs read_text path=<string>');
   t.equal(exampleCall('fs', [{ name: 'read_text', inputSchema: { required: ['path'] } }, { name: 'list_files' }], '-f m.yaml'), 'mesh call -f m.yaml fs list_files');
   const dir = t.testdir({ 'a.log': 'one\ntwo\nthree\n' });
