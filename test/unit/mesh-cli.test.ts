@@ -8,6 +8,8 @@ import { claudeConfig } from '../../sidecar/mesh/commands/config.js';
 import { logTail, tailLines } from '../../sidecar/mesh/log-files.js';
 import { CliError } from '../../sidecar/mesh/errors.js';
 import { classify, serviceVerdict } from '../../sidecar/mesh/orchestrator/classify.js';
+import { errorLine } from '../../sidecar/mesh/orchestrator/error-line.js';
+import { lastLines } from '../../src/stdio/stderr-tail.js';
 import { serviceLine } from '../../sidecar/mesh/orchestrator/display.js';
 import { planLaunches } from '../../sidecar/mesh/orchestrator/plan.js';
 import { exampleCall } from '../../sidecar/mesh/orchestrator/summary.js';
@@ -40,12 +42,59 @@ t.test('proxy lookup: --proxy, then -f FILE, then MESH_PROXY_URL, then the defau
 t.test('classify: exit, child crash, registration, timeout', async (t) => {
   const listed = { name: 'fs', kind: 'sidecar' as const, url: 'http://127.0.0.1:5000/mcp', port: 5000, status: 'healthy', state: 'ready', toolCount: 5 };
   t.same(classify({ listed, elapsedMs: 100, timeoutMs: 1000 }), { status: 'healthy', tools: 5 });
-  t.match(classify({ exited: { description: 'exited with code 1', logTail: 'a\nError: boom\n' }, elapsedMs: 100, timeoutMs: 1000 }), { status: 'failed', reason: 'process exited with code 1: a | Error: boom' });
+  t.match(classify({ exited: { description: 'exited with code 1', logTail: 'a\nError: boom\n' }, elapsedMs: 100, timeoutMs: 1000 }), { status: 'failed', reason: 'process exited with code 1: Error: boom' });
+  t.match(classify({ exited: { description: 'exited with code 1', logTail: 'starting\nbye\n' }, elapsedMs: 100, timeoutMs: 1000 }), { status: 'failed', reason: 'process exited with code 1: starting | bye' }, 'no error line: the last lines');
   t.match(classify({ listed: { ...listed, status: 'restarting' }, health: { state: 'restarting', lastError: 'exited with code 3; stderr: fatal' }, elapsedMs: 1, timeoutMs: 1000 }), { status: 'failed', reason: 'exited with code 3; stderr: fatal (retrying)' });
   t.same(classify({ elapsedMs: 10, timeoutMs: 1000 }), { status: 'starting' });
   t.match(classify({ elapsedMs: 2000, timeoutMs: 1000 }), { status: 'failed', reason: 'not registered with the proxy within 1 s' });
   t.match(serviceVerdict([{ status: 'healthy', tools: 2 }, { status: 'failed', reason: 'x' }]), { status: 'failed', reason: '1/2 replicas healthy; x' });
   t.match(serviceVerdict([{ status: 'healthy', tools: 2 }, { status: 'starting' }]), { status: 'starting' });
+});
+
+const pythonTraceback = [
+  'Traceback (most recent call last):',
+  '  File "/srv/fs_server.py", line 16, in <module>',
+  '    main()',
+  '  File "/srv/fs_server.py", line 8, in load_config',
+  '    with open(path) as f:',
+  '         ^^^^^^^^^^',
+  "FileNotFoundError: [Errno 2] No such file or directory: '/etc/x.json'",
+].join('\n');
+const nodeStack = [
+  'file:///srv/server.mjs:4',
+  '  throw new Error(`cannot load config ${path}: missing field`);',
+  '        ^',
+  '',
+  'Error: cannot load config /etc/x.toml: missing field',
+  '    at loadConfig (file:///srv/server.mjs:4:9)',
+  '    at file:///srv/server.mjs:6:1',
+  '    at ModuleJob.run (node:internal/modules/esm/module_job:325:25)',
+  '    at async ModuleLoader.import (node:internal/modules/esm/loader:606:24)',
+  '    at async asyncRunEntryPointWithESMLoader (node:internal/modules/run_main:117:5)',
+  '',
+  'Node.js v20.20.2',
+].join('\n');
+
+t.test('errorLine: the line naming the error, not the last frame', async (t) => {
+  t.equal(errorLine(pythonTraceback), "FileNotFoundError: [Errno 2] No such file or directory: '/etc/x.json'", 'Python: the last line');
+  t.equal(errorLine(nodeStack), 'Error: cannot load config /etc/x.toml: missing field', 'Node: the Error line before the frames');
+  const chained = `${pythonTraceback}\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n  File "/srv/a.py", line 3, in <module>\n    raise RuntimeError("config missing")\nRuntimeError: config missing`;
+  t.equal(errorLine(chained), 'RuntimeError: config missing', 'Python, chained: the final exception');
+  t.equal(errorLine('TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string\n    at open (node:fs:1:1)'), 'TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string');
+  t.equal(errorLine('loading\nfatal: could not open config /x.toml\n'), 'fatal: could not open config /x.toml', 'a plain error message');
+  t.equal(errorLine('starting\nbye\n'), undefined, 'nothing that looks like an error');
+});
+
+t.test('classify: a crashed child is summed up by its error line', async (t) => {
+  const listed = { name: 'js', kind: 'sidecar' as const, url: 'http://127.0.0.1:5000/mcp', port: 5000, status: 'restarting', state: 'restarting', toolCount: 0 };
+  // What the sidecar reports: lastError quotes the last 5 stderr lines, the full tail is in lastExit.
+  const lastError = `js: the server exited with code 1 while handling initialize; stderr: ${lastLines(nodeStack, 5)}`;
+  const verdict = classify({ listed, health: { state: 'restarting', lastError, lastExit: { description: 'exited with code 1', stderrTail: nodeStack } }, elapsedMs: 1, timeoutMs: 1000 });
+  t.equal(verdict.reason, 'js: the server exited with code 1 while handling initialize; stderr: Error: cannot load config /etc/x.toml: missing field (retrying)');
+  const python = classify({ health: { state: 'exited', lastExit: { description: 'exited with code 1', stderrTail: pythonTraceback } }, elapsedMs: 1, timeoutMs: 1000 });
+  t.equal(python.reason, "the server exited with code 1; stderr: FileNotFoundError: [Errno 2] No such file or directory: '/etc/x.json' (not restarted: restart policy)");
+  const native = classify({ exited: { description: 'exited with code 1', logTail: nodeStack }, elapsedMs: 1, timeoutMs: 1000 });
+  t.equal(native.reason, 'process exited with code 1: Error: cannot load config /etc/x.toml: missing field');
 });
 
 t.test('launch plan: sidecar argv and the native env contract', async (t) => {

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { ResolvedManifest } from '../../../src/manifest/index.js';
 import { CliError } from '../errors.js';
 import { runLog, scripts } from '../paths.js';
@@ -8,6 +8,7 @@ import { lastLines } from '../../../src/stdio/stderr-tail.js';
 import type { ProxyLocation } from '../proxy-url.js';
 import type { RunState } from '../run-state.js';
 import { proxyAnswers } from './observe.js';
+import { portHolder, type PortHolder } from './port-holder.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 
@@ -16,6 +17,14 @@ function listenAddress(location: ProxyLocation, manifest: ResolvedManifest): { h
   if (location.source !== 'flag' && location.source !== 'env') return { host: manifest.proxy.host, port: manifest.proxy.port };
   const url = new URL(location.url);
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
+}
+
+// Where the port came from, so the message names what to change.
+function portHeldMessage(holder: Exclude<PortHolder, 'free'>, port: number, location: ProxyLocation, manifest: ResolvedManifest): string {
+  const what = location.source === 'flag' ? `--proxy ${location.url}: port ${port}` : location.source === 'env' ? `MESH_PROXY_URL ${location.url}: port ${port}` : `proxy.port ${port}`;
+  const fix = location.source === 'flag' ? 'free it or give --proxy another port' : location.source === 'env' ? 'free it or set MESH_PROXY_URL to another port' : `free it or set proxy.port in ${relative(process.cwd(), manifest.source.file) || manifest.source.file}`;
+  if (holder === 'token-required') return `${what} is held by a server that requires a bearer token (a mesh-proxy started with a token?); set MESH_TOKEN to use it, or ${fix}`;
+  return `${what} is in use by another program (not a mesh-proxy); ${fix}`;
 }
 
 /**
@@ -35,6 +44,8 @@ export async function ensureProxy(
   const aborted = () => signal?.aborted === true;
   if ((await proxyAnswers(location.url)) || aborted()) return { state: { url: location.url, from: location.from, started: false } };
   const { host, port } = listenAddress(location, manifest);
+  const holder = await portHolder(location.url);
+  if (holder !== 'free') throw new CliError(portHeldMessage(holder, port, location, manifest));
   const log = runLog(runDir, 'proxy');
   const p = manifest.proxy;
   const args = [
