@@ -1,5 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { parseManifest } from '../../src/manifest/index.js';
@@ -13,6 +14,7 @@ import { lastLines } from '../../src/stdio/stderr-tail.js';
 import { serviceLine } from '../../sidecar/mesh/orchestrator/display.js';
 import { planLaunches } from '../../sidecar/mesh/orchestrator/plan.js';
 import { exampleCall } from '../../sidecar/mesh/orchestrator/summary.js';
+import { meshInvocation } from '../../sidecar/mesh/invocation.js';
 import { outputMode, table, visibleLength } from '../../sidecar/mesh/output.js';
 import { manifestProxyUrl, resolveProxy } from '../../sidecar/mesh/proxy-url.js';
 
@@ -156,11 +158,21 @@ t.test('config claude with a token: a real shell and Claude Code\'s argument par
   t.same(add.opts(), { transport: 'http', header: ['Authorization: Bearer s3cret'] }, 'one header, with the token from the environment');
 });
 
+t.test('meshInvocation: `mesh` only when PATH leads to this CLI, else `npx mesh`', async (t) => {
+  const dir = t.testdir({ pkg: { 'cli.js': '' }, other: { 'mesh': '' }, global: {}, empty: {} });
+  symlinkSync(join(dir, 'pkg/cli.js'), join(dir, 'global/mesh'));
+  const self = join(dir, 'pkg/cli.js');
+  t.equal(meshInvocation(`${join(dir, 'empty')}:${join(dir, 'global')}`, self), 'mesh', 'a global install (a link to this CLI)');
+  t.equal(meshInvocation(join(dir, 'empty'), self), 'npx mesh', 'no mesh on PATH (npm start in this package)');
+  t.equal(meshInvocation(`${join(dir, 'other')}:${join(dir, 'global')}`, self), 'npx mesh', 'another mesh comes first on PATH');
+});
+
 t.test('config claude, example call, log tail', async (t) => {
   const config = claudeConfig('http://127.0.0.1:6001', 'mesh', false, 'project');
   t.equal(config.command, 'claude mcp add --transport http mesh http://127.0.0.1:6001/mcp --scope project');
-  t.equal(exampleCall('fs', [{ name: 'read_text', inputSchema: { required: ['path'], properties: { path: { type: 'string' } } } }], ''), 'mesh call fs read_text path=<string>');
-  t.equal(exampleCall('fs', [{ name: 'read_text', inputSchema: { required: ['path'] } }, { name: 'list_files' }], '-f m.yaml'), 'mesh call -f m.yaml fs list_files');
+  t.equal(exampleCall('fs', [{ name: 'read_text', inputSchema: { required: ['path'], properties: { path: { type: 'string' } } } }], '', 'mesh'), "mesh call fs read_text 'path=<string>'", 'a text placeholder is quoted for the shell');
+  t.equal(exampleCall('calc', [{ name: 'add', inputSchema: { required: ['a', 'on', 'xs'], properties: { a: { type: 'integer' }, on: { type: 'boolean' }, xs: { type: 'array' } } } }], '', 'mesh'), "mesh call calc add a=1 on=true xs:='[]'", 'other types get sample values');
+  t.equal(exampleCall('fs', [{ name: 'read_text', inputSchema: { required: ['path'] } }, { name: 'list_files' }], '-f m.yaml', 'npx mesh'), 'npx mesh call -f m.yaml fs list_files');
   const dir = t.testdir({ 'a.log': 'one\ntwo\nthree\n' });
   t.same(tailLines(join(dir, 'a.log'), 2), { text: 'two\nthree\n', size: 14 });
   t.same(tailLines(join(dir, 'a.log'), 0), { text: '', size: 14 });
