@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { locateProxy, withProxyOptions, type ProxyOptions } from '../common.js';
 import { CliError } from '../errors.js';
+import { meshInvocation } from '../invocation.js';
 import { proxyAnswers } from '../orchestrator/observe.js';
 import { jsonText, outputMode, paint } from '../output.js';
 
@@ -72,7 +73,7 @@ ${JSON.stringify(config.mcpJson, null, 2).replace(/^/gm, '  ')}
 The mesh's tools then appear in Claude Code as mcp__${options.name}__<service>__<tool>, next to
 list_services and call_service. The URL came from ${location.from}.
 ${withToken ? 'Both read the token from MESH_TOKEN: have it set in the shell that runs `claude` (and that starts Claude Code).\n' : ''}`);
-    if (!running) process.stderr.write(`mesh: note: no mesh-proxy answers at ${location.url} yet; start one with \`mesh up FILE\`\n`);
+    if (!running) process.stderr.write(`mesh: note: no mesh-proxy answers at ${location.url} yet; start one with \`${meshInvocation()} up FILE\`\n`);
   });
 }
 

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { MeshError } from '../../../src/errors.js';
 import { importMcpConfig, type SkippedServer } from '../../../src/manifest/index.js';
 import { CliError, EXIT } from '../errors.js';
+import { meshInvocation } from '../invocation.js';
 import { jsonText, outputMode } from '../output.js';
 
 interface ImportOptions {
@@ -70,7 +71,7 @@ Examples:
       if (options.output !== undefined) {
         if (existsSync(options.output) && options.force !== true) throw new CliError(`${options.output} exists; add --force to overwrite it`, EXIT.failed);
         await writeFile(options.output, result.toYaml({ schema: schemaFor(options.output) }));
-        process.stderr.write(`mesh: wrote ${count} service${count === 1 ? '' : 's'} to ${options.output}. Next: mesh validate ${options.output}\n`);
+        process.stderr.write(`mesh: wrote ${count} service${count === 1 ? '' : 's'} to ${options.output}. Next: ${meshInvocation()} validate ${options.output}\n`);
       }
       if (result.skipped.length > 0) process.stderr.write(`${notImported(result.skipped)}\n`);
     });
