@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { processesNaming, runMesh, writeManifest } from '../helpers/mesh-cli.js';
 import { fixture, freePort } from '../helpers/processes.js';
+import { waitUntil } from '../../src/stdio/process-group.js';
 
 // Listens on a free loopback port (port 0) until the test ends; returns the port.
 async function hold(t: Test, server: Server | ReturnType<typeof createHttpServer>): Promise<number> {
@@ -57,7 +58,9 @@ for (const [what, make] of holders) {
       t.equal(up.code, 1, `mesh ${args.join(' ')}: exit 1\n${up.stdout}\n${up.stderr}`);
       t.match(up.stderr, new RegExp(`proxy\\.port ${port} is in use by another program \\(not a mesh-proxy\\); free it or set proxy\\.port in mesh\\.yaml`), `mesh ${args.join(' ')}: names proxy.port\n${up.stderr}`);
       t.notMatch(`${up.stdout}${up.stderr}`, /already running|EADDRINUSE/, 'no "already running", no EADDRINUSE');
-      t.same(processesNaming(dir), [], 'nothing was started');
+      // A detached run's supervisor may still be exiting when `up` returns: wait for it, bounded.
+      await waitUntil(() => processesNaming(dir).length === 0, 10_000, 100);
+      t.same(processesNaming(dir), [], 'nothing was started, nothing is left');
     }
   });
 }
