@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { isPair, isScalar, isSeq, LineCounter, parse, parseDocument, visit, type Document, type Node } from 'yaml';
 import { MeshError } from '../errors.js';
 import { fieldProblems } from './issues.js';
 import { interpolate } from './interpolate.js';
 import { resolvePaths, type ResolvedManifest } from './resolve-paths.js';
-import { z } from 'zod';
 import { ManifestSchema, ProxySchema, ServiceNameSchema, ServiceSchema, type Service } from './schema.js';
 import { formatPath, lineOfPath } from './yaml-positions.js';
 
@@ -86,7 +86,8 @@ function checkablePart(data: unknown, file: string): ResolvedManifest {
 /**
  * Every problem of a manifest text at once: YAML syntax, unset `${VAR}`s and schema problems
  * together (a field emptied by an unset variable is reported once, as the variable). `manifest`
- * is set when the shape is valid, so checks of its content can still run beside unset variables.
+ * is set when the shape is valid; `checkable` holds what content checks (paths, ports) can still
+ * look at when it is not.
  * @example const { manifest, problems } = inspectManifest(text, 'configs/x.yaml', process.env)
  */
 export function inspectManifest(text: string, file: string, env: Readonly<Record<string, string | undefined>> = process.env): ManifestInspection {
