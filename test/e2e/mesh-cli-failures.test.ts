@@ -1,5 +1,6 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { processesNaming, runMesh, writeManifest } from '../helpers/mesh-cli.js';
@@ -64,6 +65,19 @@ for (const [what, make] of holders) {
     }
   });
 }
+
+t.test('proxy.mcpPort held by another program: one message naming proxy.mcpPort', async (t) => {
+  const dir = t.testdir({ home: {} });
+  const env = { MESH_HOME: join(dir, 'home') };
+  const mcpPort = await hold(t, createServer(() => undefined));
+  const file = join(dir, 'mesh.yaml');
+  writeFileSync(file, `version: 1\nproxy: { port: ${await freePort()}, mcpPort: ${mcpPort}, registry: ./registry.sqlite }\nservices:\n  fs:\n    command: python3\n    args: [${fixture('echo_server.py')}]\n`);
+  cleanUp(t, dir, file, env);
+  const up = await runMesh(['up', 'mesh.yaml'], { env, cwd: dir, timeoutMs: 60_000 });
+  t.equal(up.code, 1, `${up.stdout}\n${up.stderr}`);
+  t.match(up.stderr, new RegExp(`proxy\\.mcpPort ${mcpPort} is in use by another program; free it or set proxy\\.mcpPort in mesh\\.yaml`), up.stderr);
+  t.notMatch(`${up.stdout}${up.stderr}`, /EADDRINUSE/);
+});
 
 // A crashed service is summed up by the line that names its error: Python's last traceback line,
 // Node's `Error:` line above the frames (as a sidecar child and as a native instance).
