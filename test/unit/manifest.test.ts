@@ -138,6 +138,9 @@ t.test('inspectManifest: an unset ${VAR} does not hide the other problems', asyn
   const shapeOk = inspectManifest(['version: 1', 'services:', '  fs:', '    command: x', '    cwd: ${FS_HOME}', ''].join('\n'), file, {});
   t.ok(shapeOk.manifest, 'the manifest is returned beside an unset variable when its shape is valid');
   t.equal(shapeOk.problems.length, 1);
+  const partial = inspectManifest(['version: 1', 'services:', '  fs:', '    command: x', '    tag: typo', '  web:', '    command: y', '    port: nope', ''].join('\n'), file, {});
+  t.equal(partial.manifest, undefined);
+  t.same(Object.keys(partial.checkable?.services ?? {}), ['fs'], 'content checks still see a service with only an unknown key, not one with a wrong field');
 });
 
 t.test('checkManifestPorts: services on the proxy port, the mcpPort, or each other', async (t) => {
