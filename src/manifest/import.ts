@@ -1,7 +1,11 @@
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { MeshError } from '../errors.js';
-import { SERVICE_NAME_PATTERN, type ServiceInput } from './schema.js';
+import { fieldProblems } from './issues.js';
+import { resolveAgainst } from './resolve-paths.js';
+import { SERVICE_NAME_PATTERN, ServiceSchema, type ServiceInput } from './schema.js';
 import { servicesToYaml, type ToYamlOptions } from './to-yaml.js';
+import { formatPath } from './yaml-positions.js';
 
 // What MCP clients write per server; other keys (disabled, alwaysAllow, timeout...) are ignored.
 const McpServerEntrySchema = z.looseObject({
@@ -13,13 +17,20 @@ const McpServerEntrySchema = z.looseObject({
   url: z.string().optional(),
 });
 
-/** `.mcp.json` (Claude Code) and `claude_desktop_config.json` (Claude Desktop) share this shape. */
-export const McpConfigSchema = z.looseObject({ mcpServers: z.record(z.string(), McpServerEntrySchema) });
+/** `.mcp.json` (Claude Code) and `claude_desktop_config.json` (Claude Desktop) share this shape; entries are checked one by one. */
+export const McpConfigSchema = z.looseObject({ mcpServers: z.record(z.string(), z.unknown(), { error: 'expected a map of server name to server' }) });
 export type McpConfig = z.infer<typeof McpConfigSchema>;
 
 export interface SkippedServer {
   name: string;
+  /** remote: a url/http/sse entry (not imported yet); invalid: an entry the mesh cannot run as written. */
+  kind: 'remote' | 'invalid';
   reason: string;
+}
+
+export interface ImportOptions {
+  /** Folder the manifest will be saved in: paths are written relative to it; omitted = absolute paths. */
+  outputDir?: string;
 }
 
 export interface RenamedServer {
@@ -55,21 +66,52 @@ function uniqueName(base: string, taken: ReadonlySet<string>): string {
   }
 }
 
-function skipReason(entry: z.infer<typeof McpServerEntrySchema>): string | undefined {
-  const type = entry.type?.toLowerCase();
-  if (entry.url !== undefined || (type !== undefined && type !== 'stdio')) {
-    return `remote server (type ${entry.type ?? 'http'}${entry.url === undefined ? '' : `, ${entry.url}`}): the mesh runs stdio servers; clients can reach it directly`;
-  }
-  if (entry.command === undefined || entry.command === '') return 'no command to run';
-  return undefined;
+function remoteReason(entry: Record<string, unknown>): string | undefined {
+  const type = typeof entry.type === 'string' ? entry.type.toLowerCase() : undefined;
+  if (entry.url === undefined && (type === undefined || type === 'stdio')) return undefined;
+  const url = typeof entry.url === 'string' ? `, ${entry.url}` : '';
+  return `not imported yet: a remote server (type ${String(entry.type ?? 'http')}${url}); the mesh runs stdio servers only so far, clients can reach it directly`;
+}
+
+// The first problem of a value, as `field: message` (the entry's own field names).
+function firstProblem(error: z.ZodError, schema: z.ZodType, data: unknown): string {
+  const problem = fieldProblems(error.issues, schema, data)[0];
+  if (problem === undefined) return 'invalid';
+  return problem.path.length === 0 ? problem.message : `${formatPath(problem.path)}: ${problem.message}`;
+}
+
+// A path written for the manifest: relative to its folder ("./x", "../x") when known, else absolute.
+function manifestPath(absolute: string, outputDir: string | undefined): string {
+  if (outputDir === undefined) return absolute;
+  const path = relative(resolve(outputDir), absolute);
+  if (path === '') return '.';
+  return isAbsolute(path) || path === '..' || path.startsWith('../') ? path : `./${path}`;
+}
+
+/*
+ * An MCP client starts a server in the folder of its config (Claude Code: the project root that
+ * holds .mcp.json), so relative args like `fs_server.py` mean that folder. The service gets it as
+ * `cwd` (omitted when the manifest lands in that same folder), and a `./x` command, which the
+ * manifest would resolve against its own folder, is rewritten to point at the same program.
+ */
+function toService(entry: z.infer<typeof McpServerEntrySchema> & { command: string }, configDir: string, outputDir: string | undefined): ServiceInput {
+  const cwd = entry.cwd === undefined ? configDir : resolveAgainst(configDir, entry.cwd);
+  const isPath = entry.command.startsWith('./') || entry.command.startsWith('../');
+  const service: ServiceInput = { command: isPath ? manifestPath(resolve(cwd, entry.command), outputDir) : entry.command };
+  if (entry.args !== undefined && entry.args.length > 0) service.args = entry.args;
+  if (outputDir === undefined || resolve(outputDir) !== cwd) service.cwd = manifestPath(cwd, outputDir);
+  if (entry.env !== undefined && Object.keys(entry.env).length > 0) service.env = entry.env;
+  return service;
 }
 
 /**
- * Turns the stdio entries of an MCP client config into manifest services; remote entries are
- * listed in `skipped`, names changed to fit the service-name pattern in `renamed`.
- * @example const { services, toYaml } = importMcpConfig(await readFile('.mcp.json', 'utf8'), '.mcp.json')
+ * Turns the stdio entries of an MCP client config into manifest services; remote entries and
+ * entries the mesh could not run are listed in `skipped` (each by name, the rest still imported),
+ * names changed to fit the service-name pattern in `renamed`. Each service runs in the folder of
+ * the config it came from.
+ * @example const { services, toYaml } = importMcpConfig(await readFile('.mcp.json', 'utf8'), '.mcp.json', { outputDir: 'configs' })
  */
-export function importMcpConfig(jsonText: string, file: string): ImportResult {
+export function importMcpConfig(jsonText: string, file: string, options: ImportOptions = {}): ImportResult {
   let json: unknown;
   try {
     json = JSON.parse(jsonText);
@@ -84,22 +126,40 @@ export function importMcpConfig(jsonText: string, file: string): ImportResult {
       context: { file, issues: parsed.error.issues },
     });
   }
+  const configDir = dirname(resolve(file));
   const services: Record<string, ServiceInput> = {};
   const skipped: SkippedServer[] = [];
   const renamed: RenamedServer[] = [];
-  for (const [name, entry] of Object.entries(parsed.data.mcpServers)) {
-    const reason = skipReason(entry);
-    if (reason !== undefined) {
-      skipped.push({ name, reason });
+  for (const [name, raw] of Object.entries(parsed.data.mcpServers)) {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      skipped.push({ name, kind: 'invalid', reason: 'expected an object { command, args, env }' });
+      continue;
+    }
+    const remote = remoteReason(raw as Record<string, unknown>);
+    if (remote !== undefined) {
+      skipped.push({ name, kind: 'remote', reason: remote });
+      continue;
+    }
+    const entry = McpServerEntrySchema.safeParse(raw);
+    if (!entry.success) {
+      skipped.push({ name, kind: 'invalid', reason: firstProblem(entry.error, McpServerEntrySchema, raw) });
+      continue;
+    }
+    const { command } = entry.data;
+    if (command === undefined || command === '') {
+      skipped.push({ name, kind: 'invalid', reason: 'no command to run' });
+      continue;
+    }
+    const service = toService({ ...entry.data, command }, configDir, options.outputDir);
+    // The manifest's own rules (env names, NUL), so the written file validates.
+    const checked = ServiceSchema.safeParse(service);
+    if (!checked.success) {
+      skipped.push({ name, kind: 'invalid', reason: firstProblem(checked.error, ServiceSchema, service) });
       continue;
     }
     const serviceName = uniqueName(normalizeServiceName(name), new Set(Object.keys(services)));
     if (serviceName !== name) renamed.push({ from: name, to: serviceName });
-    const service: ServiceInput = { command: entry.command ?? '' };
-    if (entry.args !== undefined && entry.args.length > 0) service.args = entry.args;
-    if (entry.cwd !== undefined) service.cwd = entry.cwd;
-    if (entry.env !== undefined && Object.keys(entry.env).length > 0) service.env = entry.env;
     services[serviceName] = service;
   }
-  return { services, skipped, renamed, toYaml: (options) => servicesToYaml(services, { file, skipped, renamed }, options) };
+  return { services, skipped, renamed, toYaml: (yamlOptions) => servicesToYaml(services, { file, skipped, renamed }, yamlOptions) };
 }

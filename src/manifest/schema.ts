@@ -9,8 +9,12 @@ export const ServiceNameSchema = z
     error: 'a service name is 1-63 lowercase letters, digits, "_" or "-", starting with a letter or digit',
   });
 
+// The OS cuts argv and environment strings at a NUL, so the child would get something else (or
+// spawn throws and the service crash-loops): refused here, where the file and line are known.
+const noNul = (schema: z.ZodString) => schema.refine((value) => !value.includes('\0'), { error: 'contains a NUL character (\\0), which a process argument or environment value cannot hold' });
+
 const stringList = (what: string) =>
-  z.array(z.string({ error: 'expected a string' }), { error: 'expected a list of strings' }).describe(what);
+  z.array(noNul(z.string({ error: 'expected a string' })), { error: 'expected a list of strings' }).describe(what);
 
 const seconds = (what: string, fallback: number) =>
   z.number({ error: 'expected a number of seconds' }).positive({ error: 'expected a positive number of seconds' }).default(fallback).describe(what);
@@ -35,9 +39,14 @@ export const RestartSchema = z
   .describe('supervision of the child process');
 export type Restart = z.infer<typeof RestartSchema>;
 
+/** What a child's environment accepts as a variable name (POSIX: letters, digits, "_", no leading digit). */
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const envName = z.string().regex(ENV_NAME_PATTERN, { error: 'an environment variable name is letters, digits and "_", not starting with a digit (no "=", spaces or NUL)' });
+
 // Numbers and booleans are accepted as env values (`DEBUG: 1`) and passed on as strings.
 const envValue = z
-  .union([z.string(), z.number(), z.boolean()], { error: 'expected a string value' })
+  .union([noNul(z.string()), z.number(), z.boolean()], { error: 'expected a string value' })
   .transform((value) => String(value));
 
 export const ServiceSchema = z
@@ -46,10 +55,10 @@ export const ServiceSchema = z
       .enum(['sidecar', 'native'], { error: 'expected "sidecar" or "native"' })
       .default('sidecar')
       .describe('sidecar: a stdio MCP server run behind mesh-sidecar; native: a process that serves MCP and registers itself (createInstance()), run directly with MESH_SERVICE_NAME, MESH_PROXY_URL, MESH_PORT, MESH_TAGS and MESH_TOKEN set'),
-    command: z.string({ error: 'expected the command to run (a string)' }).min(1).describe('program to run; "./" or "../" paths resolve against the manifest folder, others are looked up on PATH'),
+    command: noNul(z.string({ error: 'expected the command to run (a string)' }).min(1)).describe('program to run; "./" or "../" paths resolve against the manifest folder, others are looked up on PATH'),
     args: stringList('arguments, passed as an argv array (never through a shell)').default([]),
-    cwd: z.string().optional().describe('working directory of the child; relative paths resolve against the manifest folder'),
-    env: z.record(z.string(), envValue, { error: 'expected a map of NAME: value' }).default({}).describe('extra environment variables of the child'),
+    cwd: noNul(z.string()).optional().describe('working directory of the child; relative paths resolve against the manifest folder'),
+    env: z.record(envName, envValue, { error: 'expected a map of NAME: value' }).default({}).describe('extra environment variables of the child'),
     tags: stringList('labels for `mesh ls --tag` and the registry').default([]),
     port: portNumber.optional().describe('fixed sidecar port; omitted = first free port in 5000-5099'),
     restart: RestartSchema.prefault({}),

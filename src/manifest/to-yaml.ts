@@ -18,7 +18,8 @@ export function servicesToYaml(services: Record<string, ServiceInput>, notes: Im
   doc.commentBefore = [
     ` yaml-language-server: $schema=${options.schema ?? './mesh.schema.json'}`,
     ` Imported from ${notes.file} by \`mesh import\`. Check it with \`mesh validate FILE\`, start it with \`mesh up -f FILE\`.`,
-    ' Relative cwd paths resolve against this file\'s folder; ${VAR} and ${VAR:-default} read the environment.',
+    ` Each service runs in the folder of ${notes.file} (its cwd), as the client ran it; relative cwd paths resolve against this file's folder.`,
+    ' ${VAR} and ${VAR:-default} read the environment.',
     ' The proxy section is optional (defaults: host 127.0.0.1, port 6001, mcpPort 6000).',
   ].join('\n');
   const map = doc.get('services', true);

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
-import { root } from '../helpers/processes.js';
+import { freePort, root } from '../helpers/processes.js';
 import { processesNaming, runMesh } from '../helpers/mesh-cli.js';
 
 // The mesh CLI's commands that start nothing: validate, import, config claude, --help, usage errors.
@@ -15,9 +15,13 @@ t.test('invalid manifests: every error names file:line: field', async (t) => {
     'syntax.yaml': 'version: 1\nservices:\n  fs: [unclosed\n',
     'cwd.yaml': 'version: 1\nservices:\n  ok:\n    command: node\n  fs:\n    command: python3\n    cwd: ./no-such-folder\n',
     'ports.yaml': 'version: 1\nservices:\n  a:\n    command: node\n    port: 5050\n    replicas: 2\n  b:\n    command: node\n    port: 5051\n',
+    'many.yaml': 'version: 1\nproxy: { port: 6101 }\nservices:\n  fs:\n    command: python3\n    cwd: ${MM_TEST_UNSET_VAR}/x\n    port: 6101\n    tags: [a]\n    tag: b\n  web:\n    command: node\n    cwd: ./no-such-folder\n',
     home: {},
   });
   const env = { MESH_HOME: join(dir, 'home') };
+  const many = await runMesh(['validate', 'many.yaml'], { env, cwd: dir });
+  t.equal(many.code, 1);
+  t.match(many.stderr, /^many\.yaml: 4 problems\nmany\.yaml:6: services\.fs\.cwd: environment variable MM_TEST_UNSET_VAR is not set.*\nmany\.yaml:7: services\.fs\.port: port 6101 is proxy\.port.*\nmany\.yaml:9: services\.fs\.tag: unknown key "tag".*\nmany\.yaml:12: services\.web\.cwd: no such folder/, `an unset variable does not hide the others; a service on the proxy port is caught\n${many.stderr}`);
   const cases: [string, RegExp][] = [
     ['args.yaml', /args\.yaml:5: services\.fs\.args: expected a list of strings/],
     ['typo.yaml', /typo\.yaml:4: services\.fs\.comand: unknown key "comand" \(did you mean "command"\?\)/],
@@ -64,23 +68,60 @@ t.test('mesh import of a .mcp.json', async (t) => {
   const manifest = parse(printed.stdout) as { version: number; services: Record<string, { command: string; args?: string[]; env?: Record<string, string> }> };
   t.equal(manifest.version, 1);
   t.same(manifest.services, {
-    notes: { command: 'node', args: ['notes-server.js'], env: { NOTES_DIR: '/tmp/notes', DEBUG: '1' } },
-    'py-tools': { command: 'python3', args: ['-m', 'tools'] },
-  });
-  t.match(printed.stdout, /Not imported:\n#\s+remote: remote server/, 'the remote entry is named as skipped');
-  t.match(printed.stderr, /skipped remote/);
+    notes: { command: 'node', args: ['notes-server.js'], env: { NOTES_DIR: '/tmp/notes', DEBUG: '1' }, cwd: dir },
+    'py-tools': { command: 'python3', args: ['-m', 'tools'], cwd: dir },
+  }, 'printed: the folder of the config as an absolute cwd');
+  t.match(printed.stdout, /Not imported:\n#\s+remote: not imported yet: a remote server/, 'the remote entry is named as not imported');
+  t.match(printed.stderr, /^mesh: remote: not imported yet: a remote server \(type http, https:\/\/example\.com\/mcp\)/m);
 
   const written = await runMesh(['import', '.mcp.json', '-o', 'mesh.yaml'], { cwd: dir });
   t.equal(written.code, 0, written.stderr);
   t.match(written.stderr, /wrote 2 services to mesh\.yaml/);
+  t.match(written.stderr, /mesh: remote: not imported yet/, 'the remote entry is named with -o too');
   const text = readFileSync(join(dir, 'mesh.yaml'), 'utf8');
   t.match(text.split('\n')[0], /^# yaml-language-server: \$schema=.*configs\/mesh\.schema\.json$/, 'the $schema comment points at the package schema');
+  t.notMatch(text, /cwd:/, 'saved beside the config: no cwd needed');
   const validate = await runMesh(['validate', 'mesh.yaml'], { cwd: dir });
   t.equal(validate.code, 0, `the imported manifest validates\n${validate.stderr}`);
   t.equal((await runMesh(['import', '.mcp.json', '-o', 'mesh.yaml'], { cwd: dir })).code, 1, 'no overwrite without --force');
   const json = JSON.parse((await runMesh(['import', '.mcp.json', '--json'], { cwd: dir })).stdout) as { skipped: { name: string }[]; renamed: { from: string; to: string }[] };
   t.same(json.renamed, [{ from: 'Notes', to: 'notes' }, { from: 'py tools', to: 'py-tools' }]);
   t.same(json.skipped.map((s) => s.name), ['remote']);
+});
+
+// The issue's case: `mesh import .mcp.json -o configs/mine.yaml` then `mesh up` must run the
+// server where Claude Code would (the project root), so its relative script path still opens.
+t.test('mesh import -o configs/x.yaml then mesh up: the server runs in the folder of the config', async (t) => {
+  const dir = t.testdir({
+    'fs_server.py': readFileSync(join(root, 'examples/fs_server.py'), 'utf8'),
+    texts: { 'a.txt': 'Lighthouse\n' },
+    '.mcp.json': JSON.stringify({ mcpServers: { fs: { command: 'python3', args: ['fs_server.py', '--root', 'texts'] }, broken: { command: 'node', args: 'x.js' } } }),
+    configs: {},
+    home: {},
+  });
+  const env = { MESH_HOME: join(dir, 'home') };
+  const imported = await runMesh(['import', '.mcp.json', '-o', 'configs/mine.yaml'], { cwd: dir });
+  t.equal(imported.code, 0, imported.stderr);
+  t.match(imported.stderr, /^mesh: broken: not imported: args: expected a list/m, 'the bad entry is named, fs still imported');
+  const file = join(dir, 'configs/mine.yaml');
+  const proxyPort = await freePort();
+  writeFileSync(file, `${readFileSync(file, 'utf8')}proxy: { port: ${proxyPort}, mcpPort: 0, registry: ./registry.sqlite }\n`);
+  t.teardown(async () => {
+    await runMesh(['down', file], { env, timeoutMs: 60_000 });
+    for (const p of processesNaming(dir)) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  });
+  const up = await runMesh(['up', 'configs/mine.yaml', '--detach', '--timeout', '30'], { env, cwd: dir });
+  t.equal(up.code, 0, `fs starts from configs/mine.yaml\n${up.stdout}\n${up.stderr}`);
+  t.notMatch(up.stdout, /can't open file/);
+  const call = await runMesh(['call', '-f', file, 'fs', 'read_text', 'path=a.txt'], { env });
+  t.equal(call.code, 0, call.stderr);
+  t.match(call.stdout, /Lighthouse/, 'the server reads texts/ of the project root');
 });
 
 t.test('config claude, --help of every command, usage errors', async (t) => {
@@ -90,8 +131,9 @@ t.test('config claude, --help of every command, usage errors', async (t) => {
   t.equal(body.command, 'claude mcp add --transport http mesh http://127.0.0.1:7001/mcp');
   t.same(body.mcpJson, { mcpServers: { mesh: { type: 'http', url: 'http://127.0.0.1:7001/mcp' } } });
   const withToken = await runMesh(['config', 'claude', '--proxy', 'http://127.0.0.1:7001'], { env: { MESH_TOKEN: 's3cret' } });
-  t.match(withToken.stdout, /claude mcp add --transport http --header 'Authorization: Bearer s3cret' mesh http:\/\/127\.0\.0\.1:7001\/mcp/);
-  t.match(withToken.stdout, /"Authorization": "Bearer s3cret"/);
+  t.match(withToken.stdout, /claude mcp add --transport http mesh http:\/\/127\.0\.0\.1:7001\/mcp --header "Authorization: Bearer \$\{MESH_TOKEN\}"/, 'name and URL before the variadic --header');
+  t.match(withToken.stdout, /"Authorization": "Bearer \$\{MESH_TOKEN\}"/, '.mcp.json reads the token from the environment');
+  t.notMatch(withToken.stdout, /s3cret/, 'the token itself is not printed');
 
   for (const command of [[], ['up'], ['down'], ['ls'], ['tools'], ['call'], ['logs'], ['config'], ['config', 'claude'], ['validate'], ['import']]) {
     const help = await runMesh([...command, '--help']);

@@ -27,7 +27,7 @@ t.test('mesh up --detach with MESH_TOKEN: probes and registrations carry the tok
   const up = await runMesh(['up', file, '--detach', '--timeout', '30'], { env, timeoutMs: 60_000 });
   t.equal(up.code, 0, `mesh up --detach\n${up.stdout}\n${up.stderr}`);
   t.match(up.stdout, /2 of 2 services healthy/, 'the sidecar registered with the token-protected proxy too');
-  t.match(up.stdout, /A call:\s+mesh call -f \S+ ping \w+/, 'the example call (needs the tool list from the token-protected proxy)');
+  t.match(up.stdout, /A call:\s+(npx )?mesh call -f \S+ ping \w+/, 'the example call (needs the tool list from the token-protected proxy)');
   const down = await runMesh(['down', file], { env });
   t.equal(down.code, 0, down.stderr);
   t.same(processesNaming(dir), [], 'nothing left');

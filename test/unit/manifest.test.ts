@@ -8,7 +8,8 @@ import { checkManifestPaths } from '../../src/manifest/check-paths.js';
 import { importMcpConfig, normalizeServiceName } from '../../src/manifest/import.js';
 import { interpolate } from '../../src/manifest/interpolate.js';
 import { manifestJsonSchemaText } from '../../src/manifest/json-schema.js';
-import { loadManifest, parseManifest, type ManifestProblem } from '../../src/manifest/load.js';
+import { inspectManifest, loadManifest, parseManifest, type ManifestProblem } from '../../src/manifest/load.js';
+import { checkManifestPorts } from '../../src/manifest/check-ports.js';
 import { suggest } from '../../src/manifest/suggest.js';
 import { defaultSchemaPath } from '../../src/manifest/write-json-schema.js';
 
@@ -114,6 +115,46 @@ t.test('an unset ${VAR} without default names the variable and the line', async 
   t.match(inList.lines[0], /^configs\/x\.yaml:5: services\.fs\.args\[1\]: environment variable TOKEN is not set/);
 });
 
+t.test('env keys must be variable names; NUL is refused in env values, args and command', async (t) => {
+  const text = ['version: 1', 'services:', '  fs:', '    command: x', '    env:', '      "A=B": 1', '      "1X": y', '      OK: "a\\0b"', '    args: ["p\\0q"]', ''].join('\n');
+  const { lines } = rejection(t, text);
+  t.match(lines, [
+    /^configs\/x\.yaml:6: services\.fs\.env\.A=B: an environment variable name is letters, digits and "_"/,
+    /^configs\/x\.yaml:7: services\.fs\.env\.1X: an environment variable name/,
+    /^configs\/x\.yaml:8: services\.fs\.env\.OK: contains a NUL character/,
+    /^configs\/x\.yaml:9: services\.fs\.args\[0\]: contains a NUL character/,
+  ]);
+  t.equal(lines.length, 4);
+  const fine = parseManifest(['version: 1', 'services:', '  fs:', '    command: x', '    env: { _A1: "x=y", lower_case: 2 }', ''].join('\n'), file, {});
+  t.same(fine.services.fs?.env, { _A1: 'x=y', lower_case: '2' }, 'names with _ and lowercase, values with "=" pass');
+});
+
+t.test('inspectManifest: an unset ${VAR} does not hide the other problems', async (t) => {
+  const text = ['version: 1', 'services:', '  fs:', '    command: ${PY}', '    cwd: ${FS_HOME}', '    comand: x', '    port: 70000', ''].join('\n');
+  const { manifest, problems } = inspectManifest(text, file, {});
+  t.equal(manifest, undefined, 'no manifest: its shape is wrong');
+  t.same(problems.map((p) => [p.line, p.field]), [[4, 'services.fs.command'], [5, 'services.fs.cwd'], [6, 'services.fs.comand'], [7, 'services.fs.port']], 'every problem, one per field, in line order');
+  t.match(problems[0]?.message, /environment variable PY is not set/, 'the emptied command is reported as its variable, not as empty');
+  const shapeOk = inspectManifest(['version: 1', 'services:', '  fs:', '    command: x', '    cwd: ${FS_HOME}', ''].join('\n'), file, {});
+  t.ok(shapeOk.manifest, 'the manifest is returned beside an unset variable when its shape is valid');
+  t.equal(shapeOk.problems.length, 1);
+  const partial = inspectManifest(['version: 1', 'services:', '  fs:', '    command: x', '    tag: typo', '  web:', '    command: y', '    port: nope', ''].join('\n'), file, {});
+  t.equal(partial.manifest, undefined);
+  t.same(Object.keys(partial.checkable?.services ?? {}), ['fs'], 'content checks still see a service with only an unknown key, not one with a wrong field');
+});
+
+t.test('checkManifestPorts: services on the proxy port, the mcpPort, or each other', async (t) => {
+  const text = ['version: 1', 'proxy: { port: 6101, mcpPort: 6100 }', 'services:',
+    '  a: { command: x, port: 6101 }', '  b: { command: x, port: 6099, replicas: 2 }', '  c: { command: x, port: 6200 }', '  d: { command: x, port: 6200 }', '  e: { command: x, port: 6101, enabled: false }', ''].join('\n');
+  const problems = checkManifestPorts(parseManifest(text, file, {}));
+  t.same(problems, [
+    { service: 'a', message: 'port 6101 is proxy.port (the mesh-proxy listens there)' },
+    { service: 'b', message: 'port 6100 is proxy.mcpPort (the mesh-proxy listens there) (replicas use port, port+1, ...)' },
+    { service: 'd', message: "port 6200 is also c's" },
+  ]);
+  t.same(checkManifestPorts(parseManifest(['version: 1', 'proxy: { port: 6101, mcpPort: 0 }', 'services:', '  a: { command: x, port: 6000 }', ''].join('\n'), file, {})), [], 'mcpPort 0 holds no port');
+});
+
 t.test('interpolation: values, defaults, typed plain scalars, $$', async (t) => {
   t.same(interpolate('${A}-${B:-b}-${C:-}-$$X', { A: 'a', C: '' }), { value: 'a-b--$X', unset: [] });
   t.same(interpolate('${MISSING}', {}), { value: '', unset: ['MISSING'] });
@@ -180,22 +221,54 @@ t.test('import of a .mcp.json: stdio entries become services, remote ones are sk
       broken: { args: ['x'] },
     },
   });
-  const result = importMcpConfig(json, '.mcp.json');
+  const result = importMcpConfig(json, '/p/.mcp.json', { outputDir: '/p' });
   t.same(result.services, {
     'my-notes': { command: 'npx', args: ['-y', '@acme/notes'], env: { NOTES_DIR: '/n', LEVEL: '2' } },
     fs: { command: 'python3', args: ['fs_server.py'] },
-  });
+  }, 'no cwd when the manifest lands in the folder of the config');
   t.same(result.renamed, [{ from: 'My Notes', to: 'my-notes' }]);
-  t.same(result.skipped.map((s) => s.name), ['remote', 'events', 'bare', 'broken']);
-  t.match(result.skipped[0]?.reason, /remote server \(type http, https:\/\/example\.com\/mcp\)/);
+  t.same(result.skipped.map((s) => [s.name, s.kind]), [['remote', 'remote'], ['events', 'remote'], ['bare', 'remote'], ['broken', 'invalid']]);
+  t.match(result.skipped[0]?.reason, /^not imported yet: a remote server \(type http, https:\/\/example\.com\/mcp\)/);
   t.match(result.skipped[3]?.reason, /no command/);
   const yaml = result.toYaml();
   t.match(yaml, /^# yaml-language-server: \$schema=\.\/mesh\.schema\.json\n/);
-  t.match(yaml, /# "My Notes" in \.mcp\.json\n\s+my-notes:/);
-  t.match(yaml, /# Not imported:\n#\s+remote: remote server/);
+  t.match(yaml, /# "My Notes" in \/p\/\.mcp\.json\n\s+my-notes:/);
+  t.match(yaml, /# Not imported:\n#\s+remote: not imported yet: a remote server/);
   const manifest = parseManifest(yaml, '/p/mesh.yaml', {});
   t.same(Object.keys(manifest.services), ['my-notes', 'fs'], 'the generated text is a valid manifest');
   t.equal(manifest.services['my-notes']?.env.LEVEL, '2');
+});
+
+t.test('import: each service runs in the folder of its config, wherever the manifest is saved', async (t) => {
+  const json = JSON.stringify({ mcpServers: { fs: { command: 'python3', args: ['fs_server.py'] }, tool: { command: './bin/tool', cwd: 'sub' }, abs: { command: 'node', cwd: '/srv/x' } } });
+  const saved = importMcpConfig(json, '/proj/.mcp.json', { outputDir: '/proj/configs' });
+  t.same(saved.services, { fs: { command: 'python3', args: ['fs_server.py'], cwd: '..' }, tool: { command: '../sub/bin/tool', cwd: '../sub' }, abs: { command: 'node', cwd: '../../srv/x' } });
+  const manifest = parseManifest(saved.toYaml(), '/proj/configs/mine.yaml', {});
+  t.equal(manifest.services.fs?.cwd, '/proj', 'the manifest runs fs where the client did');
+  t.equal(manifest.services.tool?.command, '/proj/sub/bin/tool', 'a ./ command still names the same program');
+  t.equal(manifest.services.tool?.cwd, '/proj/sub', 'a relative cwd of the entry is relative to the config');
+  const printed = importMcpConfig(json, '/proj/.mcp.json');
+  t.equal(printed.services.fs?.cwd, '/proj', 'printed (no output folder known): absolute');
+  t.equal(printed.services.tool?.command, '/proj/sub/bin/tool');
+});
+
+t.test('import: one bad entry is reported by name, the others are imported', async (t) => {
+  const json = JSON.stringify({
+    mcpServers: {
+      good: { command: 'node', args: ['a.js'] },
+      listless: { command: 'node', args: 'a.js' },
+      badenv: { command: 'node', env: { 'A=B': '1' } },
+      nul: { command: 'node', env: { X: 'a\0b' } },
+      notobject: 'node a.js',
+    },
+  });
+  const result = importMcpConfig(json, '/p/.mcp.json', { outputDir: '/p' });
+  t.same(Object.keys(result.services), ['good']);
+  t.same(result.skipped.map((s) => [s.name, s.kind]), [['listless', 'invalid'], ['badenv', 'invalid'], ['nul', 'invalid'], ['notobject', 'invalid']]);
+  t.match(result.skipped[0]?.reason, /^args: expected a list/);
+  t.match(result.skipped[1]?.reason, /^env\.A=B: an environment variable name/);
+  t.match(result.skipped[2]?.reason, /^env\.X: contains a NUL/);
+  t.doesNotThrow(() => parseManifest(result.toYaml(), '/p/mesh.yaml', {}), 'what was imported validates');
 });
 
 t.test('import: Claude Desktop config, name clashes, bad input', async (t) => {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { locateProxy, withProxyOptions, type ProxyOptions } from '../common.js';
 import { CliError } from '../errors.js';
+import { meshInvocation } from '../invocation.js';
 import { proxyAnswers } from '../orchestrator/observe.js';
 import { jsonText, outputMode, paint } from '../output.js';
 
@@ -14,20 +15,25 @@ function shellWord(text: string): string {
   return /^[A-Za-z0-9_./:@=-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+// The header both forms carry: `${MESH_TOKEN}` is expanded by the shell (the command, in double
+// quotes) and by Claude Code (.mcp.json headers), so the token itself is never printed or committed.
+const AUTH_HEADER = 'Authorization: Bearer ${MESH_TOKEN}';
+
 /**
  * The two ways to put the mesh into Claude Code: a `claude mcp add` command and a `.mcp.json`
- * entry, both pointing at the proxy's MCP endpoint (with the bearer token when MESH_TOKEN is set).
- * @example claudeConfig('http://127.0.0.1:6001', 'mesh', undefined, undefined)
+ * entry, both pointing at the proxy's MCP endpoint (with the bearer token, read from MESH_TOKEN,
+ * when `withToken`). Name and URL come before the options: Claude Code's `--header` takes every
+ * following word as another header.
+ * @example claudeConfig('http://127.0.0.1:6001', 'mesh', false, undefined)
  */
-export function claudeConfig(proxyUrl: string, name: string, token: string | undefined, scope: string | undefined) {
+export function claudeConfig(proxyUrl: string, name: string, withToken: boolean, scope: string | undefined) {
   const url = `${proxyUrl}/mcp`;
-  const headers = token === undefined || token === '' ? undefined : { Authorization: `Bearer ${token}` };
   const command = [
-    'claude', 'mcp', 'add', '--transport', 'http',
-    ...(scope === undefined ? [] : ['--scope', scope]),
-    ...(headers === undefined ? [] : ['--header', `Authorization: Bearer ${token ?? ''}`]),
-    name, url,
-  ].map(shellWord).join(' ');
+    ...['claude', 'mcp', 'add', '--transport', 'http', name, url].map(shellWord),
+    ...(scope === undefined ? [] : ['--scope', shellWord(scope)]),
+    ...(withToken ? ['--header', `"${AUTH_HEADER}"`] : []),
+  ].join(' ');
+  const headers = withToken ? { Authorization: 'Bearer ${MESH_TOKEN}' } : undefined;
   const mcpJson = { mcpServers: { [name]: { type: 'http', url, ...(headers === undefined ? {} : { headers }) } } };
   return { url, command, mcpJson };
 }
@@ -38,7 +44,9 @@ function claudeCommand(): Command {
     .option('--name <name>', 'the server name Claude Code shows (its tools appear as mcp__NAME__service__tool)', 'mesh')
     .option('--scope <scope>', 'scope for `claude mcp add`: local, project (writes .mcp.json) or user');
   withProxyOptions(command).addHelpText('after', `
-With MESH_TOKEN set (a proxy bound beyond loopback), both carry the Authorization header.
+With MESH_TOKEN set (a proxy bound beyond loopback), both carry the Authorization header as
+\${MESH_TOKEN}, read from the environment (by the shell for the command, by Claude Code for
+.mcp.json), so the token is neither printed nor written into a file you commit.
 
 Examples:
   mesh config claude
@@ -49,7 +57,8 @@ Examples:
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(options.name)) throw new CliError(`--name: use letters, digits, "_" or "-" (got ${JSON.stringify(options.name)})`);
     const out = outputMode(options);
     const { location } = await locateProxy(options);
-    const config = claudeConfig(location.url, options.name, process.env.MESH_TOKEN, options.scope);
+    const withToken = (process.env.MESH_TOKEN ?? '') !== '';
+    const config = claudeConfig(location.url, options.name, withToken, options.scope);
     const running = await proxyAnswers(location.url);
     if (out.json) {
       process.stdout.write(jsonText({ ...config, proxy: location.url, proxyFrom: location.from, proxyRunning: running }));
@@ -63,8 +72,8 @@ ${JSON.stringify(config.mcpJson, null, 2).replace(/^/gm, '  ')}
 
 The mesh's tools then appear in Claude Code as mcp__${options.name}__<service>__<tool>, next to
 list_services and call_service. The URL came from ${location.from}.
-`);
-    if (!running) process.stderr.write(`mesh: note: no mesh-proxy answers at ${location.url} yet; start one with \`mesh up FILE\`\n`);
+${withToken ? 'Both read the token from MESH_TOKEN: have it set in the shell that runs `claude` (and that starts Claude Code).\n' : ''}`);
+    if (!running) process.stderr.write(`mesh: note: no mesh-proxy answers at ${location.url} yet; start one with \`${meshInvocation()} up FILE\`\n`);
   });
 }
 

@@ -4,8 +4,9 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { MeshError } from '../../../src/errors.js';
-import { importMcpConfig } from '../../../src/manifest/index.js';
+import { importMcpConfig, type SkippedServer } from '../../../src/manifest/index.js';
 import { CliError, EXIT } from '../errors.js';
+import { meshInvocation } from '../invocation.js';
 import { jsonText, outputMode } from '../output.js';
 
 interface ImportOptions {
@@ -34,7 +35,10 @@ export function importCommand(): Command {
     .option('--force', 'overwrite the --output file if it exists')
     .option('--json', 'print JSON (services, skipped, renamed) instead of YAML')
     .addHelpText('after', `
-Remote entries (type http/sse, or a url) are listed as skipped: clients reach them directly.
+Each service runs in the folder of FILE (its cwd), as the client ran it, so relative paths in
+args keep working wherever the manifest is saved. Remote entries (type http/sse, or a url) are
+not imported yet and are named on stderr; an entry the mesh cannot run (no command, a bad env
+name...) is named with its problem, and the others are still imported.
 Names are made to fit service names (lowercase, a-z 0-9 - _); renames are noted in the YAML.
 
 Examples:
@@ -51,17 +55,14 @@ Examples:
       }
       let result: ReturnType<typeof importMcpConfig>;
       try {
-        result = importMcpConfig(text, file);
+        result = importMcpConfig(text, file, options.output === undefined ? {} : { outputDir: dirname(resolve(options.output)) });
       } catch (error) {
         if (error instanceof MeshError && error.code === 'MANIFEST_INVALID') throw new CliError(error.message, EXIT.failed);
         throw error;
       }
       const out = outputMode(options);
       const count = Object.keys(result.services).length;
-      if (count === 0) {
-        const skipped = result.skipped.length === 0 ? '' : ` (skipped: ${result.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`;
-        throw new CliError(`${file}: no stdio servers to import${skipped}`, EXIT.failed);
-      }
+      if (count === 0) throw new CliError(`${file}: no stdio servers to import\n${notImported(result.skipped)}`, EXIT.failed);
       if (out.json) {
         process.stdout.write(jsonText({ source: file, services: result.services, skipped: result.skipped, renamed: result.renamed }));
       } else if (options.output === undefined) {
@@ -70,10 +71,13 @@ Examples:
       if (options.output !== undefined) {
         if (existsSync(options.output) && options.force !== true) throw new CliError(`${options.output} exists; add --force to overwrite it`, EXIT.failed);
         await writeFile(options.output, result.toYaml({ schema: schemaFor(options.output) }));
-        const skipped = result.skipped.length === 0 ? '' : `; skipped ${result.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`;
-        process.stderr.write(`mesh: wrote ${count} service${count === 1 ? '' : 's'} to ${options.output}${skipped}. Next: mesh validate ${options.output}\n`);
-      } else if (!out.json && result.skipped.length > 0) {
-        process.stderr.write(`mesh: skipped ${result.skipped.map((s) => s.name).join(', ')} (see the comment at the end)\n`);
+        process.stderr.write(`mesh: wrote ${count} service${count === 1 ? '' : 's'} to ${options.output}. Next: ${meshInvocation()} validate ${options.output}\n`);
       }
+      if (result.skipped.length > 0) process.stderr.write(`${notImported(result.skipped)}\n`);
     });
+}
+
+// One line per entry left out, by name: remote ones are "not imported yet", broken ones say why.
+function notImported(skipped: readonly SkippedServer[]): string {
+  return skipped.map((s) => (s.kind === 'remote' ? `mesh: ${s.name}: ${s.reason}` : `mesh: ${s.name}: not imported: ${s.reason}`)).join('\n');
 }

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { MeshError } from '../../../src/errors.js';
-import { checkManifestPaths, lineOfField, loadManifest, type ManifestProblem, type ResolvedManifest } from '../../../src/manifest/index.js';
+import { checkManifestPaths, checkManifestPorts, inspectManifestFile, lineOfField, renderProblem, type ManifestProblem, type ResolvedManifest } from '../../../src/manifest/index.js';
 import { EXIT } from '../errors.js';
 import { manifestProxyUrl } from '../proxy-url.js';
 import { jsonText, outputMode, paint } from '../output.js';
@@ -11,28 +10,11 @@ interface ValidateOptions {
   paths: boolean;
 }
 
-// Two services (or replicas) on one fixed port: the second sidecar could never bind it.
-function portClashes(manifest: ResolvedManifest): { service: string; message: string }[] {
-  const owners = new Map<number, string>();
-  const clashes: { service: string; message: string }[] = [];
-  for (const [name, service] of Object.entries(manifest.services)) {
-    if (!service.enabled || service.port === undefined || service.port === 0) continue;
-    for (let replica = 0; replica < service.replicas; replica++) {
-      const port = service.port + replica;
-      const owner = owners.get(port);
-      if (owner !== undefined && owner !== name) clashes.push({ service: name, message: `port ${port} is also ${owner}'s (replicas use port, port+1, ...)` });
-      owners.set(port, name);
-    }
-  }
-  return clashes;
-}
-
-// Problems found after loading (missing folders, programs, port clashes), located in the file.
-async function laterProblems(file: string, manifest: ResolvedManifest, paths: boolean): Promise<ManifestProblem[]> {
-  const text = await readFile(file, 'utf8');
+// Problems found in a loaded manifest (missing folders, programs, port clashes), located in the file.
+async function laterProblems(file: string, text: string, manifest: ResolvedManifest, paths: boolean): Promise<ManifestProblem[]> {
   const found = [
     ...(paths ? (await checkManifestPaths(manifest)).map((p) => ({ service: p.service, field: p.field, message: p.message })) : []),
-    ...portClashes(manifest).map((c) => ({ ...c, field: 'port' })),
+    ...checkManifestPorts(manifest).map((c) => ({ ...c, field: 'port' })),
   ];
   return found.map((p) => ({ file, line: lineOfField(text, ['services', p.service, p.field]), field: `services.${p.service}.${p.field}`, message: p.message }));
 }
@@ -53,26 +35,30 @@ export function validateCommand(): Command {
 
 async function validate(file: string, options: ValidateOptions): Promise<number> {
   const out = outputMode(options);
-  let manifest: ResolvedManifest;
-  let problems: ManifestProblem[];
+  let inspected: Awaited<ReturnType<typeof inspectManifestFile>>;
   try {
-    manifest = await loadManifest(file);
-    problems = await laterProblems(file, manifest, options.paths);
+    inspected = await inspectManifestFile(file);
   } catch (error) {
     if (!(error instanceof MeshError) || error.code !== 'MANIFEST_INVALID') throw error;
-    const listed = (error.context.problems as ManifestProblem[] | undefined) ?? [];
-    if (out.json) process.stdout.write(jsonText({ file, valid: false, problems: listed, message: error.message }));
+    if (out.json) process.stdout.write(jsonText({ file, valid: false, problems: [], message: error.message }));
     else process.stderr.write(`${error.message}\n`);
+    return EXIT.failed;
+  }
+  const { manifest, checkable, text } = inspected;
+  // Content checks run beside schema problems and unset variables, so one run lists everything to fix.
+  // A field already reported (a variable left it empty) is not reported again as a missing path.
+  const reported = new Set(inspected.problems.map((p) => p.field));
+  const later = checkable === undefined ? [] : (await laterProblems(file, text, checkable, options.paths)).filter((p) => !reported.has(p.field));
+  const problems = [...inspected.problems, ...later].sort((a, b) => a.line - b.line);
+  if (manifest === undefined || (problems.length > 0 && !out.json)) {
+    if (out.json) process.stdout.write(jsonText({ file, valid: false, problems }));
+    else process.stderr.write(`${problems.length > 1 ? `${file}: ${problems.length} problems\n` : ''}${problems.map(renderProblem).join('\n')}\n`);
     return EXIT.failed;
   }
   const services = Object.entries(manifest.services).map(([name, s]) => ({ name, kind: s.kind, enabled: s.enabled, replicas: s.replicas }));
   if (out.json) {
     process.stdout.write(jsonText({ file, valid: problems.length === 0, problems, proxy: manifestProxyUrl(manifest.proxy), services }));
     return problems.length === 0 ? EXIT.ok : EXIT.failed;
-  }
-  if (problems.length > 0) {
-    process.stderr.write(`${problems.length > 1 ? `${file}: ${problems.length} problems\n` : ''}${problems.map((p) => `${p.file}:${p.line}: ${p.field}: ${p.message}`).join('\n')}\n`);
-    return EXIT.failed;
   }
   const enabled = services.filter((s) => s.enabled).map((s) => s.name);
   const disabled = services.filter((s) => !s.enabled).map((s) => s.name);

@@ -1,5 +1,6 @@
 import { lastLines } from '../../../src/stdio/stderr-tail.js';
 import type { DisplayStatus } from '../run-state.js';
+import { errorLine } from './error-line.js';
 
 /** What the proxy lists for one instance (the fields `mesh up` looks at). */
 export interface ListedInstance {
@@ -40,11 +41,16 @@ export interface Verdict {
 }
 
 // The sidecar's lastError already holds the exit and stderr ("... exited with code 3 while
-// handling initialize; stderr: fatal: ..."); lastExit is the fallback.
+// handling initialize; stderr: fatal: ..."); lastExit is the fallback. The stderr it quotes is the
+// last lines, a stack's last frames for Node: the line naming the error takes their place.
 function childReason(health: SidecarHealthBody): string {
   const exit = health.lastExit;
-  const fromExit = exit?.description === undefined ? undefined : `the server ${exit.description}${exit.stderrTail ? `; stderr: ${lastLines(exit.stderrTail, 3)}` : ''}`;
-  const base = health.lastError ?? fromExit ?? `the server is ${health.state}`;
+  const tail = exit?.stderrTail ?? '';
+  const line = errorLine(tail);
+  const quoted = line ?? lastLines(tail, 3);
+  const fromExit = exit?.description === undefined ? undefined : `the server ${exit.description}${quoted ? `; stderr: ${quoted}` : ''}`;
+  const lastError = line === undefined || health.lastError === undefined ? health.lastError : health.lastError.replace(`; stderr: ${lastLines(tail, 5)}`, `; stderr: ${line}`);
+  const base = lastError ?? fromExit ?? `the server is ${health.state}`;
   const what = health.state === 'restarting' ? ' (retrying)' : health.state === 'crashloop' ? ' (crash loop)' : health.state === 'exited' ? ' (not restarted: restart policy)' : '';
   return `${base}${what}`;
 }
@@ -56,7 +62,7 @@ function childReason(health: SidecarHealthBody): string {
  */
 export function classify(facts: InstanceFacts): Verdict {
   if (facts.exited !== undefined) {
-    const tail = lastLines(facts.exited.logTail, 3);
+    const tail = errorLine(facts.exited.logTail) ?? lastLines(facts.exited.logTail, 3);
     return { status: 'failed', reason: `process ${facts.exited.description}${tail ? `: ${tail}` : ''}` };
   }
   const { listed, health } = facts;

@@ -46,7 +46,8 @@ export class ProgressDisplay {
 
   update(state: RunState): void {
     if (this.out.json) return this.updateJson(state);
-    const proxyKnown = state.phase !== 'failed' && (state.proxy.started || Object.keys(state.services).length > 0 || state.phase !== 'starting');
+    // A run that failed to start (state.error) never had a proxy to name, even once it is stopping.
+    const proxyKnown = state.phase !== 'failed' && state.error === undefined && (state.proxy.started || Object.keys(state.services).length > 0 || state.phase !== 'starting');
     if (!this.proxyShown && proxyKnown) {
       this.write(`${proxyLine(state)}\n`);
       this.proxyShown = true;

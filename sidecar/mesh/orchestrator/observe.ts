@@ -5,6 +5,9 @@ import type { ToolLike } from './summary.js';
 // is returned whatever the status (a sidecar answers its health with 503 while the child is down).
 // The proxy gets MESH_TOKEN (it requires it on every path, /healthz too); a sidecar gets nothing.
 async function getJson(url: string, timeoutMs: number, to: 'proxy' | 'sidecar'): Promise<{ ok: boolean; body: unknown } | undefined> {
+  // AbortSignal.timeout's timer does not hold the process open: a server that accepts and never
+  // answers would otherwise end `mesh up` with exit 13 (top-level await never settled).
+  const keepAlive = setTimeout(() => undefined, timeoutMs);
   try {
     const token = process.env.MESH_TOKEN;
     const headers: Record<string, string> = to === 'proxy' && token ? { authorization: `Bearer ${token}` } : {};
@@ -12,6 +15,8 @@ async function getJson(url: string, timeoutMs: number, to: 'proxy' | 'sidecar'):
     return { ok: response.ok, body: (await response.json()) as unknown };
   } catch {
     return undefined;
+  } finally {
+    clearTimeout(keepAlive);
   }
 }
 

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { ResolvedManifest } from '../../../src/manifest/index.js';
 import { CliError } from '../errors.js';
 import { runLog, scripts } from '../paths.js';
@@ -8,6 +8,7 @@ import { lastLines } from '../../../src/stdio/stderr-tail.js';
 import type { ProxyLocation } from '../proxy-url.js';
 import type { RunState } from '../run-state.js';
 import { proxyAnswers } from './observe.js';
+import { portHolder, type PortHolder } from './port-holder.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 
@@ -16,6 +17,19 @@ function listenAddress(location: ProxyLocation, manifest: ResolvedManifest): { h
   if (location.source !== 'flag' && location.source !== 'env') return { host: manifest.proxy.host, port: manifest.proxy.port };
   const url = new URL(location.url);
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
+}
+
+// The manifest as the user would type it from here.
+function manifestName(manifest: ResolvedManifest): string {
+  return relative(process.cwd(), manifest.source.file) || manifest.source.file;
+}
+
+// Where the port came from, so the message names what to change.
+function portHeldMessage(holder: Exclude<PortHolder, 'free'>, port: number, location: ProxyLocation, manifest: ResolvedManifest): string {
+  const what = location.source === 'flag' ? `--proxy ${location.url}: port ${port}` : location.source === 'env' ? `MESH_PROXY_URL ${location.url}: port ${port}` : `proxy.port ${port}`;
+  const fix = location.source === 'flag' ? 'free it or give --proxy another port' : location.source === 'env' ? 'free it or set MESH_PROXY_URL to another port' : `free it or set proxy.port in ${manifestName(manifest)}`;
+  if (holder === 'token-required') return `${what} is held by a server that requires a bearer token (a mesh-proxy started with a token?); set MESH_TOKEN to use it, or ${fix}`;
+  return `${what} is in use by another program (not a mesh-proxy); ${fix}`;
 }
 
 /**
@@ -35,8 +49,15 @@ export async function ensureProxy(
   const aborted = () => signal?.aborted === true;
   if ((await proxyAnswers(location.url)) || aborted()) return { state: { url: location.url, from: location.from, started: false } };
   const { host, port } = listenAddress(location, manifest);
-  const log = runLog(runDir, 'proxy');
+  const holder = await portHolder(location.url);
+  if (holder !== 'free') throw new CliError(portHeldMessage(holder, port, location, manifest));
   const p = manifest.proxy;
+  const mcpUrl = new URL(location.url);
+  mcpUrl.port = String(p.mcpPort);
+  if (p.mcpPort !== 0 && p.mcpPort !== port && (await portHolder(mcpUrl.origin)) !== 'free') {
+    throw new CliError(`proxy.mcpPort ${p.mcpPort} is in use by another program; free it or set proxy.mcpPort in ${manifestName(manifest)} (0 disables the second MCP port)`);
+  }
+  const log = runLog(runDir, 'proxy');
   const args = [
     scripts.proxy,
     '--host', host,
