@@ -1,5 +1,6 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { MeshError, type MeshErrorCode } from '../../src/errors.js';
+import { NotSentError } from './json-post.js';
 
 /** What a routed request was, for error messages and context: `fs.read_text`, `everything prompt "x"`. */
 export interface RouteLabel {
@@ -8,10 +9,13 @@ export interface RouteLabel {
   context: Record<string, unknown>;
 }
 
-/** True when the instance could not be reached at all (worth another replica); not for errors an instance answered with. */
-export function isConnectionFailure(error: unknown): boolean {
-  if (error instanceof McpError) return error.code === ErrorCode.ConnectionClosed && typeof (error.data as { code?: unknown } | undefined)?.code !== 'string';
-  return error instanceof TypeError || (error instanceof Error && /fetch failed|ECONNREFUSED|socket/i.test(error.message));
+/**
+ * True when the request never reached the instance (refused connection, no session could be
+ * opened): the only failure worth another replica. A reset, a closed stream or a timeout after the
+ * request was sent is never retried: the tool may have run.
+ */
+export function neverReached(error: unknown): boolean {
+  return error instanceof NotSentError;
 }
 
 /**

@@ -7,6 +7,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { waitFor } from '../helpers/processes.js';
+import { OutlierDetector } from '../../proxy/router/outlier-detector.js';
 import { Router, type RoutableInstance } from '../../proxy/router/router.js';
 import { Upstream, type UpstreamChange } from '../../proxy/router/upstream.js';
 
@@ -70,16 +71,17 @@ function docs(server: McpServer) {
 }
 
 function routerFor(t: Test, instances: () => RoutableInstance[], changes: [string, UpstreamChange][] = []) {
-  const failures: string[] = [];
   const warnings: string[] = [];
+  const outliers = new OutlierDetector();
+  // Each instance whose breaker counts failures, once per failure in a row.
+  const failures = () => [...outliers.describe(instances()).entries()].flatMap(([id, c]) => Array<string>(c.consecutiveFailures).fill(id));
   const router = new Router({
+    outliers,
     deadlineMs: 2_000,
     table: {
       instancesOf: (name) => (name === 'docs' ? instances() : []),
       toolsOf: () => [],
       serviceNames: () => ['docs'],
-      reportFailure: (id) => failures.push(id),
-      reportSuccess: () => undefined,
     },
     onInstanceChange: (id, change) => changes.push([id, change]),
     warn: (message) => warnings.push(message),
@@ -151,13 +153,13 @@ t.test('errors name the service, the uri or prompt, and the states', async (t) =
   instances[0]!.status = 'healthy';
   await t.rejects(router.readResource('docs', 'docs://nope.md'), { code: 'TOOL_ERROR', message: /^docs resource "docs:\/\/nope\.md": Resource docs:\/\/nope\.md not found$/, context: { rpcCode: -32602 } });
   await t.rejects(router.getPrompt('docs', 'nope', undefined), { message: /^docs prompt "nope": Prompt nope not found/, context: { rpcCode: -32602 } });
-  t.same(failures, [], 'an instance that answered is not reported as failing');
+  t.same(failures(), [], 'an instance that answered is not reported as failing');
 
   instances[0] = { id: 'dead-1', url: 'http://127.0.0.1:9/mcp', status: 'healthy' };
   await t.rejects(router.readResource('docs', 'docs://a.md'), { code: 'SERVICE_UNAVAILABLE', message: /^docs resource "docs:\/\/a\.md": fetch failed/ });
-  t.same(failures, ['dead-1'], 'one unreachable replica: reported once, and the error says why');
+  t.same(failures(), ['dead-1'], 'one unreachable replica: reported once, and the error says why');
   await t.rejects(router.listingsOf('docs'), { code: 'SERVICE_UNAVAILABLE', message: /docs \(listing resources and prompts\): fetch failed/ });
-  t.same(failures, ['dead-1'], 'a failed listing is not counted against the instance');
+  t.same(failures(), ['dead-1'], 'a failed listing is not counted against the instance');
 
   instances.push({ id: 'docs-1', url: upstream.url, status: 'healthy' });
   const read = await router.readResource('docs', 'docs://a.md');

@@ -1,0 +1,37 @@
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { MeshError } from '../../src/errors.js';
+
+/** Whose doing a failed routed request was, as far as the instance's circuit breaker is concerned. */
+export type Fault = 'instance' | 'caller' | 'answered';
+
+/** JSON-RPC codes with which an instance refuses what the caller sent (bad arguments, unknown tool or method). */
+const CALLER_RPC_CODES: ReadonlySet<number> = new Set([ErrorCode.ParseError, ErrorCode.InvalidRequest, ErrorCode.MethodNotFound, ErrorCode.InvalidParams]);
+
+// The one place that decides what counts against an instance (the breaker's consecutive failures).
+/**
+ * Classifies a failed routed request, as Envoy's consecutive-gateway-failure detector does:
+ * - `instance`: the instance could not be reached, reset or closed the connection, its process is
+ *   gone or restarting, or it did not answer within the proxy's own deadline (502/503/504);
+ * - `caller`: the caller's doing, never counted: bad arguments or an unknown tool (-32602, -32601,
+ *   4xx), a cancellation, or a timeout under a deadline the caller shortened below the proxy's;
+ * - `answered`: the instance answered with an error of its own; it ran, so this counts as a success.
+ * A tool's `isError` result is no failure at all (the tool ran).
+ * @example classifyFailure(new MeshError('CALL_TIMEOUT', '…'), { deadlineMs: 60_000, proxyDeadlineMs: 60_000 }) // 'instance'
+ */
+export function classifyFailure(failure: MeshError, deadline: { deadlineMs: number; proxyDeadlineMs: number }): Fault {
+  switch (failure.code) {
+    case 'SERVICE_UNAVAILABLE':
+    case 'CHILD_EXITED':
+    case 'CHILD_START_FAILED':
+      return 'instance';
+    case 'CALL_TIMEOUT':
+      return deadline.deadlineMs < deadline.proxyDeadlineMs ? 'caller' : 'instance';
+    case 'TOOL_ERROR':
+    case 'INTERNAL': {
+      const rpcCode = failure.context.rpcCode;
+      return typeof rpcCode === 'number' && CALLER_RPC_CODES.has(rpcCode) ? 'caller' : 'answered';
+    }
+    default:
+      return 'caller';
+  }
+}
