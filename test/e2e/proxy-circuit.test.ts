@@ -54,10 +54,10 @@ t.test('a failing replica is ejected, the other takes its calls, a probe brings 
   const { mesh: m, replicas } = await mesh(t, ['--deadline', '0.5', '--eject-after', '3', '--ejection-time', '4'], ['a', 'b']);
   const [a, b] = replicas as [Replica, Replica];
   a.mode('hang');
-  for (let i = 0; i < 20 && (await m.instance(a)).circuit.state === 'closed'; i++) await m.call(`fail ${i}`);
+  for (let i = 0; i < 20 && (await m.instance(a)).circuit?.state !== 'open'; i++) await m.call(`fail ${i}`);
   const ejected = await m.instance(a);
   t.match(ejected, { status: 'healthy', failures: 3, circuit: { state: 'open', consecutiveFailures: 3, ejections: 1, kept: false, lastFailure: /did not answer within 500 ms/ } }, 'three timeouts in a row eject it; its status stays healthy (it heartbeats)');
-  t.ok(ejected.circuit.ejectedUntil > Date.now(), 'ejected until a moment in the future');
+  t.ok(ejected.circuit?.ejectedUntil > Date.now(), 'ejected until a moment in the future');
   const service = (await m.proxy.api('/v1/services')).body.services[0];
   t.match(service, { name: 'flaky', status: 'healthy', healthyCount: 2, ejectedCount: 1 }, '/v1/services counts it');
   t.match((await m.instance(b)).circuit, { state: 'closed', kept: false });
@@ -82,8 +82,8 @@ t.test('a failing replica is ejected, the other takes its calls, a probe brings 
   t.equal(m.reached().a, before.a, 'no call reached the ejected replica');
 
   a.mode('ok');
-  await waitFor(async () => (await m.instance(a)).circuit.state === 'half-open', 'the ejection time is over', 15_000);
-  for (let i = 0; i < 10 && (await m.instance(a)).circuit.state !== 'closed'; i++) t.equal((await m.call(`probe ${i}`)).status, 200);
+  await waitFor(async () => (await m.instance(a)).circuit?.state === 'half-open', 'the ejection time is over', 15_000);
+  for (let i = 0; i < 10 && (await m.instance(a)).circuit?.state !== 'closed'; i++) t.equal((await m.call(`probe ${i}`)).status, 200);
   t.match((await m.instance(a)).circuit, { state: 'closed', consecutiveFailures: 0, ejectedUntil: undefined }, 'a successful probe closes the breaker');
   const back = m.reached().a ?? 0;
   for (let i = 0; i < 6; i++) await m.call(`again ${i}`);
@@ -117,7 +117,7 @@ t.test('a refused connection is retried on another replica; a reset or a timeout
   await c.stop('SIGKILL');
   const start = m.reached();
   let calls = 0;
-  while (calls < 30 && (await m.instance(c)).circuit.state === 'closed') {
+  while (calls < 30 && (await m.instance(c)).circuit?.state !== 'open') {
     const answer = await m.call(`r${calls++}`);
     t.equal(answer.status, 200, `call ${calls} answered although c refuses connections`);
   }
