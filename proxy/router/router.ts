@@ -1,6 +1,6 @@
 import {
   CompleteResultSchema, ResourceUpdatedNotificationSchema,
-  type CallToolResult, type CompleteRequest, type CompleteResult, type GetPromptResult, type ReadResourceResult, type Tool,
+  type CallToolResult, type CompleteRequest, type CompleteResult, type GetPromptResult, type ReadResourceResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { handleWhen, retry } from 'cockatiel';
 import { MeshError } from '../../src/errors.js';
@@ -9,25 +9,12 @@ import { classifyFailure } from './failure-fault.js';
 import { fetchListings, ListingCache, type Listings } from './listings.js';
 import { isCancelled, relayRequestOptions, type Relay } from './relay.js';
 import { OutlierDetector, type Admission } from './outlier-detector.js';
+import { ReplicaPicker, type RoutableInstance, type RouteTable } from './replica-picker.js';
 import { neverReached, toRouteError, type RouteLabel } from './route-errors.js';
 import { ResourceSubscriptions } from './subscriptions.js';
 import { Upstream, type UpstreamChange, type UpstreamRequestOptions } from './upstream.js';
 
-export interface RoutableInstance {
-  id: string;
-  url: string;
-  status: string;
-  /** The registered tool-list hash; part of the key under which the instance's listings are cached. */
-  toolsHash?: string;
-}
-
-/** What the router needs from the registry. */
-export interface RouteTable {
-  /** Every instance of a service, whatever its status; empty when the service is unknown. */
-  instancesOf(name: string): RoutableInstance[];
-  toolsOf(name: string): Tool[];
-  serviceNames(): string[];
-}
+export type { RoutableInstance, RouteTable } from './replica-picker.js';
 
 export interface AuditRecord {
   caller: string;
@@ -97,7 +84,7 @@ export class Router {
   /** Each instance's circuit breaker. */
   readonly outliers: OutlierDetector;
   private readonly listings = new ListingCache();
-  private turn = 0;
+  private readonly replicas: ReplicaPicker;
   /** The upstream sessions of client sessions that need their own (see Relay). */
   readonly relays: ClientUpstreams;
   /** Resource subscriptions of the endpoint's client sessions, held on the pooled sessions. */
@@ -105,60 +92,17 @@ export class Router {
 
   constructor(private readonly options: RouterOptions) {
     this.outliers = options.outliers ?? new OutlierDetector();
+    this.replicas = new ReplicaPicker(options.table, this.outliers, (id) => this.upstreams.get(id)?.inflight ?? 0);
     this.relays = new ClientUpstreams();
     this.subscriptions = new ResourceSubscriptions({
       place: (service) => {
-        const instance = this.pickFirst(service);
+        const instance = this.replicas.first(service);
         return { instanceId: instance.id, upstream: this.upstream(instance) };
       },
       upstreamOf: (instanceId) => this.upstreams.get(instanceId),
       deadlineMs: Math.min(options.deadlineMs, 10_000),
       onError: options.warn,
     });
-  }
-
-  /**
-   * Picks the routable replica (healthy, not ejected) with the fewest requests in flight
-   * (round-robin among equals), leaving out `tried`; undefined when only tried ones are left.
-   * @throws MeshError SERVICE_NOT_FOUND, or SERVICE_UNAVAILABLE when no replica is healthy
-   */
-  private pick(service: string, tried?: ReadonlySet<string>): RoutableInstance | undefined {
-    const routable = this.routableReplicas(service);
-    const candidates = tried ? routable.filter((i) => !tried.has(i.id)) : routable;
-    if (candidates.length === 0) return undefined;
-    this.turn = (this.turn + 1) % 1_000_000;
-    let best = candidates[this.turn % candidates.length] as RoutableInstance;
-    for (const candidate of candidates) if (this.inflight(candidate) < this.inflight(best)) best = candidate;
-    return best;
-  }
-
-  /** pick() for a first try, which always finds a replica or throws. */
-  private pickFirst(service: string): RoutableInstance {
-    return this.pick(service) as RoutableInstance;
-  }
-
-  /**
-   * The replicas a request may go to: healthy ones, less those their breakers eject (never all of them).
-   * @throws MeshError SERVICE_NOT_FOUND naming the known services, SERVICE_UNAVAILABLE naming each replica's status
-   */
-  private routableReplicas(service: string): RoutableInstance[] {
-    const all = this.options.table.instancesOf(service);
-    if (all.length === 0) {
-      const known = this.options.table.serviceNames();
-      throw new MeshError('SERVICE_NOT_FOUND', `unknown service "${service}"; known services: ${known.length ? known.join(', ') : '(none registered)'}`, {
-        context: { service },
-      });
-    }
-    const healthy = all.filter((i) => i.status === 'healthy');
-    if (healthy.length === 0) {
-      const states = all.map((i) => `${i.id} ${i.status}`).join(', ');
-      throw new MeshError('SERVICE_UNAVAILABLE', `service "${service}" has no healthy instance (${states})`, { context: { service } });
-    }
-    return this.outliers.routable(service, healthy);
-  }
-
-  private inflight(instance: RoutableInstance): number {
-    return this.upstreams.get(instance.id)?.inflight ?? 0;
   }
 
   private upstream(instance: RoutableInstance): Upstream {
@@ -263,9 +207,9 @@ export class Router {
    * @throws MeshError SERVICE_NOT_FOUND, SERVICE_UNAVAILABLE, or what listing the instance threw
    */
   async listingsOf(service: string): Promise<Listings> {
-    const routable = this.routableReplicas(service);
+    const routable = this.replicas.routable(service);
     const cached = routable.find((i) => this.listings.has(i.id, listingKey(i)));
-    const instance = cached ?? this.pickFirst(service);
+    const instance = cached ?? this.replicas.first(service);
     const deadlineMs = this.options.listDeadlineMs ?? Math.min(this.options.deadlineMs, 10_000);
     try {
       return await this.listings.get(instance.id, listingKey(instance), () => fetchListings(this.upstream(instance), deadlineMs));
@@ -303,7 +247,7 @@ export class Router {
       const tried = new Set<string>();
       let unsent: unknown;
       result = await retryUnsent.execute(async ({ attempt }) => {
-        const target = attempt === 0 ? this.pickFirst(route.service) : this.pick(route.service, tried);
+        const target = attempt === 0 ? this.replicas.first(route.service) : this.replicas.pick(route.service, tried);
         // With no other replica, the caller hears why the first one failed.
         if (!target) throw unsent;
         if (attempt > 0) this.options.onRetry?.(route.service);
