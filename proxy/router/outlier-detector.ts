@@ -95,8 +95,9 @@ export class OutlierDetector {
    */
   routable<T extends Replica>(service: string, healthy: readonly T[]): T[] {
     if (this.breakers.size === 0) return healthy as T[];
-    const { blocked, kept } = this.split(healthy, this.now());
-    if (blocked.size === 0) return healthy as T[];
+    const split = this.split(healthy, this.now());
+    if (!split) return healthy as T[];
+    const { blocked, kept } = split;
     for (const id of kept) {
       const breaker = this.breakers.get(id) as Breaker;
       if (breaker.keptAnnounced === breaker.generation) continue;
@@ -148,7 +149,7 @@ export class OutlierDetector {
   /** Each replica's breaker as shown to people; `kept` is judged among the replicas whose status is healthy. */
   describe(replicas: readonly (Replica & { status: string })[]): Map<string, CircuitView> {
     const now = this.now();
-    const { kept } = this.split(replicas.filter((r) => r.status === 'healthy'), now);
+    const kept = this.split(replicas.filter((r) => r.status === 'healthy'), now)?.kept ?? new Set<string>();
     const views = new Map<string, CircuitView>();
     for (const { id } of replicas) {
       const breaker = this.breakers.get(id);
@@ -175,17 +176,17 @@ export class OutlierDetector {
     this.breakers.delete(instance);
   }
 
-  // The blocked replicas (open, or half-open with a probe in flight), and those of them that stay
-  // routed because the policy allows fewer ejections: the earliest ejected stay out, as Envoy
-  // refuses ejections beyond its maximum.
-  private split(healthy: readonly Replica[], now: number): { blocked: Set<string>; kept: Set<string> } {
-    const blocked: { id: string; at: number }[] = [];
+  // The blocked replicas (open, or half-open with a probe in flight; undefined when none is, the
+  // usual case), and those of them that stay routed because the policy allows fewer ejections:
+  // the earliest ejected stay out, as Envoy refuses ejections beyond its maximum.
+  private split(healthy: readonly Replica[], now: number): { blocked: Set<string>; kept: Set<string> } | undefined {
+    let blocked: { id: string; at: number }[] | undefined;
     for (const { id } of healthy) {
       const breaker = this.breakers.get(id);
-      if (!breaker) continue;
-      const state = stateOf(breaker, now);
-      if (state === 'open' || (state === 'half-open' && breaker.probing)) blocked.push({ id, at: breaker.ejectedAt });
+      if (breaker?.ejectedUntil === undefined) continue;
+      if (now < breaker.ejectedUntil || breaker.probing) (blocked ??= []).push({ id, at: breaker.ejectedAt });
     }
+    if (!blocked) return undefined;
     const allowed = ejectableCount(this.policy, healthy.length);
     blocked.sort((a, b) => a.at - b.at);
     return { blocked: new Set(blocked.map((b) => b.id)), kept: new Set(blocked.slice(allowed).map((b) => b.id)) };
