@@ -40,7 +40,7 @@ export interface RoutedInstanceSummary extends InstanceSummary {
 
 /** A service as the API and the mesh tools show it. */
 export interface RoutedServiceSummary extends Omit<ServiceSummary, 'instances'> {
-  /** Healthy replicas left out of the rotation by their breakers now (kept ones are still routed). */
+  /** Healthy replicas ejected by their breakers now (open and not kept: out of rotation). */
   ejectedCount: number;
   instances: RoutedInstanceSummary[];
 }
@@ -142,7 +142,7 @@ export class MeshCore {
     let ejectedCount = 0;
     const instances = service.instances.map((instance) => {
       const circuit = circuits.get(instance.id) as CircuitView;
-      if (instance.status === 'healthy' && circuit.state !== 'closed' && !circuit.kept) ejectedCount++;
+      if (instance.status === 'healthy' && circuit.state === 'open' && !circuit.kept) ejectedCount++;
       return { ...instance, failures: circuit.consecutiveFailures, circuit };
     });
     return { ...service, ejectedCount, instances };
@@ -203,6 +203,6 @@ function logCircuit(log: Logger, event: CircuitEvent): void {
   } else if (event.type === 'kept') {
     log.warn(`${who} is failing (${event.reason ?? 'no detail'}) but still routed: ejecting it would leave ${event.service} too few replicas`);
   } else {
-    log.info(`${who} answered its probe: back in rotation`);
+    log.info(`${who} answered again: its breaker is closed`);
   }
 }

@@ -51,7 +51,7 @@ async function mesh(t: Test, proxyArgs: string[], labels: string[], service = 'f
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 t.test('a failing replica is ejected, the other takes its calls, a probe brings it back', async (t) => {
-  const { mesh: m, replicas } = await mesh(t, ['--deadline', '0.5', '--eject-after', '3', '--ejection-time', '4'], ['a', 'b']);
+  const { mesh: m, replicas } = await mesh(t, ['--deadline', '0.5', '--eject-after', '3', '--ejection-time', '6'], ['a', 'b']);
   const [a, b] = replicas as [Replica, Replica];
   a.mode('hang');
   for (let i = 0; i < 20 && (await m.instance(a)).circuit?.state !== 'open'; i++) await m.call(`fail ${i}`);
@@ -88,7 +88,7 @@ t.test('a failing replica is ejected, the other takes its calls, a probe brings 
   const back = m.reached().a ?? 0;
   for (let i = 0; i < 6; i++) await m.call(`again ${i}`);
   t.ok((m.reached().a ?? 0) > back, 'calls reach it again');
-  t.match(m.proxy.stderr(), /flaky\/flaky\.127\.0\.0\.1\.\d+ ejected for 4 s after 3 failures in a row/, 'the ejection is logged');
+  t.match(m.proxy.stderr(), /flaky\/flaky\.127\.0\.0\.1\.\d+ ejected for 6 s after 3 failures in a row/, 'the ejection is logged');
 });
 
 t.test('the last healthy replica is never ejected silently: still routed, marked kept, logged', async (t) => {
