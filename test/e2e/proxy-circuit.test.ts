@@ -94,9 +94,15 @@ t.test('a failing replica is ejected, the other takes its calls, a probe brings 
 t.test('the last healthy replica is never ejected silently: still routed, marked kept, logged', async (t) => {
   const { mesh: m, replicas } = await mesh(t, ['--deadline', '0.5', '--eject-after', '2', '--ejection-time', '60'], ['solo']);
   const [solo] = replicas as [Replica];
+  for (let i = 0; i < 3; i++) {
+    const bad = await m.proxy.api('/v1/services/flaky/tools/work/call', { method: 'POST', body: JSON.stringify({ arguments: { text: 5 } }) });
+    t.match(bad.body.error?.message ?? bad.body.content?.[0]?.text, /invalid arguments for tool "work"/, `bad arguments ${i}: the caller's error`);
+  }
+  t.match((await m.instance(solo)).circuit, { state: 'closed', consecutiveFailures: 0 }, 'a caller\'s bad arguments never count');
   solo.mode('hang');
+  const before = m.reached().solo ?? 0;
   for (let i = 0; i < 3; i++) t.equal((await m.call(`fail ${i}`)).status, 504, `call ${i} times out`);
-  t.equal(m.reached().solo, 3, 'every call still reached it');
+  t.equal((m.reached().solo ?? 0) - before, 3, 'every call still reached it');
   t.match(await m.instance(solo), { status: 'healthy', circuit: { state: 'open', kept: true } }, 'open, but kept in rotation');
   t.match((await m.proxy.api('/v1/services')).body.services[0], { status: 'healthy', ejectedCount: 0 });
   t.match(await m.metrics(), 'mesh_circuit_kept_total{service="flaky"} 1');
