@@ -110,6 +110,8 @@ export class Router {
     if (!upstream || upstream.url !== instance.url) {
       upstream?.close().catch(() => undefined);
       const replaced = upstream !== undefined;
+      // Another url is another process: what the old one did says nothing about it.
+      if (replaced) this.outliers.forget(instance.id);
       const created: Upstream = new Upstream(
         instance.url,
         'mesh-proxy',

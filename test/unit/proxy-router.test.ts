@@ -166,6 +166,34 @@ t.test('errors name the service, the uri or prompt, and the states', async (t) =
   t.equal(read.contents[0]?.uri, 'docs://a.md', 'with a healthy replica left, a connection failure fails over');
 });
 
+t.test('breakers on the router: a refusing replica is retried elsewhere, ejected, probed after the injected ejection time', async (t) => {
+  const upstream = await startUpstream(t, docs);
+  const clock = { now: 1_000 };
+  const outliers = new OutlierDetector({ policy: { consecutiveFailures: 2, baseEjectionMs: 1_000 }, now: () => clock.now });
+  const instances: RoutableInstance[] = [
+    { id: 'dead', url: 'http://127.0.0.1:9/mcp', status: 'healthy' },
+    { id: 'live', url: upstream.url, status: 'healthy' },
+  ];
+  const retried: string[] = [];
+  const router = new Router({
+    deadlineMs: 2_000,
+    outliers,
+    onRetry: (service) => retried.push(service),
+    table: { instancesOf: () => instances, toolsOf: () => [], serviceNames: () => ['docs'] },
+  });
+  t.teardown(() => router.close());
+  const circuit = (id: string) => outliers.describe(instances).get(id);
+  for (let i = 0; i < 6; i++) t.same((await router.readResource('docs', 'docs://a.md')).contents[0]?.uri, 'docs://a.md', `read ${i} answered`);
+  t.equal(upstream.counts.get('resources/read'), 6, 'every read was served by the live replica');
+  t.same(retried, ['docs', 'docs'], 'the two reads sent to the refusing replica went to the other one');
+  t.match(circuit('dead'), { state: 'open', consecutiveFailures: 2, ejections: 1, ejectedUntil: 2_000 });
+  clock.now = 2_000;
+  t.equal(circuit('dead')?.state, 'half-open', 'the ejection time is over on the injected clock');
+  for (let i = 0; i < 6 && circuit('dead')?.state !== 'open'; i++) await router.readResource('docs', 'docs://a.md');
+  t.match(circuit('dead'), { state: 'open', ejections: 2, ejectedUntil: 4_000 }, 'its probe was refused: ejected again, twice as long');
+  t.equal(retried.length, 3, 'and the probe\'s read was served by the other replica');
+});
+
 // An instance that keeps the subscribed uris and the order it applied subscribe/unsubscribe in;
 // while `gate` is closed its unsubscribes wait before applying.
 function subscribable(applied: string[], subscribed: Set<string>, gate: { open: Promise<void> }) {
