@@ -38,6 +38,8 @@ export interface Admission {
   readonly probe: boolean;
   /** The instance's ejection count when the request started: an older request's outcome moves no state. */
   readonly generation: number;
+  /** The breaker admitted to (opaque): an outcome for a breaker since forgotten is dropped. */
+  readonly breaker: object;
 }
 
 interface Breaker {
@@ -117,13 +119,13 @@ export class OutlierDetector {
     breaker.service = service;
     const probe = stateOf(breaker, this.now()) === 'half-open' && !breaker.probing;
     if (probe) breaker.probing = true;
-    return { service, instance, probe, generation: breaker.generation };
+    return { service, instance, probe, generation: breaker.generation, breaker };
   }
 
   /** The outcome of an admitted request; `failure` carries what the caller was told. */
   record(admission: Admission, outcome: Outcome, failure?: string): void {
     const breaker = this.breakers.get(admission.instance);
-    if (!breaker) return;
+    if (!breaker || breaker !== admission.breaker) return;
     if (admission.probe) breaker.probing = false;
     if (outcome === 'ignore') return;
     const now = this.now();

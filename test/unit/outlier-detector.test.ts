@@ -135,12 +135,30 @@ t.test('ejectable counts: at least one, never all', async (t) => {
   t.same(OutlierPolicySchema.parse({}), { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 }, 'the defaults');
 });
 
-t.test('forget drops an instance that left', async (t) => {
+t.test('forget drops an instance that left; a request admitted before says nothing about its successor', async (t) => {
   const { outliers, call, state } = detector();
+  const before = outliers.admit('fs', 'a');
   for (let i = 0; i < 3; i++) call('a', 'failure');
   outliers.forget('a');
   t.match(state('a', ['a', 'b']), { state: 'closed', consecutiveFailures: 0 });
   t.same(outliers.states(), []);
+  call('a', 'failure');
+  outliers.record(before, 'failure');
+  t.equal(state('a')?.consecutiveFailures, 1, 'the old request\'s failure is not counted');
+});
+
+t.test('a probe still in flight when another request re-ejects the instance frees its slot on return', async (t) => {
+  const { outliers, call, clock, state } = detector();
+  for (let i = 0; i < 3; i++) call('a', 'failure');
+  clock.now += 10_000;
+  const probe = outliers.admit('fs', 'a');
+  t.equal(probe.probe, true);
+  call('a', 'failure');
+  t.equal(state('a', ['a', 'b'])?.state, 'open', 'a kept request failed while half-open: ejected again');
+  outliers.record(probe, 'success');
+  t.equal(state('a', ['a', 'b'])?.state, 'open', 'the late probe moves no state');
+  clock.now += 20_000;
+  t.equal(outliers.admit('fs', 'a').probe, true, 'but its slot is free for the next probe');
 });
 
 t.test('what counts against an instance', async (t) => {
