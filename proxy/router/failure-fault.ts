@@ -13,19 +13,21 @@ const CALLER_RPC_CODES: ReadonlySet<number> = new Set([ErrorCode.ParseError, Err
  * - `instance`: the instance could not be reached, reset or closed the connection, its process is
  *   gone or restarting, or it did not answer within the proxy's own deadline (502/503/504);
  * - `caller`: the caller's doing, never counted: bad arguments or an unknown tool (-32602, -32601,
- *   4xx), a cancellation, or a timeout under a deadline the caller shortened below the proxy's;
+ *   4xx), a cancellation, or a timeout under a deadline a direct caller (no mesh hop before this
+ *   one) shortened below the proxy's; a nested call's deadline is what is left of its caller's, so
+ *   its timeouts count;
  * - `answered`: the instance answered with an error of its own; it ran, so this counts as a success.
  * A tool's `isError` result is no failure at all (the tool ran).
- * @example classifyFailure(new MeshError('CALL_TIMEOUT', '…'), { deadlineMs: 60_000, proxyDeadlineMs: 60_000 }) // 'instance'
+ * @example classifyFailure(new MeshError('CALL_TIMEOUT', '…'), { deadlineMs: 60_000, proxyDeadlineMs: 60_000, hops: 0 }) // 'instance'
  */
-export function classifyFailure(failure: MeshError, deadline: { deadlineMs: number; proxyDeadlineMs: number }): Fault {
+export function classifyFailure(failure: MeshError, call: { deadlineMs: number; proxyDeadlineMs: number; hops: number }): Fault {
   switch (failure.code) {
     case 'SERVICE_UNAVAILABLE':
     case 'CHILD_EXITED':
     case 'CHILD_START_FAILED':
       return 'instance';
     case 'CALL_TIMEOUT':
-      return deadline.deadlineMs < deadline.proxyDeadlineMs ? 'caller' : 'instance';
+      return call.hops === 0 && call.deadlineMs < call.proxyDeadlineMs ? 'caller' : 'instance';
     case 'TOOL_ERROR':
     case 'INTERNAL': {
       const rpcCode = failure.context.rpcCode;

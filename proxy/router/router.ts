@@ -262,7 +262,7 @@ export class Router {
           return value;
         } catch (error) {
           unsent = error;
-          this.judge(admission, this.failureOf(error, route, options, deadlineMs), deadlineMs);
+          this.judge(admission, this.failureOf(error, route, options, deadlineMs), deadlineMs, hops);
           throw error;
         }
       });
@@ -293,8 +293,8 @@ export class Router {
   }
 
   // Tells the instance's breaker what a failed request says about the instance.
-  private judge(admission: Admission, failure: MeshError, deadlineMs: number): void {
-    const fault = classifyFailure(failure, { deadlineMs, proxyDeadlineMs: this.options.deadlineMs });
+  private judge(admission: Admission, failure: MeshError, deadlineMs: number, hops: number): void {
+    const fault = classifyFailure(failure, { deadlineMs, proxyDeadlineMs: this.options.deadlineMs, hops });
     this.outliers.record(admission, fault === 'instance' ? 'failure' : fault === 'answered' ? 'success' : 'ignore', failure.message);
   }
 

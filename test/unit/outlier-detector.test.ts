@@ -162,12 +162,13 @@ t.test('a probe still in flight when another request re-ejects the instance free
 });
 
 t.test('what counts against an instance', async (t) => {
-  const proxy = { deadlineMs: 60_000, proxyDeadlineMs: 60_000 };
+  const proxy = { deadlineMs: 60_000, proxyDeadlineMs: 60_000, hops: 0 };
   const error = (code: ConstructorParameters<typeof MeshError>[0], context = {}) => new MeshError(code, 'x', { context });
   t.equal(classifyFailure(error('SERVICE_UNAVAILABLE'), proxy), 'instance', 'unreachable, reset, closed');
   t.equal(classifyFailure(error('CHILD_EXITED'), proxy), 'instance', 'the child died');
   t.equal(classifyFailure(error('CALL_TIMEOUT'), proxy), 'instance', 'no answer within the proxy\'s own deadline');
-  t.equal(classifyFailure(error('CALL_TIMEOUT'), { deadlineMs: 100, proxyDeadlineMs: 60_000 }), 'caller', 'a deadline the caller shortened');
+  t.equal(classifyFailure(error('CALL_TIMEOUT'), { deadlineMs: 100, proxyDeadlineMs: 60_000, hops: 0 }), 'caller', 'a deadline the caller shortened');
+  t.equal(classifyFailure(error('CALL_TIMEOUT'), { deadlineMs: 100, proxyDeadlineMs: 60_000, hops: 1 }), 'instance', 'what was left of a calling service\'s deadline');
   t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ErrorCode.InvalidParams }), proxy), 'caller', '-32602: bad arguments');
   t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ErrorCode.MethodNotFound }), proxy), 'caller', '-32601: unknown tool or method');
   t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ErrorCode.InternalError }), proxy), 'answered', 'the instance answered an error of its own');
