@@ -247,11 +247,11 @@ export class Router {
       const request = relay && relayRequestOptions(relay);
       const upstreamOf = (target: RoutableInstance) => (relay?.session ? this.relays.get(relay.session, target, route.service) : this.upstream(target));
       const tried = new Set<string>();
-      let unsent: unknown;
+      let previous: unknown;
       result = await retryUnsent.execute(async ({ attempt }) => {
         const target = attempt === 0 ? this.replicas.first(route.service) : this.replicas.pick(route.service, tried);
         // With no other replica, the caller hears why the first one failed.
-        if (!target) throw unsent;
+        if (!target) throw previous;
         if (attempt > 0) this.options.onRetry?.(route.service);
         tried.add(target.id);
         instance = target;
@@ -261,7 +261,7 @@ export class Router {
           this.outliers.record(admission, 'success');
           return value;
         } catch (error) {
-          unsent = error;
+          previous = error;
           this.judge(admission, this.failureOf(error, route, options, deadlineMs), deadlineMs, hops);
           throw error;
         }
