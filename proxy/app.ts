@@ -123,7 +123,7 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
 
   app.get('/v1/services', (c) => {
     const { status, tag } = parseOrThrow(ServicesQuerySchema, c.req.query(), 'query');
-    return c.json({ services: core.registry.services({ status: status === 'all' ? undefined : status, tag }) });
+    return c.json({ services: core.services({ status: status === 'all' ? undefined : status, tag }) });
   });
   app.get('/v1/services/:name', (c) => c.json(core.serviceOrThrow(c.req.param('name'))));
   app.get('/v1/services/:name/tools', (c) => c.json({ tools: core.serviceOrThrow(c.req.param('name')).tools }));

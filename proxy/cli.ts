@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { packageVersion as version, portArg as int, positiveArg as seconds } from '../src/cli-args.js';
+import { packageVersion as version, portArg as int, positiveArg as seconds, wholeArg as whole } from '../src/cli-args.js';
 import { createLogger } from '../src/log.js';
 import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
 import { meshHome } from '../src/mesh-home.js';
@@ -19,6 +19,10 @@ const program = new Command('mesh-proxy')
   .option('--deadline <seconds>', 'deadline of a routed call', seconds, 60)
   .addOption(new Option('--token <token>', 'bearer token required on every request (required when bound beyond loopback)').env('MESH_TOKEN'))
   .option('--allow-host <hostname...>', 'extra hostnames accepted in Host/Origin')
+  .option('--eject-after <failures>', 'eject an instance after this many instance failures in a row (circuit breaking)', whole, 5)
+  .option('--ejection-time <seconds>', 'first ejection time; the n-th ejection lasts n times as long', seconds, 30)
+  .option('--max-ejection-time <seconds>', 'longest ejection', seconds, 300)
+  .option('--max-ejection-percent <percent>', 'most of a service\'s healthy replicas ejected at once (at least one, never all)', whole, 50)
   .addHelpText('after', '\nEnvironment: MESH_HOME (default ~/.mesh) holds the registry; MESH_PROXY_URL tells clients where the proxy is.\n');
 
 program.parse();
@@ -32,9 +36,14 @@ const opts = program.opts<{
   deadline: number;
   token?: string;
   allowHost?: string[];
+  ejectAfter: number;
+  ejectionTime: number;
+  maxEjectionTime: number;
+  maxEjectionPercent: number;
 }>();
 const log = createLogger('mesh-proxy');
 
+if (opts.maxEjectionPercent > 100) program.error(`error: --max-ejection-percent ${opts.maxEjectionPercent}: expected a percentage, 1-100`);
 if (!LOOPBACK_HOSTS.includes(opts.host) && !opts.token) {
   program.error(`error: --host ${opts.host} exposes the mesh beyond this machine; set --token (or MESH_TOKEN) so every request must carry it`);
 }
@@ -52,6 +61,12 @@ try {
     allowedHosts: opts.allowHost,
     version,
     log,
+    outlier: {
+      consecutiveFailures: opts.ejectAfter,
+      baseEjectionMs: opts.ejectionTime * 1000,
+      maxEjectionMs: opts.maxEjectionTime * 1000,
+      maxEjectionPercent: opts.maxEjectionPercent,
+    },
   });
   const extra = proxy.mcpPort ? ` (MCP also on port ${proxy.mcpPort})` : '';
   process.stdout.write(`mesh-proxy: ready at ${proxy.url} — MCP endpoint ${proxy.url}/mcp${extra}, registry ${opts.registry}\n`);

@@ -4,7 +4,10 @@ import { McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { toolsHash } from '../src/instance/tools-hash.js';
 import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
-import type { Registry } from './registry/registry.js';
+import type { Registry, ServiceFilter } from './registry/registry.js';
+import type { InstanceSummary, ServiceSummary } from './registry/views.js';
+import { OutlierDetector, type CircuitEvent, type CircuitView } from './router/outlier-detector.js';
+import type { OutlierPolicyInput } from './router/outlier-policy.js';
 import { Router, type AuditRecord, type RouteTable } from './router/router.js';
 
 /** The metrics' service label of routed requests that named no registered service. */
@@ -18,6 +21,28 @@ export interface MeshCoreOptions {
   log?: Logger;
   /** Sees every routed call after it ends (metrics); a call naming no registered service comes as service `(unknown)`. */
   observe?: (record: AuditRecord) => void;
+  /** When failing instances are ejected (defaults: README, "Circuit breaking"). */
+  outlier?: OutlierPolicyInput;
+  /** The breakers' clock (tests inject one; default `Date.now`). */
+  now?: () => number;
+  /** Sees every breaker transition (metrics) after it is logged. */
+  observeCircuit?: (event: CircuitEvent) => void;
+  /** Sees every request sent to a second replica because the first was unreachable (metrics). */
+  observeRetry?: (service: string) => void;
+}
+
+/** An instance as the API and the mesh tools show it: the registry's summary plus its circuit breaker (proxy memory, not stored). */
+export interface RoutedInstanceSummary extends InstanceSummary {
+  /** Instance failures in a row (the breaker's count). */
+  failures: number;
+  circuit: CircuitView;
+}
+
+/** A service as the API and the mesh tools show it. */
+export interface RoutedServiceSummary extends Omit<ServiceSummary, 'instances'> {
+  /** Healthy replicas ejected by their breakers now (open and not kept: out of rotation). */
+  ejectedCount: number;
+  instances: RoutedInstanceSummary[];
 }
 
 /**
@@ -39,12 +64,20 @@ export class MeshCore {
       instancesOf: (name) => registry.service(name)?.instances ?? [],
       toolsOf: (name) => this.toolsOf(name),
       serviceNames: () => registry.services({}).map((s) => s.name),
-      reportFailure: (id) => registry.reportFailure(id),
-      reportSuccess: (id) => registry.reportSuccess(id),
     };
     const changed = () => this.changeListeners.forEach((listener) => listener());
+    const outliers = new OutlierDetector({
+      policy: options.outlier,
+      now: options.now,
+      onEvent: (event) => {
+        if (log) logCircuit(log, event);
+        options.observeCircuit?.(event);
+      },
+    });
     this.router = new Router({
       table,
+      outliers,
+      onRetry: options.observeRetry,
       deadlineMs: options.deadlineMs,
       maxHops: options.maxHops,
       warn: log && ((message) => log.warn(message)),
@@ -95,6 +128,26 @@ export class MeshCore {
       .map((service) => ({ name: service.name, tools: this.toolsOf(service.name) }));
   }
 
+  /**
+   * Every service with its replicas' breakers, sorted by name (what `/v1/services` and `list_services` show).
+   * @example core.services({ status: 'healthy' })
+   */
+  services(filter: ServiceFilter = {}): RoutedServiceSummary[] {
+    return this.registry.services(filter).map((service) => this.withCircuits(service));
+  }
+
+  // The registry knows liveness; the router's breakers know who is ejected; people see both.
+  private withCircuits(service: ServiceSummary): RoutedServiceSummary {
+    const circuits = this.router.outliers.describe(service.instances);
+    let ejectedCount = 0;
+    const instances = service.instances.map((instance) => {
+      const circuit = circuits.get(instance.id) as CircuitView;
+      if (instance.status === 'healthy' && circuit.state === 'open' && !circuit.kept) ejectedCount++;
+      return { ...instance, failures: circuit.consecutiveFailures, circuit };
+    });
+    return { ...service, ejectedCount, instances };
+  }
+
   serviceOrThrow(name: string) {
     const service = this.registry.service(name);
     if (!service) {
@@ -103,7 +156,7 @@ export class MeshCore {
         context: { service: name },
       });
     }
-    return { ...service, tools: this.toolsOf(name) };
+    return { ...this.withCircuits(service), tools: this.toolsOf(name) };
   }
 
   /**
@@ -156,4 +209,16 @@ function contactFailure(error: unknown): string {
   if (typeof cause === 'string') return `connection failed (${cause})`;
   if (error instanceof TypeError) return 'connection failed';
   return 'it did not answer as an MCP Streamable HTTP server';
+}
+
+// Ejections and kept instances are warnings: a service is running on fewer replicas than it has.
+function logCircuit(log: Logger, event: CircuitEvent): void {
+  const who = `${event.service}/${event.instance}`;
+  if (event.type === 'ejected') {
+    log.warn(`${who} ejected for ${Math.round(event.forMs / 1000)} s after ${event.failures} failures in a row (ejection ${event.ejections}): ${event.reason ?? 'no detail'}`);
+  } else if (event.type === 'kept') {
+    log.warn(`${who} is failing (${event.reason ?? 'no detail'}) but still routed: ejecting it would leave ${event.service} too few replicas`);
+  } else {
+    log.info(`${who} answered again: its breaker is closed`);
+  }
 }

@@ -12,6 +12,7 @@ import { MeshCore } from './core.js';
 import { MeshEndpoint } from './mcp/endpoint.js';
 import { createProxyMetrics } from './metrics.js';
 import { Registry } from './registry/registry.js';
+import type { OutlierPolicyInput } from './router/outlier-policy.js';
 
 export interface ProxyOptions {
   host: string;
@@ -26,6 +27,8 @@ export interface ProxyOptions {
   allowedHosts?: string[];
   version: string;
   log?: Logger;
+  /** When failing instances are ejected (README, "Circuit breaking"). */
+  outlier?: OutlierPolicyInput;
 }
 
 export interface RunningProxy {
@@ -52,8 +55,19 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   if (registry.recovered) {
     log.warn(`registry file was unreadable (${registry.recovered.reason}); moved to ${registry.recovered.movedTo}; starting empty — sidecars re-register on their next heartbeat`);
   }
-  const metrics = createProxyMetrics(() => registry.countByStatus());
-  const core = new MeshCore({ registry, deadlineMs: options.deadlineMs ?? 60_000, log, observe: (record) => metrics.observeCall(record) });
+  const metrics = createProxyMetrics(
+    () => registry.countByStatus(),
+    () => core.router.outliers.states(),
+  );
+  const core: MeshCore = new MeshCore({
+    registry,
+    deadlineMs: options.deadlineMs ?? 60_000,
+    log,
+    outlier: options.outlier,
+    observe: (record) => metrics.observeCall(record),
+    observeCircuit: (event) => metrics.observeCircuit(event),
+    observeRetry: (service) => metrics.observeRetry(service),
+  });
   const endpoint = new MeshEndpoint(core, log, options.version);
   const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
   const listener = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024, createTokenCheck(options.token));

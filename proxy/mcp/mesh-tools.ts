@@ -37,8 +37,8 @@ const inputs = {
 
 const descriptions: Record<keyof typeof inputs, string> = {
   list_services: 'List the services in the mesh with their status, instance count, tool count and tags. Start here to discover what can be called.',
-  get_service_info: 'Describe one service: its instances (url, status, last heartbeat) and every tool with its description and input schema.',
-  get_service_status: 'Health of one service: overall status and the status of each instance.',
+  get_service_info: 'Describe one service: its instances (url, status, last heartbeat, circuit breaker) and every tool with its description and input schema.',
+  get_service_status: 'Health of one service: overall status, and each instance\'s status and circuit breaker (closed, open = ejected after failing calls, half-open = on probation).',
   call_service: 'Call any tool of any service in the mesh and return that tool\'s own result. Use get_service_info to see the tools and their arguments.',
   register_service: 'Register an already running MCP Streamable HTTP server as a mesh service (metadata only: its URL; the proxy never starts anything). The proxy lists its tools.',
   deregister_service: 'Remove one instance from the mesh.',
@@ -68,7 +68,7 @@ export async function callMeshTool(core: MeshCore, name: string, args: unknown, 
   switch (name) {
     case 'list_services': {
       const { status, tag } = parse(inputs.list_services, args, name);
-      return json({ services: core.registry.services({ status: status === 'all' ? undefined : status, tag }) });
+      return json({ services: core.services({ status: status === 'all' ? undefined : status, tag }) });
     }
     case 'get_service_info': {
       const { service } = parse(inputs.get_service_info, args, name);
@@ -77,7 +77,8 @@ export async function callMeshTool(core: MeshCore, name: string, args: unknown, 
     case 'get_service_status': {
       const { service } = parse(inputs.get_service_status, args, name);
       const info = core.serviceOrThrow(service);
-      return json({ name: info.name, status: info.status, instances: info.instances.map(({ id, status, lastHeartbeat }) => ({ id, status, lastHeartbeat })) });
+      const instances = info.instances.map(({ id, status, lastHeartbeat, circuit }) => ({ id, status, lastHeartbeat, circuit }));
+      return json({ name: info.name, status: info.status, ejectedCount: info.ejectedCount, instances });
     }
     case 'call_service': {
       const { service, tool, arguments: toolArgs } = parse(inputs.call_service, args, name);

@@ -30,7 +30,7 @@ export interface LeftEvent extends EventBase {
 export interface StatusEvent extends EventBase {
   type: 'status';
   previous: InstanceStatus;
-  /** What caused the change: heartbeat, heartbeat-timeout, call-failures, child-state, register… */
+  /** What caused the change: heartbeat, heartbeat-timeout, child-state, register… */
   reason: string;
 }
 

@@ -25,9 +25,9 @@ export class HealthTracker {
     private readonly events: RegistryEmitter,
   ) {}
 
-  /** A live entry for a record just registered or loaded: heard from `now`, no failures. */
+  /** A live entry for a record just registered or loaded: heard from `now`. */
   newEntry(record: InstanceRecord, now: number): Entry {
-    const entry: Entry = { record, lastHeartbeat: now, failures: 0, state: record.state ?? 'ready', status: 'starting', inflight: undefined, calls: undefined };
+    const entry: Entry = { record, lastHeartbeat: now, state: record.state ?? 'ready', status: 'starting', inflight: undefined, calls: undefined };
     entry.status = instanceStatus(entry, now, this.policy);
     return entry;
   }

@@ -12,8 +12,6 @@ export interface RegistryOptions {
   unhealthyAfterMisses?: number;
   /** Silence after which an instance is removed (default 120 s). */
   removeAfterMs?: number;
-  /** Consecutive failed calls that make an instance unhealthy (default 3). */
-  failureThreshold?: number;
   /** Accept instances whose url/host is not loopback (default false). */
   allowRemote?: boolean;
   /** Audit rows kept (default 10,000). */
@@ -37,7 +35,6 @@ export const registryDefaults = {
   heartbeatIntervalMs: 30_000,
   unhealthyAfterMisses: 3,
   removeAfterMs: 120_000,
-  failureThreshold: 3,
   allowRemote: false,
   auditRetention: 10_000,
   auditBatchDelayMs: 100,
@@ -57,7 +54,6 @@ export function resolveRegistryOptions(options: RegistryOptions): ResolvedRegist
     heartbeatIntervalMs: pick('heartbeatIntervalMs'),
     unhealthyAfterMisses: pick('unhealthyAfterMisses'),
     removeAfterMs: pick('removeAfterMs'),
-    failureThreshold: pick('failureThreshold'),
     allowRemote: pick('allowRemote'),
     auditRetention: pick('auditRetention'),
     auditBatchDelayMs: pick('auditBatchDelayMs'),

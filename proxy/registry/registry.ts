@@ -136,7 +136,6 @@ export class Registry {
     previous.record = record;
     this.entries.moveUrl(previous, previousUrl);
     previous.lastHeartbeat = now;
-    previous.failures = 0;
     previous.state = record.state ?? 'ready';
     this.refresh(previous, now, 'register');
     if (previousHash !== record.toolsHash) {
@@ -189,8 +188,6 @@ export class Registry {
     entry.lastHeartbeat = now;
     if (parsed.inflight !== undefined) entry.inflight = parsed.inflight;
     if (parsed.calls !== undefined) entry.calls = parsed.calls;
-    // A beat after failures gives the instance another chance (a half-open circuit).
-    if (entry.failures >= this.policy.failureThreshold) entry.failures = 0;
     if (parsed.state !== undefined && parsed.state !== entry.state) this.storeState(entry, parsed.state, now);
     this.refresh(entry, now, 'heartbeat');
     return toView(entry);
@@ -254,22 +251,6 @@ export class Registry {
   /** A service's tools (from a healthy replica if any), or undefined for an unknown service. */
   tools(name: string): readonly Tool[] | undefined {
     return representative(this.health.replicas(name, this.options.now()))?.record.tools;
-  }
-
-  /** A routed call failed; enough consecutive failures make the instance unhealthy. */
-  reportFailure(id: string): InstanceStatus | undefined {
-    const entry = this.entries.get(id);
-    if (!entry) return undefined;
-    entry.failures++;
-    return this.refresh(entry, this.options.now(), 'call-failures');
-  }
-
-  /** A routed call succeeded; the failure count starts again. */
-  reportSuccess(id: string): InstanceStatus | undefined {
-    const entry = this.entries.get(id);
-    if (!entry) return undefined;
-    entry.failures = 0;
-    return this.refresh(entry, this.options.now(), 'call-succeeded');
   }
 
   /** A sidecar reports its child's state at once (`restarting`, `crashloop` → not routed). */

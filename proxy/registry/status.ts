@@ -1,25 +1,26 @@
 import type { ChildState, InstanceStatus } from './schemas.js';
 
-/** The thresholds that turn heartbeat ages and call failures into a status. */
+/**
+ * The thresholds that turn heartbeat ages into a status. Failing calls are the router's circuit
+ * breakers' business (proxy/router/outlier-detector.ts), not a status.
+ */
 export interface HealthPolicy {
   heartbeatIntervalMs: number;
   unhealthyAfterMisses: number;
   removeAfterMs: number;
-  failureThreshold: number;
 }
 
 /** What the registry knows, in memory, about an instance's liveness. */
 export interface Liveness {
   lastHeartbeat: number;
-  failures: number;
   state: ChildState;
 }
 
 // Pure, so health transitions are tested with a number instead of a clock.
 /**
  * An instance's status at `now`: a stale heartbeat makes it unhealthy whatever the child does;
- * otherwise the child's state decides, then consecutive call failures.
- * @example instanceStatus({ lastHeartbeat: 0, failures: 0, state: 'ready' }, 100_000, policy) // 'unhealthy'
+ * otherwise the child's state decides.
+ * @example instanceStatus({ lastHeartbeat: 0, state: 'ready' }, 100_000, policy) // 'unhealthy'
  */
 export function instanceStatus(live: Liveness, now: number, policy: HealthPolicy): InstanceStatus {
   if (!isLive(live, now, policy)) return 'unhealthy';
@@ -31,7 +32,7 @@ export function instanceStatus(live: Liveness, now: number, policy: HealthPolicy
     case 'crashloop':
       return 'crashloop';
     case 'ready':
-      return live.failures >= policy.failureThreshold ? 'unhealthy' : 'healthy';
+      return 'healthy';
   }
 }
 

@@ -6,7 +6,6 @@ import { serviceStatus } from './status.js';
 export interface Entry {
   record: InstanceRecord;
   lastHeartbeat: number;
-  failures: number;
   state: ChildState;
   status: InstanceStatus;
   inflight: number | undefined;
@@ -33,8 +32,6 @@ export interface InstanceSummary {
   lastHeartbeat: number;
   registeredAt: number;
   updatedAt: number;
-  /** Consecutive failed calls routed to it. */
-  failures: number;
   /** Calls in flight and calls served, as the last heartbeat said. */
   inflight: number | undefined;
   calls: number | undefined;
@@ -69,7 +66,7 @@ export function toSummary(entry: Entry): InstanceSummary {
   return {
     id: r.id, name: r.name, url: r.url, host: r.host, port: r.port, pid: r.pid, kind: r.kind, version: r.version,
     tags: r.tags, toolsHash: r.toolsHash, toolCount: r.tools.length, state: entry.state, status: entry.status,
-    lastHeartbeat: entry.lastHeartbeat, registeredAt: r.registeredAt, updatedAt: r.updatedAt, failures: entry.failures,
+    lastHeartbeat: entry.lastHeartbeat, registeredAt: r.registeredAt, updatedAt: r.updatedAt,
     inflight: entry.inflight, calls: entry.calls,
   };
 }

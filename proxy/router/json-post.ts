@@ -15,14 +15,39 @@ export class SessionLostError extends Error {
   override name = 'SessionLostError';
 }
 
+/** Error codes of a connection that was never made: a request that failed with one never reached the instance. */
+const CONNECT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * The request never reached the instance (no connection could be made, or no session was open), so
+ * it cannot have run there: the one failure the router sends to another replica.
+ */
+export class NotSentError extends McpError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.ConnectionClosed, message);
+    this.name = 'NotSentError';
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
+/** True when `error` (or its causes) says a connection could not be made at all (refused, no route). */
+export function isConnectFailure(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Object && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECT_CODES.has(code)) return true;
+  }
+  return false;
+}
+
 /**
  * Posts one JSON-RPC request on an established Streamable HTTP session over a keep-alive socket
  * and resolves with its result. The instance may answer with plain JSON or, when it has something
  * to send first (a log line, a progress note), with an SSE stream; messages other than the answer
  * are passed to `onOther`. Errors keep the SDK client's shapes, so the router maps both paths alike:
- * a JSON-RPC error → McpError(code), no answer in time → McpError(RequestTimeout), an unreachable
- * instance → McpError(ConnectionClosed). A `cancel` (the client cancelled) closes the request, which
- * makes the instance cancel the call, and rejects with the cancel's reason.
+ * a JSON-RPC error → McpError(code), no answer in time → McpError(RequestTimeout), a connection
+ * that could not be made → NotSentError, one lost after it was made → McpError(ConnectionClosed).
+ * A `cancel` (the client cancelled) closes the request, which makes the instance cancel the call,
+ * and rejects with the cancel's reason.
  */
 export function postJsonRpc(
   target: SessionTarget,
@@ -52,7 +77,11 @@ export function postJsonRpc(
       settle(new McpError(ErrorCode.RequestTimeout, `Request timed out after ${deadlineMs} ms`, { timeout: deadlineMs }));
       req.destroy();
     }, deadlineMs);
-    req.on('error', (error) => settle(new McpError(ErrorCode.ConnectionClosed, `${method} to ${target.url.host}: ${error.message}`)));
+    // Refused (the instance is gone): not sent. Reset or closed once connected: it may have run.
+    req.on('error', (error) => {
+      const message = `${method} to ${target.url.host}: ${error.message}`;
+      settle(isConnectFailure(error) ? new NotSentError(message, error) : new McpError(ErrorCode.ConnectionClosed, message));
+    });
     const onCancel = (reason: unknown) => {
       settle(reason ?? new Error('cancelled'));
       req.destroy();

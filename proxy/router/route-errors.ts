@@ -1,5 +1,6 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { MeshError, type MeshErrorCode } from '../../src/errors.js';
+import { NotSentError } from './json-post.js';
 
 /** What a routed request was, for error messages and context: `fs.read_text`, `everything prompt "x"`. */
 export interface RouteLabel {
@@ -8,25 +9,13 @@ export interface RouteLabel {
   context: Record<string, unknown>;
 }
 
-/** True when the instance could not be reached at all (worth another replica); not for errors an instance answered with. */
-export function isConnectionFailure(error: unknown): boolean {
-  if (error instanceof McpError) return error.code === ErrorCode.ConnectionClosed && typeof (error.data as { code?: unknown } | undefined)?.code !== 'string';
-  return error instanceof TypeError || (error instanceof Error && /fetch failed|ECONNREFUSED|socket/i.test(error.message));
-}
-
 /**
- * True when a routed request failed because of the instance itself (unreachable, connection lost,
- * or it said it cannot serve: SERVICE_UNAVAILABLE), so it counts toward marking it unhealthy. The
- * caller's fault (bad arguments, a body the proxy cannot forward, a cancellation), the mesh's own
- * refusals (MeshError) and errors the instance answered with never count.
+ * True when the request never reached the instance (refused connection, no session could be
+ * opened): the only failure worth another replica. A reset, a closed stream or a timeout after the
+ * request was sent is never retried: the tool may have run.
  */
-export function isInstanceFault(error: unknown): boolean {
-  if (error instanceof MeshError) return false;
-  if (error instanceof McpError) {
-    const code = (error.data as { code?: unknown } | undefined)?.code;
-    return error.code === ErrorCode.ConnectionClosed ? code === undefined || code === 'SERVICE_UNAVAILABLE' : code === 'SERVICE_UNAVAILABLE';
-  }
-  return isConnectionFailure(error);
+export function neverReached(error: unknown): boolean {
+  return error instanceof NotSentError;
 }
 
 /**
@@ -45,5 +34,13 @@ export function toRouteError(error: unknown, label: RouteLabel, deadlineMs: numb
     const code = (typeof data?.code === 'string' ? data.code : error.code === ErrorCode.ConnectionClosed ? 'SERVICE_UNAVAILABLE' : 'TOOL_ERROR') as MeshErrorCode;
     return new MeshError(code, `${label.text}: ${error.message.replace(/^(MCP error -?\d+: )+/, '')}`, { cause: error, context: { ...context, rpcCode: error.code } });
   }
+  // Anything else was thrown on the proxy's side of the hop (say, a body it could not serialize):
+  // the instance never saw it, so it is the mesh's own failure, not the instance's.
+  if (!isConnectionFailure(error)) return new MeshError('INTERNAL', `${label.text}: ${(error as Error).message}`, { cause: error, context });
   return new MeshError('SERVICE_UNAVAILABLE', `${label.text}: ${(error as Error).message}`, { cause: error, context });
+}
+
+// The SDK client's fetch fails with a TypeError ('fetch failed') or a socket error when the instance cannot be reached.
+function isConnectionFailure(error: unknown): boolean {
+  return error instanceof TypeError || (error instanceof Error && /fetch failed|ECONNREFUSED|ECONNRESET|socket/i.test(error.message));
 }

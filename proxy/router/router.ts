@@ -1,32 +1,20 @@
 import {
   CompleteResultSchema, ResourceUpdatedNotificationSchema,
-  type CallToolResult, type CompleteRequest, type CompleteResult, type GetPromptResult, type ReadResourceResult, type Tool,
+  type CallToolResult, type CompleteRequest, type CompleteResult, type GetPromptResult, type ReadResourceResult,
 } from '@modelcontextprotocol/sdk/types.js';
+import { handleWhen, retry } from 'cockatiel';
 import { MeshError } from '../../src/errors.js';
 import { ClientUpstreams } from './client-upstreams.js';
+import { classifyFailure } from './failure-fault.js';
 import { fetchListings, ListingCache, type Listings } from './listings.js';
 import { isCancelled, relayRequestOptions, type Relay } from './relay.js';
-import { isConnectionFailure, isInstanceFault, toRouteError, type RouteLabel } from './route-errors.js';
+import { OutlierDetector, type Admission } from './outlier-detector.js';
+import { ReplicaPicker, type RoutableInstance, type RouteTable } from './replica-picker.js';
+import { neverReached, toRouteError, type RouteLabel } from './route-errors.js';
 import { ResourceSubscriptions } from './subscriptions.js';
 import { Upstream, type UpstreamChange, type UpstreamRequestOptions } from './upstream.js';
 
-export interface RoutableInstance {
-  id: string;
-  url: string;
-  status: string;
-  /** The registered tool-list hash; part of the key under which the instance's listings are cached. */
-  toolsHash?: string;
-}
-
-/** What the router needs from the registry. */
-export interface RouteTable {
-  /** Every instance of a service, whatever its status; empty when the service is unknown. */
-  instancesOf(name: string): RoutableInstance[];
-  toolsOf(name: string): Tool[];
-  serviceNames(): string[];
-  reportFailure(instanceId: string): void;
-  reportSuccess(instanceId: string): void;
-}
+export type { RoutableInstance, RouteTable } from './replica-picker.js';
 
 export interface AuditRecord {
   caller: string;
@@ -65,7 +53,15 @@ export interface RouterOptions {
   onInstanceChange?: (instanceId: string, change: UpstreamChange) => void;
   /** Something went wrong off any request's path (a resource subscription could not be renewed or moved). */
   warn?: (message: string) => void;
+  /** The instances' circuit breakers (default: Envoy-like defaults on the system clock). */
+  outliers?: OutlierDetector;
+  /** A request that never reached one replica is sent to another. */
+  onRetry?: (service: string) => void;
 }
+
+// A request that never reached its instance (refused connection) goes once to another replica;
+// nothing else is retried: a reset or a timeout after sending may have run the tool.
+const retryUnsent = retry(handleWhen(neverReached), { maxAttempts: 1 });
 
 interface Route<T> {
   service: string;
@@ -79,23 +75,28 @@ interface Route<T> {
 
 /**
  * Routes requests (tool calls, resource reads, prompt gets) to a healthy replica of a service over
- * a pooled MCP session per instance, with a deadline, one failover to another replica on a
- * connection failure, and typed errors. Also keeps each instance's resource and prompt lists.
+ * a pooled MCP session per instance, with a deadline, one retry on another replica for a request
+ * that never reached its instance, circuit breakers that eject failing instances for a while
+ * (OutlierDetector), and typed errors. Also keeps each instance's resource and prompt lists.
  */
 export class Router {
   private readonly upstreams = new Map<string, Upstream>();
+  /** Each instance's circuit breaker. */
+  readonly outliers: OutlierDetector;
   private readonly listings = new ListingCache();
-  private turn = 0;
+  private readonly replicas: ReplicaPicker;
   /** The upstream sessions of client sessions that need their own (see Relay). */
   readonly relays: ClientUpstreams;
   /** Resource subscriptions of the endpoint's client sessions, held on the pooled sessions. */
   readonly subscriptions: ResourceSubscriptions;
 
   constructor(private readonly options: RouterOptions) {
+    this.outliers = options.outliers ?? new OutlierDetector();
+    this.replicas = new ReplicaPicker(options.table, this.outliers, (id) => this.upstreams.get(id)?.inflight ?? 0);
     this.relays = new ClientUpstreams();
     this.subscriptions = new ResourceSubscriptions({
       place: (service) => {
-        const instance = this.pick(service);
+        const instance = this.replicas.first(service);
         return { instanceId: instance.id, upstream: this.upstream(instance) };
       },
       upstreamOf: (instanceId) => this.upstreams.get(instanceId),
@@ -104,40 +105,13 @@ export class Router {
     });
   }
 
-  /** Picks the healthy replica with the fewest requests in flight (round-robin among equals). */
-  private pick(service: string, exclude?: string): RoutableInstance {
-    const healthy = this.healthyReplicas(service).filter((i) => i.id !== exclude);
-    if (healthy.length === 0) {
-      const states = this.options.table.instancesOf(service).map((i) => `${i.id} ${i.status}`).join(', ');
-      throw new MeshError('SERVICE_UNAVAILABLE', `service "${service}" has no healthy instance (${states})`, { context: { service } });
-    }
-    this.turn = (this.turn + 1) % 1_000_000;
-    let best = healthy[this.turn % healthy.length] as RoutableInstance;
-    for (const candidate of healthy) if (this.inflight(candidate) < this.inflight(best)) best = candidate;
-    return best;
-  }
-
-  /** The healthy replicas of a service; throws SERVICE_NOT_FOUND naming the known services when it has none at all. */
-  private healthyReplicas(service: string): RoutableInstance[] {
-    const all = this.options.table.instancesOf(service);
-    if (all.length === 0) {
-      const known = this.options.table.serviceNames();
-      throw new MeshError('SERVICE_NOT_FOUND', `unknown service "${service}"; known services: ${known.length ? known.join(', ') : '(none registered)'}`, {
-        context: { service },
-      });
-    }
-    return all.filter((i) => i.status === 'healthy');
-  }
-
-  private inflight(instance: RoutableInstance): number {
-    return this.upstreams.get(instance.id)?.inflight ?? 0;
-  }
-
   private upstream(instance: RoutableInstance): Upstream {
     let upstream = this.upstreams.get(instance.id);
     if (!upstream || upstream.url !== instance.url) {
       upstream?.close().catch(() => undefined);
       const replaced = upstream !== undefined;
+      // Another url is another process: what the old one did says nothing about it.
+      if (replaced) this.outliers.forget(instance.id);
       const created: Upstream = new Upstream(
         instance.url,
         'mesh-proxy',
@@ -235,9 +209,9 @@ export class Router {
    * @throws MeshError SERVICE_NOT_FOUND, SERVICE_UNAVAILABLE, or what listing the instance threw
    */
   async listingsOf(service: string): Promise<Listings> {
-    const healthy = this.healthyReplicas(service);
-    const cached = healthy.find((i) => this.listings.has(i.id, listingKey(i)));
-    const instance = cached ?? this.pick(service);
+    const routable = this.replicas.routable(service);
+    const cached = routable.find((i) => this.listings.has(i.id, listingKey(i)));
+    const instance = cached ?? this.replicas.first(service);
     const deadlineMs = this.options.listDeadlineMs ?? Math.min(this.options.deadlineMs, 10_000);
     try {
       return await this.listings.get(instance.id, listingKey(instance), () => fetchListings(this.upstream(instance), deadlineMs));
@@ -251,7 +225,7 @@ export class Router {
     this.listings.invalidate(instanceId);
   }
 
-  // The one path every routed request takes: loop guard, check, pick, failover, health reports, audit.
+  // The one path every routed request takes: loop guard, check, pick, breakers, retry of an unsent request, audit.
   private async route<T>(route: Route<T>, options: CallOptions): Promise<T> {
     const started = performance.now();
     const hops = options.hops ?? 0;
@@ -260,7 +234,6 @@ export class Router {
     let instance: RoutableInstance | undefined;
     let result: T | undefined;
     let failure: MeshError | undefined;
-    let reported = false;
     try {
       if (hops >= maxHops) {
         throw new MeshError('LOOP_DETECTED', `${route.label.text} refused: ${hops} mesh hops already (limit ${maxHops}); is there a call loop?`, {
@@ -268,34 +241,34 @@ export class Router {
         });
       }
       route.check?.();
-      instance = this.pick(route.service);
       // The deadline travels too, so a native instance's own mesh calls end when this one must.
       const meta = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1, 'mesh/deadlineMs': deadlineMs };
       const relay = options.relay;
       const request = relay && relayRequestOptions(relay);
       const upstreamOf = (target: RoutableInstance) => (relay?.session ? this.relays.get(relay.session, target, route.service) : this.upstream(target));
-      try {
-        result = await route.send(upstreamOf(instance), deadlineMs, meta, request);
-      } catch (error) {
-        if (!isConnectionFailure(error)) throw error;
-        this.options.table.reportFailure(instance.id);
-        reported = true;
-        // One failover to another replica; with none, the caller hears why this one failed.
-        const other = this.healthyReplicas(route.service).some((i) => i.id !== instance?.id) ? this.pick(route.service, instance.id) : undefined;
-        if (!other) throw error;
-        instance = other;
-        reported = false;
-        result = await route.send(upstreamOf(instance), deadlineMs, meta, request);
-      }
-      this.options.table.reportSuccess(instance.id);
+      const tried = new Set<string>();
+      let previous: unknown;
+      result = await retryUnsent.execute(async ({ attempt }) => {
+        const target = attempt === 0 ? this.replicas.first(route.service) : this.replicas.pick(route.service, tried);
+        // With no other replica, the caller hears why the first one failed.
+        if (!target) throw previous;
+        if (attempt > 0) this.options.onRetry?.(route.service);
+        tried.add(target.id);
+        instance = target;
+        const admission = this.outliers.admit(route.service, target.id);
+        try {
+          const value = await route.send(upstreamOf(target), deadlineMs, meta, request);
+          this.outliers.record(admission, 'success');
+          return value;
+        } catch (error) {
+          previous = error;
+          this.judge(admission, this.failureOf(error, route, options, deadlineMs), deadlineMs, hops);
+          throw error;
+        }
+      });
       return result;
     } catch (error) {
-      // A call the client cancelled says so, and says nothing about the instance's health.
-      failure = isCancelled(options.relay)
-        ? new MeshError('CALL_CANCELLED', `${route.label.text} was cancelled by the client`, { cause: error, context: route.label.context })
-        : toRouteError(error, route.label, deadlineMs);
-      // Only the instance's own faults count against it; a caller's bad input never does.
-      if (instance && !reported && !isCancelled(options.relay) && isInstanceFault(error)) this.options.table.reportFailure(instance.id);
+      failure = this.failureOf(error, route, options, deadlineMs);
       throw failure;
     } finally {
       this.options.audit?.({
@@ -312,8 +285,22 @@ export class Router {
     }
   }
 
+  // A call the client cancelled says so (and says nothing about the instance); others keep the instance's message.
+  private failureOf<T>(error: unknown, route: Route<T>, options: CallOptions, deadlineMs: number): MeshError {
+    return isCancelled(options.relay)
+      ? new MeshError('CALL_CANCELLED', `${route.label.text} was cancelled by the client`, { cause: error, context: route.label.context })
+      : toRouteError(error, route.label, deadlineMs);
+  }
+
+  // Tells the instance's breaker what a failed request says about the instance.
+  private judge(admission: Admission, failure: MeshError, deadlineMs: number, hops: number): void {
+    const fault = classifyFailure(failure, { deadlineMs, proxyDeadlineMs: this.options.deadlineMs, hops });
+    this.outliers.record(admission, fault === 'instance' ? 'failure' : fault === 'answered' ? 'success' : 'ignore', failure.message);
+  }
+
   /** Forgets the pooled session and cached lists of an instance that left. */
   forget(instanceId: string): void {
+    this.outliers.forget(instanceId);
     this.upstreams.get(instanceId)?.close().catch(() => undefined);
     this.upstreams.delete(instanceId);
     this.listings.invalidate(instanceId);

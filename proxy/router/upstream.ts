@@ -9,7 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { safeParse, type AnySchema, type SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import { CallCancel } from './call-cancel.js';
-import { postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
+import { isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
 export type UpstreamChange = 'tools' | 'resources' | 'prompts' | 'session';
@@ -101,6 +101,15 @@ export class Upstream {
     return this.connecting;
   }
 
+  // A request whose session could not be opened was never sent: another replica may take it.
+  private async session(): Promise<Client> {
+    try {
+      return await this.connect();
+    } catch (error) {
+      throw error instanceof NotSentError ? error : new NotSentError(connectMessage(error), error);
+    }
+  }
+
   /** The instance's capabilities from its initialize answer (connects if needed). */
   async capabilities(): Promise<ServerCapabilities> {
     return (await this.connect()).getServerCapabilities() ?? {};
@@ -132,11 +141,11 @@ export class Upstream {
     try {
       let result: unknown;
       try {
-        result = await send(await this.connect());
+        result = await sendUnlessRefused(send, await this.session());
       } catch (error) {
         if (!isSessionLost(error)) throw error;
         this.reset();
-        result = await send(await this.connect());
+        result = await sendUnlessRefused(send, await this.session());
       }
       // The SDK client validated its result already.
       return (schema && !viaSdk ? checked(schema, method, result) : result) as SchemaOutput<S>;
@@ -152,7 +161,7 @@ export class Upstream {
 
   private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel): Promise<unknown> {
     const transport = client.transport as StreamableHTTPClientTransport | undefined;
-    if (!transport?.sessionId) throw new McpError(ErrorCode.ConnectionClosed, `no session with ${this.url}`);
+    if (!transport?.sessionId) throw new NotSentError(`no session with ${this.url}`);
     const target: SessionTarget = { url: this.endpoint, sessionId: transport.sessionId, protocolVersion: transport.protocolVersion, agent: this.agent };
     return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel);
   }
@@ -201,6 +210,22 @@ export class Upstream {
     this.agent.destroy();
     return client ? endSession(client, terminate) : Promise.resolve();
   }
+}
+
+// The SDK client's fetch names a refused connection only in its cause; the lean path says NotSentError itself.
+async function sendUnlessRefused(send: (client: Client) => Promise<unknown>, client: Client): Promise<unknown> {
+  try {
+    return await send(client);
+  } catch (error) {
+    throw !(error instanceof NotSentError) && isConnectFailure(error) ? new NotSentError(connectMessage(error), error) : error;
+  }
+}
+
+// "fetch failed" says little; the cause's code (ECONNREFUSED) says why.
+function connectMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }
 
 // 404 on a session: the instance restarted or expired it (the lean path and the SDK transport say so differently).

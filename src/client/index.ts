@@ -16,5 +16,5 @@ export { errorFromResponse } from './error-from-response.js';
 export { text } from './text.js';
 export { DEFAULT_PROXY_URL, proxyUrlFrom } from './proxy-url.js';
 export type { WaitForOptions } from './wait-for.js';
-export type { CallToolResult, InstanceInfo, ServiceDetail, ServiceFilter, ServiceInfo, ServiceStatus, Tool } from './types.js';
+export type { CallToolResult, CircuitInfo, InstanceInfo, ServiceDetail, ServiceFilter, ServiceInfo, ServiceStatus, Tool } from './types.js';
 export { MeshError, type MeshErrorCode } from '../errors.js';

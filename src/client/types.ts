@@ -23,9 +23,24 @@ export interface InstanceInfo {
   lastHeartbeat: number;
   registeredAt: number;
   updatedAt: number;
+  /** Instance failures in a row (its circuit breaker's count). */
   failures: number;
   inflight?: number;
   calls?: number;
+  /** The proxy's circuit breaker for this instance (absent from older proxies). */
+  circuit?: CircuitInfo;
+}
+
+/** An instance's circuit breaker: `open` = ejected after failing calls, `half-open` = its next call is a probe. */
+export interface CircuitInfo {
+  state: 'closed' | 'open' | 'half-open';
+  consecutiveFailures: number;
+  ejections: number;
+  /** ms since epoch, by the proxy's clock; set while open or half-open. */
+  ejectedUntil?: number;
+  /** Failing, yet still routed: ejecting it would leave its service too few replicas. */
+  kept: boolean;
+  lastFailure?: string;
 }
 
 /** A service: every replica sharing one name. */
@@ -35,6 +50,8 @@ export interface ServiceInfo {
   status: ServiceStatus;
   instanceCount: number;
   healthyCount: number;
+  /** Healthy replicas out of rotation now, ejected by their circuit breakers (absent from older proxies). */
+  ejectedCount?: number;
   toolCount: number;
   tags: string[];
   instances: InstanceInfo[];

@@ -71,6 +71,16 @@ export const ServiceSchema = z
 export type Service = z.infer<typeof ServiceSchema>;
 export type ServiceInput = z.input<typeof ServiceSchema>;
 
+// Omitted fields keep mesh-proxy's own defaults (its --eject-after ... flags).
+export const CircuitSchema = z
+  .strictObject({
+    ejectAfter: z.int().min(1).optional().describe('instance failures in a row that eject it from rotation (default 5)'),
+    ejectionTime: z.number().positive().optional().describe('seconds of a first ejection; the n-th lasts n times as long (default 30)'),
+    maxEjectionTime: z.number().positive().optional().describe('longest ejection in seconds (default 300)'),
+    maxEjectionPercent: z.int().min(1).max(100).optional().describe('most of a service\'s healthy replicas ejected at once, at least one, never all (default 50)'),
+  })
+  .describe('circuit breaking: when failing instances are taken out of rotation');
+
 export const ProxySchema = z
   .strictObject({
     host: z.string().default('127.0.0.1').describe('interface the proxy listens on; beyond loopback a bearer token is required'),
@@ -80,6 +90,7 @@ export const ProxySchema = z
     heartbeatInterval: seconds('seconds between sidecar heartbeats', 30),
     heartbeatTimeout: seconds('seconds of silence after which an instance is removed', 120),
     deadline: seconds('default per-call deadline in seconds', 60),
+    circuit: CircuitSchema.optional(),
   })
   .describe('the mesh-proxy daemon');
 export type ProxyConfig = z.infer<typeof ProxySchema>;

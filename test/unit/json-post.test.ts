@@ -7,7 +7,7 @@ import t, { type Test } from 'tap';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { postJsonRpc, SessionLostError, type SessionTarget } from '../../proxy/router/json-post.js';
 import { CallCancel } from '../../proxy/router/call-cancel.js';
-import { isConnectionFailure } from '../../proxy/router/route-errors.js';
+import { neverReached } from '../../proxy/router/route-errors.js';
 import { waitFor } from '../helpers/processes.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: any) => void;
@@ -115,5 +115,13 @@ t.test('no listener: a connection failure worth another replica', async (t) => {
   const closed = { ...target, url: new URL('http://127.0.0.1:1/mcp') };
   const error = await postJsonRpc(closed, 'x', 'tools/call', {}, 1_000).catch((e: unknown) => e);
   t.ok(error instanceof McpError && error.code === ErrorCode.ConnectionClosed, 'McpError(ConnectionClosed)');
-  t.ok(isConnectionFailure(error), 'the router fails over on it');
+  t.ok(neverReached(error), 'the router fails over on it');
+});
+
+t.test('a connection reset after the request was sent may have run: never retried', async (t) => {
+  const { target, seen } = await instance(t, (req) => req.socket.destroy());
+  const error = await postJsonRpc(target, 'x', 'tools/call', {}, 5_000).catch((e: unknown) => e);
+  t.equal(seen.length, 1, 'the instance got the request');
+  t.ok(error instanceof McpError && error.code === ErrorCode.ConnectionClosed, 'McpError(ConnectionClosed)');
+  t.notOk(neverReached(error), 'the router does not send it to another replica');
 });

@@ -7,6 +7,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { waitFor } from '../helpers/processes.js';
+import { OutlierDetector } from '../../proxy/router/outlier-detector.js';
 import { Router, type RoutableInstance } from '../../proxy/router/router.js';
 import { Upstream, type UpstreamChange } from '../../proxy/router/upstream.js';
 
@@ -70,16 +71,17 @@ function docs(server: McpServer) {
 }
 
 function routerFor(t: Test, instances: () => RoutableInstance[], changes: [string, UpstreamChange][] = []) {
-  const failures: string[] = [];
   const warnings: string[] = [];
+  const outliers = new OutlierDetector();
+  // Each instance whose breaker counts failures, once per failure in a row.
+  const failures = () => [...outliers.describe(instances()).entries()].flatMap(([id, c]) => Array<string>(c.consecutiveFailures).fill(id));
   const router = new Router({
+    outliers,
     deadlineMs: 2_000,
     table: {
       instancesOf: (name) => (name === 'docs' ? instances() : []),
       toolsOf: () => [],
       serviceNames: () => ['docs'],
-      reportFailure: (id) => failures.push(id),
-      reportSuccess: () => undefined,
     },
     onInstanceChange: (id, change) => changes.push([id, change]),
     warn: (message) => warnings.push(message),
@@ -151,17 +153,45 @@ t.test('errors name the service, the uri or prompt, and the states', async (t) =
   instances[0]!.status = 'healthy';
   await t.rejects(router.readResource('docs', 'docs://nope.md'), { code: 'TOOL_ERROR', message: /^docs resource "docs:\/\/nope\.md": Resource docs:\/\/nope\.md not found$/, context: { rpcCode: -32602 } });
   await t.rejects(router.getPrompt('docs', 'nope', undefined), { message: /^docs prompt "nope": Prompt nope not found/, context: { rpcCode: -32602 } });
-  t.same(failures, [], 'an instance that answered is not reported as failing');
+  t.same(failures(), [], 'an instance that answered is not reported as failing');
 
   instances[0] = { id: 'dead-1', url: 'http://127.0.0.1:9/mcp', status: 'healthy' };
   await t.rejects(router.readResource('docs', 'docs://a.md'), { code: 'SERVICE_UNAVAILABLE', message: /^docs resource "docs:\/\/a\.md": fetch failed/ });
-  t.same(failures, ['dead-1'], 'one unreachable replica: reported once, and the error says why');
+  t.same(failures(), ['dead-1'], 'one unreachable replica: reported once, and the error says why');
   await t.rejects(router.listingsOf('docs'), { code: 'SERVICE_UNAVAILABLE', message: /docs \(listing resources and prompts\): fetch failed/ });
-  t.same(failures, ['dead-1'], 'a failed listing is not counted against the instance');
+  t.same(failures(), ['dead-1'], 'a failed listing is not counted against the instance');
 
   instances.push({ id: 'docs-1', url: upstream.url, status: 'healthy' });
   const read = await router.readResource('docs', 'docs://a.md');
   t.equal(read.contents[0]?.uri, 'docs://a.md', 'with a healthy replica left, a connection failure fails over');
+});
+
+t.test('breakers on the router: a refusing replica is retried elsewhere, ejected, probed after the injected ejection time', async (t) => {
+  const upstream = await startUpstream(t, docs);
+  const clock = { now: 1_000 };
+  const outliers = new OutlierDetector({ policy: { consecutiveFailures: 2, baseEjectionMs: 1_000 }, now: () => clock.now });
+  const instances: RoutableInstance[] = [
+    { id: 'dead', url: 'http://127.0.0.1:9/mcp', status: 'healthy' },
+    { id: 'live', url: upstream.url, status: 'healthy' },
+  ];
+  const retried: string[] = [];
+  const router = new Router({
+    deadlineMs: 2_000,
+    outliers,
+    onRetry: (service) => retried.push(service),
+    table: { instancesOf: () => instances, toolsOf: () => [], serviceNames: () => ['docs'] },
+  });
+  t.teardown(() => router.close());
+  const circuit = (id: string) => outliers.describe(instances).get(id);
+  for (let i = 0; i < 6; i++) t.same((await router.readResource('docs', 'docs://a.md')).contents[0]?.uri, 'docs://a.md', `read ${i} answered`);
+  t.equal(upstream.counts.get('resources/read'), 6, 'every read was served by the live replica');
+  t.same(retried, ['docs', 'docs'], 'the two reads sent to the refusing replica went to the other one');
+  t.match(circuit('dead'), { state: 'open', consecutiveFailures: 2, ejections: 1, ejectedUntil: 2_000 });
+  clock.now = 2_000;
+  t.equal(circuit('dead')?.state, 'half-open', 'the ejection time is over on the injected clock');
+  for (let i = 0; i < 6 && circuit('dead')?.state !== 'open'; i++) await router.readResource('docs', 'docs://a.md');
+  t.match(circuit('dead'), { state: 'open', ejections: 2, ejectedUntil: 4_000 }, 'its probe was refused: ejected again, twice as long');
+  t.equal(retried.length, 3, 'and the probe\'s read was served by the other replica');
 });
 
 // An instance that keeps the subscribed uris and the order it applied subscribe/unsubscribe in;

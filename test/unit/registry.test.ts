@@ -123,23 +123,6 @@ t.test('heartbeats: unknown id, memory-only, health transitions with the clock',
   t.match(events.at(-1), { type: 'left', instance: 'fs-b', serviceStatus: undefined });
 });
 
-t.test('consecutive call failures make an instance unhealthy; success or a beat heals', async (t) => {
-  const { registry, events } = await openClocked(t);
-  registry.register(reg('fs-a'));
-  t.equal(registry.reportFailure('fs-a'), 'healthy');
-  t.equal(registry.reportFailure('fs-a'), 'healthy');
-  t.equal(registry.reportSuccess('fs-a'), 'healthy', 'success resets the count');
-  registry.reportFailure('fs-a');
-  registry.reportFailure('fs-a');
-  t.equal(registry.reportFailure('fs-a'), 'unhealthy', 'third in a row');
-  t.match(events.at(-1), { type: 'status', status: 'unhealthy', reason: 'call-failures' });
-  t.same(registry.healthyInstances('fs'), []);
-  t.equal(registry.service('fs')?.status, 'unhealthy');
-  registry.heartbeat('fs-a');
-  t.equal(registry.instance('fs-a')?.status, 'healthy', 'a beat gives it another chance (half-open)');
-  t.equal(registry.reportFailure('ghost'), undefined);
-});
-
 t.test('child state reported by the sidecar', async (t) => {
   const { registry, events } = await openClocked(t);
   registry.register(reg('fs-a', 'fs', 5001, { state: 'starting' }));

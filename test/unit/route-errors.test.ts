@@ -1,14 +1,20 @@
 import t from 'tap';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { MeshError } from '../../src/errors.js';
-import { isInstanceFault } from '../../proxy/router/route-errors.js';
+import { classifyFailure } from '../../proxy/router/failure-fault.js';
+import { toRouteError } from '../../proxy/router/route-errors.js';
 
-// Only what the instance itself did wrong counts toward marking it unhealthy.
-t.test('isInstanceFault: the instance\'s faults count, the caller\'s and the mesh\'s own never do', async (t) => {
-  t.ok(isInstanceFault(new McpError(ErrorCode.ConnectionClosed, 'tools/call to 127.0.0.1:1: connect ECONNREFUSED')), 'connection refused or reset');
-  t.ok(isInstanceFault(new TypeError('fetch failed')), 'fetch failed');
-  t.ok(isInstanceFault(new McpError(ErrorCode.ConnectionClosed, 'child unavailable', { code: 'SERVICE_UNAVAILABLE' })), 'a sidecar saying its child cannot serve');
-  t.notOk(isInstanceFault(new RangeError('Maximum call stack size exceeded')), 'a body the proxy could not serialize (the caller\'s)');
-  t.notOk(isInstanceFault(new MeshError('BAD_REQUEST', 'bad arguments')), 'the mesh\'s own refusal');
-  t.notOk(isInstanceFault(new McpError(ErrorCode.InvalidParams, 'bad arguments')), 'the instance refusing the arguments');
+const label = { text: 'svc.tool', context: { service: 'svc', tool: 'tool' } };
+const fault = (error: unknown) => classifyFailure(toRouteError(error, label, 1_000), { deadlineMs: 1_000, proxyDeadlineMs: 1_000, hops: 0 });
+
+// What an upstream request threw, as the router maps it and its breaker judges it.
+t.test('only the instance\'s own faults count against it; the caller\'s and the mesh\'s own never do', async (t) => {
+  t.equal(fault(new McpError(ErrorCode.ConnectionClosed, 'tools/call to 127.0.0.1:1: connect ECONNREFUSED')), 'instance', 'connection refused or reset');
+  t.equal(fault(new TypeError('fetch failed')), 'instance', 'fetch failed');
+  t.equal(fault(new McpError(ErrorCode.ConnectionClosed, 'child unavailable', { code: 'SERVICE_UNAVAILABLE' })), 'instance', 'a sidecar saying its child cannot serve');
+  t.equal(fault(new RangeError('Maximum call stack size exceeded')), 'caller', 'a body the proxy could not serialize (the caller\'s)');
+  t.equal(toRouteError(new RangeError('Maximum call stack size exceeded'), label, 1_000).code, 'INTERNAL', 'the proxy\'s own failure is not SERVICE_UNAVAILABLE');
+  t.equal(fault(new MeshError('BAD_REQUEST', 'bad arguments')), 'caller', 'the mesh\'s own refusal');
+  t.equal(fault(new McpError(ErrorCode.InvalidParams, 'bad arguments')), 'caller', 'the instance refusing the arguments');
+  t.equal(fault(new McpError(ErrorCode.InternalError, 'tool blew up')), 'answered', 'an error the instance answered with: it ran');
 });

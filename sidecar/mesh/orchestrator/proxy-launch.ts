@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import type { ResolvedManifest } from '../../../src/manifest/index.js';
+import type { ProxyConfig, ResolvedManifest } from '../../../src/manifest/index.js';
 import { CliError } from '../errors.js';
 import { runLog, scripts } from '../paths.js';
 import { refOf } from '../process-refs.js';
@@ -67,6 +67,7 @@ export async function ensureProxy(
     '--heartbeat-interval', String(p.heartbeatInterval),
     '--heartbeat-timeout', String(p.heartbeatTimeout),
     '--deadline', String(p.deadline),
+    ...circuitArgs(p.circuit),
   ];
   const proc = spawnLogged(process.execPath, args, { log, cwd: manifest.source.dir });
   let ended: string | undefined;
@@ -78,4 +79,11 @@ export async function ensureProxy(
   if (ended === undefined && (answering || aborted())) return { state: started, proc };
   if (ended === undefined) proc.kill('SIGKILL');
   throw new CliError(`the mesh-proxy for ${location.url} did not start (${ended ?? `no answer within ${timeoutMs / 1000} s`}); its log (${log}):\n  ${lastLines(logTail(log), 3, '\n  ') || '(empty)'}`);
+}
+
+/** The manifest's `proxy.circuit` as mesh-proxy flags; what it leaves out keeps mesh-proxy's defaults. */
+export function circuitArgs(circuit: ProxyConfig['circuit']): string[] {
+  if (!circuit) return [];
+  const flags = { '--eject-after': circuit.ejectAfter, '--ejection-time': circuit.ejectionTime, '--max-ejection-time': circuit.maxEjectionTime, '--max-ejection-percent': circuit.maxEjectionPercent };
+  return Object.entries(flags).flatMap(([flag, value]) => (value === undefined ? [] : [flag, String(value)]));
 }
