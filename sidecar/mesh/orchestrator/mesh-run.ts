@@ -1,13 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { MeshError } from '../../../src/errors.js';
 import { checkManifestPaths, type ResolvedManifest } from '../../../src/manifest/index.js';
+import { diffLaunches, type ServiceChange } from './apply-plan.js';
 import { runLog, scripts } from '../paths.js';
 import { bootId, refOf, stopGroup } from '../process-refs.js';
 import type { ProxyLocation } from '../proxy-url.js';
 import { writeRunState, type InstanceState, type RunState, type ServiceState } from '../run-state.js';
 import { classify, serviceVerdict, type ListedInstance, type Verdict } from './classify.js';
 import { listInstances, sidecarHealth } from './observe.js';
+import { restartSidecarChild } from './sidecar-control.js';
 import { planLaunches, type Launch } from './plan.js';
-import { ensureProxy } from './proxy-launch.js';
+import { ProxyKeeper } from './proxy-keeper.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 
@@ -32,6 +36,13 @@ interface Tracked {
 }
 
 const SETTLING_POLL_MS = 250;
+
+// service → "field: message" for every service whose paths (cwd, script) are missing.
+async function pathProblems(manifest: ResolvedManifest): Promise<Map<string, string>> {
+  const problems = new Map<string, string>();
+  for (const problem of await checkManifestPaths(manifest)) problems.set(problem.service, `${problem.field}: ${problem.message}`);
+  return problems;
+}
 const RUNNING_POLL_MS = 2_000;
 const SIDECAR_STOP_GRACE_MS = 10_000;
 
@@ -50,10 +61,18 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   /** Aborted by stop(): a start() still waiting for the proxy or the manifest's paths spawns nothing more. */
   private readonly stopRequested = new AbortController();
   private lastWritten = '';
+  private readonly proxy: ProxyKeeper;
+  private manifest: ResolvedManifest;
+  /** Given to the sidecars this run starts, for POST /control/restart. */
+  private readonly controlToken = randomBytes(24).toString('hex');
+  /** The last apply or restart: they run one at a time. */
+  private changes: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: MeshRunOptions) {
     super();
     const now = new Date().toISOString();
+    this.proxy = new ProxyKeeper({ ...options, supervisor: refOf(process.pid) });
+    this.manifest = options.manifest;
     this.state = {
       version: 1,
       manifest: options.manifest.source.file,
@@ -75,12 +94,11 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   }
 
   private async startOnce(): Promise<void> {
-    const { manifest } = this.options;
+    const { manifest } = this;
     const stopped = this.stopRequested.signal;
     this.save();
     try {
-      const proxy = await ensureProxy(manifest, this.options.location, this.options.runDir, this.options.home, { signal: stopped });
-      this.state.proxy = proxy.state;
+      this.state.proxy = await this.proxy.start(stopped);
       if (!stopped.aborted) this.save();
     } catch (error) {
       this.state.phase = 'failed';
@@ -89,22 +107,89 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       throw error;
     }
     if (stopped.aborted) return;
-    const problems = new Map<string, string>();
-    for (const problem of await checkManifestPaths(manifest)) problems.set(problem.service, `${problem.field}: ${problem.message}`);
+    const launches = this.plan(manifest);
+    const problems = await pathProblems(manifest);
     if (stopped.aborted) return;
-    const launches = planLaunches(manifest, { proxyUrl: this.state.proxy.url, node: process.execPath, sidecarScript: scripts.sidecar, token: process.env.MESH_TOKEN });
-    for (const launch of launches) {
-      const name = launch.replica === 0 ? launch.service : `${launch.service}.${launch.replica}`;
-      const state: InstanceState = { replica: launch.replica, log: runLog(this.options.runDir, name), status: 'pending', restarts: 0 };
-      const tracked: Tracked = { launch, state, proc: undefined, startedAt: Date.now(), exited: undefined, restartTimer: undefined, backoffMs: 1_000 };
-      this.tracked.push(tracked);
-      const problem = problems.get(launch.service);
-      if (problem !== undefined) Object.assign(state, { status: 'failed', reason: `not started: ${problem}` });
-      else this.spawn(tracked);
-    }
+    for (const launch of launches) this.track(launch, problems);
     this.refreshServices();
     this.save();
     this.schedule(0);
+  }
+
+  private plan(manifest: ResolvedManifest): Launch[] {
+    return planLaunches(manifest, { proxyUrl: this.state.proxy.url, node: process.execPath, sidecarScript: scripts.sidecar, token: process.env.MESH_TOKEN, controlToken: this.controlToken });
+  }
+
+  // A service whose paths are missing is shown failed with the reason, not started.
+  private track(launch: Launch, problems: Map<string, string>): void {
+    const name = launch.replica === 0 ? launch.service : `${launch.service}.${launch.replica}`;
+    const state: InstanceState = { replica: launch.replica, log: runLog(this.options.runDir, name), status: 'pending', restarts: 0 };
+    const tracked: Tracked = { launch, state, proc: undefined, startedAt: Date.now(), exited: undefined, restartTimer: undefined, backoffMs: 1_000 };
+    this.tracked.push(tracked);
+    const problem = problems.get(launch.service);
+    if (problem !== undefined) Object.assign(state, { status: 'failed', reason: `not started: ${problem}` });
+    else this.spawn(tracked);
+  }
+
+  /**
+   * Applies a changed manifest (a second `mesh up`): starts new services, stops removed ones,
+   * restarts changed ones and leaves the rest running. One change at a time.
+   */
+  applyManifest(manifest: ResolvedManifest): Promise<Map<string, ServiceChange>> {
+    const run = this.changes.then(() => this.applyNow(manifest));
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(manifest: ResolvedManifest): Promise<Map<string, ServiceChange>> {
+    if (this.stopping !== undefined) throw new MeshError('SERVICE_UNAVAILABLE', 'the mesh is stopping');
+    const next = this.plan(manifest);
+    const changes = diffLaunches(this.tracked.map((t) => t.launch), next);
+    const problems = await pathProblems(manifest);
+    const replaced = (name: string) => changes.get(name) === 'stopped' || changes.get(name) === 'restarted';
+    await Promise.all(this.tracked.filter((t) => replaced(t.launch.service)).map((t) => this.stopInstance(t)));
+    const kept = new Map(this.tracked.filter((t) => !replaced(t.launch.service)).map((t) => [`${t.launch.service}#${t.launch.replica}`, t]));
+    this.tracked = [];
+    this.manifest = manifest;
+    for (const launch of next) {
+      const running = kept.get(`${launch.service}#${launch.replica}`);
+      if (running !== undefined) this.tracked.push(running);
+      else this.track(launch, problems);
+    }
+    this.state.phase = 'starting';
+    this.refreshServices();
+    this.save();
+    return changes;
+  }
+
+  /**
+   * Restarts one service's processes: a sidecar replaces its child in place (POST /control/restart),
+   * so the instance stays registered as `restarting`; a native instance is stopped and started again.
+   */
+  restartService(service: string): Promise<{ replica: number; pid: number | undefined }[]> {
+    const run = this.changes.then(() => this.restartNow(service));
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async restartNow(service: string): Promise<{ replica: number; pid: number | undefined }[]> {
+    const instances = this.tracked.filter((t) => t.launch.service === service);
+    if (instances.length === 0) throw new MeshError('SERVICE_NOT_FOUND', `the mesh of ${this.manifest.source.file} has no service "${service}" (it runs: ${[...new Set(this.tracked.map((t) => t.launch.service))].join(', ') || 'none'})`);
+    return Promise.all(
+      instances.map(async (tracked) => {
+        if (tracked.launch.kind === 'sidecar' && tracked.proc !== undefined && tracked.state.url !== undefined) {
+          const answer = await restartSidecarChild(tracked.state.url, this.controlToken);
+          if (answer.pid !== undefined) tracked.state.child = refOf(answer.pid);
+          tracked.state.restarts++;
+          return { replica: tracked.launch.replica, pid: answer.pid };
+        }
+        await this.stopInstance(tracked);
+        tracked.state.restarts++;
+        tracked.state.status = 'starting';
+        this.spawn(tracked);
+        return { replica: tracked.launch.replica, pid: tracked.proc?.pid };
+      }),
+    );
   }
 
   private spawn(tracked: Tracked): void {
@@ -126,7 +211,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     const lived = Date.now() - tracked.startedAt;
     tracked.exited = { description, logTail: logTail(tracked.state.log) };
     tracked.proc = undefined;
-    const service = this.options.manifest.services[tracked.launch.service];
+    const service = this.manifest.services[tracked.launch.service];
     const policy = tracked.launch.kind === 'native' ? (service?.restart.policy ?? 'always') : 'always';
     const clean = description === 'exited with code 0';
     this.apply(tracked, classify({ exited: tracked.exited, elapsedMs: lived, timeoutMs: this.options.startTimeoutMs }));
@@ -158,6 +243,10 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   }
 
   private async tick(): Promise<void> {
+    if (await this.proxy.check(this.stopRequested.signal)) {
+      this.state.proxy = this.proxy.state;
+      this.save();
+    }
     const listed = await listInstances(this.state.proxy.url);
     if (this.stopping !== undefined) return;
     await Promise.all(this.tracked.map((tracked) => this.observe(tracked, listed)));
@@ -243,7 +332,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       this.state.phase = 'stopping';
       this.save();
       await Promise.all(this.tracked.map((tracked) => this.stopInstance(tracked)));
-      if (this.state.proxy.started && this.state.proxy.process) await stopGroup(this.state.proxy.process, SIDECAR_STOP_GRACE_MS);
+      await this.proxy.release();
       this.state.phase = 'stopped';
       this.refreshServices();
       this.save();
@@ -253,6 +342,8 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
 
   private async stopInstance(tracked: Tracked): Promise<void> {
     if (tracked.restartTimer) clearTimeout(tracked.restartTimer);
+    // Its exit is expected: onExit must not start it again.
+    tracked.proc = undefined;
     const { state } = tracked;
     if (state.process) await stopGroup(state.process, SIDECAR_STOP_GRACE_MS);
     // A sidecar stops its child's group itself; this catches a child left by a sidecar that was killed.

@@ -19,6 +19,8 @@ export interface PlanOptions {
   sidecarScript: string;
   /** A bearer token for the proxy, passed to native instances as MESH_TOKEN. */
   token?: string | undefined;
+  /** The sidecars' token for POST /control/restart (`mesh restart`), passed as MESH_CONTROL_TOKEN. */
+  controlToken?: string | undefined;
 }
 
 // replica i of a service with a fixed port gets port + i; port 0 (any free port) stays 0.
@@ -52,7 +54,8 @@ function sidecarLaunch(name: string, service: ResolvedService, replica: number, 
     service.command,
     ...service.args,
   ];
-  return { service: name, replica, kind: 'sidecar', command: options.node, args, cwd: service.cwd, env: service.env };
+  const env = options.controlToken === undefined ? service.env : { ...service.env, MESH_CONTROL_TOKEN: options.controlToken };
+  return { service: name, replica, kind: 'sidecar', command: options.node, args, cwd: service.cwd, env };
 }
 
 function nativeLaunch(name: string, service: ResolvedService, replica: number, options: PlanOptions): Launch {
