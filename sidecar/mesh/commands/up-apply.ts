@@ -8,6 +8,11 @@ import { jsonText, type Output } from '../output.js';
 import { isRunActive } from '../run-lookup.js';
 import { readRunState, type RunState } from '../run-state.js';
 
+// The manifest's ${VAR}s are read from this shell's environment, as for a first `mesh up`.
+function definedEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 const MARK: Record<ServiceChange, string> = { started: '+', stopped: '-', restarted: '~', unchanged: '=' };
 
 /**
@@ -15,11 +20,11 @@ const MARK: Record<ServiceChange, string> = { started: '+', stopped: '-', restar
  * services, stops removed ones and restarts changed ones; prints the change per service and waits
  * until the started ones are healthy or failed.
  */
-export async function applyToRunning(file: string, runDir: string, running: RunState, out: Output): Promise<number> {
+export async function applyToRunning(file: string, runDir: string, running: RunState, proxyUrl: string, out: Output): Promise<number> {
   const pid = running.supervisor.pid;
   // A supervisor still starting opens its control channel once every process is spawned.
   await waitUntil(() => readControlFile(runDir, pid) !== undefined || !isRunActive(running), 30_000, 100);
-  const answer = (await controlRequest(runDir, pid, 'POST', '/apply', { manifest: resolve(file) }, file)) as { changes: Record<string, ServiceChange> };
+  const answer = (await controlRequest(runDir, pid, 'POST', '/apply', { manifest: resolve(file), env: definedEnv() }, file)) as { changes: Record<string, ServiceChange> };
   let state: RunState | undefined;
   await waitUntil(
     () => {
@@ -40,6 +45,7 @@ export async function applyToRunning(file: string, runDir: string, running: RunS
       const status = change === 'stopped' ? '' : ` (${state?.services[name]?.status ?? '?'})`;
       process.stdout.write(`  ${MARK[change]} ${name.padEnd(16)} ${change}${status}\n`);
     }
+    if (proxyUrl !== running.proxy.url) process.stdout.write(`The proxy is still ${running.proxy.url}: a changed proxy section (now ${proxyUrl}) takes effect after \`mesh down ${file}\` and \`mesh up ${file}\`.\n`);
     if (failed.length > 0) process.stdout.write(`Some services failed (${failed.join(', ')}); \`mesh logs SERVICE -f ${file}\` shows why.\n`);
   }
   return failed.length === 0 ? EXIT.ok : EXIT.failed;

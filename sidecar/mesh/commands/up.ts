@@ -65,7 +65,7 @@ async function up(positional: string | undefined, options: UpOptions): Promise<n
     if (clashes.length > 0) throw new CliError(clashMessage(file, clashes), EXIT.failed);
     const existing = readRunState(runDir);
     // Running already: the running supervisor applies the manifest (what changed starts, stops, restarts).
-    if (existing !== undefined && isRunActive(existing)) return applyToRunning(file, runDir, existing, out);
+    if (existing !== undefined && isRunActive(existing)) return applyToRunning(file, runDir, existing, location.url, out);
   }
   if (options.detach && !options.supervise) return detach(file, manifest, runDir, options, out);
   return supervise(file, manifest, location, runDir, options, out);

@@ -17,7 +17,8 @@ export interface Controlled {
   restartService(service: string): Promise<{ replica: number; pid: number | undefined }[]>;
 }
 
-export const ApplyBodySchema = z.object({ manifest: z.string().min(1) });
+/** The manifest file and the environment its `${VAR}`s are read from (the caller's). */
+export const ApplyBodySchema = z.object({ manifest: z.string().min(1), env: z.record(z.string(), z.string()) });
 export const RestartBodySchema = z.object({ service: z.string().min(1) });
 
 function sameToken(given: string | undefined, token: string): boolean {
@@ -29,10 +30,10 @@ function sameToken(given: string | undefined, token: string): boolean {
 /**
  * The supervisor's control channel: HTTP on loopback, a fresh bearer token per run, both written
  * to `<runDir>/control.json` (mode 0600 in a 0700 folder, so only this user can read them).
- * GET /status, POST /apply {manifest: file}, POST /restart {service}.
+ * GET /status, POST /apply {manifest: file, env}, POST /restart {service}.
  * @example const control = await startControlServer(runDir, run, (file) => readManifest(file))
  */
-export async function startControlServer(runDir: string, run: Controlled, load: (file: string) => Promise<ResolvedManifest>): Promise<{ server: Server; close(): Promise<void> }> {
+export async function startControlServer(runDir: string, run: Controlled, load: (file: string, env: Record<string, string>) => Promise<ResolvedManifest>): Promise<{ server: Server; close(): Promise<void> }> {
   const token = randomBytes(32).toString('hex');
   const app = new Hono();
   app.use('*', async (c, next) => {
@@ -42,7 +43,7 @@ export async function startControlServer(runDir: string, run: Controlled, load: 
   app.get('/status', (c) => c.json(run.state));
   app.post('/apply', async (c) => {
     const body = ApplyBodySchema.parse(await c.req.json());
-    const changes = await run.applyManifest(await load(body.manifest));
+    const changes = await run.applyManifest(await load(body.manifest, body.env));
     return c.json({ changes: Object.fromEntries(changes) });
   });
   app.post('/restart', async (c) => {
