@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { MeshError } from '../../../src/errors.js';
-import { checkManifestPaths, type ResolvedManifest } from '../../../src/manifest/index.js';
+import type { ResolvedManifest } from '../../../src/manifest/index.js';
 import { diffLaunches, type ServiceChange } from './apply-plan.js';
 import { runLog, scripts } from '../paths.js';
 import { bootId, refOf, stopGroup } from '../process-refs.js';
 import type { ProxyLocation } from '../proxy-url.js';
-import { writeRunState, type InstanceState, type RunState, type ServiceState } from '../run-state.js';
-import { classify, serviceVerdict, type ListedInstance, type Verdict } from './classify.js';
-import { listInstances, sidecarHealth } from './observe.js';
+import { writeRunState, type InstanceState, type RunState } from '../run-state.js';
+import { classify } from './classify.js';
+import { applyVerdict, observeInstance, servicesOf, type Tracked } from './instance-status.js';
+import { listInstances } from './observe.js';
 import { restartSidecarChild } from './sidecar-control.js';
-import { planLaunches, type Launch } from './plan.js';
+import { pathProblems, planLaunches, type Launch } from './plan.js';
 import { ProxyKeeper } from './proxy-keeper.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
@@ -25,31 +26,15 @@ export interface MeshRunOptions {
   startTimeoutMs: number;
 }
 
-interface Tracked {
-  launch: Launch;
-  state: InstanceState;
-  proc: LoggedProcess | undefined;
-  startedAt: number;
-  exited: { description: string; logTail: string } | undefined;
-  restartTimer: NodeJS.Timeout | undefined;
-  backoffMs: number;
-}
-
 const SETTLING_POLL_MS = 250;
-
-// service → "field: message" for every service whose paths (cwd, script) are missing.
-async function pathProblems(manifest: ResolvedManifest): Promise<Map<string, string>> {
-  const problems = new Map<string, string>();
-  for (const problem of await checkManifestPaths(manifest)) problems.set(problem.service, `${problem.field}: ${problem.message}`);
-  return problems;
-}
 const RUNNING_POLL_MS = 2_000;
 const SIDECAR_STOP_GRACE_MS = 10_000;
 
 /**
  * One `mesh up`: starts the proxy if none answers, then every enabled service's processes; keeps
- * watching them (state file, restarts of processes that die) until `stop()`, which stops what it
- * started in order: sidecars (they deregister), their children's groups, then the proxy.
+ * watching them (state file, restarts of processes that die, the proxy's too) until `stop()`, which
+ * stops what it started in order: sidecars (they deregister), their children's groups, then the
+ * proxy unless another run still uses it. Meanwhile applyManifest() and restartService() change it.
  * Emits `change` (the state) whenever a status changes and `settled` once no service is starting.
  */
 export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunState] }> {
@@ -177,6 +162,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     if (instances.length === 0) throw new MeshError('SERVICE_NOT_FOUND', `the mesh of ${this.manifest.source.file} has no service "${service}" (it runs: ${[...new Set(this.tracked.map((t) => t.launch.service))].join(', ') || 'none'})`);
     return Promise.all(
       instances.map(async (tracked) => {
+        // A sidecar not serving yet (no URL) or between its own restarts is simply started again.
         if (tracked.launch.kind === 'sidecar' && tracked.proc !== undefined && tracked.state.url !== undefined) {
           const answer = await restartSidecarChild(tracked.state.url, this.controlToken);
           if (answer.pid !== undefined) tracked.state.child = refOf(answer.pid);
@@ -214,7 +200,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     const service = this.manifest.services[tracked.launch.service];
     const policy = tracked.launch.kind === 'native' ? (service?.restart.policy ?? 'always') : 'always';
     const clean = description === 'exited with code 0';
-    this.apply(tracked, classify({ exited: tracked.exited, elapsedMs: lived, timeoutMs: this.options.startTimeoutMs }));
+    applyVerdict(tracked, classify({ exited: tracked.exited, elapsedMs: lived, timeoutMs: this.options.startTimeoutMs }));
     if (policy === 'never' || (policy === 'on-failure' && clean)) {
       tracked.state.reason = `${tracked.state.reason ?? ''} (not restarted: restart policy ${policy})`;
     } else {
@@ -243,13 +229,15 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   }
 
   private async tick(): Promise<void> {
+    const restarts = this.proxy.state.restarts ?? 0;
     if (await this.proxy.check(this.stopRequested.signal)) {
       this.state.proxy = this.proxy.state;
+      if ((this.state.proxy.restarts ?? 0) > restarts) process.stderr.write(`mesh: the mesh-proxy at ${this.state.proxy.url} had died; started it again (pid ${this.state.proxy.process?.pid ?? '?'})\n`);
       this.save();
     }
     const listed = await listInstances(this.state.proxy.url);
     if (this.stopping !== undefined) return;
-    await Promise.all(this.tracked.map((tracked) => this.observe(tracked, listed)));
+    await Promise.all(this.tracked.map((tracked) => observeInstance(tracked, listed, this.options.startTimeoutMs)));
     if (this.stopping !== undefined) return;
     this.refreshServices();
     if (this.state.phase === 'starting' && Object.values(this.state.services).every((s) => s.status !== 'starting' && s.status !== 'pending')) {
@@ -260,44 +248,8 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     this.save();
   }
 
-  private async observe(tracked: Tracked, listed: Map<string, ListedInstance[]> | undefined): Promise<void> {
-    const { launch, state } = tracked;
-    if (tracked.proc === undefined || state.process === undefined) return;
-    const pid = state.process.pid;
-    const candidates = listed?.get(launch.service) ?? [];
-    const instance = candidates.find((i) => i.pid === pid) ?? (launch.kind === 'native' && launch.replica === 0 && candidates.length === 1 ? candidates[0] : undefined);
-    const health = instance !== undefined && launch.kind === 'sidecar' ? await sidecarHealth(instance.url) : undefined;
-    if (instance !== undefined) Object.assign(state, { port: instance.port, url: instance.url });
-    if (health?.pid !== undefined && health.pid !== state.child?.pid) state.child = refOf(health.pid);
-    const verdict = classify({ listed: instance, health, elapsedMs: Date.now() - tracked.startedAt, timeoutMs: this.options.startTimeoutMs });
-    // After a restart, keep showing the failure until the new process is healthy.
-    if (verdict.status === 'starting' && state.restarts > 0 && state.status === 'failed') return;
-    this.apply(tracked, verdict);
-  }
-
-  private apply(tracked: Tracked, verdict: Verdict): void {
-    const { state } = tracked;
-    state.status = verdict.status;
-    if (verdict.reason === undefined) delete state.reason;
-    else state.reason = verdict.reason;
-    if (verdict.tools !== undefined) state.tools = verdict.tools;
-    if (verdict.status === 'healthy') tracked.backoffMs = 1_000;
-  }
-
   private refreshServices(): void {
-    const services: Record<string, ServiceState> = {};
-    for (const tracked of this.tracked) {
-      const name = tracked.launch.service;
-      services[name] ??= { kind: tracked.launch.kind, status: 'pending', instances: [] };
-      services[name].instances.push(tracked.state);
-    }
-    for (const service of Object.values(services)) {
-      const verdict = serviceVerdict(service.instances.map((i) => ({ status: i.status, ...(i.reason === undefined ? {} : { reason: i.reason }), ...(i.tools === undefined ? {} : { tools: i.tools }) })));
-      service.status = verdict.status;
-      if (verdict.reason !== undefined) service.reason = verdict.reason;
-      if (verdict.tools !== undefined) service.tools = verdict.tools;
-    }
-    this.state.services = services;
+    this.state.services = servicesOf(this.tracked);
   }
 
   private save(): void {

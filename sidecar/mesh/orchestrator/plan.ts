@@ -1,4 +1,4 @@
-import type { ResolvedManifest, ResolvedService } from '../../../src/manifest/index.js';
+import { checkManifestPaths, type ResolvedManifest, type ResolvedService } from '../../../src/manifest/index.js';
 
 /** One process `mesh up` starts: a sidecar for a stdio server, or a native instance itself. */
 export interface Launch {
@@ -79,4 +79,11 @@ export function planLaunches(manifest: ResolvedManifest, options: PlanOptions): 
     }
   }
   return launches;
+}
+
+/** service → "field: message" for every service whose paths (cwd, command) are missing: shown failed, not started. */
+export async function pathProblems(manifest: ResolvedManifest): Promise<Map<string, string>> {
+  const problems = new Map<string, string>();
+  for (const problem of await checkManifestPaths(manifest)) problems.set(problem.service, `${problem.field}: ${problem.message}`);
+  return problems;
 }
