@@ -1,7 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
-import { fixture, freePort, pollJson, waitFor } from '../helpers/processes.js';
+import t, { type Test } from 'tap';
+import { waitUntil } from '../../src/stdio/process-group.js';
+import { fixture, freePort, pollJson, spawnNode, waitFor } from '../helpers/processes.js';
 import { pidAlive, processesNaming, runMesh } from '../helpers/mesh-cli.js';
 
 // Everyday operations of `mesh up`: a killed proxy comes back, meshes of several manifests share
@@ -35,7 +36,7 @@ function stateOf(home: string, folder: string): State {
 }
 
 // Whatever happens, nothing a test started outlives it: mesh down of each manifest, then anything naming dir.
-function cleanup(t: { teardown(fn: () => Promise<void>): void }, dir: string, env: Record<string, string>, files: () => string[]): void {
+function cleanup(t: Test, dir: string, env: Record<string, string>, files: () => string[]): void {
   t.teardown(async () => {
     for (const file of files()) await runMesh(['down', file], { env, timeoutMs: 60_000 });
     for (const p of processesNaming(dir)) {
@@ -85,6 +86,38 @@ t.test('up --detach: a proxy killed with SIGKILL is started again and the servic
   const down = await runMesh(['down', file], { env });
   t.equal(down.code, 0, down.stderr);
   t.notOk(pidAlive(after.proxy.process!.pid), 'down stops the restarted proxy');
+});
+
+t.test('foreground up: a killed proxy is started again; Ctrl-C stops the new one', async (t) => {
+  const dir = t.testdir({ home: {} });
+  const home = join(dir, 'home');
+  const proxyPort = await freePort();
+  const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+  const file = manifest(join(dir, 'a'), proxyPort, echoService('echo'));
+  const up = spawnNode('sidecar/mesh/cli.js', ['up', file], { MESH_HOME: home, MESH_PROXY_URL: '', NO_COLOR: '1' });
+  cleanup(t, dir, { MESH_HOME: home }, () => []);
+  t.teardown(() => up.stop('SIGKILL'));
+  const running = () => {
+    try {
+      return stateOf(home, join(dir, 'a')).phase === 'running';
+    } catch {
+      return false; // not written yet
+    }
+  };
+  t.ok(await waitUntil(running, 60_000, 50), `the foreground mesh is running\n${up.stdout()}\n${up.stderr()}`);
+  const proxyPid = stateOf(home, join(dir, 'a')).proxy.process!.pid;
+  process.kill(proxyPid, 'SIGKILL');
+  await waitFor(() => !pidAlive(proxyPid), 'the proxy died');
+  await pollJson(`${proxyUrl}/healthz`, (status) => status === 200, 60_000);
+  await waitFor(() => stateOf(home, join(dir, 'a')).proxy.process?.pid !== proxyPid, 'the new proxy is recorded', 20_000);
+  const newPid = stateOf(home, join(dir, 'a')).proxy.process!.pid;
+  t.ok(pidAlive(newPid), 'a new proxy process');
+  await waitFor(() => up.stderr().includes('had died; started it again'), 'up says the proxy was started again');
+  up.proc.kill('SIGINT');
+  t.ok(await waitUntil(() => up.proc.exitCode !== null, 40_000), 'mesh up ended after SIGINT');
+  t.equal(up.proc.exitCode, 0, up.stderr());
+  t.notOk(pidAlive(newPid), 'the restarted proxy was stopped with the mesh');
+  t.same(processesNaming(dir), [], 'nothing left running');
 });
 
 t.test('two manifests on one proxy: shared, a duplicate service refused, the last down stops it', async (t) => {

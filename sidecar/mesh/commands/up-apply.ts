@@ -23,7 +23,7 @@ const MARK: Record<ServiceChange, string> = { started: '+', stopped: '-', restar
 export async function applyToRunning(file: string, runDir: string, running: RunState, proxyUrl: string, out: Output): Promise<number> {
   const pid = running.supervisor.pid;
   // A supervisor still starting opens its control channel once every process is spawned.
-  await waitUntil(() => readControlFile(runDir, pid) !== undefined || !isRunActive(running), 30_000, 100);
+  if (running.phase === 'starting') await waitUntil(() => readControlFile(runDir, pid) !== undefined || !isRunActive(running), 30_000, 100);
   const answer = (await controlRequest(runDir, pid, 'POST', '/apply', { manifest: resolve(file), env: definedEnv() }, file)) as { changes: Record<string, ServiceChange> };
   let state: RunState | undefined;
   await waitUntil(
