@@ -14,11 +14,11 @@ interface DownOptions {
   timeout: number;
 }
 
-/** `mesh down`: stops what `mesh up` started for a manifest, the proxy too if up started it. */
+/** `mesh down`: stops what `mesh up` started for a manifest, the proxy too unless another mesh uses it. */
 export function downCommand(): Command {
   return new Command('down')
-    .summary('stop what `mesh up` started (the proxy too, if up started it)')
-    .description('Stop what `mesh up` started for a manifest: its services, then the proxy if that run started it')
+    .summary('stop what `mesh up` started (the proxy too, unless another mesh uses it)')
+    .description('Stop what `mesh up` started for a manifest: its services, then the proxy `mesh up` started, unless another running mesh still uses it')
     .argument('[file]', 'the manifest (same as -f FILE; default: the only running mesh)')
     .option('-f, --file <file>', 'the manifest')
     .option('--timeout <seconds>', 'how long to wait for a clean stop before killing', positiveArg, 30)

@@ -37,8 +37,8 @@ interface UpOptions {
 /** `mesh up`: starts the mesh of a manifest and supervises it. */
 export function upCommand(): Command {
   return new Command('up')
-    .summary("start a manifest's mesh (proxy + services), live progress; --detach to background it")
-    .description('Start a manifest\'s mesh: the proxy (unless one answers), then every enabled service, with live progress; keeps supervising until Ctrl-C')
+    .summary("start a manifest's mesh (proxy + services); --detach to background it; on a running mesh, apply changes")
+    .description('Start a manifest\'s mesh: the proxy (unless one answers), then every enabled service, with live progress; keeps supervising (restarting what dies, the proxy too) until Ctrl-C. On a mesh already running, apply the manifest: start new services, stop removed ones, restart changed ones')
     .argument('[file]', 'the manifest (same as -f FILE; default ./mesh.yaml)')
     .option('-f, --file <file>', 'the manifest')
     .option('--proxy <url>', 'proxy URL to use or start (default: the manifest\'s proxy section)')
