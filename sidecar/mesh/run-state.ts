@@ -22,7 +22,7 @@ export const InstanceStateSchema = z.object({
   status: DisplayStatusSchema,
   reason: z.string().optional(),
   tools: z.number().int().optional(),
-  /** Times `mesh up` started this process again after it died. */
+  /** Times `mesh up` started this process again after it died, or restarted it (`mesh restart`). */
   restarts: z.number().int().min(0).default(0),
 });
 export type InstanceState = z.infer<typeof InstanceStateSchema>;

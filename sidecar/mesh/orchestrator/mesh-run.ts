@@ -160,22 +160,27 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   private async restartNow(service: string): Promise<{ replica: number; pid: number | undefined }[]> {
     const instances = this.tracked.filter((t) => t.launch.service === service);
     if (instances.length === 0) throw new MeshError('SERVICE_NOT_FOUND', `the mesh of ${this.manifest.source.file} has no service "${service}" (it runs: ${[...new Set(this.tracked.map((t) => t.launch.service))].join(', ') || 'none'})`);
-    return Promise.all(
-      instances.map(async (tracked) => {
-        // A sidecar not serving yet (no URL) or between its own restarts is simply started again.
-        if (tracked.launch.kind === 'sidecar' && tracked.proc !== undefined && tracked.state.url !== undefined) {
-          const answer = await restartSidecarChild(tracked.state.url, this.controlToken);
-          if (answer.pid !== undefined) tracked.state.child = refOf(answer.pid);
-          tracked.state.restarts++;
-          return { replica: tracked.launch.replica, pid: answer.pid };
-        }
-        await this.stopInstance(tracked);
-        tracked.state.restarts++;
-        tracked.state.status = 'starting';
-        this.spawn(tracked);
-        return { replica: tracked.launch.replica, pid: tracked.proc?.pid };
-      }),
-    );
+    // One replica at a time: the others keep serving meanwhile.
+    const restarted: { replica: number; pid: number | undefined }[] = [];
+    for (const tracked of instances) restarted.push(await this.restartInstance(tracked));
+    this.refreshServices();
+    this.save();
+    return restarted;
+  }
+
+  private async restartInstance(tracked: Tracked): Promise<{ replica: number; pid: number | undefined }> {
+    // A sidecar not serving yet (no URL) or between its own restarts is simply started again.
+    if (tracked.launch.kind === 'sidecar' && tracked.proc !== undefined && tracked.state.url !== undefined) {
+      const answer = await restartSidecarChild(tracked.state.url, this.controlToken);
+      if (answer.pid !== undefined) tracked.state.child = refOf(answer.pid);
+      tracked.state.restarts++;
+      return { replica: tracked.launch.replica, pid: answer.pid };
+    }
+    await this.stopInstance(tracked);
+    tracked.state.restarts++;
+    tracked.state.status = 'starting';
+    this.spawn(tracked);
+    return { replica: tracked.launch.replica, pid: tracked.proc?.pid };
   }
 
   private spawn(tracked: Tracked): void {
