@@ -247,6 +247,8 @@ t.test('mesh restart SERVICE: a new server process, the service never absent fro
   const call = await runMesh(['call', '-f', file, 'fs', 'echo', 'text=after'], { env });
   t.equal(call.code, 0, call.stderr);
   t.match(call.stdout, /after/);
+  const forged = await fetch(before.services.fs!.instances[0]!.url!.replace(/\/mcp$/, '/control/restart'), { method: 'POST', headers: { authorization: 'Bearer guessed' } });
+  t.equal(forged.status, 403, 'the sidecar refuses a restart without the token mesh up gave it');
   const unknown = await runMesh(['restart', 'nope', '-f', file], { env });
   t.equal(unknown.code, 1);
   t.match(unknown.stderr, /has no service "nope" \(it runs: fs, other\)/);
