@@ -129,7 +129,7 @@ t.test('two manifests on one proxy: shared, a duplicate service refused, the las
   const fileA = manifest(join(dir, 'a'), proxyPort, echoService('alpha'));
   const fileB = manifest(join(dir, 'b'), proxyPort, echoService('beta'));
   const fileC = manifest(join(dir, 'c'), proxyPort, echoService('alpha'));
-  cleanup(t, dir, env, () => [fileC, fileB, fileA]);
+  cleanup(t, dir, env, () => [fileC, fileB, fileA, join(dir, 'd', 'mesh.yaml')]);
 
   const upA = await runMesh(['up', fileA, '--detach'], { env });
   t.equal(upA.code, 0, upA.stderr);
@@ -144,6 +144,18 @@ t.test('two manifests on one proxy: shared, a duplicate service refused, the las
   t.equal(upC.code, 1, 'the same service name from another manifest is refused');
   t.match(upC.stderr, new RegExp(`"alpha" \\(already run by the mesh of ${join(dir, 'a', 'mesh.yaml').replace(/[.]/g, '\\.')}\\).*--share`));
   t.same(processesNaming(join(dir, 'c')), [], 'nothing of C was started');
+
+  // A mesh on another port: its own proxy and registry file; its down leaves the first proxy alone.
+  const otherPort = await freePort();
+  const fileD = manifest(join(dir, 'd'), otherPort, echoService('delta'));
+  const upD = await runMesh(['up', fileD, '--detach'], { env });
+  t.equal(upD.code, 0, upD.stderr);
+  t.ok(existsSync(join(home, `registry-${otherPort}.sqlite`)), 'the other port has its own registry file');
+  const otherProxy = stateOf(home, join(dir, 'd')).proxy.process!.pid;
+  t.not(otherProxy, proxyPid, 'its own proxy');
+  t.equal((await runMesh(['down', fileD], { env })).code, 0);
+  t.notOk(pidAlive(otherProxy), 'down D stops its proxy');
+  t.ok(pidAlive(proxyPid), 'and leaves the proxy of A and B running');
 
   const downA = await runMesh(['down', fileA], { env });
   t.equal(downA.code, 0, downA.stderr);
