@@ -1,13 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createTokenCheck } from '../src/http/bearer-token.js';
 import type { InstanceServer } from '../src/http/instance-server.js';
 import type { Logger } from '../src/log.js';
 import type { Supervisor } from './supervisor.js';
-
-function sameToken(given: string | undefined, expected: string): boolean {
-  const a = Buffer.from(given ?? '');
-  const b = Buffer.from(`Bearer ${expected}`);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /**
  * POST /control/restart (bearer token from `mesh up`): restarts the child in place, so `mesh restart`
@@ -15,8 +9,10 @@ function sameToken(given: string | undefined, expected: string): boolean {
  * Answers once the new child is ready (200) or failed to start (503), with the health body.
  */
 export function serveControl(server: InstanceServer, token: string, supervisor: Supervisor, log: Logger): void {
+  const check = createTokenCheck(token);
   server.app.post('/control/restart', async (c) => {
-    if (!sameToken(c.req.header('authorization'), token)) return c.json({ error: { code: 'FORBIDDEN', message: 'POST /control/restart needs the bearer token mesh up gave this sidecar' } }, 403);
+    const refused = check(c.req.header('authorization'));
+    if (refused) return c.json({ error: { code: 'FORBIDDEN', message: `POST /control/restart needs the bearer token mesh up gave this sidecar (${refused.message})` } }, 403);
     log.info('restart of the child requested by mesh up');
     await supervisor.restart();
     return c.json({ state: supervisor.state, pid: supervisor.pid ?? null, restarts: supervisor.restarts, lastError: supervisor.lastError ?? null }, supervisor.state === 'ready' ? 200 : 503);

@@ -1,10 +1,11 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { httpStatusFor, MeshError, toMeshError } from '../../../src/errors.js';
+import { createTokenCheck } from '../../../src/http/bearer-token.js';
 import type { ResolvedManifest } from '../../../src/manifest/index.js';
 import { writeControlFile } from '../control-file.js';
 import type { RunState } from '../run-state.js';
@@ -21,12 +22,6 @@ export interface Controlled {
 export const ApplyBodySchema = z.object({ manifest: z.string().min(1), env: z.record(z.string(), z.string()) });
 export const RestartBodySchema = z.object({ service: z.string().min(1) });
 
-function sameToken(given: string | undefined, token: string): boolean {
-  const a = Buffer.from(given ?? '');
-  const b = Buffer.from(`Bearer ${token}`);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /**
  * The supervisor's control channel: HTTP on loopback, a fresh bearer token per run, both written
  * to `<runDir>/control.json` (mode 0600 in a 0700 folder, so only this user can read them).
@@ -35,9 +30,11 @@ function sameToken(given: string | undefined, token: string): boolean {
  */
 export async function startControlServer(runDir: string, run: Controlled, load: (file: string, env: Record<string, string>) => Promise<ResolvedManifest>): Promise<{ server: Server; close(): Promise<void> }> {
   const token = randomBytes(32).toString('hex');
+  const check = createTokenCheck(token);
   const app = new Hono();
   app.use('*', async (c, next) => {
-    if (!sameToken(c.req.header('authorization'), token)) return c.json({ error: { code: 'FORBIDDEN', message: 'the control channel needs the token in control.json' } }, 403);
+    const refused = check(c.req.header('authorization'));
+    if (refused) return c.json({ error: { code: 'FORBIDDEN', message: `the control channel needs the token in control.json (${refused.message})` } }, 403);
     await next();
   });
   app.get('/status', (c) => c.json(run.state));
