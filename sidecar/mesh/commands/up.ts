@@ -119,7 +119,7 @@ async function supervise(file: string, manifest: ResolvedManifest, location: Pro
         // The shell's convention for "ended by this signal" (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
         process.exit(128 + constants.signals[signal]);
       }
-      if (!out.json) process.stdout.write(`\nmesh: ${signal}: stopping the services${run.state.proxy.started ? ' and the proxy' : ''}…\n`);
+      if (!out.json) process.stdout.write(`\nmesh: ${signal}: stopping the services${run.state.proxy.started ? ' and the proxy (unless another mesh uses it)' : ''}…\n`);
       run.stop().then(
         () => {
           if (!out.json) process.stdout.write('mesh: stopped.\n');
