@@ -180,20 +180,25 @@ t.test('up of a changed manifest on a running mesh applies the difference', asyn
   const proxyPort = await freePort();
   const proxyUrl = `http://127.0.0.1:${proxyPort}`;
   const folder = join(dir, 'm');
-  const file = manifest(folder, proxyPort, echoService('a') + echoService('b') + echoService('d'));
+  // `late` is not started at first: its folder is missing (created before the second up).
+  const late = echoService('late', '    cwd: ./late-dir\n');
+  const file = manifest(folder, proxyPort, echoService('a') + echoService('b') + echoService('d') + late);
   cleanup(t, dir, env, () => [file]);
 
   const up = await runMesh(['up', file, '--detach'], { env });
-  t.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);
+  t.equal(up.code, 1, `late failed, the others started\n${up.stdout}\n${up.stderr}`);
+  t.match(up.stdout, /late\s+failed\s+not started: cwd/);
   const v1 = stateOf(home, folder);
   const pidsOf = (state: State, name: string) => state.services[name]!.instances.flatMap((i) => [i.process?.pid, i.child?.pid]).filter((p): p is number => p !== undefined);
   const [a, b, d] = [pidsOf(v1, 'a'), pidsOf(v1, 'b'), pidsOf(v1, 'd')];
   t.equal(a.length + b.length + d.length, 6, 'sidecar and server pids recorded');
 
-  manifest(folder, proxyPort, echoService('b', '    env: { VERSION: "2" }\n') + echoService('c') + echoService('d'));
+  manifest(folder, proxyPort, echoService('b', '    env: { VERSION: "2" }\n') + echoService('c') + echoService('d') + late);
+  mkdirSync(join(folder, 'late-dir'));
   const apply = await runMesh(['up', file], { env });
   t.equal(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
-  t.match(apply.stdout, /applied the manifest: 3 services changed/);
+  t.match(apply.stdout, /applied the manifest: 4 services changed/);
+  t.match(apply.stdout, /~ late\s+restarted \(healthy\)/, 'an unchanged service that was not running is started');
   t.match(apply.stdout, /~ b\s+restarted \(healthy\)/);
   t.match(apply.stdout, /\+ c\s+started \(healthy\)/);
   t.match(apply.stdout, /= d\s+unchanged/);
@@ -209,7 +214,7 @@ t.test('up of a changed manifest on a running mesh applies the difference', asyn
   t.ok(d.every(pidAlive));
   t.equal(v2.supervisor.pid, v1.supervisor.pid, 'the same supervisor');
   const listed = await services(proxyUrl);
-  t.same(listed.map((s) => s.name).sort(), ['b', 'c', 'd'], 'the proxy lists b, c, d');
+  t.same(listed.map((s) => s.name).sort(), ['b', 'c', 'd', 'late'], 'the proxy lists b, c, d, late');
 });
 
 t.test('mesh restart SERVICE: a new server process, the service never absent from the proxy', async (t) => {

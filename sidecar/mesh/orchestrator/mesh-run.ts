@@ -130,6 +130,9 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     if (this.stopping !== undefined) throw new MeshError('SERVICE_UNAVAILABLE', 'the mesh is stopping');
     const next = this.plan(manifest);
     const changes = diffLaunches(this.tracked.map((t) => t.launch), next);
+    // Like `docker compose up`, an unchanged service that is not running (not started for a missing
+    // path, or left down by its restart policy) is started again.
+    for (const t of this.tracked) if (changes.get(t.launch.service) === 'unchanged' && t.proc === undefined && t.restartTimer === undefined) changes.set(t.launch.service, 'restarted');
     const problems = await pathProblems(manifest);
     const replaced = (name: string) => changes.get(name) === 'stopped' || changes.get(name) === 'restarted';
     await Promise.all(this.tracked.filter((t) => replaced(t.launch.service)).map((t) => this.stopInstance(t)));
