@@ -65,6 +65,10 @@ if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(opts.name)) {
   program.error(`error: invalid --name "${opts.name}": use lowercase letters, digits, "-" and "_" (max 63, starting with a letter or digit)`);
 }
 
+// From `mesh up` (for `mesh restart`); taken out of the environment the child inherits.
+const controlToken = process.env.MESH_CONTROL_TOKEN;
+delete process.env.MESH_CONTROL_TOKEN;
+
 try {
   const sidecar = await startSidecar({
     name: opts.name,
@@ -85,6 +89,7 @@ try {
     restartPolicy: opts.restart,
     maxCrashes: opts.maxCrashes,
     crashWindowMs: opts.crashWindow * 1000,
+    controlToken,
     version,
     log,
   });

@@ -5,6 +5,7 @@ import { listenOnFreePort, type PortRange } from '../src/http/ports.js';
 import { RegistrationClient } from '../src/instance/registration.js';
 import type { ChildCommand } from '../src/stdio/child-transport.js';
 import { Supervisor, type ChildState, type RestartPolicy } from './supervisor.js';
+import { serveControl } from './control.js';
 
 export interface SidecarOptions extends ChildCommand {
   name: string;
@@ -27,6 +28,8 @@ export interface SidecarOptions extends ChildCommand {
   /** Crashes within `crashWindowMs` beyond which the child is a crash loop. */
   maxCrashes?: number;
   crashWindowMs?: number;
+  /** Bearer token of POST /control/restart (given by `mesh up`); without one the route does not exist. */
+  controlToken?: string | undefined;
 }
 
 export interface Sidecar {
@@ -130,6 +133,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     bridge.close();
     throw error;
   }
+  if (options.controlToken) serveControl(server, options.controlToken, supervisor, log);
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   url = `http://${hostForUrl}:${port}/mcp`;
   if (options.proxy) {

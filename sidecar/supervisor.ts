@@ -55,6 +55,9 @@ export class Supervisor {
   private readonly backoffFactory: ExponentialBackoff<unknown>;
   private restartTimer: NodeJS.Timeout | undefined;
   private nextAttemptAt: number | undefined;
+  /** The child a planned restart is closing: its exit is expected, not a crash. */
+  private retiring: ChildProcessTransport | undefined;
+  private planned: Promise<void> | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     const { initialMs, maxMs } = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
@@ -158,7 +161,7 @@ export class Supervisor {
       },
       () => new MeshError('SERVICE_UNAVAILABLE', `${name}: the server is ${this.state}${this.retryHint()} (it ${description}${stderr})`, { context }),
     );
-    if (this.isStoppedOrExited()) return;
+    if (this.isStoppedOrExited() || transport === this.retiring) return;
     log.warn(`child ${description}`);
     this.afterFailure(exit.code !== 0 || exit.signal !== null);
   }
@@ -196,6 +199,32 @@ export class Supervisor {
       this.nextAttemptAt = undefined;
       void this.launch();
     }, delay);
+  }
+
+  // `mesh restart`: the sidecar (and its registration) stays; only the child is replaced. Meanwhile the
+  // state is `restarting`, so the proxy keeps the instance listed but routes nothing to it.
+  /** Stops the child and starts it again at once (not counted as a crash); resolves once it is ready or failed. */
+  restart(): Promise<void> {
+    this.planned ??= this.replaceChild().finally(() => (this.planned = undefined));
+    return this.planned;
+  }
+
+  private async replaceChild(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') throw new MeshError('SERVICE_UNAVAILABLE', `${this.options.name}: the sidecar is ${this.state}`);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.nextAttemptAt = undefined;
+    this.setState('restarting');
+    const old = this.transport;
+    this.retiring = old;
+    try {
+      await old?.close(this.options.stopGraceMs ?? 2_000);
+    } finally {
+      this.retiring = undefined;
+    }
+    if (this.state !== 'restarting') return; // stopped meanwhile
+    this.restarts++;
+    await this.launch();
   }
 
   /** Stops the child (stdin close, SIGTERM, SIGKILL of its group) and any pending restart. */

@@ -8,6 +8,7 @@ import { describeError, EXIT, exitCodeOf } from './errors.js';
 const commands: Record<string, () => Promise<Command>> = {
   up: async () => (await import('./commands/up.js')).upCommand(),
   down: async () => (await import('./commands/down.js')).downCommand(),
+  restart: async () => (await import('./commands/restart.js')).restartCommand(),
   ls: async () => (await import('./commands/ls.js')).lsCommand(),
   tools: async () => (await import('./commands/tools.js')).toolsCommand(),
   call: async () => (await import('./commands/call.js')).callCommand(),

@@ -25,9 +25,9 @@ export function withProxyOptions(command: Command, json = true): Command {
  * Loads a manifest, turning validation errors into one CLI error (exit 1) listing `file:line: field: message`.
  * @example const manifest = await readManifest('configs/demo.yaml')
  */
-export async function readManifest(file: string): Promise<ResolvedManifest> {
+export async function readManifest(file: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<ResolvedManifest> {
   try {
-    return await loadManifest(file);
+    return await loadManifest(file, env);
   } catch (error) {
     if (error instanceof MeshError && error.code === 'MANIFEST_INVALID') throw new CliError(error.message, EXIT.failed);
     throw error;

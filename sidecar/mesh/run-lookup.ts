@@ -45,3 +45,22 @@ export function findRun(file: string | undefined, service?: string): { dir: stri
   }
   return pool.sort((a, b) => b.state.startedAt.localeCompare(a.state.startedAt))[0]!;
 }
+
+/**
+ * Services of `names` that another active run on the same proxy already runs (each with that
+ * run's manifest): the same name from two manifests would silently become replicas of one service.
+ * @example serviceClashes(runDir, 'http://127.0.0.1:6001', ['fs', 'memory'])
+ */
+export function serviceClashes(runDir: string, proxyUrl: string, names: readonly string[]): { service: string; manifest: string }[] {
+  const others = listRuns().filter((run) => run.dir !== runDir && run.state.proxy.url === proxyUrl && isRunActive(run.state));
+  return names.flatMap((service) => {
+    const other = others.find((run) => run.state.services[service] !== undefined);
+    return other === undefined ? [] : [{ service, manifest: other.state.manifest }];
+  });
+}
+
+/** The refusal of a clash, naming the other manifests and the ways out. */
+export function clashMessage(file: string, clashes: readonly { service: string; manifest: string }[]): string {
+  const list = clashes.map((c) => `"${c.service}" (already run by the mesh of ${c.manifest})`).join(', ');
+  return `${file}: service${clashes.length === 1 ? '' : 's'} ${list} on the same proxy; rename or disable ${clashes.length === 1 ? 'it' : 'them'} here, or pass --share to run both as replicas of one service`;
+}

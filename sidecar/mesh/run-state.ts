@@ -7,7 +7,7 @@ import { runsDir } from './paths.js';
 export const DisplayStatusSchema = z.enum(['pending', 'starting', 'healthy', 'unhealthy', 'failed', 'stopped']);
 export type DisplayStatus = z.infer<typeof DisplayStatusSchema>;
 
-const ProcessRefSchema = z.object({ pid: z.number().int().positive(), startTime: z.number().optional() });
+export const ProcessRefSchema = z.object({ pid: z.number().int().positive(), startTime: z.number().optional() });
 export type ProcessRef = z.infer<typeof ProcessRefSchema>;
 
 export const InstanceStateSchema = z.object({
@@ -22,7 +22,7 @@ export const InstanceStateSchema = z.object({
   status: DisplayStatusSchema,
   reason: z.string().optional(),
   tools: z.number().int().optional(),
-  /** Times `mesh up` started this process again after it died. */
+  /** Times `mesh up` started this process again after it died, or restarted it (`mesh restart`). */
   restarts: z.number().int().min(0).default(0),
 });
 export type InstanceState = z.infer<typeof InstanceStateSchema>;
@@ -48,7 +48,19 @@ export const RunStateSchema = z.object({
   /** starting → running (every service settled) → stopping → stopped; failed: up itself gave up. */
   phase: z.enum(['starting', 'running', 'stopping', 'stopped', 'failed']),
   error: z.string().optional(),
-  proxy: z.object({ url: z.string(), from: z.string(), started: z.boolean(), process: ProcessRefSchema.optional(), log: z.string().optional() }),
+  /**
+   * started: a proxy `mesh up` manages (this run started it, or `joined` the one another run
+   * started; shared through $MESH_HOME/proxies/<port>/); restarts: times a run started it again.
+   */
+  proxy: z.object({
+    url: z.string(),
+    from: z.string(),
+    started: z.boolean(),
+    joined: z.boolean().optional(),
+    process: ProcessRefSchema.optional(),
+    log: z.string().optional(),
+    restarts: z.number().int().min(0).optional(),
+  }),
   services: z.record(z.string(), ServiceStateSchema),
 });
 export type RunState = z.infer<typeof RunStateSchema>;

@@ -28,6 +28,8 @@ t.test('mesh up --detach with MESH_TOKEN: probes and registrations carry the tok
   t.equal(up.code, 0, `mesh up --detach\n${up.stdout}\n${up.stderr}`);
   t.match(up.stdout, /2 of 2 services healthy/, 'the sidecar registered with the token-protected proxy too');
   t.match(up.stdout, /A call:\s+(npx )?mesh call -f \S+ ping \w+/, 'the example call (needs the tool list from the token-protected proxy)');
+  const restart = await runMesh(['restart', 'echo', '-f', file], { env });
+  t.equal(restart.code, 0, `mesh restart works beside the proxy's token\n${restart.stderr}`);
   const down = await runMesh(['down', file], { env });
   t.equal(down.code, 0, down.stderr);
   t.same(processesNaming(dir), [], 'nothing left');

@@ -6,6 +6,7 @@ import { bootId, groupStillAlive, isAlive, stopGroup, stopProcess } from '../pro
 import { findRun, givenManifest, isRunActive } from '../run-lookup.js';
 import { readRunState, writeRunState, type ProcessRef, type RunState } from '../run-state.js';
 import { waitUntil } from '../../../src/stdio/process-group.js';
+import { releaseProxy, type ProxyRelease } from '../orchestrator/proxy-keeper.js';
 
 interface DownOptions {
   file?: string;
@@ -13,11 +14,11 @@ interface DownOptions {
   timeout: number;
 }
 
-/** `mesh down`: stops what `mesh up` started for a manifest, the proxy too if up started it. */
+/** `mesh down`: stops what `mesh up` started for a manifest, the proxy too unless another mesh uses it. */
 export function downCommand(): Command {
   return new Command('down')
-    .summary('stop what `mesh up` started (the proxy too, if up started it)')
-    .description('Stop what `mesh up` started for a manifest: its services, then the proxy if that run started it')
+    .summary('stop what `mesh up` started (the proxy too, unless another mesh uses it)')
+    .description('Stop what `mesh up` started for a manifest: its services, then the proxy `mesh up` started, unless another running mesh still uses it')
     .argument('[file]', 'the manifest (same as -f FILE; default: the only running mesh)')
     .option('-f, --file <file>', 'the manifest')
     .option('--timeout <seconds>', 'how long to wait for a clean stop before killing', positiveArg, 30)
@@ -36,8 +37,13 @@ function everyProcess(state: RunState): { what: string; ref: ProcessRef }[] {
       if (instance.child) refs.push({ what: `${name}'s server`, ref: instance.child });
     }
   }
-  if (state.proxy.started && state.proxy.process) refs.push({ what: 'mesh-proxy', ref: state.proxy.process });
   return refs;
+}
+
+function proxyOutcome(state: RunState, proxy: ProxyRelease): string {
+  if (!state.proxy.started) return `; the mesh-proxy at ${state.proxy.url} was already running and keeps running`;
+  if (proxy.keptFor.length > 0) return `; the mesh-proxy at ${state.proxy.url} keeps running for ${proxy.keptFor.map((u) => u.manifest).join(', ')}`;
+  return ' and the mesh-proxy it started (no other mesh uses it)';
 }
 
 async function down(file: string | undefined, options: DownOptions): Promise<number> {
@@ -63,17 +69,17 @@ async function down(file: string | undefined, options: DownOptions): Promise<num
   // Whatever is left (the supervisor was killed, or did not finish in time) is stopped here.
   const latest = readRunState(dir) ?? state;
   const left = everyProcess(latest).filter(({ ref }) => groupStillAlive(ref));
-  const sidecarsFirst = left.filter(({ what }) => what !== 'mesh-proxy');
-  await Promise.all(sidecarsFirst.map(({ ref }) => stopGroup(ref, 5_000)));
-  for (const { ref } of left.filter(({ what }) => what === 'mesh-proxy')) await stopGroup(ref, 5_000);
+  await Promise.all(left.map(({ ref }) => stopGroup(ref, 5_000)));
   await stopProcess(latest.supervisor, 2_000);
+  // The supervisor left the shared proxy already; this covers one that was killed (idempotent).
+  const proxy = await releaseProxy(latest.proxy, dir);
   const remaining = everyProcess(latest).filter(({ ref }) => groupStillAlive(ref));
   writeRunState(dir, { ...latest, phase: 'stopped' });
   const services = Object.keys(latest.services);
   if (out.json) {
-    process.stdout.write(jsonText({ manifest: latest.manifest, stopped: services, proxyStopped: latest.proxy.started, forced: left.map((l) => l.what), remaining: remaining.map((r) => r.ref.pid) }));
+    process.stdout.write(jsonText({ manifest: latest.manifest, stopped: services, proxyStopped: latest.proxy.started && proxy.keptFor.length === 0, proxyKeptFor: proxy.keptFor.map((u) => u.manifest), forced: left.map((l) => l.what), remaining: remaining.map((r) => r.ref.pid) }));
   } else {
-    process.stdout.write(`mesh: stopped ${services.length} service${services.length === 1 ? '' : 's'} of ${label} (${services.join(', ')})${latest.proxy.started ? ' and the mesh-proxy it started' : `; the mesh-proxy at ${latest.proxy.url} was already running and keeps running`}\n`);
+    process.stdout.write(`mesh: stopped ${services.length} service${services.length === 1 ? '' : 's'} of ${label} (${services.join(', ')})${proxyOutcome(latest, proxy)}\n`);
     if (left.length > 0) process.stdout.write(`mesh: had to stop ${left.length} process group(s) directly: ${left.map((l) => `${l.what} pid ${l.ref.pid}`).join(', ')}\n`);
   }
   if (remaining.length > 0) throw new CliError(`processes still alive after stopping: ${remaining.map((r) => `${r.what} pid ${r.ref.pid}`).join(', ')}`, EXIT.failed);

@@ -18,7 +18,10 @@ import { jsonText, outputMode, type Output } from '../output.js';
 import { meshHome } from '../../../src/mesh-home.js';
 import { runDirFor, runLog, scripts } from '../paths.js';
 import { resolveProxy, type ProxyLocation } from '../proxy-url.js';
-import { isRunActive, manifestArgument } from '../run-lookup.js';
+import { clashMessage, isRunActive, manifestArgument, serviceClashes } from '../run-lookup.js';
+import { applyToRunning } from './up-apply.js';
+import { startControlServer } from '../orchestrator/control-server.js';
+import { removeControlFile } from '../control-file.js';
 import { readRunState, type RunState } from '../run-state.js';
 
 interface UpOptions {
@@ -28,19 +31,21 @@ interface UpOptions {
   timeout: number;
   json?: boolean;
   supervise?: boolean;
+  share?: boolean;
 }
 
 /** `mesh up`: starts the mesh of a manifest and supervises it. */
 export function upCommand(): Command {
   return new Command('up')
-    .summary("start a manifest's mesh (proxy + services), live progress; --detach to background it")
-    .description('Start a manifest\'s mesh: the proxy (unless one answers), then every enabled service, with live progress; keeps supervising until Ctrl-C')
+    .summary("start a manifest's mesh (proxy + services); --detach to background it; on a running mesh, apply changes")
+    .description('Start a manifest\'s mesh: the proxy (unless one answers), then every enabled service, with live progress; keeps supervising (restarting what dies, the proxy too) until Ctrl-C. On a mesh already running, apply the manifest: start new services, stop removed ones, restart changed ones')
     .argument('[file]', 'the manifest (same as -f FILE; default ./mesh.yaml)')
     .option('-f, --file <file>', 'the manifest')
     .option('--proxy <url>', 'proxy URL to use or start (default: the manifest\'s proxy section)')
     .option('-d, --detach', 'leave the mesh running in the background (logs in files under $MESH_HOME/runs); returns once every service is healthy or failed')
     .option('--timeout <seconds>', 'how long a service may take to become healthy before it is reported failed', positiveArg, 60)
     .option('--json', 'print JSON: a line per status change, then the summary')
+    .option('--share', 'let services whose names another running mesh on the same proxy also runs join them as replicas (refused otherwise)')
     .addOption(new Option('--supervise', 'internal: the background supervisor of `up --detach`').hideHelp())
     .addHelpText('after', '\nExamples:\n  mesh up configs/demo.yaml\n  mesh up -f configs/mesh.yaml --detach\n\nExit status: 0 when every service became healthy (or after Ctrl-C), 1 when some failed (--detach) or the manifest is invalid.\n')
     .action(async (file: string | undefined, options: UpOptions) => {
@@ -55,13 +60,12 @@ async function up(positional: string | undefined, options: UpOptions): Promise<n
   const location = resolveProxy({ flag: options.proxy, manifest: { file, proxy: manifest.proxy } });
   const out = outputMode({ json: options.json });
   if (!options.supervise) {
+    const enabled = Object.entries(manifest.services).filter(([, s]) => s.enabled).map(([name]) => name);
+    const clashes = options.share ? [] : serviceClashes(runDir, location.url, enabled);
+    if (clashes.length > 0) throw new CliError(clashMessage(file, clashes), EXIT.failed);
     const existing = readRunState(runDir);
-    if (existing !== undefined && isRunActive(existing)) {
-      const message = `the mesh of ${file} is already running (mesh up pid ${existing.supervisor.pid}, since ${existing.startedAt}); \`mesh ls -f ${file}\` shows it, \`mesh down ${file}\` stops it`;
-      if (out.json) process.stdout.write(jsonText({ alreadyRunning: true, manifest: existing.manifest, supervisor: existing.supervisor.pid }));
-      else process.stderr.write(`mesh: ${message}\n`);
-      return options.detach ? EXIT.ok : EXIT.failed;
-    }
+    // Running already: the running supervisor applies the manifest (what changed starts, stops, restarts).
+    if (existing !== undefined && isRunActive(existing)) return applyToRunning(file, runDir, existing, location.url, out);
   }
   if (options.detach && !options.supervise) return detach(file, manifest, runDir, options, out);
   return supervise(file, manifest, location, runDir, options, out);
@@ -115,7 +119,7 @@ async function supervise(file: string, manifest: ResolvedManifest, location: Pro
         // The shell's convention for "ended by this signal" (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
         process.exit(128 + constants.signals[signal]);
       }
-      if (!out.json) process.stdout.write(`\nmesh: ${signal}: stopping the services${run.state.proxy.started ? ' and the proxy' : ''}…\n`);
+      if (!out.json) process.stdout.write(`\nmesh: ${signal}: stopping the services${run.state.proxy.started ? ' and the proxy (unless another mesh uses it)' : ''}…\n`);
       run.stop().then(
         () => {
           if (!out.json) process.stdout.write('mesh: stopped.\n');
@@ -137,7 +141,12 @@ async function supervise(file: string, manifest: ResolvedManifest, location: Pro
     await run.stop();
     throw error instanceof CliError ? new CliError(error.message, EXIT.failed) : error;
   }
-  return finished;
+  // A second `mesh up` of this manifest, and `mesh restart`, talk to this process through it.
+  const control = await startControlServer(runDir, run, readManifest);
+  const code = await finished;
+  removeControlFile(runDir);
+  await control.close();
+  return code;
 }
 
 // --detach: a background `mesh up --supervise` does the work; this process shows its progress

@@ -25,8 +25,9 @@ function serviceLines(state: RunState, out: Pick<Output, 'color'>, columns = Inf
   return names.map((name) => serviceLine(name, state.services[name]!, width, out, columns));
 }
 
-/** The line about the proxy: started by this run, or found running. */
+/** The line about the proxy: started by this run, shared with another run, or found running. */
 function proxyLine(state: RunState): string {
+  if (state.proxy.joined === true) return `using the mesh-proxy another \`mesh up\` started at ${state.proxy.url} (pid ${state.proxy.process?.pid ?? '?'}; shared, stopped when the last mesh using it goes down)`;
   return state.proxy.started
     ? `mesh-proxy started at ${state.proxy.url} (pid ${state.proxy.process?.pid ?? '?'}; URL from ${state.proxy.from})`
     : `using the mesh-proxy already running at ${state.proxy.url} (URL from ${state.proxy.from})`;

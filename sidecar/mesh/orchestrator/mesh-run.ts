@@ -1,13 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { checkManifestPaths, type ResolvedManifest } from '../../../src/manifest/index.js';
+import { MeshError } from '../../../src/errors.js';
+import type { ResolvedManifest } from '../../../src/manifest/index.js';
+import { diffLaunches, type ServiceChange } from './apply-plan.js';
 import { runLog, scripts } from '../paths.js';
 import { bootId, refOf, stopGroup } from '../process-refs.js';
 import type { ProxyLocation } from '../proxy-url.js';
-import { writeRunState, type InstanceState, type RunState, type ServiceState } from '../run-state.js';
-import { classify, serviceVerdict, type ListedInstance, type Verdict } from './classify.js';
-import { listInstances, sidecarHealth } from './observe.js';
-import { planLaunches, type Launch } from './plan.js';
-import { ensureProxy } from './proxy-launch.js';
+import { writeRunState, type InstanceState, type RunState } from '../run-state.js';
+import { classify } from './classify.js';
+import { applyVerdict, observeInstance, servicesOf, type Tracked } from './instance-status.js';
+import { listInstances } from './observe.js';
+import { restartSidecarChild } from './sidecar-control.js';
+import { pathProblems, planLaunches, type Launch } from './plan.js';
+import { ProxyKeeper } from './proxy-keeper.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 
@@ -21,24 +26,15 @@ export interface MeshRunOptions {
   startTimeoutMs: number;
 }
 
-interface Tracked {
-  launch: Launch;
-  state: InstanceState;
-  proc: LoggedProcess | undefined;
-  startedAt: number;
-  exited: { description: string; logTail: string } | undefined;
-  restartTimer: NodeJS.Timeout | undefined;
-  backoffMs: number;
-}
-
 const SETTLING_POLL_MS = 250;
 const RUNNING_POLL_MS = 2_000;
 const SIDECAR_STOP_GRACE_MS = 10_000;
 
 /**
  * One `mesh up`: starts the proxy if none answers, then every enabled service's processes; keeps
- * watching them (state file, restarts of processes that die) until `stop()`, which stops what it
- * started in order: sidecars (they deregister), their children's groups, then the proxy.
+ * watching them (state file, restarts of processes that die, the proxy's too) until `stop()`, which
+ * stops what it started in order: sidecars (they deregister), their children's groups, then the
+ * proxy unless another run still uses it. Meanwhile applyManifest() and restartService() change it.
  * Emits `change` (the state) whenever a status changes and `settled` once no service is starting.
  */
 export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunState] }> {
@@ -50,10 +46,18 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   /** Aborted by stop(): a start() still waiting for the proxy or the manifest's paths spawns nothing more. */
   private readonly stopRequested = new AbortController();
   private lastWritten = '';
+  private readonly proxy: ProxyKeeper;
+  private manifest: ResolvedManifest;
+  /** Given to the sidecars this run starts, for POST /control/restart. */
+  private readonly controlToken = randomBytes(24).toString('hex');
+  /** The last apply or restart: they run one at a time. */
+  private changes: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: MeshRunOptions) {
     super();
     const now = new Date().toISOString();
+    this.proxy = new ProxyKeeper({ ...options, supervisor: refOf(process.pid) });
+    this.manifest = options.manifest;
     this.state = {
       version: 1,
       manifest: options.manifest.source.file,
@@ -75,12 +79,11 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   }
 
   private async startOnce(): Promise<void> {
-    const { manifest } = this.options;
+    const { manifest } = this;
     const stopped = this.stopRequested.signal;
     this.save();
     try {
-      const proxy = await ensureProxy(manifest, this.options.location, this.options.runDir, this.options.home, { signal: stopped });
-      this.state.proxy = proxy.state;
+      this.state.proxy = await this.proxy.start(stopped);
       if (!stopped.aborted) this.save();
     } catch (error) {
       this.state.phase = 'failed';
@@ -89,22 +92,98 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       throw error;
     }
     if (stopped.aborted) return;
-    const problems = new Map<string, string>();
-    for (const problem of await checkManifestPaths(manifest)) problems.set(problem.service, `${problem.field}: ${problem.message}`);
+    const launches = this.plan(manifest);
+    const problems = await pathProblems(manifest);
     if (stopped.aborted) return;
-    const launches = planLaunches(manifest, { proxyUrl: this.state.proxy.url, node: process.execPath, sidecarScript: scripts.sidecar, token: process.env.MESH_TOKEN });
-    for (const launch of launches) {
-      const name = launch.replica === 0 ? launch.service : `${launch.service}.${launch.replica}`;
-      const state: InstanceState = { replica: launch.replica, log: runLog(this.options.runDir, name), status: 'pending', restarts: 0 };
-      const tracked: Tracked = { launch, state, proc: undefined, startedAt: Date.now(), exited: undefined, restartTimer: undefined, backoffMs: 1_000 };
-      this.tracked.push(tracked);
-      const problem = problems.get(launch.service);
-      if (problem !== undefined) Object.assign(state, { status: 'failed', reason: `not started: ${problem}` });
-      else this.spawn(tracked);
-    }
+    for (const launch of launches) this.track(launch, problems);
     this.refreshServices();
     this.save();
     this.schedule(0);
+  }
+
+  private plan(manifest: ResolvedManifest): Launch[] {
+    return planLaunches(manifest, { proxyUrl: this.state.proxy.url, node: process.execPath, sidecarScript: scripts.sidecar, token: process.env.MESH_TOKEN, controlToken: this.controlToken });
+  }
+
+  // A service whose paths are missing is shown failed with the reason, not started.
+  private track(launch: Launch, problems: Map<string, string>): void {
+    const name = launch.replica === 0 ? launch.service : `${launch.service}.${launch.replica}`;
+    const state: InstanceState = { replica: launch.replica, log: runLog(this.options.runDir, name), status: 'pending', restarts: 0 };
+    const tracked: Tracked = { launch, state, proc: undefined, startedAt: Date.now(), exited: undefined, restartTimer: undefined, backoffMs: 1_000 };
+    this.tracked.push(tracked);
+    const problem = problems.get(launch.service);
+    if (problem !== undefined) Object.assign(state, { status: 'failed', reason: `not started: ${problem}` });
+    else this.spawn(tracked);
+  }
+
+  /**
+   * Applies a changed manifest (a second `mesh up`): starts new services, stops removed ones,
+   * restarts changed ones and leaves the rest running. One change at a time.
+   */
+  applyManifest(manifest: ResolvedManifest): Promise<Map<string, ServiceChange>> {
+    const run = this.changes.then(() => this.applyNow(manifest));
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(manifest: ResolvedManifest): Promise<Map<string, ServiceChange>> {
+    if (this.stopping !== undefined) throw new MeshError('SERVICE_UNAVAILABLE', 'the mesh is stopping');
+    const next = this.plan(manifest);
+    const changes = diffLaunches(this.tracked.map((t) => t.launch), next);
+    // Like `docker compose up`, an unchanged service that is not running (not started for a missing
+    // path, or left down by its restart policy) is started again.
+    for (const t of this.tracked) if (changes.get(t.launch.service) === 'unchanged' && t.proc === undefined && t.restartTimer === undefined) changes.set(t.launch.service, 'restarted');
+    const problems = await pathProblems(manifest);
+    const replaced = (name: string) => changes.get(name) === 'stopped' || changes.get(name) === 'restarted';
+    await Promise.all(this.tracked.filter((t) => replaced(t.launch.service)).map((t) => this.stopInstance(t)));
+    const kept = new Map(this.tracked.filter((t) => !replaced(t.launch.service)).map((t) => [`${t.launch.service}#${t.launch.replica}`, t]));
+    this.tracked = [];
+    this.manifest = manifest;
+    for (const launch of next) {
+      const running = kept.get(`${launch.service}#${launch.replica}`);
+      if (running !== undefined) this.tracked.push(running);
+      else this.track(launch, problems);
+    }
+    this.state.phase = 'starting';
+    this.refreshServices();
+    this.save();
+    return changes;
+  }
+
+  /**
+   * Restarts one service's processes: a sidecar replaces its child in place (POST /control/restart),
+   * so the instance stays registered as `restarting`; a native instance is stopped and started again.
+   */
+  restartService(service: string): Promise<{ replica: number; pid: number | undefined }[]> {
+    const run = this.changes.then(() => this.restartNow(service));
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async restartNow(service: string): Promise<{ replica: number; pid: number | undefined }[]> {
+    const instances = this.tracked.filter((t) => t.launch.service === service);
+    if (instances.length === 0) throw new MeshError('SERVICE_NOT_FOUND', `the mesh of ${this.manifest.source.file} has no service "${service}" (it runs: ${[...new Set(this.tracked.map((t) => t.launch.service))].join(', ') || 'none'})`);
+    // One replica at a time: the others keep serving meanwhile.
+    const restarted: { replica: number; pid: number | undefined }[] = [];
+    for (const tracked of instances) restarted.push(await this.restartInstance(tracked));
+    this.refreshServices();
+    this.save();
+    return restarted;
+  }
+
+  private async restartInstance(tracked: Tracked): Promise<{ replica: number; pid: number | undefined }> {
+    // A sidecar not serving yet (no URL) or between its own restarts is simply started again.
+    if (tracked.launch.kind === 'sidecar' && tracked.proc !== undefined && tracked.state.url !== undefined) {
+      const answer = await restartSidecarChild(tracked.state.url, this.controlToken);
+      if (answer.pid !== undefined) tracked.state.child = refOf(answer.pid);
+      tracked.state.restarts++;
+      return { replica: tracked.launch.replica, pid: answer.pid };
+    }
+    await this.stopInstance(tracked);
+    tracked.state.restarts++;
+    tracked.state.status = 'starting';
+    this.spawn(tracked);
+    return { replica: tracked.launch.replica, pid: tracked.proc?.pid };
   }
 
   private spawn(tracked: Tracked): void {
@@ -126,10 +205,10 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     const lived = Date.now() - tracked.startedAt;
     tracked.exited = { description, logTail: logTail(tracked.state.log) };
     tracked.proc = undefined;
-    const service = this.options.manifest.services[tracked.launch.service];
+    const service = this.manifest.services[tracked.launch.service];
     const policy = tracked.launch.kind === 'native' ? (service?.restart.policy ?? 'always') : 'always';
     const clean = description === 'exited with code 0';
-    this.apply(tracked, classify({ exited: tracked.exited, elapsedMs: lived, timeoutMs: this.options.startTimeoutMs }));
+    applyVerdict(tracked, classify({ exited: tracked.exited, elapsedMs: lived, timeoutMs: this.options.startTimeoutMs }));
     if (policy === 'never' || (policy === 'on-failure' && clean)) {
       tracked.state.reason = `${tracked.state.reason ?? ''} (not restarted: restart policy ${policy})`;
     } else {
@@ -158,9 +237,15 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   }
 
   private async tick(): Promise<void> {
+    const restarts = this.proxy.state.restarts ?? 0;
+    if (await this.proxy.check(this.stopRequested.signal)) {
+      this.state.proxy = this.proxy.state;
+      if ((this.state.proxy.restarts ?? 0) > restarts) process.stderr.write(`mesh: the mesh-proxy at ${this.state.proxy.url} had died; started it again (pid ${this.state.proxy.process?.pid ?? '?'})\n`);
+      this.save();
+    }
     const listed = await listInstances(this.state.proxy.url);
     if (this.stopping !== undefined) return;
-    await Promise.all(this.tracked.map((tracked) => this.observe(tracked, listed)));
+    await Promise.all(this.tracked.map((tracked) => observeInstance(tracked, listed, this.options.startTimeoutMs)));
     if (this.stopping !== undefined) return;
     this.refreshServices();
     if (this.state.phase === 'starting' && Object.values(this.state.services).every((s) => s.status !== 'starting' && s.status !== 'pending')) {
@@ -171,44 +256,8 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     this.save();
   }
 
-  private async observe(tracked: Tracked, listed: Map<string, ListedInstance[]> | undefined): Promise<void> {
-    const { launch, state } = tracked;
-    if (tracked.proc === undefined || state.process === undefined) return;
-    const pid = state.process.pid;
-    const candidates = listed?.get(launch.service) ?? [];
-    const instance = candidates.find((i) => i.pid === pid) ?? (launch.kind === 'native' && launch.replica === 0 && candidates.length === 1 ? candidates[0] : undefined);
-    const health = instance !== undefined && launch.kind === 'sidecar' ? await sidecarHealth(instance.url) : undefined;
-    if (instance !== undefined) Object.assign(state, { port: instance.port, url: instance.url });
-    if (health?.pid !== undefined && health.pid !== state.child?.pid) state.child = refOf(health.pid);
-    const verdict = classify({ listed: instance, health, elapsedMs: Date.now() - tracked.startedAt, timeoutMs: this.options.startTimeoutMs });
-    // After a restart, keep showing the failure until the new process is healthy.
-    if (verdict.status === 'starting' && state.restarts > 0 && state.status === 'failed') return;
-    this.apply(tracked, verdict);
-  }
-
-  private apply(tracked: Tracked, verdict: Verdict): void {
-    const { state } = tracked;
-    state.status = verdict.status;
-    if (verdict.reason === undefined) delete state.reason;
-    else state.reason = verdict.reason;
-    if (verdict.tools !== undefined) state.tools = verdict.tools;
-    if (verdict.status === 'healthy') tracked.backoffMs = 1_000;
-  }
-
   private refreshServices(): void {
-    const services: Record<string, ServiceState> = {};
-    for (const tracked of this.tracked) {
-      const name = tracked.launch.service;
-      services[name] ??= { kind: tracked.launch.kind, status: 'pending', instances: [] };
-      services[name].instances.push(tracked.state);
-    }
-    for (const service of Object.values(services)) {
-      const verdict = serviceVerdict(service.instances.map((i) => ({ status: i.status, ...(i.reason === undefined ? {} : { reason: i.reason }), ...(i.tools === undefined ? {} : { tools: i.tools }) })));
-      service.status = verdict.status;
-      if (verdict.reason !== undefined) service.reason = verdict.reason;
-      if (verdict.tools !== undefined) service.tools = verdict.tools;
-    }
-    this.state.services = services;
+    this.state.services = servicesOf(this.tracked);
   }
 
   private save(): void {
@@ -243,7 +292,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       this.state.phase = 'stopping';
       this.save();
       await Promise.all(this.tracked.map((tracked) => this.stopInstance(tracked)));
-      if (this.state.proxy.started && this.state.proxy.process) await stopGroup(this.state.proxy.process, SIDECAR_STOP_GRACE_MS);
+      await this.proxy.release();
       this.state.phase = 'stopped';
       this.refreshServices();
       this.save();
@@ -253,6 +302,8 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
 
   private async stopInstance(tracked: Tracked): Promise<void> {
     if (tracked.restartTimer) clearTimeout(tracked.restartTimer);
+    // Its exit is expected: onExit must not start it again.
+    tracked.proc = undefined;
     const { state } = tracked;
     if (state.process) await stopGroup(state.process, SIDECAR_STOP_GRACE_MS);
     // A sidecar stops its child's group itself; this catches a child left by a sidecar that was killed.

@@ -1,4 +1,4 @@
-import type { ResolvedManifest, ResolvedService } from '../../../src/manifest/index.js';
+import { checkManifestPaths, type ResolvedManifest, type ResolvedService } from '../../../src/manifest/index.js';
 
 /** One process `mesh up` starts: a sidecar for a stdio server, or a native instance itself. */
 export interface Launch {
@@ -19,6 +19,8 @@ export interface PlanOptions {
   sidecarScript: string;
   /** A bearer token for the proxy, passed to native instances as MESH_TOKEN. */
   token?: string | undefined;
+  /** The sidecars' token for POST /control/restart (`mesh restart`), passed as MESH_CONTROL_TOKEN. */
+  controlToken?: string | undefined;
 }
 
 // replica i of a service with a fixed port gets port + i; port 0 (any free port) stays 0.
@@ -52,7 +54,8 @@ function sidecarLaunch(name: string, service: ResolvedService, replica: number, 
     service.command,
     ...service.args,
   ];
-  return { service: name, replica, kind: 'sidecar', command: options.node, args, cwd: service.cwd, env: service.env };
+  const env = options.controlToken === undefined ? service.env : { ...service.env, MESH_CONTROL_TOKEN: options.controlToken };
+  return { service: name, replica, kind: 'sidecar', command: options.node, args, cwd: service.cwd, env };
 }
 
 function nativeLaunch(name: string, service: ResolvedService, replica: number, options: PlanOptions): Launch {
@@ -76,4 +79,11 @@ export function planLaunches(manifest: ResolvedManifest, options: PlanOptions): 
     }
   }
   return launches;
+}
+
+/** service → "field: message" for every service whose paths (cwd, command) are missing: shown failed, not started. */
+export async function pathProblems(manifest: ResolvedManifest): Promise<Map<string, string>> {
+  const problems = new Map<string, string>();
+  for (const problem of await checkManifestPaths(manifest)) problems.set(problem.service, `${problem.field}: ${problem.message}`);
+  return problems;
 }

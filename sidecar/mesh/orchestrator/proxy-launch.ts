@@ -63,7 +63,8 @@ export async function ensureProxy(
     '--host', host,
     '--port', String(port),
     '--mcp-port', String(p.mcpPort),
-    '--registry', p.registry ?? join(home, 'registry.sqlite'),
+    // One registry file per proxy port: two meshes on two ports never share one.
+    '--registry', p.registry ?? join(home, `registry-${port}.sqlite`),
     '--heartbeat-interval', String(p.heartbeatInterval),
     '--heartbeat-timeout', String(p.heartbeatTimeout),
     '--deadline', String(p.deadline),
