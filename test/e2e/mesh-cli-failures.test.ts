@@ -106,3 +106,25 @@ t.test('a failed service shows the line naming its error, not the last frame', a
   t.match(up.stdout, /✗ jsnative\s+failed\s+process exited with code 1: Error: cannot load config \/nonexistent\/mm-fixture\.toml/, 'native: the Error line');
   t.notMatch(up.stdout, /\bat async |Node\.js v\d|File "/, 'no stack frame in the reasons');
 });
+
+// validate caught a service on the proxy's port, but `mesh up` started it anyway (it then failed
+// with EADDRINUSE deep in its log, or took the port first); up shows it failed and starts the rest.
+t.test('mesh up: a service on the proxy port is shown failed, not started; the others start', async (t) => {
+  const dir = t.testdir({ home: {} });
+  const env = { MESH_HOME: join(dir, 'home') };
+  const proxyPort = await freePort();
+  const file = writeManifest(dir, proxyPort, `  clash:
+    command: python3
+    args: [${fixture('echo_server.py')}]
+    port: ${proxyPort}
+  echo:
+    command: python3
+    args: [${fixture('echo_server.py')}]
+`);
+  cleanUp(t, dir, file, env);
+  const up = await runMesh(['up', file, '--detach'], { env });
+  t.equal(up.code, 1, `exit 1: a service failed\n${up.stdout}\n${up.stderr}`);
+  t.match(up.stdout, new RegExp(`✗ clash\\s+failed\\s+.*port ${proxyPort} is proxy\\.port`), `clash: named as the proxy's port\n${up.stdout}`);
+  t.match(up.stdout, /✓ echo\s+healthy/, 'the other service started');
+  t.equal(processesNaming(dir).filter((p) => p.command.includes('--name clash')).length, 0, 'no sidecar was started for clash');
+});

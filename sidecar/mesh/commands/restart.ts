@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { meshInvocation } from '../invocation.js';
 import { controlRequest } from '../control-file.js';
 import { CliError, EXIT } from '../errors.js';
 import { jsonText, outputMode } from '../output.js';
@@ -25,7 +26,7 @@ export function restartCommand(): Command {
       const file = givenManifest(undefined, options.file, 'restart');
       const { dir, state } = findRun(file);
       const label = file ?? state.manifest;
-      if (!isRunActive(state)) throw new CliError(`the mesh of ${label} is not running; \`mesh up ${label}\` starts it`, EXIT.failed);
+      if (!isRunActive(state)) throw new CliError(`the mesh of ${label} is not running; \`${meshInvocation()} up ${label}\` starts it`, EXIT.failed);
       const answer = (await controlRequest(dir, state.supervisor.pid, 'POST', '/restart', { service }, label)) as { instances: { replica: number; pid?: number }[] };
       if (out.json) process.stdout.write(jsonText({ manifest: state.manifest, service, instances: answer.instances }));
       else process.stdout.write(`mesh: restarted ${service} (${answer.instances.map((i) => `${answer.instances.length > 1 ? `replica ${i.replica}: ` : ''}server pid ${i.pid ?? '?'}`).join(', ')})\n`);

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { meshInvocation } from '../invocation.js';
 import { waitUntil } from '../../../src/stdio/process-group.js';
 import { controlRequest, readControlFile } from '../control-file.js';
 import { EXIT } from '../errors.js';
@@ -45,8 +46,8 @@ export async function applyToRunning(file: string, runDir: string, running: RunS
       const status = change === 'stopped' ? '' : ` (${state?.services[name]?.status ?? '?'})`;
       process.stdout.write(`  ${MARK[change]} ${name.padEnd(16)} ${change}${status}\n`);
     }
-    if (proxyUrl !== running.proxy.url) process.stdout.write(`The proxy is still ${running.proxy.url}: a changed proxy section (now ${proxyUrl}) takes effect after \`mesh down ${file}\` and \`mesh up ${file}\`.\n`);
-    if (failed.length > 0) process.stdout.write(`Some services failed (${failed.join(', ')}); \`mesh logs SERVICE -f ${file}\` shows why.\n`);
+    if (proxyUrl !== running.proxy.url) process.stdout.write(`The proxy is still ${running.proxy.url}: a changed proxy section (now ${proxyUrl}) takes effect after \`${meshInvocation()} down ${file}\` and \`${meshInvocation()} up ${file}\`.\n`);
+    if (failed.length > 0) process.stdout.write(`Some services failed (${failed.join(', ')}); \`${meshInvocation()} logs SERVICE -f ${file}\` shows why.\n`);
   }
   return failed.length === 0 ? EXIT.ok : EXIT.failed;
 }

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { meshInvocation } from '../invocation.js';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
@@ -115,7 +116,7 @@ async function supervise(file: string, manifest: ResolvedManifest, location: Pro
   const finished = new Promise<number>((resolveExit) => {
     const onSignal = (signal: NodeJS.Signals) => {
       if (++signals > 1) {
-        process.stderr.write(`mesh: second ${signal}: exiting now (processes may be left; \`mesh down ${file}\` cleans up)\n`);
+        process.stderr.write(`mesh: second ${signal}: exiting now (processes may be left; \`${meshInvocation()} down ${file}\` cleans up)\n`);
         // The shell's convention for "ended by this signal" (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
         process.exit(128 + constants.signals[signal]);
       }
@@ -126,7 +127,7 @@ async function supervise(file: string, manifest: ResolvedManifest, location: Pro
           resolveExit(EXIT.ok);
         },
         (error: unknown) => {
-          process.stderr.write(`mesh: stopping the mesh of ${file} failed: ${(error as Error).message ?? String(error)}; \`mesh down ${file}\` stops what is left\n`);
+          process.stderr.write(`mesh: stopping the mesh of ${file} failed: ${(error as Error).message ?? String(error)}; \`${meshInvocation()} down ${file}\` stops what is left\n`);
           resolveExit(EXIT.failed);
         },
       );
@@ -182,6 +183,6 @@ async function detach(file: string, manifest: ResolvedManifest, runDir: string, 
   display.freeze();
   await printSummary(file, state, true, out);
   const { failed } = tally(state);
-  if (failed.length > 0 && !out.json) process.stdout.write(`\nSome services failed (${failed.join(', ')}); the others keep running. \`mesh down ${file}\` stops them.\n`);
+  if (failed.length > 0 && !out.json) process.stdout.write(`\nSome services failed (${failed.join(', ')}); the others keep running. \`${meshInvocation()} down ${file}\` stops them.\n`);
   return failed.length === 0 ? EXIT.ok : EXIT.failed;
 }

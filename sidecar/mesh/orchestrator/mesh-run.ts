@@ -11,7 +11,7 @@ import { classify } from './classify.js';
 import { applyVerdict, observeInstance, servicesOf, type Tracked } from './instance-status.js';
 import { listInstances } from './observe.js';
 import { restartSidecarChild } from './sidecar-control.js';
-import { pathProblems, planLaunches, type Launch } from './plan.js';
+import { launchProblems, planLaunches, type Launch } from './plan.js';
 import { ProxyKeeper } from './proxy-keeper.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
@@ -93,7 +93,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     }
     if (stopped.aborted) return;
     const launches = this.plan(manifest);
-    const problems = await pathProblems(manifest);
+    const problems = await launchProblems(manifest);
     if (stopped.aborted) return;
     for (const launch of launches) this.track(launch, problems);
     this.refreshServices();
@@ -133,7 +133,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     // Like `docker compose up`, an unchanged service that is not running (not started for a missing
     // path, or left down by its restart policy) is started again.
     for (const t of this.tracked) if (changes.get(t.launch.service) === 'unchanged' && t.proc === undefined && t.restartTimer === undefined) changes.set(t.launch.service, 'restarted');
-    const problems = await pathProblems(manifest);
+    const problems = await launchProblems(manifest);
     const replaced = (name: string) => changes.get(name) === 'stopped' || changes.get(name) === 'restarted';
     await Promise.all(this.tracked.filter((t) => replaced(t.launch.service)).map((t) => this.stopInstance(t)));
     const kept = new Map(this.tracked.filter((t) => !replaced(t.launch.service)).map((t) => [`${t.launch.service}#${t.launch.replica}`, t]));

@@ -1,4 +1,4 @@
-import { checkManifestPaths, type ResolvedManifest, type ResolvedService } from '../../../src/manifest/index.js';
+import { checkManifestPaths, checkManifestPorts, type ResolvedManifest, type ResolvedService } from '../../../src/manifest/index.js';
 
 /** One process `mesh up` starts: a sidecar for a stdio server, or a native instance itself. */
 export interface Launch {
@@ -81,9 +81,13 @@ export function planLaunches(manifest: ResolvedManifest, options: PlanOptions): 
   return launches;
 }
 
-/** service → "field: message" for every service whose paths (cwd, command) are missing: shown failed, not started. */
-export async function pathProblems(manifest: ResolvedManifest): Promise<Map<string, string>> {
+/**
+ * service → "field: message" for every service that could never start: paths (cwd, command)
+ * missing, or a fixed port the proxy or another service takes. Shown failed, not started.
+ */
+export async function launchProblems(manifest: ResolvedManifest): Promise<Map<string, string>> {
   const problems = new Map<string, string>();
   for (const problem of await checkManifestPaths(manifest)) problems.set(problem.service, `${problem.field}: ${problem.message}`);
+  for (const problem of checkManifestPorts(manifest)) if (!problems.has(problem.service)) problems.set(problem.service, `port: ${problem.message}`);
   return problems;
 }
