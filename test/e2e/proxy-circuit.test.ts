@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { runMesh } from '../helpers/mesh-cli.js';
 import { pollJson, waitFor } from '../helpers/processes.js';
 import { startNative, type RunningNative } from '../helpers/native.js';
 import { startProxy, tempDir, type RunningProxy } from '../helpers/proxy.js';
@@ -72,6 +73,8 @@ t.test('a failing replica is ejected, the other takes its calls, a probe brings 
   t.match(status.structuredContent, { ejectedCount: 1, instances: [{ id: a.id, circuit: { state: 'open' } }, { id: b.id, circuit: { state: 'closed' } }] }, 'get_service_status shows the breakers');
   const listed = await client.callTool({ name: 'list_services', arguments: {} });
   t.match(listed.structuredContent, { services: [{ name: 'flaky', ejectedCount: 1 }] }, 'list_services too');
+  const ls = await runMesh(['ls', '--proxy', m.proxy.base]);
+  t.match(ls.stdout, /^flaky\s+2\/2\s+healthy, 1 ejected\s/m, `mesh ls shows it\n${ls.stdout}${ls.stderr}`);
 
   const before = m.reached();
   for (let i = 0; i < 8; i++) {

@@ -15,7 +15,8 @@ function lsRow(service: ServiceInfo, now: number): string[] {
   return [
     service.name,
     `${service.healthyCount}/${service.instanceCount}`,
-    service.status,
+    // Healthy but out of rotation: the proxy's circuit breakers ejected them after failing calls.
+    service.ejectedCount ? `${service.status}, ${service.ejectedCount} ejected` : service.status,
     ports,
     String(service.toolCount),
     Number.isFinite(last) ? ago(last, now) : '-',
