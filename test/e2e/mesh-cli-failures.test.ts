@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { processesNaming, runMesh, writeManifest } from '../helpers/mesh-cli.js';
+import { processesNaming, runMesh, tearDownMeshes, writeManifest } from '../helpers/mesh-cli.js';
 import { fixture, freePort } from '../helpers/processes.js';
 import { waitUntil } from '../../src/stdio/process-group.js';
 
@@ -26,19 +26,6 @@ async function hold(t: Test, server: Server | ReturnType<typeof createHttpServer
   return typeof address === 'object' && address !== null ? address.port : 0;
 }
 
-// Whatever a test started under `dir`: `mesh down`, then anything still naming the folder.
-function cleanUp(t: Test, dir: string, file: string, env: Record<string, string>): void {
-  t.teardown(async () => {
-    await runMesh(['down', file], { env, timeoutMs: 60_000 });
-    for (const p of processesNaming(dir)) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  });
-}
 
 // The issue: proxy.port held by another program gave "using the mesh-proxy already running"
 // followed by EADDRINUSE (or, with a server that accepts and never answers, exit 13).
@@ -53,7 +40,7 @@ for (const [what, make] of holders) {
     const env = { MESH_HOME: join(dir, 'home') };
     const port = await hold(t, make());
     const file = writeManifest(dir, port, `  fs:\n    command: python3\n    args: [${fixture('echo_server.py')}]\n`);
-    cleanUp(t, dir, file, env);
+    tearDownMeshes(t, dir, env, [file]);
     for (const args of [['up', 'mesh.yaml'], ['up', 'mesh.yaml', '--detach']]) {
       const up = await runMesh(args, { env, cwd: dir, timeoutMs: 60_000 });
       t.equal(up.code, 1, `mesh ${args.join(' ')}: exit 1\n${up.stdout}\n${up.stderr}`);
@@ -72,7 +59,7 @@ t.test('proxy.mcpPort held by another program: one message naming proxy.mcpPort'
   const mcpPort = await hold(t, createServer(() => undefined));
   const file = join(dir, 'mesh.yaml');
   writeFileSync(file, `version: 1\nproxy: { port: ${await freePort()}, mcpPort: ${mcpPort}, registry: ./registry.sqlite }\nservices:\n  fs:\n    command: python3\n    args: [${fixture('echo_server.py')}]\n`);
-  cleanUp(t, dir, file, env);
+  tearDownMeshes(t, dir, env, [file]);
   const up = await runMesh(['up', 'mesh.yaml'], { env, cwd: dir, timeoutMs: 60_000 });
   t.equal(up.code, 1, `${up.stdout}\n${up.stderr}`);
   t.match(up.stderr, new RegExp(`proxy\\.mcpPort ${mcpPort} is in use by another program; free it or set proxy\\.mcpPort in mesh\\.yaml`), up.stderr);
@@ -98,7 +85,7 @@ t.test('a failed service shows the line naming its error, not the last frame', a
     args: [${fixture('throw-on-start.mjs')}]
     restart: { policy: never }
 `);
-  cleanUp(t, dir, file, env);
+  tearDownMeshes(t, dir, env, [file]);
   const up = await runMesh(['up', file, '--detach'], { env });
   t.equal(up.code, 1, `exit 1: the services failed\n${up.stdout}\n${up.stderr}`);
   t.match(up.stdout, /✗ py\s+failed\s+.*exited with code 1.*stderr: FileNotFoundError: \[Errno 2\] No such file or directory: '\/nonexistent\/mm-fixture-config\.json'/, `py: the traceback's last line\n${up.stdout}`);
@@ -121,7 +108,7 @@ t.test('mesh up: a service on the proxy port is shown failed, not started; the o
     command: python3
     args: [${fixture('echo_server.py')}]
 `);
-  cleanUp(t, dir, file, env);
+  tearDownMeshes(t, dir, env, [file]);
   const up = await runMesh(['up', file, '--detach'], { env });
   t.equal(up.code, 1, `exit 1: a service failed\n${up.stdout}\n${up.stderr}`);
   t.match(up.stdout, new RegExp(`✗ clash\\s+failed\\s+.*port ${proxyPort} is proxy\\.port`), `clash: named as the proxy's port\n${up.stdout}`);

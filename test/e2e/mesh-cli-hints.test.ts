@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
-import { processesNaming, runMesh, writeManifest } from '../helpers/mesh-cli.js';
+import { runMesh, tearDownMeshes, writeManifest } from '../helpers/mesh-cli.js';
 import { fixture, freePort, root } from '../helpers/processes.js';
 
 // What `npm start` prints must work when pasted, in the project, where the package's own `mesh`
@@ -11,16 +11,7 @@ t.test('the hints mesh up prints work as printed inside the project', async (t) 
   // Offline: npx must find the project's own bin, never fetch a package named "mesh".
   const env = { MESH_HOME: join(dir, 'home'), npm_config_offline: 'true', npm_config_yes: 'false' };
   const file = writeManifest(dir, await freePort(), `  echo:\n    command: python3\n    args: [${fixture('echo_server.py')}]\n`);
-  t.teardown(async () => {
-    await runMesh(['down', file], { env, timeoutMs: 60_000 });
-    for (const p of processesNaming(dir)) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  });
+  tearDownMeshes(t, dir, env, [file]);
   // PATH without any `mesh`, as under `npm start`.
   const up = await runMesh(['up', file, '--detach'], { env, cwd: root });
   t.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
 import { freePort, root } from '../helpers/processes.js';
-import { processesNaming, runMesh } from '../helpers/mesh-cli.js';
+import { processesNaming, runMesh, tearDownMeshes } from '../helpers/mesh-cli.js';
 
 // The mesh CLI's commands that start nothing: validate, import, config claude, --help, usage errors.
 t.test('invalid manifests: every error names file:line: field', async (t) => {
@@ -106,16 +106,7 @@ t.test('mesh import -o configs/x.yaml then mesh up: the server runs in the folde
   const file = join(dir, 'configs/mine.yaml');
   const proxyPort = await freePort();
   writeFileSync(file, `${readFileSync(file, 'utf8')}proxy: { port: ${proxyPort}, mcpPort: 0, registry: ./registry.sqlite }\n`);
-  t.teardown(async () => {
-    await runMesh(['down', file], { env, timeoutMs: 60_000 });
-    for (const p of processesNaming(dir)) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  });
+  tearDownMeshes(t, dir, env, [file]);
   const up = await runMesh(['up', 'configs/mine.yaml', '--detach', '--timeout', '30'], { env, cwd: dir });
   t.equal(up.code, 0, `fs starts from configs/mine.yaml\n${up.stdout}\n${up.stderr}`);
   t.notMatch(up.stdout, /can't open file/);

@@ -1,9 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { waitUntil } from '../../src/stdio/process-group.js';
 import { fixture, freePort, pollJson, spawnNode, waitFor } from '../helpers/processes.js';
-import { pidAlive, processesNaming, runMesh } from '../helpers/mesh-cli.js';
+import { pidAlive, processesNaming, runMesh, tearDownMeshes } from '../helpers/mesh-cli.js';
 
 // Everyday operations of `mesh up`: a killed proxy comes back, meshes of several manifests share
 // one proxy, a changed manifest is applied to a running mesh, `mesh restart SERVICE`.
@@ -35,20 +35,6 @@ function stateOf(home: string, folder: string): State {
   return JSON.parse(readFileSync(join(runs, matching[0]!, 'state.json'), 'utf8')) as State;
 }
 
-// Whatever happens, nothing a test started outlives it: mesh down of each manifest, then anything naming dir.
-function cleanup(t: Test, dir: string, env: Record<string, string>, files: () => string[]): void {
-  t.teardown(async () => {
-    for (const file of files()) await runMesh(['down', file], { env, timeoutMs: 60_000 });
-    for (const p of processesNaming(dir)) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  });
-}
-
 async function services(proxyUrl: string): Promise<{ name: string; status: string; instances: { status: string }[] }[]> {
   const response = await fetch(`${proxyUrl}/v1/services`);
   return ((await response.json()) as { services: { name: string; status: string; instances: { status: string }[] }[] }).services;
@@ -61,7 +47,7 @@ t.test('up --detach: a proxy killed with SIGKILL is started again and the servic
   const proxyPort = await freePort();
   const proxyUrl = `http://127.0.0.1:${proxyPort}`;
   const file = manifest(join(dir, 'a'), proxyPort, echoService('echo'));
-  cleanup(t, dir, env, () => [file]);
+  tearDownMeshes(t, dir, env, () => [file]);
 
   const up = await runMesh(['up', file, '--detach'], { env });
   t.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);
@@ -73,6 +59,8 @@ t.test('up --detach: a proxy killed with SIGKILL is started again and the servic
 
   await pollJson(`${proxyUrl}/healthz`, (status) => status === 200, 60_000);
   await waitFor(async () => (await services(proxyUrl).catch(() => [])).some((s) => s.name === 'echo' && s.status === 'healthy'), 'echo is registered and healthy again', 60_000);
+  // The supervisor records the new proxy on its next tick, which may come after echo re-registered.
+  await waitFor(() => stateOf(home, join(dir, 'a')).proxy.process?.pid !== proxyPid, 'the run recorded the new proxy');
   const after = stateOf(home, join(dir, 'a'));
   t.not(after.proxy.process?.pid, proxyPid, 'a new proxy process');
   t.ok(pidAlive(after.proxy.process!.pid), 'recorded and alive');
@@ -95,7 +83,7 @@ t.test('foreground up: a killed proxy is started again; Ctrl-C stops the new one
   const proxyUrl = `http://127.0.0.1:${proxyPort}`;
   const file = manifest(join(dir, 'a'), proxyPort, echoService('echo'));
   const up = spawnNode('sidecar/mesh/cli.js', ['up', file], { MESH_HOME: home, MESH_PROXY_URL: '', NO_COLOR: '1' });
-  cleanup(t, dir, { MESH_HOME: home }, () => []);
+  tearDownMeshes(t, dir, { MESH_HOME: home }, []);
   t.teardown(() => up.stop('SIGKILL'));
   const running = () => {
     try {
@@ -129,7 +117,7 @@ t.test('two manifests on one proxy: shared, a duplicate service refused, the las
   const fileA = manifest(join(dir, 'a'), proxyPort, echoService('alpha'));
   const fileB = manifest(join(dir, 'b'), proxyPort, echoService('beta'));
   const fileC = manifest(join(dir, 'c'), proxyPort, echoService('alpha'));
-  cleanup(t, dir, env, () => [fileC, fileB, fileA, join(dir, 'd', 'mesh.yaml')]);
+  tearDownMeshes(t, dir, env, () => [fileC, fileB, fileA, join(dir, 'd', 'mesh.yaml')]);
 
   const upA = await runMesh(['up', fileA, '--detach'], { env });
   t.equal(upA.code, 0, upA.stderr);
@@ -150,7 +138,8 @@ t.test('two manifests on one proxy: shared, a duplicate service refused, the las
   const fileD = manifest(join(dir, 'd'), otherPort, echoService('delta'));
   const upD = await runMesh(['up', fileD, '--detach'], { env });
   t.equal(upD.code, 0, upD.stderr);
-  t.ok(existsSync(join(home, `registry-${otherPort}.sqlite`)), 'the other port has its own registry file');
+  // Registry writes are coalesced: the file appears shortly after delta registered.
+  await waitFor(() => existsSync(join(home, `registry-${otherPort}.sqlite`)), 'the other port has its own registry file');
   const otherProxy = stateOf(home, join(dir, 'd')).proxy.process!.pid;
   t.not(otherProxy, proxyPid, 'its own proxy');
   t.equal((await runMesh(['down', fileD], { env })).code, 0);
@@ -183,7 +172,7 @@ t.test('up of a changed manifest on a running mesh applies the difference', asyn
   // `late` is not started at first: its folder is missing (created before the second up).
   const late = echoService('late', '    cwd: ./late-dir\n');
   const file = manifest(folder, proxyPort, echoService('a') + echoService('b') + echoService('d') + late);
-  cleanup(t, dir, env, () => [file]);
+  tearDownMeshes(t, dir, env, () => [file]);
 
   const up = await runMesh(['up', file, '--detach'], { env });
   t.equal(up.code, 1, `late failed, the others started\n${up.stdout}\n${up.stderr}`);
@@ -225,7 +214,7 @@ t.test('mesh restart SERVICE: a new server process, the service never absent fro
   const proxyUrl = `http://127.0.0.1:${proxyPort}`;
   const folder = join(dir, 'm');
   const file = manifest(folder, proxyPort, echoService('fs') + echoService('other'));
-  cleanup(t, dir, env, () => [file]);
+  tearDownMeshes(t, dir, env, () => [file]);
 
   const up = await runMesh(['up', file, '--detach'], { env });
   t.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { dist, fixture, freePort, root } from '../helpers/processes.js';
-import { pidAlive, processesNaming, runMesh, writeManifest } from '../helpers/mesh-cli.js';
+import { pidAlive, processesNaming, runMesh, tearDownMeshes, writeManifest } from '../helpers/mesh-cli.js';
 
 // `mesh up --detach` of four services (a Python sidecar, a Node sidecar, a native instance, and
 // one that dies at start), then ls, call, tools, logs, and `mesh down` leaving no process.
@@ -32,16 +32,7 @@ t.test('mesh up --detach, ls, call, tools, logs, down', async (t) => {
 `);
 
   // Whatever happens, nothing this test started outlives it: mesh down, then anything naming dir.
-  t.teardown(async () => {
-    await runMesh(['down', file], { env, timeoutMs: 60_000 });
-    for (const p of processesNaming(dir)) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  });
+  tearDownMeshes(t, dir, env, [file]);
 
   const up = await runMesh(['up', file, '--detach'], { env });
   t.equal(up.code, 1, `exit 1: one service failed\n${up.stdout}\n${up.stderr}`);

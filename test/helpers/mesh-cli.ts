@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import type { Test } from 'tap';
 import { pidAlive } from '../../src/stdio/process-group.js';
 import { dist } from './processes.js';
 
@@ -56,3 +57,20 @@ export function processesNaming(marker: string): { pid: number; command: string 
   return found;
 }
 
+
+/**
+ * When the test ends, whatever it started under `dir` is gone: `mesh down` of each manifest (the
+ * list is read then, so a test may add to it), then a SIGKILL to anything still naming the folder.
+ */
+export function tearDownMeshes(t: Test, dir: string, env: Record<string, string>, files: string[] | (() => string[])): void {
+  t.teardown(async () => {
+    for (const file of typeof files === 'function' ? files() : files) await runMesh(['down', file], { env, timeoutMs: 60_000 });
+    for (const p of processesNaming(dir)) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  });
+}
