@@ -7,6 +7,8 @@ export interface RegisterResult {
   instance: InstanceView;
   /** False when the id was already registered (the call updated it). */
   created: boolean;
+  /** The instance's lease, for its registrant only: its heartbeats and deregistration carry it. */
+  lease: string;
 }
 
 /** What one `sweep()` changed. */
