@@ -5,14 +5,13 @@ import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { httpStatusFor, MeshError, toMeshError } from '../src/errors.js';
 import { createTokenCheck, unauthorizedBody } from '../src/http/bearer-token.js';
-import { LEASE_HEADER, LeaseSchema } from '../src/http/lease.js';
 import { createHostGuard, type HostGuardOptions } from '../src/http/host-guard.js';
 import { tooDeepMessage } from '../src/http/json-depth.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
 import type { ProxyMetrics } from './metrics.js';
-import { HeartbeatSchema, InstanceStatusSchema, registrationSchema } from './registry/schemas.js';
+import { HeartbeatSchema, InstanceStatusSchema, LEASE_HEADER, LeaseSchema, registrationSchema } from './registry/schemas.js';
 import { parseOrThrow } from './registry/zod-message.js';
 
 export interface ProxyAppOptions extends HostGuardOptions {
