@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from '../src/log.js';
 import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
 import type { ProxyMetrics } from './metrics.js';
-import { HeartbeatSchema, InstanceStatusSchema, registrationSchema } from './registry/schemas.js';
+import { HeartbeatSchema, InstanceStatusSchema, LEASE_HEADER, LeaseSchema, registrationSchema } from './registry/schemas.js';
 import { parseOrThrow } from './registry/zod-message.js';
 
 export interface ProxyAppOptions extends HostGuardOptions {
@@ -49,6 +49,11 @@ const AuditQuerySchema = z.object({
   service: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
+
+// The lease header, if any; a malformed one is refused naming the header (its value is never echoed).
+function leaseOf(c: Context): string | undefined {
+  return parseOrThrow(LeaseSchema.optional(), c.req.header(LEASE_HEADER), `${LEASE_HEADER} header`);
+}
 
 function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
   return { error: { code, message, ...extra } };
@@ -105,19 +110,20 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   });
   app.get('/metrics', async (c) => c.text(await metrics.render(), 200, { 'content-type': metrics.contentType }));
 
+  // The answer to a registration is the only place an instance's lease ever appears.
   app.post('/v1/instances', async (c) => {
     const body = parseOrThrow(registration, await jsonBody(c), 'registration');
-    const { instance, created } = core.registry.register(body);
-    return c.json({ instance }, created ? 201 : 200);
+    const { instance, created, lease } = core.registry.register(body, leaseOf(c));
+    return c.json({ instance, lease }, created ? 201 : 200);
   });
   app.put('/v1/instances/:id/heartbeat', async (c) => {
     const beat = parseOrThrow(HeartbeatSchema, await jsonBody(c), 'heartbeat');
-    const instance = core.registry.heartbeat(c.req.param('id'), beat);
+    const instance = core.registry.heartbeat(c.req.param('id'), beat, leaseOf(c));
     if (!instance) return c.json(errorBody('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}": register again`), 404);
     return c.json({ ok: true, status: instance.status });
   });
   app.delete('/v1/instances/:id', (c) => {
-    if (!core.registry.deregister(c.req.param('id'))) return c.json(errorBody('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}"`), 404);
+    if (!core.registry.deregister(c.req.param('id'), { lease: leaseOf(c) })) return c.json(errorBody('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}"`), 404);
     return c.body(null, 204);
   });
 

@@ -54,7 +54,7 @@ export class MeshCore {
   readonly router: Router;
   private readonly changeListeners = new Set<() => void>();
   /** Instances registered by URL (register_service): nobody else re-sends their tool lists. */
-  private readonly byUrl = new Map<string, { name: string; url: string; tags: string[] }>();
+  private readonly byUrl = new Map<string, { name: string; url: string; tags: string[]; lease: string }>();
 
   constructor(options: MeshCoreOptions) {
     this.registry = options.registry;
@@ -162,9 +162,10 @@ export class MeshCore {
   /**
    * Registers a running Streamable HTTP server by URL (register_service): checks the registration
    * first (loopback policy, a url or id of another live service), then lists its tools. What the
-   * URL answered is never echoed back: only how the contact failed.
+   * URL answered is never echoed back: only how the contact failed. Answers with the instance's
+   * lease (for the caller only; the heartbeat tool needs it). A re-listing keeps the lease.
    */
-  async registerByUrl(input: { name: string; url: string; tags: string[]; id?: string | undefined }) {
+  async registerByUrl(input: { name: string; url: string; tags: string[]; id?: string | undefined; lease?: string | undefined }) {
     let url: URL;
     try {
       url = new URL(input.url);
@@ -183,7 +184,7 @@ export class MeshCore {
       version: '0',
       kind: 'native' as const,
     });
-    this.registry.admit(body([]));
+    this.registry.admit(body([]), input.lease);
     const client = new Client({ name: 'mesh-proxy', version: '1.0.0' });
     let tools: Tool[];
     try {
@@ -195,9 +196,9 @@ export class MeshCore {
     } finally {
       await client.close().catch(() => undefined);
     }
-    const { instance } = this.registry.register(body(tools));
-    this.byUrl.set(instance.id, { name: input.name, url: input.url, tags: input.tags });
-    return { id: instance.id, name: input.name, tools: tools.length };
+    const { instance, lease } = this.registry.register(body(tools), input.lease);
+    this.byUrl.set(instance.id, { name: input.name, url: input.url, tags: input.tags, lease });
+    return { id: instance.id, name: input.name, tools: tools.length, lease };
   }
 }
 

@@ -51,6 +51,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     file: options.registryFile,
     removeAfterMs: options.heartbeatTimeoutMs,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    logger: log.child('registry'),
   });
   if (registry.recovered) {
     log.warn(`registry file was unreadable (${registry.recovered.reason}); moved to ${registry.recovered.movedTo}; starting empty — sidecars re-register on their next heartbeat`);

@@ -32,7 +32,12 @@ const inputs = {
     })
     .strict(),
   deregister_service: z.object({ id: z.string().describe('Instance id to remove (see get_service_info).') }).strict(),
-  heartbeat: z.object({ id: z.string().describe('Instance id that is still alive.') }).strict(),
+  heartbeat: z
+    .object({
+      id: z.string().describe('Instance id that is still alive.'),
+      lease: z.string().describe('The lease register_service answered with for this instance.'),
+    })
+    .strict(),
 };
 
 const descriptions: Record<keyof typeof inputs, string> = {
@@ -40,9 +45,9 @@ const descriptions: Record<keyof typeof inputs, string> = {
   get_service_info: 'Describe one service: its instances (url, status, last heartbeat, circuit breaker) and every tool with its description and input schema.',
   get_service_status: 'Health of one service: overall status, and each instance\'s status and circuit breaker (closed, open = ejected after failing calls, half-open = on probation).',
   call_service: 'Call any tool of any service in the mesh and return that tool\'s own result. Use get_service_info to see the tools and their arguments.',
-  register_service: 'Register an already running MCP Streamable HTTP server as a mesh service (metadata only: its URL; the proxy never starts anything). The proxy lists its tools.',
-  deregister_service: 'Remove one instance from the mesh.',
-  heartbeat: 'Tell the mesh an instance registered through register_service is still alive (send every 30 s).',
+  register_service: 'Register an already running MCP Streamable HTTP server as a mesh service (metadata only: its URL; the proxy never starts anything). The proxy lists its tools. Answers with the instance\'s lease: keep it, heartbeat needs it.',
+  deregister_service: 'Remove one instance from the mesh (an operator action: allowed without the instance\'s lease, logged with the caller\'s name).',
+  heartbeat: 'Tell the mesh an instance registered through register_service is still alive (send every 30 s), with the lease register_service answered with.',
 };
 
 /** The seven tools the mesh endpoint offers besides the services' own. */
@@ -90,12 +95,12 @@ export async function callMeshTool(core: MeshCore, name: string, args: unknown, 
     }
     case 'deregister_service': {
       const { id } = parse(inputs.deregister_service, args, name);
-      if (!core.registry.deregister(id)) throw new MeshError('SERVICE_NOT_FOUND', `no instance with id "${id}"`);
+      if (!core.registry.deregister(id, { operator: caller })) throw new MeshError('SERVICE_NOT_FOUND', `no instance with id "${id}"`);
       return json({ deregistered: id });
     }
     case 'heartbeat': {
-      const { id } = parse(inputs.heartbeat, args, name);
-      if (!core.registry.heartbeat(id, {})) throw new MeshError('SERVICE_NOT_FOUND', `no instance with id "${id}"; register it again`);
+      const { id, lease } = parse(inputs.heartbeat, args, name);
+      if (!core.registry.heartbeat(id, {}, lease)) throw new MeshError('SERVICE_NOT_FOUND', `no instance with id "${id}"; register it again`);
       return json({ ok: true, id });
     }
     default:

@@ -24,6 +24,8 @@ export type LeftReason = 'deregistered' | 'expired' | 'replaced' | 'renamed';
 export interface LeftEvent extends EventBase {
   type: 'left';
   reason: LeftReason;
+  /** The operator (MCP client) that removed it with deregister_service, when one did. */
+  by?: string;
 }
 
 /** An instance's status changed. */

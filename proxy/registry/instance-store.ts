@@ -1,11 +1,16 @@
 import type { Database, SqlValue, Statement } from 'sql.js';
 import type { ChildState, Registration, RegistrationSchema } from './schemas.js';
+import { LeaseSchema } from '../../src/http/lease.js';
 import { formatZodError } from './zod-message.js';
 
-/** A registration as stored: the validated body plus when it arrived. */
+/**
+ * A registration as stored: the validated body, when it arrived, and its lease (the secret its
+ * heartbeats and deregistration must carry; never part of a view, an event or a log line).
+ */
 export type InstanceRecord = Registration & {
   registeredAt: number;
   updatedAt: number;
+  lease: string;
 };
 
 /** A stored row that no longer passes validation, and was deleted on load. */
@@ -15,8 +20,8 @@ export interface DroppedRow {
 }
 
 const UPSERT = `INSERT OR REPLACE INTO instances
-  (id, name, url, host, port, pid, tags, tools, tools_hash, version, kind, state, resources, prompts, registered_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  (id, name, url, host, port, pid, tags, tools, tools_hash, version, kind, state, resources, prompts, registered_at, updated_at, lease)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 // JSON text for an optional column; NULL when the field is absent.
 function jsonOrNull(value: unknown): string | null {
@@ -49,6 +54,7 @@ export class InstanceStore {
       record.id, record.name, record.url, record.host, record.port, record.pid ?? null,
       JSON.stringify(record.tags), JSON.stringify(record.tools), record.toolsHash, record.version, record.kind,
       record.state ?? null, jsonOrNull(record.resources), jsonOrNull(record.prompts), record.registeredAt, record.updatedAt,
+      record.lease,
     ]);
   }
 
@@ -102,6 +108,8 @@ export class InstanceStore {
     const registeredAt = Number(row.registered_at);
     const updatedAt = Number(row.updated_at);
     if (!Number.isFinite(registeredAt) || !Number.isFinite(updatedAt)) return 'bad timestamps';
-    return { ...parsed.data, registeredAt, updatedAt };
+    const lease = LeaseSchema.safeParse(row.lease);
+    if (!lease.success) return 'no valid lease (stored by an older proxy): the instance registers again on its next heartbeat';
+    return { ...parsed.data, registeredAt, updatedAt, lease: lease.data };
   }
 }

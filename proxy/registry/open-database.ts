@@ -2,7 +2,7 @@ import { readFile, rename, stat } from 'node:fs/promises';
 import type { Database } from 'sql.js';
 import { MeshError } from '../../src/errors.js';
 import { sqliteHeaderProblem } from './sqlite-header.js';
-import { checkSchema, createSchema, loadSqlJs, tuneConnection } from './sqlite.js';
+import { checkSchema, createSchema, loadSqlJs, migrateSchema, tuneConnection } from './sqlite.js';
 
 /** What happened to a registry file that could not be used. */
 export interface Recovery {
@@ -55,6 +55,7 @@ function tryOpen(SQL: Awaited<ReturnType<typeof loadSqlJs>>, bytes: Uint8Array):
   let db: Database | undefined;
   try {
     db = new SQL.Database(bytes);
+    migrateSchema(db);
     const schemaProblem = checkSchema(db);
     if (schemaProblem) {
       db.close();

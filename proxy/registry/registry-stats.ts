@@ -21,6 +21,7 @@ export function collectStats(index: InstanceIndex, writes: WriteStats | undefine
     fileBytes: writes?.bytes ?? 0,
     lastWriteAt: writes?.lastWriteAt,
     writeErrors: writes?.errors ?? 0,
+    writePending: writes?.dirty ?? false,
     auditRows: audit.rows,
     auditPending: audit.pending,
   };

@@ -7,6 +7,8 @@ export interface RegisterResult {
   instance: InstanceView;
   /** False when the id was already registered (the call updated it). */
   created: boolean;
+  /** The instance's lease, for its registrant only: its heartbeats and deregistration carry it. */
+  lease: string;
 }
 
 /** What one `sweep()` changed. */
@@ -30,6 +32,8 @@ export interface RegistryStats {
   fileBytes: number;
   lastWriteAt: number | undefined;
   writeErrors: number;
+  /** True while a change waits for the next coalesced write (what a kill -9 now would lose). */
+  writePending: boolean;
   auditRows: number;
   auditPending: number;
 }

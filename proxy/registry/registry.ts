@@ -9,6 +9,7 @@ import { HealthTracker } from './health.js';
 import { InstanceIndex } from './instance-index.js';
 import type { DroppedRow, InstanceRecord, InstanceStore } from './instance-store.js';
 import { openDatabase, type Recovery } from './open-database.js';
+import { assertLease, assertMayRegister, leaseFor } from './ownership.js';
 import { resolveRegistryOptions, type RegistryOptions, type ResolvedRegistryOptions } from './options.js';
 import type { CoalescedWriter } from './persist.js';
 import { collectStats, emptyStatusCounts } from './registry-stats.js';
@@ -107,20 +108,23 @@ export class Registry {
   }
 
   /**
-   * Registers an instance, or updates it when its id is known (idempotent per id). Validates the
-   * body strictly: unknown fields (`command`, `args`, `env`…) are refused, naming the field.
-   * @throws MeshError BAD_REQUEST naming every invalid field
+   * Registers an instance, or updates it when its id is known (idempotent per id), and answers with
+   * its lease. A re-registration carrying the current lease keeps it; any other gets a new one, and
+   * the previous holder's beats are refused from then on (see README, "Instance leases").
+   * Validates the body strictly: unknown fields (`command`, `args`, `env`…) are refused, naming the field.
+   * @throws MeshError BAD_REQUEST naming every invalid field, CONFLICT naming the owner
    */
-  register(input: RegistrationInput | unknown): RegisterResult {
-    const registration = this.admit(input);
+  register(input: RegistrationInput | unknown, presentedLease?: string): RegisterResult {
+    const registration = this.admit(input, presentedLease);
     const now = this.options.now();
     const existing = this.entries.get(registration.id);
+    const lease = leaseFor(existing, presentedLease, existing !== undefined && isLive(existing, now, this.policy), this.options.logger);
     const sameUrl = this.entries.idAtUrl(registration.url);
     if (sameUrl !== undefined && sameUrl !== registration.id) {
       const stale = this.entries.get(sameUrl);
       if (stale) this.remove(stale, 'replaced');
     }
-    const record: InstanceRecord = deepFreeze({ ...registration, registeredAt: existing?.record.registeredAt ?? now, updatedAt: now });
+    const record: InstanceRecord = deepFreeze({ ...registration, registeredAt: existing?.record.registeredAt ?? now, updatedAt: now, lease });
     if (existing && existing.record.name !== record.name) this.remove(existing, 'renamed');
     this.store.upsert(record);
     this.writer?.markDirty();
@@ -129,7 +133,7 @@ export class Registry {
       const entry = this.health.newEntry(record, now);
       this.entries.add(entry);
       this.events.emit({ type: 'joined', ...this.health.eventBase(entry, now), url: record.url });
-      return { instance: toView(entry), created: existing === undefined };
+      return { instance: toView(entry), created: existing === undefined, lease };
     }
     const previousHash = previous.record.toolsHash;
     const previousUrl = previous.record.url;
@@ -141,39 +145,29 @@ export class Registry {
     if (previousHash !== record.toolsHash) {
       this.events.emit({ type: 'tools', ...this.health.eventBase(previous, now), toolsHash: record.toolsHash, previousHash, toolCount: record.tools.length });
     }
-    return { instance: toView(previous), created: false };
+    return { instance: toView(previous), created: false, lease };
   }
 
   /**
    * Checks a registration without registering it (register_service checks before it contacts the
-   * URL): the body must be valid, and its id and url must not belong to another live service.
+   * URL): the body must be valid, its id and url must not belong to another live service, and a
+   * live id moves to another url only with its lease.
    * @throws MeshError BAD_REQUEST naming every invalid field, CONFLICT naming the owner
    */
-  admit(input: RegistrationInput | unknown): Registration {
+  admit(input: RegistrationInput | unknown, lease?: string): Registration {
     this.assertOpen();
     const registration = parseOrThrow(this.schema, input, 'registration');
-    const now = this.options.now();
-    const owner = this.entries.get(registration.id);
-    if (owner && owner.record.name !== registration.name && isLive(owner, now, this.policy)) {
-      throw new MeshError('CONFLICT', `instance id "${registration.id}" belongs to the live service "${owner.record.name}" (at ${owner.record.url}); register "${registration.name}" under another id`, {
-        context: { id: registration.id, owner: owner.record.name },
-      });
-    }
-    const atUrl = this.entries.get(this.entries.idAtUrl(registration.url) ?? '');
-    if (atUrl && atUrl.record.id !== registration.id && atUrl.record.name !== registration.name && isLive(atUrl, now, this.policy)) {
-      throw new MeshError('CONFLICT', `url ${registration.url} is served by the live instance "${atUrl.record.id}" of service "${atUrl.record.name}"; one url serves one service`, {
-        context: { url: registration.url, owner: atUrl.record.name, instance: atUrl.record.id },
-      });
-    }
+    assertMayRegister(this.entries, registration, lease, this.options.now(), this.policy);
     return registration;
   }
 
   /**
-   * Notes a heartbeat; only memory changes unless the child's state changed.
+   * Notes a heartbeat from the holder of the instance's lease; only memory changes unless the
+   * child's state changed.
    * @returns the instance, or undefined when the id is unknown (the sidecar should re-register)
-   * @throws MeshError BAD_REQUEST for an invalid beat
+   * @throws MeshError BAD_REQUEST for an invalid beat, CONFLICT for a missing or wrong lease
    */
-  heartbeat(id: string, beat: HeartbeatInput | unknown = {}): InstanceView | undefined {
+  heartbeat(id: string, beat: HeartbeatInput | unknown, lease: string | undefined): InstanceView | undefined {
     this.assertOpen();
     const entry = this.entries.get(id);
     if (!entry) return undefined;
@@ -184,6 +178,7 @@ export class Registry {
         context: { id, owner: entry.record.name },
       });
     }
+    assertLease(entry, lease, 'heartbeat');
     const now = this.options.now();
     entry.lastHeartbeat = now;
     if (parsed.inflight !== undefined) entry.inflight = parsed.inflight;
@@ -193,12 +188,23 @@ export class Registry {
     return toView(entry);
   }
 
-  /** Removes an instance at once (a clean sidecar exit); false when the id is unknown. */
-  deregister(id: string): boolean {
+  /**
+   * Removes an instance at once (a clean sidecar exit), for the holder of its lease or for an
+   * operator (`{ operator: caller }`: deregister_service under the mesh token; logged, and named in
+   * the `left` event). False when the id is unknown.
+   * @throws MeshError CONFLICT for a missing or wrong lease
+   */
+  deregister(id: string, proof: { lease: string | undefined } | { operator: string }): boolean {
     this.assertOpen();
     const entry = this.entries.get(id);
     if (!entry) return false;
-    this.remove(entry, 'deregistered');
+    if ('operator' in proof) {
+      this.options.logger.warn(`instance "${id}" of service "${entry.record.name}" removed by operator "${proof.operator}" (deregister_service, without its lease)`);
+      this.remove(entry, 'deregistered', proof.operator);
+    } else {
+      assertLease(entry, proof.lease, 'deregistration');
+      this.remove(entry, 'deregistered');
+    }
     return true;
   }
 
@@ -340,13 +346,13 @@ export class Registry {
   }
 
   // Deleting from SQL, the indexes and telling listeners always go together.
-  private remove(entry: Entry, reason: LeftReason): LeftEvent {
+  private remove(entry: Entry, reason: LeftReason, by?: string): LeftEvent {
     this.store.delete(entry.record.id);
     this.writer?.markDirty();
     this.entries.delete(entry);
     if (!this.entries.hasName(entry.record.name)) this.callCounts.delete(entry.record.name);
     const now = this.options.now();
-    const event: LeftEvent = { type: 'left', ...this.health.eventBase(entry, now), reason };
+    const event: LeftEvent = { type: 'left', ...this.health.eventBase(entry, now), reason, ...(by === undefined ? {} : { by }) };
     this.events.emit(event);
     return event;
   }

@@ -188,7 +188,10 @@ export function registrationSchema(options: { allowRemote?: boolean } = {}): typ
   return options.allowRemote ? anyRegistration : localRegistration;
 }
 
-/** A heartbeat body; every field optional, nothing else accepted. */
+/**
+ * A heartbeat body; every field optional, nothing else accepted. The instance's lease is not in the
+ * body: it travels in the `x-mesh-lease` header (`LEASE_HEADER`, `LeaseSchema`, re-exported below).
+ */
 export const HeartbeatSchema = z.strictObject({
   /** The service the beating instance belongs to; a beat naming another service is refused (409). */
   name: ServiceNameSchema.optional(),
@@ -203,3 +206,6 @@ export type HeartbeatInput = z.input<typeof HeartbeatSchema>;
 /** How a routed call ended, as kept in the audit trail. */
 export const AuditOutcomeSchema = z.enum(['ok', 'tool_error', 'error', 'timeout']);
 export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
+
+// The lease's wire contract lives in src/ (the instance runtime sends it; src never imports proxy/).
+export { LEASE_HEADER, LeaseSchema, RegisteredAnswerSchema, type Lease, type RegisteredAnswer } from '../../src/http/lease.js';

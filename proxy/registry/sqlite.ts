@@ -2,7 +2,7 @@ import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic } from 'sql.js';
 
 /** The registry file's schema version (`PRAGMA user_version`). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS instances (
@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS instances (
   resources TEXT,
   prompts TEXT,
   registered_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  lease TEXT
 );
 CREATE INDEX IF NOT EXISTS instances_by_name ON instances(name);
 CREATE TABLE IF NOT EXISTS audit (
@@ -44,7 +45,7 @@ PRAGMA user_version = ${SCHEMA_VERSION};
 const expectedColumns: Record<string, readonly string[]> = {
   instances: [
     'id', 'name', 'url', 'host', 'port', 'pid', 'tags', 'tools', 'tools_hash', 'version', 'kind', 'state',
-    'resources', 'prompts', 'registered_at', 'updated_at',
+    'resources', 'prompts', 'registered_at', 'updated_at', 'lease',
   ],
   audit: [
     'id', 'at', 'caller', 'service', 'instance', 'tool', 'duration_ms', 'outcome', 'error_code', 'request_bytes',
@@ -72,6 +73,14 @@ export function createSchema(db: Database): void {
 /** Per-connection settings for the in-memory registry database. */
 export function tuneConnection(db: Database): void {
   db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY;');
+}
+
+// Version 1 files predate leases: their rows gain an empty lease column and are dropped on load
+// (their instances get 404 on the next beat and register again, receiving a lease).
+/** Brings an older registry database to the current schema version in place. */
+export function migrateSchema(db: Database): void {
+  const version = db.exec('PRAGMA user_version')[0]?.values[0]?.[0];
+  if (version === 1) db.exec('ALTER TABLE instances ADD COLUMN lease TEXT; PRAGMA user_version = 2;');
 }
 
 // A file that opens but holds something else (another app's db, an older layout) is not ours.

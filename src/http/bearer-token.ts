@@ -12,7 +12,17 @@ export type TokenCheck = (authorization: string | undefined) => TokenRefusal | u
 const REALM = 'Bearer realm="mesh"';
 
 // Hashing both sides first makes the comparison constant-time whatever the lengths.
-const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+/** A secret's SHA-256 digest, kept to compare presented secrets against with `matchesSecret`. */
+export const secretDigest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * True when `presented` is the secret whose digest is `expected`, compared in constant time (the
+ * bearer token here, an instance's lease in the registry).
+ * @example matchesSecret(req.headers['x-mesh-lease'] ?? '', secretDigest(storedLease))
+ */
+export function matchesSecret(presented: string, expected: Buffer): boolean {
+  return timingSafeEqual(secretDigest(presented), expected);
+}
 
 /**
  * The bearer-token check every HTTP path of a server applies when it has a token (a session id is
@@ -21,14 +31,14 @@ const digest = (text: string) => createHash('sha256').update(text, 'utf8').diges
  */
 export function createTokenCheck(token: string | undefined): TokenCheck {
   if (token === undefined || token === '') return () => undefined;
-  const expected = digest(token);
+  const expected = secretDigest(token);
   return (authorization) => {
     if (authorization === undefined || authorization.trim() === '') {
       return { message: 'Unauthorized: this server requires a bearer token (send "Authorization: Bearer <token>", the token given to it with --token / MESH_TOKEN)', challenge: REALM };
     }
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
     if (!match) return { message: 'Unauthorized: the Authorization header is not of the form "Bearer <token>"', challenge: `${REALM}, error="invalid_request"` };
-    if (!timingSafeEqual(digest(match[1] as string), expected)) {
+    if (!matchesSecret(match[1] as string, expected)) {
       return { message: 'Unauthorized: the bearer token is wrong', challenge: `${REALM}, error="invalid_token"` };
     }
     return undefined;

@@ -1,4 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { LEASE_HEADER, RegisteredAnswerSchema } from '../http/lease.js';
 import { silentLogger, type Logger } from '../log.js';
 
 /** What an instance tells the proxy about itself: metadata only, never a command to run. */
@@ -33,8 +34,10 @@ export interface RegistrationOptions {
 
 /**
  * Keeps an instance registered with the mesh-proxy: registers, heartbeats with jitter,
- * re-registers when the proxy answers 404 (it restarted or expired us), and keeps retrying
- * while the proxy is away. Never throws into its owner: a missing proxy only delays joining.
+ * re-registers when the proxy answers 404 (it restarted or expired us) or 409 (our id or lease is
+ * no longer ours), and keeps retrying while the proxy is away. The lease the registration answers
+ * with goes with every beat, re-registration and the deregistration. Never throws into its owner:
+ * a missing proxy only delays joining.
  */
 export class RegistrationClient {
   registered = false;
@@ -45,6 +48,8 @@ export class RegistrationClient {
   private readonly log: Logger;
   private readonly base: string;
   private inFlight: Promise<void> | undefined;
+  /** The lease of our registration (memory only; a new process registers again and gets its own). */
+  private lease: string | undefined;
 
   constructor(private readonly options: RegistrationOptions) {
     this.log = options.log ?? silentLogger;
@@ -86,7 +91,9 @@ export class RegistrationClient {
     const body = this.options.describe();
     try {
       if (!this.registered) {
-        await this.send('POST', '/v1/instances', body);
+        const answer = RegisteredAnswerSchema.safeParse(await this.send('POST', '/v1/instances', body));
+        if (!answer.success) throw new Error('POST /v1/instances: the answer carries no lease (is this an older mesh-proxy?)');
+        this.lease = answer.data.lease;
         this.registered = true;
         this.log.info(`registered with ${this.base} as ${body.id} (${body.tools.length} tools)`);
       } else {
@@ -94,7 +101,7 @@ export class RegistrationClient {
         const beat = { name: body.name, state: body.state, toolsHash: body.toolsHash };
         const status = await this.send('PUT', `/v1/instances/${encodeURIComponent(body.id)}/heartbeat`, beat, [404, 409]);
         if (status === 404 || status === 409) {
-          this.log.info(status === 404 ? 'proxy does not know this instance (it restarted or expired it): registering again' : `instance id ${body.id} now belongs to another service: registering again`);
+          this.log.info(status === 404 ? 'proxy does not know this instance (it restarted or expired it): registering again' : `instance id ${body.id} is no longer ours (another service holds it, or it registered again with another lease): registering again`);
           this.registered = false;
           return this.tick();
         }
@@ -110,15 +117,20 @@ export class RegistrationClient {
     }
   }
 
-  private async send(method: string, path: string, body: unknown, okStatuses: number[] = []): Promise<number> {
+  // One request to the proxy with the token and our lease; the JSON answer of a POST, else the status.
+  private async send(method: 'POST', path: string, body: unknown): Promise<unknown>;
+  private async send(method: 'PUT' | 'DELETE', path: string, body: unknown, okStatuses: number[]): Promise<number>;
+  private async send(method: string, path: string, body: unknown, okStatuses: number[] = []): Promise<unknown> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    if (this.lease !== undefined) headers[LEASE_HEADER] = this.lease;
     const response = await fetch(`${this.base}${path}`, {
       method,
       headers,
       body: body === undefined ? null : JSON.stringify(body),
       signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 5_000),
     });
+    if (response.ok && method === 'POST') return response.json().catch(() => undefined);
     if (response.ok || okStatuses.includes(response.status)) {
       await response.body?.cancel();
       return response.status;
@@ -135,8 +147,8 @@ export class RegistrationClient {
     if (!this.registered) return;
     const { id } = this.options.describe();
     try {
-      await this.send('DELETE', `/v1/instances/${encodeURIComponent(id)}`, undefined, [404]);
-      this.log.info('deregistered from the mesh-proxy');
+      const status = await this.send('DELETE', `/v1/instances/${encodeURIComponent(id)}`, undefined, [404, 409]);
+      this.log.info(status === 409 ? 'not deregistered: our lease is no longer current (the instance registered again elsewhere)' : 'deregistered from the mesh-proxy');
     } catch (error) {
       this.log.warn(`could not deregister: ${(error as Error).message}`);
     }

@@ -9,6 +9,7 @@ import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
+import { LEASE_HEADER, RegisteredAnswerSchema } from '../../src/http/lease.js';
 import { checkAnswer } from './driver.js';
 import { openMcpSession, type McpSession } from './http-driver.js';
 import { startBenchProxy, type BenchProxy } from './paths.js';
@@ -162,8 +163,10 @@ interface HttpAnswer {
   text: string;
 }
 
-async function send(pool: Pool, method: 'GET' | 'POST' | 'PUT', path: string, body?: string): Promise<HttpAnswer> {
-  const response = await pool.request({ path, method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body });
+async function send(pool: Pool, method: 'GET' | 'POST' | 'PUT', path: string, body?: string, lease?: string): Promise<HttpAnswer> {
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  if (lease !== undefined) headers[LEASE_HEADER] = lease;
+  const response = await pool.request({ path, method, headers, body });
   return { status: response.statusCode, text: await response.body.text() };
 }
 
@@ -282,9 +285,12 @@ export async function runRegistryScale(options: RegistryScaleOptions, log: Log):
     let cpu0 = cpuMs(pid);
     let wait0 = runQueueWaitMs(pid);
     let w0 = performance.now();
+    // Each instance's lease, which its heartbeats carry (as a sidecar's do).
+    const leases: string[] = [];
     const regLatencies = await runBounded(n, options.concurrency, async (i) => {
       const answer = await send(pool, 'POST', '/v1/instances', bodies[i]?.body);
       if (answer.status !== 201 && answer.status !== 200) throw new Error(`POST /v1/instances #${i}: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
+      leases[i] = RegisteredAnswerSchema.parse(JSON.parse(answer.text)).lease;
     });
     const regSeconds = (performance.now() - w0) / 1000;
     const regCpu = cpuMs(pid) - cpu0;
@@ -328,7 +334,7 @@ export async function runRegistryScale(options: RegistryScaleOptions, log: Log):
     const beat = async (i: number) => {
       const b = bodies[i % n];
       if (!b) return;
-      const answer = await send(pool, 'PUT', `/v1/instances/${encodeURIComponent(b.id)}/heartbeat`, `{"state":"ready","toolsHash":"h-${serviceName(i % n, services)}"}`);
+      const answer = await send(pool, 'PUT', `/v1/instances/${encodeURIComponent(b.id)}/heartbeat`, `{"state":"ready","toolsHash":"h-${serviceName(i % n, services)}"}`, leases[i % n]);
       if (answer.status !== 200) throw new Error(`PUT heartbeat ${b.id}: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
     };
 

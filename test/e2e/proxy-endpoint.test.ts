@@ -184,8 +184,9 @@ t.test('register_service by URL makes a standalone sidecar\'s tools appear; dere
   const appeared = lists.arm('tools', async () => (await toolNames(client)).includes('solo__echo'), 'solo__echo is listed');
   const registered = await client.callTool({ name: 'register_service', arguments: { name: 'solo', url: solo.url, tags: ['manual'] } });
   t.notOk(registered.isError, JSON.stringify(registered.content));
-  const { id, tools } = registered.structuredContent as { id: string; tools: number };
+  const { id, tools, lease } = registered.structuredContent as { id: string; tools: number; lease: string };
   t.ok(id && tools >= 5, `registered ${id} with ${tools} tools`);
+  t.match(lease, /^[A-Za-z0-9_-]{43}$/, 'register_service answers with the instance\'s lease');
   await appeared;
   t.pass('tools/list_changed after register_service');
   const echoed = await client.callTool({ name: 'solo__echo', arguments: { text: 'through the mesh' } });
@@ -199,8 +200,10 @@ t.test('register_service by URL makes a standalone sidecar\'s tools appear; dere
   await added;
   t.pass('a tool added at runtime appears under its namespaced name');
 
-  const beat = await client.callTool({ name: 'heartbeat', arguments: { id } });
+  const beat = await client.callTool({ name: 'heartbeat', arguments: { id, lease } });
   t.match(beat.structuredContent, { ok: true, id });
+  const stranger = await client.callTool({ name: 'heartbeat', arguments: { id, lease: 'A'.repeat(43) } });
+  t.equal(stranger.isError, true, 'a heartbeat with another lease is refused');
 
   const gone = lists.arm('tools', async () => !(await toolNames(client)).some((name) => name.startsWith('solo__')), 'solo tools are gone');
   const deregistered = await client.callTool({ name: 'deregister_service', arguments: { id } });

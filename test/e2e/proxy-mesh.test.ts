@@ -100,7 +100,7 @@ t.test('kill -9 and restart of the proxy keeps the registry; a corrupt file is m
   const first = await startProxy(t, { extra: fast });
   const sidecar = await startSidecar(t, { name: 'fs', command: ['python3', `${root}examples/fs_server.py`], proxy: first.base, extra: ['--heartbeat', '1'] });
   await waitService(first.base, 'fs', (s) => s.status === 'healthy');
-  await pollJson(`${first.base}/healthz`, (_, body) => body.registry.fileWrites > 0 && body.registry.instances === 1); // the coalesced write landed
+  await pollJson(`${first.base}/healthz`, (_, body) => body.registry.instances === 1 && body.registry.fileWrites > 0 && body.registry.writePending === false); // the coalesced write landed
   await first.stop('SIGKILL');
 
   const second = await startProxy(t, { registryFile: first.registryFile, port: first.port, extra: fast });

@@ -48,29 +48,35 @@ function registration(id: string, name = 'fs', extra: Record<string, unknown> = 
   };
 }
 
+// The header that carries an instance's lease.
+const leased = (lease: string) => ({ 'x-mesh-lease': lease });
+
 t.test('register, heartbeat, deregister: 201/200/404/204, idempotent per id', async (t) => {
   const { request, registry } = await build(t);
   const created = await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
   t.equal(created.status, 201, 'a new instance is created');
   t.match(created.body.instance, { id: 'fs-1', name: 'fs', status: 'healthy', toolCount: 1 });
-  const again = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { version: '1.0.1' }) });
+  const lease: string = created.body.lease;
+  t.match(lease, /^[A-Za-z0-9_-]{43}$/, 'the answer carries a lease: 256 random bits, base64url');
+  const again = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { version: '1.0.1' }), headers: leased(lease) });
   t.equal(again.status, 200, 'registering the same id again updates it');
   t.equal(again.body.instance.version, '1.0.1');
+  t.equal(again.body.lease, lease, 'a re-registration carrying its lease keeps it');
   t.equal(registry.stats().instances, 1, 'still one instance');
 
-  const beat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { inflight: 1, calls: 3 } });
+  const beat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { inflight: 1, calls: 3 }, headers: leased(lease) });
   t.equal(beat.status, 200);
   t.same(beat.body, { ok: true, status: 'healthy' });
-  const emptyBeat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT' });
+  const emptyBeat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', headers: leased(lease) });
   t.equal(emptyBeat.status, 200, 'an empty heartbeat body is fine');
   const unknownBeat = await request('/v1/instances/ghost/heartbeat', { method: 'PUT', json: {} });
   t.equal(unknownBeat.status, 404);
   t.match(unknownBeat.body.error, { code: 'INSTANCE_NOT_FOUND', message: /no instance "ghost": register again/ });
-  const badBeat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { inflight: -1 } });
+  const badBeat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { inflight: -1 }, headers: leased(lease) });
   t.equal(badBeat.status, 400);
   t.match(badBeat.body.error.message, /inflight/);
 
-  const removed = await request('/v1/instances/fs-1', { method: 'DELETE' });
+  const removed = await request('/v1/instances/fs-1', { method: 'DELETE', headers: leased(lease) });
   t.equal(removed.status, 204);
   t.equal(removed.body, '', 'no body');
   const removedAgain = await request('/v1/instances/fs-1', { method: 'DELETE' });
@@ -136,9 +142,9 @@ t.test('foreign Host or Origin is refused (DNS rebinding)', async (t) => {
 t.test('listing services: filters, one service, unknown names', async (t) => {
   const { request, clock } = await build(t);
   await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { tags: ['python', 'files'] }) });
-  await request('/v1/instances', { method: 'POST', json: registration('mem-1', 'memory', { tags: ['node'] }) });
+  const mem = await request('/v1/instances', { method: 'POST', json: registration('mem-1', 'memory', { tags: ['node'] }) });
   clock.now += 60_000;
-  await request('/v1/instances/mem-1/heartbeat', { method: 'PUT', json: {} });
+  t.equal((await request('/v1/instances/mem-1/heartbeat', { method: 'PUT', json: {}, headers: leased(mem.body.lease) })).status, 200);
   clock.now += 30_000; // fs: 90 s silent (3 missed beats) → unhealthy; memory: 30 s → healthy
 
   const all = await request('/v1/services');
@@ -181,7 +187,7 @@ t.test('listing services: filters, one service, unknown names', async (t) => {
 
 t.test('calls naming services that do not exist leave no per-service state behind (hostile input)', async (t) => {
   const { request } = await build(t);
-  await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
+  const fs = await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
   const GHOSTS = 300;
   const statuses = new Set<number>();
   for (let i = 0; i < GHOSTS; i++) statuses.add((await request(`/v1/services/ghost-${i}/tools/x/call`, { method: 'POST', json: {} })).status);
@@ -198,35 +204,35 @@ t.test('calls naming services that do not exist leave no per-service state behin
   t.match(metrics.body, new RegExp(`mesh_calls_total\\{service="\\(unknown\\)",outcome="error"\\} ${GHOSTS}`), 'they are counted under one (unknown) label');
 
   // The count lives as long as the service: the last replica leaving drops it.
-  await request('/v1/instances/fs-1', { method: 'DELETE' });
+  t.equal((await request('/v1/instances/fs-1', { method: 'DELETE', headers: leased(fs.body.lease) })).status, 204);
   await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
   t.equal((await request('/v1/services/fs')).body.calls, 0, 'a service that left and came back starts again');
 });
 
 t.test('health follows the injected clock: unhealthy after 3 missed beats, removed after the timeout', async (t) => {
   const { request, clock, registry } = await build(t);
-  await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
+  const { lease } = (await request('/v1/instances', { method: 'POST', json: registration('fs-1') })).body;
   clock.now += 89_999;
   t.equal((await request('/v1/services/fs')).body.status, 'healthy', 'just under 3 intervals: still healthy');
   clock.now += 1;
   t.equal((await request('/v1/services/fs')).body.status, 'unhealthy', '3 missed beats: unhealthy');
-  const revived = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {} });
+  const revived = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(lease) });
   t.equal(revived.body.status, 'healthy', 'a beat brings it back');
   clock.now += 119_999;
   t.same(registry.sweep().removed, [], 'not removed before the timeout');
   clock.now += 1;
   t.match(registry.sweep().removed, [{ instance: 'fs-1', reason: 'expired' }]);
   t.equal((await request('/v1/services/fs')).status, 404, 'removed after the timeout');
-  const beat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {} });
+  const beat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(lease) });
   t.equal(beat.status, 404, 'its next heartbeat is told to register again');
 });
 
 t.test('/healthz and /metrics', async (t) => {
   const { request, clock } = await build(t);
   await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
-  await request('/v1/instances', { method: 'POST', json: registration('fs-2') });
+  const fs2 = await request('/v1/instances', { method: 'POST', json: registration('fs-2') });
   clock.now += 90_000;
-  await request('/v1/instances/fs-2/heartbeat', { method: 'PUT', json: {} });
+  await request('/v1/instances/fs-2/heartbeat', { method: 'PUT', json: {}, headers: leased(fs2.body.lease) });
   const health = await request('/healthz');
   t.equal(health.status, 200);
   t.match(health.body, { status: 'ok', services: 1, registry: { instances: 2, services: 1 } });
@@ -273,12 +279,12 @@ t.test('/v1/events streams joins, status changes and leaves', async (t) => {
   t.match(response.headers.get('content-type'), /text\/event-stream/);
   const stream = sseReader(response);
   t.match(await stream.next(), { event: 'hello', data: { services: 0 } });
-  await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
+  const { lease } = (await request('/v1/instances', { method: 'POST', json: registration('fs-1') })).body;
   t.match(await stream.next(), { event: 'joined', data: { type: 'joined', service: 'fs', instance: 'fs-1', url: 'http://127.0.0.1:9/fs-1/mcp' } });
   clock.now += 90_000;
   registry.sweep();
   t.match(await stream.next(), { event: 'status', data: { instance: 'fs-1', previous: 'healthy', status: 'unhealthy' } });
-  await request('/v1/instances/fs-1', { method: 'DELETE' });
+  await request('/v1/instances/fs-1', { method: 'DELETE', headers: leased(lease) });
   t.match(await stream.next(), { event: 'left', data: { type: 'left', service: 'fs', instance: 'fs-1', reason: 'deregistered' } });
   await stream.cancel();
 });
@@ -409,18 +415,97 @@ t.test('resources and prompts in-process: empty mesh, unknown targets, unreachab
 
 t.test('instance hijack: another service under a live id or url is a 409 naming the owner; a beat speaks only for its own service', async (t) => {
   const { request, core } = await build(t);
-  t.equal((await request('/v1/instances', { method: 'POST', json: registration('fs-1') })).status, 201);
+  const first = await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
+  t.equal(first.status, 201);
   const sameId = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'evil', { url: 'http://127.0.0.1:5999/mcp', port: 5999 }) });
   t.equal(sameId.status, 409, 'another service under a live instance id');
   t.match(sameId.body, { error: { code: 'CONFLICT', message: /belongs to the live service "fs"/, owner: 'fs' } });
   const sameUrl = await request('/v1/instances', { method: 'POST', json: registration('evil-1', 'evil', { url: 'http://127.0.0.1:9/fs-1/mcp' }) });
   t.equal(sameUrl.status, 409, 'another service at a live instance\'s url');
   t.match(sameUrl.body, { error: { code: 'CONFLICT', message: /is served by the live instance "fs-1" of service "fs"/ } });
-  const beat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { name: 'evil', state: 'crashloop' } });
+  const beat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { name: 'evil', state: 'crashloop' }, headers: leased(first.body.lease) });
   t.equal(beat.status, 409, 'a beat naming another service');
   t.equal(core.registry.service('fs')?.status, 'healthy', 'fs is still healthy and routable');
   t.same(core.registry.serviceNames(), ['fs'], 'no intruder was registered');
-  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { name: 'fs' } })).status, 200, 'its own beat passes');
+  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { name: 'fs' }, headers: leased(first.body.lease) })).status, 200, 'its own beat passes');
+});
+
+t.test('instance lease: a beat or a deregistration without the lease of the instance is refused; the lease is never shown', async (t) => {
+  const { app, request, core, clock } = await build(t);
+  const events = await app.request('/v1/events', { headers: { host: 'localhost:6001' } });
+  const stream = sseReader(events);
+  await stream.next(); // hello
+  const first = await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
+  const lease: string = first.body.lease;
+  const joined = await stream.next();
+
+  const noLease = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { state: 'crashloop' } });
+  t.equal(noLease.status, 409, 'a crashloop beat without a lease: 409');
+  t.match(noLease.body.error, { code: 'CONFLICT', message: /heartbeat of instance "fs-1" refused: it carries no lease: send the lease its registration answered with, in the x-mesh-lease header; register again/ });
+  const named = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { name: 'fs', state: 'crashloop' } });
+  t.equal(named.status, 409, 'naming the right service is no credential');
+  const wrong = 'A'.repeat(43);
+  const wrongLease = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { state: 'crashloop' }, headers: leased(wrong) });
+  t.equal(wrongLease.status, 409, 'a crashloop beat with a wrong lease: 409');
+  t.match(wrongLease.body.error.message, /carries a lease that is not the current lease of instance "fs-1"/);
+  const malformed = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { state: 'crashloop' }, headers: leased('not a lease!') });
+  t.equal(malformed.status, 400, 'a malformed lease header: 400 naming the header');
+  t.match(malformed.body.error.message, /invalid x-mesh-lease header/);
+  for (const refused of [noLease, named, wrongLease, malformed]) t.notMatch(JSON.stringify(refused.body), lease, 'no refusal reveals the lease');
+  t.equal(core.registry.service('fs')?.status, 'healthy', 'fs stays healthy and routable');
+  t.same(core.registry.healthyInstances('fs').map((i) => i.id), ['fs-1']);
+
+  const noDelete = await request('/v1/instances/fs-1', { method: 'DELETE' });
+  t.equal(noDelete.status, 409, 'DELETE without the lease: 409');
+  t.match(noDelete.body.error.message, /deregistration of instance "fs-1" refused: it carries no lease/);
+  t.equal((await request('/v1/instances/fs-1', { method: 'DELETE', headers: leased(wrong) })).status, 409, 'DELETE with a wrong lease: 409');
+  t.equal(core.registry.stats().instances, 1, 'still registered');
+
+  const own = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { state: 'crashloop' }, headers: leased(lease) });
+  t.equal(own.status, 200, 'the holder of the lease may report crashloop');
+  t.equal(own.body.status, 'crashloop');
+  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { state: 'ready' }, headers: leased(lease) })).body.status, 'healthy');
+  const status = await stream.next();
+
+  // The lease appears in the registration's answer only.
+  const mcp = mcpClient(app);
+  await mcp.initialize();
+  const shown = [
+    (await request('/v1/services')).body, (await request('/v1/services/fs')).body, (await request('/metrics')).body, (await request('/healthz')).body,
+    (await mcp.request('tools/call', { name: 'list_services', arguments: {} })).result,
+    (await mcp.request('tools/call', { name: 'get_service_info', arguments: { service: 'fs' } })).result,
+    (await mcp.request('tools/call', { name: 'get_service_status', arguments: { service: 'fs' } })).result,
+    joined, status,
+  ];
+  for (const [i, body] of shown.entries()) t.notMatch(JSON.stringify(body), lease, `reply ${i} does not carry the lease`);
+  t.notOk(/"lease"/.test(JSON.stringify(shown)), 'no reply has a lease field');
+
+  // A re-registration of the same service and url without the lease: a new lease; the old holder's beat is refused.
+  clock.now += 1_000;
+  const again = await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
+  t.equal(again.status, 200);
+  t.not(again.body.lease, lease, 'a re-registration without the lease gets a new one');
+  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(lease) })).status, 409, 'the old lease no longer beats');
+  const back = await request('/v1/instances', { method: 'POST', json: registration('fs-1'), headers: leased(lease) });
+  t.equal(back.status, 200, 'the old holder registers again (same service, same url)');
+  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(again.body.lease) })).status, 409, 'and the other lease is dead');
+  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(back.body.lease) })).body.status, 'healthy', 'it beats and stays routable');
+  const moved = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { url: 'http://127.0.0.1:5999/mcp', port: 5999 }) });
+  t.equal(moved.status, 409, 'no one without the lease moves a live id to another url');
+  t.equal(core.registry.instance('fs-1')?.url, 'http://127.0.0.1:9/fs-1/mcp');
+
+  // The MCP heartbeat tool needs the lease; deregister_service is an operator action, named in the left event.
+  const toolBeat = await mcp.request('tools/call', { name: 'heartbeat', arguments: { id: 'fs-1', lease: wrong } });
+  t.match(toolBeat.result, { isError: true, content: [{ text: /CONFLICT: heartbeat of instance "fs-1" refused: it carries a lease that is not the current lease/ }] }, 'the heartbeat tool with a wrong lease is refused');
+  const toolNoLease = await mcp.request('tools/call', { name: 'heartbeat', arguments: { id: 'fs-1' } });
+  t.match(toolNoLease.error?.message, /lease/, 'the heartbeat tool without a lease is refused, naming the field');
+  t.match((await mcp.request('tools/call', { name: 'heartbeat', arguments: { id: 'fs-1', lease: back.body.lease } })).result.structuredContent, { ok: true, id: 'fs-1' });
+  await mcp.request('tools/call', { name: 'deregister_service', arguments: { id: 'fs-1' } });
+  t.equal(core.registry.stats().instances, 0, 'deregister_service removes without a lease');
+  let left = await stream.next();
+  while (left.event !== 'left') left = await stream.next();
+  t.match(left.data, { type: 'left', instance: 'fs-1', reason: 'deregistered', by: 'app-test' }, 'naming the operator');
+  await stream.cancel();
 });
 
 t.test('a body nested deeper than the limit is a 400 naming it, on every JSON route', async (t) => {

@@ -59,11 +59,38 @@ t.test('round trip: instances survive a restart and come back fresh', async (t) 
   await second.close();
 });
 
+t.test('leases survive a restart; a file from before leases drops its rows (they register again)', async (t) => {
+  const { file, clock } = setup(t);
+  const first = await Registry.open({ file, now: () => clock.now });
+  const { lease } = first.register(reg('fs-a'));
+  first.audit({ service: 'fs', tool: 'read_text', durationMs: 2, outcome: 'ok' });
+  await first.close();
+
+  const second = await Registry.open({ file, now: () => clock.now });
+  t.throws(() => second.heartbeat('fs-a', { state: 'crashloop' }, 'A'.repeat(43)), { code: 'CONFLICT' }, 'after a restart a wrong lease is still refused');
+  t.equal(second.heartbeat('fs-a', { state: 'ready' }, lease)?.status, 'healthy', 'and the stored lease still beats');
+  await second.close();
+
+  // The same file as a version 1 registry wrote it: no lease column.
+  const SQL = await loadSqlJs();
+  const old = new SQL.Database(readFileSync(file));
+  old.exec('ALTER TABLE instances DROP COLUMN lease; PRAGMA user_version = 1;');
+  writeFileSync(file, old.export());
+  old.close();
+  const third = await Registry.open({ file, now: () => clock.now });
+  t.equal(third.recovered, undefined, 'an older file is migrated, not quarantined');
+  t.match(third.droppedRows, [{ id: 'fs-a', reason: /no valid lease/ }], 'its lease-less rows are dropped');
+  t.equal(third.heartbeat('fs-a', {}, lease), undefined, 'so the instance gets 404 and registers again');
+  t.equal(third.recentAudit({}).length, 1, 'the audit trail is kept');
+  await third.close();
+});
+
 t.test('heartbeats never write the file; registrations are coalesced', async (t) => {
   const { file, clock } = setup(t);
   const registry = await Registry.open({ file, now: () => clock.now, flushDelayMs: 50 });
+  const leases: string[] = [];
   for (let i = 0; i < 100; i++) {
-    registry.register(reg(`fs-${i}`, 'fs', 5000 + i));
+    leases.push(registry.register(reg(`fs-${i}`, 'fs', 5000 + i)).lease);
     if (i % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   await registry.flush();
@@ -73,11 +100,11 @@ t.test('heartbeats never write the file; registrations are coalesced', async (t)
   t.equal(registry.stats().lastWriteAt, START);
   for (let round = 0; round < 5; round++) {
     clock.now += 30_000;
-    for (let i = 0; i < 100; i++) registry.heartbeat(`fs-${i}`, { inflight: 0, calls: round });
+    for (let i = 0; i < 100; i++) registry.heartbeat(`fs-${i}`, { inflight: 0, calls: round }, leases[i]);
   }
   await registry.flush();
   t.equal(registry.stats().fileWrites, afterRegister, '500 heartbeats → no write');
-  registry.heartbeat('fs-1', { state: 'restarting' });
+  registry.heartbeat('fs-1', { state: 'restarting' }, leases[1]);
   await registry.flush();
   t.equal(registry.stats().fileWrites, afterRegister + 1, 'a child state change is written');
   t.same(named(join(file, '..'), '.registry.db.tmp'), [], 'no temp files left');

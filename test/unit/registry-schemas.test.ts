@@ -137,5 +137,5 @@ t.test('register() throws a BAD_REQUEST MeshError naming the field', async (t) =
   t.throws(() => registry.register('nope'), /invalid registration: \(body\): expected object, received string/);
   t.equal(registry.stats().instances, 0, 'nothing was registered');
   registry.register(body());
-  t.throws(() => registry.heartbeat('fs-1', { exec: 'x' }), /invalid heartbeat: exec: field not allowed|invalid heartbeat: exec: /);
+  t.throws(() => registry.heartbeat('fs-1', { exec: 'x' }, undefined), /invalid heartbeat: exec: field not allowed|invalid heartbeat: exec: /);
 });

@@ -70,17 +70,20 @@ t.test('a new tool list, a new name, a reused url', async (t) => {
 
 t.test('an instance id and url belong to the live service that registered them', async (t) => {
   const { registry, clock, events } = await openClocked(t);
-  registry.register(reg('fs-a', 'fs', 5001));
+  const { lease } = registry.register(reg('fs-a', 'fs', 5001));
   t.throws(() => registry.register(reg('fs-a', 'evil', 5009)), { code: 'CONFLICT', message: /instance id "fs-a" belongs to the live service "fs" \(at http:\/\/127\.0\.0\.1:5001\/mcp\)/ }, 'another service under a live id: 409');
   t.throws(() => registry.register(reg('evil-1', 'evil', 5001)), { code: 'CONFLICT', message: /url http:\/\/127\.0\.0\.1:5001\/mcp is served by the live instance "fs-a" of service "fs"/ }, 'another service at a live url: 409');
-  t.throws(() => registry.heartbeat('fs-a', { name: 'evil', state: 'crashloop' }), { code: 'CONFLICT', message: /belongs to service "fs", not "evil"/ }, 'a beat naming another service: 409');
+  t.throws(() => registry.heartbeat('fs-a', { name: 'evil', state: 'crashloop' }, lease), { code: 'CONFLICT', message: /belongs to service "fs", not "evil"/ }, 'a beat naming another service: 409');
   t.equal(registry.service('fs')?.status, 'healthy', 'fs is still routable');
   t.notOk(events.some((e) => e.type === 'left'), 'nothing was evicted');
-  t.equal(registry.heartbeat('fs-a', { name: 'fs' })?.status, 'healthy', 'a beat naming its own service passes');
+  t.equal(registry.heartbeat('fs-a', { name: 'fs' }, lease)?.status, 'healthy', 'a beat naming its own service passes');
 
-  // A sidecar restart: same id and service, maybe a new url, while the old one still counts as live.
-  const restarted = registry.register(reg('fs-a', 'fs', 5002));
-  t.equal(restarted.instance.url, 'http://127.0.0.1:5002/mcp', 'the same service re-registers its id at a new url');
+  // A live id stays at its url: moving it takes its lease (a restarted sidecar on a new port has a new id).
+  t.throws(() => registry.register(reg('fs-a', 'fs', 5002)), { code: 'CONFLICT', message: /instance id "fs-a" is live at http:\/\/127\.0\.0\.1:5001\/mcp; moving it to http:\/\/127\.0\.0\.1:5002\/mcp needs its lease \(x-mesh-lease\)/ }, 'the same service cannot move a live id without its lease');
+  t.equal(registry.instance('fs-a')?.url, 'http://127.0.0.1:5001/mcp', 'the id still points at its own url');
+  const moved = registry.register(reg('fs-a', 'fs', 5002), lease);
+  t.equal(moved.instance.url, 'http://127.0.0.1:5002/mcp', 'with its lease the instance moves its id to a new url');
+  t.equal(moved.lease, lease, 'and keeps its lease');
   registry.register(reg('fs-b', 'fs', 5002));
   t.match(events.at(-2), { type: 'left', instance: 'fs-a', reason: 'replaced' }, 'a replica of the same service may take over a url');
 
@@ -88,13 +91,41 @@ t.test('an instance id and url belong to the live service that registered them',
   t.equal(registry.register(reg('fs-b', 'other', 5002)).instance.name, 'other', 'a dead instance\'s id may be taken');
 });
 
+t.test('a heartbeat or deregistration speaks only for the instance whose lease it carries', async (t) => {
+  const { registry, clock, events } = await openClocked(t);
+  const { lease } = registry.register(reg('fs-a'));
+  t.match(lease, /^[A-Za-z0-9_-]{43}$/, '256 random bits, base64url');
+  t.not(registry.register(reg('fs-b', 'fs', 5002)).lease, lease, 'every instance has its own lease');
+  t.throws(() => registry.heartbeat('fs-a', { state: 'crashloop' }, undefined), { code: 'CONFLICT', message: /heartbeat of instance "fs-a" refused: it carries no lease/ }, 'no lease: 409');
+  t.throws(() => registry.heartbeat('fs-a', { name: 'fs', state: 'crashloop' }, 'B'.repeat(43)), { code: 'CONFLICT', message: /not the current lease of instance "fs-a"/ }, 'a wrong lease: 409');
+  t.equal(registry.instance('fs-a')?.status, 'healthy', 'still healthy');
+  t.equal(registry.instance('fs-a')?.state, 'ready');
+  t.throws(() => registry.deregister('fs-a', { lease: undefined }), { code: 'CONFLICT', message: /deregistration of instance "fs-a" refused/ });
+  t.throws(() => registry.deregister('fs-a', { lease: 'B'.repeat(43) }), { code: 'CONFLICT' });
+  t.notOk(events.some((e) => e.type === 'left'), 'nothing left');
+  t.notOk(JSON.stringify([registry.services(), registry.instance('fs-a'), events]).includes(lease), 'no view or event carries the lease');
+
+  clock.now += 1_000;
+  t.equal(registry.heartbeat('fs-a', { state: 'crashloop' }, lease)?.status, 'crashloop', 'its holder may say crashloop');
+  // Re-registration: with the lease it is kept; without it (same service and url) a new one is issued.
+  t.equal(registry.register(reg('fs-a', 'fs', 5001, { state: 'ready' }), lease).lease, lease);
+  const taken = registry.register(reg('fs-a')).lease;
+  t.not(taken, lease);
+  t.throws(() => registry.heartbeat('fs-a', {}, lease), { code: 'CONFLICT' }, 'the previous lease is dead');
+  const back = registry.register(reg('fs-a'), lease).lease;
+  t.throws(() => registry.heartbeat('fs-a', {}, taken), { code: 'CONFLICT' }, 'the holder that registered again wins the lease back');
+  t.equal(registry.heartbeat('fs-a', {}, back)?.status, 'healthy');
+  t.equal(registry.deregister('fs-a', { operator: 'ops-agent' }), true, 'an operator removes without the lease');
+  t.match(events.at(-1), { type: 'left', instance: 'fs-a', reason: 'deregistered', by: 'ops-agent' });
+});
+
 t.test('heartbeats: unknown id, memory-only, health transitions with the clock', async (t) => {
   const { registry, clock, events } = await openClocked(t);
-  t.equal(registry.heartbeat('ghost', {}), undefined, 'unknown id → undefined (HTTP 404, sidecar re-registers)');
-  registry.register(reg('fs-a'));
-  registry.register(reg('fs-b', 'fs', 5002));
+  t.equal(registry.heartbeat('ghost', {}, undefined), undefined, 'unknown id → undefined (HTTP 404, sidecar re-registers)');
+  const a = registry.register(reg('fs-a')).lease;
+  const b = registry.register(reg('fs-b', 'fs', 5002)).lease;
   clock.now += 30_000;
-  const beat = registry.heartbeat('fs-a', { inflight: 2, calls: 40, toolsHash: 'h1' });
+  const beat = registry.heartbeat('fs-a', { inflight: 2, calls: 40, toolsHash: 'h1' }, a);
   t.equal(beat?.lastHeartbeat, START + 30_000);
   t.equal(beat?.inflight, 2);
   t.equal(beat?.calls, 40);
@@ -106,13 +137,13 @@ t.test('heartbeats: unknown id, memory-only, health transitions with the clock',
   t.same(registry.healthyInstances('fs').map((i) => i.id), ['fs-a']);
   t.equal(registry.service('fs')?.status, 'healthy', 'one healthy replica keeps the service healthy');
   clock.now = START + 100_000;
-  registry.heartbeat('fs-b');
+  registry.heartbeat('fs-b', {}, b);
   t.match(events.at(-1), { type: 'status', instance: 'fs-b', status: 'healthy', previous: 'unhealthy', reason: 'heartbeat' });
   clock.now = START + 30_000 + 120_000;
   const removed = registry.sweep();
   t.match(removed.removed, [{ type: 'left', instance: 'fs-a', reason: 'expired' }]);
   t.match(removed.changed, [], 'fs-b was heard from at +100 s: still healthy');
-  t.equal(registry.heartbeat('fs-a'), undefined, 'an expired instance must re-register');
+  t.equal(registry.heartbeat('fs-a', {}, a), undefined, 'an expired instance must re-register');
   clock.now = START + 100_000 + 90_000;
   t.equal(registry.instance('fs-b')?.status, 'unhealthy', 'reads re-derive the status from the clock');
   t.match(events.at(-1), { type: 'status', instance: 'fs-b', status: 'unhealthy', serviceStatus: 'unhealthy' });
@@ -125,15 +156,15 @@ t.test('heartbeats: unknown id, memory-only, health transitions with the clock',
 
 t.test('child state reported by the sidecar', async (t) => {
   const { registry, events } = await openClocked(t);
-  registry.register(reg('fs-a', 'fs', 5001, { state: 'starting' }));
+  const { lease } = registry.register(reg('fs-a', 'fs', 5001, { state: 'starting' }));
   t.equal(registry.instance('fs-a')?.status, 'starting');
   t.same(registry.healthyInstances('fs'), [], 'starting is not routed');
-  registry.heartbeat('fs-a', { state: 'ready' });
+  registry.heartbeat('fs-a', { state: 'ready' }, lease);
   t.equal(registry.instance('fs-a')?.status, 'healthy');
   registry.setChildState('fs-a', 'restarting');
   t.match(events.at(-1), { type: 'status', status: 'restarting', reason: 'child-state' });
   t.same(registry.healthyInstances('fs'), []);
-  registry.heartbeat('fs-a', { state: 'crashloop' });
+  registry.heartbeat('fs-a', { state: 'crashloop' }, lease);
   t.equal(registry.service('fs')?.status, 'crashloop');
   t.same(registry.services({ status: 'crashloop' }).map((s) => s.name), ['fs']);
   t.same(registry.services({ status: 'healthy' }), []);
@@ -144,9 +175,9 @@ t.test('child state reported by the sidecar', async (t) => {
 
 t.test('deregister removes at once and says so', async (t) => {
   const { registry, events } = await openClocked(t);
-  registry.register(reg('fs-a'));
-  t.equal(registry.deregister('fs-a'), true);
-  t.equal(registry.deregister('fs-a'), false);
+  const { lease } = registry.register(reg('fs-a'));
+  t.equal(registry.deregister('fs-a', { lease }), true);
+  t.equal(registry.deregister('fs-a', { lease }), false);
   t.match(events.at(-1), { type: 'left', service: 'fs', instance: 'fs-a', reason: 'deregistered', serviceStatus: undefined });
   t.equal(registry.instance('fs-a'), undefined);
 });
