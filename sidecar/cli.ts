@@ -5,6 +5,7 @@ import { MeshError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { parsePortRange } from '../src/http/ports.js';
 import { DEFAULT_PROXY_URL } from '../src/client/proxy-url.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../src/stdio/line-reader.js';
 import { startSidecar } from './sidecar.js';
 import type { RestartPolicy } from './supervisor.js';
 
@@ -30,6 +31,7 @@ const program = new Command('mesh-sidecar')
   .option('--env <KEY=VALUE>', 'environment variable for the server process (repeatable)', collect, [] as string[])
   .option('--allow-host <hostname>', 'extra hostname accepted in Host/Origin headers (repeatable)', collect, [] as string[])
   .option('--deadline <seconds>', 'deadline of every forwarded request', positive, 60)
+  .option('--max-message-bytes <bytes>', 'largest message the server may send (one stdout line); a longer one is discarded and fails its call', wholeArg, DEFAULT_MAX_MESSAGE_BYTES)
   .option('--backoff <ms-ms>', 'restart backoff of a crashed child: initial-maximum delay in ms', backoffArg, { initialMs: 500, maxMs: 30_000 })
   .addOption(new Option('--restart <policy>', 'restart a child that ended: always, on-failure (not after exit code 0), never').choices(['always', 'on-failure', 'never']).default('always'))
   .option('--max-crashes <n>', 'crashes within --crash-window after which the child is a crash loop (not routed)', wholeArg, 5)
@@ -53,6 +55,7 @@ const opts = program.opts<{
   env: string[];
   allowHost: string[];
   deadline: number;
+  maxMessageBytes: number;
   backoff: { initialMs: number; maxMs: number };
   restart: RestartPolicy;
   maxCrashes: number;
@@ -81,6 +84,7 @@ try {
     tags: opts.tag,
     allowedHosts: opts.allowHost,
     deadlineMs: opts.deadline * 1000,
+    maxMessageBytes: opts.maxMessageBytes,
     backoff: opts.backoff,
     restartPolicy: opts.restart,
     maxCrashes: opts.maxCrashes,

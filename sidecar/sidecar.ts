@@ -22,6 +22,8 @@ export interface SidecarOptions extends ChildCommand {
   version: string;
   log?: Logger;
   stopGraceMs?: number;
+  /** Cap of one message from the child (one stdout line), in bytes. */
+  maxMessageBytes?: number;
   backoff?: { initialMs: number; maxMs: number };
   restartPolicy?: RestartPolicy;
   /** Crashes within `crashWindowMs` beyond which the child is a crash loop. */
@@ -87,6 +89,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     log,
     version: options.version,
     stopGraceMs: options.stopGraceMs,
+    maxMessageBytes: options.maxMessageBytes,
     backoff: options.backoff,
     restartPolicy: options.restartPolicy,
     maxCrashes: options.maxCrashes,
