@@ -19,6 +19,7 @@ const program = new Command('mesh-proxy')
   .option('--deadline <seconds>', 'deadline of a routed call', seconds, 60)
   .addOption(new Option('--token <token>', 'bearer token required on every request (required when bound beyond loopback)').env('MESH_TOKEN'))
   .option('--allow-host <hostname...>', 'extra hostnames accepted in Host/Origin')
+  .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long calls in flight may finish before they are cut (a second signal stops at once)', seconds, 15)
   .addHelpText('after', '\nEnvironment: MESH_HOME (default ~/.mesh) holds the registry; MESH_PROXY_URL tells clients where the proxy is.\n');
 
 program.parse();
@@ -32,6 +33,7 @@ const opts = program.opts<{
   deadline: number;
   token?: string;
   allowHost?: string[];
+  drainTimeout: number;
 }>();
 const log = createLogger('mesh-proxy');
 
@@ -50,6 +52,7 @@ try {
     deadlineMs: opts.deadline * 1000,
     token: opts.token,
     allowedHosts: opts.allowHost,
+    drainTimeoutMs: opts.drainTimeout * 1000,
     version,
     log,
   });
@@ -57,9 +60,12 @@ try {
   process.stdout.write(`mesh-proxy: ready at ${proxy.url} — MCP endpoint ${proxy.url}/mcp${extra}, registry ${opts.registry}\n`);
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) process.exit(130);
+    if (stopping) {
+      log.warn(`second ${signal}: exiting now`);
+      process.exit(130);
+    }
     stopping = true;
-    log.info(`${signal}: stopping`);
+    log.info(`${signal}: stopping (draining calls in flight up to ${opts.drainTimeout} s; send it again to stop at once)`);
     proxy.stop().then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => shutdown('SIGINT'));

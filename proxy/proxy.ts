@@ -5,6 +5,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createLogger, type Logger } from '../src/log.js';
 import { listenOnFreePort } from '../src/http/ports.js';
 import { createHostGuard } from '../src/http/host-guard.js';
+import { DEFAULT_DRAIN_MS, Drain } from '../src/http/drain.js';
 import { createProxyApp } from './app.js';
 import { createProxyFrontHandler } from './hot-path.js';
 import { MeshCore } from './core.js';
@@ -23,6 +24,8 @@ export interface ProxyOptions {
   deadlineMs?: number;
   token?: string | undefined;
   allowedHosts?: string[];
+  /** On stop, how long calls in flight may take to finish before connections are cut (default 15 s). */
+  drainTimeoutMs?: number;
   version: string;
   log?: Logger;
 }
@@ -32,6 +35,7 @@ export interface RunningProxy {
   port: number;
   mcpPort: number | undefined;
   core: MeshCore;
+  /** Drains (refuses new requests, lets those in flight finish up to the drain timeout), then closes. */
   stop(): Promise<void>;
 }
 
@@ -55,20 +59,23 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const core = new MeshCore({ registry, deadlineMs: options.deadlineMs ?? 60_000, log, observe: (record) => metrics.observeCall(record) });
   const endpoint = new MeshEndpoint(core, log, options.version);
   const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
-  const listener = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024);
+  const drain = new Drain('mesh-proxy');
+  const front = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024);
+  const listener = drain.wrap(front);
   const servers: Server[] = [];
   const sweeper = setInterval(() => registry.sweep(), 1_000);
   sweeper.unref();
-  const stop = async () => {
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    const grace = options.drainTimeoutMs ?? DEFAULT_DRAIN_MS;
+    if (drain.active > 0) log.info(`draining ${drain.active} request(s) in flight (up to ${grace / 1000} s); new requests get 503`);
+    const drained = await drain.drain(servers.filter((server) => server.listening), grace);
+    if (drained.cut > 0) log.warn(`drain timeout (${grace / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
     clearInterval(sweeper);
-    for (const server of servers) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
     await endpoint.close();
     await core.router.close();
     await registry.close();
-  };
+  })());
   try {
     const main = createServer(listener);
     servers.push(main);

@@ -311,9 +311,9 @@ export class Router {
     }
   }
 
-  /** Forgets the pooled session and cached lists of an instance that left. */
+  /** Forgets the pooled session (closed once its calls in flight finish) and cached lists of an instance that left. */
   forget(instanceId: string): void {
-    this.upstreams.get(instanceId)?.close().catch(() => undefined);
+    this.upstreams.get(instanceId)?.retire();
     this.upstreams.delete(instanceId);
     this.listings.invalidate(instanceId);
     this.relays.forget(instanceId);
