@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { packageVersion as version, portArg as int, positiveArg as seconds } from '../src/cli-args.js';
+import { packageVersion as version, portArg as int, positiveArg as seconds, wholeArg } from '../src/cli-args.js';
 import { createLogger } from '../src/log.js';
 import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
 import { meshHome } from '../src/mesh-home.js';
@@ -19,6 +19,8 @@ const program = new Command('mesh-proxy')
   .option('--deadline <seconds>', 'deadline of a routed call', seconds, 60)
   .addOption(new Option('--token <token>', 'bearer token required on every request (required when bound beyond loopback)').env('MESH_TOKEN'))
   .option('--allow-host <hostname...>', 'extra hostnames accepted in Host/Origin')
+  .option('--session-idle-timeout <seconds>', 'close MCP sessions idle this long (their clients get 404 and initialize again)', seconds, 1800)
+  .option('--max-sessions <n>', 'cap of open MCP sessions: a new one evicts the least recently used idle session, or gets 503 when all are busy', wholeArg, 1000)
   .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long calls in flight may finish before they are cut (a second signal stops at once)', seconds, 15)
   .addHelpText('after', '\nEnvironment: MESH_HOME (default ~/.mesh) holds the registry; MESH_PROXY_URL tells clients where the proxy is.\n');
 
@@ -34,6 +36,8 @@ const opts = program.opts<{
   token?: string;
   allowHost?: string[];
   drainTimeout: number;
+  sessionIdleTimeout: number;
+  maxSessions: number;
 }>();
 const log = createLogger('mesh-proxy');
 
@@ -53,6 +57,8 @@ try {
     token: opts.token,
     allowedHosts: opts.allowHost,
     drainTimeoutMs: opts.drainTimeout * 1000,
+    sessionIdleMs: opts.sessionIdleTimeout * 1000,
+    maxSessions: opts.maxSessions,
     version,
     log,
   });

@@ -8,7 +8,7 @@ export interface ProxyMetrics {
 }
 
 /** Prometheus metrics of one proxy (own registry, so tests and several proxies never share counters). */
-export function createProxyMetrics(instancesByStatus: () => Record<string, number>): ProxyMetrics {
+export function createProxyMetrics(instancesByStatus: () => Record<string, number>, mcpSessions: () => number = () => 0): ProxyMetrics {
   const registry = new PromRegistry();
   collectDefaultMetrics({ register: registry, prefix: 'mesh_proxy_' });
   const calls = new Counter({ name: 'mesh_calls_total', help: 'Routed tool calls', labelNames: ['service', 'outcome'], registers: [registry] });
@@ -27,6 +27,14 @@ export function createProxyMetrics(instancesByStatus: () => Record<string, numbe
     collect() {
       this.reset();
       for (const [status, count] of Object.entries(instancesByStatus())) this.set({ status }, count);
+    },
+  });
+  new Gauge({
+    name: 'mesh_mcp_sessions',
+    help: 'Open MCP client sessions of the endpoint (idle ones expire, --session-idle-timeout; capped, --max-sessions)',
+    registers: [registry],
+    collect() {
+      this.set(mcpSessions());
     },
   });
   return {

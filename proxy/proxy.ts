@@ -24,6 +24,10 @@ export interface ProxyOptions {
   deadlineMs?: number;
   token?: string | undefined;
   allowedHosts?: string[];
+  /** MCP client sessions idle this long are closed (default 30 min). */
+  sessionIdleMs?: number;
+  /** Cap of open MCP client sessions (default 1,000): the least recently used idle one is evicted, else 503. */
+  maxSessions?: number;
   /** On stop, how long calls in flight may take to finish before connections are cut (default 15 s). */
   drainTimeoutMs?: number;
   version: string;
@@ -55,9 +59,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   if (registry.recovered) {
     log.warn(`registry file was unreadable (${registry.recovered.reason}); moved to ${registry.recovered.movedTo}; starting empty — sidecars re-register on their next heartbeat`);
   }
-  const metrics = createProxyMetrics(() => registry.countByStatus());
+  const metrics = createProxyMetrics(() => registry.countByStatus(), () => endpoint.sessionCount);
   const core = new MeshCore({ registry, deadlineMs: options.deadlineMs ?? 60_000, log, observe: (record) => metrics.observeCall(record) });
-  const endpoint = new MeshEndpoint(core, log, options.version);
+  const endpoint = new MeshEndpoint(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
   const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
   const drain = new Drain('mesh-proxy');
   const front = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024);

@@ -32,6 +32,8 @@ const program = new Command('mesh-sidecar')
   .option('--allow-host <hostname>', 'extra hostname accepted in Host/Origin headers (repeatable)', collect, [] as string[])
   .option('--deadline <seconds>', 'deadline of every forwarded request', positive, 60)
   .option('--max-message-bytes <bytes>', 'largest message the server may send (one stdout line); a longer one is discarded and fails its call', wholeArg, DEFAULT_MAX_MESSAGE_BYTES)
+  .option('--session-idle-timeout <seconds>', 'close MCP sessions idle this long (their clients get 404 and initialize again)', positive, 1800)
+  .option('--max-sessions <n>', 'cap of open MCP sessions: a new one evicts the least recently used idle session, or gets 503 when all are busy', wholeArg, 1000)
   .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long calls in flight may finish (after deregistering) before they are cut', positive, 15)
   .option('--backoff <ms-ms>', 'restart backoff of a crashed child: initial-maximum delay in ms', backoffArg, { initialMs: 500, maxMs: 30_000 })
   .addOption(new Option('--restart <policy>', 'restart a child that ended: always, on-failure (not after exit code 0), never').choices(['always', 'on-failure', 'never']).default('always'))
@@ -58,6 +60,8 @@ const opts = program.opts<{
   deadline: number;
   maxMessageBytes: number;
   drainTimeout: number;
+  sessionIdleTimeout: number;
+  maxSessions: number;
   backoff: { initialMs: number; maxMs: number };
   restart: RestartPolicy;
   maxCrashes: number;
@@ -114,6 +118,8 @@ try {
     deadlineMs: opts.deadline * 1000,
     maxMessageBytes: opts.maxMessageBytes,
     drainTimeoutMs: opts.drainTimeout * 1000,
+    sessionIdleMs: opts.sessionIdleTimeout * 1000,
+    maxSessions: opts.maxSessions,
     signal: starting.signal,
     backoff: opts.backoff,
     restartPolicy: opts.restart,

@@ -23,6 +23,10 @@ export interface SidecarOptions extends ChildCommand {
   version: string;
   log?: Logger;
   stopGraceMs?: number;
+  /** MCP sessions idle this long are closed (default 30 min). */
+  sessionIdleMs?: number;
+  /** Cap of open MCP sessions (default 1,000). */
+  maxSessions?: number;
   /** On stop, how long calls in flight may finish before they are cut (default 15 s). */
   drainTimeoutMs?: number;
   /** Aborting it while the child is still starting stops the child (its whole group) and makes startSidecar reject. */
@@ -138,7 +142,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     bridge.close();
     throw new MeshError('CALL_CANCELLED', `${options.name}: stopped while the server was starting`, { context: { service: options.name } });
   }
-  const server = createInstanceServer({ bridge, health, log, bindHost: options.host, allowedHosts: options.allowedHosts });
+  const server = createInstanceServer({ bridge, health, log, bindHost: options.host, allowedHosts: options.allowedHosts, sessionIdleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
   let port: number;
   try {
     port = await listenOnFreePort(server.server, options.host, options.port, options.portRange);

@@ -18,7 +18,8 @@ export interface InstanceServerOptions extends HostGuardOptions {
   health: () => { state: string };
   log?: Logger;
   maxBodyBytes?: number;
-  sessionIdleMs?: number;
+  sessionIdleMs?: number | undefined;
+  maxSessions?: number | undefined;
   eventStore?: McpSessionsOptions['eventStore'];
 }
 
@@ -39,7 +40,7 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
   const log = options.log ?? silentLogger;
   const guard = createHostGuard(options);
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const sessions = new McpSessions({ bridge: options.bridge, log, idleMs: options.sessionIdleMs, eventStore: options.eventStore });
+  const sessions = new McpSessions({ bridge: options.bridge, log, idleMs: options.sessionIdleMs, maxSessions: options.maxSessions, eventStore: options.eventStore });
 
   const app = new Hono<NodeEnv>();
   app.use('*', async (c, next) => {
