@@ -72,7 +72,13 @@ try {
     }
     stopping = true;
     log.info(`${signal}: stopping (draining calls in flight up to ${opts.drainTimeout} s; send it again to stop at once)`);
-    proxy.stop().then(() => process.exit(0), () => process.exit(1));
+    proxy.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        log.error(`stop failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

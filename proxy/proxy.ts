@@ -55,10 +55,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     file: options.registryFile,
     removeAfterMs: options.heartbeatTimeoutMs,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    logger: log.child('registry'),
   });
   if (registry.recovered) {
     log.warn(`registry file was unreadable (${registry.recovered.reason}); moved to ${registry.recovered.movedTo}; starting empty — sidecars re-register on their next heartbeat`);
   }
+  for (const row of registry.droppedRows) log.warn(`registry row ${row.id} no longer validates and was dropped on load: ${row.reason}`);
   const metrics = createProxyMetrics(() => registry.countByStatus(), () => endpoint.sessionCount);
   const core = new MeshCore({ registry, deadlineMs: options.deadlineMs ?? 60_000, log, observe: (record) => metrics.observeCall(record) });
   const endpoint = new MeshEndpoint(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
