@@ -69,3 +69,20 @@ t.test('sidecar: SIGTERM deregisters first, finishes calls in flight, then stops
   const state = procStat(childPid)?.state;
   t.ok(state === undefined || state === 'Z', `the child is gone (state ${state})`);
 });
+
+t.test('native instance: SIGTERM deregisters, lets calls in flight finish, then exits', async (t) => {
+  const { startNative } = await import('../helpers/native.js');
+  const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4'] });
+  const native = await startNative(t, { script: 'test/fixtures/ping-pong-instance.js', name: 'ping', proxy: proxy.base });
+  const call = () =>
+    fetch(`${proxy.base}/v1/services/ping/tools/wait/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ arguments: { ms: 1_500 } }) })
+      .then(async (r) => ({ status: r.status, body: await r.text() }))
+      .catch((error: Error) => ({ status: 0, body: String(error.cause ?? error.message) }));
+  const calls = Array.from({ length: 4 }, call);
+  await waitFor(async () => (await native.health()).inflight === 4, 'the calls reached the instance');
+  native.proc.kill('SIGTERM');
+  const results = await Promise.all(calls);
+  t.same(results.map((r) => r.status), Array(4).fill(200), `calls in flight finished: ${JSON.stringify(results.filter((r) => r.status !== 200))}`);
+  t.ok(results.every((r) => r.body.includes('not cancelled')), 'none was cancelled');
+  await waitFor(() => native.proc.exitCode !== null || native.proc.signalCode !== null, 'the instance exited');
+});
