@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { packageVersion as version, portArg as int, positiveArg as seconds, wholeArg as whole } from '../src/cli-args.js';
@@ -23,6 +24,9 @@ const program = new Command('mesh-proxy')
   .option('--ejection-time <seconds>', 'first ejection time; the n-th ejection lasts n times as long', seconds, 30)
   .option('--max-ejection-time <seconds>', 'longest ejection', seconds, 300)
   .option('--max-ejection-percent <percent>', 'most of a service\'s healthy replicas ejected at once (at least one, never all)', whole, 50)
+  .option('--session-idle-timeout <seconds>', 'close MCP sessions idle this long (their clients get 404 and initialize again)', seconds, 1800)
+  .option('--max-sessions <n>', 'cap of open MCP sessions: a new one evicts the least recently used idle session, or gets 503 when all are busy', whole, 1000)
+  .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long calls in flight may finish before they are cut (a second signal stops at once)', seconds, 15)
   .addHelpText('after', '\nEnvironment: MESH_HOME (default ~/.mesh) holds the registry; MESH_PROXY_URL tells clients where the proxy is.\n');
 
 program.parse();
@@ -40,6 +44,9 @@ const opts = program.opts<{
   ejectionTime: number;
   maxEjectionTime: number;
   maxEjectionPercent: number;
+  drainTimeout: number;
+  sessionIdleTimeout: number;
+  maxSessions: number;
 }>();
 const log = createLogger('mesh-proxy');
 
@@ -59,6 +66,9 @@ try {
     deadlineMs: opts.deadline * 1000,
     token: opts.token,
     allowedHosts: opts.allowHost,
+    drainTimeoutMs: opts.drainTimeout * 1000,
+    sessionIdleMs: opts.sessionIdleTimeout * 1000,
+    maxSessions: opts.maxSessions,
     version,
     log,
     outlier: {
@@ -71,11 +81,20 @@ try {
   const extra = proxy.mcpPort ? ` (MCP also on port ${proxy.mcpPort})` : '';
   process.stdout.write(`mesh-proxy: ready at ${proxy.url} — MCP endpoint ${proxy.url}/mcp${extra}, registry ${opts.registry}\n`);
   let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) process.exit(130);
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn(`second ${signal}: exiting now`);
+      process.exit(128 + constants.signals[signal]);
+    }
     stopping = true;
-    log.info(`${signal}: stopping`);
-    proxy.stop().then(() => process.exit(0), () => process.exit(1));
+    log.info(`${signal}: stopping (draining calls in flight up to ${opts.drainTimeout} s; send it again to stop at once)`);
+    proxy.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        log.error(`stop failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

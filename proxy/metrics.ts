@@ -22,7 +22,14 @@ export interface CircuitSample {
 const circuitStates: readonly CircuitState[] = ['closed', 'open', 'half-open'];
 
 /** Prometheus metrics of one proxy (own registry, so tests and several proxies never share counters). */
-export function createProxyMetrics(instancesByStatus: () => Record<string, number>, circuits: () => CircuitSample[] = () => []): ProxyMetrics {
+/** What the gauges read when /metrics is scraped. */
+export interface MetricSources {
+  instancesByStatus: () => Record<string, number>;
+  circuits?: () => CircuitSample[];
+  mcpSessions?: () => number;
+}
+
+export function createProxyMetrics({ instancesByStatus, circuits = () => [], mcpSessions = () => 0 }: MetricSources): ProxyMetrics {
   const registry = new PromRegistry();
   collectDefaultMetrics({ register: registry, prefix: 'mesh_proxy_' });
   const calls = new Counter({ name: 'mesh_calls_total', help: 'Routed tool calls', labelNames: ['service', 'outcome'], registers: [registry] });
@@ -64,6 +71,14 @@ export function createProxyMetrics(instancesByStatus: () => Record<string, numbe
     registers: [registry],
   });
   const retries = new Counter({ name: 'mesh_call_retries_total', help: 'Requests sent to another replica because the first could not be reached', labelNames: ['service'], registers: [registry] });
+  new Gauge({
+    name: 'mesh_mcp_sessions',
+    help: 'Open MCP client sessions of the endpoint (idle ones expire, --session-idle-timeout; capped, --max-sessions)',
+    registers: [registry],
+    collect() {
+      this.set(mcpSessions());
+    },
+  });
   return {
     observeCall(record) {
       calls.inc({ service: record.service, outcome: record.outcome });

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../src/log.js';
 import { listenOnFreePort } from '../src/http/ports.js';
 import { createTokenCheck } from '../src/http/bearer-token.js';
 import { createHostGuard } from '../src/http/host-guard.js';
+import { DEFAULT_DRAIN_MS, Drain } from '../src/http/drain.js';
 import { createProxyApp } from './app.js';
 import { createProxyFrontHandler } from './hot-path.js';
 import { MeshCore } from './core.js';
@@ -25,6 +26,12 @@ export interface ProxyOptions {
   deadlineMs?: number;
   token?: string | undefined;
   allowedHosts?: string[];
+  /** MCP client sessions idle this long are closed (default 30 min). */
+  sessionIdleMs?: number;
+  /** Cap of open MCP client sessions (default 1,000): the least recently used idle one is evicted, else 503. */
+  maxSessions?: number;
+  /** On stop, how long calls in flight may take to finish before connections are cut (default 15 s). */
+  drainTimeoutMs?: number;
   version: string;
   log?: Logger;
   /** When failing instances are ejected (README, "Circuit breaking"). */
@@ -36,6 +43,7 @@ export interface RunningProxy {
   port: number;
   mcpPort: number | undefined;
   core: MeshCore;
+  /** Drains (refuses new requests, lets those in flight finish up to the drain timeout), then closes. */
   stop(): Promise<void>;
 }
 
@@ -56,10 +64,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   if (registry.recovered) {
     log.warn(`registry file was unreadable (${registry.recovered.reason}); moved to ${registry.recovered.movedTo}; starting empty — sidecars re-register on their next heartbeat`);
   }
-  const metrics = createProxyMetrics(
-    () => registry.countByStatus(),
-    () => core.router.outliers.states(),
-  );
+  for (const row of registry.droppedRows) log.warn(`registry row ${row.id} no longer validates and was dropped on load: ${row.reason}`);
+  const metrics = createProxyMetrics({
+    instancesByStatus: () => registry.countByStatus(),
+    circuits: () => core.router.outliers.states(),
+    mcpSessions: () => endpoint.sessionCount,
+  });
   const core: MeshCore = new MeshCore({
     registry,
     deadlineMs: options.deadlineMs ?? 60_000,
@@ -69,22 +79,25 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     observeCircuit: (event) => metrics.observeCircuit(event),
     observeRetry: (service) => metrics.observeRetry(service),
   });
-  const endpoint = new MeshEndpoint(core, log, options.version);
+  const endpoint = new MeshEndpoint(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
   const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
-  const listener = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024, createTokenCheck(options.token));
+  const drain = new Drain('mesh-proxy');
+  const front = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024, createTokenCheck(options.token));
+  const listener = drain.wrap(front);
   const servers: Server[] = [];
   const sweeper = setInterval(() => registry.sweep(), 1_000);
   sweeper.unref();
-  const stop = async () => {
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    const grace = options.drainTimeoutMs ?? DEFAULT_DRAIN_MS;
+    if (drain.active > 0) log.info(`draining ${drain.active} request(s) in flight (up to ${grace / 1000} s); new requests get 503`);
+    const drained = await drain.drain(servers.filter((server) => server.listening), grace);
+    if (drained.cut > 0) log.warn(`drain timeout (${grace / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
     clearInterval(sweeper);
-    for (const server of servers) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
     await endpoint.close();
     await core.router.close();
     await registry.close();
-  };
+  })());
   try {
     const main = createServer(listener);
     servers.push(main);

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
+import { constants } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { collect, envPairs, packageVersion as version, portArg as port, positiveArg as positive, wholeArg } from '../src/cli-args.js';
 import { MeshError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { parsePortRange } from '../src/http/ports.js';
 import { DEFAULT_PROXY_URL } from '../src/client/proxy-url.js';
-import { startSidecar } from './sidecar.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../src/stdio/line-reader.js';
+import { startSidecar, type Sidecar } from './sidecar.js';
 import type { RestartPolicy } from './supervisor.js';
 
 function backoffArg(value: string): { initialMs: number; maxMs: number } {
@@ -30,6 +32,10 @@ const program = new Command('mesh-sidecar')
   .option('--env <KEY=VALUE>', 'environment variable for the server process (repeatable)', collect, [] as string[])
   .option('--allow-host <hostname>', 'extra hostname accepted in Host/Origin headers (repeatable)', collect, [] as string[])
   .option('--deadline <seconds>', 'deadline of every forwarded request', positive, 60)
+  .option('--max-message-bytes <bytes>', 'largest message the server may send (one stdout line); a longer one is discarded and fails its call', wholeArg, DEFAULT_MAX_MESSAGE_BYTES)
+  .option('--session-idle-timeout <seconds>', 'close MCP sessions idle this long (their clients get 404 and initialize again)', positive, 1800)
+  .option('--max-sessions <n>', 'cap of open MCP sessions: a new one evicts the least recently used idle session, or gets 503 when all are busy', wholeArg, 1000)
+  .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long calls in flight may finish (after deregistering) before they are cut', positive, 15)
   .option('--backoff <ms-ms>', 'restart backoff of a crashed child: initial-maximum delay in ms', backoffArg, { initialMs: 500, maxMs: 30_000 })
   .addOption(new Option('--restart <policy>', 'restart a child that ended: always, on-failure (not after exit code 0), never').choices(['always', 'on-failure', 'never']).default('always'))
   .option('--max-crashes <n>', 'crashes within --crash-window after which the child is a crash loop (not routed)', wholeArg, 5)
@@ -53,6 +59,10 @@ const opts = program.opts<{
   env: string[];
   allowHost: string[];
   deadline: number;
+  maxMessageBytes: number;
+  drainTimeout: number;
+  sessionIdleTimeout: number;
+  maxSessions: number;
   backoff: { initialMs: number; maxMs: number };
   restart: RestartPolicy;
   maxCrashes: number;
@@ -69,8 +79,34 @@ if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(opts.name)) {
 const controlToken = process.env.MESH_CONTROL_TOKEN;
 delete process.env.MESH_CONTROL_TOKEN;
 
+// Signal handlers come first: a stop during a slow first start (npx, uvx) must reach the child's group.
+const starting = new AbortController();
+let sidecar: Sidecar | undefined;
+let signals = 0;
+const shutdown = (signal: NodeJS.Signals) => {
+  if (++signals > 1) {
+    log.warn(`second ${signal}: exiting now`);
+    process.exit(128 + constants.signals[signal]);
+  }
+  if (!sidecar) {
+    log.info(`${signal} while the server is starting: stopping it`);
+    starting.abort();
+    return;
+  }
+  log.info(`${signal}: stopping (deregistering, then draining calls in flight up to ${opts.drainTimeout} s; send it again to stop at once)`);
+  sidecar.stop().then(
+    () => process.exit(0),
+    (error: Error) => {
+      log.error(`stop failed: ${error.message}`);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+
 try {
-  const sidecar = await startSidecar({
+  sidecar = await startSidecar({
     name: opts.name,
     command,
     args,
@@ -85,6 +121,11 @@ try {
     tags: opts.tag,
     allowedHosts: opts.allowHost,
     deadlineMs: opts.deadline * 1000,
+    maxMessageBytes: opts.maxMessageBytes,
+    drainTimeoutMs: opts.drainTimeout * 1000,
+    sessionIdleMs: opts.sessionIdleTimeout * 1000,
+    maxSessions: opts.maxSessions,
+    signal: starting.signal,
     backoff: opts.backoff,
     restartPolicy: opts.restart,
     maxCrashes: opts.maxCrashes,
@@ -96,25 +137,8 @@ try {
   const h = sidecar.health();
   const status = h.state === 'ready' ? `${h.tools} tools, child pid ${h.pid}` : `child ${h.state}: ${h.lastError ?? 'see log'}`;
   process.stdout.write(`mesh-sidecar: ${opts.name} ready at ${sidecar.url} (${status})\n`);
-
-  let signals = 0;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (++signals > 1) {
-      log.warn(`second ${signal}: exiting now`);
-      process.exit(130);
-    }
-    log.info(`${signal}: stopping`);
-    sidecar.stop().then(
-      () => process.exit(0),
-      (error: Error) => {
-        log.error(`stop failed: ${error.message}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
 } catch (error) {
+  if (starting.signal.aborted) process.exit(0);
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`mesh-sidecar: ${message}\n`);
   process.exit(error instanceof MeshError && (error.code === 'NO_FREE_PORT' || error.code === 'PORT_IN_USE') ? 3 : 1);

@@ -1,4 +1,5 @@
 import { Bridge } from '../src/bridge/bridge.js';
+import { MeshError } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { createInstanceServer, type InstanceServer } from '../src/http/instance-server.js';
 import { listenOnFreePort, type PortRange } from '../src/http/ports.js';
@@ -23,6 +24,16 @@ export interface SidecarOptions extends ChildCommand {
   version: string;
   log?: Logger;
   stopGraceMs?: number;
+  /** MCP sessions idle this long are closed (default 30 min). */
+  sessionIdleMs?: number;
+  /** Cap of open MCP sessions (default 1,000). */
+  maxSessions?: number;
+  /** On stop, how long calls in flight may finish before they are cut (default 15 s). */
+  drainTimeoutMs?: number;
+  /** Aborting it while the child is still starting stops the child (its whole group) and makes startSidecar reject. */
+  signal?: AbortSignal;
+  /** Cap of one message from the child (one stdout line), in bytes. */
+  maxMessageBytes?: number;
   backoff?: { initialMs: number; maxMs: number };
   restartPolicy?: RestartPolicy;
   /** Crashes within `crashWindowMs` beyond which the child is a crash loop. */
@@ -90,6 +101,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     log,
     version: options.version,
     stopGraceMs: options.stopGraceMs,
+    maxMessageBytes: options.maxMessageBytes,
     backoff: options.backoff,
     restartPolicy: options.restartPolicy,
     maxCrashes: options.maxCrashes,
@@ -123,8 +135,17 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     proxy: registration && { url: options.proxy ?? '', registered: registration.registered, lastError: registration.lastError },
   });
 
+  // A stop asked for during a slow first start (npx, uvx) ends the child's group now, not after it initialized.
+  const abort = () => void supervisor.stop();
+  options.signal?.addEventListener('abort', abort, { once: true });
   await supervisor.start();
-  const server = createInstanceServer({ bridge, health, log, bindHost: options.host, allowedHosts: options.allowedHosts });
+  options.signal?.removeEventListener('abort', abort);
+  if (options.signal?.aborted) {
+    await supervisor.stop();
+    bridge.close();
+    throw new MeshError('CALL_CANCELLED', `${options.name}: stopped while the server was starting`, { context: { service: options.name } });
+  }
+  const server = createInstanceServer({ bridge, health, log, bindHost: options.host, allowedHosts: options.allowedHosts, sessionIdleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
   let port: number;
   try {
     port = await listenOnFreePort(server.server, options.host, options.port, options.portRange);
@@ -172,8 +193,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     health,
     stop() {
       stopping ??= (async () => {
-        await registration?.stop();
-        await server.close();
+        await registration?.stop(); // first, so the proxy stops routing here while calls in flight finish
+        await server.close(options.drainTimeoutMs);
         await supervisor.stop();
         bridge.close();
       })();

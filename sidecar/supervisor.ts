@@ -5,6 +5,7 @@ import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { ChildProcessTransport, describeExit, type ChildCommand, type ChildExit } from '../src/stdio/child-transport.js';
 import { lastLines } from '../src/stdio/stderr-tail.js';
+import type { OversizedLine } from '../src/stdio/line-reader.js';
 import { toolsHash as hashTools } from '../src/instance/tools-hash.js';
 
 /** `exited`: the child ended and the restart policy says not to start it again. */
@@ -26,6 +27,8 @@ export interface SupervisorOptions extends ChildCommand {
   backoff?: { initialMs: number; maxMs: number };
   /** Default `always`; `on-failure` leaves a child that exited with code 0 stopped; `never` restarts nothing. */
   restartPolicy?: RestartPolicy;
+  /** Cap of one message from the child (one stdout line); a longer one is discarded and fails its call. */
+  maxMessageBytes?: number;
   /** Grace between the stop stages (stdin close, SIGTERM, SIGKILL). */
   stopGraceMs?: number;
   onStateChange?: (state: ChildState) => void;
@@ -93,6 +96,8 @@ export class Supervisor {
       env: this.options.env,
       onStderrLine: (line) => log.info(`stderr: ${line}`),
       onJunkLine: (reason) => log.warn(`ignored a non-JSON-RPC line on stdout (${reason})`),
+      maxMessageBytes: this.options.maxMessageBytes,
+      onOversizedLine: (line) => this.onOversizedLine(line),
       onexit: (exit) => this.onExit(transport, exit),
     });
     this.transport = transport;
@@ -122,6 +127,27 @@ export class Supervisor {
       // A spawn failure produces no exit event through the bridge: count it here.
       if (this.transport === transport && !this.restartTimer && !this.isStoppedOrExited()) this.afterFailure(true);
     }
+  }
+
+  // An over-long line is junk, not a crash: it is dropped, and the call it answers (or the oldest) fails naming the limit.
+  private onOversizedLine(line: OversizedLine): void {
+    const { bridge, log, name } = this.options;
+    const limit = this.transport?.maxMessageBytes ?? 0;
+    if (line.ended) {
+      log.warn(`discarded a stdout line of ${line.bytes} bytes (over the ${limit}-byte limit, --max-message-bytes)`);
+      return;
+    }
+    const failed = bridge.failUnreadableAnswer(line.id, (pending) => {
+      const what = pending.tool ? `tool "${pending.tool}"` : pending.method;
+      const message = pending.childId === line.id
+        ? `${name}: the answer to ${what} is larger than the ${limit}-byte limit of one message (--max-message-bytes); it was discarded`
+        : `${name}: while ${what} was in flight the server wrote a stdout line larger than the ${limit}-byte limit of one message (--max-message-bytes); it was discarded and this call failed`;
+      return new MeshError('PAYLOAD_TOO_LARGE', message, {
+        context: { service: name, method: pending.method, tool: pending.tool, limitBytes: limit },
+      });
+    });
+    const which = failed ? `; failed ${failed.tool ? `tool "${failed.tool}"` : failed.method} (child id ${failed.childId})` : '; no call was in flight';
+    log.warn(`a stdout line passed the ${limit}-byte limit (--max-message-bytes) after ${line.bytes} bytes: discarding it${which}`);
   }
 
   /** Reads the child's whole tool list (following pagination) and reports changes. */

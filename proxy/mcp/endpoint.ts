@@ -19,13 +19,14 @@ import { installRelayHandlers, newSessionState, relayTargetOf, releaseSession, t
 import { relayFor, type Extra } from './relay-session.js';
 import { meshContent, meshPromptResult, meshReadResult } from './resource-uris.js';
 import { meshUriOrThrow, rpcError, toRpcError, unknownPrompt } from './rpc-error.js';
+import { SessionLimits, type SessionActivity, type SessionLimitsOptions } from '../../src/http/session-limits.js';
 
 const PROTOCOL_ERRORS = new Set<MeshErrorCode>(['TOOL_NOT_FOUND', 'SERVICE_NOT_FOUND', 'BAD_REQUEST', 'LOOP_DETECTED']);
 
 /** A catalog that left out a service that could not be listed is rebuilt on demand after this long. */
 const RETRY_MISSING_MS = 5_000;
 
-interface Session {
+interface Session extends SessionActivity {
   server: Server;
   transport: WebStandardStreamableHTTPServerTransport;
   state: SessionState;
@@ -54,11 +55,29 @@ export class MeshEndpoint {
   /** What sessions were last told about (list_changed is sent when the current lists differ). */
   private announced = { tools: '', resources: '[[],[]]', prompts: '[]' };
   private closed = false;
+  private readonly limits: SessionLimits;
 
-  constructor(private readonly core: MeshCore, private readonly log: Logger, private readonly version: string) {
+  /** `limits`: idle timeout and cap of the client sessions (defaults 30 min, 1,000), and the clock they read. */
+  constructor(private readonly core: MeshCore, private readonly log: Logger, private readonly version: string, limits: SessionLimitsOptions = {}) {
     this.rebuildTools();
     this.announced.tools = this.toolsKey;
     core.onChange(() => this.changed());
+    this.limits = new SessionLimits(limits);
+    this.limits.startSweeping(() => this.sessions.entries(), (id) => this.expire(id, 'idle'));
+  }
+
+  /** Open client sessions. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  // An expired or evicted session is closed for good: its next request gets 404 and its client initializes again.
+  private expire(id: string, why: 'idle' | 'evicted'): void {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.log.debug(`session ${id} ${why === 'idle' ? `idle for over ${this.limits.idleMs / 1000} s: closed` : `evicted (least recently used, ${this.limits.maxSessions} sessions open)`}`);
+    this.dropSession(id);
+    session.server.close().catch(() => undefined);
   }
 
   /** Recomputes the advertised tools from the healthy services. */
@@ -167,8 +186,10 @@ export class MeshEndpoint {
 
   /** tools/call on an established session, for the hot path that bypasses the SDK transport; same answers as the SDK handler. */
   callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, cancel?: CallCancel, meta?: unknown): Promise<CallToolResult> {
-    const caller = this.sessions.get(sessionId)?.server.getClientVersion()?.name ?? 'mcp-client';
-    return this.answerToolCall(name, args, caller, cancel && { cancel }, meta);
+    const session = this.sessions.get(sessionId);
+    const caller = session?.server.getClientVersion()?.name ?? 'mcp-client';
+    const call = () => this.answerToolCall(name, args, caller, cancel && { cancel }, meta);
+    return session ? this.limits.track(session, call) : call();
   }
 
   /** Reads a resource by its endpoint uri (`mesh://service/uri`). */
@@ -206,7 +227,9 @@ export class MeshEndpoint {
   private relayed<T>(state: SessionState, extra: Extra, meta: { progressToken?: string | number } | undefined, handle: (relay: Relay) => Promise<T>): Promise<T> {
     const target = relayTargetOf(state);
     const relay = relayFor(target, extra, meta);
-    return target ? target.run(extra, () => handle(relay)) : handle(relay);
+    const run = () => (target ? target.run(extra, () => handle(relay)) : handle(relay));
+    const session = extra.sessionId === undefined ? undefined : this.sessions.get(extra.sessionId);
+    return session ? this.limits.track(session, run) : run();
   }
 
   private createServer(transport: { sessionId?: string | undefined }): { server: Server; state: SessionState } {
@@ -254,15 +277,21 @@ export class MeshEndpoint {
     const options = parsedBody === undefined ? undefined : { parsedBody };
     if (id) {
       const session = this.sessions.get(id);
-      if (session) return session.transport.handleRequest(request, options);
+      if (session) {
+        session.lastActive = this.limits.now();
+        return session.transport.handleRequest(request, options);
+      }
       return Response.json({ jsonrpc: '2.0', id: null, error: { code: -32001, message: `Session not found: ${id} (expired or the proxy restarted; initialize again)` } }, { status: 404 });
     }
+    const room = this.limits.admit(this.sessions.size, this.sessions.entries());
+    if (room === 'full') return this.limits.fullResponse('mesh-proxy');
+    if (room !== undefined) this.expire(room, 'evicted');
     // The transport is created first: the session's state reads its id.
     let created: { server: Server; state: SessionState } | undefined;
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (sid) => {
-        if (created) this.sessions.set(sid, { ...created, transport });
+        if (created) this.sessions.set(sid, { ...created, transport, lastActive: this.limits.now(), busy: 0 });
       },
       onsessionclosed: (sid) => this.dropSession(sid),
     });
@@ -286,6 +315,7 @@ export class MeshEndpoint {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.limits.stop();
     if (this.changeTimer) clearTimeout(this.changeTimer);
     const all = [...this.sessions.values()];
     this.sessions.clear();

@@ -66,12 +66,12 @@ export class Registry {
   static async open(options: RegistryOptions = {}): Promise<Registry> {
     const resolved = resolveRegistryOptions(options);
     if (resolved.file !== undefined) mkdirSync(dirname(resolved.file), { recursive: true, mode: 0o700 });
-    const lock = resolved.file === undefined ? undefined : acquireLock(resolved.file);
+    const lock = resolved.file === undefined ? undefined : await acquireLock(resolved.file);
     try {
       const opened = await openDatabase(resolved.file, resolved.now);
       return new Registry(resolved, opened.db, lock, opened.recovered);
     } catch (error) {
-      lock?.release();
+      await lock?.release();
       throw error;
     }
   }
@@ -336,7 +336,7 @@ export class Registry {
       this.closed = true;
       this.auditLog.stop();
       this.db.close();
-      this.lock?.release();
+      await this.lock?.release();
     }
   }
 

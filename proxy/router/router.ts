@@ -298,10 +298,10 @@ export class Router {
     this.outliers.record(admission, fault === 'instance' ? 'failure' : fault === 'answered' ? 'success' : 'ignore', failure.message);
   }
 
-  /** Forgets the pooled session and cached lists of an instance that left. */
+  /** Forgets the pooled session (closed once its calls in flight finish) and cached lists of an instance that left. */
   forget(instanceId: string): void {
     this.outliers.forget(instanceId);
-    this.upstreams.get(instanceId)?.close().catch(() => undefined);
+    this.upstreams.get(instanceId)?.retire();
     this.upstreams.delete(instanceId);
     this.listings.invalidate(instanceId);
     this.relays.forget(instanceId);

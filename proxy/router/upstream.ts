@@ -61,6 +61,8 @@ export class Upstream {
   /** A client session's own upstream: every request goes through the SDK client (see UpstreamSetup). */
   private readonly relayed: boolean;
   inflight = 0;
+  /** retire() was called: the last request in flight closes the session. */
+  private retiring = false;
 
   constructor(
     readonly url: string,
@@ -156,6 +158,7 @@ export class Upstream {
     } finally {
       this.inflight--;
       followed?.stop();
+      if (this.retiring && this.inflight === 0) this.close().catch(() => undefined);
     }
   }
 
@@ -200,6 +203,16 @@ export class Upstream {
     const client = this.client;
     this.client = undefined;
     client?.close().catch(() => undefined);
+  }
+
+  /** Closes for good once the requests in flight have settled (an instance that deregistered lets its calls finish). */
+  retire(): void {
+    if (this.inflight === 0) {
+      this.close().catch(() => undefined);
+      return;
+    }
+    this.retiring = true;
+    this.closed = true; // no new session: its requests in flight keep the one they have
   }
 
   /** Closes for good; with `terminate`, the session is first DELETEd so the instance frees it now. */

@@ -167,6 +167,16 @@ export class Bridge {
     return true;
   }
 
+  /**
+   * The child's answer to `childId` could not be read (too large): that request fails with `error`,
+   * or, when the id is unknown, the oldest request in flight (the likeliest owner). Returns the one failed.
+   */
+  failUnreadableAnswer(childId: number | string | undefined, error: (pending: Pending) => MeshError): Pending | undefined {
+    const pending = (typeof childId === 'number' ? this.pending.get(childId) : undefined) ?? this.pending.values().next().value;
+    if (pending) this.cancel(pending.childId, 'the answer was too large to read', error(pending));
+    return pending;
+  }
+
   /** A client answered a request the child had sent it. */
   answerChild(session: BridgeSession, message: JSONRPCResponse | JSONRPCErrorResponse): void {
     const key = message.id as string | number;

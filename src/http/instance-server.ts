@@ -5,6 +5,7 @@ import type { Bridge } from '../bridge/bridge.js';
 import { httpStatusFor, toMeshError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createHostGuard, type HostGuardOptions } from './host-guard.js';
+import { DEFAULT_DRAIN_MS, Drain } from './drain.js';
 import { isHotRequest, serveHot } from './hot-path.js';
 import { McpSessions, type McpSessionsOptions } from './mcp-sessions.js';
 import { receiveMcpPost, rpcErrorBody } from './mcp-post.js';
@@ -17,7 +18,8 @@ export interface InstanceServerOptions extends HostGuardOptions {
   health: () => { state: string };
   log?: Logger;
   maxBodyBytes?: number;
-  sessionIdleMs?: number;
+  sessionIdleMs?: number | undefined;
+  maxSessions?: number | undefined;
   eventStore?: McpSessionsOptions['eventStore'];
 }
 
@@ -25,7 +27,8 @@ export interface InstanceServer {
   app: Hono<NodeEnv>;
   server: Server;
   sessions: McpSessions;
-  close(): Promise<void>;
+  /** Refuses new requests (503), lets those in flight finish up to `drainMs` (default 15 s), then closes sessions and connections. */
+  close(drainMs?: number): Promise<void>;
 }
 
 /**
@@ -37,7 +40,7 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
   const log = options.log ?? silentLogger;
   const guard = createHostGuard(options);
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const sessions = new McpSessions({ bridge: options.bridge, log, idleMs: options.sessionIdleMs, eventStore: options.eventStore });
+  const sessions = new McpSessions({ bridge: options.bridge, log, idleMs: options.sessionIdleMs, maxSessions: options.maxSessions, eventStore: options.eventStore });
 
   const app = new Hono<NodeEnv>();
   app.use('*', async (c, next) => {
@@ -58,7 +61,8 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
   });
 
   const listener = getRequestListener(app.fetch);
-  const server = createServer((req, res) => {
+  const drain = new Drain('this MCP server');
+  const server = createServer(drain.wrap((req, res) => {
     if (req.method !== 'POST' || (req.url !== '/mcp' && !req.url?.startsWith('/mcp?'))) {
       listener(req, res);
       return;
@@ -73,17 +77,18 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
       Object.assign(req, { rawBody: body, parsedBody: parsed });
       listener(req, res);
     });
-  });
+  }));
   server.keepAliveTimeout = 65_000;
 
   return {
     app,
     server,
     sessions,
-    async close() {
+    async close(drainMs = DEFAULT_DRAIN_MS) {
+      if (drain.active > 0) log.info(`draining ${drain.active} request(s) in flight (up to ${drainMs / 1000} s)`);
+      const drained = server.listening ? await drain.drain([server], drainMs) : { cut: 0 };
+      if (drained.cut > 0) log.warn(`drain timeout (${drainMs / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
       await sessions.closeAll();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -5,6 +5,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Bridge } from '../bridge/bridge.js';
 import type { BridgeSession } from '../bridge/bridge-session.js';
 import { silentLogger, type Logger } from '../log.js';
+import { SessionLimits, type SessionActivity } from './session-limits.js';
 
 export interface McpSession {
   transport: WebStandardStreamableHTTPServerTransport;
@@ -14,8 +15,12 @@ export interface McpSession {
 export interface McpSessionsOptions {
   bridge: Bridge;
   log?: Logger;
-  /** Sessions idle longer than this are closed (clients that vanished without DELETE). */
+  /** Sessions idle longer than this are closed (clients that vanished without DELETE); default 30 min. */
   idleMs?: number;
+  /** Cap of open sessions (default 1,000): a new one evicts the least recently used idle session, else 503. */
+  maxSessions?: number;
+  /** The clock of idle expiry (tests). */
+  now?: () => number;
   /** Optional resumability store (SSE event ids and Last-Event-ID replay). */
   eventStore?: () => EventStore | undefined;
 }
@@ -27,13 +32,25 @@ export interface McpSessionsOptions {
 export class McpSessions {
   readonly byId = new Map<string, McpSession>();
   private readonly log: Logger;
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly limits: SessionLimits;
 
   constructor(private readonly options: McpSessionsOptions) {
     this.log = options.log ?? silentLogger;
-    const idleMs = options.idleMs ?? 30 * 60_000;
-    this.sweeper = setInterval(() => this.closeIdle(idleMs), Math.min(idleMs, 60_000));
-    this.sweeper.unref();
+    this.limits = new SessionLimits({ idleMs: options.idleMs, maxSessions: options.maxSessions, now: options.now });
+    this.limits.startSweeping(() => this.activity(), (id) => this.expire(id, 'idle'));
+  }
+
+  // The bridge session keeps the activity: when it last received a message, what it has in flight.
+  private *activity(): Iterable<[string, SessionActivity]> {
+    for (const [id, entry] of this.byId) yield [id, { lastActive: entry.session.lastActive, busy: entry.session.inflight.size }];
+  }
+
+  private expire(id: string, why: 'idle' | 'evicted'): void {
+    const entry = this.byId.get(id);
+    if (!entry) return;
+    this.log.debug(`session ${id} ${why === 'idle' ? `idle for over ${this.limits.idleMs / 1000} s: closed` : `evicted (least recently used, ${this.limits.maxSessions} sessions open)`}`);
+    this.drop(id);
+    entry.transport.close().catch(() => undefined);
   }
 
   get(id: string | undefined): McpSession | undefined {
@@ -51,6 +68,9 @@ export class McpSessions {
         { status: 404 },
       );
     }
+    const room = this.limits.admit(this.byId.size, this.activity());
+    if (room === 'full') return this.limits.fullResponse('this MCP server');
+    if (room !== undefined) this.expire(room, 'evicted');
     return this.create().handleRequest(request, parsedBody === undefined ? undefined : { parsedBody });
   }
 
@@ -90,19 +110,8 @@ export class McpSessions {
     entry.session.close();
   }
 
-  private closeIdle(idleMs: number): void {
-    const cutoff = Date.now() - idleMs;
-    for (const [id, entry] of this.byId) {
-      if (entry.session.lastActive < cutoff && entry.session.inflight.size === 0) {
-        this.log.info(`closing idle session ${id}`);
-        this.drop(id);
-        entry.transport.close().catch(() => undefined);
-      }
-    }
-  }
-
   async closeAll(): Promise<void> {
-    clearInterval(this.sweeper);
+    this.limits.stop();
     const entries = [...this.byId.values()];
     this.byId.clear();
     for (const entry of entries) {

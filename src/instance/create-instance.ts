@@ -151,7 +151,7 @@ export class NativeInstance {
     return { url: this.url, port: this.port };
   }
 
-  /** Deregisters, closes the endpoint (cancelling calls in flight) and forgets the signal handlers. */
+  /** Deregisters, drains the endpoint (new requests get 503, calls in flight finish up to the drain timeout), and forgets the signal handlers. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.state = 'stopping';
@@ -185,7 +185,7 @@ export class NativeInstance {
   }
 
   private async release(): Promise<void> {
-    await this.server?.close().catch(() => undefined);
+    await this.server?.close(this.options.drainTimeoutMs).catch(() => undefined);
     await this.native?.close();
     this.bridge?.close();
   }

@@ -1,3 +1,4 @@
+import { DEFAULT_DRAIN_MS } from '../http/drain.js';
 import { MeshError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PortRange } from '../http/ports.js';
@@ -30,6 +31,8 @@ export interface InstanceOptions {
   deadlineMs?: number;
   /** Extra hostnames accepted in Host/Origin headers. */
   allowedHosts?: string[];
+  /** On stop, how long calls in flight may finish before they are cut, in ms (`MESH_DRAIN_TIMEOUT`, in seconds; default 15 s). */
+  drainTimeoutMs?: number;
   /** Stop cleanly (deregister) on SIGINT/SIGTERM, then let the signal end the process (default true). */
   handleSignals?: boolean;
   log?: Logger;
@@ -54,6 +57,7 @@ export interface ResolvedInstanceOptions {
   heartbeatMs: number;
   deadlineMs: number;
   allowedHosts: string[];
+  drainTimeoutMs: number;
   handleSignals: boolean;
 }
 
@@ -91,6 +95,7 @@ export function resolveInstanceOptions(options: InstanceOptions, env: Record<str
   const positive = (n: number) => Number.isFinite(n) && n > 0;
   const heartbeatS = envNumber(env, 'MESH_HEARTBEAT', positive, 'a positive number of seconds');
   const deadlineS = envNumber(env, 'MESH_DEADLINE', positive, 'a positive number of seconds');
+  const drainS = envNumber(env, 'MESH_DRAIN_TIMEOUT', positive, 'a positive number of seconds');
   const noProxy = options.proxy === false || (options.proxy === undefined && /^(1|true|yes)$/i.test(env.MESH_NO_PROXY ?? ''));
   const proxyUrl = proxyUrlFrom(typeof options.proxy === 'string' ? options.proxy : undefined, env);
   return {
@@ -107,6 +112,7 @@ export function resolveInstanceOptions(options: InstanceOptions, env: Record<str
     heartbeatMs: options.heartbeatMs ?? (heartbeatS === undefined ? 30_000 : heartbeatS * 1000),
     deadlineMs: options.deadlineMs ?? (deadlineS === undefined ? 60_000 : deadlineS * 1000),
     allowedHosts: options.allowedHosts ?? [],
+    drainTimeoutMs: options.drainTimeoutMs ?? (drainS === undefined ? DEFAULT_DRAIN_MS : drainS * 1000),
     handleSignals: options.handleSignals ?? true,
   };
 }

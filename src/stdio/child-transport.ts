@@ -1,10 +1,11 @@
 import { execa, type ResultPromise } from 'execa';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { MeshError } from '../errors.js';
 import { StderrTail } from './stderr-tail.js';
 import { groupAlive, terminateGroup, waitUntil } from './process-group.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, LineReader, type OversizedLine } from './line-reader.js';
 
 export interface ChildCommand {
   command: string;
@@ -28,6 +29,10 @@ export interface ChildProcessTransportOptions extends ChildCommand {
   onStderrLine?: ((line: string) => void) | undefined;
   /** Called for each stdout line that is not a JSON-RPC message (the parser's message quotes it). */
   onJunkLine?: ((reason: string) => void) | undefined;
+  /** Cap of one stdout line (one message); a longer line is discarded (default 32 MiB). */
+  maxMessageBytes?: number | undefined;
+  /** Called when a stdout line outgrows `maxMessageBytes`: once as it crosses the cap, once at its end. */
+  onOversizedLine?: ((line: OversizedLine) => void) | undefined;
   /** Called once when the child has exited (before onclose). */
   onexit?: ((exit: ChildExit) => void) | undefined;
 }
@@ -52,11 +57,25 @@ export class ChildProcessTransport implements Transport {
   readonly stderr = new StderrTail();
   junkLines = 0;
   private child: ResultPromise | undefined;
-  private readonly readBuffer = new ReadBuffer();
+  private readonly lines: LineReader;
   private exitInfo: ChildExit | undefined;
   private corked = false;
 
-  constructor(private readonly options: ChildProcessTransportOptions) {}
+  constructor(private readonly options: ChildProcessTransportOptions) {
+    this.lines = new LineReader(
+      options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      (line) => this.onLine(line),
+      (line) => {
+        if (!line.ended) this.junkLines++;
+        options.onOversizedLine?.(line);
+      },
+    );
+  }
+
+  /** The cap of one stdout line in bytes. */
+  get maxMessageBytes(): number {
+    return this.lines.maxBytes;
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -104,19 +123,19 @@ export class ChildProcessTransport implements Transport {
   }
 
   private onStdout(chunk: Buffer): void {
-    this.readBuffer.append(chunk);
-    for (;;) {
-      let message: JSONRPCMessage | null;
-      try {
-        message = this.readBuffer.readMessage();
-      } catch (error) {
-        this.junkLines++;
-        this.options.onJunkLine?.(error instanceof Error ? error.message.slice(0, 300) : String(error));
-        continue;
-      }
-      if (message === null) return;
-      this.onmessage?.(message);
+    this.lines.push(chunk);
+  }
+
+  private onLine(line: string): void {
+    let message: JSONRPCMessage;
+    try {
+      message = deserializeMessage(line);
+    } catch (error) {
+      this.junkLines++;
+      this.options.onJunkLine?.(error instanceof Error ? error.message.slice(0, 300) : String(error));
+      return;
     }
+    this.onmessage?.(message);
   }
 
   private onExit(exit: ChildExit): void {

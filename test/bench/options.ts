@@ -1,8 +1,9 @@
 import { DEFAULT_MESH_OPTIONS, QUICK_MESH_OPTIONS, type MeshSuiteOptions } from './mesh-suite.js';
 import { DEFAULT_REGISTRY_OPTIONS, type RegistryScaleOptions } from './registry-scale.js';
+import { DEFAULT_FAULTS_OPTIONS, type FaultsOptions } from './faults-suite.js';
 
-/** Which suites run: the echo paths, the registry-scale suite, the mesh suite, or all of them (the default). */
-export type Suite = 'all' | 'echo' | 'registry' | 'mesh';
+/** Which suites run: the echo paths, the registry-scale suite, the mesh suite, the faults suite, or all of them (the default). */
+export type Suite = 'all' | 'echo' | 'registry' | 'mesh' | 'faults';
 
 /** Command-line options of `npm run bench`. */
 export interface BenchOptions {
@@ -10,6 +11,7 @@ export interface BenchOptions {
   suite: Suite;
   registry: RegistryScaleOptions;
   mesh: MeshSuiteOptions;
+  faults: FaultsOptions;
   /** Path names to run, in report order; empty means all. */
   paths: string[];
   rounds: number;
@@ -39,7 +41,8 @@ export interface BenchOptions {
 export const USAGE = `usage: npm run bench -- [options]
   --quick              smoke run: 1 round, few calls, a short registry suite
   --suite S            all (default), echo (the paths only), registry (the registry-scale suite only)
-                       or mesh (file polling vs mesh.call, and mesh up of configs/demo.yaml);
+                       or mesh (file polling vs mesh.call, and mesh up of configs/demo.yaml)
+                       or faults (session flood and drain on SIGTERM);
                        --paths or --cpu-prof without --suite mean echo
   --paths a,b          only these paths (default: all; see the list printed at start)
   --rounds N           interleaved rounds per path (default 3, quick 1); medians are reported
@@ -59,6 +62,14 @@ registry suite (one proxy; N instances register, then heartbeat while the listin
 mesh suite (a tool of examples/fs_server.py by file polling and by mesh.call; mesh up of the demo manifest):
   --mesh-samples N     sequential calls per route (default 100, quick 30)
   --mesh-rounds N      mesh up / mesh down rounds (default 3, quick 2)
+faults suite (abandoned sessions: RSS before, at peak, after expiry; calls in flight at SIGTERM):
+  --faults-sessions N  sessions opened and abandoned per target (default 4000, quick 500)
+  --faults-idle S      idle timeout given to the proxy and sidecar, seconds (default 5)
+  --faults-settle S    seconds after expiry at which RSS is read again (default 30)
+  --faults-calls N     calls in flight when the proxy gets SIGTERM (default 8)
+  --faults-call-ms N   duration of each of those calls (default 400)
+  --faults-build DIR   run against the dist/ of another checkout (e.g. an older one)
+  --faults-legacy      that build predates --session-idle-timeout: do not pass it
   --help`;
 
 function positiveInt(flag: string, value: string | undefined): number {
@@ -82,6 +93,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   let registryRounds: number | undefined;
   let meshSamples: number | undefined;
   let meshRounds: number | undefined;
+  const faults: FaultsOptions = { ...DEFAULT_FAULTS_OPTIONS };
+  let faultsSessions: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -114,7 +127,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--suite': {
         const v = value();
-        if (v !== 'all' && v !== 'echo' && v !== 'registry' && v !== 'mesh') throw new Error(`--suite expects all, echo, registry or mesh, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
+        if (v !== 'all' && v !== 'echo' && v !== 'registry' && v !== 'mesh' && v !== 'faults') throw new Error(`--suite expects all, echo, registry, mesh or faults, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
         suite = v;
         break;
       }
@@ -142,6 +155,27 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       case '--mesh-rounds':
         meshRounds = positiveInt(flag, value());
         break;
+      case '--faults-sessions':
+        faultsSessions = positiveInt(flag, value());
+        break;
+      case '--faults-idle':
+        faults.idleSeconds = positiveInt(flag, value());
+        break;
+      case '--faults-settle':
+        faults.settleSeconds = positiveInt(flag, value());
+        break;
+      case '--faults-calls':
+        faults.drainCalls = positiveInt(flag, value());
+        break;
+      case '--faults-call-ms':
+        faults.callMs = positiveInt(flag, value());
+        break;
+      case '--faults-build':
+        faults.build = value() ?? '';
+        break;
+      case '--faults-legacy':
+        faults.legacy = true;
+        break;
       case '--help':
       case '-h':
         return 'help';
@@ -158,7 +192,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   }
   const meshDefaults = quick ? QUICK_MESH_OPTIONS : DEFAULT_MESH_OPTIONS;
   const mesh: MeshSuiteOptions = { ...meshDefaults, samples: meshSamples ?? meshDefaults.samples, rounds: meshRounds ?? meshDefaults.rounds };
-  const common = { quick, suite, registry, mesh, paths, concurrency, sdk, sdkEveryRound, cpuProf, cpuProfIntervalUs };
+  faults.sessions = faultsSessions ?? (quick ? 500 : DEFAULT_FAULTS_OPTIONS.sessions);
+  const common = { quick, suite, registry, mesh, faults, paths, concurrency, sdk, sdkEveryRound, cpuProf, cpuProfIntervalUs };
   if (quick) {
     return {
       ...common,

@@ -210,6 +210,8 @@ export interface ResultsFile {
   registry?: unknown;
   /** The mesh suite (mesh-suite.ts), when it ran. */
   mesh?: unknown;
+  /** The faults suite (faults-suite.ts), when it ran. */
+  faults?: unknown;
 }
 
 /** Writes bench-<timestamp>.json and latest.json under `dir`; returns the timestamped file. */

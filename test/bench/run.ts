@@ -19,6 +19,7 @@ import { formatTable, ratios, summarize, writeResults, type PathSummary, type Re
 import { rssMiB, treeRssMiB } from './proc-info.js';
 import { formatMeshTable } from './mesh-report.js';
 import { runMeshSuite, type MeshSuiteResult } from './mesh-suite.js';
+import { formatFaultsTable, runFaultsSuite, type FaultsResult } from './faults-suite.js';
 import { formatRegistryTable, runRegistryScale, type RegistryScaleResult } from './registry-scale.js';
 import { openSdkDriver } from './sdk-driver.js';
 
@@ -127,14 +128,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
-  const runs = (suite: 'echo' | 'registry' | 'mesh') => options.suite === 'all' || options.suite === suite;
+  const runs = (suite: 'echo' | 'registry' | 'mesh' | 'faults') => options.suite === 'all' || options.suite === suite;
   const paths = runs('echo') ? selectPaths(options.paths) : [];
   for (const cli of ['dist/sidecar/cli.js', 'dist/proxy/cli.js']) if (!existsSync(join(root, cli))) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
   const profileDir = options.cpuProf ? join(resultsDir, `prof-${startedAt.replace(/[:.]/g, '-')}`) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const suites = [paths.length > 0 ? `${paths.map((p) => p.name).join(', ')}; ${options.rounds} round(s), ${options.concurrency} in flight` : '', runs('registry') ? `registry scale (${options.registry.instances} instances)` : '', runs('mesh') ? 'mesh (file polling vs mesh.call, mesh up)' : ''].filter(Boolean);
+  const suites = [paths.length > 0 ? `${paths.map((p) => p.name).join(', ')}; ${options.rounds} round(s), ${options.concurrency} in flight` : '', runs('registry') ? `registry scale (${options.registry.instances} instances)` : '', runs('mesh') ? 'mesh (file polling vs mesh.call, mesh up)' : '', runs('faults') ? 'faults (session flood, drain)' : ''].filter(Boolean);
   log(`mm-bench: ${suites.join('; then ')}; ${machine.cpus} cpu(s) ${machine.cpuModel}, node ${machine.node}`);
 
   if ((machine.loadavg[0] ?? 0) > machine.cpus * 0.5) log(`warning: load average ${machine.loadavg.join(' ')} on ${machine.cpus} cpus: other work shares the machine, absolute figures will be low and noisy (compare ratios and CPU/call)`);
@@ -192,6 +193,15 @@ async function main(): Promise<number> {
     log(`  mesh suite done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
 
+  let faults: FaultsResult | undefined;
+  if (runs('faults')) {
+    const t0 = performance.now();
+    faults = await runFaultsSuite(options.faults, log);
+    if (interrupted) return 130;
+    errors.push(...faults.errors.map((e) => ({ path: e.part, round: e.round, message: e.message })));
+    log(`  faults suite done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
   const summaries: PathSummary[] = paths.flatMap((p) => {
     const list = rounds[p.name] ?? [];
     return list.length > 0 ? [summarize(p, list)] : [];
@@ -204,6 +214,7 @@ async function main(): Promise<number> {
   for (const p of profiles) process.stdout.write(`\n${formatProfile(p)}\n`);
   if (registry) process.stdout.write(`\n${formatRegistryTable(registry)}\n`);
   if (mesh) process.stdout.write(`\n${formatMeshTable(mesh)}\n`);
+  if (faults) process.stdout.write(`\n${formatFaultsTable(faults)}\n`);
   const file = writeResults(resultsDir, {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -217,6 +228,7 @@ async function main(): Promise<number> {
     ...(profiles.length > 0 ? { cpuProfiles: profiles } : {}),
     ...(registry ? { registry } : {}),
     ...(mesh ? { mesh } : {}),
+    ...(faults ? { faults } : {}),
   });
   process.stdout.write(`\nresults: ${file} (run took ${((Date.now() - Date.parse(startedAt)) / 1000).toFixed(0)} s)\n`);
   if (errors.length > 0) {

@@ -14,7 +14,7 @@ const MAX_BODY = 64 * 1024;
 async function build(t: Test) {
   const clock = { now: START };
   const registry = await Registry.open({ now: () => clock.now });
-  const metrics = createProxyMetrics(() => registry.countByStatus());
+  const metrics = createProxyMetrics({ instancesByStatus: () => registry.countByStatus() });
   const core = new MeshCore({ registry, deadlineMs: 2_000, observe: (record) => metrics.observeCall(record) });
   const endpoint = new MeshEndpoint(core, silentLogger, '0.0.0-test');
   const app = createProxyApp({ core, endpoint, metrics, maxBodyBytes: MAX_BODY, startedAt: START });
@@ -520,7 +520,7 @@ t.test('a body nested deeper than the limit is a 400 naming it, on every JSON ro
 
 t.test('with a token every route wants it: 401 with WWW-Authenticate: Bearer', async (t) => {
   const registry = await Registry.open({});
-  const metrics = createProxyMetrics(() => registry.countByStatus());
+  const metrics = createProxyMetrics({ instancesByStatus: () => registry.countByStatus() });
   const core = new MeshCore({ registry, deadlineMs: 2_000 });
   const endpoint = new MeshEndpoint(core, silentLogger, '0.0.0-test');
   const app = createProxyApp({ core, endpoint, metrics, token: 'T' });

@@ -13,7 +13,7 @@ async function build(t: Test) {
   const registry = await Registry.open({});
   const core = new MeshCore({ registry, deadlineMs: 2_000, maxHops: 4 });
   const endpoint = new MeshEndpoint(core, silentLogger, '0.0.0-test');
-  const app = createProxyApp({ core, endpoint, metrics: createProxyMetrics(() => registry.countByStatus()) });
+  const app = createProxyApp({ core, endpoint, metrics: createProxyMetrics({ instancesByStatus: () => registry.countByStatus() }) });
   t.teardown(async () => {
     await endpoint.close();
     await core.router.close();

@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Registry } from '../../proxy/registry/registry.js';
 import { CoalescedWriter } from '../../proxy/registry/persist.js';
+import { lockAddress } from '../../proxy/registry/file-lock.js';
 import { loadSqlJs } from '../../proxy/registry/sqlite.js';
 import { silentLogger } from '../../src/log.js';
 import type { RegistrationInput } from '../../proxy/registry/schemas.js';
@@ -41,7 +41,6 @@ t.test('round trip: instances survive a restart and come back fresh', async (t) 
   clock.now += 100_000; // no beats for 100 s: unhealthy, not yet removed
   t.equal(first.instance('fs-a')?.status, 'unhealthy');
   await first.close();
-  t.notOk(existsSync(`${file}.lock`), 'lock released on close');
   t.ok(statSync(file).size > 0);
 
   const second = await Registry.open({ file, now: () => clock.now });
@@ -225,24 +224,27 @@ t.test('a bad row is dropped on load, the rest kept', async (t) => {
   await second.close();
 });
 
-t.test('one registry file, one proxy: a second open fails at once; a stale lock is taken over', async (t) => {
+t.test('one registry file, one proxy: a second open fails at once naming the holder; close frees it', async (t) => {
   const { file } = setup(t);
   const first = await Registry.open({ file });
-  await t.rejects(Registry.open({ file }), { message: /registry file .* is in use by another mesh-proxy \(this process already has it open; lock .*registry\.db\.lock\)/ });
-  t.equal(readFileSync(`${file}.lock`, 'utf8').trim(), String(process.pid));
+  await t.rejects(Registry.open({ file }), { message: /registry file .* is in use by another mesh-proxy \(this process already has it open; lock @mm-registry-[0-9a-f]{32}\)/ });
   await first.close();
+  const again = await Registry.open({ file });
+  await again.close();
+  t.pass('the lock is free once its holder closed the registry');
+  // A leftover pid file of the old lock (here naming pid 1, alive and no proxy) no longer matters.
+  writeFileSync(`${file}.lock`, '1\n');
+  const ignored = await Registry.open({ file });
+  await ignored.close();
+  t.pass('an old pid lock file is ignored');
+});
 
-  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
-  writeFileSync(`${file}.lock`, `${dead}\n`);
-  const taker = await Registry.open({ file });
-  t.equal(readFileSync(`${file}.lock`, 'utf8').trim(), String(process.pid), 'lock now ours');
-  await taker.close();
-  t.notOk(existsSync(`${file}.lock`));
-
-  writeFileSync(`${file}.lock`, 'garbled');
-  const garbled = await Registry.open({ file });
-  await garbled.close();
-  t.pass('a garbled lock is treated as stale');
+t.test('the lock address follows the real path of the file', async (t) => {
+  const { file } = setup(t);
+  const linked = join(dirname(file), 'via-link');
+  symlinkSync(dirname(file), linked);
+  t.equal(lockAddress(join(linked, basename(file))).listen, lockAddress(file).listen, 'a symlinked folder names the same lock');
+  t.match(lockAddress(file, 'darwin'), { listen: `${file}.lock`, onDisk: true }, 'beyond Linux and Windows: a socket file beside the registry');
 });
 
 t.test('memory-only registry: no file, no lock, no writes', async (t) => {

@@ -15,6 +15,7 @@ import { launchProblems, planLaunches, type Launch } from './plan.js';
 import { ProxyKeeper } from './proxy-keeper.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
+import { DEFAULT_DRAIN_MS } from '../../../src/http/drain.js';
 
 export interface MeshRunOptions {
   manifest: ResolvedManifest;
@@ -28,7 +29,8 @@ export interface MeshRunOptions {
 
 const SETTLING_POLL_MS = 250;
 const RUNNING_POLL_MS = 2_000;
-const SIDECAR_STOP_GRACE_MS = 10_000;
+// Time to drain (calls in flight finish, up to the default drain timeout) before SIGKILL.
+const SIDECAR_STOP_GRACE_MS = DEFAULT_DRAIN_MS + 5_000;
 
 /**
  * One `mesh up`: starts the proxy if none answers, then every enabled service's processes; keeps

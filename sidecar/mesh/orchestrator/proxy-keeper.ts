@@ -5,6 +5,7 @@ import { addProxyUser, forgetProxy, liveProxy, liveProxyUsers, proxyPort, record
 import type { ProxyLocation } from '../proxy-url.js';
 import type { ProcessRef, RunState } from '../run-state.js';
 import { ensureProxy } from './proxy-launch.js';
+import { DEFAULT_DRAIN_MS } from '../../../src/http/drain.js';
 
 export interface ProxyKeeperOptions {
   manifest: ResolvedManifest;
@@ -15,7 +16,8 @@ export interface ProxyKeeperOptions {
   supervisor: ProcessRef;
 }
 
-const PROXY_STOP_GRACE_MS = 10_000;
+// Time to drain (calls in flight finish, up to the default drain timeout) before SIGKILL.
+const PROXY_STOP_GRACE_MS = DEFAULT_DRAIN_MS + 5_000;
 const MAX_BACKOFF_MS = 30_000;
 
 /**
