@@ -41,7 +41,7 @@ function wire(client: Client, target: RelayTarget, service: string): void {
  * The upstream sessions opened for relay targets (client sessions that declared sampling,
  * elicitation or roots, or set a log level): one per (client session, instance), opened on first
  * use and declaring what that client declared. Closed, and DELETEd at the instance, when the client
- * session closes, when the instance leaves, when the router closes, and after `idleMs` unused.
+ * session closes, when the instance leaves (after its calls in flight), when the router closes, and after `idleMs` unused.
  */
 export class ClientUpstreams {
   private readonly byTarget = new Map<RelayTarget, Map<string, Entry>>();
@@ -111,13 +111,16 @@ export class ClientUpstreams {
     return Promise.all([...(entries?.values() ?? [])].map(terminate)).then(() => undefined);
   }
 
-  /** The instance left: every target's session to it closes. */
+  /**
+   * The instance left (a draining sidecar deregisters first): every target's session to it closes
+   * once its calls in flight have finished, as the pooled upstream does (Upstream.retire).
+   */
   forget(instanceId: string): void {
     for (const entries of this.byTarget.values()) {
       const entry = entries.get(instanceId);
       if (!entry) continue;
       entries.delete(instanceId);
-      terminate(entry);
+      entry.upstream.retire(true);
     }
   }
 

@@ -61,8 +61,8 @@ export class Upstream {
   /** A client session's own upstream: every request goes through the SDK client (see UpstreamSetup). */
   private readonly relayed: boolean;
   inflight = 0;
-  /** retire() was called: the last request in flight closes the session. */
-  private retiring = false;
+  /** retire() was called: the last request in flight closes the session (`terminate`: and DELETEs it). */
+  private retiring: { terminate: boolean } | undefined;
 
   constructor(
     readonly url: string,
@@ -158,7 +158,7 @@ export class Upstream {
     } finally {
       this.inflight--;
       followed?.stop();
-      if (this.retiring && this.inflight === 0) this.close().catch(() => undefined);
+      if (this.retiring && this.inflight === 0) this.close(this.retiring.terminate).catch(() => undefined);
     }
   }
 
@@ -205,13 +205,16 @@ export class Upstream {
     client?.close().catch(() => undefined);
   }
 
-  /** Closes for good once the requests in flight have settled (an instance that deregistered lets its calls finish). */
-  retire(): void {
+  /**
+   * Closes for good once the requests in flight have settled (an instance that deregistered lets its
+   * calls finish); with `terminate`, the session is then DELETEd, never while a call still runs on it.
+   */
+  retire(terminate = false): void {
     if (this.inflight === 0) {
-      this.close().catch(() => undefined);
+      this.close(terminate).catch(() => undefined);
       return;
     }
-    this.retiring = true;
+    this.retiring = { terminate };
     this.closed = true; // no new session: its requests in flight keep the one they have
   }
 
