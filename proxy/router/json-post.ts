@@ -1,5 +1,6 @@
 import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { DRAINING_HEADER } from '../../src/http/drain.js';
 import type { CallCancel } from './call-cancel.js';
 
 /** Where and how to POST on an established MCP session. */
@@ -119,6 +120,11 @@ async function readAnswer(res: IncomingMessage, id: string, onOther?: (message: 
   if (status === 404) {
     res.resume();
     throw new SessionLostError('the instance no longer knows the session');
+  }
+  // A draining instance refuses before serving: the request never ran there, another replica may take it.
+  if (status === 503 && res.headers[DRAINING_HEADER] !== undefined) {
+    res.resume();
+    throw new NotSentError('the instance is shutting down (HTTP 503, draining); the request was not served');
   }
   if (type.startsWith('text/event-stream') && status === 200) {
     res.setEncoding('utf8');
