@@ -31,11 +31,28 @@ export class NotSentError extends McpError {
   }
 }
 
+/** Error codes of a connection lost once made (reset, closed by the other side): the request may have run. */
+const LOST_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
 /** True when `error` (or its causes) says a connection could not be made at all (refused, no route). */
 export function isConnectFailure(error: unknown): boolean {
+  return hasSocketCode(error, CONNECT_CODES);
+}
+
+/**
+ * True when `error` (or its causes) is a socket failure of the hop, not made or lost (the SDK
+ * client's fetch throws TypeError('fetch failed') with the socket's code in `cause`); any other
+ * error was thrown on the proxy's own side.
+ */
+export function isSocketFailure(error: unknown): boolean {
+  return hasSocketCode(error, CONNECT_CODES) || hasSocketCode(error, LOST_CODES);
+}
+
+// The one errno classifier: the codes of the error and its causes, not its message.
+function hasSocketCode(error: unknown, codes: ReadonlySet<string>): boolean {
   for (let e = error, depth = 0; e instanceof Object && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && CONNECT_CODES.has(code)) return true;
+    if (typeof code === 'string' && codes.has(code)) return true;
   }
   return false;
 }
