@@ -19,6 +19,8 @@ export interface ClientUpstreamsOptions {
   idleMs?: number;
   /** The clock idle times are measured with (tests move it instead of waiting). */
   now?: () => number;
+  /** Largest answer read from an instance (`--max-response-bytes`). */
+  maxResponseBytes?: number | undefined;
 }
 
 // What a relay session's upstream client hands back to its target: log lines, and the server→client
@@ -49,11 +51,13 @@ export class ClientUpstreams {
   private readonly closedTargets = new WeakSet<RelayTarget>();
   private readonly idleMs: number;
   private readonly now: () => number;
+  private readonly maxResponseBytes: number | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: ClientUpstreamsOptions = {}) {
     this.idleMs = options.idleMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
+    this.maxResponseBytes = options.maxResponseBytes;
   }
 
   /** How many upstream sessions are open or opening (for tests and stats). */
@@ -85,6 +89,7 @@ export class ClientUpstreams {
       const created: Entry = { upstream: undefined as unknown as Upstream, client: undefined, lastUsed: 0 };
       created.upstream = new Upstream(instance.url, 'mesh-proxy', undefined, {
         capabilities: target.capabilities,
+        maxResponseBytes: this.maxResponseBytes,
         configure: (client) => {
           created.client = client;
           wire(client, target, service);

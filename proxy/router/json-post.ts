@@ -1,5 +1,7 @@
 import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { MeshError } from '../../src/errors.js';
 import { DRAINING_HEADER } from '../../src/http/drain.js';
 import type { CallCancel } from './call-cancel.js';
 
@@ -9,7 +11,12 @@ export interface SessionTarget {
   sessionId: string;
   protocolVersion: string | undefined;
   agent: Agent;
+  /** Largest answer read from the instance (one JSON body, or one SSE event); default DEFAULT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number | undefined;
 }
+
+/** Default cap of one answer the proxy reads from an instance (`--max-response-bytes`), as the sidecar's --max-message-bytes. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /** The session is gone on the instance (it restarted or expired the session): reconnect and resend. */
 export class SessionLostError extends Error {
@@ -88,7 +95,8 @@ export function postJsonRpc(
       else resolve(value);
     };
     const req = httpRequest(target.url, { method: 'POST', agent: target.agent, headers: sessionHeaders(target, body) }, (res) => {
-      readAnswer(res, id, onOther).then((value) => settle(undefined, value), (error: unknown) => settle(error));
+      const limit = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+      readAnswer(res, id, limit, `${method} to ${target.url.host}`, onOther).then((value) => settle(undefined, value), (error: unknown) => settle(error));
     });
     // Closing the request makes the instance cancel the call (it sees its client go away).
     const timer = setTimeout(() => {
@@ -130,8 +138,9 @@ function sessionHeaders(target: SessionTarget, body: string): Record<string, str
   return headers;
 }
 
-// Reads the instance's answer to request `id` from a JSON body or an SSE stream.
-async function readAnswer(res: IncomingMessage, id: string, onOther?: (message: JSONRPCMessage) => void): Promise<unknown> {
+// Reads the instance's answer to request `id` from a JSON body or an SSE stream, reading at most
+// `limit` bytes of one message (the JSON body, one SSE event) so no instance can fill the proxy's memory.
+async function readAnswer(res: IncomingMessage, id: string, limit: number, what: string, onOther?: (message: JSONRPCMessage) => void): Promise<unknown> {
   const status = res.statusCode ?? 0;
   const type = res.headers['content-type'] ?? '';
   if (status === 404) {
@@ -144,14 +153,21 @@ async function readAnswer(res: IncomingMessage, id: string, onOther?: (message: 
     throw new NotSentError('the instance is shutting down (HTTP 503, draining); the request was not served');
   }
   if (type.startsWith('text/event-stream') && status === 200) {
-    res.setEncoding('utf8');
+    const decoder = new StringDecoder('utf8');
     let buffer = '';
-    for await (const chunk of res as AsyncIterable<string>) {
-      buffer += chunk;
+    // Bytes of the event being received (the undecoded tail of `buffer`, counted as it arrives).
+    let pending = 0;
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      buffer += decoder.write(chunk);
+      pending += chunk.length;
       let end: number;
+      let cut = false;
       while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const data = sseData(buffer.slice(0, end));
+        const event = buffer.slice(0, end);
+        if (Buffer.byteLength(event) > limit) throw tooLarge(res, what, limit);
+        const data = sseData(event);
         buffer = buffer.slice(end + 2);
+        cut = true;
         if (data === undefined) continue;
         const message = JSON.parse(data) as JSONRPCMessage;
         if ('id' in message && message.id === id && !('method' in message)) {
@@ -160,11 +176,18 @@ async function readAnswer(res: IncomingMessage, id: string, onOther?: (message: 
         }
         onOther?.(message);
       }
+      if (cut) pending = Buffer.byteLength(buffer);
+      if (pending > limit) throw tooLarge(res, what, limit);
     }
     throw new McpError(ErrorCode.ConnectionClosed, 'the instance closed the stream before answering');
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(res, what, limit);
+    chunks.push(chunk);
+  }
   const text = Buffer.concat(chunks).toString('utf8');
   let message: unknown;
   try {
@@ -173,6 +196,14 @@ async function readAnswer(res: IncomingMessage, id: string, onOther?: (message: 
     throw new McpError(ErrorCode.InternalError, `the instance answered HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   return answerOf(message);
+}
+
+// Stops reading an answer past the limit (the connection is closed) and names the limit.
+function tooLarge(res: IncomingMessage, what: string, limit: number): MeshError {
+  res.destroy();
+  return new MeshError('PAYLOAD_TOO_LARGE', `${what}: the instance's answer is larger than the ${limit}-byte limit of one message (mesh-proxy --max-response-bytes); it was not read`, {
+    context: { limitBytes: limit },
+  });
 }
 
 // The data lines of one SSE event, joined; undefined for an event without data (a comment, a ping).

@@ -8,6 +8,7 @@ import {
   type CallToolResult, type ClientCapabilities, type GetPromptResult, type JSONRPCMessage, type ReadResourceResult, type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { safeParse, type AnySchema, type SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { MeshError } from '../../src/errors.js';
 import { CallCancel } from './call-cancel.js';
 import { isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
 
@@ -26,6 +27,8 @@ export interface UpstreamSetup {
   capabilities?: ClientCapabilities;
   /** Called with each new SDK client before it connects (to add request and notification handlers). */
   configure?: (client: Client) => void;
+  /** Largest answer read on the lean JSON path (`--max-response-bytes`; default 32 MiB). */
+  maxResponseBytes?: number | undefined;
 }
 
 /** How long closing may wait for the instance to confirm a DELETE of the session. */
@@ -152,8 +155,8 @@ export class Upstream {
       // The SDK client validated its result already.
       return (schema && !viaSdk ? checked(schema, method, result) : result) as SchemaOutput<S>;
     } catch (error) {
-      // A dead socket or a session lost twice: the next request reconnects.
-      if (!(error instanceof McpError) || error.code === ErrorCode.ConnectionClosed) this.reset();
+      // A dead socket or a session lost twice: the next request reconnects (an answer past the size limit leaves the session as it is).
+      if (!(error instanceof McpError || error instanceof MeshError) || error.code === ErrorCode.ConnectionClosed) this.reset();
       throw error;
     } finally {
       this.inflight--;
@@ -165,7 +168,9 @@ export class Upstream {
   private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel): Promise<unknown> {
     const transport = client.transport as StreamableHTTPClientTransport | undefined;
     if (!transport?.sessionId) throw new NotSentError(`no session with ${this.url}`);
-    const target: SessionTarget = { url: this.endpoint, sessionId: transport.sessionId, protocolVersion: transport.protocolVersion, agent: this.agent };
+    const target: SessionTarget = {
+      url: this.endpoint, sessionId: transport.sessionId, protocolVersion: transport.protocolVersion, agent: this.agent, maxResponseBytes: this.setup.maxResponseBytes,
+    };
     return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel);
   }
 

@@ -48,3 +48,21 @@ t.test('through the proxy: 20 MB passes, junk fails its call clearly, the sideca
   t.equal((await sidecar.health()).restarts, 0);
   t.equal(sidecar.proc.exitCode, null, 'the sidecar is alive');
 });
+
+t.test('proxy: an instance\'s answer over --max-response-bytes fails its call naming the limit; the proxy lives, the next call works', async (t) => {
+  const { startNative } = await import('../helpers/native.js');
+  const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4', '--max-response-bytes', '100000'] });
+  await startNative(t, { script: 'test/fixtures/flaky-instance.js', name: 'echo', proxy: proxy.base });
+  const call = (bytes: number) =>
+    fetch(`${proxy.base}/v1/services/echo/tools/big/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ arguments: { bytes } }) })
+      .then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  const over = await call(200_000);
+  t.equal(over.status, 413);
+  t.match(over.body.error, { code: 'PAYLOAD_TOO_LARGE', message: /larger than the 100000-byte limit .*--max-response-bytes/ });
+  t.equal((await fetch(`${proxy.base}/healthz`)).status, 200, 'the proxy is up');
+  const under = await call(50_000);
+  t.equal(under.status, 200);
+  t.equal(textOf(under.body).length, 50_000, 'a following answer under the limit arrives whole');
+  const service = (await proxy.api('/v1/services/echo')).body;
+  t.equal(service.status, 'healthy', 'the instance is not held at fault');
+});

@@ -152,3 +152,25 @@ t.test('a draining instance\'s 503: not sent (another replica may take it), its 
   t.equal(answer.status, 503);
   t.match(await answer.json(), { jsonrpc: '2.0', id: null, error: { code: ErrorCode.ConnectionClosed, message: /mcp-server is shutting down/, data: { code: 'SERVICE_UNAVAILABLE' } } });
 });
+
+t.test('an answer over maxResponseBytes fails naming the limit, JSON or one SSE event (whole or still arriving); smaller SSE events add up freely', async (t) => {
+  const big = 'x'.repeat(5_000);
+  const { target } = await instance(t, (_req, res, body) => {
+    if (body.params.how === 'json') return json(res, 200, { jsonrpc: '2.0', id: body.id, result: { content: [{ type: 'text', text: big }] } });
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const note = (text: string) => `data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: text } })}\n\n`;
+    if (body.params.how === 'sse-big') res.write(note(big));
+    if (body.params.how === 'sse-endless') return res.write(`data: ${big}`); // an event that never ends
+    else for (let i = 0; i < 5; i++) res.write(note('y'.repeat(800)));
+    res.end(`data: ${JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { content: [] } })}\n\n`);
+  });
+  const capped = { ...target, maxResponseBytes: 1_000 };
+  for (const how of ['json', 'sse-big', 'sse-endless']) {
+    const error = await postJsonRpc(capped, 'p1', 'tools/call', { how }, 1_000).catch((e: unknown) => e);
+    t.match(error, { code: 'PAYLOAD_TOO_LARGE', message: /tools\/call to 127\.0\.0\.1:\d+: the instance's answer is larger than the 1000-byte limit .*--max-response-bytes/, context: { limitBytes: 1_000 } }, how);
+    t.notOk(neverReached(error), `${how}: it ran, not sent elsewhere`);
+  }
+  const others: unknown[] = [];
+  t.same(await postJsonRpc(capped, 'p2', 'tools/call', { how: 'sse-many' }, 1_000, (m) => others.push(m)), { content: [] }, 'five 800-byte events under a 1000-byte cap');
+  t.equal(others.length, 5);
+});
