@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import { waitFor } from '../helpers/processes.js';
+import { freePort, waitFor } from '../helpers/processes.js';
 import { OutlierDetector } from '../../proxy/router/outlier-detector.js';
 import { Router, type RoutableInstance } from '../../proxy/router/router.js';
 import { Upstream, type UpstreamChange } from '../../proxy/router/upstream.js';
@@ -155,7 +155,8 @@ t.test('errors name the service, the uri or prompt, and the states', async (t) =
   await t.rejects(router.getPrompt('docs', 'nope', undefined), { message: /^docs prompt "nope": Prompt nope not found/, context: { rpcCode: -32602 } });
   t.same(failures(), [], 'an instance that answered is not reported as failing');
 
-  instances[0] = { id: 'dead-1', url: 'http://127.0.0.1:9/mcp', status: 'healthy' };
+  // A port nothing listens on (refused); port 9 would be fetch's own refusal ('bad port'), a proxy-side error.
+  instances[0] = { id: 'dead-1', url: `http://127.0.0.1:${await freePort()}/mcp`, status: 'healthy' };
   await t.rejects(router.readResource('docs', 'docs://a.md'), { code: 'SERVICE_UNAVAILABLE', message: /^docs resource "docs:\/\/a\.md": fetch failed/ });
   t.same(failures(), ['dead-1'], 'one unreachable replica: reported once, and the error says why');
   await t.rejects(router.listingsOf('docs'), { code: 'SERVICE_UNAVAILABLE', message: /docs \(listing resources and prompts\): fetch failed/ });
