@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { getEventListeners } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { freePort, waitFor } from '../helpers/processes.js';
+import { Drain } from '../../src/http/drain.js';
 import { OutlierDetector } from '../../proxy/router/outlier-detector.js';
 import { Router, type RoutableInstance } from '../../proxy/router/router.js';
 import { Upstream, type UpstreamChange } from '../../proxy/router/upstream.js';
@@ -21,11 +22,11 @@ interface TestInstance {
   servers: McpServer[];
 }
 
-async function startUpstream(t: Test, setup: (server: McpServer) => void): Promise<TestInstance> {
+async function startUpstream(t: Test, setup: (server: McpServer) => void, drain?: Drain): Promise<TestInstance> {
   const counts = new Map<string, number>();
   const servers: McpServer[] = [];
   const transports = new Map<string, StreamableHTTPServerTransport>();
-  const http = createServer(async (req, res) => {
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET') {
       // The standalone SSE stream is registered before its headers go out: count it as open then.
       const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => typeof res;
@@ -55,7 +56,8 @@ async function startUpstream(t: Test, setup: (server: McpServer) => void): Promi
       transport = created;
     }
     await transport.handleRequest(req, res);
-  });
+  };
+  const http = createServer(drain ? drain.wrap((req, res) => void listener(req, res)) : listener);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   t.teardown(async () => {
     await Promise.all(servers.map((s) => s.close().catch(() => undefined)));
@@ -258,4 +260,20 @@ t.test('a request cancelled by an AbortSignal lets go of the signal once it sett
   t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'no abort listener left behind by three settled requests');
   await t.rejects(session.readResource('docs://nope.md', 2_000, undefined, { signal: controller.signal }));
   t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'nor by a failed one');
+});
+
+t.test('a draining replica\'s 503 is a request it never ran: sent to the other replica, and counted against the draining one', async (t) => {
+  const drain = new Drain('upstream');
+  const draining = await startUpstream(t, docs, drain);
+  const live = await startUpstream(t, docs);
+  const instances: RoutableInstance[] = [{ id: 'draining', url: draining.url, status: 'healthy' }, { id: 'live', url: live.url, status: 'healthy' }];
+  const { router, failures } = routerFor(t, () => instances);
+  // Sessions open on both first (the drain's gap: the instance is still listed while it drains).
+  for (let i = 0; i < 50 && ((draining.counts.get('resources/read') ?? 0) === 0 || (live.counts.get('resources/read') ?? 0) === 0); i++) await router.readResource('docs', 'docs://a.md');
+  const servedBefore = draining.counts.get('resources/read');
+  await drain.drain([], 0);
+  for (let i = 0; i < 4; i++) t.equal((await router.readResource('docs', 'docs://a.md')).contents[0]?.text, '# A', `read ${i} answered`);
+  t.equal(draining.counts.get('resources/read'), servedBefore, 'the draining replica ran nothing more');
+  t.ok(failures().includes('draining'), `its refusal is no breaker success (failures: ${failures().join(', ')})`);
+  t.notOk(failures().includes('live'));
 });
