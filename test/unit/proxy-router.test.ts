@@ -272,7 +272,7 @@ t.test('a draining replica\'s 503 is a request it never ran: sent to the other r
   for (let i = 0; i < 50 && ((draining.counts.get('resources/read') ?? 0) === 0 || (live.counts.get('resources/read') ?? 0) === 0); i++) await router.readResource('docs', 'docs://a.md');
   const servedBefore = draining.counts.get('resources/read');
   await drain.drain([], 0);
-  for (let i = 0; i < 4; i++) t.equal((await router.readResource('docs', 'docs://a.md')).contents[0]?.text, '# A', `read ${i} answered`);
+  for (let i = 0; i < 4; i++) t.match((await router.readResource('docs', 'docs://a.md')).contents[0], { text: '# A' }, `read ${i} answered`);
   t.equal(draining.counts.get('resources/read'), servedBefore, 'the draining replica ran nothing more');
   t.ok(failures().includes('draining'), `its refusal is no breaker success (failures: ${failures().join(', ')})`);
   t.notOk(failures().includes('live'));
