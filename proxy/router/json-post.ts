@@ -41,6 +41,11 @@ export class NotSentError extends McpError {
 /** Error codes of a connection lost once made (reset, closed by the other side): the request may have run. */
 const LOST_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
+/** A draining instance refuses before serving (503 marked mesh-draining): the request never ran there, another replica may take it. */
+export function isDrainingRefusal(status: number, marked: boolean): boolean {
+  return status === 503 && marked;
+}
+
 /** True when `error` (or its causes) says a connection could not be made at all (refused, no route). */
 export function isConnectFailure(error: unknown): boolean {
   return hasSocketCode(error, CONNECT_CODES);
@@ -147,10 +152,9 @@ async function readAnswer(res: IncomingMessage, id: string, limit: number, what:
     res.resume();
     throw new SessionLostError('the instance no longer knows the session');
   }
-  // A draining instance refuses before serving: the request never ran there, another replica may take it.
-  if (status === 503 && res.headers[DRAINING_HEADER] !== undefined) {
+  if (isDrainingRefusal(status, res.headers[DRAINING_HEADER] !== undefined)) {
     res.resume();
-    throw new NotSentError('the instance is shutting down (HTTP 503, draining); the request was not served');
+    throw new NotSentError(`${what}: the instance is shutting down (HTTP 503, draining); the request was not served`);
   }
   if (type.startsWith('text/event-stream') && status === 200) {
     const decoder = new StringDecoder('utf8');

@@ -10,7 +10,8 @@ import {
 import { safeParse, type AnySchema, type SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import { MeshError } from '../../src/errors.js';
 import { CallCancel } from './call-cancel.js';
-import { isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
+import { DRAINING_HEADER } from '../../src/http/drain.js';
+import { isConnectFailure, isDrainingRefusal, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
 export type UpstreamChange = 'tools' | 'resources' | 'prompts' | 'session';
@@ -90,7 +91,7 @@ export class Upstream {
       client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.onChange('prompts'));
       this.setup.configure?.(client);
       try {
-        await client.connect(new StreamableHTTPClientTransport(new URL(this.url)));
+        await client.connect(new StreamableHTTPClientTransport(new URL(this.url), { fetch: fetchUnlessDraining }));
         if (this.closed) {
           await endSession(client, true);
           throw new McpError(ErrorCode.ConnectionClosed, `the session to ${this.url} was closed`);
@@ -240,6 +241,14 @@ async function sendUnlessRefused(send: (client: Client) => Promise<unknown>, cli
   } catch (error) {
     throw !(error instanceof NotSentError) && isConnectFailure(error) ? new NotSentError(connectMessage(error), error) : error;
   }
+}
+
+// The SDK client's fetch: a draining instance's 503 is a request it never served, as on the lean path.
+async function fetchUnlessDraining(url: string | URL, init?: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  if (!isDrainingRefusal(response.status, response.headers.has(DRAINING_HEADER))) return response;
+  await response.body?.cancel().catch(() => undefined);
+  throw new NotSentError(`${init?.method ?? 'GET'} to ${new URL(url).host}: the instance is shutting down (HTTP 503, draining); the request was not served`);
 }
 
 // "fetch failed" says little; the cause's code (ECONNREFUSED) says why.

@@ -11,6 +11,7 @@ import { Drain } from '../../src/http/drain.js';
 import { OutlierDetector } from '../../proxy/router/outlier-detector.js';
 import { Router, type RoutableInstance } from '../../proxy/router/router.js';
 import { Upstream, type UpstreamChange } from '../../proxy/router/upstream.js';
+import { NotSentError } from '../../proxy/router/json-post.js';
 
 // The router's resources and prompts against an in-process SDK server on a loopback port: lists
 // fetched once per instance and kept, dropped on the instance's list_changed, errors that name things.
@@ -276,4 +277,17 @@ t.test('a draining replica\'s 503 is a request it never ran: sent to the other r
   t.equal(draining.counts.get('resources/read'), servedBefore, 'the draining replica ran nothing more');
   t.ok(failures().includes('draining'), `its refusal is no breaker success (failures: ${failures().join(', ')})`);
   t.notOk(failures().includes('live'));
+});
+
+t.test('a draining instance\'s 503 on a client\'s own upstream (the SDK client path) is not sent either', async (t) => {
+  const drain = new Drain('upstream');
+  const draining = await startUpstream(t, docs, drain);
+  const upstream = new Upstream(draining.url, 'test', undefined, { capabilities: { roots: {} } });
+  t.teardown(() => upstream.close());
+  t.match((await upstream.readResource('docs://a.md', 2_000)).contents[0], { text: '# A' }, 'served before the drain');
+  await drain.drain([], 0);
+  const error = await upstream.readResource('docs://a.md', 2_000).catch((e: unknown) => e);
+  t.type(error, NotSentError);
+  t.match((error as Error).message, /shutting down \(HTTP 503, draining\)/);
+  t.equal(draining.counts.get('resources/read'), 1, 'the draining instance ran nothing more');
 });
