@@ -10,8 +10,8 @@ import {
 import { safeParse, type AnySchema, type SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import { MeshError } from '../../src/errors.js';
 import { CallCancel } from './call-cancel.js';
-import { DRAINING_HEADER } from '../../src/http/drain.js';
-import { isConnectFailure, isDrainingRefusal, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
+import { upstreamFetch } from './sdk-fetch.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
 export type UpstreamChange = 'tools' | 'resources' | 'prompts' | 'session';
@@ -28,7 +28,7 @@ export interface UpstreamSetup {
   capabilities?: ClientCapabilities;
   /** Called with each new SDK client before it connects (to add request and notification handlers). */
   configure?: (client: Client) => void;
-  /** Largest answer read on the lean JSON path (`--max-response-bytes`; default 32 MiB). */
+  /** Largest answer read from the instance, on either path (`--max-response-bytes`; default 32 MiB). */
   maxResponseBytes?: number | undefined;
 }
 
@@ -91,7 +91,7 @@ export class Upstream {
       client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.onChange('prompts'));
       this.setup.configure?.(client);
       try {
-        await client.connect(new StreamableHTTPClientTransport(new URL(this.url), { fetch: fetchUnlessDraining }));
+        await client.connect(new StreamableHTTPClientTransport(new URL(this.url), { fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES) }));
         if (this.closed) {
           await endSession(client, true);
           throw new McpError(ErrorCode.ConnectionClosed, `the session to ${this.url} was closed`);
@@ -241,14 +241,6 @@ async function sendUnlessRefused(send: (client: Client) => Promise<unknown>, cli
   } catch (error) {
     throw !(error instanceof NotSentError) && isConnectFailure(error) ? new NotSentError(connectMessage(error), error) : error;
   }
-}
-
-// The SDK client's fetch: a draining instance's 503 is a request it never served, as on the lean path.
-async function fetchUnlessDraining(url: string | URL, init?: RequestInit): Promise<Response> {
-  const response = await fetch(url, init);
-  if (!isDrainingRefusal(response.status, response.headers.has(DRAINING_HEADER))) return response;
-  await response.body?.cancel().catch(() => undefined);
-  throw new NotSentError(`${init?.method ?? 'GET'} to ${new URL(url).host}: the instance is shutting down (HTTP 503, draining); the request was not served`);
 }
 
 // "fetch failed" says little; the cause's code (ECONNREFUSED) says why.
