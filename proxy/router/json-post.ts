@@ -154,7 +154,7 @@ async function readAnswer(res: IncomingMessage, id: string, limit: number, what:
   }
   if (isDrainingRefusal(status, res.headers[DRAINING_HEADER] !== undefined)) {
     res.resume();
-    throw new NotSentError(`${what}: the instance is shutting down (HTTP 503, draining); the request was not served`);
+    throw drainingRefusal(what);
   }
   if (type.startsWith('text/event-stream') && status === 200) {
     const decoder = new StringDecoder('utf8');
@@ -205,9 +205,19 @@ async function readAnswer(res: IncomingMessage, id: string, limit: number, what:
 // Stops reading an answer past the limit (the connection is closed) and names the limit.
 function tooLarge(res: IncomingMessage, what: string, limit: number): MeshError {
   res.destroy();
+  return answerTooLarge(what, limit);
+}
+
+/** The error of a request (`what`: method and instance) whose answer passed `--max-response-bytes`; both paths say it alike. */
+export function answerTooLarge(what: string, limit: number): MeshError {
   return new MeshError('PAYLOAD_TOO_LARGE', `${what}: the instance's answer is larger than the ${limit}-byte limit of one message (mesh-proxy --max-response-bytes); it was not read`, {
     context: { limitBytes: limit },
   });
+}
+
+/** The error of a request a draining instance refused (see isDrainingRefusal); both paths say it alike. */
+export function drainingRefusal(what: string): NotSentError {
+  return new NotSentError(`${what}: the instance is shutting down (HTTP 503, draining); the request was not served`);
 }
 
 // The data lines of one SSE event, joined; undefined for an event without data (a comment, a ping).

@@ -1,8 +1,8 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { MeshError, toJsonRpcError } from '../../src/errors.js';
+import { toJsonRpcError } from '../../src/errors.js';
 import { DRAINING_HEADER } from '../../src/http/drain.js';
-import { isDrainingRefusal, NotSentError } from './json-post.js';
+import { answerTooLarge, drainingRefusal, isDrainingRefusal } from './json-post.js';
 
 /**
  * The fetch of an upstream session's SDK client (the path of relayed requests), keeping to what the
@@ -14,29 +14,28 @@ import { isDrainingRefusal, NotSentError } from './json-post.js';
 export function upstreamFetch(maxResponseBytes: number): FetchLike {
   return async (url, init) => {
     const response = await fetch(url, init);
-    const what = `${init?.method ?? 'GET'} to ${new URL(url).host}`;
+    const request = init?.method === 'POST' ? requestOf(init.body) : undefined;
+    const what = `${request?.method ?? init?.method ?? 'GET'} to ${new URL(url).host}`;
     if (isDrainingRefusal(response.status, response.headers.has(DRAINING_HEADER))) {
       await response.body?.cancel().catch(() => undefined);
-      throw new NotSentError(`${what}: the instance is shutting down (HTTP 503, draining); the request was not served`);
+      throw drainingRefusal(what);
     }
-    const id = init?.method === 'POST' ? requestIdOf(init.body) : undefined;
+    const id = request?.id;
     if (id === undefined || !response.ok || !response.body) return response;
-    const refusal = () =>
-      JSON.stringify(toJsonRpcError(id, new MeshError('PAYLOAD_TOO_LARGE', `${what}: the instance's answer is larger than the ${maxResponseBytes}-byte limit of one message (mesh-proxy --max-response-bytes); it was not read`, {
-        context: { limitBytes: maxResponseBytes },
-      })));
+    const refusal = () => JSON.stringify(toJsonRpcError(id, answerTooLarge(what, maxResponseBytes)));
     const type = response.headers.get('content-type') ?? '';
     const body = type.startsWith('text/event-stream') ? capEvents(response.body, maxResponseBytes, refusal) : capBody(response.body, maxResponseBytes, refusal);
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }
 
-// The id of the one JSON-RPC request a POST carries (a notification, a batch or an answer has none to fail).
-function requestIdOf(body: RequestInit['body']): RequestId | undefined {
+// The one JSON-RPC request a POST carries (a notification, a batch or an answer has no id to fail).
+function requestOf(body: RequestInit['body']): { id: RequestId | undefined; method: string } | undefined {
   if (typeof body !== 'string') return undefined;
   try {
     const message = JSON.parse(body) as { id?: unknown; method?: unknown };
-    return typeof message.method === 'string' && (typeof message.id === 'string' || typeof message.id === 'number') ? message.id : undefined;
+    if (typeof message.method !== 'string') return undefined;
+    return { id: typeof message.id === 'string' || typeof message.id === 'number' ? message.id : undefined, method: message.method };
   } catch {
     return undefined;
   }
