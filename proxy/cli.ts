@@ -7,6 +7,7 @@ import { createLogger } from '../src/log.js';
 import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
 import { meshHome } from '../src/mesh-home.js';
 import { startProxy } from './proxy.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from './router/json-post.js';
 
 const program = new Command('mesh-proxy')
   .description('The MM mesh daemon: registry, health checks, routing, and one MCP endpoint for every service.')
@@ -27,6 +28,7 @@ const program = new Command('mesh-proxy')
   .option('--session-idle-timeout <seconds>', 'close MCP sessions idle this long (their clients get 404 and initialize again)', seconds, 1800)
   .option('--max-sessions <n>', 'cap of open MCP sessions: a new one evicts the least recently used idle session, or gets 503 when all are busy', whole, 1000)
   .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long calls in flight may finish before they are cut (a second signal stops at once)', seconds, 15)
+  .option('--max-response-bytes <bytes>', 'largest answer read from an instance (one JSON body or SSE event); a larger one fails its call, naming this limit', whole, DEFAULT_MAX_RESPONSE_BYTES)
   .addHelpText('after', '\nEnvironment: MESH_HOME (default ~/.mesh) holds the registry; MESH_PROXY_URL tells clients where the proxy is.\n');
 
 program.parse();
@@ -47,6 +49,7 @@ const opts = program.opts<{
   drainTimeout: number;
   sessionIdleTimeout: number;
   maxSessions: number;
+  maxResponseBytes: number;
 }>();
 const log = createLogger('mesh-proxy');
 
@@ -69,6 +72,7 @@ try {
     drainTimeoutMs: opts.drainTimeout * 1000,
     sessionIdleMs: opts.sessionIdleTimeout * 1000,
     maxSessions: opts.maxSessions,
+    maxResponseBytes: opts.maxResponseBytes,
     version,
     log,
     outlier: {

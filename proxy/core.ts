@@ -17,6 +17,8 @@ export interface MeshCoreOptions {
   registry: Registry;
   deadlineMs: number;
   maxHops?: number;
+  /** Largest answer read from an instance (`--max-response-bytes`; default 32 MiB). */
+  maxResponseBytes?: number | undefined;
   /** Where warnings from off any request's path go (a resource subscription that could not be renewed or moved). */
   log?: Logger;
   /** Sees every routed call after it ends (metrics); a call naming no registered service comes as service `(unknown)`. */
@@ -80,6 +82,7 @@ export class MeshCore {
       onRetry: options.observeRetry,
       deadlineMs: options.deadlineMs,
       maxHops: options.maxHops,
+      maxResponseBytes: options.maxResponseBytes,
       warn: log && ((message) => log.warn(message)),
       audit: (record: AuditRecord) => {
         registry.audit(record);

@@ -32,6 +32,8 @@ export interface ProxyOptions {
   maxSessions?: number;
   /** On stop, how long calls in flight may take to finish before connections are cut (default 15 s). */
   drainTimeoutMs?: number;
+  /** Largest answer read from an instance, one JSON body or SSE event (default 32 MiB): a larger one fails its call. */
+  maxResponseBytes?: number | undefined;
   version: string;
   log?: Logger;
   /** When failing instances are ejected (README, "Circuit breaking"). */
@@ -73,6 +75,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const core: MeshCore = new MeshCore({
     registry,
     deadlineMs: options.deadlineMs ?? 60_000,
+    maxResponseBytes: options.maxResponseBytes,
     log,
     outlier: options.outlier,
     observe: (record) => metrics.observeCall(record),

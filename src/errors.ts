@@ -108,3 +108,19 @@ export function toJsonRpcError(id: RequestId, error: unknown): JSONRPCErrorRespo
     error: { code: jsonRpcCodeFor(mesh.code), message: mesh.message, data: { code: mesh.code, ...mesh.context } },
   };
 }
+
+/** A JSON-RPC error answered over HTTP before a request's id was read (id null), with the HTTP status for its code. */
+export interface HttpJsonRpcError {
+  status: number;
+  body: { jsonrpc: '2.0'; id: null; error: JSONRPCErrorResponse['error'] };
+}
+
+/**
+ * The HTTP answer to a request refused as a whole (a server draining, every session busy): the
+ * status for the mesh code, and the same JSON-RPC error body toJsonRpcError gives, with id null.
+ * @example const { status, body } = toHttpJsonRpcError(new MeshError('SERVICE_UNAVAILABLE', 'shutting down'))
+ */
+export function toHttpJsonRpcError(error: unknown): HttpJsonRpcError {
+  const mesh = toMeshError(error);
+  return { status: httpStatusFor(mesh.code), body: { jsonrpc: '2.0', id: null, error: toJsonRpcError(0, mesh).error } };
+}

@@ -19,6 +19,8 @@ export interface ClientUpstreamsOptions {
   idleMs?: number;
   /** The clock idle times are measured with (tests move it instead of waiting). */
   now?: () => number;
+  /** Largest answer read from an instance (`--max-response-bytes`). */
+  maxResponseBytes?: number | undefined;
 }
 
 // What a relay session's upstream client hands back to its target: log lines, and the server→client
@@ -41,7 +43,7 @@ function wire(client: Client, target: RelayTarget, service: string): void {
  * The upstream sessions opened for relay targets (client sessions that declared sampling,
  * elicitation or roots, or set a log level): one per (client session, instance), opened on first
  * use and declaring what that client declared. Closed, and DELETEd at the instance, when the client
- * session closes, when the instance leaves, when the router closes, and after `idleMs` unused.
+ * session closes, when the instance leaves (after its calls in flight), when the router closes, and after `idleMs` unused.
  */
 export class ClientUpstreams {
   private readonly byTarget = new Map<RelayTarget, Map<string, Entry>>();
@@ -49,11 +51,13 @@ export class ClientUpstreams {
   private readonly closedTargets = new WeakSet<RelayTarget>();
   private readonly idleMs: number;
   private readonly now: () => number;
+  private readonly maxResponseBytes: number | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: ClientUpstreamsOptions = {}) {
     this.idleMs = options.idleMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
+    this.maxResponseBytes = options.maxResponseBytes;
   }
 
   /** How many upstream sessions are open or opening (for tests and stats). */
@@ -85,6 +89,7 @@ export class ClientUpstreams {
       const created: Entry = { upstream: undefined as unknown as Upstream, client: undefined, lastUsed: 0 };
       created.upstream = new Upstream(instance.url, 'mesh-proxy', undefined, {
         capabilities: target.capabilities,
+        maxResponseBytes: this.maxResponseBytes,
         configure: (client) => {
           created.client = client;
           wire(client, target, service);
@@ -111,13 +116,16 @@ export class ClientUpstreams {
     return Promise.all([...(entries?.values() ?? [])].map(terminate)).then(() => undefined);
   }
 
-  /** The instance left: every target's session to it closes. */
+  /**
+   * The instance left (a draining sidecar deregisters first): every target's session to it closes
+   * once its calls in flight have finished, as the pooled upstream does (Upstream.retire).
+   */
   forget(instanceId: string): void {
     for (const entries of this.byTarget.values()) {
       const entry = entries.get(instanceId);
       if (!entry) continue;
       entries.delete(instanceId);
-      terminate(entry);
+      entry.upstream.retire(true);
     }
   }
 

@@ -16,7 +16,8 @@ const CALLER_RPC_CODES: ReadonlySet<number> = new Set([ErrorCode.ParseError, Err
  *   -32601, 4xx), an error thrown on the proxy's side before the instance saw the request, a cancellation, or a timeout under a deadline a direct caller (no mesh hop before this
  *   one) shortened below the proxy's; a nested call's deadline is what is left of its caller's, so
  *   its timeouts count;
- * - `answered`: the instance answered with an error of its own; it ran, so this counts as a success.
+ * - `answered`: the instance answered with an error of its own, or an answer larger than a size limit;
+ *   it ran, so this counts as a success.
  * A tool's `isError` result is no failure at all (the tool ran).
  * @example classifyFailure(new MeshError('CALL_TIMEOUT', '…'), { deadlineMs: 60_000, proxyDeadlineMs: 60_000, hops: 0 }) // 'instance'
  */
@@ -28,6 +29,10 @@ export function classifyFailure(failure: MeshError, call: { deadlineMs: number; 
       return 'instance';
     case 'CALL_TIMEOUT':
       return call.hops === 0 && call.deadlineMs < call.proxyDeadlineMs ? 'caller' : 'instance';
+    // An answer larger than a limit (the proxy's --max-response-bytes, a sidecar's --max-message-bytes):
+    // the instance ran the call and answered, too much; alive, and the size is the tool's, not a fault.
+    case 'PAYLOAD_TOO_LARGE':
+      return 'answered';
     case 'TOOL_ERROR':
     case 'INTERNAL': {
       const rpcCode = failure.context.rpcCode;

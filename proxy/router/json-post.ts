@@ -1,5 +1,8 @@
 import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { MeshError } from '../../src/errors.js';
+import { DRAINING_HEADER } from '../../src/http/drain.js';
 import type { CallCancel } from './call-cancel.js';
 
 /** Where and how to POST on an established MCP session. */
@@ -8,7 +11,12 @@ export interface SessionTarget {
   sessionId: string;
   protocolVersion: string | undefined;
   agent: Agent;
+  /** Largest answer read from the instance (one JSON body, or one SSE event); default DEFAULT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number | undefined;
 }
+
+/** Default cap of one answer the proxy reads from an instance (`--max-response-bytes`), as the sidecar's --max-message-bytes. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /** The session is gone on the instance (it restarted or expired the session): reconnect and resend. */
 export class SessionLostError extends Error {
@@ -30,11 +38,33 @@ export class NotSentError extends McpError {
   }
 }
 
+/** Error codes of a connection lost once made (reset, closed by the other side): the request may have run. */
+const LOST_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+/** A draining instance refuses before serving (503 marked mesh-draining): the request never ran there, another replica may take it. */
+export function isDrainingRefusal(status: number, marked: boolean): boolean {
+  return status === 503 && marked;
+}
+
 /** True when `error` (or its causes) says a connection could not be made at all (refused, no route). */
 export function isConnectFailure(error: unknown): boolean {
+  return hasSocketCode(error, CONNECT_CODES);
+}
+
+/**
+ * True when `error` (or its causes) is a socket failure of the hop, not made or lost (the SDK
+ * client's fetch throws TypeError('fetch failed') with the socket's code in `cause`); any other
+ * error was thrown on the proxy's own side.
+ */
+export function isSocketFailure(error: unknown): boolean {
+  return hasSocketCode(error, CONNECT_CODES) || hasSocketCode(error, LOST_CODES);
+}
+
+// The one errno classifier: the codes of the error and its causes, not its message.
+function hasSocketCode(error: unknown, codes: ReadonlySet<string>): boolean {
   for (let e = error, depth = 0; e instanceof Object && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && CONNECT_CODES.has(code)) return true;
+    if (typeof code === 'string' && codes.has(code)) return true;
   }
   return false;
 }
@@ -70,7 +100,8 @@ export function postJsonRpc(
       else resolve(value);
     };
     const req = httpRequest(target.url, { method: 'POST', agent: target.agent, headers: sessionHeaders(target, body) }, (res) => {
-      readAnswer(res, id, onOther).then((value) => settle(undefined, value), (error: unknown) => settle(error));
+      const limit = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+      readAnswer(res, id, limit, `${method} to ${target.url.host}`, onOther).then((value) => settle(undefined, value), (error: unknown) => settle(error));
     });
     // Closing the request makes the instance cancel the call (it sees its client go away).
     const timer = setTimeout(() => {
@@ -112,23 +143,35 @@ function sessionHeaders(target: SessionTarget, body: string): Record<string, str
   return headers;
 }
 
-// Reads the instance's answer to request `id` from a JSON body or an SSE stream.
-async function readAnswer(res: IncomingMessage, id: string, onOther?: (message: JSONRPCMessage) => void): Promise<unknown> {
+// Reads the instance's answer to request `id` from a JSON body or an SSE stream, reading at most
+// `limit` bytes of one message (the JSON body, one SSE event) so no instance can fill the proxy's memory.
+async function readAnswer(res: IncomingMessage, id: string, limit: number, what: string, onOther?: (message: JSONRPCMessage) => void): Promise<unknown> {
   const status = res.statusCode ?? 0;
   const type = res.headers['content-type'] ?? '';
   if (status === 404) {
     res.resume();
     throw new SessionLostError('the instance no longer knows the session');
   }
+  if (isDrainingRefusal(status, res.headers[DRAINING_HEADER] !== undefined)) {
+    res.resume();
+    throw drainingRefusal(what);
+  }
   if (type.startsWith('text/event-stream') && status === 200) {
-    res.setEncoding('utf8');
+    const decoder = new StringDecoder('utf8');
     let buffer = '';
-    for await (const chunk of res as AsyncIterable<string>) {
-      buffer += chunk;
+    // Bytes of the event being received (the undecoded tail of `buffer`, counted as it arrives).
+    let pending = 0;
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      buffer += decoder.write(chunk);
+      pending += chunk.length;
       let end: number;
+      let cut = false;
       while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const data = sseData(buffer.slice(0, end));
+        const event = buffer.slice(0, end);
+        if (Buffer.byteLength(event) > limit) throw tooLarge(res, what, limit);
+        const data = sseData(event);
         buffer = buffer.slice(end + 2);
+        cut = true;
         if (data === undefined) continue;
         const message = JSON.parse(data) as JSONRPCMessage;
         if ('id' in message && message.id === id && !('method' in message)) {
@@ -137,11 +180,18 @@ async function readAnswer(res: IncomingMessage, id: string, onOther?: (message: 
         }
         onOther?.(message);
       }
+      if (cut) pending = Buffer.byteLength(buffer);
+      if (pending > limit) throw tooLarge(res, what, limit);
     }
     throw new McpError(ErrorCode.ConnectionClosed, 'the instance closed the stream before answering');
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(res, what, limit);
+    chunks.push(chunk);
+  }
   const text = Buffer.concat(chunks).toString('utf8');
   let message: unknown;
   try {
@@ -150,6 +200,24 @@ async function readAnswer(res: IncomingMessage, id: string, onOther?: (message: 
     throw new McpError(ErrorCode.InternalError, `the instance answered HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   return answerOf(message);
+}
+
+// Stops reading an answer past the limit (the connection is closed) and names the limit.
+function tooLarge(res: IncomingMessage, what: string, limit: number): MeshError {
+  res.destroy();
+  return answerTooLarge(what, limit);
+}
+
+/** The error of a request (`what`: method and instance) whose answer passed `--max-response-bytes`; both paths say it alike. */
+export function answerTooLarge(what: string, limit: number): MeshError {
+  return new MeshError('PAYLOAD_TOO_LARGE', `${what}: the instance's answer is larger than the ${limit}-byte limit of one message (mesh-proxy --max-response-bytes); it was not read`, {
+    context: { limitBytes: limit },
+  });
+}
+
+/** The error of a request a draining instance refused (see isDrainingRefusal); both paths say it alike. */
+export function drainingRefusal(what: string): NotSentError {
+  return new NotSentError(`${what}: the instance is shutting down (HTTP 503, draining); the request was not served`);
 }
 
 // The data lines of one SSE event, joined; undefined for an event without data (a comment, a ping).

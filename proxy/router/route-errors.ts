@@ -1,6 +1,6 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { MeshError, type MeshErrorCode } from '../../src/errors.js';
-import { NotSentError } from './json-post.js';
+import { isSocketFailure, NotSentError } from './json-post.js';
 
 /** What a routed request was, for error messages and context: `fs.read_text`, `everything prompt "x"`. */
 export interface RouteLabel {
@@ -34,13 +34,9 @@ export function toRouteError(error: unknown, label: RouteLabel, deadlineMs: numb
     const code = (typeof data?.code === 'string' ? data.code : error.code === ErrorCode.ConnectionClosed ? 'SERVICE_UNAVAILABLE' : 'TOOL_ERROR') as MeshErrorCode;
     return new MeshError(code, `${label.text}: ${error.message.replace(/^(MCP error -?\d+: )+/, '')}`, { cause: error, context: { ...context, rpcCode: error.code } });
   }
-  // Anything else was thrown on the proxy's side of the hop (say, a body it could not serialize):
-  // the instance never saw it, so it is the mesh's own failure, not the instance's.
-  if (!isConnectionFailure(error)) return new MeshError('INTERNAL', `${label.text}: ${(error as Error).message}`, { cause: error, context });
+  // The SDK client's fetch fails with TypeError('fetch failed') whose cause carries the socket's code:
+  // refused or reset, the instance's fault. Anything else (a TypeError in the proxy's own code, a body
+  // it could not serialize) was thrown on the proxy's side of the hop: the instance never saw it.
+  if (!isSocketFailure(error)) return new MeshError('INTERNAL', `${label.text}: ${(error as Error).message}`, { cause: error, context });
   return new MeshError('SERVICE_UNAVAILABLE', `${label.text}: ${(error as Error).message}`, { cause: error, context });
-}
-
-// The SDK client's fetch fails with a TypeError ('fetch failed') or a socket error when the instance cannot be reached.
-function isConnectionFailure(error: unknown): boolean {
-  return error instanceof TypeError || (error instanceof Error && /fetch failed|ECONNREFUSED|ECONNRESET|socket/i.test(error.message));
 }

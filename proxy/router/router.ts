@@ -57,6 +57,8 @@ export interface RouterOptions {
   outliers?: OutlierDetector;
   /** A request that never reached one replica is sent to another. */
   onRetry?: (service: string) => void;
+  /** Largest answer read from an instance (`--max-response-bytes`; default 32 MiB). */
+  maxResponseBytes?: number | undefined;
 }
 
 // A request that never reached its instance (refused connection) goes once to another replica;
@@ -93,7 +95,7 @@ export class Router {
   constructor(private readonly options: RouterOptions) {
     this.outliers = options.outliers ?? new OutlierDetector();
     this.replicas = new ReplicaPicker(options.table, this.outliers, (id) => this.upstreams.get(id)?.inflight ?? 0);
-    this.relays = new ClientUpstreams();
+    this.relays = new ClientUpstreams({ maxResponseBytes: options.maxResponseBytes });
     this.subscriptions = new ResourceSubscriptions({
       place: (service) => {
         const instance = this.replicas.first(service);
@@ -122,6 +124,7 @@ export class Router {
           this.options.onInstanceChange?.(instance.id, change);
         },
         {
+          maxResponseBytes: this.options.maxResponseBytes,
           configure: (client) =>
             client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
               if (this.upstreams.get(instance.id) === created) this.subscriptions.updated(instance.id, notification.params.uri);

@@ -8,8 +8,10 @@ import {
   type CallToolResult, type ClientCapabilities, type GetPromptResult, type JSONRPCMessage, type ReadResourceResult, type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { safeParse, type AnySchema, type SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { MeshError } from '../../src/errors.js';
 import { CallCancel } from './call-cancel.js';
-import { isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
+import { upstreamFetch } from './sdk-fetch.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
 export type UpstreamChange = 'tools' | 'resources' | 'prompts' | 'session';
@@ -26,6 +28,8 @@ export interface UpstreamSetup {
   capabilities?: ClientCapabilities;
   /** Called with each new SDK client before it connects (to add request and notification handlers). */
   configure?: (client: Client) => void;
+  /** Largest answer read from the instance, on either path (`--max-response-bytes`; default 32 MiB). */
+  maxResponseBytes?: number | undefined;
 }
 
 /** How long closing may wait for the instance to confirm a DELETE of the session. */
@@ -61,8 +65,8 @@ export class Upstream {
   /** A client session's own upstream: every request goes through the SDK client (see UpstreamSetup). */
   private readonly relayed: boolean;
   inflight = 0;
-  /** retire() was called: the last request in flight closes the session. */
-  private retiring = false;
+  /** retire() was called: the last request in flight closes the session (`terminate`: and DELETEs it). */
+  private retiring: { terminate: boolean } | undefined;
 
   constructor(
     readonly url: string,
@@ -87,7 +91,7 @@ export class Upstream {
       client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.onChange('prompts'));
       this.setup.configure?.(client);
       try {
-        await client.connect(new StreamableHTTPClientTransport(new URL(this.url)));
+        await client.connect(new StreamableHTTPClientTransport(new URL(this.url), { fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES) }));
         if (this.closed) {
           await endSession(client, true);
           throw new McpError(ErrorCode.ConnectionClosed, `the session to ${this.url} was closed`);
@@ -152,20 +156,22 @@ export class Upstream {
       // The SDK client validated its result already.
       return (schema && !viaSdk ? checked(schema, method, result) : result) as SchemaOutput<S>;
     } catch (error) {
-      // A dead socket or a session lost twice: the next request reconnects.
-      if (!(error instanceof McpError) || error.code === ErrorCode.ConnectionClosed) this.reset();
+      // A dead socket or a session lost twice: the next request reconnects (an answer past the size limit leaves the session as it is).
+      if (!(error instanceof McpError || error instanceof MeshError) || error.code === ErrorCode.ConnectionClosed) this.reset();
       throw error;
     } finally {
       this.inflight--;
       followed?.stop();
-      if (this.retiring && this.inflight === 0) this.close().catch(() => undefined);
+      if (this.retiring && this.inflight === 0) this.close(this.retiring.terminate).catch(() => undefined);
     }
   }
 
   private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel): Promise<unknown> {
     const transport = client.transport as StreamableHTTPClientTransport | undefined;
     if (!transport?.sessionId) throw new NotSentError(`no session with ${this.url}`);
-    const target: SessionTarget = { url: this.endpoint, sessionId: transport.sessionId, protocolVersion: transport.protocolVersion, agent: this.agent };
+    const target: SessionTarget = {
+      url: this.endpoint, sessionId: transport.sessionId, protocolVersion: transport.protocolVersion, agent: this.agent, maxResponseBytes: this.setup.maxResponseBytes,
+    };
     return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel);
   }
 
@@ -205,13 +211,16 @@ export class Upstream {
     client?.close().catch(() => undefined);
   }
 
-  /** Closes for good once the requests in flight have settled (an instance that deregistered lets its calls finish). */
-  retire(): void {
+  /**
+   * Closes for good once the requests in flight have settled (an instance that deregistered lets its
+   * calls finish); with `terminate`, the session is then DELETEd, never while a call still runs on it.
+   */
+  retire(terminate = false): void {
     if (this.inflight === 0) {
-      this.close().catch(() => undefined);
+      this.close(terminate).catch(() => undefined);
       return;
     }
-    this.retiring = true;
+    this.retiring = { terminate };
     this.closed = true; // no new session: its requests in flight keep the one they have
   }
 

@@ -1,8 +1,15 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { MeshError, toHttpJsonRpcError } from '../errors.js';
 import { waitUntil } from '../stdio/process-group.js';
 
 /** Default grace for calls in flight when a server stops (`--drain-timeout`). */
 export const DEFAULT_DRAIN_MS = 15_000;
+
+/**
+ * Header of a draining server's 503: the request was refused before it was served, so a proxy may
+ * send it to another replica (a plain 503 from an unknown server says no such thing).
+ */
+export const DRAINING_HEADER = 'mesh-draining';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -36,8 +43,10 @@ export class Drain {
   wrap(listener: Listener): Listener {
     return (req, res) => {
       if (this.draining) {
-        res.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'retry-after': '1' });
-        res.end(JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: `${this.who} is shutting down; retry on another instance or after it restarted` } }));
+        const refusal = new MeshError('SERVICE_UNAVAILABLE', `${this.who} is shutting down; retry on another instance or after it restarted`, { context: { draining: true } });
+        const { status, body } = toHttpJsonRpcError(refusal);
+        res.writeHead(status, { 'content-type': 'application/json', connection: 'close', 'retry-after': '1', [DRAINING_HEADER]: '1' });
+        res.end(JSON.stringify(body));
         return;
       }
       if (req.method !== 'GET') {

@@ -1,3 +1,5 @@
+import { MeshError, toHttpJsonRpcError } from '../errors.js';
+
 /** Default idle timeout of an MCP session (a client that vanished without DELETE): 30 minutes. */
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 /** Default cap of open MCP sessions per endpoint. */
@@ -78,7 +80,10 @@ export class SessionLimits {
 
   /** The JSON-RPC answer (HTTP 503) to a new session when every session is busy. */
   fullResponse(who: string): Response {
-    const message = `${who} has ${this.maxSessions} open sessions, all busy (--max-sessions); retry later`;
-    return Response.json({ jsonrpc: '2.0', id: null, error: { code: -32000, message } }, { status: 503, headers: { 'retry-after': '1' } });
+    const full = new MeshError('SERVICE_UNAVAILABLE', `${who} has ${this.maxSessions} open sessions, all busy (--max-sessions); retry later`, {
+      context: { maxSessions: this.maxSessions },
+    });
+    const { status, body } = toHttpJsonRpcError(full);
+    return Response.json(body, { status, headers: { 'retry-after': '1' } });
   }
 }

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fixture, pollJson, waitFor } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { startSidecar } from '../helpers/sidecar.js';
@@ -85,4 +86,25 @@ t.test('native instance: SIGTERM deregisters, lets calls in flight finish, then 
   t.same(results.map((r) => r.status), Array(4).fill(200), `calls in flight finished: ${JSON.stringify(results.filter((r) => r.status !== 200))}`);
   t.ok(results.every((r) => r.body.includes('not cancelled')), 'none was cancelled');
   await waitFor(() => native.proc.exitCode !== null || native.proc.signalCode !== null, 'the instance exited');
+});
+
+t.test('sidecar: SIGTERM lets the call of a client that declared roots (its own upstream session) finish', async (t) => {
+  const { connectClient } = await import('../helpers/sidecar.js');
+  const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4'] });
+  const sidecar = await startSidecar(t, { name: 'echo', command: echo, proxy: proxy.base, extra: ['--heartbeat', '1'] });
+  await pollJson(`${proxy.base}/v1/services/echo`, (status, body) => status === 200 && body.status === 'healthy');
+  const client = await connectClient(t, `${proxy.base}/mcp`, { capabilities: { roots: {} } }, 'roots-client');
+  client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [] }));
+  const call = client.callTool({ name: 'echo__sleep', arguments: { ms: 1_500 } }).then(
+    (result) => ({ ok: result.isError !== true, text: JSON.stringify(result) }),
+    (error: Error) => ({ ok: false, text: error.message }),
+  );
+  await waitFor(async () => (await sidecar.health()).inflight === 1, 'the call reached the child');
+  sidecar.proc.kill('SIGTERM');
+  await waitFor(async () => (await proxy.api('/v1/services/echo')).status === 404, 'the sidecar deregistered');
+  const result = await call;
+  t.ok(result.ok, `the call in flight finished: ${result.text}`);
+  t.match(result.text, /slept 1500/);
+  await waitFor(() => sidecar.proc.exitCode !== null, 'the sidecar exited');
+  t.equal(sidecar.proc.exitCode, 0);
 });

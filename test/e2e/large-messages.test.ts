@@ -1,4 +1,5 @@
 import t from 'tap';
+import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fixture, pollJson } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
@@ -47,4 +48,29 @@ t.test('through the proxy: 20 MB passes, junk fails its call clearly, the sideca
   t.equal(textOf(await client.callTool({ name: 'big__echo', arguments: { text: 'after' } })), 'after');
   t.equal((await sidecar.health()).restarts, 0);
   t.equal(sidecar.proc.exitCode, null, 'the sidecar is alive');
+});
+
+t.test('proxy: an instance\'s answer over --max-response-bytes fails its call naming the limit; the proxy lives, the next call works', async (t) => {
+  const { startNative } = await import('../helpers/native.js');
+  const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4', '--max-response-bytes', '100000'] });
+  await startNative(t, { script: 'test/fixtures/flaky-instance.js', name: 'echo', proxy: proxy.base });
+  const call = (bytes: number) =>
+    fetch(`${proxy.base}/v1/services/echo/tools/big/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ arguments: { bytes } }) })
+      .then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  const over = await call(200_000);
+  t.equal(over.status, 413);
+  t.match(over.body.error, { code: 'PAYLOAD_TOO_LARGE', message: /larger than the 100000-byte limit .*--max-response-bytes/ });
+  t.equal((await fetch(`${proxy.base}/healthz`)).status, 200, 'the proxy is up');
+  const under = await call(50_000);
+  t.equal(under.status, 200);
+  t.equal(textOf(under.body).length, 50_000, 'a following answer under the limit arrives whole');
+  const service = (await proxy.api('/v1/services/echo')).body;
+  t.equal(service.status, 'healthy', 'the instance is not held at fault');
+  // A client that declared roots has its own upstream session: its calls go through the SDK client.
+  const client = await connectClient(t, `${proxy.base}/mcp`, { capabilities: { roots: {} } }, 'roots-client');
+  client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [] }));
+  const relayed = await client.callTool({ name: 'echo__big', arguments: { bytes: 200_000 } });
+  t.equal(relayed.isError, true);
+  t.match(textOf(relayed), /PAYLOAD_TOO_LARGE.*larger than the 100000-byte limit .*--max-response-bytes/, 'the SDK client path names the limit too');
+  t.equal(textOf(await client.callTool({ name: 'echo__big', arguments: { bytes: 50_000 } })).length, 50_000, 'and its next call works');
 });

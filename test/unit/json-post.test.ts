@@ -5,7 +5,8 @@ import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { postJsonRpc, SessionLostError, type SessionTarget } from '../../proxy/router/json-post.js';
+import { NotSentError, postJsonRpc, SessionLostError, type SessionTarget } from '../../proxy/router/json-post.js';
+import { Drain } from '../../src/http/drain.js';
 import { CallCancel } from '../../proxy/router/call-cancel.js';
 import { neverReached } from '../../proxy/router/route-errors.js';
 import { waitFor } from '../helpers/processes.js';
@@ -124,4 +125,52 @@ t.test('a connection reset after the request was sent may have run: never retrie
   t.equal(seen.length, 1, 'the instance got the request');
   t.ok(error instanceof McpError && error.code === ErrorCode.ConnectionClosed, 'McpError(ConnectionClosed)');
   t.notOk(neverReached(error), 'the router does not send it to another replica');
+});
+
+t.test('a draining instance\'s 503: not sent (another replica may take it), its body a JSON-RPC error from the one mapper', async (t) => {
+  const drain = new Drain('mcp-server');
+  let served = 0;
+  const server = createServer(drain.wrap((_req, res) => {
+    served++;
+    json(res, 200, { jsonrpc: '2.0', id: 'p1', result: {} });
+  }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const agent = new Agent({ keepAlive: true });
+  t.teardown(() => {
+    agent.destroy();
+    server.closeAllConnections();
+    server.close();
+  });
+  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+  await drain.drain([], 0); // draining, still listening: a request on a kept-alive socket meets the 503
+  const error = await postJsonRpc({ url, sessionId: 's-1', protocolVersion: undefined, agent }, 'p1', 'tools/call', { name: 'x' }, 1_000).catch((e: unknown) => e);
+  t.type(error, NotSentError);
+  t.ok(neverReached(error), 'the router sends it to another replica');
+  t.match((error as Error).message, /shutting down/);
+  t.equal(served, 0);
+  const answer = await fetch(url, { method: 'POST', body: '{}' });
+  t.equal(answer.status, 503);
+  t.match(await answer.json(), { jsonrpc: '2.0', id: null, error: { code: ErrorCode.ConnectionClosed, message: /mcp-server is shutting down/, data: { code: 'SERVICE_UNAVAILABLE' } } });
+});
+
+t.test('an answer over maxResponseBytes fails naming the limit, JSON or one SSE event (whole or still arriving); smaller SSE events add up freely', async (t) => {
+  const big = 'x'.repeat(5_000);
+  const { target } = await instance(t, (_req, res, body) => {
+    if (body.params.how === 'json') return json(res, 200, { jsonrpc: '2.0', id: body.id, result: { content: [{ type: 'text', text: big }] } });
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const note = (text: string) => `data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: text } })}\n\n`;
+    if (body.params.how === 'sse-big') res.write(note(big));
+    if (body.params.how === 'sse-endless') return res.write(`data: ${big}`); // an event that never ends
+    else for (let i = 0; i < 5; i++) res.write(note('y'.repeat(800)));
+    res.end(`data: ${JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { content: [] } })}\n\n`);
+  });
+  const capped = { ...target, maxResponseBytes: 1_000 };
+  for (const how of ['json', 'sse-big', 'sse-endless']) {
+    const error = await postJsonRpc(capped, 'p1', 'tools/call', { how }, 1_000).catch((e: unknown) => e);
+    t.match(error, { code: 'PAYLOAD_TOO_LARGE', message: /tools\/call to 127\.0\.0\.1:\d+: the instance's answer is larger than the 1000-byte limit .*--max-response-bytes/, context: { limitBytes: 1_000 } }, how);
+    t.notOk(neverReached(error), `${how}: it ran, not sent elsewhere`);
+  }
+  const others: unknown[] = [];
+  t.same(await postJsonRpc(capped, 'p2', 'tools/call', { how: 'sse-many' }, 1_000, (m) => others.push(m)), { content: [] }, 'five 800-byte events under a 1000-byte cap');
+  t.equal(others.length, 5);
 });

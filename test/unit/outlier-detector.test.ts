@@ -172,7 +172,8 @@ t.test('what counts against an instance', async (t) => {
   t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ErrorCode.InvalidParams }), proxy), 'caller', '-32602: bad arguments');
   t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ErrorCode.MethodNotFound }), proxy), 'caller', '-32601: unknown tool or method');
   t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ErrorCode.InternalError }), proxy), 'answered', 'the instance answered an error of its own');
-  for (const code of ['BAD_REQUEST', 'TOOL_NOT_FOUND', 'CALL_CANCELLED', 'LOOP_DETECTED', 'PAYLOAD_TOO_LARGE'] as const) {
+  t.equal(classifyFailure(error('PAYLOAD_TOO_LARGE', { limitBytes: 1024 }), proxy), 'answered', 'an answer over a size limit: the instance ran');
+  for (const code of ['BAD_REQUEST', 'TOOL_NOT_FOUND', 'CALL_CANCELLED', 'LOOP_DETECTED'] as const) {
     t.equal(classifyFailure(error(code), proxy), 'caller', code);
   }
 });

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { getEventListeners } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import { waitFor } from '../helpers/processes.js';
+import { freePort, waitFor } from '../helpers/processes.js';
+import { Drain } from '../../src/http/drain.js';
 import { OutlierDetector } from '../../proxy/router/outlier-detector.js';
 import { Router, type RoutableInstance } from '../../proxy/router/router.js';
 import { Upstream, type UpstreamChange } from '../../proxy/router/upstream.js';
+import { NotSentError } from '../../proxy/router/json-post.js';
 
 // The router's resources and prompts against an in-process SDK server on a loopback port: lists
 // fetched once per instance and kept, dropped on the instance's list_changed, errors that name things.
@@ -21,11 +23,11 @@ interface TestInstance {
   servers: McpServer[];
 }
 
-async function startUpstream(t: Test, setup: (server: McpServer) => void): Promise<TestInstance> {
+async function startUpstream(t: Test, setup: (server: McpServer) => void, drain?: Drain): Promise<TestInstance> {
   const counts = new Map<string, number>();
   const servers: McpServer[] = [];
   const transports = new Map<string, StreamableHTTPServerTransport>();
-  const http = createServer(async (req, res) => {
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET') {
       // The standalone SSE stream is registered before its headers go out: count it as open then.
       const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => typeof res;
@@ -55,7 +57,8 @@ async function startUpstream(t: Test, setup: (server: McpServer) => void): Promi
       transport = created;
     }
     await transport.handleRequest(req, res);
-  });
+  };
+  const http = createServer(drain ? drain.wrap((req, res) => void listener(req, res)) : listener);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   t.teardown(async () => {
     await Promise.all(servers.map((s) => s.close().catch(() => undefined)));
@@ -155,7 +158,8 @@ t.test('errors name the service, the uri or prompt, and the states', async (t) =
   await t.rejects(router.getPrompt('docs', 'nope', undefined), { message: /^docs prompt "nope": Prompt nope not found/, context: { rpcCode: -32602 } });
   t.same(failures(), [], 'an instance that answered is not reported as failing');
 
-  instances[0] = { id: 'dead-1', url: 'http://127.0.0.1:9/mcp', status: 'healthy' };
+  // A port nothing listens on (refused); port 9 would be fetch's own refusal ('bad port'), a proxy-side error.
+  instances[0] = { id: 'dead-1', url: `http://127.0.0.1:${await freePort()}/mcp`, status: 'healthy' };
   await t.rejects(router.readResource('docs', 'docs://a.md'), { code: 'SERVICE_UNAVAILABLE', message: /^docs resource "docs:\/\/a\.md": fetch failed/ });
   t.same(failures(), ['dead-1'], 'one unreachable replica: reported once, and the error says why');
   await t.rejects(router.listingsOf('docs'), { code: 'SERVICE_UNAVAILABLE', message: /docs \(listing resources and prompts\): fetch failed/ });
@@ -257,4 +261,33 @@ t.test('a request cancelled by an AbortSignal lets go of the signal once it sett
   t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'no abort listener left behind by three settled requests');
   await t.rejects(session.readResource('docs://nope.md', 2_000, undefined, { signal: controller.signal }));
   t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'nor by a failed one');
+});
+
+t.test('a draining replica\'s 503 is a request it never ran: sent to the other replica, and counted against the draining one', async (t) => {
+  const drain = new Drain('upstream');
+  const draining = await startUpstream(t, docs, drain);
+  const live = await startUpstream(t, docs);
+  const instances: RoutableInstance[] = [{ id: 'draining', url: draining.url, status: 'healthy' }, { id: 'live', url: live.url, status: 'healthy' }];
+  const { router, failures } = routerFor(t, () => instances);
+  // Sessions open on both first (the drain's gap: the instance is still listed while it drains).
+  for (let i = 0; i < 50 && ((draining.counts.get('resources/read') ?? 0) === 0 || (live.counts.get('resources/read') ?? 0) === 0); i++) await router.readResource('docs', 'docs://a.md');
+  const servedBefore = draining.counts.get('resources/read');
+  await drain.drain([], 0);
+  for (let i = 0; i < 4; i++) t.match((await router.readResource('docs', 'docs://a.md')).contents[0], { text: '# A' }, `read ${i} answered`);
+  t.equal(draining.counts.get('resources/read'), servedBefore, 'the draining replica ran nothing more');
+  t.ok(failures().includes('draining'), `its refusal is no breaker success (failures: ${failures().join(', ')})`);
+  t.notOk(failures().includes('live'));
+});
+
+t.test('a draining instance\'s 503 on a client\'s own upstream (the SDK client path) is not sent either', async (t) => {
+  const drain = new Drain('upstream');
+  const draining = await startUpstream(t, docs, drain);
+  const upstream = new Upstream(draining.url, 'test', undefined, { capabilities: { roots: {} } });
+  t.teardown(() => upstream.close());
+  t.match((await upstream.readResource('docs://a.md', 2_000)).contents[0], { text: '# A' }, 'served before the drain');
+  await drain.drain([], 0);
+  const error = await upstream.readResource('docs://a.md', 2_000).catch((e: unknown) => e);
+  t.type(error, NotSentError);
+  t.match((error as Error).message, /shutting down \(HTTP 503, draining\)/);
+  t.equal(draining.counts.get('resources/read'), 1, 'the draining instance ran nothing more');
 });

@@ -32,7 +32,7 @@ t.test('admit: room, else the least recently used idle session, else full', asyn
   t.equal(limits.admit(sessions.size, sessions), 'full');
   const refused = limits.fullResponse('mesh-proxy');
   t.equal(refused.status, 503);
-  t.match(await refused.json(), { error: { message: /3 open sessions, all busy \(--max-sessions\)/ } });
+  t.match(await refused.json(), { jsonrpc: '2.0', id: null, error: { code: -32000, message: /3 open sessions, all busy \(--max-sessions\)/, data: { code: 'SERVICE_UNAVAILABLE', maxSessions: 3 } } });
 });
 
 t.test('track: busy while the request runs, active when it ends', async (t) => {
