@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import t, { type Test } from 'tap';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { fixture, pollJson, spawnNode } from '../helpers/processes.js';
+import { fixture, freePort, liveChildren, pollJson, spawnNode, waitFor } from '../helpers/processes.js';
 import { connectListeningClient } from '../helpers/listening-client.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
-import { waitUntil } from '../../src/stdio/process-group.js';
+import { groupMembers, waitUntil } from '../../src/stdio/process-group.js';
 
 // One real sidecar per misbehaving fixture: each fault is observed from outside (healthz, the wire, /proc).
 
@@ -177,4 +177,34 @@ t.test('all ports of the range busy: exit code 3 naming the range, no retrying f
   const childPid = Number(/child pid (\d+) ready/.exec(sidecar.stderr())?.[1]);
   t.ok(childPid > 0, 'the child had been started');
   t.ok(gone(childPid), 'and is stopped before the sidecar exits');
+});
+
+t.test('mesh restart while the child is still starting: one child afterwards, no crash counted, none left after stop', async (t) => {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const sidecar = spawnNode('sidecar/cli.js', ['--name', 'slow', '--port', String(port), '--no-proxy', '--backoff', '100-1000', '--', 'python3', fixture('slow_start_server.py'), '1.5'], { MESH_CONTROL_TOKEN: 'ctl' });
+  t.teardown(() => sidecar.stop('SIGKILL'));
+  const seen = new Set<number>();
+  t.teardown(() => {
+    for (const pgid of seen) for (const pid of groupMembers(pgid)) process.kill(pid, 'SIGKILL');
+  });
+  const sidecarPid = sidecar.proc.pid!;
+  const first = await pollJson(`${base}/healthz`, (status, h) => status === 200 && h.state === 'ready');
+  seen.add(first.pid);
+  process.kill(first.pid, 'SIGKILL'); // one crash: the backoff starts a new child, slow to initialize
+  const starting = await pollJson(`${base}/healthz`, (_, h) => h.state === 'restarting' && typeof h.pid === 'number' && h.pid !== first.pid);
+  seen.add(starting.pid);
+  const restart = await fetch(`${base}/control/restart`, { method: 'POST', headers: { authorization: 'Bearer ctl' } });
+  const answer = (await restart.json()) as { state: string; pid: number };
+  t.equal(restart.status, 200, `the restart answers once the new child is ready: ${JSON.stringify(answer)}`);
+  for (const pid of liveChildren(sidecarPid)) seen.add(pid);
+  const health = await pollJson(`${base}/healthz`, (_, h) => h.state === 'ready');
+  t.same(liveChildren(sidecarPid), [health.pid], 'exactly one child of the sidecar is alive: the one it serves');
+  t.not(health.pid, starting.pid, 'the child that was starting was replaced');
+  t.equal(health.crashes, 1, 'only the SIGKILL counts as a crash, not the planned restart');
+  t.equal(health.restarts, 2, 'one restart after the crash, one planned');
+  sidecar.proc.kill('SIGTERM');
+  await waitFor(() => sidecar.proc.exitCode !== null || sidecar.proc.signalCode !== null, 'the sidecar exited', 15_000);
+  await waitFor(() => [...seen].every((pgid) => groupMembers(pgid).length === 0), 'no process of any child group is left', 5_000).catch(() => undefined);
+  t.same([...seen].flatMap((pgid) => groupMembers(pgid)), [], `no process of the child groups ${[...seen].join(', ')} is left (read from /proc)`);
 });
