@@ -44,7 +44,7 @@ t.test('proxy: an abandoned session expires after the idle timeout and answers 4
 });
 
 t.test('proxy: at --max-sessions the least recently used idle session is evicted', async (t) => {
-  const proxy = await startProxy(t, { extra: ['--max-sessions', '2'] });
+  const proxy = await startProxy(t, { extra: ['--max-sessions', '3'] });
   const url = `${proxy.base}/mcp`;
   const [a, b, c] = [await openSession(url), await openSession(url), await openSession(url)];
   t.equal(await statusOf(url, a), 200, 'a used again: b is now the least recently used');
