@@ -124,6 +124,27 @@ t.test('stubborn: SIGTERM to the sidecar ends the child and its grandchild, no o
   t.ok(gone(grandchild), `grandchild ${grandchild} gone (state ${procState(grandchild) ?? 'none'})`);
 });
 
+// The second signal exits at once; the child's group is its own, so it is SIGKILLed first (a child that
+// ignores SIGTERM and stdin EOF would otherwise be left under PID 1, with its grandchild).
+t.test('stubborn: a second SIGTERM while the sidecar stops kills the child\'s group and exits at once', async (t) => {
+  const sidecar = await startSidecar(t, { name: 'stubborn', command: ['python3', fixture('stubborn_server.py')] });
+  const client = await connectClient(t, sidecar.url);
+  const grandchild = Number(textOf(await client.callTool({ name: 'grandchild_pid', arguments: {} })));
+  const child = (await sidecar.health()).pid as number;
+  t.teardown(() => {
+    for (const pid of groupMembers(child)) process.kill(pid, 'SIGKILL');
+  });
+  await client.close();
+  sidecar.proc.kill('SIGTERM');
+  await waitFor(() => sidecar.stderr().includes('SIGTERM: stopping'), 'the sidecar began its graceful stop');
+  sidecar.proc.kill('SIGTERM');
+  await waitFor(() => sidecar.proc.exitCode !== null || sidecar.proc.signalCode !== null, 'the sidecar exited');
+  t.equal(sidecar.proc.exitCode, 143, '128 + SIGTERM: stopped at once');
+  await waitFor(() => gone(child) && gone(grandchild), 'child and grandchild gone', 5_000).catch(() => undefined);
+  t.ok(gone(child), `child ${child} gone (state ${procState(child) ?? 'none'})`);
+  t.ok(gone(grandchild), `grandchild ${grandchild} gone (state ${procState(grandchild) ?? 'none'})`);
+});
+
 t.test('list_changed: a tool added at runtime reaches healthz and connected clients', async (t) => {
   const sidecar = await startSidecar(t, { name: 'echo', command: ['python3', fixture('echo_server.py')] });
   const before = await sidecar.health();
