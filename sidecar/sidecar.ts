@@ -140,8 +140,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     proxy: registration && { url: options.proxy ?? '', registered: registration.registered, lastError: registration.lastError },
   });
 
-  // A stop asked for during a slow first start (npx, uvx) ends the child's group now, not after it initialized.
+  // For the whole life of the sidecar: its second signal exits at once, after SIGKILLing the child's group.
   options.killSignal?.addEventListener('abort', () => supervisor.killNow(), { once: true });
+  // A stop asked for during a slow first start (npx, uvx) ends the child's group now, not after it initialized.
   const abort = () => void supervisor.stop();
   options.signal?.addEventListener('abort', abort, { once: true });
   await supervisor.start();
