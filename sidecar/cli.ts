@@ -81,11 +81,22 @@ delete process.env.MESH_CONTROL_TOKEN;
 
 // Signal handlers come first: a stop during a slow first start (npx, uvx) must reach the child's group.
 const starting = new AbortController();
+// The child runs in its own process group, so it outlives a sidecar that exits at once unless killed first.
+const killing = new AbortController();
 let sidecar: Sidecar | undefined;
 let signals = 0;
+const stopAndExit = (running: Sidecar) =>
+  running.stop().then(
+    () => process.exit(0),
+    (error: Error) => {
+      log.error(`stop failed: ${error.message}`);
+      process.exit(1);
+    },
+  );
 const shutdown = (signal: NodeJS.Signals) => {
   if (++signals > 1) {
-    log.warn(`second ${signal}: exiting now`);
+    log.warn(`second ${signal}: killing the server's process group and exiting now`);
+    killing.abort();
     process.exit(128 + constants.signals[signal]);
   }
   if (!sidecar) {
@@ -94,13 +105,7 @@ const shutdown = (signal: NodeJS.Signals) => {
     return;
   }
   log.info(`${signal}: stopping (deregistering, then draining calls in flight up to ${opts.drainTimeout} s; send it again to stop at once)`);
-  sidecar.stop().then(
-    () => process.exit(0),
-    (error: Error) => {
-      log.error(`stop failed: ${error.message}`);
-      process.exit(1);
-    },
-  );
+  void stopAndExit(sidecar);
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
@@ -126,6 +131,7 @@ try {
     sessionIdleMs: opts.sessionIdleTimeout * 1000,
     maxSessions: opts.maxSessions,
     signal: starting.signal,
+    killSignal: killing.signal,
     backoff: opts.backoff,
     restartPolicy: opts.restart,
     maxCrashes: opts.maxCrashes,
@@ -134,9 +140,15 @@ try {
     version,
     log,
   });
-  const h = sidecar.health();
-  const status = h.state === 'ready' ? `${h.tools} tools, child pid ${h.pid}` : `child ${h.state}: ${h.lastError ?? 'see log'}`;
-  process.stdout.write(`mesh-sidecar: ${opts.name} ready at ${sidecar.url} (${status})\n`);
+  // A signal after the child was ready but before startSidecar returned found no sidecar to stop: stop it now.
+  if (starting.signal.aborted) {
+    log.info('stopping: a signal came while the sidecar finished starting');
+    void stopAndExit(sidecar);
+  } else {
+    const h = sidecar.health();
+    const status = h.state === 'ready' ? `${h.tools} tools, child pid ${h.pid}` : `child ${h.state}: ${h.lastError ?? 'see log'}`;
+    process.stdout.write(`mesh-sidecar: ${opts.name} ready at ${sidecar.url} (${status})\n`);
+  }
 } catch (error) {
   if (starting.signal.aborted) process.exit(0);
   const message = error instanceof Error ? error.message : String(error);

@@ -32,6 +32,8 @@ export interface SidecarOptions extends ChildCommand {
   drainTimeoutMs?: number;
   /** Aborting it while the child is still starting stops the child (its whole group) and makes startSidecar reject. */
   signal?: AbortSignal;
+  /** Aborting it SIGKILLs the child's process group synchronously (for a sidecar about to exit at once). */
+  killSignal?: AbortSignal;
   /** Cap of one message from the child (one stdout line), in bytes. */
   maxMessageBytes?: number;
   backoff?: { initialMs: number; maxMs: number };
@@ -64,6 +66,8 @@ export interface SidecarHealth {
   toolsHash: string;
   uptime: number;
   restarts: number;
+  /** Crashes within the crash window (a planned restart is not one). */
+  crashes: number;
   sessions: number;
   inflight: number;
   calls: { forwarded: number; failed: number; timeouts: number };
@@ -125,6 +129,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     toolsHash: supervisor.toolsHash,
     uptime: Math.round((Date.now() - startedAt) / 1000),
     restarts: supervisor.restarts,
+    crashes: supervisor.crashCount,
     sessions: bridge.sessions.size,
     inflight: bridge.stats.inflight,
     calls: { forwarded: bridge.stats.forwarded, failed: bridge.stats.failed, timeouts: bridge.stats.timeouts },
@@ -135,6 +140,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     proxy: registration && { url: options.proxy ?? '', registered: registration.registered, lastError: registration.lastError },
   });
 
+  // For the whole life of the sidecar: its second signal exits at once, after SIGKILLing the child's group.
+  options.killSignal?.addEventListener('abort', () => supervisor.killNow(), { once: true });
   // A stop asked for during a slow first start (npx, uvx) ends the child's group now, not after it initialized.
   const abort = () => void supervisor.stop();
   options.signal?.addEventListener('abort', abort, { once: true });

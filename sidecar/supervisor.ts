@@ -7,6 +7,7 @@ import { ChildProcessTransport, describeExit, type ChildCommand, type ChildExit 
 import { lastLines } from '../src/stdio/stderr-tail.js';
 import type { OversizedLine } from '../src/stdio/line-reader.js';
 import { toolsHash as hashTools } from '../src/instance/tools-hash.js';
+import { groupAlive, signalGroup } from '../src/stdio/process-group.js';
 
 /** `exited`: the child ended and the restart policy says not to start it again. */
 export type ChildState = 'starting' | 'ready' | 'restarting' | 'crashloop' | 'exited' | 'stopping' | 'stopped';
@@ -58,8 +59,10 @@ export class Supervisor {
   private readonly backoffFactory: ExponentialBackoff<unknown>;
   private restartTimer: NodeJS.Timeout | undefined;
   private nextAttemptAt: number | undefined;
-  /** The child a planned restart is closing: its exit is expected, not a crash. */
+  /** The child a planned restart is closing (ended at once by killNow). */
   private retiring: ChildProcessTransport | undefined;
+  /** Children a planned restart closed: their exit or failed start is expected, not a crash. */
+  private readonly retired = new WeakSet<ChildProcessTransport>();
   private planned: Promise<void> | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -69,6 +72,12 @@ export class Supervisor {
 
   get pid(): number | undefined {
     return this.transport?.exited ? undefined : this.transport?.pid;
+  }
+
+  /** Crashes counted within the crash window (a planned restart is none). */
+  get crashCount(): number {
+    const windowMs = this.options.crashWindowMs ?? 60_000;
+    return this.crashes.filter((t) => Date.now() - t < windowMs).length;
   }
 
   get junkLines(): number {
@@ -88,6 +97,7 @@ export class Supervisor {
 
   private async launch(): Promise<void> {
     const { bridge, log, name } = this.options;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     const transport = new ChildProcessTransport({
       command: this.options.command,
@@ -103,6 +113,7 @@ export class Supervisor {
     this.transport = transport;
     try {
       await transport.start();
+      if (this.superseded(transport)) throw new MeshError('CALL_CANCELLED', `${name}: the server was replaced or stopped while it started`);
       bridge.attach(transport);
       const timeout = this.options.initTimeoutMs ?? 30_000;
       bridge.serverInit = await bridge.request(
@@ -117,16 +128,30 @@ export class Supervisor {
       bridge.notify('notifications/initialized');
       await this.refreshTools();
       await this.replayClientState();
+      // Replaced (a planned restart) or stopped while it started: this child is not the one to serve.
+      if (this.superseded(transport)) {
+        if (this.transport !== transport) await transport.close(this.options.stopGraceMs ?? 2_000);
+        return;
+      }
       this.lastError = undefined;
       this.setState('ready');
       log.info(`child pid ${transport.pid} ready with ${this.tools.length} tools`);
     } catch (error) {
+      // A child closed by a planned restart or a stop fails its start as expected: no crash, no restart.
+      if (this.superseded(transport)) {
+        if (!transport.exited && this.transport !== transport) await transport.close(this.options.stopGraceMs ?? 2_000);
+        return;
+      }
       this.lastError = error instanceof Error ? error.message : String(error);
       log.error(`child failed to start: ${this.lastError}`);
       if (!transport.exited) await transport.close(this.options.stopGraceMs ?? 2_000);
       // A spawn failure produces no exit event through the bridge: count it here.
-      if (this.transport === transport && !this.restartTimer && !this.isStoppedOrExited()) this.afterFailure(true);
+      if (!this.superseded(transport) && !this.restartTimer) this.afterFailure(true);
     }
+  }
+
+  private superseded(transport: ChildProcessTransport): boolean {
+    return this.transport !== transport || this.retired.has(transport) || this.isStoppedOrExited();
   }
 
   // An over-long line is junk, not a crash: it is dropped, and the call it answers (or the oldest) fails naming the limit.
@@ -187,7 +212,7 @@ export class Supervisor {
       },
       () => new MeshError('SERVICE_UNAVAILABLE', `${name}: the server is ${this.state}${this.retryHint()} (it ${description}${stderr})`, { context }),
     );
-    if (this.isStoppedOrExited() || transport === this.retiring) return;
+    if (this.isStoppedOrExited() || this.retired.has(transport)) return;
     log.warn(`child ${description}`);
     this.afterFailure(exit.code !== 0 || exit.signal !== null);
   }
@@ -242,6 +267,7 @@ export class Supervisor {
     this.nextAttemptAt = undefined;
     this.setState('restarting');
     const old = this.transport;
+    if (old) this.retired.add(old);
     this.retiring = old;
     try {
       await old?.close(this.options.stopGraceMs ?? 2_000);
@@ -253,10 +279,21 @@ export class Supervisor {
     await this.launch();
   }
 
+  // The sidecar's second signal exits at once: the child's group (its own, so not ended with the
+  // sidecar) is killed synchronously first, or it would be left running under PID 1.
+  /** SIGKILLs the process group of the current child and of one a planned restart is closing. */
+  killNow(): void {
+    for (const transport of [this.transport, this.retiring]) {
+      const pgid = transport?.pid;
+      if (pgid !== undefined && groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+    }
+  }
+
   /** Stops the child (stdin close, SIGTERM, SIGKILL of its group) and any pending restart. */
   async stop(): Promise<void> {
     this.setState('stopping');
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     await this.transport?.close(this.options.stopGraceMs ?? 2_000);
     this.setState('stopped');
   }

@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 export interface ProcStat {
   /** R, S, D, Z (zombie), T… */
   state: string;
+  ppid: number;
   pgrp: number;
   /** Clock ticks after boot; with the pid, names a process across pid reuse. */
   startTime: number;
@@ -23,7 +24,7 @@ export function procStat(pid: number | string): ProcStat | undefined {
   }
   // Fields after the parenthesised command (which may itself hold spaces and ')'): state ppid pgrp …, starttime 20th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '', pgrp: Number(fields[2]), startTime: Number(fields[19]) };
+  return { state: fields[0] ?? '', ppid: Number(fields[1]), pgrp: Number(fields[2]), startTime: Number(fields[19]) };
 }
 
 /** True while `pid` is a live process; a zombie counts as gone (without /proc: whether it can be signalled). */

@@ -253,8 +253,16 @@ t.test('mesh restart SERVICE: a new server process, the service never absent fro
   const call = await runMesh(['call', '-f', file, 'fs', 'echo', 'text=after'], { env });
   t.equal(call.code, 0, call.stderr);
   t.match(call.stdout, /after/);
-  const forged = await fetch(before.services.fs!.instances[0]!.url!.replace(/\/mcp$/, '/control/restart'), { method: 'POST', headers: { authorization: 'Bearer guessed' } });
-  t.equal(forged.status, 403, 'the sidecar refuses a restart without the token mesh up gave it');
+  // Refused as the proxy refuses: 401 with a Bearer challenge, so a client can tell it needs a token.
+  const controlUrl = before.services.fs!.instances[0]!.url!.replace(/\/mcp$/, '/control/restart');
+  const forged = await fetch(controlUrl, { method: 'POST', headers: { authorization: 'Bearer guessed' } });
+  t.equal(forged.status, 401, 'the sidecar refuses a restart with a wrong token');
+  t.match(forged.headers.get('www-authenticate'), /^Bearer realm="mesh", error="invalid_token"/);
+  t.match(await forged.json(), { error: { code: 'UNAUTHORIZED', message: /bearer token is wrong; this endpoint takes the token mesh up gave this sidecar/ } });
+  const bare = await fetch(controlUrl, { method: 'POST' });
+  t.equal(bare.status, 401, 'and one without a token');
+  t.match(bare.headers.get('www-authenticate'), /^Bearer realm="mesh"/);
+  await bare.body?.cancel();
   const unknown = await runMesh(['restart', 'nope', '-f', file], { env });
   t.equal(unknown.code, 1);
   t.match(unknown.stderr, /has no service "nope" \(it runs: fs, other\)/);

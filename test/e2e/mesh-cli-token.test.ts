@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { processesNaming, runMesh, writeManifest } from '../helpers/mesh-cli.js';
@@ -28,6 +29,20 @@ t.test('mesh up --detach with MESH_TOKEN: probes and registrations carry the tok
   t.equal(up.code, 0, `mesh up --detach\n${up.stdout}\n${up.stderr}`);
   t.match(up.stdout, /2 of 2 services healthy/, 'the sidecar registered with the token-protected proxy too');
   t.match(up.stdout, /A call:\s+(npx )?mesh call -f \S+ ping \w+/, 'the example call (needs the tool list from the token-protected proxy)');
+  // The control channel of mesh up refuses a missing or wrong token as the proxy does: 401 and a Bearer challenge.
+  const runs = join(env.MESH_HOME, 'runs');
+  const control = readdirSync(runs).map((run) => join(runs, run, 'control.json')).filter((path) => existsSync(path));
+  t.equal(control.length, 1, 'one run with a control channel');
+  const channel = JSON.parse(readFileSync(control[0]!, 'utf8')) as { url: string; token: string };
+  for (const authorization of [undefined, 'Bearer guessed']) {
+    const refused = await fetch(`${channel.url}/status`, { headers: authorization ? { authorization } : {} });
+    t.equal(refused.status, 401, `control channel without its token (${authorization ?? 'no Authorization'})`);
+    t.match(refused.headers.get('www-authenticate'), /^Bearer realm="mesh"/);
+    t.match(await refused.json(), { error: { code: 'UNAUTHORIZED', message: /the token in control\.json/ } });
+  }
+  const status = await fetch(`${channel.url}/status`, { headers: { authorization: `Bearer ${channel.token}` } });
+  t.equal(status.status, 200, 'and answers with it');
+  await status.body?.cancel();
   const restart = await runMesh(['restart', 'echo', '-f', file], { env });
   t.equal(restart.code, 0, `mesh restart works beside the proxy's token\n${restart.stderr}`);
   const down = await runMesh(['down', file], { env });

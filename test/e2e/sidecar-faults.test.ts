@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import t, { type Test } from 'tap';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { fixture, pollJson, spawnNode } from '../helpers/processes.js';
+import { fixture, freePort, liveChildren, pollJson, spawnNode, waitFor } from '../helpers/processes.js';
 import { connectListeningClient } from '../helpers/listening-client.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
-import { waitUntil } from '../../src/stdio/process-group.js';
+import { groupMembers, waitUntil } from '../../src/stdio/process-group.js';
 
 // One real sidecar per misbehaving fixture: each fault is observed from outside (healthz, the wire, /proc).
 
@@ -124,6 +124,27 @@ t.test('stubborn: SIGTERM to the sidecar ends the child and its grandchild, no o
   t.ok(gone(grandchild), `grandchild ${grandchild} gone (state ${procState(grandchild) ?? 'none'})`);
 });
 
+// The second signal exits at once; the child's group is its own, so it is SIGKILLed first (a child that
+// ignores SIGTERM and stdin EOF would otherwise be left under PID 1, with its grandchild).
+t.test('stubborn: a second SIGTERM while the sidecar stops kills the child\'s group and exits at once', async (t) => {
+  const sidecar = await startSidecar(t, { name: 'stubborn', command: ['python3', fixture('stubborn_server.py')] });
+  const client = await connectClient(t, sidecar.url);
+  const grandchild = Number(textOf(await client.callTool({ name: 'grandchild_pid', arguments: {} })));
+  const child = (await sidecar.health()).pid as number;
+  t.teardown(() => {
+    for (const pid of groupMembers(child)) process.kill(pid, 'SIGKILL');
+  });
+  await client.close();
+  sidecar.proc.kill('SIGTERM');
+  await waitFor(() => sidecar.stderr().includes('SIGTERM: stopping'), 'the sidecar began its graceful stop');
+  sidecar.proc.kill('SIGTERM');
+  await waitFor(() => sidecar.proc.exitCode !== null || sidecar.proc.signalCode !== null, 'the sidecar exited');
+  t.equal(sidecar.proc.exitCode, 143, '128 + SIGTERM: stopped at once');
+  await waitFor(() => gone(child) && gone(grandchild), 'child and grandchild gone', 5_000).catch(() => undefined);
+  t.ok(gone(child), `child ${child} gone (state ${procState(child) ?? 'none'})`);
+  t.ok(gone(grandchild), `grandchild ${grandchild} gone (state ${procState(grandchild) ?? 'none'})`);
+});
+
 t.test('list_changed: a tool added at runtime reaches healthz and connected clients', async (t) => {
   const sidecar = await startSidecar(t, { name: 'echo', command: ['python3', fixture('echo_server.py')] });
   const before = await sidecar.health();
@@ -177,4 +198,34 @@ t.test('all ports of the range busy: exit code 3 naming the range, no retrying f
   const childPid = Number(/child pid (\d+) ready/.exec(sidecar.stderr())?.[1]);
   t.ok(childPid > 0, 'the child had been started');
   t.ok(gone(childPid), 'and is stopped before the sidecar exits');
+});
+
+t.test('mesh restart while the child is still starting: one child afterwards, no crash counted, none left after stop', async (t) => {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const sidecar = spawnNode('sidecar/cli.js', ['--name', 'slow', '--port', String(port), '--no-proxy', '--backoff', '100-1000', '--', 'python3', fixture('slow_start_server.py'), '1.5'], { MESH_CONTROL_TOKEN: 'ctl' });
+  t.teardown(() => sidecar.stop('SIGKILL'));
+  const seen = new Set<number>();
+  t.teardown(() => {
+    for (const pgid of seen) for (const pid of groupMembers(pgid)) process.kill(pid, 'SIGKILL');
+  });
+  const sidecarPid = sidecar.proc.pid!;
+  const first = await pollJson(`${base}/healthz`, (status, h) => status === 200 && h.state === 'ready');
+  seen.add(first.pid);
+  process.kill(first.pid, 'SIGKILL'); // one crash: the backoff starts a new child, slow to initialize
+  const starting = await pollJson(`${base}/healthz`, (_, h) => h.state === 'restarting' && typeof h.pid === 'number' && h.pid !== first.pid);
+  seen.add(starting.pid);
+  const restart = await fetch(`${base}/control/restart`, { method: 'POST', headers: { authorization: 'Bearer ctl' } });
+  const answer = (await restart.json()) as { state: string; pid: number };
+  t.equal(restart.status, 200, `the restart answers once the new child is ready: ${JSON.stringify(answer)}`);
+  for (const pid of liveChildren(sidecarPid)) seen.add(pid);
+  const health = await pollJson(`${base}/healthz`, (_, h) => h.state === 'ready');
+  t.same(liveChildren(sidecarPid), [health.pid], 'exactly one child of the sidecar is alive: the one it serves');
+  t.not(health.pid, starting.pid, 'the child that was starting was replaced');
+  t.equal(health.crashes, 1, 'only the SIGKILL counts as a crash, not the planned restart');
+  t.equal(health.restarts, 2, 'one restart after the crash, one planned');
+  sidecar.proc.kill('SIGTERM');
+  await waitFor(() => sidecar.proc.exitCode !== null || sidecar.proc.signalCode !== null, 'the sidecar exited', 15_000);
+  await waitFor(() => [...seen].every((pgid) => groupMembers(pgid).length === 0), 'no process of any child group is left', 5_000).catch(() => undefined);
+  t.same([...seen].flatMap((pgid) => groupMembers(pgid)), [], `no process of the child groups ${[...seen].join(', ')} is left (read from /proc)`);
 });

@@ -1,8 +1,9 @@
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { groupAlive, waitUntil } from '../../src/stdio/process-group.js';
+import { groupAlive, procStat, waitUntil } from '../../src/stdio/process-group.js';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const dist = (path: string) => `${root}dist/${path}`;
@@ -80,4 +81,15 @@ export function spawnNode(script: string, args: string[], env: Record<string, st
       if (groupAlive(pid)) process.kill(-pid, 'SIGKILL');
     },
   };
+}
+
+/** Live (non-zombie) child processes of `ppid`, read from /proc. */
+export function liveChildren(ppid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      const stat = procStat(entry);
+      return stat !== undefined && stat.ppid === ppid && stat.state !== 'Z';
+    })
+    .map(Number);
 }

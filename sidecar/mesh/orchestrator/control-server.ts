@@ -5,8 +5,8 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { httpStatusFor, MeshError, toMeshError } from '../../../src/errors.js';
-import { createTokenCheck } from '../../../src/http/bearer-token.js';
 import type { ResolvedManifest } from '../../../src/manifest/index.js';
+import { requireBearerToken } from '../../control-auth.js';
 import { writeControlFile } from '../control-file.js';
 import type { RunState } from '../run-state.js';
 import type { ServiceChange } from './apply-plan.js';
@@ -30,13 +30,8 @@ export const RestartBodySchema = z.object({ service: z.string().min(1) });
  */
 export async function startControlServer(runDir: string, run: Controlled, load: (file: string, env: Record<string, string>) => Promise<ResolvedManifest>): Promise<{ server: Server; close(): Promise<void> }> {
   const token = randomBytes(32).toString('hex');
-  const check = createTokenCheck(token);
   const app = new Hono();
-  app.use('*', async (c, next) => {
-    const refused = check(c.req.header('authorization'));
-    if (refused) return c.json({ error: { code: 'FORBIDDEN', message: `the control channel needs the token in control.json (${refused.message})` } }, 403);
-    await next();
-  });
+  app.use('*', requireBearerToken(token, 'the token in control.json of this run (the control channel of mesh up)'));
   app.get('/status', (c) => c.json(run.state));
   app.post('/apply', async (c) => {
     const body = ApplyBodySchema.parse(await c.req.json());
