@@ -225,13 +225,14 @@ t.test('a bad row is dropped on load, the rest kept', async (t) => {
 });
 
 t.test('one registry file, one proxy: a second open fails at once naming the holder; close frees it', async (t) => {
-  const { file } = setup(t);
+  const { dir, file } = setup(t);
   const first = await Registry.open({ file });
   await t.rejects(Registry.open({ file }), { message: /registry file .* is in use by another mesh-proxy \(this process already has it open; lock .*registry\.db\.lock\)/ });
   await first.close();
   const again = await Registry.open({ file });
   await again.close();
   t.pass('the lock is free once its holder closed the registry');
+  t.same(readdirSync(dir).filter((name) => name.includes('.lock')), [], 'a closed registry leaves no lock folder or socket behind');
   // A leftover pid file of the old lock (here naming pid 1, alive and no proxy) no longer matters.
   writeFileSync(`${file}.lock`, '1\n');
   const ignored = await Registry.open({ file });
