@@ -5,6 +5,7 @@ import { startProxy, tempDir } from '../helpers/proxy.js';
 import { procStat } from '../../src/stdio/process-group.js';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 // The registry lock after a proxy died by kill -9 while nothing reaps it (PID 1 here does not, nor
 // does a parent that never waits): a zombie holds no lock, so a new proxy starts at once.
@@ -46,5 +47,29 @@ t.test('a lock really held: the second proxy fails at once naming the holder pid
   const first = await startProxy(t);
   const second = await execa(process.execPath, [dist('proxy/cli.js'), '--port', String(await freePort()), '--mcp-port', '0', '--registry', first.registryFile], { reject: false, timeout: 20_000 });
   t.equal(second.exitCode, 2);
-  t.match(second.stderr, new RegExp(`in use by another mesh-proxy \\(process ${first.proc.pid} holds it; lock @mm-registry-`));
+  t.match(second.stderr, new RegExp(`in use by another mesh-proxy \\(process ${first.proc.pid} holds it; lock .*registry\\.sqlite\\.lock\\)`));
+});
+
+// Another network namespace (a container on a shared registry volume; hosts as `ip netns`) sees the same lock.
+const unshareWorks = spawnSync('unshare', ['-rn', 'true']).status === 0;
+t.test('a second proxy in another network namespace is refused naming the holder', { skip: unshareWorks ? false : 'needs unshare -rn (util-linux, user namespaces)' }, async (t) => {
+  const first = await startProxy(t);
+  const second = execa('unshare', ['-rn', process.execPath, dist('proxy/cli.js'), '--port', String(await freePort()), '--mcp-port', '0', '--registry', first.registryFile], { reject: false, detached: true, buffer: false });
+  second.catch(() => undefined);
+  t.teardown(() => {
+    try {
+      process.kill(-second.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  });
+  let stdout = '';
+  let stderr = '';
+  second.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  second.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await waitFor(() => second.exitCode !== null || stdout.includes('mesh-proxy: ready'), 'the second proxy exits or says it is ready', 20_000);
+  if (stdout.includes('mesh-proxy: ready')) return t.fail(`the second proxy started beside process ${first.proc.pid}: ${stdout.trim()}`);
+  await second;
+  t.equal(second.exitCode, 2);
+  t.match(stderr, new RegExp(`in use by another mesh-proxy \\(process ${first.proc.pid} holds it; lock .*registry\\.sqlite\\.lock\\)`));
 });

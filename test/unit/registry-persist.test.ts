@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync, symlinkSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Registry } from '../../proxy/registry/registry.js';
 import { CoalescedWriter } from '../../proxy/registry/persist.js';
@@ -225,13 +225,14 @@ t.test('a bad row is dropped on load, the rest kept', async (t) => {
 });
 
 t.test('one registry file, one proxy: a second open fails at once naming the holder; close frees it', async (t) => {
-  const { file } = setup(t);
+  const { dir, file } = setup(t);
   const first = await Registry.open({ file });
-  await t.rejects(Registry.open({ file }), { message: /registry file .* is in use by another mesh-proxy \(this process already has it open; lock @mm-registry-[0-9a-f]{32}\)/ });
+  await t.rejects(Registry.open({ file }), { message: /registry file .* is in use by another mesh-proxy \(this process already has it open; lock .*registry\.db\.lock\)/ });
   await first.close();
   const again = await Registry.open({ file });
   await again.close();
   t.pass('the lock is free once its holder closed the registry');
+  t.same(readdirSync(dir).filter((name) => name.includes('.lock')), [], 'a closed registry leaves no lock folder or socket behind');
   // A leftover pid file of the old lock (here naming pid 1, alive and no proxy) no longer matters.
   writeFileSync(`${file}.lock`, '1\n');
   const ignored = await Registry.open({ file });
@@ -243,8 +244,9 @@ t.test('the lock address follows the real path of the file', async (t) => {
   const { file } = setup(t);
   const linked = join(dirname(file), 'via-link');
   symlinkSync(dirname(file), linked);
-  t.equal(lockAddress(join(linked, basename(file))).listen, lockAddress(file).listen, 'a symlinked folder names the same lock');
-  t.match(lockAddress(file, 'darwin'), { listen: `${file}.lock`, onDisk: true }, 'beyond Linux and Windows: a socket file beside the registry');
+  t.equal(lockAddress(join(linked, basename(file))).path, lockAddress(file).path, 'a symlinked folder names the same lock');
+  t.match(lockAddress(file), { path: `${realpathSync(dirname(file))}/${basename(file)}.lock`, kind: 'folder' }, 'on Linux too: a folder beside the registry (holding one socket file)');
+  t.match(lockAddress(file, 'win32'), { path: /^\\\\\.\\pipe\\mm-registry-[0-9a-f]{32}$/, kind: 'pipe' }, 'Windows: a named pipe');
 });
 
 t.test('memory-only registry: no file, no lock, no writes', async (t) => {
