@@ -75,7 +75,7 @@ export class MeshEndpoint {
   private expire(id: string, why: 'idle' | 'evicted'): void {
     const session = this.sessions.get(id);
     if (!session) return;
-    this.log.debug(`session ${id} ${why === 'idle' ? `idle for over ${this.limits.idleMs / 1000} s: closed` : `evicted (least recently used, ${this.limits.maxSessions} sessions open)`}`);
+    this.log.debug(this.limits.closedMessage(id, why));
     this.dropSession(id);
     session.server.close().catch(() => undefined);
   }

@@ -48,7 +48,7 @@ export class McpSessions {
   private expire(id: string, why: 'idle' | 'evicted'): void {
     const entry = this.byId.get(id);
     if (!entry) return;
-    this.log.debug(`session ${id} ${why === 'idle' ? `idle for over ${this.limits.idleMs / 1000} s: closed` : `evicted (least recently used, ${this.limits.maxSessions} sessions open)`}`);
+    this.log.debug(this.limits.closedMessage(id, why));
     this.drop(id);
     entry.transport.close().catch(() => undefined);
   }

@@ -66,6 +66,11 @@ export class SessionLimits {
     return oldest ? oldest[0] : 'full';
   }
 
+  /** The log line for a session closed by these limits. */
+  closedMessage(id: string, why: 'idle' | 'evicted'): string {
+    return `session ${id} ${why === 'idle' ? `idle for over ${this.idleMs / 1000} s: closed` : `evicted (least recently used, ${this.maxSessions} sessions open)`}`;
+  }
+
   /** Runs one request of a session, keeping it busy (not expired nor evicted) meanwhile. */
   async track<R>(session: SessionActivity, run: () => Promise<R>): Promise<R> {
     session.busy++;
