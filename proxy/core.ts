@@ -1,6 +1,10 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  Client,
+  StreamableHTTPClientTransport,
+  ProtocolError,
+  SdkHttpError,
+  type Tool,
+} from '@modelcontextprotocol/client';
 import { toolsHash } from '../src/instance/tools-hash.js';
 import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
@@ -207,8 +211,8 @@ export class MeshCore {
 
 // How contacting a URL failed, in words of our own: the remote's body or message is never copied.
 function contactFailure(error: unknown): string {
-  if (error instanceof StreamableHTTPError && error.code !== undefined) return `it answered HTTP ${error.code}`;
-  if (error instanceof McpError) return `it answered JSON-RPC error ${error.code}`;
+  if (error instanceof SdkHttpError && error.status !== undefined) return `it answered HTTP ${error.status}`;
+  if (error instanceof ProtocolError) return `it answered JSON-RPC error ${error.code}`;
   const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
   if (typeof cause === 'string') return `connection failed (${cause})`;
   if (error instanceof TypeError) return 'connection failed';
