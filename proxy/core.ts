@@ -197,7 +197,9 @@ export class MeshCore {
     try {
       // The SDK transport follows no redirect to another origin (its default redirectPolicy).
       await client.connect(new StreamableHTTPClientTransport(url));
-      tools = (await client.listTools()).tools;
+      // v1's listTools(): one request, even to a server that declared no tools (v2's listTools()
+      // answers [] without asking then, and walks every page).
+      tools = (await client.request({ method: 'tools/list', params: {} })).tools;
     } catch (error) {
       throw new MeshError('SERVICE_UNAVAILABLE', `cannot reach an MCP server at ${input.url}: ${contactFailure(error)}`, { cause: error });
     } finally {

@@ -9,7 +9,7 @@ import {
   type Prompt,
   type Resource,
   type ResourceTemplateType,
-} from '@modelcontextprotocol/server';
+} from '@modelcontextprotocol/client';
 import type { Upstream } from './upstream.js';
 
 /** What one instance offers besides tools, as its own list requests answered. */
