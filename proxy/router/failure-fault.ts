@@ -1,5 +1,5 @@
-import type { MeshError } from '../../src/errors.js';
 import { ProtocolErrorCode } from '@modelcontextprotocol/client';
+import type { MeshError } from '../../src/errors.js';
 
 /** Whose doing a failed routed request was, as far as the instance's circuit breaker is concerned. */
 export type Fault = 'instance' | 'caller' | 'answered';

@@ -4,7 +4,7 @@ import type {
   Progress,
   Result,
   ServerRequest,
-} from '@modelcontextprotocol/server';
+} from '@modelcontextprotocol/client';
 import type { CallCancel } from './call-cancel.js';
 import type { UpstreamRequestOptions } from './upstream.js';
 

@@ -4,7 +4,7 @@ import type {
   CompleteResult,
   GetPromptResult,
   ReadResourceResult,
-} from '@modelcontextprotocol/server';
+} from '@modelcontextprotocol/client';
 import { CompleteResultSchema } from '@modelcontextprotocol/core';
 import { handleWhen, retry } from 'cockatiel';
 import { MeshError } from '../../src/errors.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { httpStatusFor, jsonRpcCodeFor, MeshError, RPC_CONNECTION_CLOSED, RPC_REQUEST_TIMEOUT, toJsonRpcError, toMeshError } from '../../src/errors.js';
 import { ProtocolErrorCode } from '@modelcontextprotocol/client';
+import { httpStatusFor, jsonRpcCodeFor, MeshError, RPC_CONNECTION_CLOSED, RPC_REQUEST_TIMEOUT, toJsonRpcError, toMeshError } from '../../src/errors.js';
 
 t.test('MeshError carries code, context and cause', async (t) => {
   const cause = new Error('root');

@@ -2,11 +2,11 @@
 // failures, ejection time growing with each ejection, the half-open probe, the ejection limit that
 // never ejects a service's last replica, and what counts as an instance's fault.
 import t from 'tap';
+import { ProtocolErrorCode } from '@modelcontextprotocol/client';
 import { MeshError } from '../../src/errors.js';
 import { classifyFailure } from '../../proxy/router/failure-fault.js';
 import { OutlierDetector, type CircuitEvent, type Outcome } from '../../proxy/router/outlier-detector.js';
 import { ejectableCount, OutlierPolicySchema } from '../../proxy/router/outlier-policy.js';
-import { ProtocolErrorCode } from '@modelcontextprotocol/client';
 
 function detector(policy = {}) {
   const clock = { now: 1_000_000 };
