@@ -1,7 +1,6 @@
-import { MeshError, type MeshErrorCode } from '../../src/errors.js';
+import { MeshError, RPC_CONNECTION_CLOSED, RPC_REQUEST_TIMEOUT, type MeshErrorCode } from '../../src/errors.js';
 import { isSocketFailure, NotSentError } from './json-post.js';
 import { rpcCodeOf } from './rpc-code.js';
-import { RPC_CONNECTION_CLOSED, RPC_REQUEST_TIMEOUT } from '../../src/errors.js';
 
 /** What a routed request was, for error messages and context: `fs.read_text`, `everything prompt "x"`. */
 export interface RouteLabel {
