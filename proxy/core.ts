@@ -1,6 +1,10 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  Client,
+  StreamableHTTPClientTransport,
+  ProtocolError,
+  SdkHttpError,
+  type Tool,
+} from '@modelcontextprotocol/client';
 import { toolsHash } from '../src/instance/tools-hash.js';
 import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
@@ -193,7 +197,9 @@ export class MeshCore {
     try {
       // The SDK transport follows no redirect to another origin (its default redirectPolicy).
       await client.connect(new StreamableHTTPClientTransport(url));
-      tools = (await client.listTools()).tools;
+      // v1's listTools(): one request, even to a server that declared no tools (v2's listTools()
+      // answers [] without asking then, and walks every page).
+      tools = (await client.request({ method: 'tools/list', params: {} })).tools;
     } catch (error) {
       throw new MeshError('SERVICE_UNAVAILABLE', `cannot reach an MCP server at ${input.url}: ${contactFailure(error)}`, { cause: error });
     } finally {
@@ -207,8 +213,8 @@ export class MeshCore {
 
 // How contacting a URL failed, in words of our own: the remote's body or message is never copied.
 function contactFailure(error: unknown): string {
-  if (error instanceof StreamableHTTPError && error.code !== undefined) return `it answered HTTP ${error.code}`;
-  if (error instanceof McpError) return `it answered JSON-RPC error ${error.code}`;
+  if (error instanceof SdkHttpError && error.status !== undefined) return `it answered HTTP ${error.status}`;
+  if (error instanceof ProtocolError) return `it answered JSON-RPC error ${error.code}`;
   const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
   if (typeof cause === 'string') return `connection failed (${cause})`;
   if (error instanceof TypeError) return 'connection failed';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestListener } from 'node:http';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { CallCancel } from './router/call-cancel.js';
 import { jsonRpcCodeFor, toMeshError } from '../src/errors.js';
 import { unauthorizedBody, type TokenCheck } from '../src/http/bearer-token.js';

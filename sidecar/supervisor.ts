@@ -1,5 +1,5 @@
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
-import { LATEST_PROTOCOL_VERSION, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION, type Tool } from '@modelcontextprotocol/server';
 import { Bridge } from '../src/bridge/bridge.js';
 import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';

@@ -1,4 +1,4 @@
-import { ErrorCode, type JSONRPCErrorResponse, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolErrorCode, type JSONRPCErrorResponse, type RequestId } from '@modelcontextprotocol/client';
 
 /** Every failure MM reports has one of these codes; the wire form is derived from it in one place. */
 export type MeshErrorCode =
@@ -44,26 +44,34 @@ export class MeshError extends Error {
   }
 }
 
+/**
+ * MM's wire codes for a deadline and for a child or connection that is gone. They are v1's
+ * `ErrorCode.RequestTimeout` / `ConnectionClosed`; v2 keeps those only as SDK-local string codes
+ * (`SdkErrorCode`), so the numbers MM has always answered with are spelled here.
+ */
+export const RPC_REQUEST_TIMEOUT = -32001;
+export const RPC_CONNECTION_CLOSED = -32000;
+
 const jsonRpcCodes: Record<MeshErrorCode, number> = {
-  SERVICE_NOT_FOUND: ErrorCode.InvalidParams,
-  TOOL_NOT_FOUND: ErrorCode.InvalidParams,
-  BAD_REQUEST: ErrorCode.InvalidRequest,
-  PAYLOAD_TOO_LARGE: ErrorCode.InvalidRequest,
-  MANIFEST_INVALID: ErrorCode.InvalidParams,
-  LOOP_DETECTED: ErrorCode.InvalidRequest,
-  CALL_TIMEOUT: ErrorCode.RequestTimeout,
-  CHILD_EXITED: ErrorCode.ConnectionClosed,
-  CHILD_START_FAILED: ErrorCode.ConnectionClosed,
-  SERVICE_UNAVAILABLE: ErrorCode.ConnectionClosed,
-  CALL_CANCELLED: ErrorCode.RequestTimeout,
-  PROXY_UNREACHABLE: ErrorCode.ConnectionClosed,
-  TOOL_ERROR: ErrorCode.InternalError,
-  FORBIDDEN: ErrorCode.InvalidRequest,
-  CONFLICT: ErrorCode.InvalidParams,
-  NO_FREE_PORT: ErrorCode.InternalError,
-  PORT_IN_USE: ErrorCode.InternalError,
-  REGISTRY_CORRUPT: ErrorCode.InternalError,
-  INTERNAL: ErrorCode.InternalError,
+  SERVICE_NOT_FOUND: ProtocolErrorCode.InvalidParams,
+  TOOL_NOT_FOUND: ProtocolErrorCode.InvalidParams,
+  BAD_REQUEST: ProtocolErrorCode.InvalidRequest,
+  PAYLOAD_TOO_LARGE: ProtocolErrorCode.InvalidRequest,
+  MANIFEST_INVALID: ProtocolErrorCode.InvalidParams,
+  LOOP_DETECTED: ProtocolErrorCode.InvalidRequest,
+  CALL_TIMEOUT: RPC_REQUEST_TIMEOUT,
+  CHILD_EXITED: RPC_CONNECTION_CLOSED,
+  CHILD_START_FAILED: RPC_CONNECTION_CLOSED,
+  SERVICE_UNAVAILABLE: RPC_CONNECTION_CLOSED,
+  CALL_CANCELLED: RPC_REQUEST_TIMEOUT,
+  PROXY_UNREACHABLE: RPC_CONNECTION_CLOSED,
+  TOOL_ERROR: ProtocolErrorCode.InternalError,
+  FORBIDDEN: ProtocolErrorCode.InvalidRequest,
+  CONFLICT: ProtocolErrorCode.InvalidParams,
+  NO_FREE_PORT: ProtocolErrorCode.InternalError,
+  PORT_IN_USE: ProtocolErrorCode.InternalError,
+  REGISTRY_CORRUPT: ProtocolErrorCode.InternalError,
+  INTERNAL: ProtocolErrorCode.InternalError,
 };
 
 const httpStatuses: Partial<Record<MeshErrorCode, number>> = {

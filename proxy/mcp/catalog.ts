@@ -1,4 +1,4 @@
-import type { Prompt, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt, Resource, ResourceTemplateType } from '@modelcontextprotocol/server';
 import type { Logger } from '../../src/log.js';
 import type { MeshCore } from '../core.js';
 import type { Listings } from '../router/listings.js';
@@ -8,7 +8,7 @@ import { toMeshUri } from './resource-uris.js';
 /** The resources, resource templates and prompts the endpoint advertises, at one moment. */
 export interface Catalog {
   resources: Resource[];
-  templates: ResourceTemplate[];
+  templates: ResourceTemplateType[];
   prompts: Prompt[];
   /** Resolves `service__prompt` back to the service and its own prompt name. */
   promptIndex: ToolNameIndex;
@@ -20,7 +20,7 @@ export interface Catalog {
 interface Namespaced {
   service: string;
   resources: Resource[];
-  templates: ResourceTemplate[];
+  templates: ResourceTemplateType[];
   prompts: Prompt[];
 }
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import {
-  CallToolRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema,
-  type CallToolResult, type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+  Server,
+  WebStandardStreamableHTTPServerTransport,
+  ProtocolErrorCode,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/server';
 import { MeshError, toMeshError, type MeshErrorCode } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { hopsOf } from '../../src/instance/mesh-meta.js';
@@ -210,7 +210,7 @@ export class MeshEndpoint {
     const listings = await this.core.router.listingsOf(ref.service).catch(() => undefined);
     if (listings && !listings.prompts.some((p) => p.name === ref.tool)) {
       const names = listings.prompts.map((p) => namespacedName(ref.service, p.name));
-      throw rpcError(ErrorCode.InvalidParams, `service "${ref.service}" has no prompt "${ref.tool}"; its prompts: ${names.length ? names.join(', ') : '(none)'}`, {
+      throw rpcError(ProtocolErrorCode.InvalidParams, `service "${ref.service}" has no prompt "${ref.tool}"; its prompts: ${names.length ? names.join(', ') : '(none)'}`, {
         code: 'PROMPT_NOT_FOUND',
         service: ref.service,
         prompt: ref.tool,
@@ -248,9 +248,9 @@ export class MeshEndpoint {
     const state = newSessionState(server, () => transport.sessionId);
     const callerOf = () => server.getClientVersion()?.name ?? 'mcp-client';
     server.oninitialized = () => void relayTargetOf(state);
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.currentTools() }));
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-      this.relayed(state, extra, request.params._meta, async (relay) => {
+    server.setRequestHandler('tools/list', () => ({ tools: this.currentTools() }));
+    server.setRequestHandler('tools/call', (request, ctx) =>
+      this.relayed(state, ctx, request.params._meta, async (relay) => {
         try {
           return await this.answerToolCall(request.params.name, request.params.arguments ?? {}, callerOf(), relay, request.params._meta);
         } catch (error) {
@@ -258,14 +258,14 @@ export class MeshEndpoint {
         }
       }),
     );
-    server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: (await this.catalog()).resources }));
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: (await this.catalog()).templates }));
-    server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
-      this.relayed(state, extra, request.params._meta, (relay) => this.readResource(request.params.uri, callerOf(), relay)),
+    server.setRequestHandler('resources/list', async () => ({ resources: (await this.catalog()).resources }));
+    server.setRequestHandler('resources/templates/list', async () => ({ resourceTemplates: (await this.catalog()).templates }));
+    server.setRequestHandler('resources/read', (request, ctx) =>
+      this.relayed(state, ctx, request.params._meta, (relay) => this.readResource(request.params.uri, callerOf(), relay)),
     );
-    server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: (await this.catalog()).prompts }));
-    server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
-      this.relayed(state, extra, request.params._meta, (relay) => this.getPrompt(request.params.name, request.params.arguments, callerOf(), relay)),
+    server.setRequestHandler('prompts/list', async () => ({ prompts: (await this.catalog()).prompts }));
+    server.setRequestHandler('prompts/get', (request, ctx) =>
+      this.relayed(state, ctx, request.params._meta, (relay) => this.getPrompt(request.params.name, request.params.arguments, callerOf(), relay)),
     );
     installRelayHandlers(state, { router: this.core.router, catalog: () => this.catalog(), callerOf });
     return { server, state };

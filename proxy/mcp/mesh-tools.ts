@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
 import { MeshError } from '../../src/errors.js';
 import { parseOrThrow } from '../registry/zod-message.js';
 import type { MeshCore } from '../core.js';

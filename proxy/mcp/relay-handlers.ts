@@ -1,8 +1,4 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import {
-  CompleteRequestSchema, RootsListChangedNotificationSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
-  type CompleteRequest, type CompleteResult,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Server, CompleteRequest, CompleteResult } from '@modelcontextprotocol/server';
 import type { Router } from '../router/router.js';
 import type { Subscriber } from '../router/subscriptions.js';
 import type { Catalog } from './catalog.js';
@@ -68,19 +64,19 @@ export function installRelayHandlers(state: SessionState, deps: RelayHandlerDeps
   const { server } = state;
   const { router } = deps;
 
-  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+  server.setRequestHandler('logging/setLevel', (request) => {
     relayTargetOf(state);
     openRelay(state).level = request.params.level;
     state.lean = false;
     return {};
   });
 
-  server.setNotificationHandler(RootsListChangedNotificationSchema, () => {
+  server.setNotificationHandler('notifications/roots/list_changed', () => {
     const target = relayTargetOf(state);
     if (target) router.relays.rootsChanged(target);
   });
 
-  server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+  server.setRequestHandler('resources/subscribe', async (request) => {
     const target = meshUriOrThrow(request.params.uri);
     state.subscriber ??= {
       updated: (service, uri) => void server.sendResourceUpdated({ uri: toMeshUri(service, uri) }).catch(() => undefined),
@@ -92,13 +88,13 @@ export function installRelayHandlers(state: SessionState, deps: RelayHandlerDeps
     }
     return {};
   });
-  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+  server.setRequestHandler('resources/unsubscribe', async (request) => {
     const target = meshUriOrThrow(request.params.uri);
     if (state.subscriber) await router.subscriptions.unsubscribe(target.service, target.uri, state.subscriber);
     return {};
   });
 
-  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => complete(request.params, deps, extra.signal));
+  server.setRequestHandler('completion/complete', async (request, ctx) => complete(request.params, deps, ctx.mcpReq.signal));
 }
 
 // The ref names the prompt or resource as the endpoint lists it; the service gets its own names back.

@@ -1,12 +1,25 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
-  CreateMessageResultSchema, CreateMessageResultWithToolsSchema, ElicitResultSchema, ErrorCode, ListRootsResultSchema, LoggingLevelSchema, McpError,
-  type ClientCapabilities, type LoggingLevel, type LoggingMessageNotification, type Result, type ServerNotification, type ServerRequest,
-} from '@modelcontextprotocol/sdk/types.js';
+  CreateMessageResultSchema,
+  CreateMessageResultWithToolsSchema,
+  ElicitResultSchema,
+  ListRootsResultSchema,
+  LoggingLevelSchema,
+} from '@modelcontextprotocol/core';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  type Server,
+  type ClientCapabilities,
+  type LoggingLevel,
+  type LoggingMessageNotification,
+  type Result,
+  type ServerNotification,
+  type ServerRequest,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import type { Relay, RelayTarget } from '../router/relay.js';
 
-export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type Extra = ServerContext;
 
 const SEVERITY = new Map(LoggingLevelSchema.options.map((level, index) => [level, index]));
 
@@ -51,15 +64,15 @@ export class RelaySession implements RelayTarget {
       params: { ...params, logger: params.logger ? `${service}/${params.logger}` : service },
     };
     const call = this.inflight.at(-1);
-    (call ? call.sendNotification(notification) : this.server.notification(notification)).catch(() => undefined);
+    (call ? call.mcpReq.notify(notification) : this.server.notification(notification)).catch(() => undefined);
   }
 
   onRequest(_service: string, request: ServerRequest, signal: AbortSignal): Promise<Result> {
     const schema = resultSchemaOf(request);
-    if (!schema) return Promise.reject(new McpError(ErrorCode.MethodNotFound, `the mesh does not relay ${request.method} to its clients`));
+    if (!schema) return Promise.reject(new ProtocolError(ProtocolErrorCode.MethodNotFound, `the mesh does not relay ${request.method} to its clients`));
     const message = { method: request.method, params: request.params } as ServerRequest;
     const call = this.inflight.at(-1);
-    return call ? call.sendRequest(message, schema, { signal }) : this.server.request(message, schema, { signal });
+    return call ? call.mcpReq.send(message, schema, { signal }) : this.server.request(message, schema, { signal });
   }
 }
 
@@ -83,12 +96,12 @@ function resultSchemaOf(request: ServerRequest) {
  */
 export function relayFor(target: RelaySession | undefined, extra: Extra, meta: { progressToken?: string | number } | undefined): Relay {
   const token = meta?.progressToken;
-  const relay: Relay = { signal: extra.signal };
+  const relay: Relay = { signal: extra.mcpReq.signal };
   if (target) relay.session = target;
   if (token !== undefined) {
     // The client's own token, exactly as it sent it; the upstream hop used one of its own.
     relay.onProgress = (progress) => {
-      extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } }).catch(() => undefined);
+      extra.mcpReq.notify({ method: 'notifications/progress', params: { ...progress, progressToken: token } }).catch(() => undefined);
     };
   }
   return relay;

@@ -1,4 +1,4 @@
-import type { ContentBlock, GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ContentBlock, GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/server';
 
 /**
  * Every service's resources are listed under one scheme the proxy can route back:

@@ -1,5 +1,5 @@
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import { jsonRpcCodeFor, toMeshError } from '../../src/errors.js';
+import { ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { jsonRpcCodeFor, RPC_CONNECTION_CLOSED, toMeshError } from '../../src/errors.js';
 import { parseMeshUri } from './resource-uris.js';
 
 /** The error an SDK request handler throws to answer with exactly this JSON-RPC code, message and data (no "MCP error" prefix). */
@@ -14,7 +14,7 @@ export function rpcError(code: number, message: string, data?: Record<string, un
 export function toRpcError(error: unknown): Error {
   const mesh = toMeshError(error);
   const answered = mesh.code === 'TOOL_ERROR' ? mesh.context.rpcCode : undefined;
-  const code = typeof answered === 'number' && answered !== ErrorCode.ConnectionClosed ? answered : jsonRpcCodeFor(mesh.code);
+  const code = typeof answered === 'number' && answered !== RPC_CONNECTION_CLOSED ? answered : jsonRpcCodeFor(mesh.code);
   return rpcError(code, mesh.message, { code: mesh.code, ...mesh.context });
 }
 
@@ -25,7 +25,7 @@ export function toRpcError(error: unknown): Error {
 export function meshUriOrThrow(uri: string): { service: string; uri: string } {
   const target = parseMeshUri(uri);
   if (target) return target;
-  throw rpcError(ErrorCode.InvalidParams, `unknown resource "${uri}": resources of the mesh are named mesh://<service>/<the service's own uri> (see resources/list)`, {
+  throw rpcError(ProtocolErrorCode.InvalidParams, `unknown resource "${uri}": resources of the mesh are named mesh://<service>/<the service's own uri> (see resources/list)`, {
     code: 'RESOURCE_NOT_FOUND',
     uri,
   });
@@ -33,5 +33,5 @@ export function meshUriOrThrow(uri: string): { service: string; uri: string } {
 
 /** The InvalidParams error for a prompt name the endpoint does not list (data.code PROMPT_NOT_FOUND). */
 export function unknownPrompt(name: string): Error {
-  return rpcError(ErrorCode.InvalidParams, `unknown prompt "${name}": prompts of the mesh are named service__prompt (see prompts/list)`, { code: 'PROMPT_NOT_FOUND', prompt: name });
+  return rpcError(ProtocolErrorCode.InvalidParams, `unknown prompt "${name}": prompts of the mesh are named service__prompt (see prompts/list)`, { code: 'PROMPT_NOT_FOUND', prompt: name });
 }

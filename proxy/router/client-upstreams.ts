@@ -1,8 +1,4 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema,
-  type CreateMessageResult, type ElicitResult, type ListRootsResult,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Client, CreateMessageResult, ElicitResult, ListRootsResult } from '@modelcontextprotocol/client';
 import { MeshError } from '../../src/errors.js';
 import type { RelayTarget } from './relay.js';
 import { Upstream } from './upstream.js';
@@ -27,15 +23,15 @@ export interface ClientUpstreamsOptions {
 // requests its client declared (the SDK refuses the others with Method not found).
 function wire(client: Client, target: RelayTarget, service: string): void {
   const capabilities = target.capabilities;
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => target.onLog(service, notification.params));
+  client.setNotificationHandler('notifications/message', (notification) => target.onLog(service, notification.params));
   if (capabilities.sampling) {
-    client.setRequestHandler(CreateMessageRequestSchema, (request, extra) => target.onRequest(service, request, extra.signal) as Promise<CreateMessageResult>);
+    client.setRequestHandler('sampling/createMessage', (request, ctx) => target.onRequest(service, request, ctx.mcpReq.signal) as Promise<CreateMessageResult>);
   }
   if (capabilities.elicitation) {
-    client.setRequestHandler(ElicitRequestSchema, (request, extra) => target.onRequest(service, request, extra.signal) as Promise<ElicitResult>);
+    client.setRequestHandler('elicitation/create', (request, ctx) => target.onRequest(service, request, ctx.mcpReq.signal) as Promise<ElicitResult>);
   }
   if (capabilities.roots) {
-    client.setRequestHandler(ListRootsRequestSchema, (request, extra) => target.onRequest(service, request, extra.signal) as Promise<ListRootsResult>);
+    client.setRequestHandler('roots/list', (request, ctx) => target.onRequest(service, request, ctx.mcpReq.signal) as Promise<ListRootsResult>);
   }
 }
 

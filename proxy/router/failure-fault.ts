@@ -1,11 +1,11 @@
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolErrorCode } from '@modelcontextprotocol/client';
 import type { MeshError } from '../../src/errors.js';
 
 /** Whose doing a failed routed request was, as far as the instance's circuit breaker is concerned. */
 export type Fault = 'instance' | 'caller' | 'answered';
 
 /** JSON-RPC codes with which an instance refuses what the caller sent (bad arguments, unknown tool or method). */
-const CALLER_RPC_CODES: ReadonlySet<number> = new Set([ErrorCode.ParseError, ErrorCode.InvalidRequest, ErrorCode.MethodNotFound, ErrorCode.InvalidParams]);
+const CALLER_RPC_CODES: ReadonlySet<number> = new Set([ProtocolErrorCode.ParseError, ProtocolErrorCode.InvalidRequest, ProtocolErrorCode.MethodNotFound, ProtocolErrorCode.InvalidParams]);
 
 // The one place that decides what counts against an instance (the breaker's consecutive failures).
 /**

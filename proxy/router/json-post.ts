@@ -1,6 +1,6 @@
 import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
-import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/client';
 import { MeshError } from '../../src/errors.js';
 import { DRAINING_HEADER } from '../../src/http/drain.js';
 import type { CallCancel } from './call-cancel.js';
@@ -30,9 +30,9 @@ const CONNECT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND',
  * The request never reached the instance (no connection could be made, or no session was open), so
  * it cannot have run there: the one failure the router sends to another replica.
  */
-export class NotSentError extends McpError {
+export class NotSentError extends SdkError {
   constructor(message: string, cause?: unknown) {
-    super(ErrorCode.ConnectionClosed, message);
+    super(SdkErrorCode.ConnectionClosed, message);
     this.name = 'NotSentError';
     if (cause !== undefined) this.cause = cause;
   }
@@ -74,8 +74,8 @@ function hasSocketCode(error: unknown, codes: ReadonlySet<string>): boolean {
  * and resolves with its result. The instance may answer with plain JSON or, when it has something
  * to send first (a log line, a progress note), with an SSE stream; messages other than the answer
  * are passed to `onOther`. Errors keep the SDK client's shapes, so the router maps both paths alike:
- * a JSON-RPC error → McpError(code), no answer in time → McpError(RequestTimeout), a connection
- * that could not be made → NotSentError, one lost after it was made → McpError(ConnectionClosed).
+ * a JSON-RPC error → ProtocolError(code), no answer in time → SdkError(RequestTimeout), a connection
+ * that could not be made → NotSentError, one lost after it was made → SdkError(ConnectionClosed).
  * A `cancel` (the client cancelled) closes the request, which makes the instance cancel the call,
  * and rejects with the cancel's reason.
  */
@@ -105,13 +105,13 @@ export function postJsonRpc(
     });
     // Closing the request makes the instance cancel the call (it sees its client go away).
     const timer = setTimeout(() => {
-      settle(new McpError(ErrorCode.RequestTimeout, `Request timed out after ${deadlineMs} ms`, { timeout: deadlineMs }));
+      settle(new SdkError(SdkErrorCode.RequestTimeout, `Request timed out after ${deadlineMs} ms`, { timeout: deadlineMs }));
       req.destroy();
     }, deadlineMs);
     // Refused (the instance is gone): not sent. Reset or closed once connected: it may have run.
     req.on('error', (error) => {
       const message = `${method} to ${target.url.host}: ${error.message}`;
-      settle(isConnectFailure(error) ? new NotSentError(message, error) : new McpError(ErrorCode.ConnectionClosed, message));
+      settle(isConnectFailure(error) ? new NotSentError(message, error) : new SdkError(SdkErrorCode.ConnectionClosed, message));
     });
     const onCancel = (reason: unknown) => {
       settle(reason ?? new Error('cancelled'));
@@ -183,7 +183,7 @@ async function readAnswer(res: IncomingMessage, id: string, limit: number, what:
       if (cut) pending = Buffer.byteLength(buffer);
       if (pending > limit) throw tooLarge(res, what, limit);
     }
-    throw new McpError(ErrorCode.ConnectionClosed, 'the instance closed the stream before answering');
+    throw new SdkError(SdkErrorCode.ConnectionClosed, 'the instance closed the stream before answering');
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -197,7 +197,7 @@ async function readAnswer(res: IncomingMessage, id: string, limit: number, what:
   try {
     message = JSON.parse(text);
   } catch {
-    throw new McpError(ErrorCode.InternalError, `the instance answered HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`);
+    throw new ProtocolError(ProtocolErrorCode.InternalError, `the instance answered HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   return answerOf(message);
 }
@@ -234,11 +234,11 @@ function sseData(event: string): string | undefined {
 function answerOf(message: unknown): unknown {
   const answer = message as { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
   if (answer.error && typeof answer.error === 'object') {
-    const code = typeof answer.error.code === 'number' ? answer.error.code : ErrorCode.InternalError;
-    throw new McpError(code, String(answer.error.message ?? 'error without a message'), answer.error.data);
+    const code = typeof answer.error.code === 'number' ? answer.error.code : ProtocolErrorCode.InternalError;
+    throw new ProtocolError(code, String(answer.error.message ?? 'error without a message'), answer.error.data);
   }
   if (typeof answer.result !== 'object' || answer.result === null) {
-    throw new McpError(ErrorCode.InternalError, 'the instance answered without a result object');
+    throw new ProtocolError(ProtocolErrorCode.InternalError, 'the instance answered without a result object');
   }
   return answer.result;
 }

@@ -1,13 +1,21 @@
 import {
-  ErrorCode, ListPromptsResultSchema, ListResourcesResultSchema, ListResourceTemplatesResultSchema, McpError,
-  type Prompt, type Resource, type ResourceTemplate,
-} from '@modelcontextprotocol/sdk/types.js';
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+} from '@modelcontextprotocol/core';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  type Prompt,
+  type Resource,
+  type ResourceTemplateType,
+} from '@modelcontextprotocol/client';
 import type { Upstream } from './upstream.js';
 
 /** What one instance offers besides tools, as its own list requests answered. */
 export interface Listings {
   resources: readonly Resource[];
-  templates: readonly ResourceTemplate[];
+  templates: readonly ResourceTemplateType[];
   prompts: readonly Prompt[];
 }
 
@@ -28,7 +36,7 @@ async function collect<T>(fetchPage: (cursor: string | undefined) => Promise<Pag
       if (!cursor) break;
     }
   } catch (error) {
-    if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) return items;
+    if (error instanceof ProtocolError && error.code === ProtocolErrorCode.MethodNotFound) return items;
     throw error;
   }
   return items;

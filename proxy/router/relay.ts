@@ -1,4 +1,10 @@
-import type { ClientCapabilities, LoggingMessageNotification, Progress, Result, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  ClientCapabilities,
+  LoggingMessageNotification,
+  Progress,
+  Result,
+  ServerRequest,
+} from '@modelcontextprotocol/client';
 import type { CallCancel } from './call-cancel.js';
 import type { UpstreamRequestOptions } from './upstream.js';
 

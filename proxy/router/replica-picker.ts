@@ -1,4 +1,4 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/client';
 import { MeshError } from '../../src/errors.js';
 import type { OutlierDetector } from './outlier-detector.js';
 

@@ -1,6 +1,6 @@
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { MeshError, type MeshErrorCode } from '../../src/errors.js';
+import { MeshError, RPC_CONNECTION_CLOSED, RPC_REQUEST_TIMEOUT, type MeshErrorCode } from '../../src/errors.js';
 import { isSocketFailure, NotSentError } from './json-post.js';
+import { rpcCodeOf } from './rpc-code.js';
 
 /** What a routed request was, for error messages and context: `fs.read_text`, `everything prompt "x"`. */
 export interface RouteLabel {
@@ -25,14 +25,15 @@ export function neverReached(error: unknown): boolean {
 export function toRouteError(error: unknown, label: RouteLabel, deadlineMs: number): MeshError {
   if (error instanceof MeshError) return error;
   const context = label.context;
-  if (error instanceof McpError) {
-    const data = error.data as { code?: string } | undefined;
-    if (error.code === ErrorCode.RequestTimeout) {
+  const rpcCode = rpcCodeOf(error);
+  if (rpcCode !== undefined) {
+    const { message, data } = error as { message: string; data?: { code?: string } };
+    if (rpcCode === RPC_REQUEST_TIMEOUT) {
       return new MeshError('CALL_TIMEOUT', `${label.text} did not answer within ${deadlineMs} ms`, { cause: error, context });
     }
-    // The SDK prefixes "MCP error <code>: " on each hop; a message that crossed a sidecar has it twice.
-    const code = (typeof data?.code === 'string' ? data.code : error.code === ErrorCode.ConnectionClosed ? 'SERVICE_UNAVAILABLE' : 'TOOL_ERROR') as MeshErrorCode;
-    return new MeshError(code, `${label.text}: ${error.message.replace(/^(MCP error -?\d+: )+/, '')}`, { cause: error, context: { ...context, rpcCode: error.code } });
+    // v1 SDK servers and clients prefix "MCP error <code>: " (once per hop); v2 never does.
+    const code = (typeof data?.code === 'string' ? data.code : rpcCode === RPC_CONNECTION_CLOSED ? 'SERVICE_UNAVAILABLE' : 'TOOL_ERROR') as MeshErrorCode;
+    return new MeshError(code, `${label.text}: ${message.replace(/^(MCP error -?\d+: )+/, '')}`, { cause: error, context: { ...context, rpcCode } });
   }
   // The SDK client's fetch fails with TypeError('fetch failed') whose cause carries the socket's code:
   // refused or reset, the instance's fault. Anything else (a TypeError in the proxy's own code, a body

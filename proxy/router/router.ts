@@ -1,7 +1,11 @@
-import {
-  CompleteResultSchema, ResourceUpdatedNotificationSchema,
-  type CallToolResult, type CompleteRequest, type CompleteResult, type GetPromptResult, type ReadResourceResult,
-} from '@modelcontextprotocol/sdk/types.js';
+import type {
+  CallToolResult,
+  CompleteRequest,
+  CompleteResult,
+  GetPromptResult,
+  ReadResourceResult,
+} from '@modelcontextprotocol/client';
+import { CompleteResultSchema } from '@modelcontextprotocol/core';
 import { handleWhen, retry } from 'cockatiel';
 import { MeshError } from '../../src/errors.js';
 import { ClientUpstreams } from './client-upstreams.js';
@@ -126,7 +130,7 @@ export class Router {
         {
           maxResponseBytes: this.options.maxResponseBytes,
           configure: (client) =>
-            client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
+            client.setNotificationHandler('notifications/resources/updated', (notification) => {
               if (this.upstreams.get(instance.id) === created) this.subscriptions.updated(instance.id, notification.params.uri);
             }),
         },

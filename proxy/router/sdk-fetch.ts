@@ -1,5 +1,4 @@
-import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { FetchLike, RequestId } from '@modelcontextprotocol/client';
 import { toJsonRpcError } from '../../src/errors.js';
 import { DRAINING_HEADER } from '../../src/http/drain.js';
 import { answerTooLarge, drainingRefusal, isDrainingRefusal } from './json-post.js';

@@ -1,4 +1,4 @@
-import { EmptyResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { EmptyResultSchema } from '@modelcontextprotocol/core';
 import type { Upstream } from './upstream.js';
 
 /** Someone subscribed to resources through the router (one MCP client session of the endpoint). */

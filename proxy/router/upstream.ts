@@ -1,16 +1,31 @@
 import { Agent } from 'node:http';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
-  CallToolResultSchema, ErrorCode, GetPromptResultSchema, McpError, PromptListChangedNotificationSchema, ReadResourceResultSchema,
-  ResourceListChangedNotificationSchema, ResultSchema, ToolListChangedNotificationSchema,
-  type CallToolResult, type ClientCapabilities, type GetPromptResult, type JSONRPCMessage, type ReadResourceResult, type ServerCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
-import { safeParse, type AnySchema, type SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
-import { MeshError } from '../../src/errors.js';
+  CallToolResultSchema,
+  GetPromptResultSchema,
+  ReadResourceResultSchema,
+  ResultSchema,
+} from '@modelcontextprotocol/core';
+import {
+  Client,
+  ProtocolError,
+  ProtocolErrorCode,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  StreamableHTTPClientTransport,
+  type CallToolResult,
+  type ClientCapabilities,
+  type GetPromptResult,
+  type JSONRPCMessage,
+  type ReadResourceResult,
+  type RequestOptions,
+  type ServerCapabilities,
+} from '@modelcontextprotocol/client';
+import type { z } from 'zod';
+import { MeshError, RPC_CONNECTION_CLOSED } from '../../src/errors.js';
 import { CallCancel } from './call-cancel.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
+import { rpcCodeOf } from './rpc-code.js';
 import { upstreamFetch } from './sdk-fetch.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
@@ -80,21 +95,21 @@ export class Upstream {
 
   private connect(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);
-    if (this.closed) return Promise.reject(new McpError(ErrorCode.ConnectionClosed, `the session to ${this.url} was closed`));
+    if (this.closed) return Promise.reject(new SdkError(SdkErrorCode.ConnectionClosed, `the session to ${this.url} was closed`));
     this.connecting ??= (async () => {
       const client = new Client({ name: this.clientName, version: '1.0.0' }, { capabilities: this.setup.capabilities ?? {} });
       client.onclose = () => {
         if (this.client === client) this.client = undefined;
       };
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.onChange('tools'));
-      client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.onChange('resources'));
-      client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.onChange('prompts'));
+      client.setNotificationHandler('notifications/tools/list_changed', () => this.onChange('tools'));
+      client.setNotificationHandler('notifications/resources/list_changed', () => this.onChange('resources'));
+      client.setNotificationHandler('notifications/prompts/list_changed', () => this.onChange('prompts'));
       this.setup.configure?.(client);
       try {
         await client.connect(new StreamableHTTPClientTransport(new URL(this.url), { fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES) }));
         if (this.closed) {
           await endSession(client, true);
-          throw new McpError(ErrorCode.ConnectionClosed, `the session to ${this.url} was closed`);
+          throw new SdkError(SdkErrorCode.ConnectionClosed, `the session to ${this.url} was closed`);
         }
         this.client = client;
         // A renewed session (the instance restarted) may serve other lists; the first one is news to no one.
@@ -127,14 +142,14 @@ export class Upstream {
    * the instance no longer knows (it restarted) is reopened and the request sent once more.
    * With `options.onprogress` (or on a client session's own upstream) it goes through the SDK client.
    */
-  async request<S extends AnySchema>(
+  async request<S extends z.ZodType>(
     method: string,
     params: Record<string, unknown>,
     schema: S | undefined,
     deadlineMs: number,
     meta?: Meta,
     options?: UpstreamRequestOptions,
-  ): Promise<SchemaOutput<S>> {
+  ): Promise<z.output<S>> {
     this.inflight++;
     const body = meta ? { ...params, _meta: meta } : params;
     const viaSdk = this.relayed || options?.onprogress !== undefined;
@@ -154,10 +169,11 @@ export class Upstream {
         result = await sendUnlessRefused(send, await this.session());
       }
       // The SDK client validated its result already.
-      return (schema && !viaSdk ? checked(schema, method, result) : result) as SchemaOutput<S>;
+      return (schema && !viaSdk ? checked(schema, method, result) : result) as z.output<S>;
     } catch (error) {
       // A dead socket or a session lost twice: the next request reconnects (an answer past the size limit leaves the session as it is).
-      if (!(error instanceof McpError || error instanceof MeshError) || error.code === ErrorCode.ConnectionClosed) this.reset();
+      const code = rpcCodeOf(error);
+      if ((code === undefined && !(error instanceof MeshError)) || code === RPC_CONNECTION_CLOSED) this.reset();
       throw error;
     } finally {
       this.inflight--;
@@ -184,7 +200,7 @@ export class Upstream {
       transport.onmessage?.(message);
       return;
     }
-    const refusal = { code: ErrorCode.MethodNotFound, message: `the mesh-proxy's shared session does not serve ${message.method}` };
+    const refusal = { code: ProtocolErrorCode.MethodNotFound, message: `the mesh-proxy's shared session does not serve ${message.method}` };
     postJsonRpcAnswer(target, { jsonrpc: '2.0', id: message.id, error: refusal });
   }
 
@@ -252,7 +268,7 @@ function connectMessage(error: unknown): string {
 
 // 404 on a session: the instance restarted or expired it (the lean path and the SDK transport say so differently).
 function isSessionLost(error: unknown): boolean {
-  return error instanceof SessionLostError || (error instanceof StreamableHTTPError && error.code === 404);
+  return error instanceof SessionLostError || (error instanceof SdkHttpError && error.status === 404);
 }
 
 // A DELETE that does not come back within TERMINATE_MS is abandoned: closing never hangs on an instance.
@@ -267,8 +283,8 @@ async function endSession(client: Client, terminate: boolean): Promise<void> {
 }
 
 // The instance's result in the shape the protocol says, or a protocol error naming what is wrong.
-function checked<S extends AnySchema>(schema: S, method: string, result: unknown): SchemaOutput<S> {
-  const parsed = safeParse(schema, result);
+function checked<S extends z.ZodType>(schema: S, method: string, result: unknown): z.output<S> {
+  const parsed = schema.safeParse(result);
   if (parsed.success) return parsed.data;
-  throw new McpError(ErrorCode.InternalError, `the instance's ${method} result is malformed: ${(parsed.error as Error).message}`);
+  throw new ProtocolError(ProtocolErrorCode.InternalError, `the instance's ${method} result is malformed: ${parsed.error.message}`);
 }

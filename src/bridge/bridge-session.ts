@@ -1,4 +1,4 @@
-import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
 import { MeshError, toJsonRpcError } from '../errors.js';
 import type { Bridge } from './bridge.js';
 import type { ClientChannel, Reply } from './types.js';

@@ -6,10 +6,10 @@ import {
   type JSONRPCMessage,
   type JSONRPCNotification,
   type JSONRPCRequest,
-  type JSONRPCResponse,
+  type JSONRPCResultResponse,
   type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+  type Transport,
+} from '@modelcontextprotocol/server';
 import { MeshError, toJsonRpcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { BridgeSession } from './bridge-session.js';
@@ -178,7 +178,7 @@ export class Bridge {
   }
 
   /** A client answered a request the child had sent it. */
-  answerChild(session: BridgeSession, message: JSONRPCResponse | JSONRPCErrorResponse): void {
+  answerChild(session: BridgeSession, message: JSONRPCResultResponse | JSONRPCErrorResponse): void {
     const key = message.id as string | number;
     if (this.childRequests.get(key) !== session) {
       this.log.debug(`dropping answer to unknown server request ${String(key)} from session ${session.id}`);
@@ -233,7 +233,7 @@ export class Bridge {
     if (pending.session) this.sessions.get(pending.session.id)?.inflight.delete(pending.originalId);
     if ('error' in message) this.counters.failed++;
     message.id = pending.originalId;
-    pending.reply.respond(message as JSONRPCResponse);
+    pending.reply.respond(message as JSONRPCResultResponse);
   }
 
   /** The latest client request still in flight: the best owner for a message that names none. */

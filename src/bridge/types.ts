@@ -1,4 +1,9 @@
-import type { JSONRPCErrorResponse, JSONRPCMessage, JSONRPCResponse, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  JSONRPCErrorResponse,
+  JSONRPCMessage,
+  JSONRPCResultResponse,
+  RequestId,
+} from '@modelcontextprotocol/server';
 
 /** How a client session receives messages that are not answers to one particular request. */
 export interface ClientChannel {
@@ -8,7 +13,7 @@ export interface ClientChannel {
 
 /** Where the answer to one forwarded request goes. */
 export interface Reply {
-  respond(message: JSONRPCResponse | JSONRPCErrorResponse): void;
+  respond(message: JSONRPCResultResponse | JSONRPCErrorResponse): void;
   /** Progress, log messages and server requests that belong to this request; defaults to the session channel. */
   related?(message: JSONRPCMessage): void;
 }

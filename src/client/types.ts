@@ -1,4 +1,4 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/client';
 
 /** A service's or instance's health as the proxy reports it. */
 export type ServiceStatus = 'starting' | 'healthy' | 'unhealthy' | 'restarting' | 'crashloop';
@@ -70,4 +70,4 @@ export interface ServiceFilter {
   tag?: string;
 }
 
-export type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+export type { CallToolResult, Tool } from '@modelcontextprotocol/client';

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { EventStore } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  WebStandardStreamableHTTPServerTransport,
+  type EventStore,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/server';
 import type { Bridge } from '../bridge/bridge.js';
 import type { BridgeSession } from '../bridge/bridge-session.js';
 import { silentLogger, type Logger } from '../log.js';

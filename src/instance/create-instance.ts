@@ -1,4 +1,4 @@
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/server';
 import { Bridge } from '../bridge/bridge.js';
 import { createInstanceServer, type InstanceServer } from '../http/instance-server.js';
 import { listenOnFreePort } from '../http/ports.js';

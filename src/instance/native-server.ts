@@ -1,13 +1,12 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  ListToolsRequestSchema,
+  Server,
+  InMemoryTransport,
+  type Transport,
   type Implementation,
   type JSONRPCMessage,
   type JSONRPCRequest,
   type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import { MeshError, toJsonRpcError, toMeshError } from '../errors.js';
 import { argumentProblems, type NativeTools } from './native-tools.js';
 import { createToolContext, type CallFacts } from './tool-context.js';
@@ -40,7 +39,7 @@ export async function connectNativeServer(options: NativeServerOptions): Promise
     capabilities: { tools: { listChanged: true }, logging: {} },
     ...(options.instructions ? { instructions: options.instructions } : {}),
   });
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: options.tools.list() }));
+  server.setRequestHandler('tools/list', () => ({ tools: options.tools.list() }));
   const [bridgeSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
 

@@ -1,4 +1,4 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import { LEASE_HEADER, RegisteredAnswerSchema } from '../http/lease.js';
 import { silentLogger, type Logger } from '../log.js';
 

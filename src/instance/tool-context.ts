@@ -1,4 +1,4 @@
-import type { LoggingLevel, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { LoggingLevel, RequestId } from '@modelcontextprotocol/server';
 import { MeshClient, type CallOptions, type MeshClientOptions } from '../client/mesh-client.js';
 import { deadlineOf, hopsOf } from './mesh-meta.js';
 

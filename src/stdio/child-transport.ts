@@ -1,7 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { deserializeMessage, serializeMessage, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
 import { MeshError } from '../errors.js';
 import { StderrTail } from './stderr-tail.js';
 import { groupAlive, terminateGroup, waitUntil } from './process-group.js';

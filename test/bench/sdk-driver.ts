@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { CLIENT_INFO, checkAnswer, type Driver, type ToolCall } from './driver.js';
 
 /** The MCP SDK's own client end to end (Client + StreamableHTTPClientTransport, callTool). */
@@ -23,7 +22,7 @@ export async function openSdkDriver(url: string, toolCall: ToolCall, timeoutMs =
   return {
     initializeMs,
     async call() {
-      const result = await client.callTool(params, undefined, { timeout: timeoutMs });
+      const result = await client.callTool(params, { timeout: timeoutMs });
       checkAnswer({ result }, `${url} SDK callTool`);
     },
     async close() {

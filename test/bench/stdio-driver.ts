@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/client';
 import { exitedError, type Tracked } from './child-processes.js';
 import { CLIENT_INFO, checkAnswer, type Driver, type ToolCall } from './driver.js';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { LoopDetected, MeshClient, text } from '../../src/client/index.js';
 import { pollJson, root } from '../helpers/processes.js';
 import { startNative } from '../helpers/native.js';
@@ -61,7 +61,7 @@ t.test('cmc.analyze_chapter_quality combines its metrics with fs analysis, throu
     const client = await connectClient(t, `${proxy.base}/mcp`, {}, 'story-mcp-client');
     const { tools } = await client.listTools();
     t.ok(tools.some((tool) => tool.name === 'cmc__analyze_chapter_quality'), 'listed, namespaced');
-    const result = (await client.callTool({ name: 'cmc__analyze_chapter_quality', arguments: { path: 'chapter2.txt' } }, CallToolResultSchema)) as CallToolResult;
+    const result = (await client.callTool({ name: 'cmc__analyze_chapter_quality', arguments: { path: 'chapter2.txt' } })) as CallToolResult;
     t.notOk(result.isError, text(result));
     const quality = result.structuredContent as unknown as Quality;
     const fsOwn = JSON.parse(text(await mesh.call('fs', 'analyze_narrative_structure', { path: 'chapter2.txt' })));

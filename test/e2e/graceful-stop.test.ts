@@ -1,5 +1,4 @@
 import t from 'tap';
-import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fixture, pollJson, waitFor } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { startSidecar } from '../helpers/sidecar.js';
@@ -94,7 +93,7 @@ t.test('sidecar: SIGTERM lets the call of a client that declared roots (its own 
   const sidecar = await startSidecar(t, { name: 'echo', command: echo, proxy: proxy.base, extra: ['--heartbeat', '1'] });
   await pollJson(`${proxy.base}/v1/services/echo`, (status, body) => status === 200 && body.status === 'healthy');
   const client = await connectClient(t, `${proxy.base}/mcp`, { capabilities: { roots: {} } }, 'roots-client');
-  client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [] }));
+  client.setRequestHandler('roots/list', () => ({ roots: [] }));
   const call = client.callTool({ name: 'echo__sleep', arguments: { ms: 1_500 } }).then(
     (result) => ({ ok: result.isError !== true, text: JSON.stringify(result) }),
     (error: Error) => ({ ok: false, text: error.message }),

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fixture, pollJson } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
@@ -68,7 +67,7 @@ t.test('proxy: an instance\'s answer over --max-response-bytes fails its call na
   t.equal(service.status, 'healthy', 'the instance is not held at fault');
   // A client that declared roots has its own upstream session: its calls go through the SDK client.
   const client = await connectClient(t, `${proxy.base}/mcp`, { capabilities: { roots: {} } }, 'roots-client');
-  client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [] }));
+  client.setRequestHandler('roots/list', () => ({ roots: [] }));
   const relayed = await client.callTool({ name: 'echo__big', arguments: { bytes: 200_000 } });
   t.equal(relayed.isError, true);
   t.match(textOf(relayed), /PAYLOAD_TOO_LARGE.*larger than the 100000-byte limit .*--max-response-bytes/, 'the SDK client path names the limit too');

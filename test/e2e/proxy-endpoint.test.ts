@@ -1,8 +1,5 @@
 import t from 'tap';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { connectListeningClient } from '../helpers/listening-client.js';
 import { everythingServer, fixture, pollJson } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
@@ -26,9 +23,9 @@ function watchLists(client: Client) {
     seen[kind]++;
     for (const wake of [...waiters]) wake();
   };
-  client.setNotificationHandler(ToolListChangedNotificationSchema, bump('tools'));
-  client.setNotificationHandler(ResourceListChangedNotificationSchema, bump('resources'));
-  client.setNotificationHandler(PromptListChangedNotificationSchema, bump('prompts'));
+  client.setNotificationHandler('notifications/tools/list_changed', bump('tools'));
+  client.setNotificationHandler('notifications/resources/list_changed', bump('resources'));
+  client.setNotificationHandler('notifications/prompts/list_changed', bump('prompts'));
   return {
     seen,
     /** Arms a wait for the next `kind` notification after which `check` holds. */

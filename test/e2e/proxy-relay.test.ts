@@ -1,11 +1,11 @@
 import t, { type Test } from 'tap';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  CallToolResultSchema, CompleteResultSchema, CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema,
-  ProgressNotificationSchema, ResourceUpdatedNotificationSchema,
-  type CallToolResult, type LoggingMessageNotification, type ProgressNotification,
-} from '@modelcontextprotocol/sdk/types.js';
+import type {
+  Client,
+  StreamableHTTPClientTransport,
+  CallToolResult,
+  LoggingMessageNotification,
+  ProgressNotification,
+} from '@modelcontextprotocol/client';
 import { connectListeningClient } from '../helpers/listening-client.js';
 import { dist, pollJson, waitFor } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
@@ -68,7 +68,7 @@ async function rawSession(capabilities: Record<string, unknown> = {}): Promise<s
 const sessionsOf = async (sidecar: RunningSidecar) => (await sidecar.health()).sessions as number;
 const logsOf = (client: Client) => {
   const lines: LoggingMessageNotification['params'][] = [];
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void lines.push(n.params));
+  client.setNotificationHandler('notifications/message', (n) => void lines.push(n.params));
   return lines;
 };
 
@@ -110,9 +110,9 @@ t.test('logging: logging/setLevel per client session, log lines of its calls rel
 t.test('progress: every upstream progress reaches the client with its exact token, on namespaced tools and call_service', async (t) => {
   const client = await connectClient(t, mcpUrl);
   const seen: ProgressNotification['params'][] = [];
-  client.setNotificationHandler(ProgressNotificationSchema, (n) => void seen.push(n.params));
+  client.setNotificationHandler('notifications/progress', (n) => void seen.push(n.params));
   const call = (name: string, args: Record<string, unknown>, progressToken: string | number) =>
-    client.request({ method: 'tools/call', params: { name, arguments: args, _meta: { progressToken } } }, CallToolResultSchema);
+    client.request({ method: 'tools/call', params: { name, arguments: args, _meta: { progressToken } } });
   const ofToken = (token: string | number) => seen.filter((p) => p.progressToken === token);
 
   const result = await call('relay__progress', { steps: 3 }, 'tok-α/1');
@@ -135,7 +135,7 @@ t.test('progress: every upstream progress reaches the client with its exact toke
   // The SDK's own onprogress (numeric token = request id), against the conformance fixture's 0/50/100.
   const sdk = await connectClient(t, mcpUrl);
   const progress: number[] = [];
-  await sdk.callTool({ name: 'conformance__test_tool_with_progress', arguments: {} }, undefined, { onprogress: (p) => progress.push(p.progress) });
+  await sdk.callTool({ name: 'conformance__test_tool_with_progress', arguments: {} }, { onprogress: (p) => progress.push(p.progress) });
   t.same(progress, [0, 50, 100], 'all three arrive before the result, the last one included');
 });
 
@@ -143,16 +143,16 @@ t.test('sampling, elicitation and roots: asked of the calling client on its own 
   const before = { conformance: await sessionsOf(conformance), relay: await sessionsOf(relay) };
   const client = await connectClient(t, mcpUrl, { capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } } }, 'asking-client');
   const asked: string[] = [];
-  client.setRequestHandler(CreateMessageRequestSchema, (request) => {
+  client.setRequestHandler('sampling/createMessage', (request) => {
     const content = request.params.messages[0]?.content;
     asked.push(`sampling: ${content && 'text' in content ? content.text : '?'}`);
     return { role: 'assistant', content: { type: 'text', text: 'sampled by the client' }, model: 'test-model', stopReason: 'endTurn' };
   });
-  client.setRequestHandler(ElicitRequestSchema, (request) => {
+  client.setRequestHandler('elicitation/create', (request) => {
     asked.push(`elicitation: ${request.params.message}`);
     return { action: 'accept', content: { username: 'ann', email: 'ann@example.com' } };
   });
-  client.setRequestHandler(ListRootsRequestSchema, () => {
+  client.setRequestHandler('roots/list', () => {
     asked.push('roots');
     return { roots: [{ uri: 'file:///work/project', name: 'project' }] };
   });
@@ -208,7 +208,7 @@ t.test('resources/subscribe: one upstream subscription shared by sessions, updat
   const b = await connectListeningClient(t, mcpUrl);
   t.match(a.getServerCapabilities(), { resources: { subscribe: true } });
   const updates = new Map<Client, string[]>([[a, []], [b, []]]);
-  for (const [client, list] of updates) client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void list.push(n.params.uri));
+  for (const [client, list] of updates) client.setNotificationHandler('notifications/resources/updated', (n) => void list.push(n.params.uri));
   const start = await fixtureState(a);
 
   t.same(await a.subscribeResource({ uri }), {});
@@ -254,14 +254,14 @@ t.test('two asking clients at once: each is asked only about its own calls, and 
     const asked: string[] = [];
     const held = { sampling: gate(), roots: gate() };
     const reached = { sampling: gate(), roots: gate() };
-    client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+    client.setRequestHandler('sampling/createMessage', async (request) => {
       const content = request.params.messages[0]?.content;
       asked.push(`sampling: ${content && 'text' in content ? content.text : '?'}`);
       reached.sampling.open();
       if (who === 'ann') await held.sampling.opened;
       return { role: 'assistant', content: { type: 'text', text: `answer of ${who}` }, model: 'test-model', stopReason: 'endTurn' };
     });
-    client.setRequestHandler(ListRootsRequestSchema, async () => {
+    client.setRequestHandler('roots/list', async () => {
       asked.push('roots');
       reached.roots.open();
       if (who === 'ann') await held.roots.opened;
@@ -308,7 +308,6 @@ t.test('cancellation: a cancelled call is cancelled at the instance, on the lean
     const controller = new AbortController();
     const call = client.request(
       { method: 'tools/call', params: { name: 'relay__wait', arguments: { ms: 30_000 }, ...(meta ? { _meta: meta } : {}) } },
-      CallToolResultSchema,
       { signal: controller.signal },
     );
     await waitFor(async () => (await fixtureState(plain)).waits > before.waits, `the ${what} call reached the instance`);
@@ -328,7 +327,6 @@ t.test('cancellation: a cancelled call is cancelled at the instance, on the lean
   const stopCompletion = new AbortController();
   const completing = plain.request(
     { method: 'completion/complete', params: { ref: { type: 'ref/resource', uri: 'mesh://relay/relay://counter' }, argument: { name: 'wait', value: '30000' } } },
-    CompleteResultSchema,
     { signal: stopCompletion.signal },
   );
   await waitFor(async () => (await fixtureState(plain)).waits > beforeCompletion.waits, 'the completion reached the instance');

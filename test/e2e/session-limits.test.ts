@@ -1,5 +1,5 @@
 import t from 'tap';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/client';
 import { fixture, waitFor } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';

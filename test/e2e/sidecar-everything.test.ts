@@ -1,5 +1,9 @@
 import t from 'tap';
-import { CreateMessageRequestSchema, ElicitRequestSchema, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ElicitRequestSchema,
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/core';
 import { everythingServer } from '../helpers/processes.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
 
@@ -43,7 +47,6 @@ t.test('progress notifications reach the caller with its own token', async (t) =
   const seen: number[] = [];
   await client.callTool(
     { name: longOp!.name, arguments: { duration: 0.3, steps: 3 } },
-    undefined,
     { onprogress: (p) => seen.push(p.progress) },
   );
   t.same(seen.length, 3, `progress events ${JSON.stringify(seen)}`);
@@ -52,7 +55,7 @@ t.test('progress notifications reach the caller with its own token', async (t) =
 t.test('sampling requests reach the client whose call triggered them', async (t) => {
   const client = await connectClient(t, sidecar.url, { capabilities: { sampling: {} } });
   let asked = 0;
-  client.setRequestHandler(CreateMessageRequestSchema, async () => {
+  client.setRequestHandler('sampling/createMessage', async () => {
     asked++;
     return { model: 'test-model', role: 'assistant', content: { type: 'text', text: 'sampled answer' } };
   });

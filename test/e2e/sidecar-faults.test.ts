@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import t, { type Test } from 'tap';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fixture, freePort, liveChildren, pollJson, spawnNode, waitFor } from '../helpers/processes.js';
 import { connectListeningClient } from '../helpers/listening-client.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
@@ -92,7 +91,7 @@ t.test('die mid-call: the call fails at once with the exit code and stderr, the 
   const firstPid = (await sidecar.health()).pid;
   t.type(firstPid, 'number');
   const started = Date.now();
-  const error = await client.callTool({ name: 'die', arguments: { code: 7 } }, undefined, { timeout: 120_000 }).catch((e: unknown) => e);
+  const error = await client.callTool({ name: 'die', arguments: { code: 7 } }, { timeout: 120_000 }).catch((e: unknown) => e);
   const elapsed = Date.now() - started;
   // At once, not at the 60 s deadline (a bound far from both, so a loaded machine cannot flake it).
   t.ok(elapsed < 30_000, `failed after ${elapsed} ms, not at the deadline`);
@@ -151,7 +150,7 @@ t.test('list_changed: a tool added at runtime reaches healthz and connected clie
   const listener = await connectListeningClient(t, sidecar.url);
   let notified!: () => void;
   const notification = new Promise<void>((resolve) => (notified = resolve));
-  listener.setNotificationHandler(ToolListChangedNotificationSchema, () => notified());
+  listener.setNotificationHandler('notifications/tools/list_changed', () => notified());
   const caller = await connectClient(t, sidecar.url);
   t.equal(textOf(await caller.callTool({ name: 'add_tool', arguments: { name: 'shout' } })), 'added shout');
   await notification;

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError } from '@modelcontextprotocol/client';
 import { root } from '../helpers/processes.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
 
@@ -133,9 +133,9 @@ t.test('path traversal and absolute paths are refused', async (t) => {
 
 t.test('bad calls are JSON-RPC errors with a clear message', async (t) => {
   const unknown = await client.callTool({ name: 'no_such_tool', arguments: {} }).catch((e: unknown) => e);
-  t.ok(unknown instanceof McpError);
-  t.equal((unknown as McpError).code, -32602);
-  t.match((unknown as McpError).message, /Unknown tool: no_such_tool \(available: list_files/);
+  t.ok(unknown instanceof ProtocolError);
+  t.equal((unknown as ProtocolError).code, -32602);
+  t.match((unknown as ProtocolError).message, /Unknown tool: no_such_tool \(available: list_files/);
   const badArgs = await client.callTool({ name: 'read_text', arguments: { path: 'chapter1.txt', max_chars: 'ten' } }).catch((e: unknown) => e);
   t.match(badArgs, { code: -32602, message: /argument 'max_chars' must be of type integer/ });
 });

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { fixture, pollJson } from '../helpers/processes.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
 
@@ -61,7 +60,7 @@ t.test('cancellation from the client reaches the child as notifications/cancelle
   const sidecar = await startSidecar(t, { name: 'hang', command: ['python3', fixture('hang_server.py')] });
   const client = await connectClient(t, sidecar.url);
   const controller = new AbortController();
-  const call = client.callTool({ name: 'hang', arguments: {} }, undefined, { signal: controller.signal }).catch((e: unknown) => e);
+  const call = client.callTool({ name: 'hang', arguments: {} }, { signal: controller.signal }).catch((e: unknown) => e);
   await pollJson(`${sidecar.base}/healthz`, (_, h) => h.inflight === 1);
   controller.abort('the user gave up');
   const error = await call;

@@ -1,6 +1,5 @@
 import type { Test } from 'tap';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
 /**
  * An SDK client whose standalone SSE stream (GET /mcp) is open when this resolves. Notifications

@@ -1,6 +1,5 @@
 import type { Test } from 'tap';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { freePort, pollJson, spawnNode, type Spawned } from './processes.js';
 
 export interface RunningSidecar extends Spawned {

@@ -1,6 +1,5 @@
 import t from 'tap';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport, JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
 import { Bridge } from '../../src/bridge/bridge.js';
 import type { BridgeSession } from '../../src/bridge/bridge-session.js';
 import type { Reply } from '../../src/bridge/types.js';

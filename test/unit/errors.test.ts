@@ -1,6 +1,6 @@
 import t from 'tap';
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import { httpStatusFor, jsonRpcCodeFor, MeshError, toJsonRpcError, toMeshError } from '../../src/errors.js';
+import { ProtocolErrorCode } from '@modelcontextprotocol/client';
+import { httpStatusFor, jsonRpcCodeFor, MeshError, RPC_CONNECTION_CLOSED, RPC_REQUEST_TIMEOUT, toJsonRpcError, toMeshError } from '../../src/errors.js';
 
 t.test('MeshError carries code, context and cause', async (t) => {
   const cause = new Error('root');
@@ -17,19 +17,20 @@ t.test('toJsonRpcError maps mesh codes to JSON-RPC codes and keeps the context i
   t.same(timeout, {
     jsonrpc: '2.0',
     id: 7,
-    error: { code: ErrorCode.RequestTimeout, message: 'fs: tool "x" did not answer', data: { code: 'CALL_TIMEOUT', tool: 'x', deadlineMs: 1000 } },
+    error: { code: -32001, message: 'fs: tool "x" did not answer', data: { code: 'CALL_TIMEOUT', tool: 'x', deadlineMs: 1000 } },
   });
-  t.equal(ErrorCode.RequestTimeout, -32001, 'a deadline is -32001 on the wire');
+  t.equal(RPC_REQUEST_TIMEOUT, -32001, 'a deadline is -32001 on the wire (v1 ErrorCode.RequestTimeout)');
   const exited = toJsonRpcError('abc', new MeshError('CHILD_EXITED', 'exited with code 7'));
   t.equal(exited.id, 'abc', 'string ids are kept');
-  t.equal(exited.error.code, ErrorCode.ConnectionClosed);
-  t.equal(toJsonRpcError(1, new MeshError('SERVICE_NOT_FOUND', 'x')).error.code, ErrorCode.InvalidParams);
-  t.equal(toJsonRpcError(1, new MeshError('BAD_REQUEST', 'x')).error.code, ErrorCode.InvalidRequest);
+  t.equal(exited.error.code, RPC_CONNECTION_CLOSED);
+  t.equal(RPC_CONNECTION_CLOSED, -32000, 'a lost child is -32000 on the wire (v1 ErrorCode.ConnectionClosed)');
+  t.equal(toJsonRpcError(1, new MeshError('SERVICE_NOT_FOUND', 'x')).error.code, ProtocolErrorCode.InvalidParams);
+  t.equal(toJsonRpcError(1, new MeshError('BAD_REQUEST', 'x')).error.code, ProtocolErrorCode.InvalidRequest);
 });
 
 t.test('foreign errors become INTERNAL with their message', async (t) => {
   const plain = toJsonRpcError(3, new TypeError('boom'));
-  t.equal(plain.error.code, ErrorCode.InternalError);
+  t.equal(plain.error.code, ProtocolErrorCode.InternalError);
   t.equal(plain.error.message, 'boom');
   t.same(plain.error.data, { code: 'INTERNAL' });
   t.equal(toJsonRpcError(4, 'just a string').error.message, 'just a string');

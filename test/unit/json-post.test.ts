@@ -4,8 +4,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolErrorCode, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import { NotSentError, postJsonRpc, SessionLostError, type SessionTarget } from '../../proxy/router/json-post.js';
+import { RPC_CONNECTION_CLOSED } from '../../src/errors.js';
 import { Drain } from '../../src/http/drain.js';
 import { CallCancel } from '../../proxy/router/call-cancel.js';
 import { neverReached } from '../../proxy/router/route-errors.js';
@@ -75,17 +76,17 @@ t.test('errors keep the SDK client\'s shapes', async (t) => {
     // 'silent': never answers
   });
   mode = 'error';
-  await t.rejects(postJsonRpc(target, 'a', 'tools/call', {}, 1_000), { code: -32602, data: { field: 'x' } }, 'a JSON-RPC error → McpError with its code and data');
+  await t.rejects(postJsonRpc(target, 'a', 'tools/call', {}, 1_000), { code: -32602, data: { field: 'x' } }, 'a JSON-RPC error → ProtocolError with its code and data');
   mode = 'lost';
   const lost = await postJsonRpc(target, 'b', 'tools/call', {}, 1_000).catch((e: unknown) => e);
   t.ok(lost instanceof SessionLostError, '404 → the session is lost');
   mode = 'junk';
-  await t.rejects(postJsonRpc(target, 'c', 'tools/call', {}, 1_000), { code: ErrorCode.InternalError, message: /HTTP 502 .*not JSON: <html>bad gateway/ });
+  await t.rejects(postJsonRpc(target, 'c', 'tools/call', {}, 1_000), { code: ProtocolErrorCode.InternalError, message: /HTTP 502 .*not JSON: <html>bad gateway/ });
   mode = 'no-result';
   await t.rejects(postJsonRpc(target, 'd', 'tools/call', {}, 1_000), { message: /without a result object/ });
   mode = 'silent';
   const silent = postJsonRpc(target, 'e', 'tools/call', {}, 100);
-  await t.rejects(silent, { code: ErrorCode.RequestTimeout }, 'no answer within the deadline → RequestTimeout');
+  await t.rejects(silent, { code: SdkErrorCode.RequestTimeout }, 'no answer within the deadline → RequestTimeout');
   await new Promise((resolve) => setImmediate(resolve));
   const last = seen.at(-1);
   await t.resolves(waitFor(() => last?.closed === true, 'the timed-out request is closed', 2_000), 'the timed-out request was closed, so the instance can cancel the call');
@@ -115,7 +116,7 @@ t.test('no listener: a connection failure worth another replica', async (t) => {
   const { target } = await instance(t, () => undefined);
   const closed = { ...target, url: new URL('http://127.0.0.1:1/mcp') };
   const error = await postJsonRpc(closed, 'x', 'tools/call', {}, 1_000).catch((e: unknown) => e);
-  t.ok(error instanceof McpError && error.code === ErrorCode.ConnectionClosed, 'McpError(ConnectionClosed)');
+  t.ok(error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed, 'SdkError(ConnectionClosed)');
   t.ok(neverReached(error), 'the router fails over on it');
 });
 
@@ -123,7 +124,7 @@ t.test('a connection reset after the request was sent may have run: never retrie
   const { target, seen } = await instance(t, (req) => req.socket.destroy());
   const error = await postJsonRpc(target, 'x', 'tools/call', {}, 5_000).catch((e: unknown) => e);
   t.equal(seen.length, 1, 'the instance got the request');
-  t.ok(error instanceof McpError && error.code === ErrorCode.ConnectionClosed, 'McpError(ConnectionClosed)');
+  t.ok(error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed, 'SdkError(ConnectionClosed)');
   t.notOk(neverReached(error), 'the router does not send it to another replica');
 });
 
@@ -150,7 +151,7 @@ t.test('a draining instance\'s 503: not sent (another replica may take it), its 
   t.equal(served, 0);
   const answer = await fetch(url, { method: 'POST', body: '{}' });
   t.equal(answer.status, 503);
-  t.match(await answer.json(), { jsonrpc: '2.0', id: null, error: { code: ErrorCode.ConnectionClosed, message: /mcp-server is shutting down/, data: { code: 'SERVICE_UNAVAILABLE' } } });
+  t.match(await answer.json(), { jsonrpc: '2.0', id: null, error: { code: RPC_CONNECTION_CLOSED, message: /mcp-server is shutting down/, data: { code: 'SERVICE_UNAVAILABLE' } } });
 });
 
 t.test('an answer over maxResponseBytes fails naming the limit, JSON or one SSE event (whole or still arriving); smaller SSE events add up freely', async (t) => {

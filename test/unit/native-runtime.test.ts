@@ -1,8 +1,6 @@
 import t from 'tap';
 import { z } from 'zod';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { Client, StreamableHTTPClientTransport, type CallToolResult } from '@modelcontextprotocol/client';
 import { createInstance } from '../../src/instance/create-instance.js';
 import { MeshError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
@@ -91,7 +89,7 @@ t.test('a standalone native instance over MCP Streamable HTTP', async (t) => {
 
   t.test('a cancelled request aborts the handler signal', async (t) => {
     const controller = new AbortController();
-    const call = client.callTool({ name: 'slow', arguments: {} }, undefined, { signal: controller.signal });
+    const call = client.callTool({ name: 'slow', arguments: {} }, { signal: controller.signal });
     // Abort only once the handler runs, so the cancellation is what reaches it.
     t.ok(await waitUntil(() => instance.health().inflight === 1, 10_000), 'the handler is running');
     controller.abort('changed my mind');
@@ -102,8 +100,8 @@ t.test('a standalone native instance over MCP Streamable HTTP', async (t) => {
   t.test('progress and log messages reach the caller', async (t) => {
     const progress: unknown[] = [];
     const logs: unknown[] = [];
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
-    const result = await client.callTool({ name: 'steps', arguments: { n: 3 } }, undefined, { onprogress: (p) => void progress.push(p) });
+    client.setNotificationHandler('notifications/message', (n) => void logs.push(n.params));
+    const result = await client.callTool({ name: 'steps', arguments: { n: 3 } }, { onprogress: (p) => void progress.push(p) });
     t.same(result.content, [{ type: 'text', text: '3 steps' }]);
     t.same(progress, [1, 2, 3].map((i) => ({ progress: i, total: 3, message: `step ${i}` })));
     t.match(logs, [{ level: 'info', logger: 'native-test', data: { done: 3 } }]);

@@ -2,7 +2,7 @@
 // failures, ejection time growing with each ejection, the half-open probe, the ejection limit that
 // never ejects a service's last replica, and what counts as an instance's fault.
 import t from 'tap';
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolErrorCode } from '@modelcontextprotocol/client';
 import { MeshError } from '../../src/errors.js';
 import { classifyFailure } from '../../proxy/router/failure-fault.js';
 import { OutlierDetector, type CircuitEvent, type Outcome } from '../../proxy/router/outlier-detector.js';
@@ -169,9 +169,9 @@ t.test('what counts against an instance', async (t) => {
   t.equal(classifyFailure(error('CALL_TIMEOUT'), proxy), 'instance', 'no answer within the proxy\'s own deadline');
   t.equal(classifyFailure(error('CALL_TIMEOUT'), { deadlineMs: 100, proxyDeadlineMs: 60_000, hops: 0 }), 'caller', 'a deadline the caller shortened');
   t.equal(classifyFailure(error('CALL_TIMEOUT'), { deadlineMs: 100, proxyDeadlineMs: 60_000, hops: 1 }), 'instance', 'what was left of a calling service\'s deadline');
-  t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ErrorCode.InvalidParams }), proxy), 'caller', '-32602: bad arguments');
-  t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ErrorCode.MethodNotFound }), proxy), 'caller', '-32601: unknown tool or method');
-  t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ErrorCode.InternalError }), proxy), 'answered', 'the instance answered an error of its own');
+  t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ProtocolErrorCode.InvalidParams }), proxy), 'caller', '-32602: bad arguments');
+  t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ProtocolErrorCode.MethodNotFound }), proxy), 'caller', '-32601: unknown tool or method');
+  t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ProtocolErrorCode.InternalError }), proxy), 'answered', 'the instance answered an error of its own');
   t.equal(classifyFailure(error('PAYLOAD_TOO_LARGE', { limitBytes: 1024 }), proxy), 'answered', 'an answer over a size limit: the instance ran');
   for (const code of ['BAD_REQUEST', 'TOOL_NOT_FOUND', 'CALL_CANCELLED', 'LOOP_DETECTED'] as const) {
     t.equal(classifyFailure(error(code), proxy), 'caller', code);

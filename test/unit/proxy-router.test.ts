@@ -3,9 +3,9 @@ import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { McpServer, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/server';
+import { z } from 'zod';
 import { freePort, waitFor } from '../helpers/processes.js';
 import { Drain } from '../../src/http/drain.js';
 import { OutlierDetector } from '../../proxy/router/outlier-detector.js';
@@ -26,7 +26,7 @@ interface TestInstance {
 async function startUpstream(t: Test, setup: (server: McpServer) => void, drain?: Drain): Promise<TestInstance> {
   const counts = new Map<string, number>();
   const servers: McpServer[] = [];
-  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const transports = new Map<string, NodeStreamableHTTPServerTransport>();
   const listener = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET') {
       // The standalone SSE stream is registered before its headers go out: count it as open then.
@@ -39,7 +39,7 @@ async function startUpstream(t: Test, setup: (server: McpServer) => void, drain?
     const sid = req.headers['mcp-session-id'];
     let transport = typeof sid === 'string' ? transports.get(sid) : undefined;
     if (!transport) {
-      const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      const created: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
         onsessioninitialized: (id: string): void => {
           transports.set(id, created);
@@ -70,7 +70,7 @@ async function startUpstream(t: Test, setup: (server: McpServer) => void, drain?
 
 function docs(server: McpServer) {
   server.registerResource('a', 'docs://a.md', { mimeType: 'text/markdown', description: 'A' }, async (uri) => ({ contents: [{ uri: uri.href, text: '# A' }] }));
-  server.registerPrompt('greet', { description: 'Greets', argsSchema: {} }, async () => ({ messages: [{ role: 'user', content: { type: 'text', text: 'hello' } }] }));
+  server.registerPrompt('greet', { description: 'Greets', argsSchema: z.object({}) }, async () => ({ messages: [{ role: 'user', content: { type: 'text', text: 'hello' } }] }));
 }
 
 function routerFor(t: Test, instances: () => RoutableInstance[], changes: [string, UpstreamChange][] = []) {
@@ -154,7 +154,7 @@ t.test('errors name the service, the uri or prompt, and the states', async (t) =
   await t.rejects(router.listingsOf('docs'), { code: 'SERVICE_UNAVAILABLE' });
 
   instances[0]!.status = 'healthy';
-  await t.rejects(router.readResource('docs', 'docs://nope.md'), { code: 'TOOL_ERROR', message: /^docs resource "docs:\/\/nope\.md": Resource docs:\/\/nope\.md not found$/, context: { rpcCode: -32602 } });
+  await t.rejects(router.readResource('docs', 'docs://nope.md'), { code: 'TOOL_ERROR', message: /^docs resource "docs:\/\/nope\.md": Resource not found: docs:\/\/nope\.md$/, context: { rpcCode: -32602 } });
   await t.rejects(router.getPrompt('docs', 'nope', undefined), { message: /^docs prompt "nope": Prompt nope not found/, context: { rpcCode: -32602 } });
   t.same(failures(), [], 'an instance that answered is not reported as failing');
 
@@ -203,12 +203,12 @@ t.test('breakers on the router: a refusing replica is retried elsewhere, ejected
 function subscribable(applied: string[], subscribed: Set<string>, gate: { open: Promise<void> }) {
   return (server: McpServer) => {
     docs(server);
-    server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    server.server.setRequestHandler('resources/subscribe', async (request) => {
       subscribed.add(request.params.uri);
       applied.push('subscribe');
       return {};
     });
-    server.server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    server.server.setRequestHandler('resources/unsubscribe', async (request) => {
       await gate.open;
       subscribed.delete(request.params.uri);
       applied.push('unsubscribe');
