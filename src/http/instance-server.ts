@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { createHostGuard, type HostGuardOptions } from './host-guard.js';
 import { DEFAULT_DRAIN_MS, Drain } from './drain.js';
 import { isHotRequest, serveHot } from './hot-path.js';
+import { claimDigest } from './lease.js';
 import { McpSessions, type McpSessionsOptions } from './mcp-sessions.js';
 import { receiveMcpPost, rpcErrorBody } from './mcp-post.js';
 
@@ -16,6 +17,8 @@ export interface InstanceServerOptions extends HostGuardOptions {
   bridge: Bridge;
   /** Body of GET /healthz. */
   health: () => { state: string };
+  /** The instance's claim (lease.ts): /healthz shows its SHA-256 as claimSha256, never the claim. */
+  claim?: string | undefined;
   log?: Logger;
   maxBodyBytes?: number;
   sessionIdleMs?: number | undefined;
@@ -39,6 +42,7 @@ export interface InstanceServer {
 export function createInstanceServer(options: InstanceServerOptions): InstanceServer {
   const log = options.log ?? silentLogger;
   const guard = createHostGuard(options);
+  const claimSha256 = options.claim === undefined ? undefined : claimDigest(options.claim);
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const sessions = new McpSessions({ bridge: options.bridge, log, idleMs: options.sessionIdleMs, maxSessions: options.maxSessions, eventStore: options.eventStore });
 
@@ -50,7 +54,7 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
   });
   app.get('/healthz', (c) => {
     const body = options.health();
-    return c.json(body, body.state === 'ready' ? 200 : 503);
+    return c.json(claimSha256 === undefined ? body : { ...body, claimSha256 }, body.state === 'ready' ? 200 : 503);
   });
   app.all('/mcp', (c) => sessions.handle(c.req.raw, c.env.incoming.parsedBody));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}; MCP is served at /mcp` } }, 404));
