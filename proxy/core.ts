@@ -86,6 +86,7 @@ export class MeshCore {
       table,
       outliers,
       onRetry: options.observeRetry,
+      token: options.token,
       deadlineMs: options.deadlineMs,
       maxHops: options.maxHops,
       maxResponseBytes: options.maxResponseBytes,
@@ -220,7 +221,8 @@ export class MeshCore {
     let tools: Tool[];
     try {
       // The SDK transport follows no redirect to another origin (its default redirectPolicy).
-      await client.connect(new StreamableHTTPClientTransport(url));
+      // The mesh token goes with it, as with every request the proxy sends an instance.
+      await client.connect(new StreamableHTTPClientTransport(url, this.token ? { requestInit: { headers: { authorization: `Bearer ${this.token}` } } } : undefined));
       tools = (await client.listTools()).tools;
     } catch (error) {
       throw new MeshError('SERVICE_UNAVAILABLE', `cannot reach an MCP server at ${input.url}: ${contactFailure(error)}`, { cause: error });
