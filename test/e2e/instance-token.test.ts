@@ -50,7 +50,7 @@ t.test('a sidecar with --token refuses requests without it and works through a p
   t.match(later, { content: [{ type: 'text', text: /after the restart/ }] });
 });
 
-t.test('mesh-sidecar and a native instance bound beyond loopback without a token refuse to start', async (t) => {
+t.test('mesh-sidecar and a native instance bound beyond loopback without a token refuse to start', { timeout: 60_000 }, async (t) => {
   const port = await freePort();
   const sidecar = spawnNode('sidecar/cli.js', ['--name', 'open', '--host', '0.0.0.0', '--port', String(port), '--no-proxy', '--', 'python3', fixture('echo_server.py')], { MESH_TOKEN: '' });
   t.teardown(() => sidecar.stop());
