@@ -552,7 +552,7 @@ t.test('with a token every route wants it: 401 with WWW-Authenticate: Bearer', a
 });
 
 t.test('a live id changes hands without its lease only when the registered url\'s /healthz shows the claim\'s digest', async (t) => {
-  const { request } = await build(t);
+  const { app, request } = await build(t);
   // A stand-in instance endpoint: its /healthz shows the digest of whatever claim it holds now.
   let shown = claimDigest('A'.repeat(43));
   const server = createServer((req, res) => {
@@ -571,6 +571,12 @@ t.test('a live id changes hands without its lease only when the registered url\'
   t.match(other.body.error.message, new RegExp(`its claim was not confirmed: http://127\\.0\\.0\\.1:${port}/healthz shows another claim`));
   t.notMatch(JSON.stringify(other.body), /never echoed/, 'the remote body is not echoed');
   t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(first.body.lease) })).status, 200, 'the lease is still current');
+
+  // register_service has no claim: it cannot take a live id without its lease, and says so before contacting the url.
+  const mcp = mcpClient(app);
+  await mcp.initialize();
+  const byUrl = await mcp.request('tools/call', { name: 'register_service', arguments: { name: 'fs', url: at.url, id: 'fs-1' } });
+  t.match(byUrl.result, { isError: true, content: [{ text: /CONFLICT: instance "fs-1" of service "fs" is live at .*; this registration carries neither its lease nor a claim/ }] }, 'register_service over a live id: 409');
 
   shown = claimDigest('B'.repeat(43)); // the instance restarted: a new process with a new claim
   const back = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { ...at, claim: 'B'.repeat(43), state: 'starting' }) });
