@@ -117,9 +117,11 @@ export class Registry {
    * @throws MeshError BAD_REQUEST naming every invalid field, CONFLICT naming the owner
    */
   register(input: RegistrationInput | unknown, presentedLease?: string, proof: { claimProven?: boolean } = {}): RegisterResult {
-    const { claim: _claim, ...registration } = this.admit(input, presentedLease);
+    const admitted = this.admit(input, presentedLease);
     const now = this.options.now();
-    assertMayTakeOver(this.entries, { ...registration, claim: _claim }, presentedLease, proof.claimProven === true, now, this.policy);
+    assertMayTakeOver(this.entries, admitted, presentedLease, proof.claimProven === true, now, this.policy);
+    // The claim is a proof for this registration only: never stored, shown or logged.
+    const { claim: _claim, ...registration } = admitted;
     const existing = this.entries.get(registration.id);
     const lease = leaseFor(existing, presentedLease, existing !== undefined && isLive(existing, now, this.policy), this.options.logger);
     const sameUrl = this.entries.idAtUrl(registration.url);
