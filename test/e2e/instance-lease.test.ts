@@ -54,6 +54,8 @@ t.test('a token holder cannot mark a live instance crashloop nor remove it, by h
   // kill -9 and start again on the same port (same id) while the old registration is live.
   await pp.stop('SIGKILL');
   const restarted = await startNative(t, { script: 'test/fixtures/ping-pong-instance.js', name: 'pp', proxy: proxy.base, port: view.port });
+  // The old registration is listed healthy all along: wait for the new process's own registration.
+  await waitFor(async () => (await proxy.api('/v1/services/pp')).body.instances?.[0]?.pid !== view.pid, 'the restarted instance registers over the live registration', 20_000);
   const back = (await proxy.api('/v1/services/pp')).body;
   t.match(back, { status: 'healthy', instances: [{ id: view.id, state: 'ready', status: 'healthy' }] }, 'the restarted instance is in, under its id');
   t.not(back.instances[0].pid, view.pid, 'registered by the new process');
