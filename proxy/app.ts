@@ -113,7 +113,7 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   // The answer to a registration is the only place an instance's lease ever appears.
   app.post('/v1/instances', async (c) => {
     const body = parseOrThrow(registration, await jsonBody(c), 'registration');
-    const { instance, created, lease } = core.registry.register(body, leaseOf(c));
+    const { instance, created, lease } = await core.registerInstance(body, leaseOf(c));
     return c.json({ instance, lease }, created ? 201 : 200);
   });
   app.put('/v1/instances/:id/heartbeat', async (c) => {

@@ -6,6 +6,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/client';
 import { toolsHash } from '../src/instance/tools-hash.js';
+import { checkClaim } from './claim-check.js';
 import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import type { Registry, ServiceFilter } from './registry/registry.js';
@@ -35,6 +36,8 @@ export interface MeshCoreOptions {
   observeCircuit?: (event: CircuitEvent) => void;
   /** Sees every request sent to a second replica because the first was unreachable (metrics). */
   observeRetry?: (service: string) => void;
+  /** The proxy's --token, sent to instances (the claim check's GET /healthz). */
+  token?: string | undefined;
 }
 
 /** An instance as the API and the mesh tools show it: the registry's summary plus its circuit breaker (proxy memory, not stored). */
@@ -62,8 +65,11 @@ export class MeshCore {
   /** Instances registered by URL (register_service): nobody else re-sends their tool lists. */
   private readonly byUrl = new Map<string, { name: string; url: string; tags: string[]; lease: string }>();
 
+  private readonly token: string | undefined;
+
   constructor(options: MeshCoreOptions) {
     this.registry = options.registry;
+    this.token = options.token;
     const registry = options.registry;
     const log = options.log;
     const table: RouteTable = {
@@ -84,6 +90,7 @@ export class MeshCore {
       table,
       outliers,
       onRetry: options.observeRetry,
+      token: options.token,
       deadlineMs: options.deadlineMs,
       maxHops: options.maxHops,
       maxResponseBytes: options.maxResponseBytes,
@@ -167,6 +174,26 @@ export class MeshCore {
   }
 
   /**
+   * POST /v1/instances: registers an instance. A live id without its lease changes hands only when
+   * the instance's GET /healthz shows the digest of the body's claim; the registry's checks (schema,
+   * loopback, owner) run first, so no URL is contacted for a body the registry would refuse.
+   * @throws MeshError BAD_REQUEST, CONFLICT naming the problem
+   */
+  async registerInstance(input: unknown, lease: string | undefined) {
+    const registration = this.registry.admit(input, lease);
+    if (!this.registry.needsClaim(registration, lease) || registration.claim === undefined) return this.registry.register(input, lease);
+    // The state rule needs no contact: checked before the URL is asked.
+    this.registry.assertMayTakeOver(registration, lease, true);
+    const check = await checkClaim(registration.url, registration.claim, this.token);
+    if (!check.confirmed) {
+      throw new MeshError('CONFLICT', `a live instance of service "${registration.name}" holds id "${registration.id}" or url ${registration.url}; this registration carries no lease and its claim was not confirmed: ${check.reason}`, {
+        context: { id: registration.id, service: registration.name },
+      });
+    }
+    return this.registry.register(input, lease, { claimProven: true });
+  }
+
+  /**
    * Registers a running Streamable HTTP server by URL (register_service): checks the registration
    * first (loopback policy, a url or id of another live service), then lists its tools. What the
    * URL answered is never echoed back: only how the contact failed. Answers with the instance's
@@ -191,12 +218,15 @@ export class MeshCore {
       version: '0',
       kind: 'native' as const,
     });
-    this.registry.admit(body([]), input.lease);
+    const admitted = this.registry.admit(body([]), input.lease);
+    // register_service has no claim: a live id changes hands only with its lease (checked before any contact).
+    this.registry.assertMayTakeOver(admitted, input.lease, false);
     const client = new Client({ name: 'mesh-proxy', version: '1.0.0' });
     let tools: Tool[];
     try {
       // The SDK transport follows no redirect to another origin (its default redirectPolicy).
-      await client.connect(new StreamableHTTPClientTransport(url));
+      // The mesh token goes with it, as with every request the proxy sends an instance.
+      await client.connect(new StreamableHTTPClientTransport(url, this.token ? { requestInit: { headers: { authorization: `Bearer ${this.token}` } } } : undefined));
       // v1's listTools(): one request, even to a server that declared no tools (v2's listTools()
       // answers [] without asking then, and walks every page).
       tools = (await client.request({ method: 'tools/list', params: {} })).tools;

@@ -76,6 +76,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     registry,
     deadlineMs: options.deadlineMs ?? 60_000,
     maxResponseBytes: options.maxResponseBytes,
+    token: options.token,
     log,
     outlier: options.outlier,
     observe: (record) => metrics.observeCall(record),

@@ -2,6 +2,8 @@ import { Bridge } from '../src/bridge/bridge.js';
 import { MeshError } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { createInstanceServer, type InstanceServer } from '../src/http/instance-server.js';
+import { tokenRequiredFor } from '../src/http/bearer-token.js';
+import { newClaim } from '../src/http/lease.js';
 import { listenOnFreePort, type PortRange } from '../src/http/ports.js';
 import { RegistrationClient } from '../src/instance/registration.js';
 import type { ChildCommand } from '../src/stdio/child-transport.js';
@@ -83,6 +85,8 @@ export interface SidecarHealth {
  * A child that fails to start does not stop the sidecar: it serves /healthz and keeps retrying.
  */
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
+  const unprotected = tokenRequiredFor(options.host, options.token, 'this sidecar', '--token (or MESH_TOKEN)');
+  if (unprotected) throw new MeshError('BAD_REQUEST', unprotected);
   const log = options.log ?? createLogger(options.name);
   const startedAt = Date.now();
   const bridge = new Bridge({
@@ -152,7 +156,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     bridge.close();
     throw new MeshError('CALL_CANCELLED', `${options.name}: stopped while the server was starting`, { context: { service: options.name } });
   }
-  const server = createInstanceServer({ bridge, health, log, bindHost: options.host, allowedHosts: options.allowedHosts, sessionIdleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
+  // Proves a registration of our id comes from this process (src/http/lease.ts).
+  const claim = newClaim();
+  const server = createInstanceServer({ bridge, health, claim, token: options.token, log, bindHost: options.host, allowedHosts: options.allowedHosts, sessionIdleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
   let port: number;
   try {
     port = await listenOnFreePort(server.server, options.host, options.port, options.portRange);
@@ -168,6 +174,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     registration = new RegistrationClient({
       proxyUrl: options.proxy,
       token: options.token,
+      claim,
       intervalMs: options.heartbeatMs,
       log: log.child('registry'),
       describe: () => ({

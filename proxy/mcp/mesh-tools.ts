@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
 import { MeshError } from '../../src/errors.js';
+import { LeaseSchema } from '../registry/schemas.js';
 import { parseOrThrow } from '../registry/zod-message.js';
 import type { MeshCore } from '../core.js';
 import type { Relay } from '../router/relay.js';
@@ -35,7 +36,7 @@ const inputs = {
   heartbeat: z
     .object({
       id: z.string().describe('Instance id that is still alive.'),
-      lease: z.string().describe('The lease register_service answered with for this instance.'),
+      lease: LeaseSchema.describe('The lease register_service answered with for this instance.'),
     })
     .strict(),
 };

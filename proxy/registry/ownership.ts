@@ -36,6 +36,45 @@ export function assertMayRegister(entries: InstanceIndex, registration: Registra
   }
 }
 
+// The live instance a registration would take over without its lease: the live owner of its id,
+// or the live instance of the same service at its url under another id (which it would replace).
+function holderWithoutLease(entries: InstanceIndex, registration: Registration, lease: string | undefined, now: number, policy: HealthPolicy): Entry | undefined {
+  const owner = entries.get(registration.id);
+  if (owner && isLive(owner, now, policy)) return leaseMatches(lease, owner.record.lease) ? undefined : owner;
+  const atUrl = entries.get(entries.idAtUrl(registration.url) ?? '');
+  if (atUrl && atUrl.record.id !== registration.id && isLive(atUrl, now, policy) && !leaseMatches(lease, atUrl.record.lease)) return atUrl;
+  return undefined;
+}
+
+/**
+ * True when registering `registration` would take a live instance (its id, or its url under another
+ * id) from the holder of its lease: the proxy must first see the registration's claim at the url's
+ * /healthz (`claimProven`).
+ */
+export function needsClaim(entries: InstanceIndex, registration: Registration, lease: string | undefined, now: number, policy: HealthPolicy): boolean {
+  return holderWithoutLease(entries, registration, lease, now, policy) !== undefined;
+}
+
+/**
+ * Refuses a registration that takes a live instance without its lease unless its claim was seen at
+ * the url's /healthz, and one that would set a state other than starting/ready (only the lease
+ * holder reports restarting or crashloop).
+ * @throws MeshError CONFLICT naming the problem
+ */
+export function assertMayTakeOver(entries: InstanceIndex, registration: Registration, lease: string | undefined, claimProven: boolean, now: number, policy: HealthPolicy): void {
+  const holder = holderWithoutLease(entries, registration, lease, now, policy);
+  if (!holder) return;
+  const { id, name, url } = holder.record;
+  const context = { id, service: name, url };
+  if (registration.state !== undefined && registration.state !== 'starting' && registration.state !== 'ready') {
+    throw new MeshError('CONFLICT', `registration of the live instance "${id}" without its lease (${LEASE_HEADER}) may not set state "${registration.state}": only starting or ready; the lease holder reports other states`, { context });
+  }
+  if (claimProven) return;
+  const why = registration.claim === undefined ? 'carries neither its lease nor a claim' : 'carries a claim that was not confirmed';
+  const taking = registration.id === id ? '' : ` (registering "${registration.id}" at its url would replace it)`;
+  throw new MeshError('CONFLICT', `instance "${id}" of service "${name}" is live at ${url}${taking}; this registration ${why}: send the lease its registration answered with (${LEASE_HEADER}), or the claim whose SHA-256 that instance's GET /healthz shows (claimSha256), or register under another id and url`, { context });
+}
+
 /**
  * Refuses a heartbeat or deregistration that does not carry the instance's current lease.
  * @throws MeshError CONFLICT (HTTP 409: the instance runtime registers again and gets a new lease)

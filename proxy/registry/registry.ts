@@ -9,7 +9,7 @@ import { HealthTracker } from './health.js';
 import { InstanceIndex } from './instance-index.js';
 import type { DroppedRow, InstanceRecord, InstanceStore } from './instance-store.js';
 import { openDatabase, type Recovery } from './open-database.js';
-import { assertLease, assertMayRegister, leaseFor } from './ownership.js';
+import { assertLease, assertMayRegister, assertMayTakeOver, leaseFor, needsClaim } from './ownership.js';
 import { resolveRegistryOptions, type RegistryOptions, type ResolvedRegistryOptions } from './options.js';
 import type { CoalescedWriter } from './persist.js';
 import { collectStats, emptyStatusCounts } from './registry-stats.js';
@@ -111,12 +111,17 @@ export class Registry {
    * Registers an instance, or updates it when its id is known (idempotent per id), and answers with
    * its lease. A re-registration carrying the current lease keeps it; any other gets a new one, and
    * the previous holder's beats are refused from then on (see README, "Instance leases").
+   * A live id without its lease is taken only with `claimProven` (the caller saw the body's claim
+   * at the instance's /healthz: see `needsClaim`) and only in state starting or ready.
    * Validates the body strictly: unknown fields (`command`, `args`, `env`…) are refused, naming the field.
    * @throws MeshError BAD_REQUEST naming every invalid field, CONFLICT naming the owner
    */
-  register(input: RegistrationInput | unknown, presentedLease?: string): RegisterResult {
-    const registration = this.admit(input, presentedLease);
+  register(input: RegistrationInput | unknown, presentedLease?: string, proof: { claimProven?: boolean } = {}): RegisterResult {
+    const admitted = this.admit(input, presentedLease);
     const now = this.options.now();
+    assertMayTakeOver(this.entries, admitted, presentedLease, proof.claimProven === true, now, this.policy);
+    // The claim is a proof for this registration only: never stored, shown or logged.
+    const { claim: _claim, ...registration } = admitted;
     const existing = this.entries.get(registration.id);
     const lease = leaseFor(existing, presentedLease, existing !== undefined && isLive(existing, now, this.policy), this.options.logger);
     const sameUrl = this.entries.idAtUrl(registration.url);
@@ -159,6 +164,23 @@ export class Registry {
     const registration = parseOrThrow(this.schema, input, 'registration');
     assertMayRegister(this.entries, registration, lease, this.options.now(), this.policy);
     return registration;
+  }
+
+  /**
+   * True when registering this (admitted) registration needs its claim confirmed first: its id is
+   * live and it does not carry that id's lease.
+   */
+  needsClaim(registration: Registration, lease: string | undefined): boolean {
+    return needsClaim(this.entries, registration, lease, this.options.now(), this.policy);
+  }
+
+  /**
+   * Refuses taking a live id without its lease: always in a state other than starting/ready, and
+   * without `claimProven` (see `register`).
+   * @throws MeshError CONFLICT naming the problem
+   */
+  assertMayTakeOver(registration: Registration, lease: string | undefined, claimProven: boolean): void {
+    assertMayTakeOver(this.entries, registration, lease, claimProven, this.options.now(), this.policy);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClaimSchema } from '../../src/http/lease.js';
 import { isLoopbackHost } from './loopback.js';
 
 // The registry's boundary: every registration and heartbeat body, and every row read back from
@@ -115,7 +116,7 @@ export type PromptsSummary = z.infer<typeof PromptsSummarySchema>;
 
 const unknownFieldMessage =
   'field not allowed: a registration is metadata only (id, name, url, host, port, pid, tags, tools, ' +
-  'toolsHash, version, kind, state, resources, prompts) and never something for the proxy to run';
+  'toolsHash, version, kind, state, resources, prompts, claim) and never something for the proxy to run';
 
 // Builds the registration schema; remote instances are refused unless the proxy allows them.
 function buildRegistrationSchema(allowRemote: boolean) {
@@ -158,6 +159,8 @@ function buildRegistrationSchema(allowRemote: boolean) {
         state: ChildStateSchema.optional(),
         resources: ResourcesSummarySchema.optional(),
         prompts: PromptsSummarySchema.optional(),
+        /** The instance's claim (src/http/lease.ts): proves a registration of a live id without its lease comes from that URL's server. Never stored. */
+        claim: ClaimSchema.optional(),
       },
       { error: (issue) => (issue.code === 'unrecognized_keys' ? unknownFieldMessage : undefined) },
     )
@@ -208,4 +211,4 @@ export const AuditOutcomeSchema = z.enum(['ok', 'tool_error', 'error', 'timeout'
 export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
 
 // The lease's wire contract lives in src/ (the instance runtime sends it; src never imports proxy/).
-export { LEASE_HEADER, LeaseSchema, RegisteredAnswerSchema, type Lease, type RegisteredAnswer } from '../../src/http/lease.js';
+export { ClaimSchema, LEASE_HEADER, LeaseSchema, RegisteredAnswerSchema, type Lease, type RegisteredAnswer } from '../../src/http/lease.js';

@@ -17,6 +17,8 @@ export interface ClientUpstreamsOptions {
   now?: () => number;
   /** Largest answer read from an instance (`--max-response-bytes`). */
   maxResponseBytes?: number | undefined;
+  /** The proxy's mesh token, sent to instances (see UpstreamSetup). */
+  token?: string | undefined;
 }
 
 // What a relay session's upstream client hands back to its target: log lines, and the server→client
@@ -48,12 +50,14 @@ export class ClientUpstreams {
   private readonly idleMs: number;
   private readonly now: () => number;
   private readonly maxResponseBytes: number | undefined;
+  private readonly token: string | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: ClientUpstreamsOptions = {}) {
     this.idleMs = options.idleMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
     this.maxResponseBytes = options.maxResponseBytes;
+    this.token = options.token;
   }
 
   /** How many upstream sessions are open or opening (for tests and stats). */
@@ -86,6 +90,7 @@ export class ClientUpstreams {
       created.upstream = new Upstream(instance.url, 'mesh-proxy', undefined, {
         capabilities: target.capabilities,
         maxResponseBytes: this.maxResponseBytes,
+        token: this.token,
         configure: (client) => {
           created.client = client;
           wire(client, target, service);

@@ -13,6 +13,8 @@ export interface SessionTarget {
   agent: Agent;
   /** Largest answer read from the instance (one JSON body, or one SSE event); default DEFAULT_MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number | undefined;
+  /** `Bearer <mesh token>` when the proxy has one: instances check it on every request. */
+  authorization?: string | undefined;
 }
 
 /** Default cap of one answer the proxy reads from an instance (`--max-response-bytes`), as the sidecar's --max-message-bytes. */
@@ -140,6 +142,7 @@ function sessionHeaders(target: SessionTarget, body: string): Record<string, str
     'mcp-session-id': target.sessionId,
   };
   if (target.protocolVersion) headers['mcp-protocol-version'] = target.protocolVersion;
+  if (target.authorization) headers.authorization = target.authorization;
   return headers;
 }
 

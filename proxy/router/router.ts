@@ -63,6 +63,8 @@ export interface RouterOptions {
   onRetry?: (service: string) => void;
   /** Largest answer read from an instance (`--max-response-bytes`; default 32 MiB). */
   maxResponseBytes?: number | undefined;
+  /** The proxy's mesh token, sent to instances on every request (they check it when they have one). */
+  token?: string | undefined;
 }
 
 // A request that never reached its instance (refused connection) goes once to another replica;
@@ -99,7 +101,7 @@ export class Router {
   constructor(private readonly options: RouterOptions) {
     this.outliers = options.outliers ?? new OutlierDetector();
     this.replicas = new ReplicaPicker(options.table, this.outliers, (id) => this.upstreams.get(id)?.inflight ?? 0);
-    this.relays = new ClientUpstreams({ maxResponseBytes: options.maxResponseBytes });
+    this.relays = new ClientUpstreams({ maxResponseBytes: options.maxResponseBytes, token: options.token });
     this.subscriptions = new ResourceSubscriptions({
       place: (service) => {
         const instance = this.replicas.first(service);
@@ -129,6 +131,7 @@ export class Router {
         },
         {
           maxResponseBytes: this.options.maxResponseBytes,
+          token: this.options.token,
           configure: (client) =>
             client.setNotificationHandler('notifications/resources/updated', (notification) => {
               if (this.upstreams.get(instance.id) === created) this.subscriptions.updated(instance.id, notification.params.uri);

@@ -45,6 +45,8 @@ export interface UpstreamSetup {
   configure?: (client: Client) => void;
   /** Largest answer read from the instance, on either path (`--max-response-bytes`; default 32 MiB). */
   maxResponseBytes?: number | undefined;
+  /** The proxy's mesh token, sent as `Authorization: Bearer` on every request to the instance. */
+  token?: string | undefined;
 }
 
 /** How long closing may wait for the instance to confirm a DELETE of the session. */
@@ -79,6 +81,7 @@ export class Upstream {
   private readonly endpoint: URL;
   /** A client session's own upstream: every request goes through the SDK client (see UpstreamSetup). */
   private readonly relayed: boolean;
+  private readonly authorization: string | undefined;
   inflight = 0;
   /** retire() was called: the last request in flight closes the session (`terminate`: and DELETEs it). */
   private retiring: { terminate: boolean } | undefined;
@@ -91,6 +94,7 @@ export class Upstream {
   ) {
     this.endpoint = new URL(url);
     this.relayed = setup.capabilities !== undefined;
+    this.authorization = setup.token ? `Bearer ${setup.token}` : undefined;
   }
 
   private connect(): Promise<Client> {
@@ -106,7 +110,8 @@ export class Upstream {
       client.setNotificationHandler('notifications/prompts/list_changed', () => this.onChange('prompts'));
       this.setup.configure?.(client);
       try {
-        await client.connect(new StreamableHTTPClientTransport(new URL(this.url), { fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES) }));
+        const requestInit = this.authorization === undefined ? undefined : { headers: { authorization: this.authorization } };
+        await client.connect(new StreamableHTTPClientTransport(new URL(this.url), { fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES), ...(requestInit && { requestInit }) }));
         if (this.closed) {
           await endSession(client, true);
           throw new SdkError(SdkErrorCode.ConnectionClosed, `the session to ${this.url} was closed`);
@@ -187,6 +192,7 @@ export class Upstream {
     if (!transport?.sessionId) throw new NotSentError(`no session with ${this.url}`);
     const target: SessionTarget = {
       url: this.endpoint, sessionId: transport.sessionId, protocolVersion: transport.protocolVersion, agent: this.agent, maxResponseBytes: this.setup.maxResponseBytes,
+      authorization: this.authorization,
     };
     return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel);
   }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { LOOPBACK_HOSTS } from './host-guard.js';
 
 /** Why a request was refused for its credentials, with the `WWW-Authenticate` challenge to send with the 401. */
 export interface TokenRefusal {
@@ -43,6 +44,16 @@ export function createTokenCheck(token: string | undefined): TokenCheck {
     }
     return undefined;
   };
+}
+
+/**
+ * Why binding `host` without a token is refused (anything bound beyond loopback needs a token), or
+ * undefined when it may start. `who` names the server, `option` how its token is given.
+ * @example const refused = tokenRequiredFor('0.0.0.0', undefined, 'this sidecar', '--token (or MESH_TOKEN)')
+ */
+export function tokenRequiredFor(host: string, token: string | undefined, who: string, option: string): string | undefined {
+  if (LOOPBACK_HOSTS.includes(host) || (token !== undefined && token !== '')) return undefined;
+  return `host ${host} exposes ${who} beyond this machine; set ${option} (the mesh token) so every request must carry it`;
 }
 
 /** The 401 body for a refused request: JSON-RPC shaped on the MCP endpoint, the API's error shape elsewhere. */

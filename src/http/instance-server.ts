@@ -7,8 +7,10 @@ import { silentLogger, type Logger } from '../log.js';
 import { createHostGuard, type HostGuardOptions } from './host-guard.js';
 import { DEFAULT_DRAIN_MS, Drain } from './drain.js';
 import { isHotRequest, serveHot } from './hot-path.js';
+import { claimDigest } from './lease.js';
 import { McpSessions, type McpSessionsOptions } from './mcp-sessions.js';
-import { receiveMcpPost, rpcErrorBody } from './mcp-post.js';
+import { receiveMcpPost, rpcErrorBody, sendJson } from './mcp-post.js';
+import { createTokenCheck, unauthorizedBody } from './bearer-token.js';
 
 type NodeEnv = { Bindings: { incoming: IncomingMessage & { parsedBody?: unknown }; outgoing: ServerResponse } };
 
@@ -16,6 +18,14 @@ export interface InstanceServerOptions extends HostGuardOptions {
   bridge: Bridge;
   /** Body of GET /healthz. */
   health: () => { state: string };
+  /**
+   * The mesh token (--token / MESH_TOKEN): when set, every request on every path needs
+   * `Authorization: Bearer <token>` (401 otherwise, as on the proxy), except `/control/*`, which
+   * checks its own token (`mesh up`'s control token).
+   */
+  token?: string | undefined;
+  /** The instance's claim (lease.ts): /healthz shows its SHA-256 as claimSha256, never the claim. */
+  claim?: string | undefined;
   log?: Logger;
   maxBodyBytes?: number;
   sessionIdleMs?: number | undefined;
@@ -32,13 +42,14 @@ export interface InstanceServer {
 }
 
 /**
- * The HTTP face of an instance: MCP Streamable HTTP at /mcp and GET /healthz, Host/Origin checked
- * on every request. Forwarded requests on established sessions take a lean path straight to the
+ * The HTTP face of an instance: MCP Streamable HTTP at /mcp and GET /healthz, Host/Origin and
+ * (with a token) the bearer token checked on every request. Forwarded requests on established sessions take a lean path straight to the
  * bridge; everything else is the Hono app with the SDK's transport.
  */
 export function createInstanceServer(options: InstanceServerOptions): InstanceServer {
   const log = options.log ?? silentLogger;
   const guard = createHostGuard(options);
+  const claimSha256 = options.claim === undefined ? undefined : claimDigest(options.claim);
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const sessions = new McpSessions({ bridge: options.bridge, log, idleMs: options.sessionIdleMs, maxSessions: options.maxSessions, eventStore: options.eventStore });
 
@@ -50,7 +61,7 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
   });
   app.get('/healthz', (c) => {
     const body = options.health();
-    return c.json(body, body.state === 'ready' ? 200 : 503);
+    return c.json(claimSha256 === undefined ? body : { ...body, claimSha256 }, body.state === 'ready' ? 200 : 503);
   });
   app.all('/mcp', (c) => sessions.handle(c.req.raw, c.env.incoming.parsedBody));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}; MCP is served at /mcp` } }, 404));
@@ -62,7 +73,13 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
 
   const listener = getRequestListener(app.fetch);
   const drain = new Drain('this MCP server');
+  const checkToken = createTokenCheck(options.token);
   const server = createServer(drain.wrap((req, res) => {
+    const refused = req.url?.startsWith('/control/') ? undefined : checkToken(req.headers.authorization);
+    if (refused) {
+      sendJson(res, 401, unauthorizedBody(req.url, refused), { 'www-authenticate': refused.challenge });
+      return;
+    }
     if (req.method !== 'POST' || (req.url !== '/mcp' && !req.url?.startsWith('/mcp?'))) {
       listener(req, res);
       return;

@@ -28,3 +28,32 @@ export function newLease(): Lease {
 export function leaseMatches(presented: string | undefined, lease: string): boolean {
   return presented !== undefined && matchesSecret(presented, secretDigest(lease));
 }
+
+// An instance's claim: a secret each instance process makes at start and sends in its registration
+// body, while its own GET /healthz shows only the claim's SHA-256. A registration of a live id that
+// does not carry that id's lease is accepted only when the proxy finds the presented claim's digest
+// at the registered URL's /healthz (as ACME HTTP-01 proves control of a URL): a restarted instance
+// gets back in at once, a token holder who only knows the public id, name and URL does not.
+
+/** A claim as sent in a registration body (`claim`): base64url; made as 32 random bytes (43 characters). */
+export const ClaimSchema = z.string().regex(/^[A-Za-z0-9_-]{43,256}$/, {
+  error: 'must be the instance\'s claim: 43-256 characters of base64url, whose SHA-256 (hex) its GET /healthz shows as claimSha256',
+});
+
+/** The part of an instance's GET /healthz the proxy reads to check a claim. */
+export const HealthClaimSchema = z.looseObject({ claimSha256: z.string().regex(/^[0-9a-f]{64}$/) });
+
+/** A new claim: 256 random bits, base64url. */
+export function newClaim(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** What GET /healthz shows of a claim: its SHA-256, hex. */
+export function claimDigest(claim: string): string {
+  return secretDigest(claim).toString('hex');
+}
+
+/** True when `shown` (a /healthz claimSha256) is the digest of `claim`, compared in constant time. */
+export function claimMatches(claim: string, shown: string): boolean {
+  return /^[0-9a-f]{64}$/.test(shown) && matchesSecret(claim, Buffer.from(shown, 'hex'));
+}

@@ -1,6 +1,7 @@
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/server';
 import { Bridge } from '../bridge/bridge.js';
 import { createInstanceServer, type InstanceServer } from '../http/instance-server.js';
+import { newClaim } from '../http/lease.js';
 import { listenOnFreePort } from '../http/ports.js';
 import { createLogger, type Logger } from '../log.js';
 import { resolveInstanceOptions, type InstanceOptions, type ResolvedInstanceOptions } from './instance-options.js';
@@ -53,6 +54,8 @@ export class NativeInstance {
   private starting: Promise<{ url: string; port: number }> | undefined;
   private stopping: Promise<void> | undefined;
   private removeSignals: (() => void) | undefined;
+  /** Proves a registration of our id comes from us (lease.ts): sent to the proxy, only its digest shown at /healthz. */
+  private readonly claim = newClaim();
 
   constructor(options: InstanceOptions = {}) {
     this.options = resolveInstanceOptions(options);
@@ -113,7 +116,7 @@ export class NativeInstance {
         clientInfo: { name: `mesh-native/${o.name}`, version: o.version },
       });
       bridge.notify('notifications/initialized');
-      this.server = createInstanceServer({ bridge, health: () => this.health(), log: this.log, bindHost: o.host, allowedHosts: o.allowedHosts });
+      this.server = createInstanceServer({ bridge, health: () => this.health(), claim: this.claim, token: o.token, log: this.log, bindHost: o.host, allowedHosts: o.allowedHosts });
       this.port = await listenOnFreePort(this.server.server, o.host, o.port, o.portRange);
     } catch (error) {
       await this.release();
@@ -128,6 +131,7 @@ export class NativeInstance {
         proxyUrl: o.proxyUrl,
         intervalMs: o.heartbeatMs,
         token: o.token,
+        claim: this.claim,
         log: this.log.child('registry'),
         describe: () => ({
           id: `${o.name}.${o.host}.${this.port}`.replace(/[^A-Za-z0-9_.:-]/g, '_'),

@@ -1,3 +1,4 @@
+import { tokenRequiredFor } from '../http/bearer-token.js';
 import { DEFAULT_DRAIN_MS } from '../http/drain.js';
 import { MeshError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -97,18 +98,22 @@ export function resolveInstanceOptions(options: InstanceOptions, env: Record<str
   const deadlineS = envNumber(env, 'MESH_DEADLINE', positive, 'a positive number of seconds');
   const drainS = envNumber(env, 'MESH_DRAIN_TIMEOUT', positive, 'a positive number of seconds');
   const noProxy = options.proxy === false || (options.proxy === undefined && /^(1|true|yes)$/i.test(env.MESH_NO_PROXY ?? ''));
+  const host = options.host ?? (env.MESH_HOST || '127.0.0.1');
+  const token = options.token ?? (env.MESH_TOKEN || undefined);
+  const unprotected = tokenRequiredFor(host, token, `instance "${name}"`, 'its token option (or MESH_TOKEN)');
+  if (unprotected) throw bad(unprotected);
   const proxyUrl = proxyUrlFrom(typeof options.proxy === 'string' ? options.proxy : undefined, env);
   return {
     name,
     description: options.description,
     version: options.version ?? '0.0.0',
     tags,
-    host: options.host ?? (env.MESH_HOST || '127.0.0.1'),
+    host,
     port,
     portRange: options.portRange ?? { from: 5000, to: 5099 },
     proxyUrl,
     register: !noProxy,
-    token: options.token ?? (env.MESH_TOKEN || undefined),
+    token,
     heartbeatMs: options.heartbeatMs ?? (heartbeatS === undefined ? 30_000 : heartbeatS * 1000),
     deadlineMs: options.deadlineMs ?? (deadlineS === undefined ? 60_000 : deadlineS * 1000),
     allowedHosts: options.allowedHosts ?? [],

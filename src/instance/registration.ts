@@ -30,6 +30,8 @@ export interface RegistrationOptions {
   requestTimeoutMs?: number;
   log?: Logger;
   token?: string | undefined;
+  /** This process's claim (lease.ts), sent in every registration body; its /healthz shows the claim's SHA-256. */
+  claim?: string | undefined;
 }
 
 /**
@@ -91,7 +93,8 @@ export class RegistrationClient {
     const body = this.options.describe();
     try {
       if (!this.registered) {
-        const answer = RegisteredAnswerSchema.safeParse(await this.send('POST', '/v1/instances', body));
+        const claimed = this.options.claim === undefined ? body : { ...body, claim: this.options.claim };
+        const answer = RegisteredAnswerSchema.safeParse(await this.send('POST', '/v1/instances', claimed));
         if (!answer.success) throw new Error('POST /v1/instances: the answer carries no lease (is this an older mesh-proxy?)');
         this.lease = answer.data.lease;
         this.registered = true;

@@ -16,6 +16,8 @@ export interface NativeSpec {
   /** mesh-proxy URL to register with (default: standalone, MESH_NO_PROXY=1). */
   proxy?: string;
   env?: Record<string, string>;
+  /** MESH_PORT (default: a free port). */
+  port?: number;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface NativeSpec {
  * a free port, waits for its /healthz and, with a proxy, for the proxy to list it healthy.
  */
 export async function startNative(t: Test, spec: NativeSpec): Promise<RunningNative> {
-  const port = await freePort();
+  const port = spec.port ?? (await freePort());
   const env: Record<string, string> = { MESH_SERVICE_NAME: spec.name, MESH_PORT: String(port), MESH_HEARTBEAT: '1', ...spec.env };
   if (spec.proxy) env.MESH_PROXY_URL = spec.proxy;
   else env.MESH_NO_PROXY = '1';

@@ -24,12 +24,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `url` until `accept(status, body)` holds; readiness is observed, never assumed after a sleep. */
-export async function pollJson(url: string, accept: (status: number, body: any) => boolean, timeoutMs = 20_000): Promise<any> {
+export async function pollJson(url: string, accept: (status: number, body: any) => boolean, timeoutMs = 20_000, headers: Record<string, string> = {}): Promise<any> {
   let last: unknown;
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     try {
-      const response = await fetch(url);
+      const response = await fetch(url, { headers });
       const body = await response.json();
       last = body;
       if (accept(response.status, body)) return body;

@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
+import { claimDigest } from '../../src/http/lease.js';
 import { silentLogger } from '../../src/log.js';
 import { createProxyApp } from '../../proxy/app.js';
 import { MeshCore } from '../../proxy/core.js';
@@ -480,16 +483,23 @@ t.test('instance lease: a beat or a deregistration without the lease of the inst
   for (const [i, body] of shown.entries()) t.notMatch(JSON.stringify(body), lease, `reply ${i} does not carry the lease`);
   t.notOk(/"lease"/.test(JSON.stringify(shown)), 'no reply has a lease field');
 
-  // A re-registration of the same service and url without the lease: a new lease; the old holder's beat is refused.
+  // A re-registration of the live id without its lease: refused, whether or not it says crashloop or
+  // carries a made-up claim (nothing at the instance's url shows that claim's digest).
   clock.now += 1_000;
   const again = await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
-  t.equal(again.status, 200);
-  t.not(again.body.lease, lease, 'a re-registration without the lease gets a new one');
-  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(lease) })).status, 409, 'the old lease no longer beats');
+  t.equal(again.status, 409, 'a re-registration of a live id without the lease or a claim: 409');
+  t.match(again.body.error, { code: 'CONFLICT', message: /instance "fs-1" of service "fs" is live at .*; this registration carries neither its lease nor a claim/ });
+  const crash = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { state: 'crashloop', claim: 'C'.repeat(43) }) });
+  t.equal(crash.status, 409, 'nor may it set crashloop');
+  t.match(crash.body.error.message, /may not set state "crashloop": only starting or ready/);
+  const madeUp = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { claim: 'C'.repeat(43) }) });
+  t.equal(madeUp.status, 409, 'a made-up claim is not confirmed');
+  t.match(madeUp.body.error.message, /its claim was not confirmed: http:\/\/127\.0\.0\.1:9\/healthz: connection failed/);
+  t.notOk('lease' in again.body || 'lease' in madeUp.body, 'no refusal carries a lease');
+  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(lease) })).body.status, 'healthy', 'the holder\'s lease still beats');
   const back = await request('/v1/instances', { method: 'POST', json: registration('fs-1'), headers: leased(lease) });
-  t.equal(back.status, 200, 'the old holder registers again (same service, same url)');
-  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(again.body.lease) })).status, 409, 'and the other lease is dead');
-  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(back.body.lease) })).body.status, 'healthy', 'it beats and stays routable');
+  t.equal(back.status, 200, 'the holder registers again with its lease (same service, same url)');
+  t.equal(back.body.lease, lease, 'and keeps it');
   const moved = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { url: 'http://127.0.0.1:5999/mcp', port: 5999 }) });
   t.equal(moved.status, 409, 'no one without the lease moves a live id to another url');
   t.equal(core.registry.instance('fs-1')?.url, 'http://127.0.0.1:9/fs-1/mcp');
@@ -499,6 +509,8 @@ t.test('instance lease: a beat or a deregistration without the lease of the inst
   t.match(toolBeat.result, { isError: true, content: [{ text: /CONFLICT: heartbeat of instance "fs-1" refused: it carries a lease that is not the current lease/ }] }, 'the heartbeat tool with a wrong lease is refused');
   const toolNoLease = await mcp.request('tools/call', { name: 'heartbeat', arguments: { id: 'fs-1' } });
   t.match(toolNoLease.error?.message, /lease/, 'the heartbeat tool without a lease is refused, naming the field');
+  const toolMalformed = await mcp.request('tools/call', { name: 'heartbeat', arguments: { id: 'fs-1', lease: 'not a lease!' } });
+  t.match(toolMalformed.error?.message, /lease.*must be the lease POST \/v1\/instances answered with/, 'the heartbeat tool checks the lease\'s form as REST does (LeaseSchema)');
   t.match((await mcp.request('tools/call', { name: 'heartbeat', arguments: { id: 'fs-1', lease: back.body.lease } })).result.structuredContent, { ok: true, id: 'fs-1' });
   await mcp.request('tools/call', { name: 'deregister_service', arguments: { id: 'fs-1' } });
   t.equal(core.registry.stats().instances, 0, 'deregister_service removes without a lease');
@@ -537,4 +549,38 @@ t.test('with a token every route wants it: 401 with WWW-Authenticate: Bearer', a
   }
   const ok = await app.request('/v1/services', { headers: { host: '127.0.0.1', authorization: 'Bearer T' } });
   t.equal(ok.status, 200, 'the right token passes');
+});
+
+t.test('a live id changes hands without its lease only when the registered url\'s /healthz shows the claim\'s digest', async (t) => {
+  const { app, request } = await build(t);
+  // A stand-in instance endpoint: its /healthz shows the digest of whatever claim it holds now.
+  let shown = claimDigest('A'.repeat(43));
+  const server = createServer((req, res) => {
+    res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ state: 'ready', claimSha256: shown, secret: 'never echoed' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as AddressInfo).port;
+  const at = { url: `http://127.0.0.1:${port}/mcp`, port };
+  const first = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { ...at, claim: 'A'.repeat(43) }) });
+  t.equal(first.status, 201, 'a new id needs no proof');
+
+  const other = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { ...at, claim: 'B'.repeat(43) }) });
+  t.equal(other.status, 409, 'a claim the instance does not show: 409');
+  t.match(other.body.error.message, new RegExp(`its claim was not confirmed: http://127\\.0\\.0\\.1:${port}/healthz shows another claim`));
+  t.notMatch(JSON.stringify(other.body), /never echoed/, 'the remote body is not echoed');
+  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(first.body.lease) })).status, 200, 'the lease is still current');
+
+  // register_service has no claim: it cannot take a live id without its lease, and says so before contacting the url.
+  const mcp = mcpClient(app);
+  await mcp.initialize();
+  const byUrl = await mcp.request('tools/call', { name: 'register_service', arguments: { name: 'fs', url: at.url, id: 'fs-1' } });
+  t.match(byUrl.result, { isError: true, content: [{ text: /CONFLICT: instance "fs-1" of service "fs" is live at .*; this registration carries neither its lease nor a claim/ }] }, 'register_service over a live id: 409');
+
+  shown = claimDigest('B'.repeat(43)); // the instance restarted: a new process with a new claim
+  const back = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { ...at, claim: 'B'.repeat(43), state: 'starting' }) });
+  t.equal(back.status, 200, 'the restarted instance gets back in at once');
+  t.not(back.body.lease, first.body.lease, 'with a new lease');
+  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(first.body.lease) })).status, 409, 'the old lease is dead');
 });

@@ -30,7 +30,7 @@ t.test('register is idempotent per id and keeps replicas apart', async (t) => {
   t.equal(first.instance.status, 'healthy');
   t.equal(first.instance.registeredAt, START);
   clock.now += 1000;
-  const again = registry.register(reg('fs-a', 'fs', 5001, { version: '1.0.1' }));
+  const again = registry.register(reg('fs-a', 'fs', 5001, { version: '1.0.1' }), first.lease);
   t.equal(again.created, false, 'same id updates');
   t.equal(again.instance.version, '1.0.1');
   t.equal(again.instance.registeredAt, START, 'first registration time kept');
@@ -56,16 +56,17 @@ t.test('register is idempotent per id and keeps replicas apart', async (t) => {
 
 t.test('a new tool list, a new name, a reused url', async (t) => {
   const { registry, clock, events } = await openClocked(t);
-  registry.register(reg('fs-a'));
-  registry.register(reg('fs-a', 'fs', 5001, { toolsHash: 'h2', tools: [{ name: 'a', inputSchema: { type: 'object' } }, { name: 'b', inputSchema: { type: 'object' } }] }));
+  const { lease } = registry.register(reg('fs-a'));
+  registry.register(reg('fs-a', 'fs', 5001, { toolsHash: 'h2', tools: [{ name: 'a', inputSchema: { type: 'object' } }, { name: 'b', inputSchema: { type: 'object' } }] }), lease);
   t.match(events.at(-1), { type: 'tools', service: 'fs', instance: 'fs-a', toolsHash: 'h2', previousHash: 'h1', toolCount: 2 });
   clock.now += 90_000; // fs-a no longer beats in time: its id may go to another service
   registry.register(reg('fs-a', 'files', 5001));
   t.match(events.slice(-2), [{ type: 'left', service: 'fs', reason: 'renamed' }, { type: 'joined', service: 'files', instance: 'fs-a' }]);
   t.equal(registry.service('fs'), undefined);
-  registry.register(reg('files-new', 'files', 5001));
+  t.throws(() => registry.register(reg('files-new', 'files', 5001)), { code: 'CONFLICT', message: /instance "fs-a" of service "files" is live at http:\/\/127\.0\.0\.1:5001\/mcp \(registering "files-new" at its url would replace it\); this registration carries neither its lease nor a claim/ }, 'another id at a live url of the same service needs proof');
+  registry.register(reg('files-new', 'files', 5001), undefined, { claimProven: true });
   t.match(events.slice(-2), [{ type: 'left', instance: 'fs-a', reason: 'replaced' }, { type: 'joined', instance: 'files-new' }]);
-  t.equal(registry.service('files')?.instanceCount, 1, 'a sidecar restarted on the same url replaces its old id');
+  t.equal(registry.service('files')?.instanceCount, 1, 'a server proven at the same url replaces its old id');
 });
 
 t.test('an instance id and url belong to the live service that registered them', async (t) => {
@@ -84,8 +85,11 @@ t.test('an instance id and url belong to the live service that registered them',
   const moved = registry.register(reg('fs-a', 'fs', 5002), lease);
   t.equal(moved.instance.url, 'http://127.0.0.1:5002/mcp', 'with its lease the instance moves its id to a new url');
   t.equal(moved.lease, lease, 'and keeps its lease');
-  registry.register(reg('fs-b', 'fs', 5002));
-  t.match(events.at(-2), { type: 'left', instance: 'fs-a', reason: 'replaced' }, 'a replica of the same service may take over a url');
+  t.throws(() => registry.register(reg('fs-b', 'fs', 5002, { state: 'crashloop' }), undefined, { claimProven: true }), { code: 'CONFLICT', message: /live instance "fs-a" without its lease .* may not set state "crashloop"/ });
+  t.throws(() => registry.register(reg('fs-b', 'fs', 5002)), { code: 'CONFLICT', message: /registering "fs-b" at its url would replace it/ }, 'nor replace it under another id without proof');
+  t.equal(registry.instance('fs-a')?.url, 'http://127.0.0.1:5002/mcp', 'fs-a is still there');
+  registry.register(reg('fs-b', 'fs', 5002), undefined, { claimProven: true });
+  t.match(events.at(-2), { type: 'left', instance: 'fs-a', reason: 'replaced' }, 'a replica of the same service proven at the url may take it over');
 
   clock.now += 90_000; // fs-b stopped beating: its id and url are free again
   t.equal(registry.register(reg('fs-b', 'other', 5002)).instance.name, 'other', 'a dead instance\'s id may be taken');
@@ -107,14 +111,21 @@ t.test('a heartbeat or deregistration speaks only for the instance whose lease i
 
   clock.now += 1_000;
   t.equal(registry.heartbeat('fs-a', { state: 'crashloop' }, lease)?.status, 'crashloop', 'its holder may say crashloop');
-  // Re-registration: with the lease it is kept; without it (same service and url) a new one is issued.
+  // Re-registration: with the lease it is kept; without it a live id changes hands only once the
+  // caller saw its claim at the instance's /healthz (claimProven), and never into crashloop.
   t.equal(registry.register(reg('fs-a', 'fs', 5001, { state: 'ready' }), lease).lease, lease);
-  const taken = registry.register(reg('fs-a')).lease;
-  t.not(taken, lease);
+  t.throws(() => registry.register(reg('fs-a')), { code: 'CONFLICT', message: /instance "fs-a" of service "fs" is live at http:\/\/127\.0\.0\.1:5001\/mcp; this registration carries neither its lease nor a claim/ }, 'no lease, no claim: 409');
+  t.throws(() => registry.register(reg('fs-a', 'fs', 5001, { claim: 'C'.repeat(43) })), { code: 'CONFLICT', message: /carries a claim that was not confirmed/ }, 'an unconfirmed claim: 409');
+  t.throws(() => registry.register(reg('fs-a', 'fs', 5001, { state: 'crashloop' }), undefined, { claimProven: true }), { code: 'CONFLICT', message: /may not set state "crashloop": only starting or ready/ }, 'never crashloop without the lease');
+  t.equal(registry.heartbeat('fs-a', {}, lease)?.status, 'healthy', 'the lease is still current');
+  const taken = registry.register(reg('fs-a', 'fs', 5001, { claim: 'C'.repeat(43) }), undefined, { claimProven: true }).lease;
+  t.not(taken, lease, 'a confirmed claim (a restarted instance) gets a new lease');
+  t.notOk(JSON.stringify([registry.instance('fs-a'), events]).includes('C'.repeat(43)), 'the claim is not kept');
   t.throws(() => registry.heartbeat('fs-a', {}, lease), { code: 'CONFLICT' }, 'the previous lease is dead');
-  const back = registry.register(reg('fs-a'), lease).lease;
-  t.throws(() => registry.heartbeat('fs-a', {}, taken), { code: 'CONFLICT' }, 'the holder that registered again wins the lease back');
-  t.equal(registry.heartbeat('fs-a', {}, back)?.status, 'healthy');
+  t.throws(() => registry.register(reg('fs-a'), lease), { code: 'CONFLICT' }, 'and no longer registers');
+  t.equal(registry.heartbeat('fs-a', {}, taken)?.status, 'healthy');
+  clock.now += 90_000; // silent for too long: no longer live, its id needs no proof
+  t.not(registry.register(reg('fs-a')).lease, taken, 'a no-longer-live id is registered without proof');
   t.equal(registry.deregister('fs-a', { operator: 'ops-agent' }), true, 'an operator removes without the lease');
   t.match(events.at(-1), { type: 'left', instance: 'fs-a', reason: 'deregistered', by: 'ops-agent' });
 });

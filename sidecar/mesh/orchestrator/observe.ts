@@ -3,14 +3,14 @@ import type { ToolLike } from './summary.js';
 
 // Every probe `mesh up` and `mesh config` make, in one place: a GET with a deadline whose JSON body
 // is returned whatever the status (a sidecar answers its health with 503 while the child is down).
-// The proxy gets MESH_TOKEN (it requires it on every path, /healthz too); a sidecar gets nothing.
-async function getJson(url: string, timeoutMs: number, to: 'proxy' | 'sidecar'): Promise<{ ok: boolean; body: unknown } | undefined> {
+// Both get MESH_TOKEN: the proxy and the sidecars `mesh up` started with it require it on every path, /healthz too.
+async function getJson(url: string, timeoutMs: number, _to: 'proxy' | 'sidecar'): Promise<{ ok: boolean; body: unknown } | undefined> {
   // AbortSignal.timeout's timer does not hold the process open: a server that accepts and never
   // answers would otherwise end `mesh up` with exit 13 (top-level await never settled).
   const keepAlive = setTimeout(() => undefined, timeoutMs);
   try {
     const token = process.env.MESH_TOKEN;
-    const headers: Record<string, string> = to === 'proxy' && token ? { authorization: `Bearer ${token}` } : {};
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
     return { ok: response.ok, body: (await response.json()) as unknown };
   } catch {
