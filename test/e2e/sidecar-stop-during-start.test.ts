@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { fixture, liveChildren, spawnNode, waitFor } from '../helpers/processes.js';
 import { tempDir } from '../helpers/proxy.js';
 import { groupMembers } from '../../src/stdio/process-group.js';
@@ -8,17 +8,23 @@ import { groupMembers } from '../../src/stdio/process-group.js';
 // A stop during a slow first start (the child has not answered initialize yet) must end the
 // child's whole process group: no server is left running under PID 1.
 
+// A sidecar whose child (and its grandchild, in the child's process group) never answers initialize.
+async function startNeverReady(t: Test): Promise<{ sidecar: ReturnType<typeof spawnNode>; child: number }> {
+  const pidFile = join(tempDir(t), 'pids');
+  const sidecar = spawnNode('sidecar/cli.js', ['--name', 'slow', '--port', '0', '--no-proxy', '--', 'python3', fixture('never_ready_server.py'), pidFile]);
+  t.teardown(() => sidecar.stop('SIGKILL'));
+  await waitFor(() => existsSync(pidFile), 'the child started (and its grandchild)');
+  const [child, grandchild] = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number) as [number, number];
+  t.teardown(() => {
+    for (const pid of groupMembers(child)) process.kill(pid, 'SIGKILL');
+  });
+  t.same(groupMembers(child).sort(), [child, grandchild].sort(), 'child and grandchild run in the child group');
+  return { sidecar, child };
+}
+
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   t.test(`${signal} while the child is still starting leaves no process of its group`, async (t) => {
-    const pidFile = join(tempDir(t), 'pids');
-    const sidecar = spawnNode('sidecar/cli.js', ['--name', 'slow', '--port', '0', '--no-proxy', '--', 'python3', fixture('never_ready_server.py'), pidFile]);
-    t.teardown(() => sidecar.stop('SIGKILL'));
-    await waitFor(() => existsSync(pidFile), 'the child started (and its grandchild)');
-    const [child, grandchild] = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number) as [number, number];
-    t.teardown(() => {
-      for (const pid of groupMembers(child)) process.kill(pid, 'SIGKILL');
-    });
-    t.same(groupMembers(child).sort(), [child, grandchild].sort(), 'child and grandchild run in the child group');
+    const { sidecar, child } = await startNeverReady(t);
     sidecar.proc.kill(signal);
     await waitFor(() => sidecar.proc.exitCode !== null || sidecar.proc.signalCode !== null, 'the sidecar exited');
     await waitFor(() => groupMembers(child).length === 0, 'no process of the child group is left', 5_000).catch(() => undefined);
@@ -30,15 +36,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 // The second signal exits at once (128 + signo): the child's own process group is SIGKILLed first,
 // or the child and its grandchild would be left running under PID 1.
 t.test('a second SIGTERM while the child is still starting: exit at once, nothing of its group left', async (t) => {
-  const pidFile = join(tempDir(t), 'pids');
-  const sidecar = spawnNode('sidecar/cli.js', ['--name', 'slow', '--port', '0', '--no-proxy', '--', 'python3', fixture('never_ready_server.py'), pidFile]);
-  t.teardown(() => sidecar.stop('SIGKILL'));
-  await waitFor(() => existsSync(pidFile), 'the child started (and its grandchild)');
-  const [child, grandchild] = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number) as [number, number];
-  t.teardown(() => {
-    for (const pid of groupMembers(child)) process.kill(pid, 'SIGKILL');
-  });
-  t.same(groupMembers(child).sort(), [child, grandchild].sort(), 'child and grandchild run in the child group');
+  const { sidecar, child } = await startNeverReady(t);
   sidecar.proc.kill('SIGTERM');
   // The first stop is under way (stdin closed; SIGTERM to the group only after a 2 s grace).
   await waitFor(() => sidecar.stderr().includes('while the server is starting: stopping it'), 'the sidecar began stopping the child');
