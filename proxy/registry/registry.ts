@@ -281,18 +281,6 @@ export class Registry {
     return representative(this.health.replicas(name, this.options.now()))?.record.tools;
   }
 
-  /** A sidecar reports its child's state at once (`restarting`, `crashloop` → not routed). */
-  setChildState(id: string, state: ChildState): InstanceView | undefined {
-    this.assertOpen();
-    const entry = this.entries.get(id);
-    if (!entry) return undefined;
-    const parsed = parseOrThrow(ChildStateSchema, state, 'child state');
-    const now = this.options.now();
-    if (parsed !== entry.state) this.storeState(entry, parsed, now);
-    this.refresh(entry, now, 'child-state');
-    return toView(entry);
-  }
-
   /** Recomputes every status from heartbeat ages and removes instances silent for too long. */
   sweep(): SweepResult {
     const result: SweepResult = { changed: [], removed: [] };

@@ -34,9 +34,9 @@ t.test('round trip: instances survive a restart and come back fresh', async (t) 
   const { file, clock } = setup(t);
   const first = await Registry.open({ file, now: () => clock.now });
   first.register(reg('fs-a', 'fs', 5001, { pid: 77, resources: 2, prompts: [{ name: 'p' }], state: 'ready' }));
-  first.register(reg('fs-b', 'fs', 5002));
+  const { lease } = first.register(reg('fs-b', 'fs', 5002));
   first.register(reg('mem-1', 'memory', 5003));
-  first.setChildState('fs-b', 'restarting');
+  first.heartbeat('fs-b', { state: 'restarting' }, lease);
   first.audit({ service: 'fs', tool: 'read_text', durationMs: 2, outcome: 'ok' });
   clock.now += 100_000; // no beats for 100 s: unhealthy, not yet removed
   t.equal(first.instance('fs-a')?.status, 'unhealthy');

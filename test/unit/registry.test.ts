@@ -172,16 +172,16 @@ t.test('child state reported by the sidecar', async (t) => {
   t.same(registry.healthyInstances('fs'), [], 'starting is not routed');
   registry.heartbeat('fs-a', { state: 'ready' }, lease);
   t.equal(registry.instance('fs-a')?.status, 'healthy');
-  registry.setChildState('fs-a', 'restarting');
-  t.match(events.at(-1), { type: 'status', status: 'restarting', reason: 'child-state' });
+  registry.heartbeat('fs-a', { state: 'restarting' }, lease);
+  t.match(events.at(-1), { type: 'status', status: 'restarting', reason: 'heartbeat' });
   t.same(registry.healthyInstances('fs'), []);
   registry.heartbeat('fs-a', { state: 'crashloop' }, lease);
   t.equal(registry.service('fs')?.status, 'crashloop');
   t.same(registry.services({ status: 'crashloop' }).map((s) => s.name), ['fs']);
   t.same(registry.services({ status: 'healthy' }), []);
   t.same(registry.countByStatus(), { starting: 0, healthy: 0, unhealthy: 0, restarting: 0, crashloop: 1 });
-  t.throws(() => registry.setChildState('fs-a', 'zombie' as never), /invalid child state/);
-  t.equal(registry.setChildState('ghost', 'ready'), undefined);
+  t.throws(() => registry.heartbeat('fs-a', { state: 'zombie' }, lease), /state/);
+  t.equal(registry.heartbeat('ghost', { state: 'ready' }, lease), undefined);
 });
 
 t.test('deregister removes at once and says so', async (t) => {
