@@ -116,7 +116,7 @@ export class NativeInstance {
         clientInfo: { name: `mesh-native/${o.name}`, version: o.version },
       });
       bridge.notify('notifications/initialized');
-      this.server = createInstanceServer({ bridge, health: () => this.health(), claim: this.claim, token: o.token, log: this.log, bindHost: o.host, allowedHosts: o.allowedHosts });
+      this.server = createInstanceServer({ bridge, health: () => this.health(), claim: this.claim, token: o.token, log: this.log, bindHost: o.host, allowedHosts: o.allowedHosts, sessionIdleMs: o.sessionIdleMs, maxSessions: o.maxSessions });
       this.port = await listenOnFreePort(this.server.server, o.host, o.port, o.portRange);
     } catch (error) {
       await this.release();

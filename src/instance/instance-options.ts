@@ -1,5 +1,6 @@
 import { tokenRequiredFor } from '../http/bearer-token.js';
 import { DEFAULT_DRAIN_MS } from '../http/drain.js';
+import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS } from '../http/session-limits.js';
 import { MeshError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PortRange } from '../http/ports.js';
@@ -34,6 +35,10 @@ export interface InstanceOptions {
   allowedHosts?: string[];
   /** On stop, how long calls in flight may finish before they are cut, in ms (`MESH_DRAIN_TIMEOUT`, in seconds; default 15 s). */
   drainTimeoutMs?: number;
+  /** An MCP session idle this long is closed, in ms (`MESH_SESSION_IDLE_TIMEOUT`, in seconds; default 30 min). */
+  sessionIdleMs?: number;
+  /** Cap of open MCP sessions: a new one evicts the least recently used idle one, or gets 503 when all are busy (`MESH_MAX_SESSIONS`; default 1000). */
+  maxSessions?: number;
   /** Stop cleanly (deregister) on SIGINT/SIGTERM, then let the signal end the process (default true). */
   handleSignals?: boolean;
   log?: Logger;
@@ -59,6 +64,8 @@ export interface ResolvedInstanceOptions {
   deadlineMs: number;
   allowedHosts: string[];
   drainTimeoutMs: number;
+  sessionIdleMs: number;
+  maxSessions: number;
   handleSignals: boolean;
 }
 
@@ -97,6 +104,8 @@ export function resolveInstanceOptions(options: InstanceOptions, env: Record<str
   const heartbeatS = envNumber(env, 'MESH_HEARTBEAT', positive, 'a positive number of seconds');
   const deadlineS = envNumber(env, 'MESH_DEADLINE', positive, 'a positive number of seconds');
   const drainS = envNumber(env, 'MESH_DRAIN_TIMEOUT', positive, 'a positive number of seconds');
+  const sessionIdleS = envNumber(env, 'MESH_SESSION_IDLE_TIMEOUT', positive, 'a positive number of seconds');
+  const maxSessions = options.maxSessions ?? envNumber(env, 'MESH_MAX_SESSIONS', (n) => Number.isInteger(n) && n > 0, 'a whole number above 0');
   const noProxy = options.proxy === false || (options.proxy === undefined && /^(1|true|yes)$/i.test(env.MESH_NO_PROXY ?? ''));
   const host = options.host ?? (env.MESH_HOST || '127.0.0.1');
   const token = options.token ?? (env.MESH_TOKEN || undefined);
@@ -118,6 +127,8 @@ export function resolveInstanceOptions(options: InstanceOptions, env: Record<str
     deadlineMs: options.deadlineMs ?? (deadlineS === undefined ? 60_000 : deadlineS * 1000),
     allowedHosts: options.allowedHosts ?? [],
     drainTimeoutMs: options.drainTimeoutMs ?? (drainS === undefined ? DEFAULT_DRAIN_MS : drainS * 1000),
+    sessionIdleMs: options.sessionIdleMs ?? (sessionIdleS === undefined ? DEFAULT_SESSION_IDLE_MS : sessionIdleS * 1000),
+    maxSessions: maxSessions ?? DEFAULT_MAX_SESSIONS,
     handleSignals: options.handleSignals ?? true,
   };
 }

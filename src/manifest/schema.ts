@@ -16,8 +16,13 @@ const noNul = (schema: z.ZodString) => schema.refine((value) => !value.includes(
 const stringList = (what: string) =>
   z.array(noNul(z.string({ error: 'expected a string' })), { error: 'expected a list of strings' }).describe(what);
 
-const seconds = (what: string, fallback: number) =>
-  z.number({ error: 'expected a number of seconds' }).positive({ error: 'expected a positive number of seconds' }).default(fallback).describe(what);
+const positiveSeconds = z.number({ error: 'expected a number of seconds' }).positive({ error: 'expected a positive number of seconds' });
+const seconds = (what: string, fallback: number) => positiveSeconds.default(fallback).describe(what);
+
+// Omitted limits keep the daemon's own default (its flag's), so none is given here.
+const optionalSeconds = (what: string) => positiveSeconds.optional().describe(what);
+const optionalCount = (what: string) =>
+  z.int({ error: 'expected a whole number' }).min(1, { error: 'expected a whole number above 0' }).optional().describe(what);
 
 const portNumber = z.int({ error: 'expected a port number' }).min(0).max(65_535);
 
@@ -64,6 +69,10 @@ export const ServiceSchema = z
     restart: RestartSchema.prefault({}),
     replicas: z.int({ error: 'expected a whole number' }).min(1).default(1).describe('number of instances (sidecars) of this service'),
     deadline: z.number().positive().optional().describe('per-call deadline in seconds; omitted = proxy.deadline'),
+    drainTimeout: optionalSeconds('on stop, seconds calls in flight may finish before they are cut (default 15)'),
+    sessionIdleTimeout: optionalSeconds('seconds after which an idle MCP session of an instance is closed (default 1800)'),
+    maxSessions: optionalCount('cap of open MCP sessions per instance: a new one evicts the least recently used idle one, or gets 503 when all are busy (default 1000)'),
+    maxMessageBytes: optionalCount('largest message (one stdout line) the server may send; a longer one fails its call (sidecar only; default 32 MiB)'),
     enabled: z.boolean().default(true).describe('false keeps the service in the file but out of `mesh up`'),
     description: z.string().optional().describe('free text shown by `mesh ls`'),
   })
@@ -90,6 +99,10 @@ export const ProxySchema = z
     heartbeatInterval: seconds('seconds between sidecar heartbeats', 30),
     heartbeatTimeout: seconds('seconds of silence after which an instance is removed', 120),
     deadline: seconds('default per-call deadline in seconds', 60),
+    drainTimeout: optionalSeconds('on SIGTERM/SIGINT, seconds calls in flight may finish before they are cut (default 15)'),
+    sessionIdleTimeout: optionalSeconds('seconds after which an idle MCP session of the proxy is closed (default 1800)'),
+    maxSessions: optionalCount('cap of the proxy\'s open MCP sessions: a new one evicts the least recently used idle one, or gets 503 when all are busy (default 1000)'),
+    maxResponseBytes: optionalCount('largest answer read from an instance (one JSON body or SSE event); a larger one fails its call (default 32 MiB)'),
     circuit: CircuitSchema.optional(),
   })
   .describe('the mesh-proxy daemon');

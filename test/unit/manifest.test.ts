@@ -80,6 +80,21 @@ t.test('an unknown key is named, with a hint for a near miss', async (t) => {
   t.match(top.lines[0], /^configs\/x\.yaml:2: service: unknown key "service" \(did you mean "services"\?\)/);
 });
 
+t.test('the limits of the proxy and of a service parse; bad values name file, line and field', async (t) => {
+  const text = ['version: 1', 'proxy:', '  drainTimeout: 5', '  sessionIdleTimeout: 600', '  maxSessions: 50', '  maxResponseBytes: 1048576', 'services:', '  fs:', '    command: x', '    drainTimeout: 2.5', '    sessionIdleTimeout: 60', '    maxSessions: 10', '    maxMessageBytes: 65536', ''].join('\n');
+  const manifest = parseManifest(text, file, {});
+  t.match(manifest.proxy, { drainTimeout: 5, sessionIdleTimeout: 600, maxSessions: 50, maxResponseBytes: 1_048_576 });
+  t.match(manifest.services.fs, { drainTimeout: 2.5, sessionIdleTimeout: 60, maxSessions: 10, maxMessageBytes: 65_536 });
+  const bad = ['version: 1', 'proxy:', '  drainTimeout: 0', '  maxSessions: 1.5', '  maxResponseBytes: lots', 'services:', '  fs:', '    command: x', '    sessionIdleTimeout: -1', '    maxMessageBytes: 0', ''].join('\n');
+  t.same(rejection(t, bad).lines, [
+    'configs/x.yaml:3: proxy.drainTimeout: expected a positive number of seconds',
+    'configs/x.yaml:4: proxy.maxSessions: expected a whole number, got number 1.5',
+    'configs/x.yaml:5: proxy.maxResponseBytes: expected a whole number, got the string "lots"',
+    'configs/x.yaml:9: services.fs.sessionIdleTimeout: expected a positive number of seconds',
+    'configs/x.yaml:10: services.fs.maxMessageBytes: expected a whole number above 0',
+  ]);
+});
+
 t.test('a bad service name is reported on its line', async (t) => {
   const { lines } = rejection(t, ['version: 1', 'services:', '  ok:', '    command: x', '  My Server:', '    command: y', ''].join('\n'));
   t.match(lines[0], /^configs\/x\.yaml:5: services\.My Server: a service name is 1-63 lowercase letters/);

@@ -141,3 +141,28 @@ t.test('stop() during start() waits for it and leaves nothing listening', async 
   t.equal(instance.state, 'stopped');
   await t.rejects(fetch(url.replace('/mcp', '/healthz')), 'the endpoint is closed');
 });
+
+// MESH_MAX_SESSIONS reaches the instance's sessions: at a cap of 1 a second session evicts the first (idle) one.
+t.test('MESH_MAX_SESSIONS caps the instance\'s MCP sessions', async (t) => {
+  const instance = createInstance({ name: 'capped', port: 0, proxy: false, handleSignals: false, log: silentLogger, env: { MESH_MAX_SESSIONS: '1' } });
+  const { url } = await instance.start();
+  t.teardown(() => instance.stop());
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const initialize = async () => {
+    const body = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'unit', version: '1' } } };
+    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+    await response.text();
+    t.equal(response.status, 200, 'initialize');
+    return response.headers.get('mcp-session-id') ?? '';
+  };
+  const ping = async (session: string) => {
+    const response = await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) });
+    await response.text();
+    return response.status;
+  };
+  const first = await initialize();
+  t.equal(await ping(first), 200, 'the first session answers');
+  const second = await initialize();
+  t.equal(await ping(second), 200, 'the second session answers');
+  t.equal(await ping(first), 404, 'the first session was evicted by the second (cap 1)');
+});

@@ -4,6 +4,7 @@ import { MeshError } from '../../src/errors.js';
 import { ToolError } from '../../src/client/errors.js';
 import { argumentProblems, NativeTools, objectSchema } from '../../src/instance/native-tools.js';
 import { resolveInstanceOptions } from '../../src/instance/instance-options.js';
+import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS } from '../../src/http/session-limits.js';
 import { deadlineOf, hopsOf } from '../../src/instance/mesh-meta.js';
 import { remainingMs } from '../../src/instance/tool-context.js';
 import { errorResult, isCallToolResult, toToolResult } from '../../src/instance/tool-result.js';
@@ -112,4 +113,12 @@ t.test('resolveInstanceOptions: explicit options, then MESH_* variables, then de
   t.throws(() => resolveInstanceOptions({ name: 'x' }, { MESH_PORT: 'abc' }), { message: /MESH_PORT="abc": expected a port number/ });
   t.throws(() => resolveInstanceOptions({ name: 'x' }, { MESH_HEARTBEAT: '0' }), { message: /MESH_HEARTBEAT="0"/ });
   t.throws(() => resolveInstanceOptions({ name: 'x', tags: ['no spaces'] }, {}), { message: /invalid tag "no spaces"/ });
+});
+
+t.test('resolveInstanceOptions: session limits from options, then MESH_SESSION_IDLE_TIMEOUT and MESH_MAX_SESSIONS, then the session defaults', async (t) => {
+  t.match(resolveInstanceOptions({ name: 'x' }, { MESH_SESSION_IDLE_TIMEOUT: '90', MESH_MAX_SESSIONS: '20', MESH_DRAIN_TIMEOUT: '3' }), { sessionIdleMs: 90_000, maxSessions: 20, drainTimeoutMs: 3000 });
+  t.match(resolveInstanceOptions({ name: 'x', sessionIdleMs: 500, maxSessions: 2 }, { MESH_SESSION_IDLE_TIMEOUT: '90', MESH_MAX_SESSIONS: '20' }), { sessionIdleMs: 500, maxSessions: 2 }, 'explicit options win');
+  t.match(resolveInstanceOptions({ name: 'x' }, {}), { sessionIdleMs: DEFAULT_SESSION_IDLE_MS, maxSessions: DEFAULT_MAX_SESSIONS }, 'defaults');
+  t.throws(() => resolveInstanceOptions({ name: 'x' }, { MESH_SESSION_IDLE_TIMEOUT: '0' }), { code: 'BAD_REQUEST', message: /MESH_SESSION_IDLE_TIMEOUT="0": expected a positive number of seconds/ });
+  t.throws(() => resolveInstanceOptions({ name: 'x' }, { MESH_MAX_SESSIONS: '2.5' }), { code: 'BAD_REQUEST', message: /MESH_MAX_SESSIONS="2\.5": expected a whole number above 0/ });
 });

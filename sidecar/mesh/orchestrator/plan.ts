@@ -1,4 +1,5 @@
 import { checkManifestPaths, checkManifestPorts, type ResolvedManifest, type ResolvedService } from '../../../src/manifest/index.js';
+import { flagArgs } from './flag-args.js';
 
 /** One process `mesh up` starts: a sidecar for a stdio server, or a native instance itself. */
 export interface Launch {
@@ -44,6 +45,7 @@ function sidecarLaunch(name: string, service: ResolvedService, replica: number, 
     ...(port === undefined ? [] : ['--port', String(port)]),
     '--heartbeat', String(manifest.proxy.heartbeatInterval),
     '--deadline', String(service.deadline ?? manifest.proxy.deadline),
+    ...flagArgs({ '--drain-timeout': service.drainTimeout, '--session-idle-timeout': service.sessionIdleTimeout, '--max-sessions': service.maxSessions, '--max-message-bytes': service.maxMessageBytes }),
     '--restart', restart.policy,
     '--max-crashes', String(restart.maxCrashes),
     '--crash-window', String(restart.windowSeconds),
@@ -62,6 +64,9 @@ function nativeLaunch(name: string, service: ResolvedService, replica: number, o
   const port = replicaPort(service, replica);
   const env: Record<string, string> = { ...service.env, MESH_SERVICE_NAME: name, MESH_PROXY_URL: options.proxyUrl, MESH_TAGS: service.tags.join(',') };
   if (port !== undefined) env.MESH_PORT = String(port);
+  // The service's limits as createInstance() reads them; maxMessageBytes is a sidecar's (stdio) only.
+  const limits = { MESH_DRAIN_TIMEOUT: service.drainTimeout, MESH_SESSION_IDLE_TIMEOUT: service.sessionIdleTimeout, MESH_MAX_SESSIONS: service.maxSessions };
+  for (const [key, value] of Object.entries(limits)) if (value !== undefined) env[key] = String(value);
   if (options.token !== undefined && options.token !== '') env.MESH_TOKEN = options.token;
   return { service: name, replica, kind: 'native', command: service.command, args: service.args, cwd: service.cwd, env };
 }

@@ -11,6 +11,7 @@ import { proxyAnswers } from './observe.js';
 import { portHolder, type PortHolder } from './port-holder.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
+import { flagArgs } from './flag-args.js';
 
 // `--proxy URL` decides where the proxy listens; otherwise the manifest's proxy section does.
 function listenAddress(location: ProxyLocation, manifest: ResolvedManifest): { host: string; port: number } {
@@ -68,6 +69,7 @@ export async function ensureProxy(
     '--heartbeat-interval', String(p.heartbeatInterval),
     '--heartbeat-timeout', String(p.heartbeatTimeout),
     '--deadline', String(p.deadline),
+    ...limitArgs(p),
     ...circuitArgs(p.circuit),
   ];
   const proc = spawnLogged(process.execPath, args, { log, cwd: manifest.source.dir });
@@ -85,6 +87,10 @@ export async function ensureProxy(
 /** The manifest's `proxy.circuit` as mesh-proxy flags; what it leaves out keeps mesh-proxy's defaults. */
 export function circuitArgs(circuit: ProxyConfig['circuit']): string[] {
   if (!circuit) return [];
-  const flags = { '--eject-after': circuit.ejectAfter, '--ejection-time': circuit.ejectionTime, '--max-ejection-time': circuit.maxEjectionTime, '--max-ejection-percent': circuit.maxEjectionPercent };
-  return Object.entries(flags).flatMap(([flag, value]) => (value === undefined ? [] : [flag, String(value)]));
+  return flagArgs({ '--eject-after': circuit.ejectAfter, '--ejection-time': circuit.ejectionTime, '--max-ejection-time': circuit.maxEjectionTime, '--max-ejection-percent': circuit.maxEjectionPercent });
+}
+
+/** The manifest's proxy limits as mesh-proxy flags; what it leaves out keeps mesh-proxy's defaults. */
+export function limitArgs(proxy: ProxyConfig): string[] {
+  return flagArgs({ '--drain-timeout': proxy.drainTimeout, '--session-idle-timeout': proxy.sessionIdleTimeout, '--max-sessions': proxy.maxSessions, '--max-response-bytes': proxy.maxResponseBytes });
 }
