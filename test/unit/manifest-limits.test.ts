@@ -24,3 +24,12 @@ t.test('service limits become mesh-sidecar flags, and MESH_* variables of a nati
   t.notMatch(plainFs?.args.join(' '), /--drain-timeout|--session-idle-timeout|--max-sessions|--max-message-bytes/, 'omitted: mesh-sidecar defaults');
   t.notOk(['MESH_DRAIN_TIMEOUT', 'MESH_SESSION_IDLE_TIMEOUT', 'MESH_MAX_SESSIONS'].some((key) => key in (plainCmc?.env ?? {})), 'omitted: createInstance defaults');
 });
+
+// A native instance got neither (createInstance fell back to 60 s and 30 s whatever the manifest said).
+t.test('a native instance gets the deadline and heartbeat a sidecar of the same manifest gets', async (t) => {
+  const [fs, cmc] = plan(manifest('{ deadline: 20, heartbeatInterval: 5 }', ', deadline: 7'));
+  t.match(fs?.args.join(' '), / --heartbeat 5 --deadline 7 /);
+  t.match(cmc?.env, { MESH_DEADLINE: '7', MESH_HEARTBEAT: '5' });
+  const [, plainCmc] = plan(manifest('{ deadline: 20 }'));
+  t.match(plainCmc?.env, { MESH_DEADLINE: '20' }, 'omitted on the service: proxy.deadline');
+});

@@ -114,7 +114,7 @@ t.test('launch plan: sidecar argv and the native env contract', async (t) => {
   t.match(fs1?.args.join(' '), /--port 5011/, 'replicas take port+i');
   t.notOk(fs0?.args.join(' ').includes('SECRET'), 'env is not on the command line');
   t.same(fs0?.env, { SECRET: 'x' });
-  t.same(cmc?.env, { MESH_SERVICE_NAME: 'cmc', MESH_PROXY_URL: 'http://127.0.0.1:7000', MESH_TAGS: 'native,demo', MESH_TOKEN: 'tok' });
+  t.same(cmc?.env, { MESH_SERVICE_NAME: 'cmc', MESH_PROXY_URL: 'http://127.0.0.1:7000', MESH_TAGS: 'native,demo', MESH_DEADLINE: '60', MESH_HEARTBEAT: '30', MESH_TOKEN: 'tok' });
   t.equal(cmc?.command, 'node');
   t.same(cmc?.args, ['cmc.js']);
 });

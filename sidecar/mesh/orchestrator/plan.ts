@@ -60,10 +60,13 @@ function sidecarLaunch(name: string, service: ResolvedService, replica: number, 
   return { service: name, replica, kind: 'sidecar', command: options.node, args, cwd: service.cwd, env };
 }
 
-function nativeLaunch(name: string, service: ResolvedService, replica: number, options: PlanOptions): Launch {
+function nativeLaunch(name: string, service: ResolvedService, replica: number, manifest: ResolvedManifest, options: PlanOptions): Launch {
   const port = replicaPort(service, replica);
   const env: Record<string, string> = { ...service.env, MESH_SERVICE_NAME: name, MESH_PROXY_URL: options.proxyUrl, MESH_TAGS: service.tags.join(',') };
   if (port !== undefined) env.MESH_PORT = String(port);
+  // The same deadline and heartbeat a sidecar of this manifest gets as flags.
+  env.MESH_DEADLINE = String(service.deadline ?? manifest.proxy.deadline);
+  env.MESH_HEARTBEAT = String(manifest.proxy.heartbeatInterval);
   // The service's limits as createInstance() reads them; maxMessageBytes is a sidecar's (stdio) only.
   const limits = { MESH_DRAIN_TIMEOUT: service.drainTimeout, MESH_SESSION_IDLE_TIMEOUT: service.sessionIdleTimeout, MESH_MAX_SESSIONS: service.maxSessions };
   for (const [key, value] of Object.entries(limits)) if (value !== undefined) env[key] = String(value);
@@ -80,7 +83,7 @@ export function planLaunches(manifest: ResolvedManifest, options: PlanOptions): 
   for (const [name, service] of Object.entries(manifest.services)) {
     if (!service.enabled) continue;
     for (let replica = 0; replica < service.replicas; replica++) {
-      launches.push(service.kind === 'native' ? nativeLaunch(name, service, replica, options) : sidecarLaunch(name, service, replica, manifest, options));
+      launches.push(service.kind === 'native' ? nativeLaunch(name, service, replica, manifest, options) : sidecarLaunch(name, service, replica, manifest, options));
     }
   }
   return launches;
