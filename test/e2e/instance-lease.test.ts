@@ -59,6 +59,8 @@ t.test('a token holder cannot mark a live instance crashloop nor remove it, by h
   const back = (await proxy.api('/v1/services/pp')).body;
   t.match(back, { status: 'healthy', instances: [{ id: view.id, state: 'ready', status: 'healthy' }] }, 'the restarted instance is in, under its id');
   t.not(back.instances[0].pid, view.pid, 'registered by the new process');
+  // Its log line may reach us a moment after the proxy listed it.
+  await waitFor(() => registrations(restarted.stderr()) > 0, 'the restarted instance logged its registration');
   t.equal(registrations(restarted.stderr()), 1, 'at its first registration: no retry');
   t.notMatch(restarted.stderr(), /unavailable|HTTP 409/);
   t.match(proxy.stderr(), new RegExp(`instance "${view.id.replace(/\./g, '\\.')}" of service "pp" registered again without its current lease`), 'over the live registration, logged');
