@@ -9,7 +9,7 @@ const DRAIN_MS = 1_000;
  * On SIGINT/SIGTERM: stop cleanly (deregister, close). The process then ends on its own (exit code
  * 0) once nothing else keeps it alive; if something does (a timer, a socket of the program's) and
  * the program has no handler of its own, the signal is raised again after DRAIN_MS so the process
- * ends as the signal would have ended it. Library code never calls process.exit.
+ * ends as the signal would have ended it. Library code never ends the process itself.
  * Returns a function that removes the handlers.
  */
 export function installStopSignals(stop: () => Promise<void>, log: Logger): () => void {

@@ -14,6 +14,18 @@ import { waitFor } from '../helpers/processes.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: any) => void;
 
+// Listens on a free loopback port; requests go over one kept-alive agent; both end with the test.
+async function listenKeptAlive(t: Test, server: ReturnType<typeof createServer>): Promise<{ port: number; agent: Agent }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const agent = new Agent({ keepAlive: true });
+  t.teardown(() => {
+    agent.destroy();
+    server.closeAllConnections();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port, agent };
+}
+
 async function instance(t: Test, handler: Handler): Promise<{ target: SessionTarget; seen: { headers: IncomingMessage['headers']; closed: boolean }[] }> {
   const seen: { headers: IncomingMessage['headers']; closed: boolean }[] = [];
   const server = createServer((req, res) => {
@@ -24,14 +36,7 @@ async function instance(t: Test, handler: Handler): Promise<{ target: SessionTar
     req.on('data', (c: Buffer) => (text += c.toString()));
     req.on('end', () => handler(req, res, JSON.parse(text)));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const agent = new Agent({ keepAlive: true });
-  t.teardown(() => {
-    agent.destroy();
-    server.closeAllConnections();
-    server.close();
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, agent } = await listenKeptAlive(t, server);
   return { target: { url: new URL(`http://127.0.0.1:${port}/mcp`), sessionId: 's-1', protocolVersion: '2025-06-18', agent }, seen };
 }
 
@@ -135,14 +140,8 @@ t.test('a draining instance\'s 503: not sent (another replica may take it), its 
     served++;
     json(res, 200, { jsonrpc: '2.0', id: 'p1', result: {} });
   }));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const agent = new Agent({ keepAlive: true });
-  t.teardown(() => {
-    agent.destroy();
-    server.closeAllConnections();
-    server.close();
-  });
-  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+  const { port, agent } = await listenKeptAlive(t, server);
+  const url = new URL(`http://127.0.0.1:${port}/mcp`);
   await drain.drain([], 0); // draining, still listening: a request on a kept-alive socket meets the 503
   const error = await postJsonRpc({ url, sessionId: 's-1', protocolVersion: undefined, agent }, 'p1', 'tools/call', { name: 'x' }, 1_000).catch((e: unknown) => e);
   t.type(error, NotSentError);
