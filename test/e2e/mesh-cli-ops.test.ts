@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { waitUntil } from '../../src/stdio/process-group.js';
 import { fixture, freePort, pollJson, spawnNode, waitFor } from '../helpers/processes.js';
 import { pidAlive, processesNaming, runMesh, tearDownMeshes } from '../helpers/mesh-cli.js';
@@ -35,17 +35,21 @@ function stateOf(home: string, folder: string): State {
   return JSON.parse(readFileSync(join(runs, matching[0]!, 'state.json'), 'utf8')) as State;
 }
 
+// A test's folder with its own MESH_HOME, and a free port for its proxy.
+async function meshPlace(t: Test): Promise<{ dir: string; home: string; env: { MESH_HOME: string }; proxyPort: number; proxyUrl: string }> {
+  const dir = t.testdir({ home: {} });
+  const home = join(dir, 'home');
+  const proxyPort = await freePort();
+  return { dir, home, env: { MESH_HOME: home }, proxyPort, proxyUrl: `http://127.0.0.1:${proxyPort}` };
+}
+
 async function services(proxyUrl: string): Promise<{ name: string; status: string; instances: { status: string }[] }[]> {
   const response = await fetch(`${proxyUrl}/v1/services`);
   return ((await response.json()) as { services: { name: string; status: string; instances: { status: string }[] }[] }).services;
 }
 
 t.test('up --detach: a proxy killed with SIGKILL is started again and the services reappear', async (t) => {
-  const dir = t.testdir({ home: {} });
-  const home = join(dir, 'home');
-  const env = { MESH_HOME: home };
-  const proxyPort = await freePort();
-  const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+  const { dir, home, env, proxyPort, proxyUrl } = await meshPlace(t);
   const file = manifest(join(dir, 'a'), proxyPort, echoService('echo'));
   tearDownMeshes(t, dir, env, () => [file]);
 
@@ -77,10 +81,7 @@ t.test('up --detach: a proxy killed with SIGKILL is started again and the servic
 });
 
 t.test('foreground up: a killed proxy is started again; Ctrl-C stops the new one', async (t) => {
-  const dir = t.testdir({ home: {} });
-  const home = join(dir, 'home');
-  const proxyPort = await freePort();
-  const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+  const { dir, home, proxyPort, proxyUrl } = await meshPlace(t);
   const file = manifest(join(dir, 'a'), proxyPort, echoService('echo'));
   const up = spawnNode('sidecar/mesh/cli.js', ['up', file], { MESH_HOME: home, MESH_PROXY_URL: '', NO_COLOR: '1' });
   tearDownMeshes(t, dir, { MESH_HOME: home }, []);
@@ -109,11 +110,7 @@ t.test('foreground up: a killed proxy is started again; Ctrl-C stops the new one
 });
 
 t.test('two manifests on one proxy: shared, a duplicate service refused, the last down stops it', async (t) => {
-  const dir = t.testdir({ home: {} });
-  const home = join(dir, 'home');
-  const env = { MESH_HOME: home };
-  const proxyPort = await freePort();
-  const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+  const { dir, home, env, proxyPort, proxyUrl } = await meshPlace(t);
   const fileA = manifest(join(dir, 'a'), proxyPort, echoService('alpha'));
   const fileB = manifest(join(dir, 'b'), proxyPort, echoService('beta'));
   const fileC = manifest(join(dir, 'c'), proxyPort, echoService('alpha'));
@@ -163,11 +160,7 @@ t.test('two manifests on one proxy: shared, a duplicate service refused, the las
 });
 
 t.test('up of a changed manifest on a running mesh applies the difference', async (t) => {
-  const dir = t.testdir({ home: {} });
-  const home = join(dir, 'home');
-  const env = { MESH_HOME: home };
-  const proxyPort = await freePort();
-  const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+  const { dir, home, env, proxyPort, proxyUrl } = await meshPlace(t);
   const folder = join(dir, 'm');
   // `late` is not started at first: its folder is missing (created before the second up).
   const late = echoService('late', '    cwd: ./late-dir\n');
@@ -207,11 +200,7 @@ t.test('up of a changed manifest on a running mesh applies the difference', asyn
 });
 
 t.test('mesh restart SERVICE: a new server process, the service never absent from the proxy', async (t) => {
-  const dir = t.testdir({ home: {} });
-  const home = join(dir, 'home');
-  const env = { MESH_HOME: home };
-  const proxyPort = await freePort();
-  const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+  const { dir, home, env, proxyPort, proxyUrl } = await meshPlace(t);
   const folder = join(dir, 'm');
   const file = manifest(folder, proxyPort, echoService('fs') + echoService('other'));
   tearDownMeshes(t, dir, env, () => [file]);
