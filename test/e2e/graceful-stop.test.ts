@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { fixture, pollJson, waitFor } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { startSidecar } from '../helpers/sidecar.js';
@@ -11,10 +11,16 @@ const callSleep = (base: string, ms: number) =>
     .then(async (r) => ({ status: r.status, body: await r.text() }))
     .catch((error: Error) => ({ status: 0, body: String(error.cause ?? error.message) }));
 
-t.test('proxy: SIGTERM lets 8 calls in flight finish, refuses new ones, then exits 0', async (t) => {
-  const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4'] });
+// A proxy (fast heartbeats, plus `proxyArgs`) and a healthy echo sidecar registered with it.
+async function proxyWithEcho(t: Test, proxyArgs: string[] = []) {
+  const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4', ...proxyArgs] });
   const sidecar = await startSidecar(t, { name: 'echo', command: echo, proxy: proxy.base, extra: ['--heartbeat', '1'] });
   await pollJson(`${proxy.base}/v1/services/echo`, (status, body) => status === 200 && body.status === 'healthy');
+  return { proxy, sidecar };
+}
+
+t.test('proxy: SIGTERM lets 8 calls in flight finish, refuses new ones, then exits 0', async (t) => {
+  const { proxy, sidecar } = await proxyWithEcho(t);
   const calls = Array.from({ length: 8 }, () => callSleep(proxy.base, 1_500));
   await waitFor(async () => (await sidecar.health()).inflight === 8, 'the 8 calls reached the child');
   proxy.proc.kill('SIGTERM');
@@ -27,9 +33,7 @@ t.test('proxy: SIGTERM lets 8 calls in flight finish, refuses new ones, then exi
 });
 
 t.test('proxy: the drain timeout cuts calls that outlast it', async (t) => {
-  const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4', '--drain-timeout', '0.5'] });
-  const sidecar = await startSidecar(t, { name: 'echo', command: echo, proxy: proxy.base, extra: ['--heartbeat', '1'] });
-  await pollJson(`${proxy.base}/v1/services/echo`, (status, body) => status === 200 && body.status === 'healthy');
+  const { proxy, sidecar } = await proxyWithEcho(t, ['--drain-timeout', '0.5']);
   const call = callSleep(proxy.base, 20_000);
   await waitFor(async () => (await sidecar.health()).inflight === 1, 'the call reached the child');
   proxy.proc.kill('SIGTERM');
@@ -39,9 +43,7 @@ t.test('proxy: the drain timeout cuts calls that outlast it', async (t) => {
 });
 
 t.test('proxy: a second signal stops at once, without waiting for the drain', async (t) => {
-  const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4', '--drain-timeout', '60'] });
-  const sidecar = await startSidecar(t, { name: 'echo', command: echo, proxy: proxy.base, extra: ['--heartbeat', '1'] });
-  await pollJson(`${proxy.base}/v1/services/echo`, (status, body) => status === 200 && body.status === 'healthy');
+  const { proxy, sidecar } = await proxyWithEcho(t, ['--drain-timeout', '60']);
   const call = callSleep(proxy.base, 30_000);
   await waitFor(async () => (await sidecar.health()).inflight === 1, 'the call reached the child');
   proxy.proc.kill('SIGTERM');
@@ -53,9 +55,7 @@ t.test('proxy: a second signal stops at once, without waiting for the drain', as
 });
 
 t.test('sidecar: SIGTERM deregisters first, finishes calls in flight, then stops the child', async (t) => {
-  const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4'] });
-  const sidecar = await startSidecar(t, { name: 'echo', command: echo, proxy: proxy.base, extra: ['--heartbeat', '1'] });
-  await pollJson(`${proxy.base}/v1/services/echo`, (status, body) => status === 200 && body.status === 'healthy');
+  const { proxy, sidecar } = await proxyWithEcho(t);
   const childPid = (await sidecar.health()).pid as number;
   const calls = Array.from({ length: 4 }, () => callSleep(proxy.base, 1_500));
   await waitFor(async () => (await sidecar.health()).inflight === 4, 'the calls reached the child');
@@ -89,9 +89,7 @@ t.test('native instance: SIGTERM deregisters, lets calls in flight finish, then 
 
 t.test('sidecar: SIGTERM lets the call of a client that declared roots (its own upstream session) finish', async (t) => {
   const { connectClient } = await import('../helpers/sidecar.js');
-  const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4'] });
-  const sidecar = await startSidecar(t, { name: 'echo', command: echo, proxy: proxy.base, extra: ['--heartbeat', '1'] });
-  await pollJson(`${proxy.base}/v1/services/echo`, (status, body) => status === 200 && body.status === 'healthy');
+  const { proxy, sidecar } = await proxyWithEcho(t);
   const client = await connectClient(t, `${proxy.base}/mcp`, { capabilities: { roots: {} } }, 'roots-client');
   client.setRequestHandler('roots/list', () => ({ roots: [] }));
   const call = client.callTool({ name: 'echo__sleep', arguments: { ms: 1_500 } }).then(
