@@ -1,11 +1,11 @@
 import { Bridge } from '../src/bridge/bridge.js';
 import { MeshError } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/log.js';
-import { createInstanceServer, type InstanceServer } from '../src/http/instance-server.js';
+import type { InstanceServer } from '../src/http/instance-server.js';
 import { tokenRequiredFor } from '../src/http/bearer-token.js';
-import { newClaim } from '../src/http/lease.js';
-import { listenOnFreePort, type PortRange } from '../src/http/ports.js';
-import { RegistrationClient } from '../src/instance/registration.js';
+import type { PortRange } from '../src/http/ports.js';
+import { bridgeHealth, InstanceRuntime } from '../src/instance/instance-runtime.js';
+import type { RegistrationClient } from '../src/instance/registration.js';
 import type { ChildCommand } from '../src/stdio/child-transport.js';
 import { Supervisor, type ChildState, type RestartPolicy } from './supervisor.js';
 import { serveControl } from './control.js';
@@ -116,17 +116,16 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     crashWindowMs: options.crashWindowMs,
     onStateChange: (state) => {
       log.info(`state ${state}`);
-      registration?.beatNow();
+      runtime?.registration?.beatNow();
     },
-    onToolsChanged: () => registration?.refresh(),
+    onToolsChanged: () => runtime?.registration?.refresh(),
   });
-  let registration: RegistrationClient | undefined;
+  let runtime: InstanceRuntime | undefined;
 
-  let url = '';
   const health = (): SidecarHealth => ({
     name: options.name,
     state: supervisor.state,
-    url,
+    url: runtime?.url ?? '',
     pid: supervisor.pid,
     sidecarPid: process.pid,
     tools: supervisor.tools.length,
@@ -134,14 +133,12 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     uptime: Math.round((Date.now() - startedAt) / 1000),
     restarts: supervisor.restarts,
     crashes: supervisor.crashCount,
-    sessions: bridge.sessions.size,
-    inflight: bridge.stats.inflight,
-    calls: { forwarded: bridge.stats.forwarded, failed: bridge.stats.failed, timeouts: bridge.stats.timeouts },
+    ...bridgeHealth(bridge),
     junkLines: supervisor.junkLines,
     lastExit: supervisor.lastExit,
     lastError: supervisor.lastError,
     tags: options.tags,
-    proxy: registration && { url: options.proxy ?? '', registered: registration.registered, lastError: registration.lastError },
+    proxy: runtime?.proxyStatus(),
   });
 
   // For the whole life of the sidecar: its second signal exits at once, after SIGKILLing the child's group.
@@ -156,45 +153,35 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     bridge.close();
     throw new MeshError('CALL_CANCELLED', `${options.name}: stopped while the server was starting`, { context: { service: options.name } });
   }
-  // Proves a registration of our id comes from this process (src/http/lease.ts).
-  const claim = newClaim();
-  const server = createInstanceServer({ bridge, health, claim, token: options.token, log, bindHost: options.host, allowedHosts: options.allowedHosts, sessionIdleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
-  let port: number;
   try {
-    port = await listenOnFreePort(server.server, options.host, options.port, options.portRange);
+    runtime = await InstanceRuntime.listen({
+      name: options.name,
+      kind: 'sidecar',
+      version: options.version,
+      tags: options.tags,
+      host: options.host,
+      port: options.port,
+      portRange: options.portRange,
+      allowedHosts: options.allowedHosts,
+      token: options.token,
+      sessionIdleMs: options.sessionIdleMs,
+      maxSessions: options.maxSessions,
+      log,
+      bridge,
+      health,
+    });
   } catch (error) {
     await supervisor.stop();
     bridge.close();
     throw error;
   }
+  const instance = runtime;
+  const { server, url, port } = instance;
   if (options.controlToken) serveControl(server, options.controlToken, supervisor, log);
-  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
-  url = `http://${hostForUrl}:${port}/mcp`;
-  if (options.proxy) {
-    registration = new RegistrationClient({
-      proxyUrl: options.proxy,
-      token: options.token,
-      claim,
-      intervalMs: options.heartbeatMs,
-      log: log.child('registry'),
-      describe: () => ({
-        id: `${options.name}.${options.host}.${port}`.replace(/[^A-Za-z0-9_.:-]/g, '_'),
-        name: options.name,
-        url,
-        host: options.host,
-        port,
-        pid: process.pid,
-        tags: options.tags,
-        tools: supervisor.tools,
-        toolsHash: supervisor.toolsHash,
-        version: options.version,
-        kind: 'sidecar',
-        // The registry knows no `exited`: a child left stopped by its restart policy is not routable.
-        state: supervisor.state === 'exited' ? 'crashloop' : supervisor.state,
-      }),
-    });
-    registration.start();
-  }
+  // The registry knows no `exited`: a child left stopped by its restart policy is not routable.
+  const registration = options.proxy
+    ? instance.join(options.proxy, () => ({ tools: supervisor.tools, toolsHash: supervisor.toolsHash, state: supervisor.state === 'exited' ? 'crashloop' : supervisor.state }), options.heartbeatMs)
+    : undefined;
 
   let stopping: Promise<void> | undefined;
   return {
@@ -207,8 +194,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     health,
     stop() {
       stopping ??= (async () => {
-        await registration?.stop(); // first, so the proxy stops routing here while calls in flight finish
-        await server.close(options.drainTimeoutMs);
+        await instance.stop(options.drainTimeoutMs);
         await supervisor.stop();
         bridge.close();
       })();

@@ -1,13 +1,10 @@
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/server';
 import { Bridge } from '../bridge/bridge.js';
-import { createInstanceServer, type InstanceServer } from '../http/instance-server.js';
-import { newClaim } from '../http/lease.js';
-import { listenOnFreePort } from '../http/ports.js';
 import { createLogger, type Logger } from '../log.js';
 import { resolveInstanceOptions, type InstanceOptions, type ResolvedInstanceOptions } from './instance-options.js';
 import { connectNativeServer, type NativeServer } from './native-server.js';
 import { NativeTools, type ArgsOf, type ToolHandler, type ToolInput, type ToolSpec } from './native-tools.js';
-import { RegistrationClient } from './registration.js';
+import { bridgeHealth, InstanceRuntime } from './instance-runtime.js';
 import { installStopSignals } from './stop-signals.js';
 
 /** Lifecycle of a native instance; `ready` is what the registry routes to. */
@@ -48,14 +45,11 @@ export class NativeInstance {
   private readonly log: Logger;
   private bridge: Bridge | undefined;
   private native: NativeServer | undefined;
-  private server: InstanceServer | undefined;
-  private registration: RegistrationClient | undefined;
+  private runtime: InstanceRuntime | undefined;
   private startedAt = Date.now();
   private starting: Promise<{ url: string; port: number }> | undefined;
   private stopping: Promise<void> | undefined;
   private removeSignals: (() => void) | undefined;
-  /** Proves a registration of our id comes from us (lease.ts): sent to the proxy, only its digest shown at /healthz. */
-  private readonly claim = newClaim();
 
   constructor(options: InstanceOptions = {}) {
     this.options = resolveInstanceOptions(options);
@@ -79,7 +73,7 @@ export class NativeInstance {
     this.tools.add(name, typeof spec === 'string' ? { description: spec } : (spec as ToolSpec), input, handler);
     if (this.state === 'ready') {
       this.native?.toolsChanged();
-      this.registration?.refresh();
+      this.runtime?.registration?.refresh();
     }
     return this;
   }
@@ -116,40 +110,32 @@ export class NativeInstance {
         clientInfo: { name: `mesh-native/${o.name}`, version: o.version },
       });
       bridge.notify('notifications/initialized');
-      this.server = createInstanceServer({ bridge, health: () => this.health(), claim: this.claim, token: o.token, log: this.log, bindHost: o.host, allowedHosts: o.allowedHosts, sessionIdleMs: o.sessionIdleMs, maxSessions: o.maxSessions });
-      this.port = await listenOnFreePort(this.server.server, o.host, o.port, o.portRange);
+      this.runtime = await InstanceRuntime.listen({
+        name: o.name,
+        kind: 'native',
+        version: o.version,
+        tags: o.tags,
+        host: o.host,
+        port: o.port,
+        portRange: o.portRange,
+        allowedHosts: o.allowedHosts,
+        token: o.token,
+        sessionIdleMs: o.sessionIdleMs,
+        maxSessions: o.maxSessions,
+        log: this.log,
+        bridge,
+        health: () => this.health(),
+      });
     } catch (error) {
       await this.release();
       this.state = 'stopped';
       throw error;
     }
-    this.url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${this.port}/mcp`;
+    this.url = this.runtime.url;
+    this.port = this.runtime.port;
     if (this.stopping) return { url: this.url, port: this.port };
     this.state = 'ready';
-    if (o.register) {
-      this.registration = new RegistrationClient({
-        proxyUrl: o.proxyUrl,
-        intervalMs: o.heartbeatMs,
-        token: o.token,
-        claim: this.claim,
-        log: this.log.child('registry'),
-        describe: () => ({
-          id: `${o.name}.${o.host}.${this.port}`.replace(/[^A-Za-z0-9_.:-]/g, '_'),
-          name: o.name,
-          url: this.url,
-          host: o.host,
-          port: this.port,
-          pid: process.pid,
-          tags: o.tags,
-          tools: this.tools.list(),
-          toolsHash: this.tools.hash(),
-          version: o.version,
-          kind: 'native',
-          state: 'ready',
-        }),
-      });
-      this.registration.start();
-    }
+    if (o.register) this.runtime.join(o.proxyUrl, () => ({ tools: this.tools.list(), toolsHash: this.tools.hash(), state: 'ready' }), o.heartbeatMs);
     if (o.handleSignals) this.removeSignals = installStopSignals(() => this.stop(), this.log);
     this.log.info(`${o.name} ready at ${this.url} (${this.tools.size} tools${o.register ? `, joining ${o.proxyUrl}` : ', standalone'})`);
     return { url: this.url, port: this.port };
@@ -161,7 +147,6 @@ export class NativeInstance {
       this.state = 'stopping';
       await this.starting?.catch(() => undefined);
       this.removeSignals?.();
-      await this.registration?.stop();
       await this.release();
       this.state = 'stopped';
     })();
@@ -170,7 +155,6 @@ export class NativeInstance {
 
   /** What GET /healthz answers. */
   health(): NativeHealth {
-    const stats = this.bridge?.stats;
     return {
       name: this.name,
       kind: 'native',
@@ -180,16 +164,15 @@ export class NativeInstance {
       tools: this.tools.size,
       toolsHash: this.tools.hash(),
       uptime: Math.round((Date.now() - this.startedAt) / 1000),
-      sessions: stats?.sessions ?? 0,
-      inflight: stats?.inflight ?? 0,
-      calls: { forwarded: stats?.forwarded ?? 0, failed: stats?.failed ?? 0, timeouts: stats?.timeouts ?? 0 },
+      ...bridgeHealth(this.bridge),
       tags: this.options.tags,
-      proxy: this.registration && { url: this.options.proxyUrl, registered: this.registration.registered, lastError: this.registration.lastError },
+      proxy: this.runtime?.proxyStatus(),
     };
   }
 
+  // Deregisters and drains the endpoint (when it was listening), then stops the in-process server.
   private async release(): Promise<void> {
-    await this.server?.close(this.options.drainTimeoutMs).catch(() => undefined);
+    await this.runtime?.stop(this.options.drainTimeoutMs).catch(() => undefined);
     await this.native?.close();
     this.bridge?.close();
   }

@@ -23,7 +23,7 @@ export async function build(t: Test) {
     await core.router.close();
     await registry.close();
   });
-  const request = async (path: string, init: RequestInit & { json?: unknown } = {}) => {
+  const request = async (path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: any; headers: Headers }> => {
     const { json, ...rest } = init;
     const headers = { host: '127.0.0.1:6001', 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) };
     const response = await app.request(path, { ...rest, headers, ...(json === undefined ? {} : { body: JSON.stringify(json) }) });

@@ -1,0 +1,130 @@
+import type { Tool } from '@modelcontextprotocol/server';
+import type { Bridge } from '../bridge/bridge.js';
+import { createInstanceServer, type InstanceServer, type InstanceServerOptions } from '../http/instance-server.js';
+import { newClaim } from '../http/lease.js';
+import { listenOnFreePort, type PortRange } from '../http/ports.js';
+import type { Logger } from '../log.js';
+import { RegistrationClient } from './registration.js';
+
+/** What a sidecar and a native instance both are once their MCP server sits behind a bridge. */
+export interface InstanceRuntimeOptions {
+  name: string;
+  kind: 'sidecar' | 'native';
+  version: string;
+  tags: string[];
+  host: string;
+  /** Port to bind (0: any free port); default: the first free port of `portRange`. */
+  port?: number | undefined;
+  portRange: PortRange;
+  allowedHosts: string[];
+  /** The mesh token: required on every request to the instance, sent to the proxy. */
+  token?: string | undefined;
+  sessionIdleMs?: number | undefined;
+  maxSessions?: number | undefined;
+  log: Logger;
+  bridge: Bridge;
+  /** Body of GET /healthz. */
+  health: () => { state: string };
+}
+
+/** What the registration tells the proxy that changes while the instance runs (read at every beat). */
+export interface RegistrationFacts {
+  tools: Tool[];
+  toolsHash: string;
+  state: string;
+}
+
+/** The status of the instance's registration, as /healthz shows it. */
+export interface ProxyStatus {
+  url: string;
+  registered: boolean;
+  lastError: string | undefined;
+}
+
+/**
+ * The part of an instance that does not depend on what serves MCP behind its bridge (a child
+ * process or in-process tools): the HTTP endpoint on a free port, joining the mesh, and the stop
+ * order (deregister first, so the proxy stops routing here, then drain the calls in flight).
+ */
+export class InstanceRuntime {
+  readonly url: string;
+  readonly port: number;
+  readonly server: InstanceServer;
+  registration: RegistrationClient | undefined;
+  private proxyUrl = '';
+  /** Proves a registration of our id comes from this process (lease.ts): sent to the proxy, only its digest shown at /healthz. */
+  private readonly claim: string;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(private readonly options: InstanceRuntimeOptions, server: InstanceServer, port: number, claim: string) {
+    this.server = server;
+    this.port = port;
+    this.claim = claim;
+    this.url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/mcp`;
+  }
+
+  /** Serves /mcp and /healthz on a free port of the range (or the given port). */
+  static async listen(options: InstanceRuntimeOptions): Promise<InstanceRuntime> {
+    const claim = newClaim();
+    const serverOptions: InstanceServerOptions = {
+      bridge: options.bridge,
+      health: options.health,
+      claim,
+      token: options.token,
+      log: options.log,
+      bindHost: options.host,
+      allowedHosts: options.allowedHosts,
+      sessionIdleMs: options.sessionIdleMs,
+      maxSessions: options.maxSessions,
+    };
+    const server = createInstanceServer(serverOptions);
+    const port = await listenOnFreePort(server.server, options.host, options.port, options.portRange);
+    return new InstanceRuntime(options, server, port, claim);
+  }
+
+  /** The id the instance registers under: one per service, host and port. */
+  get id(): string {
+    return `${this.options.name}.${this.options.host}.${this.port}`.replace(/[^A-Za-z0-9_.:-]/g, '_');
+  }
+
+  /** Registers with the proxy and keeps the registration alive (heartbeat, re-registration); a missing proxy only delays joining. */
+  join(proxyUrl: string, facts: () => RegistrationFacts, heartbeatMs?: number): RegistrationClient {
+    const o = this.options;
+    this.proxyUrl = proxyUrl;
+    this.registration = new RegistrationClient({
+      proxyUrl,
+      token: o.token,
+      claim: this.claim,
+      intervalMs: heartbeatMs,
+      log: o.log.child('registry'),
+      describe: () => ({ id: this.id, name: o.name, url: this.url, host: o.host, port: this.port, pid: process.pid, tags: o.tags, version: o.version, kind: o.kind, ...facts() }),
+    });
+    this.registration.start();
+    return this.registration;
+  }
+
+  /** The registration's state for /healthz; undefined when standalone. */
+  proxyStatus(): ProxyStatus | undefined {
+    const r = this.registration;
+    return r && { url: this.proxyUrl, registered: r.registered, lastError: r.lastError };
+  }
+
+  /** Deregisters, then refuses new requests and lets those in flight finish up to `drainMs`. */
+  stop(drainMs?: number): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.registration?.stop();
+      await this.server.close(drainMs);
+    })();
+    return this.stopping;
+  }
+}
+
+/** The call counters both kinds of instance show at /healthz. */
+export function bridgeHealth(bridge: Bridge | undefined): { sessions: number; inflight: number; calls: { forwarded: number; failed: number; timeouts: number } } {
+  const stats = bridge?.stats;
+  return {
+    sessions: stats?.sessions ?? 0,
+    inflight: stats?.inflight ?? 0,
+    calls: { forwarded: stats?.forwarded ?? 0, failed: stats?.failed ?? 0, timeouts: stats?.timeouts ?? 0 },
+  };
+}
