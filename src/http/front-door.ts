@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { classifyInboundRequest, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/server';
+import { classifyInboundRequest, PROTOCOL_VERSION_META_KEY, type InboundHttpRequest, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/server';
 import { MeshError, toJsonRpcError } from '../errors.js';
 import { unauthorizedBody, type TokenCheck } from './bearer-token.js';
 import type { HostGuard } from './host-guard.js';
@@ -91,19 +91,43 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
 
 /**
  * True when the SDK's classifier routes a POST to the 2026-07-28 path: classified modern, or refused
- * on the modern ladder (an envelope or header mismatch). A body that is no JSON-RPC message at all
- * stays where it goes today (the legacy transport answers it).
+ * on the modern ladder (an envelope or header mismatch). A body that is no JSON-RPC message at all,
+ * or a batch, stays where it goes today (the legacy transport answers it).
  */
 export function isModern(req: IncomingMessage, parsed: unknown): boolean {
+  if (Array.isArray(parsed)) return false;
   const { headers } = req;
-  const outcome = classifyInboundRequest({
+  const version = headers['mcp-protocol-version'];
+  // The classifier costs ~10 µs; a body with no envelope claim under no modern version header can only be legacy.
+  if (!hasEnvelopeClaim(parsed) && (typeof version !== 'string' || legacyVersionHeader(version))) return false;
+  const inbound: InboundHttpRequest = {
     httpMethod: req.method ?? 'POST',
-    ...(typeof headers['mcp-protocol-version'] === 'string' && { protocolVersionHeader: headers['mcp-protocol-version'] }),
+    ...(typeof version === 'string' && { protocolVersionHeader: version }),
     ...(typeof headers['mcp-method'] === 'string' && { mcpMethodHeader: headers['mcp-method'] }),
     ...(typeof headers['mcp-name'] === 'string' && { mcpNameHeader: headers['mcp-name'] }),
     body: parsed,
-  });
+  };
+  const outcome = classifyInboundRequest(inbound);
   return outcome.kind === 'modern' || (outcome.kind === 'reject' && outcome.rung !== 'jsonrpc-shape');
+}
+
+// The per-request envelope's claim: the protocol-version key in params._meta (what the classifier looks for first).
+function hasEnvelopeClaim(message: unknown): boolean {
+  const meta = (message as { params?: { _meta?: unknown } } | undefined)?.params?._meta;
+  return typeof meta === 'object' && meta !== null && PROTOCOL_VERSION_META_KEY in meta;
+}
+
+const legacyHeaders = new Map<string, boolean>();
+
+// Whether the SDK routes a claim-less request under this MCP-Protocol-Version header to legacy
+// serving, asked once per header value (a client sends the same one on every request).
+function legacyVersionHeader(version: string): boolean {
+  let legacy = legacyHeaders.get(version);
+  if (legacy === undefined) {
+    legacy = classifyInboundRequest({ httpMethod: 'POST', protocolVersionHeader: version, body: { jsonrpc: '2.0', id: 0, method: 'ping' } }).kind === 'legacy';
+    if (legacyHeaders.size < 64) legacyHeaders.set(version, legacy);
+  }
+  return legacy;
 }
 
 // The -32602 answer to a tools/call request whose `arguments` is not an object (a string, an array…).
