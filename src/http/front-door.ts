@@ -56,9 +56,9 @@ export function isMcpUrl(url: string | undefined): boolean {
 /**
  * The one front door of every MM HTTP server (the proxy's two ports, every sidecar and native
  * instance). In order: the bearer token (401), then for POST /mcp the Host/Origin guard (403), the
- * body limit (413), the depth check and empty batch (400), tools/call arguments that are not an
- * object (-32602); then the SDK's era classification sends 2026-07-28 requests to `modern` (when
- * given), plain calls on a session go to `lean`, and everything else to `sdk`.
+ * body limit (413), the depth check and empty batch (400); then the SDK's era classification sends
+ * 2026-07-28 requests to `modern` (when given); legacy ones meet the tools/call arguments check
+ * (-32602 when not an object), then plain calls on a session go to `lean`, and everything else to `sdk`.
  * @example createServer(drain.wrap(createFrontDoor({ checkToken, guard, lean, sdk: getRequestListener(app.fetch) })))
  */
 export function createFrontDoor(options: FrontDoorOptions): RequestListener {
@@ -70,10 +70,10 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
     if (refused) return sendJson(res, 401, unauthorizedBody(url, refused), { 'www-authenticate': refused.challenge });
     if (req.method !== 'POST' || !isMcpUrl(url)) return sdk(req, res);
     receiveMcpPost(req, res, guard, maxBodyBytes, (body, parsed) => {
-      // Refused here for every path (the SDK transport would answer -32603 with a zod dump, or pass it on).
+      if (modern && isModern(req, parsed)) return modern(req, res, parsed);
+      // Refused here for both legacy paths (the SDK transport would answer -32603 with a zod dump, or pass it on).
       const badArguments = nonObjectArguments(parsed);
       if (badArguments) return sendJson(res, 200, badArguments);
-      if (modern && isModern(req, parsed)) return modern(req, res, parsed);
       const sessionId = req.headers['mcp-session-id'];
       if (lean && typeof sessionId === 'string') {
         const cancelled = cancelledId(parsed);

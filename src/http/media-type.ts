@@ -7,6 +7,9 @@ export interface MediaRange {
   index: number;
 }
 
+let lastContentType: string | undefined;
+let lastEssence: string | undefined;
+
 /**
  * The media type of a `Content-Type` header, lowercase and without parameters (`text/event-stream`
  * for `Text/Event-Stream; charset=utf-8`); undefined when the header is absent or malformed.
@@ -14,11 +17,17 @@ export interface MediaRange {
  */
 export function mediaTypeOf(header: string | null | undefined): string | undefined {
   if (!header) return undefined;
+  // A parse costs ~1 µs and a peer sends the same header on every answer: the last one is kept.
+  if (header === lastContentType) return lastEssence;
+  let essence: string | undefined;
   try {
-    return new MIMEType(header).essence;
+    essence = new MIMEType(header).essence;
   } catch {
-    return undefined;
+    essence = undefined;
   }
+  lastContentType = header;
+  lastEssence = essence;
+  return essence;
 }
 
 // An Accept header splits on commas outside quoted parameter values.

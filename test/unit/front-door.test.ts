@@ -103,7 +103,9 @@ t.test('the modern ladder\'s refusals reach the modern slot; a body that is no J
   t.equal((await post({ jsonrpc: '2.0', id: 1 })).text, 'sdk', 'not a JSON-RPC message: the legacy transport answers it');
   t.equal((await post('{not json')).text, 'sdk', 'not JSON');
   t.equal((await post([legacyCall])).text, 'sdk', 'a batch');
-  t.equal(seen.filter((s) => s.path === 'modern').length, 2);
+  const badArguments = { ...modernCall, params: { ...modernCall.params, arguments: 'text' } };
+  t.equal((await post(badArguments)).text, 'modern', 'a modern request is answered by the modern path, even with arguments that are not an object');
+  t.equal(seen.filter((s) => s.path === 'modern').length, 3);
 });
 
 t.test('isModern: the SDK classifier decides; a claim-less request under a legacy header never reaches it', async (t) => {
