@@ -4,7 +4,7 @@ import { MeshError, toJsonRpcError } from '../errors.js';
 import { unauthorizedBody, type TokenCheck } from './bearer-token.js';
 import type { HostGuard } from './host-guard.js';
 import { isPlainCall } from './hot-path.js';
-import { receiveMcpPost, sendJson } from './mcp-post.js';
+import { isMcpUrl, receiveMcpPost, sendJson } from './mcp-post.js';
 import { MAX_BODY_BYTES } from './read-body.js';
 
 /**
@@ -45,13 +45,7 @@ export interface FrontDoorOptions {
 /** The request a POST /mcp becomes for `sdk`: its body already read and parsed (undefined when not JSON). */
 export type ReadMcpPost = IncomingMessage & { rawBody?: Buffer; parsedBody?: unknown };
 
-/**
- * True for the MCP endpoint's URL: `/mcp`, with or without a query.
- * @example isMcpUrl('/mcp?x=1') // true
- */
-export function isMcpUrl(url: string | undefined): boolean {
-  return url === '/mcp' || (url !== undefined && url.startsWith('/mcp?'));
-}
+export { isMcpUrl };
 
 /**
  * The one front door of every MM HTTP server (the proxy's two ports, every sidecar and native

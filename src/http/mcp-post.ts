@@ -7,6 +7,14 @@ import { readBody } from './read-body.js';
 /** How long an oversized request body is read and dropped before its error is answered anyway. */
 const DRAIN_MS = 5_000;
 
+/**
+ * True for the MCP endpoint's URL: `/mcp`, with or without a query (the one place it is matched).
+ * @example isMcpUrl('/mcp?x=1') // true
+ */
+export function isMcpUrl(url: string | undefined): boolean {
+  return url === '/mcp' || (url !== undefined && url.startsWith('/mcp?'));
+}
+
 /** Writes a JSON answer with its length. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
