@@ -7,6 +7,7 @@ import { httpStatusFor, MeshError, toMeshError } from '../src/errors.js';
 import { createTokenCheck, unauthorizedBody } from '../src/http/bearer-token.js';
 import { createHostGuard, type HostGuardOptions } from '../src/http/host-guard.js';
 import { tooDeepMessage } from '../src/http/json-depth.js';
+import { MAX_BODY_BYTES } from '../src/http/read-body.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
@@ -99,8 +100,8 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   app.use(
     '*',
     bodyLimit({
-      maxSize: options.maxBodyBytes ?? 4 * 1024 * 1024,
-      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `request body exceeds ${options.maxBodyBytes ?? 4 * 1024 * 1024} bytes`), 413),
+      maxSize: options.maxBodyBytes ?? MAX_BODY_BYTES,
+      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `request body exceeds ${options.maxBodyBytes ?? MAX_BODY_BYTES} bytes`), 413),
     }),
   );
 

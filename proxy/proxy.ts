@@ -7,8 +7,9 @@ import { listenOnFreePort } from '../src/http/ports.js';
 import { createTokenCheck } from '../src/http/bearer-token.js';
 import { createHostGuard } from '../src/http/host-guard.js';
 import { DEFAULT_DRAIN_MS, Drain } from '../src/http/drain.js';
+import { createFrontDoor } from '../src/http/front-door.js';
 import { createProxyApp } from './app.js';
-import { createProxyFrontHandler } from './hot-path.js';
+import { createProxyLeanPath } from './hot-path.js';
 import { MeshCore } from './core.js';
 import { MeshEndpoint } from './mcp/endpoint.js';
 import { createProxyMetrics } from './metrics.js';
@@ -86,7 +87,13 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const endpoint = new MeshEndpoint(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
   const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
   const drain = new Drain('mesh-proxy');
-  const front = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024, createTokenCheck(options.token));
+  // Both ports share one front door: token, guard, body checks, then modern / lean / SDK transport.
+  const front = createFrontDoor({
+    checkToken: createTokenCheck(options.token),
+    guard: createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }),
+    lean: createProxyLeanPath(endpoint),
+    sdk: getRequestListener(app.fetch),
+  });
   const listener = drain.wrap(front);
   const servers: Server[] = [];
   const sweeper = setInterval(() => registry.sweep(), 1_000);

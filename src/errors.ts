@@ -11,6 +11,7 @@ export type MeshErrorCode =
   | 'CALL_CANCELLED'
   | 'TOOL_ERROR'
   | 'BAD_REQUEST'
+  | 'INVALID_PARAMS'
   | 'PAYLOAD_TOO_LARGE'
   | 'FORBIDDEN'
   | 'CONFLICT'
@@ -56,6 +57,7 @@ const jsonRpcCodes: Record<MeshErrorCode, number> = {
   SERVICE_NOT_FOUND: ProtocolErrorCode.InvalidParams,
   TOOL_NOT_FOUND: ProtocolErrorCode.InvalidParams,
   BAD_REQUEST: ProtocolErrorCode.InvalidRequest,
+  INVALID_PARAMS: ProtocolErrorCode.InvalidParams,
   PAYLOAD_TOO_LARGE: ProtocolErrorCode.InvalidRequest,
   MANIFEST_INVALID: ProtocolErrorCode.InvalidParams,
   LOOP_DETECTED: ProtocolErrorCode.InvalidRequest,
@@ -78,6 +80,7 @@ const httpStatuses: Partial<Record<MeshErrorCode, number>> = {
   SERVICE_NOT_FOUND: 404,
   TOOL_NOT_FOUND: 404,
   BAD_REQUEST: 400,
+  INVALID_PARAMS: 400,
   MANIFEST_INVALID: 400,
   LOOP_DETECTED: 508,
   PAYLOAD_TOO_LARGE: 413,

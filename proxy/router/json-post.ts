@@ -1,8 +1,10 @@
 import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/client';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { MeshError } from '../../src/errors.js';
 import { DRAINING_HEADER } from '../../src/http/drain.js';
+import { mediaTypeOf } from '../../src/http/media-type.js';
 import type { CallCancel } from './call-cancel.js';
 
 /** Where and how to POST on an established MCP session. */
@@ -150,7 +152,6 @@ function sessionHeaders(target: SessionTarget, body: string): Record<string, str
 // `limit` bytes of one message (the JSON body, one SSE event) so no instance can fill the proxy's memory.
 async function readAnswer(res: IncomingMessage, id: string, limit: number, what: string, onOther?: (message: JSONRPCMessage) => void): Promise<unknown> {
   const status = res.statusCode ?? 0;
-  const type = res.headers['content-type'] ?? '';
   if (status === 404) {
     res.resume();
     throw new SessionLostError('the instance no longer knows the session');
@@ -159,35 +160,7 @@ async function readAnswer(res: IncomingMessage, id: string, limit: number, what:
     res.resume();
     throw drainingRefusal(what);
   }
-  if (type.startsWith('text/event-stream') && status === 200) {
-    const decoder = new StringDecoder('utf8');
-    let buffer = '';
-    // Bytes of the event being received (the undecoded tail of `buffer`, counted as it arrives).
-    let pending = 0;
-    for await (const chunk of res as AsyncIterable<Buffer>) {
-      buffer += decoder.write(chunk);
-      pending += chunk.length;
-      let end: number;
-      let cut = false;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const event = buffer.slice(0, end);
-        if (Buffer.byteLength(event) > limit) throw tooLarge(res, what, limit);
-        const data = sseData(event);
-        buffer = buffer.slice(end + 2);
-        cut = true;
-        if (data === undefined) continue;
-        const message = JSON.parse(data) as JSONRPCMessage;
-        if ('id' in message && message.id === id && !('method' in message)) {
-          res.destroy();
-          return answerOf(message);
-        }
-        onOther?.(message);
-      }
-      if (cut) pending = Buffer.byteLength(buffer);
-      if (pending > limit) throw tooLarge(res, what, limit);
-    }
-    throw new SdkError(SdkErrorCode.ConnectionClosed, 'the instance closed the stream before answering');
-  }
+  if (status === 200 && mediaTypeOf(res.headers['content-type']) === 'text/event-stream') return readSseAnswer(res, id, limit, what, onOther);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res as AsyncIterable<Buffer>) {
@@ -223,15 +196,46 @@ export function drainingRefusal(what: string): NotSentError {
   return new NotSentError(`${what}: the instance is shutting down (HTTP 503, draining); the request was not served`);
 }
 
-// The data lines of one SSE event, joined; undefined for an event without data (a comment, a ping).
-function sseData(event: string): string | undefined {
-  let data: string | undefined;
-  for (const line of event.split('\n')) {
-    if (!line.startsWith('data:')) continue;
-    const value = line.slice(line[5] === ' ' ? 6 : 5);
-    data = data === undefined ? value : `${data}\n${value}`;
+// Reads an SSE stream (eventsource-parser) until the answer to `id` arrives, then stops reading. One
+// event may hold at most `limit` bytes of data; the parser buffers at most `limit` characters of an
+// event still arriving, so an event that never ends fails too.
+async function readSseAnswer(res: IncomingMessage, id: string, limit: number, what: string, onOther?: (message: JSONRPCMessage) => void): Promise<unknown> {
+  const decoder = new StringDecoder('utf8');
+  let answer: { message: unknown } | undefined;
+  let failure: unknown;
+  const onEvent = (event: EventSourceMessage) => {
+    if (answer !== undefined || failure !== undefined) return;
+    if (Buffer.byteLength(event.data) > limit) {
+      failure = answerTooLarge(what, limit);
+      return;
+    }
+    if (event.data === '') return;
+    let message: JSONRPCMessage;
+    try {
+      message = JSON.parse(event.data) as JSONRPCMessage;
+    } catch {
+      failure = new ProtocolError(ProtocolErrorCode.InternalError, `the instance sent an SSE event that is not JSON: ${event.data.slice(0, 200)}`);
+      return;
+    }
+    if ('id' in message && message.id === id && !('method' in message)) answer = { message };
+    else onOther?.(message);
+  };
+  const parser = createParser({
+    onEvent,
+    maxBufferSize: limit,
+    onError: (error) => {
+      if (error.type === 'max-buffer-size-exceeded') failure ??= answerTooLarge(what, limit);
+    },
+  });
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    parser.feed(decoder.write(chunk));
+    if (failure !== undefined || answer !== undefined) {
+      res.destroy();
+      if (failure !== undefined) throw failure;
+      return answerOf(answer?.message);
+    }
   }
-  return data;
+  throw new SdkError(SdkErrorCode.ConnectionClosed, 'the instance closed the stream before answering');
 }
 
 function answerOf(message: unknown): unknown {

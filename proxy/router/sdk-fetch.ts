@@ -1,6 +1,7 @@
 import type { FetchLike, RequestId } from '@modelcontextprotocol/client';
 import { toJsonRpcError } from '../../src/errors.js';
 import { DRAINING_HEADER } from '../../src/http/drain.js';
+import { mediaTypeOf } from '../../src/http/media-type.js';
 import { answerTooLarge, drainingRefusal, isDrainingRefusal } from './json-post.js';
 
 /**
@@ -22,8 +23,8 @@ export function upstreamFetch(maxResponseBytes: number): FetchLike {
     const id = request?.id;
     if (id === undefined || !response.ok || !response.body) return response;
     const refusal = () => JSON.stringify(toJsonRpcError(id, answerTooLarge(what, maxResponseBytes)));
-    const type = response.headers.get('content-type') ?? '';
-    const body = type.startsWith('text/event-stream') ? capEvents(response.body, maxResponseBytes, refusal) : capBody(response.body, maxResponseBytes, refusal);
+    const sse = mediaTypeOf(response.headers.get('content-type')) === 'text/event-stream';
+    const body = sse ? capEvents(response.body, maxResponseBytes, refusal) : capBody(response.body, maxResponseBytes, refusal);
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }

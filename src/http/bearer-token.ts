@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { LOOPBACK_HOSTS } from './host-guard.js';
+import { isMcpUrl } from './mcp-post.js';
 
 /** Why a request was refused for its credentials, with the `WWW-Authenticate` challenge to send with the 401. */
 export interface TokenRefusal {
@@ -58,6 +59,5 @@ export function tokenRequiredFor(host: string, token: string | undefined, who: s
 
 /** The 401 body for a refused request: JSON-RPC shaped on the MCP endpoint, the API's error shape elsewhere. */
 export function unauthorizedBody(path: string | undefined, refusal: TokenRefusal): unknown {
-  const onMcp = path === '/mcp' || path?.startsWith('/mcp?') === true;
-  return onMcp ? { jsonrpc: '2.0', id: null, error: { code: -32001, message: refusal.message } } : { error: { code: 'UNAUTHORIZED', message: refusal.message } };
+  return isMcpUrl(path) ? { jsonrpc: '2.0', id: null, error: { code: -32001, message: refusal.message } } : { error: { code: 'UNAUTHORIZED', message: refusal.message } };
 }

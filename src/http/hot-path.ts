@@ -1,35 +1,33 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/server';
+import { isJsonContentType, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/server';
 import type { BridgeSession } from '../bridge/bridge-session.js';
 import type { Reply } from '../bridge/types.js';
+import { prefersJsonOverSse } from './media-type.js';
 
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' };
 
 /**
- * True for a POST the hot path may answer without the SDK transport: one JSON-RPC request (not
- * initialize, no progress token) on a known session from a client that accepts SSE but prefers JSON, at
- * a protocol version we speak. Everything else goes through the SDK transport, which owns the
- * protocol's edge cases.
+ * True for a plain call, a POST a lean path may answer without the SDK transport: one JSON-RPC
+ * request (not initialize, no progress token) sent as JSON by a client that accepts SSE but prefers
+ * JSON, at a protocol version we speak. Everything else goes through the SDK transport, which owns
+ * the protocol's edge cases (and answers a wrong Content-Type or Accept with 415 / 406).
  */
-export function isHotRequest(req: IncomingMessage, body: unknown): body is JSONRPCRequest {
+export function isPlainCall(req: IncomingMessage, body: unknown): body is JSONRPCRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
   const message = body as Record<string, unknown>;
   if (message.jsonrpc !== '2.0' || typeof message.method !== 'string' || message.method === 'initialize') return false;
   if (typeof message.id !== 'string' && typeof message.id !== 'number') return false;
   const params = message.params as { _meta?: { progressToken?: unknown } } | undefined;
   if (params !== undefined && (typeof params !== 'object' || params === null || params._meta?.progressToken !== undefined)) return false;
-  // A client that lists SSE first prefers a stream: the SDK transport serves it one.
-  const accept = req.headers.accept ?? '';
-  const json = accept.indexOf('application/json');
-  const sse = accept.indexOf('text/event-stream');
-  if (json === -1 || sse === -1 || sse < json) return false;
+  // A client that ranks SSE first prefers a stream: the SDK transport serves it one.
+  if (!prefersJsonOverSse(req.headers.accept) || !isJsonContentType(req.headers['content-type'])) return false;
   const version = req.headers['mcp-protocol-version'];
   return version === undefined || (typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version));
 }
 
 /**
- * Forwards one request and answers with plain JSON. If the server sends something that belongs
+ * An instance's lean path: forwards one plain call to its bridge session and answers with plain JSON. If the server sends something that belongs
  * to the request before answering (a log message, a sampling request), the response becomes an
  * SSE stream at that moment, as the Streamable HTTP spec allows.
  */

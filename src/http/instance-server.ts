@@ -1,18 +1,18 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Bridge } from '../bridge/bridge.js';
-import { httpStatusFor, toMeshError } from '../errors.js';
+import { httpStatusFor, MeshError, toHttpJsonRpcError, toMeshError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createHostGuard, type HostGuardOptions } from './host-guard.js';
 import { DEFAULT_DRAIN_MS, Drain } from './drain.js';
-import { isHotRequest, serveHot } from './hot-path.js';
+import { createFrontDoor, type LeanPath, type ModernHandler, type ReadMcpPost } from './front-door.js';
+import { serveHot } from './hot-path.js';
 import { claimDigest } from './lease.js';
 import { McpSessions, type McpSessionsOptions } from './mcp-sessions.js';
-import { receiveMcpPost, rpcErrorBody, sendJson } from './mcp-post.js';
-import { createTokenCheck, unauthorizedBody } from './bearer-token.js';
+import { createTokenCheck } from './bearer-token.js';
 
-type NodeEnv = { Bindings: { incoming: IncomingMessage & { parsedBody?: unknown }; outgoing: ServerResponse } };
+type NodeEnv = { Bindings: { incoming: ReadMcpPost; outgoing: ServerResponse } };
 
 export interface InstanceServerOptions extends HostGuardOptions {
   bridge: Bridge;
@@ -27,7 +27,10 @@ export interface InstanceServerOptions extends HostGuardOptions {
   /** The instance's claim (lease.ts): /healthz shows its SHA-256 as claimSha256, never the claim. */
   claim?: string | undefined;
   log?: Logger;
+  /** Largest request body (default MAX_BODY_BYTES). */
   maxBodyBytes?: number;
+  /** The 2026-07-28 path of the front door (see createFrontDoor); without it modern requests are served as today. */
+  modern?: ModernHandler | undefined;
   sessionIdleMs?: number | undefined;
   maxSessions?: number | undefined;
   eventStore?: McpSessionsOptions['eventStore'];
@@ -50,13 +53,15 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
   const log = options.log ?? silentLogger;
   const guard = createHostGuard(options);
   const claimSha256 = options.claim === undefined ? undefined : claimDigest(options.claim);
-  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const sessions = new McpSessions({ bridge: options.bridge, log, idleMs: options.sessionIdleMs, maxSessions: options.maxSessions, eventStore: options.eventStore });
 
   const app = new Hono<NodeEnv>();
   app.use('*', async (c, next) => {
     const refused = guard(c.req.header('host'), c.req.header('origin'));
-    if (refused) return c.json(rpcErrorBody(`Forbidden: ${refused}`), 403);
+    if (refused) {
+      const { status, body } = toHttpJsonRpcError(new MeshError('FORBIDDEN', `Forbidden: ${refused}`));
+      return c.json(body, status as 403);
+    }
     await next();
   });
   app.get('/healthz', (c) => {
@@ -71,30 +76,26 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
     return c.json({ error: { code: mesh.code, message: mesh.message } }, httpStatusFor(mesh.code) as 500);
   });
 
-  const listener = getRequestListener(app.fetch);
+  // The lean path of an instance: a plain call on an open session goes straight to its bridge session.
+  const lean: LeanPath = {
+    call(sessionId, request, _req, res) {
+      const entry = sessions.get(sessionId);
+      if (!entry) return false;
+      serveHot(entry.session, request, res);
+      return true;
+    },
+  };
   const drain = new Drain('this MCP server');
-  const checkToken = createTokenCheck(options.token);
-  const server = createServer(drain.wrap((req, res) => {
-    const refused = req.url?.startsWith('/control/') ? undefined : checkToken(req.headers.authorization);
-    if (refused) {
-      sendJson(res, 401, unauthorizedBody(req.url, refused), { 'www-authenticate': refused.challenge });
-      return;
-    }
-    if (req.method !== 'POST' || (req.url !== '/mcp' && !req.url?.startsWith('/mcp?'))) {
-      listener(req, res);
-      return;
-    }
-    receiveMcpPost(req, res, guard, maxBody, (body, parsed) => {
-      const sessionId = req.headers['mcp-session-id'];
-      const entry = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
-      if (entry && isHotRequest(req, parsed)) {
-        serveHot(entry.session, parsed, res);
-        return;
-      }
-      Object.assign(req, { rawBody: body, parsedBody: parsed });
-      listener(req, res);
-    });
-  }));
+  const front = createFrontDoor({
+    checkToken: createTokenCheck(options.token),
+    checksOwnToken: (url) => url.startsWith('/control/'),
+    guard,
+    maxBodyBytes: options.maxBodyBytes,
+    lean,
+    modern: options.modern,
+    sdk: getRequestListener(app.fetch),
+  });
+  const server = createServer(drain.wrap(front));
   server.keepAliveTimeout = 65_000;
 
   return {

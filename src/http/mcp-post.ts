@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { httpStatusFor, toMeshError } from '../errors.js';
+import { MeshError, toHttpJsonRpcError } from '../errors.js';
 import type { HostGuard } from './host-guard.js';
 import { tooDeepMessage } from './json-depth.js';
 import { readBody } from './read-body.js';
@@ -7,9 +7,12 @@ import { readBody } from './read-body.js';
 /** How long an oversized request body is read and dropped before its error is answered anyway. */
 const DRAIN_MS = 5_000;
 
-/** A JSON-RPC error body with no id (the request could not be read as one). */
-export function rpcErrorBody(message: string, code = -32600) {
-  return { jsonrpc: '2.0', id: null, error: { code, message } };
+/**
+ * True for the MCP endpoint's URL: `/mcp`, with or without a query (the one place it is matched).
+ * @example isMcpUrl('/mcp?x=1') // true
+ */
+export function isMcpUrl(url: string | undefined): boolean {
+  return url === '/mcp' || (url !== undefined && url.startsWith('/mcp?'));
 }
 
 /** Writes a JSON answer with its length. */
@@ -17,6 +20,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
   res.end(text);
+}
+
+/** Answers a request refused as a whole (no id read yet): the status and JSON-RPC body of its mesh code. */
+export function sendRefusal(res: ServerResponse, error: unknown, headers: Record<string, string> = {}): void {
+  const { status, body } = toHttpJsonRpcError(error);
+  sendJson(res, status, body, headers);
 }
 
 /**
@@ -32,26 +41,25 @@ export function receiveMcpPost(
   onBody: (body: Buffer, parsed: unknown) => void,
 ): void {
   const refused = guard(req.headers.host, req.headers.origin);
-  if (refused) return sendJson(res, 403, rpcErrorBody(`Forbidden: ${refused}`));
+  if (refused) return sendRefusal(res, new MeshError('FORBIDDEN', `Forbidden: ${refused}`));
   readBody(req, maxBodyBytes).then(
     (body) => {
       const text = body.toString('utf8');
       const tooDeep = tooDeepMessage(text);
-      if (tooDeep) return sendJson(res, 400, rpcErrorBody(tooDeep));
+      if (tooDeep) return sendRefusal(res, new MeshError('BAD_REQUEST', tooDeep));
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch {
         parsed = undefined;
       }
-      if (Array.isArray(parsed) && parsed.length === 0) return sendJson(res, 400, rpcErrorBody('empty JSON-RPC batch: a batch must hold at least one message'));
+      if (Array.isArray(parsed) && parsed.length === 0) return sendRefusal(res, new MeshError('BAD_REQUEST', 'empty JSON-RPC batch: a batch must hold at least one message'));
       onBody(body, parsed);
     },
     (error: unknown) => {
-      const mesh = toMeshError(error);
       const answer = () => {
         if (res.headersSent || res.destroyed) return;
-        sendJson(res, httpStatusFor(mesh.code), rpcErrorBody(mesh.message), { connection: 'close' });
+        sendRefusal(res, error, { connection: 'close' });
       };
       // Closing while the client still uploads makes it see EPIPE instead of the 413: the rest of
       // the body (readBody resumed the stream) is dropped first, for at most DRAIN_MS.

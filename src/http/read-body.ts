@@ -1,6 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { MeshError } from '../errors.js';
 
+/** The one limit of a request body MM reads (4 MiB): the MCP endpoint's POSTs and the proxy's API bodies alike. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
 /** Reads a request body, refusing more than `limit` bytes. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -68,6 +68,21 @@ t.test('an SSE answer: messages before the answer go to onOther, split chunks an
   t.match(others, [{ method: 'notifications/message' }], 'the log message reached onOther');
 });
 
+t.test('an SSE answer with CRLF line endings (as the SSE standard allows) is read; an event that is not JSON fails the call', async (t) => {
+  let junk = false;
+  const { target } = await instance(t, (_req, res, body) => {
+    res.writeHead(200, { 'content-type': 'Text/Event-Stream; charset=utf-8' });
+    if (junk) return res.end('data: <html>\r\n\r\n');
+    res.write(`event: message\r\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"hi"}}\r\n\r\n`);
+    res.write(`event: message\r\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { content: [] } })}\r\n\r\n`);
+  });
+  const others: unknown[] = [];
+  t.same(await postJsonRpc(target, 'p3', 'tools/call', {}, 1_000, (m) => others.push(m)), { content: [] });
+  t.equal(others.length, 1, 'the log message before it reached onOther');
+  junk = true;
+  t.match(await postJsonRpc(target, 'p4', 'tools/call', {}, 1_000).catch((e: unknown) => e), { code: ProtocolErrorCode.InternalError, message: /an SSE event that is not JSON: <html>/ });
+});
+
 t.test('errors keep the SDK client\'s shapes', async (t) => {
   let mode = '';
   const { target, seen } = await instance(t, (_req, res, body) => {

@@ -1,0 +1,144 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { classifyInboundRequest, PROTOCOL_VERSION_META_KEY, type InboundHttpRequest, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/server';
+import { MeshError, toJsonRpcError } from '../errors.js';
+import { unauthorizedBody, type TokenCheck } from './bearer-token.js';
+import type { HostGuard } from './host-guard.js';
+import { isPlainCall } from './hot-path.js';
+import { isMcpUrl, receiveMcpPost, sendJson } from './mcp-post.js';
+import { MAX_BODY_BYTES } from './read-body.js';
+
+/**
+ * What a server serves plain calls with, beside the SDK transport: the proxy's router, an
+ * instance's bridge session. The front door only offers it requests `isPlainCall` accepts, on an
+ * MCP session the client named.
+ */
+export interface LeanPath {
+  /** Serves `request` on session `sessionId` and returns true, or returns false to leave it to the SDK transport. */
+  call(sessionId: string, request: JSONRPCRequest, req: IncomingMessage, res: ServerResponse): boolean;
+  /** Stops a call this lean path serves, named by a notifications/cancelled; true when it was one of its own (answered 202). */
+  cancel?(sessionId: string, requestId: RequestId, reason: string): boolean;
+}
+
+/** Serves one POST the SDK classified as 2026-07-28 (or refused on the modern ladder): body already read, parsed and checked. */
+export type ModernHandler = (req: IncomingMessage, res: ServerResponse, parsed: unknown) => void;
+
+export interface FrontDoorOptions {
+  /** The bearer-token check of every request (createTokenCheck). */
+  checkToken: TokenCheck;
+  /** Paths that check their own credentials instead (an instance's `/control/*`). */
+  checksOwnToken?: ((url: string) => boolean) | undefined;
+  /** The Host/Origin guard of POST /mcp (other paths guard themselves in `sdk`). */
+  guard: HostGuard;
+  /** Largest request body read (default MAX_BODY_BYTES); a larger one is answered 413. */
+  maxBodyBytes?: number | undefined;
+  /** The plain-call path; without it every request goes to `sdk`. */
+  lean?: LeanPath | undefined;
+  /** The 2026-07-28 path; without it, modern requests go where legacy ones go. */
+  modern?: ModernHandler | undefined;
+  /**
+   * Everything else (the Hono app with the SDK transport). A POST /mcp arrives with its body read:
+   * `rawBody` (Buffer, which @hono/node-server reads instead of the stream) and `parsedBody`.
+   */
+  sdk: RequestListener;
+}
+
+/** The request a POST /mcp becomes for `sdk`: its body already read and parsed (undefined when not JSON). */
+export type ReadMcpPost = IncomingMessage & { rawBody?: Buffer; parsedBody?: unknown };
+
+export { isMcpUrl };
+
+/**
+ * The one front door of every MM HTTP server (the proxy's two ports, every sidecar and native
+ * instance). In order: the bearer token (401), then for POST /mcp the Host/Origin guard (403), the
+ * body limit (413), the depth check and empty batch (400); then the SDK's era classification sends
+ * 2026-07-28 requests to `modern` (when given); legacy ones meet the tools/call arguments check
+ * (-32602 when not an object), then plain calls on a session go to `lean`, and everything else to `sdk`.
+ * @example createServer(drain.wrap(createFrontDoor({ checkToken, guard, lean, sdk: getRequestListener(app.fetch) })))
+ */
+export function createFrontDoor(options: FrontDoorOptions): RequestListener {
+  const { checkToken, checksOwnToken, guard, lean, modern, sdk } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  return (req, res) => {
+    const url = req.url;
+    const refused = url !== undefined && checksOwnToken?.(url) ? undefined : checkToken(req.headers.authorization);
+    if (refused) return sendJson(res, 401, unauthorizedBody(url, refused), { 'www-authenticate': refused.challenge });
+    if (req.method !== 'POST' || !isMcpUrl(url)) return sdk(req, res);
+    receiveMcpPost(req, res, guard, maxBodyBytes, (body, parsed) => {
+      if (modern && isModern(req, parsed)) return modern(req, res, parsed);
+      // Refused here for both legacy paths (the SDK transport would answer -32603 with a zod dump, or pass it on).
+      const badArguments = nonObjectArguments(parsed);
+      if (badArguments) return sendJson(res, 200, badArguments);
+      const sessionId = req.headers['mcp-session-id'];
+      if (lean && typeof sessionId === 'string') {
+        const cancelled = cancelledId(parsed);
+        if (cancelled !== undefined && lean.cancel?.(sessionId, cancelled.id, cancelled.reason)) {
+          res.writeHead(202).end();
+          return;
+        }
+        if (isPlainCall(req, parsed) && lean.call(sessionId, parsed, req, res)) return;
+      }
+      Object.assign(req, { rawBody: body, parsedBody: parsed });
+      sdk(req, res);
+    });
+  };
+}
+
+/**
+ * True when the SDK's classifier routes a POST to the 2026-07-28 path: classified modern, or refused
+ * on the modern ladder (an envelope or header mismatch). A body that is no JSON-RPC message at all,
+ * or a batch, stays where it goes today (the legacy transport answers it).
+ */
+export function isModern(req: IncomingMessage, parsed: unknown): boolean {
+  if (Array.isArray(parsed)) return false;
+  const { headers } = req;
+  const version = headers['mcp-protocol-version'];
+  // The classifier costs ~10 µs; a body with no envelope claim under no modern version header can only be legacy.
+  if (!hasEnvelopeClaim(parsed) && (typeof version !== 'string' || legacyVersionHeader(version))) return false;
+  const inbound: InboundHttpRequest = {
+    httpMethod: req.method ?? 'POST',
+    ...(typeof version === 'string' && { protocolVersionHeader: version }),
+    ...(typeof headers['mcp-method'] === 'string' && { mcpMethodHeader: headers['mcp-method'] }),
+    ...(typeof headers['mcp-name'] === 'string' && { mcpNameHeader: headers['mcp-name'] }),
+    body: parsed,
+  };
+  const outcome = classifyInboundRequest(inbound);
+  return outcome.kind === 'modern' || (outcome.kind === 'reject' && outcome.rung !== 'jsonrpc-shape');
+}
+
+// The per-request envelope's claim: the protocol-version key in params._meta (what the classifier looks for first).
+function hasEnvelopeClaim(message: unknown): boolean {
+  const meta = (message as { params?: { _meta?: unknown } } | undefined)?.params?._meta;
+  return typeof meta === 'object' && meta !== null && PROTOCOL_VERSION_META_KEY in meta;
+}
+
+const legacyHeaders = new Map<string, boolean>();
+
+// Whether the SDK routes a claim-less request under this MCP-Protocol-Version header to legacy
+// serving, asked once per header value (a client sends the same one on every request).
+function legacyVersionHeader(version: string): boolean {
+  let legacy = legacyHeaders.get(version);
+  if (legacy === undefined) {
+    legacy = classifyInboundRequest({ httpMethod: 'POST', protocolVersionHeader: version, body: { jsonrpc: '2.0', id: 0, method: 'ping' } }).kind === 'legacy';
+    if (legacyHeaders.size < 64) legacyHeaders.set(version, legacy);
+  }
+  return legacy;
+}
+
+// The -32602 answer to a tools/call request whose `arguments` is not an object (a string, an array…).
+function nonObjectArguments(message: unknown): object | undefined {
+  const { id, method, params } = (message ?? {}) as { id?: unknown; method?: unknown; params?: { arguments?: unknown } };
+  if (method !== 'tools/call' || (typeof id !== 'string' && typeof id !== 'number') || typeof params !== 'object' || params === null) return undefined;
+  const args = params.arguments;
+  if (args === undefined || (typeof args === 'object' && args !== null && !Array.isArray(args))) return undefined;
+  const got = args === null ? 'null' : Array.isArray(args) ? 'an array' : `a ${typeof args}`;
+  return toJsonRpcError(id, new MeshError('INVALID_PARAMS', `tools/call params.arguments must be an object of the tool's arguments, got ${got}`, { context: { field: 'params.arguments' } }));
+}
+
+// The request a notifications/cancelled names, with its reason.
+function cancelledId(message: unknown): { id: RequestId; reason: string } | undefined {
+  const { method, params } = (message ?? {}) as { method?: unknown; params?: { requestId?: unknown; reason?: unknown } };
+  if (method !== 'notifications/cancelled') return undefined;
+  const id = params?.requestId;
+  if (typeof id !== 'string' && typeof id !== 'number') return undefined;
+  return { id, reason: typeof params?.reason === 'string' ? params.reason : 'the client cancelled the call' };
+}
