@@ -19,9 +19,7 @@ const mediaTypeSubstring = {
   selector:
     `CallExpression:matches(${SUBSTRING_METHODS.map((m) => `[callee.property.name='${m}']`).join(', ')})` +
     `:matches([arguments.0.value=${MEDIA_TYPE}], [arguments.0.quasis.0.value.cooked=${MEDIA_TYPE}])`,
-  message:
-    "Media types are parsed, never substring-matched ('text/plain; x=application/json' is not JSON; case and parameters " +
-    "vary): use node:util MIMEType or the SDK's isJsonContentType.",
+  message: "Media types are parsed, never substring-matched ('text/plain; x=application/json' is not JSON; case and parameters vary): use node:util MIMEType or the SDK's isJsonContentType.",
 };
 
 // src/ is the library: it never reaches into the daemons (the CLIs and proxy import src, not the other way).
@@ -52,10 +50,7 @@ export default defineConfig(
     },
     rules: {
       // tap's t.test() returns a promise that tap itself awaits before the parent test ends.
-      '@typescript-eslint/no-floating-promises': [
-        'error',
-        { allowForKnownSafePromises: [{ from: 'package', name: 'PromiseWithSubtest', package: '@tapjs/core' }] },
-      ],
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafePromises: [{ from: 'package', name: 'PromiseWithSubtest', package: '@tapjs/core' }] }],
       // `_`-prefixed names are deliberate: unused parameters of an interface, and fields dropped
       // from an object by destructuring (`const { claim: _claim, ...rest } = input`).
       '@typescript-eslint/no-unused-vars': [
@@ -96,16 +91,10 @@ export default defineConfig(
   {
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ regex: String.raw`^(?:\.\./)+(?:proxy|sidecar)(?:/|$)`, message: LAYER_MESSAGE }] },
-      ],
+      'no-restricted-imports': ['error', { patterns: [{ regex: String.raw`^(?:\.\./)+(?:proxy|sidecar)(?:/|$)`, message: LAYER_MESSAGE }] }],
       'no-restricted-syntax': ['error', mediaTypeSubstring, srcNeverImportsDaemons],
       // Only the CLI files end the process; library code throws a MeshError and lets its caller decide.
-      'no-restricted-properties': [
-        'error',
-        { object: 'process', property: 'exit', message: 'Library code never calls process.exit: throw a MeshError; only the CLI files exit.' },
-      ],
+      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'Library code never calls process.exit: throw a MeshError; only the CLI files exit.' }],
     },
   },
 );
