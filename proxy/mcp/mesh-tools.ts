@@ -61,7 +61,7 @@ export const meshTools: Tool[] = (Object.keys(inputs) as (keyof typeof inputs)[]
 export const meshToolNames = new Set(Object.keys(inputs));
 
 function json(value: unknown): CallToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> };
+  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value };
 }
 
 /** Validates a mesh tool's arguments; a bad field is a BAD_REQUEST naming it. */

@@ -73,13 +73,13 @@ export class RegistryEmitter {
   on<K extends keyof RegistryEvents>(name: K, listener: Listener<K>): () => void {
     let set = this.listeners.get(name);
     if (!set) this.listeners.set(name, (set = new Set()));
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return () => this.off(name, listener);
   }
 
   /** Removes a listener added with `on`. */
   off<K extends keyof RegistryEvents>(name: K, listener: Listener<K>): void {
-    this.listeners.get(name)?.delete(listener as Listener<never>);
+    this.listeners.get(name)?.delete(listener);
   }
 
   /** Delivers an event to its listeners, in subscription order. */

@@ -57,7 +57,7 @@ export class InstanceIndex {
     const { id, name, url } = entry.record;
     this.byId.set(id, entry);
     let replicas = this.byName.get(name);
-    if (!replicas) this.byName.set(name, (replicas = new Map()));
+    if (!replicas) this.byName.set(name, (replicas = new Map<string, Entry>()));
     replicas.set(id, entry);
     this.idByUrl.set(url, id);
   }

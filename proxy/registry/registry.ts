@@ -15,7 +15,7 @@ import type { CoalescedWriter } from './persist.js';
 import { collectStats, emptyStatusCounts } from './registry-stats.js';
 import { createStorage } from './storage.js';
 import {
-  ChildStateSchema, HeartbeatSchema, registrationSchema, type ChildState, type HeartbeatInput, type InstanceStatus,
+  HeartbeatSchema, registrationSchema, type ChildState, type HeartbeatInput, type InstanceStatus,
   type Registration, type RegistrationInput, type Tool,
 } from './schemas.js';
 import type { RegisterResult, RegistryStats, ServiceFilter, SweepResult } from './registry-types.js';

@@ -82,7 +82,7 @@ export class ClientUpstreams {
     }
     let entry = entries.get(instance.id);
     if (entry && entry.upstream.url !== instance.url) {
-      terminate(entry);
+      void terminate(entry);
       entry = undefined;
     }
     if (!entry) {
@@ -146,7 +146,7 @@ export class ClientUpstreams {
         if (entry.upstream.inflight > 0) entry.lastUsed = now;
         else if (now - entry.lastUsed >= this.idleMs) {
           entries.delete(instanceId);
-          terminate(entry);
+          void terminate(entry);
         }
       }
       if (entries.size === 0) this.byTarget.delete(target);

@@ -220,11 +220,11 @@ export class Upstream {
   }
 
   readResource(uri: string, deadlineMs: number, meta?: Meta, options?: UpstreamRequestOptions): Promise<ReadResourceResult> {
-    return this.request('resources/read', { uri }, ReadResourceResultSchema, deadlineMs, meta, options) as Promise<ReadResourceResult>;
+    return this.request('resources/read', { uri }, ReadResourceResultSchema, deadlineMs, meta, options);
   }
 
   getPrompt(name: string, args: Record<string, string> | undefined, deadlineMs: number, meta?: Meta, options?: UpstreamRequestOptions): Promise<GetPromptResult> {
-    return this.request('prompts/get', args ? { name, arguments: args } : { name }, GetPromptResultSchema, deadlineMs, meta, options) as Promise<GetPromptResult>;
+    return this.request('prompts/get', args ? { name, arguments: args } : { name }, GetPromptResultSchema, deadlineMs, meta, options);
   }
 
   reset(): void {

@@ -20,8 +20,8 @@ export class BridgeSession {
   receive(message: JSONRPCMessage, reply: Reply = this.channelReply): void {
     this.lastActive = Date.now();
     if ('method' in message) {
-      if ('id' in message) this.request(message as JSONRPCRequest, reply);
-      else this.notification(message as JSONRPCNotification);
+      if ('id' in message) this.request(message, reply);
+      else this.notification(message);
     } else {
       this.bridge.answerChild(this, message);
     }

@@ -7,7 +7,6 @@ import {
   type JSONRPCNotification,
   type JSONRPCRequest,
   type JSONRPCResultResponse,
-  type RequestId,
   type Transport,
 } from '@modelcontextprotocol/server';
 import { MeshError, toJsonRpcError } from '../errors.js';
@@ -127,8 +126,8 @@ export class Bridge {
     }
     const childId = this.nextId++;
     const params = request.params;
-    const meta = params?._meta as Record<string, unknown> | undefined;
-    const progressToken = meta?.progressToken as string | number | undefined;
+    const meta = params?._meta;
+    const progressToken = meta?.progressToken;
     const out: JSONRPCRequest = { jsonrpc: '2.0', id: childId, method: request.method };
     if (params) {
       // The child sees our id as the progress token, so its progress notifications find their request.
@@ -163,7 +162,7 @@ export class Bridge {
     this.pending.delete(childId);
     this.notify('notifications/cancelled', { requestId: childId, reason });
     if (answer) this.fail(pending, answer);
-    else pending.session && this.sessions.get(pending.session.id)?.inflight.delete(pending.originalId);
+    else if (pending.session) this.sessions.get(pending.session.id)?.inflight.delete(pending.originalId);
     return true;
   }
 
@@ -223,8 +222,8 @@ export class Bridge {
 
   private fromChild(message: JSONRPCMessage): void {
     if ('method' in message) {
-      if ('id' in message) this.routeChildRequest(message as JSONRPCRequest);
-      else this.routeChildNotification(message as JSONRPCNotification);
+      if ('id' in message) this.routeChildRequest(message);
+      else this.routeChildNotification(message);
       return;
     }
     const pending = this.pending.get(message.id as number);
@@ -233,7 +232,7 @@ export class Bridge {
     if (pending.session) this.sessions.get(pending.session.id)?.inflight.delete(pending.originalId);
     if ('error' in message) this.counters.failed++;
     message.id = pending.originalId;
-    pending.reply.respond(message as JSONRPCResultResponse);
+    pending.reply.respond(message);
   }
 
   /** The latest client request still in flight: the best owner for a message that names none. */

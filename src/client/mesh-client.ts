@@ -101,7 +101,7 @@ export class MeshClient implements AsyncDisposable {
     const query = new URLSearchParams();
     if (filter.status) query.set('status', filter.status);
     if (filter.tag) query.set('tag', filter.tag);
-    const search = query.size > 0 ? `?${query}` : '';
+    const search = query.size > 0 ? `?${query.toString()}` : '';
     const body = await this.request<{ services: ServiceInfo[] }>({ method: 'GET', path: `/v1/services${search}`, timeoutMs: LOOKUP_TIMEOUT_MS });
     return body.services;
   }

@@ -24,6 +24,7 @@ export interface ToolSpec {
 export interface NativeTool {
   definition: Tool;
   input: z.ZodType;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tools of every input type share one map; tools/call parses the input with the tool's own schema first.
   handler: ToolHandler<any>;
 }
 
@@ -69,6 +70,7 @@ export class NativeTools {
       inputSchema: { ...inputSchema, type: 'object' },
       ...(spec.annotations ? { annotations: spec.annotations } : {}),
     };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see NativeTool.handler
     const tool: NativeTool = { definition, input: schema, handler: handler as ToolHandler<any> };
     this.byName.set(name, tool);
     this.cachedList = undefined;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { isPair, isScalar, isSeq, LineCounter, parse, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isPair, isScalar, isSeq, LineCounter, parse, parseDocument, visit, type Document } from 'yaml';
 import { MeshError } from '../errors.js';
 import { fieldProblems } from './issues.js';
 import { interpolate } from './interpolate.js';
@@ -34,7 +34,7 @@ function pathOf(ancestors: readonly unknown[], node: unknown): PropertyKey[] {
   const path: PropertyKey[] = [];
   ancestors.forEach((ancestor, i) => {
     const child = ancestors[i + 1] ?? node;
-    if (isSeq(ancestor)) path.push(ancestor.items.indexOf(child as Node));
+    if (isSeq(ancestor)) path.push(ancestor.items.indexOf(child));
     else if (isPair(ancestor)) path.push(isScalar(ancestor.key) ? String(ancestor.key.value) : String(ancestor.key));
   });
   return path;

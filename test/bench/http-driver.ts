@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/client';
 import { CLIENT_INFO, checkAnswer, type Driver, type ToolCall } from './driver.js';
+import { isEventStream } from '../helpers/media-type.js';
 
 export interface HttpDriverOptions {
   /** Keep-alive sockets in the pool; one per call in flight. */
@@ -84,7 +85,7 @@ export async function openMcpSession(url: string, options: HttpDriverOptions): P
         const id = nextId++;
         const answer = await post(`{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${paramsJson}}`);
         if (answer.status !== 200) throw new Error(`${url} ${method}: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
-        lastAnswerType = isSse(answer) ? 'sse' : 'json';
+        lastAnswerType = isEventStream(answer.headers['content-type']) ? 'sse' : 'json';
         return parseAnswer(answer, id, method);
       },
       async close() {
@@ -121,14 +122,8 @@ export async function openHttpDriver(url: string, toolCall: ToolCall, options: H
 }
 
 /** The JSON-RPC message with `id` from a JSON body or from the `data:` lines of an SSE body. */
-function isSse(answer: Answer): boolean {
-  const type = answer.headers['content-type'];
-  const contentType = Array.isArray(type) ? type.join(',') : (type ?? '');
-  return contentType.includes('text/event-stream');
-}
-
 export function parseAnswer(answer: Answer, id: number, what: string): unknown {
-  if (!isSse(answer)) return JSON.parse(answer.text);
+  if (!isEventStream(answer.headers['content-type'])) return JSON.parse(answer.text);
   for (const line of answer.text.split('\n')) {
     if (!line.startsWith('data:')) continue;
     const message = JSON.parse(line.slice(5)) as { id?: unknown };

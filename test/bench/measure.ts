@@ -91,6 +91,7 @@ export async function throughput(driver: Driver, concurrency: number, maxMs: num
   const clientWait1 = runQueueWaitMs(process.pid);
   const family1 = sum(watch.map(familyCpuMs));
   const client = process.cpuUsage(client0);
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first worker's error, rethrown as it was caught
   if (failed !== undefined) throw failed;
   return {
     calls: completed,

@@ -193,6 +193,7 @@ async function runBounded(count: number, concurrency: number, task: (i: number) 
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first worker's error, rethrown as it was caught
   if (failed !== undefined) throw failed;
   return latencies;
 }

@@ -1,5 +1,4 @@
 import t from 'tap';
-import type { CallToolResult } from '@modelcontextprotocol/client';
 import { LoopDetected, MeshClient, text } from '../../src/client/index.js';
 import { pollJson, root } from '../helpers/processes.js';
 import { startNative } from '../helpers/native.js';
@@ -40,7 +39,7 @@ t.test('cmc.analyze_chapter_quality combines its metrics with fs analysis, throu
 
   t.test('via MeshClient', async (t) => {
     const result = await mesh.call('cmc', 'analyze_chapter_quality', { path: 'chapter1.txt' });
-    const quality = result.structuredContent as unknown as Quality;
+    const quality = result.structuredContent as Quality;
     t.same(quality.narrative, fsAnalysis, "the combined result carries fs's analysis, unchanged");
     t.match(quality, {
       chapter: 'chapter1.txt',
@@ -53,7 +52,7 @@ t.test('cmc.analyze_chapter_quality combines its metrics with fs analysis, throu
     t.equal(JSON.parse(text(result)).score, quality.score, 'the text part is the same JSON');
 
     const inline = 'Chapter 2\n\n"Stay," she said. He stayed.\n\nThe lamp went out.';
-    const direct = (await mesh.call('cmc', 'analyze_chapter_quality', { text: inline })).structuredContent as unknown as Quality;
+    const direct = (await mesh.call('cmc', 'analyze_chapter_quality', { text: inline })).structuredContent as Quality;
     t.match(direct, { chapter: '(text)', narrative: { word_count: 11, chapter_headings: [{ text: 'Chapter 2' }] } }, 'text instead of a path: fs analyses the text it is given');
   });
 
@@ -61,13 +60,13 @@ t.test('cmc.analyze_chapter_quality combines its metrics with fs analysis, throu
     const client = await connectClient(t, `${proxy.base}/mcp`, {}, 'story-mcp-client');
     const { tools } = await client.listTools();
     t.ok(tools.some((tool) => tool.name === 'cmc__analyze_chapter_quality'), 'listed, namespaced');
-    const result = (await client.callTool({ name: 'cmc__analyze_chapter_quality', arguments: { path: 'chapter2.txt' } })) as CallToolResult;
+    const result = await client.callTool({ name: 'cmc__analyze_chapter_quality', arguments: { path: 'chapter2.txt' } });
     t.notOk(result.isError, text(result));
-    const quality = result.structuredContent as unknown as Quality;
+    const quality = result.structuredContent as Quality;
     const fsOwn = JSON.parse(text(await mesh.call('fs', 'analyze_narrative_structure', { path: 'chapter2.txt' })));
     t.same(quality.narrative, fsOwn, "fs's analysis of chapter2.txt, inside cmc's answer");
     t.match(quality, { chapter: 'chapter2.txt', sources: { calledAs: 'cmc', hops: 1 } });
-    const missing = (await client.callTool({ name: 'cmc__analyze_chapter_quality', arguments: { path: 'no-such-chapter.txt' } })) as CallToolResult;
+    const missing = await client.callTool({ name: 'cmc__analyze_chapter_quality', arguments: { path: 'no-such-chapter.txt' } });
     t.equal(missing.isError, true, "fs's failure comes back as cmc's tool error");
     t.match(text(missing), /fs\.(analyze_narrative_structure|read_text) failed: .*no-such-chapter\.txt/);
   });

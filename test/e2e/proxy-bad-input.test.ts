@@ -1,4 +1,5 @@
 import t from 'tap';
+import { isEventStream } from '../helpers/media-type.js';
 import { startNative } from '../helpers/native.js';
 import { startProxy } from '../helpers/proxy.js';
 import { startSidecar } from '../helpers/sidecar.js';
@@ -28,7 +29,7 @@ const post = async (url: string, body: string, headers: Record<string, string> =
   const response = await fetch(url, { method: 'POST', headers: { ...lean, ...headers }, body });
   const text = await response.text();
   // The SDK transport answers on an SSE stream: its one data line is the answer.
-  const json = response.headers.get('content-type')?.startsWith('text/event-stream') ? /^data: (.*)$/m.exec(text)?.[1] ?? '' : text;
+  const json = isEventStream(response.headers.get('content-type')) ? /^data: (.*)$/m.exec(text)?.[1] ?? '' : text;
   return { status: response.status, body: json === '' ? undefined : JSON.parse(json) };
 };
 

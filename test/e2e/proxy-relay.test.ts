@@ -1,4 +1,4 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import type {
   Client,
   StreamableHTTPClientTransport,
@@ -157,7 +157,7 @@ t.test('sampling, elicitation and roots: asked of the calling client on its own 
     return { roots: [{ uri: 'file:///work/project', name: 'project' }] };
   });
 
-  const sampled = (await client.callTool({ name: 'conformance__test_sampling', arguments: { prompt: 'say hi' } })) as CallToolResult;
+  const sampled = await client.callTool({ name: 'conformance__test_sampling', arguments: { prompt: 'say hi' } });
   t.notOk(sampled.isError, 'the sampling tool succeeds');
   t.equal(textOf(sampled), 'LLM response: sampled by the client', 'the client\'s sampling answer went back to the instance');
   t.equal(await sessionsOf(conformance), before.conformance + 1, 'one upstream session was opened for this client session');

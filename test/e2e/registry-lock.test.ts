@@ -22,7 +22,7 @@ async function proxyUnderNonReapingParent(t: Test, registry: string, port: numbe
       /* already gone */
     }
   });
-  const pid = await new Promise<number>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+  const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
   await pollJson(`http://127.0.0.1:${port}/healthz`, (status) => status === 200);
   return pid;
 }
@@ -65,8 +65,8 @@ t.test('a second proxy in another network namespace is refused naming the holder
   });
   let stdout = '';
   let stderr = '';
-  second.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  second.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  second.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  second.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   await waitFor(() => second.exitCode !== null || stdout.includes('mesh-proxy: ready'), 'the second proxy exits or says it is ready', 20_000);
   if (stdout.includes('mesh-proxy: ready')) return t.fail(`the second proxy started beside process ${first.proc.pid}: ${stdout.trim()}`);
   await second;

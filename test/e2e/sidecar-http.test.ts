@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import t, { type Test } from 'tap';
 import { fixture } from '../helpers/processes.js';
+import { isEventStream } from '../helpers/media-type.js';
 import { startSidecar } from '../helpers/sidecar.js';
 
 // Raw HTTP against a real sidecar: what a browser, a DNS-rebinding page or a broken client would send.
@@ -35,7 +36,7 @@ function raw(method: string, path: string, headers: Record<string, string> = {},
 
 /** A JSON-RPC message out of a JSON or an SSE response. */
 function rpcOf(response: RawResponse): any {
-  if (String(response.headers['content-type']).includes('text/event-stream')) {
+  if (isEventStream(response.headers['content-type'])) {
     const data = response.text.split('\n').find((line) => line.startsWith('data: '));
     return JSON.parse(data!.slice(6));
   }

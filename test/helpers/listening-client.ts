@@ -1,5 +1,6 @@
 import type { Test } from 'tap';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { isEventStream } from './media-type.js';
 
 /**
  * An SDK client whose standalone SSE stream (GET /mcp) is open when this resolves. Notifications
@@ -11,7 +12,7 @@ export async function connectListeningClient(t: Test, url: string, options: Cons
   const streamOpen = new Promise<void>((resolve) => (opened = resolve));
   const fetchWatchingGet: typeof fetch = async (input, init) => {
     const response = await fetch(input, init);
-    if ((init?.method ?? 'GET') === 'GET' && response.ok && response.headers.get('content-type')?.includes('text/event-stream')) opened();
+    if ((init?.method ?? 'GET') === 'GET' && response.ok && isEventStream(response.headers.get('content-type'))) opened();
     return response;
   };
   const client = new Client({ name: 'listening-client', version: '1.0.0' }, options);

@@ -36,7 +36,7 @@ export async function startNative(t: Test, spec: NativeSpec): Promise<RunningNat
     await pollJson(`${base}/healthz`, (status, body) => status === 200 && body.state === 'ready');
     if (spec.proxy) await pollJson(`${spec.proxy}/v1/services/${spec.name}`, (status, body) => status === 200 && body.status === 'healthy');
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n${spec.name} stderr:\n${spawned.stderr()}`);
+    throw new Error(`${(error as Error).message}\n${spec.name} stderr:\n${spawned.stderr()}`, { cause: error });
   }
   return { ...spawned, port, url: `${base}/mcp`, base, health: () => fetch(`${base}/healthz`).then((r) => r.json()) };
 }

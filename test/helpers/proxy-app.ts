@@ -5,6 +5,7 @@ import { MeshCore } from '../../proxy/core.js';
 import { MeshEndpoint } from '../../proxy/mcp/endpoint.js';
 import { createProxyMetrics } from '../../proxy/metrics.js';
 import { Registry } from '../../proxy/registry/registry.js';
+import { isEventStream } from './media-type.js';
 
 // The proxy's HTTP surface in-process (app.request(), no sockets): a real registry in memory with
 // a hand-driven clock, a real core, endpoint and metrics. Health tests move the clock, never sleep.
@@ -94,7 +95,7 @@ export function mcpClient(app: ReturnType<typeof createProxyApp>) {
     session ??= response.headers.get('mcp-session-id') ?? undefined;
     const text = await response.text();
     if (!text) return { status: response.status, message: undefined };
-    const json = response.headers.get('content-type')?.includes('text/event-stream')
+    const json = isEventStream(response.headers.get('content-type'))
       ? text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))).find((m) => 'id' in m)
       : JSON.parse(text);
     return { status: response.status, message: json };

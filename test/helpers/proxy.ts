@@ -33,7 +33,7 @@ export async function startProxy(t: Test, options: { registryFile?: string; port
     if (options.token === undefined) await pollJson(`${base}/healthz`, (status) => status === 200);
     else await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 401, 'the proxy answers (401 without its token)', 20_000);
   } catch (error) {
-    throw new Error(`${(error as Error).message}\nproxy stderr:\n${spawned.stderr()}`);
+    throw new Error(`${(error as Error).message}\nproxy stderr:\n${spawned.stderr()}`, { cause: error });
   }
   const api = async (path: string, init?: RequestInit) => {
     const response = await fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });

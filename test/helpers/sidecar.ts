@@ -38,7 +38,7 @@ export async function startSidecar(t: Test, spec: SidecarSpec): Promise<RunningS
   try {
     await pollJson(`${base}/healthz`, accept, 20_000, headers);
   } catch (error) {
-    throw new Error(`${(error as Error).message}\nsidecar stderr:\n${spawned.stderr()}`);
+    throw new Error(`${(error as Error).message}\nsidecar stderr:\n${spawned.stderr()}`, { cause: error });
   }
   return { ...spawned, port, url: `${base}/mcp`, base, health: () => fetch(`${base}/healthz`, { headers }).then((r) => r.json()) };
 }

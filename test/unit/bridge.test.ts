@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Transport, JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
 import { Bridge } from '../../src/bridge/bridge.js';
 import type { BridgeSession } from '../../src/bridge/bridge-session.js';
 import type { Reply } from '../../src/bridge/types.js';
@@ -72,7 +72,7 @@ class FakeClient {
 function setup(options: { deadlineMs?: number; now?: () => number } = {}) {
   const bridge = new Bridge({ name: 'svc', deadlineMs: options.deadlineMs ?? 60_000, ...(options.now ? { now: options.now } : {}) });
   const child = new FakeChild();
-  bridge.attach(child as unknown as Transport);
+  bridge.attach(child);
   bridge.serverInit = { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } };
   t.teardown(() => bridge.close());
   return { bridge, child };
@@ -211,7 +211,7 @@ t.test('list_changed is broadcast and reported to the owner; resources/updated o
   const bridge = new Bridge({ name: 'svc', deadlineMs: 60_000, onChildNotification: (n) => seen.push(n.method) });
   t.teardown(() => bridge.close());
   const child = new FakeChild();
-  bridge.attach(child as unknown as Transport);
+  bridge.attach(child);
   const a = new FakeClient(bridge, 'A');
   const b = new FakeClient(bridge, 'B');
   child.say({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });

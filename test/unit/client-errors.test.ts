@@ -26,7 +26,7 @@ function fakeFetch(answer: (seen: Seen) => Response | Promise<Response>, seen: S
     const entry = { url: String(url), init };
     seen.push(entry);
     return answer(entry);
-  }) as typeof fetch;
+  });
 }
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });

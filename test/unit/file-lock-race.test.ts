@@ -35,7 +35,7 @@ function spawnTaker(t: Test, file: string): Child {
   let onAnswer!: (line: string) => void;
   const armed = new Promise<void>((resolve) => (onArmed = resolve));
   const answer = new Promise<string>((resolve) => (onAnswer = resolve));
-  proc.stdout!.on('data', (chunk: Buffer) => {
+  proc.stdout.on('data', (chunk: Buffer) => {
     text += chunk.toString();
     const lines = text.split('\n');
     if (lines.length > 1 && lines[0] === 'armed') onArmed();

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { z } from 'zod';
-import { Client, StreamableHTTPClientTransport, type CallToolResult } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createInstance } from '../../src/instance/create-instance.js';
 import { MeshError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
@@ -59,14 +59,14 @@ t.test('a standalone native instance over MCP Streamable HTTP', async (t) => {
   t.test('calls: text, structured, ctx outside the mesh', async (t) => {
     t.same((await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).content, [{ type: 'text', text: '5' }]);
     t.same(lastCtx, { caller: 'client', hops: 0 }, 'a direct call: caller "client", 0 hops');
-    const stats = (await client.callTool({ name: 'stats', arguments: { text: 'two words' } })) as CallToolResult;
+    const stats = await client.callTool({ name: 'stats', arguments: { text: 'two words' } });
     t.same(stats.structuredContent, { length: 9, words: 2 });
     const many = await Promise.all(Array.from({ length: 30 }, (_, i) => client.callTool({ name: 'add', arguments: { a: i, b: 1 } })));
     t.same(many.map((r) => (r.content as { text: string }[])[0]?.text), Array.from({ length: 30 }, (_, i) => String(i + 1)), 'concurrent calls get their own answers');
   });
 
   t.test('invalid arguments: an isError result naming each field', async (t) => {
-    const result = (await client.callTool({ name: 'add', arguments: { a: 'x' } })) as CallToolResult;
+    const result = await client.callTool({ name: 'add', arguments: { a: 'x' } });
     t.equal(result.isError, true);
     t.match(result.content, [{ type: 'text', text: 'invalid arguments for tool "add": a: expected number, received string; b: expected number, received undefined' }]);
   });

@@ -34,7 +34,7 @@ async function startUpstream(t: Test, setup: (server: McpServer) => void, drain?
       res.writeHead = ((...args: unknown[]) => {
         counts.set('GET stream', (counts.get('GET stream') ?? 0) + 1);
         return writeHead(...args);
-      }) as typeof res.writeHead;
+      });
     }
     const sid = req.headers['mcp-session-id'];
     let transport = typeof sid === 'string' ? transports.get(sid) : undefined;

@@ -46,6 +46,7 @@ export async function startControlServer(runDir: string, run: Controlled, load: 
     const mesh = error instanceof z.ZodError ? new MeshError('BAD_REQUEST', error.message) : toMeshError(error);
     return c.json({ error: { code: mesh.code, message: mesh.message } }, httpStatusFor(mesh.code) as 500);
   });
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- hono's listener answers its own errors (500): its promise never rejects.
   const server = createServer(getRequestListener(app.fetch));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

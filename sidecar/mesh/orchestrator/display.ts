@@ -7,7 +7,7 @@ const marks: Record<string, string> = { healthy: '✓', failed: '✗', unhealthy
 export function serviceLine(name: string, service: ServiceState, width: number, out: Pick<Output, 'color'>, columns = Infinity): string {
   const ports = [...new Set(service.instances.flatMap((i) => (i.port === undefined ? [] : [i.port])))];
   const replicas = service.instances.length > 1 ? ` ×${service.instances.length}` : '';
-  let detail = '';
+  let detail: string;
   if (service.status === 'healthy') detail = `${service.tools ?? 0} tools${ports.length > 0 ? `, port ${ports.join(',')}` : ''}`;
   else if (service.status === 'starting' || service.status === 'pending') detail = 'starting';
   else detail = service.reason ?? '';

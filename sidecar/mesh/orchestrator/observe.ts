@@ -12,7 +12,7 @@ async function getJson(url: string, timeoutMs: number, _to: 'proxy' | 'sidecar')
     const token = process.env.MESH_TOKEN;
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
-    return { ok: response.ok, body: (await response.json()) as unknown };
+    return { ok: response.ok, body: await response.json() };
   } catch {
     return undefined;
   } finally {
