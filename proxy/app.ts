@@ -1,9 +1,10 @@
 import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { httpStatusFor, MeshError, toMeshError } from '../src/errors.js';
+import { MeshError, toHttpError, toMeshError } from '../src/errors.js';
 import { createTokenCheck, unauthorizedBody } from '../src/http/bearer-token.js';
 import { createHostGuard, type HostGuardOptions } from '../src/http/host-guard.js';
 import { tooDeepMessage } from '../src/http/json-depth.js';
@@ -55,8 +56,10 @@ function leaseOf(c: Context): string | undefined {
   return parseOrThrow(LeaseSchema.optional(), c.req.header(LEASE_HEADER), `${LEASE_HEADER} header`);
 }
 
-function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
-  return { error: { code, message, ...extra } };
+// Every error answer of the API, from src/errors.ts: `{ error: { code, message, ...context } }` and the code's status.
+function failed(c: Context, error: unknown): Response {
+  const { status, body } = toHttpError(error);
+  return c.json(body, status as ContentfulStatusCode);
 }
 
 /** Reads a JSON body, naming what is wrong when it is not JSON. */
@@ -86,7 +89,7 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
 
   app.use('*', async (c, next) => {
     const refused = guard(c.req.header('host'), c.req.header('origin'));
-    if (refused) return c.json(errorBody('FORBIDDEN', `Forbidden: ${refused}`), 403);
+    if (refused) return failed(c, new MeshError('FORBIDDEN', `Forbidden: ${refused}`));
     await next();
   });
   // The same check as the listening front door (proxy/hot-path.ts), for every route of the app.
@@ -100,7 +103,7 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
     '*',
     bodyLimit({
       maxSize: options.maxBodyBytes ?? 4 * 1024 * 1024,
-      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `request body exceeds ${options.maxBodyBytes ?? 4 * 1024 * 1024} bytes`), 413),
+      onError: (c) => failed(c, new MeshError('PAYLOAD_TOO_LARGE', `request body exceeds ${options.maxBodyBytes ?? 4 * 1024 * 1024} bytes`)),
     }),
   );
 
@@ -119,11 +122,11 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   app.put('/v1/instances/:id/heartbeat', async (c) => {
     const beat = parseOrThrow(HeartbeatSchema, await jsonBody(c), 'heartbeat');
     const instance = core.registry.heartbeat(c.req.param('id'), beat, leaseOf(c));
-    if (!instance) return c.json(errorBody('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}": register again`), 404);
+    if (!instance) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}": register again`));
     return c.json({ ok: true, status: instance.status });
   });
   app.delete('/v1/instances/:id', (c) => {
-    if (!core.registry.deregister(c.req.param('id'), { lease: leaseOf(c) })) return c.json(errorBody('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}"`), 404);
+    if (!core.registry.deregister(c.req.param('id'), { lease: leaseOf(c) })) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}"`));
     return c.body(null, 204);
   });
 
@@ -163,12 +166,12 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
 
   app.all('/mcp', (c) => endpoint.handle(c.req.raw));
 
-  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; the API is under /v1, MCP at /mcp`), 404));
+  app.notFound((c) => failed(c, new MeshError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; the API is under /v1, MCP at /mcp`)));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
     const mesh = toMeshError(error);
     if (mesh.code === 'INTERNAL') log.error(`${c.req.method} ${c.req.path}: ${mesh.stack ?? mesh.message}`);
-    return c.json(errorBody(mesh.code, mesh.message, mesh.context), httpStatusFor(mesh.code) as 400);
+    return failed(c, mesh);
   });
   return app;
 }

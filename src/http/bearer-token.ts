@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { MeshError, toHttpError, toHttpJsonRpcError } from '../errors.js';
 import { LOOPBACK_HOSTS } from './host-guard.js';
 
 /** Why a request was refused for its credentials, with the `WWW-Authenticate` challenge to send with the 401. */
@@ -59,5 +60,6 @@ export function tokenRequiredFor(host: string, token: string | undefined, who: s
 /** The 401 body for a refused request: JSON-RPC shaped on the MCP endpoint, the API's error shape elsewhere. */
 export function unauthorizedBody(path: string | undefined, refusal: TokenRefusal): unknown {
   const onMcp = path === '/mcp' || path?.startsWith('/mcp?') === true;
-  return onMcp ? { jsonrpc: '2.0', id: null, error: { code: -32001, message: refusal.message } } : { error: { code: 'UNAUTHORIZED', message: refusal.message } };
+  const error = new MeshError('UNAUTHORIZED', refusal.message);
+  return onMcp ? toHttpJsonRpcError(error).body : toHttpError(error).body;
 }
