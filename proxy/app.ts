@@ -3,7 +3,6 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
-import { z } from 'zod';
 import { MeshError, toHttpError, toMeshError } from '../src/errors.js';
 import { createTokenCheck, unauthorizedBody } from '../src/http/bearer-token.js';
 import { createHostGuard, type HostGuardOptions } from '../src/http/host-guard.js';
@@ -12,8 +11,15 @@ import { silentLogger, type Logger } from '../src/log.js';
 import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
 import type { ProxyMetrics } from './metrics.js';
-import { HeartbeatSchema, InstanceStatusSchema, LEASE_HEADER, LeaseSchema, registrationSchema } from './registry/schemas.js';
-import { parseOrThrow } from './registry/zod-message.js';
+import { AuditQuerySchema, type AuditAnswer } from '../src/contract/audit.js';
+import { CallBodySchema, CallHeadersSchema } from '../src/contract/call.js';
+import type { HelloEvent } from '../src/contract/events.js';
+import { HeartbeatSchema, type HeartbeatAnswer } from '../src/contract/heartbeat.js';
+import { LEASE_HEADER, LeaseSchema } from '../src/contract/lease.js';
+import type { RegistrationAnswer } from '../src/contract/registration.js';
+import { ServicesQuerySchema, type ServiceDetail, type ServicesAnswer, type ToolsAnswer } from '../src/contract/services.js';
+import { parseOrThrow } from '../src/contract/zod-message.js';
+import { registrationSchema } from './registry/schemas.js';
 
 export interface ProxyAppOptions extends HostGuardOptions {
   core: MeshCore;
@@ -26,30 +32,6 @@ export interface ProxyAppOptions extends HostGuardOptions {
   maxBodyBytes?: number;
   startedAt?: number;
 }
-
-const ServicesQuerySchema = z.object({
-  status: z.enum(['all', ...InstanceStatusSchema.options]).optional(),
-  tag: z.string().optional(),
-});
-
-const CallBodySchema = z
-  .object({
-    arguments: z.record(z.string(), z.unknown()).default({}),
-    deadlineMs: z.number().int().positive().max(3_600_000).optional(),
-  })
-  .strict();
-
-// Who is calling and how many mesh hops the call has taken (native instances pass theirs on);
-// a malformed count is refused rather than read as 0, which would reset the loop guard.
-const CallHeadersSchema = z.object({
-  'x-mesh-hops': z.string().regex(/^\d{1,4}$/, 'expected a whole number of mesh hops').transform(Number).default(0),
-  'x-mesh-caller': z.string().min(1).max(128).default('http-client'),
-});
-
-const AuditQuerySchema = z.object({
-  service: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
-});
 
 // The lease header, if any; a malformed one is refused naming the header (its value is never echoed).
 function leaseOf(c: Context): string | undefined {
@@ -117,13 +99,13 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   app.post('/v1/instances', async (c) => {
     const body = parseOrThrow(registration, await jsonBody(c), 'registration');
     const { instance, created, lease } = await core.registerInstance(body, leaseOf(c));
-    return c.json({ instance, lease }, created ? 201 : 200);
+    return c.json({ instance, lease } satisfies RegistrationAnswer, created ? 201 : 200);
   });
   app.put('/v1/instances/:id/heartbeat', async (c) => {
     const beat = parseOrThrow(HeartbeatSchema, await jsonBody(c), 'heartbeat');
     const instance = core.registry.heartbeat(c.req.param('id'), beat, leaseOf(c));
     if (!instance) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}": register again`));
-    return c.json({ ok: true, status: instance.status });
+    return c.json({ ok: true, status: instance.status } satisfies HeartbeatAnswer);
   });
   app.delete('/v1/instances/:id', (c) => {
     if (!core.registry.deregister(c.req.param('id'), { lease: leaseOf(c) })) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}"`));
@@ -132,10 +114,10 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
 
   app.get('/v1/services', (c) => {
     const { status, tag } = parseOrThrow(ServicesQuerySchema, c.req.query(), 'query');
-    return c.json({ services: core.services({ status: status === 'all' ? undefined : status, tag }) });
+    return c.json({ services: core.services({ status: status === 'all' ? undefined : status, tag }) } satisfies ServicesAnswer);
   });
-  app.get('/v1/services/:name', (c) => c.json(core.serviceOrThrow(c.req.param('name'))));
-  app.get('/v1/services/:name/tools', (c) => c.json({ tools: core.serviceOrThrow(c.req.param('name')).tools }));
+  app.get('/v1/services/:name', (c) => c.json(core.serviceOrThrow(c.req.param('name')) satisfies ServiceDetail));
+  app.get('/v1/services/:name/tools', (c) => c.json({ tools: core.serviceOrThrow(c.req.param('name')).tools } satisfies ToolsAnswer));
   app.post('/v1/services/:name/tools/:tool/call', async (c) => {
     const body = parseOrThrow(CallBodySchema, await jsonBody(c), 'call body');
     const headers = parseOrThrow(CallHeadersSchema, { 'x-mesh-hops': c.req.header('x-mesh-hops'), 'x-mesh-caller': c.req.header('x-mesh-caller') }, 'headers');
@@ -150,7 +132,7 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   // The audit trail, newest first: who called which tool, how long it took, how it ended.
   app.get('/v1/audit', (c) => {
     const query = parseOrThrow(AuditQuerySchema, c.req.query(), 'query');
-    return c.json({ entries: core.registry.recentAudit(query) });
+    return c.json({ entries: core.registry.recentAudit(query) } satisfies AuditAnswer);
   });
 
   app.get('/v1/events', (c) =>
@@ -158,7 +140,7 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
       const send = (event: string) => (data: unknown) => void stream.writeSSE({ event, data: JSON.stringify(data) });
       const handlers = (['joined', 'left', 'status', 'tools'] as const).map((event) => [event, send(event)] as const);
       for (const [event, handler] of handlers) core.registry.events.on(event, handler);
-      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ services: core.registry.services({}).length }) });
+      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ services: core.registry.services({}).length } satisfies HelloEvent) });
       await new Promise<void>((resolve) => stream.onAbort(resolve));
       for (const [event, handler] of handlers) core.registry.events.off(event, handler);
     }),

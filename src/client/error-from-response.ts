@@ -1,3 +1,4 @@
+import { ErrorAnswerSchema } from '../contract/error-answer.js';
 import { isMeshErrorCode, MeshError, type MeshErrorCode } from '../errors.js';
 import {
   CallTimeout,
@@ -34,8 +35,8 @@ const byStatus: Partial<Record<number, MeshErrorCode>> = {
  * @example throw errorFromResponse(404, await response.json(), { proxy, service: 'fs' })
  */
 export function errorFromResponse(httpStatus: number, body: unknown, context: ClientErrorContext): MeshError {
-  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
-  const { code, message, ...extra } = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
+  const answer = ErrorAnswerSchema.safeParse(body);
+  const { code, message, ...extra } = answer.success ? answer.data.error : {};
   const full: ClientErrorContext = { ...extra, ...context, httpStatus };
   const text = typeof message === 'string' ? message : describe(body);
   const Typed = typeof code === 'string' ? typed[code] : undefined;
