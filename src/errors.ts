@@ -30,6 +30,8 @@ const wire = {
   CALL_CANCELLED: { rpc: RPC_REQUEST_TIMEOUT, http: 500 },
   TOOL_ERROR: { rpc: ProtocolErrorCode.InternalError, http: 500 },
   BAD_REQUEST: { rpc: ProtocolErrorCode.InvalidRequest, http: 400 },
+  /** A request's params are not what its method takes (a tools/call whose `arguments` is not an object): the caller's error. */
+  INVALID_PARAMS: { rpc: ProtocolErrorCode.InvalidParams, http: 400 },
   PAYLOAD_TOO_LARGE: { rpc: ProtocolErrorCode.InvalidRequest, http: 413 },
   /** A missing or wrong bearer token (answered with a `WWW-Authenticate` challenge). */
   UNAUTHORIZED: { rpc: RPC_REQUEST_TIMEOUT, http: 401 },

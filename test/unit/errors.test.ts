@@ -69,6 +69,7 @@ t.test('every code has a JSON-RPC code and an HTTP status', async (t) => {
 t.test('the codes once used outside the union keep the wire numbers they were answered with', async (t) => {
   const expected: [MeshErrorCode, number, number][] = [
     ['NOT_FOUND', ProtocolErrorCode.InvalidRequest, 404],
+    ['INVALID_PARAMS', ProtocolErrorCode.InvalidParams, 400],
     ['INSTANCE_NOT_FOUND', ProtocolErrorCode.InvalidParams, 404],
     ['RESOURCE_NOT_FOUND', ProtocolErrorCode.InvalidParams, 404],
     ['PROMPT_NOT_FOUND', ProtocolErrorCode.InvalidParams, 404],
