@@ -1,9 +1,9 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Env, type Input } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
-import { z } from 'zod';
-import { httpStatusFor, MeshError, toMeshError } from '../src/errors.js';
+import { MeshError, toHttpError, toMeshError } from '../src/errors.js';
 import { createTokenCheck, unauthorizedBody } from '../src/http/bearer-token.js';
 import { createHostGuard, type HostGuardOptions } from '../src/http/host-guard.js';
 import { tooDeepMessage } from '../src/http/json-depth.js';
@@ -12,8 +12,15 @@ import { silentLogger, type Logger } from '../src/log.js';
 import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
 import type { ProxyMetrics } from './metrics.js';
-import { HeartbeatSchema, InstanceStatusSchema, LEASE_HEADER, LeaseSchema, registrationSchema } from './registry/schemas.js';
-import { parseOrThrow } from './registry/zod-message.js';
+import { AuditQuerySchema, type AuditAnswer } from '../src/contract/audit.js';
+import { CallBodySchema, CallHeadersSchema } from '../src/contract/call.js';
+import type { HelloEvent } from '../src/contract/events.js';
+import { HeartbeatSchema, type HeartbeatAnswer } from '../src/contract/heartbeat.js';
+import { LEASE_HEADER, LeaseSchema } from '../src/contract/lease.js';
+import type { RegistrationAnswer } from '../src/contract/registration.js';
+import { ServicesQuerySchema, type ServiceDetail, type ServicesAnswer, type ToolsAnswer } from '../src/contract/services.js';
+import { parseOrThrow } from '../src/contract/zod-message.js';
+import { registrationSchema } from './registry/schemas.js';
 
 export interface ProxyAppOptions extends HostGuardOptions {
   core: MeshCore;
@@ -27,37 +34,15 @@ export interface ProxyAppOptions extends HostGuardOptions {
   startedAt?: number;
 }
 
-const ServicesQuerySchema = z.object({
-  status: z.enum(['all', ...InstanceStatusSchema.options]).optional(),
-  tag: z.string().optional(),
-});
-
-const CallBodySchema = z
-  .object({
-    arguments: z.record(z.string(), z.unknown()).default({}),
-    deadlineMs: z.number().int().positive().max(3_600_000).optional(),
-  })
-  .strict();
-
-// Who is calling and how many mesh hops the call has taken (native instances pass theirs on);
-// a malformed count is refused rather than read as 0, which would reset the loop guard.
-const CallHeadersSchema = z.object({
-  'x-mesh-hops': z.string().regex(/^\d{1,4}$/, 'expected a whole number of mesh hops').transform(Number).default(0),
-  'x-mesh-caller': z.string().min(1).max(128).default('http-client'),
-});
-
-const AuditQuerySchema = z.object({
-  service: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
-});
-
 // The lease header, if any; a malformed one is refused naming the header (its value is never echoed).
 function leaseOf(c: Context): string | undefined {
   return parseOrThrow(LeaseSchema.optional(), c.req.header(LEASE_HEADER), `${LEASE_HEADER} header`);
 }
 
-function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
-  return { error: { code, message, ...extra } };
+// Every error answer of the API, from src/errors.ts: `{ error: { code, message, ...context } }` and the code's status.
+function failed<E extends Env, P extends string, I extends Input>(c: Context<E, P, I>, error: unknown): Response {
+  const { status, body } = toHttpError(error);
+  return c.json(body, status as ContentfulStatusCode);
 }
 
 /** Reads a JSON body, naming what is wrong when it is not JSON. */
@@ -87,7 +72,7 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
 
   app.use('*', async (c, next) => {
     const refused = guard(c.req.header('host'), c.req.header('origin'));
-    if (refused) return c.json(errorBody('FORBIDDEN', `Forbidden: ${refused}`), 403);
+    if (refused) return failed(c, new MeshError('FORBIDDEN', `Forbidden: ${refused}`));
     await next();
   });
   // The same check as the listening front door (proxy/hot-path.ts), for every route of the app.
@@ -101,7 +86,7 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
     '*',
     bodyLimit({
       maxSize: options.maxBodyBytes ?? MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `request body exceeds ${options.maxBodyBytes ?? MAX_BODY_BYTES} bytes`), 413),
+      onError: (c) => failed(c, new MeshError('PAYLOAD_TOO_LARGE', `request body exceeds ${options.maxBodyBytes ?? MAX_BODY_BYTES} bytes`)),
     }),
   );
 
@@ -115,25 +100,25 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   app.post('/v1/instances', async (c) => {
     const body = parseOrThrow(registration, await jsonBody(c), 'registration');
     const { instance, created, lease } = await core.registerInstance(body, leaseOf(c));
-    return c.json({ instance, lease }, created ? 201 : 200);
+    return c.json({ instance, lease } satisfies RegistrationAnswer, created ? 201 : 200);
   });
   app.put('/v1/instances/:id/heartbeat', async (c) => {
     const beat = parseOrThrow(HeartbeatSchema, await jsonBody(c), 'heartbeat');
     const instance = core.registry.heartbeat(c.req.param('id'), beat, leaseOf(c));
-    if (!instance) return c.json(errorBody('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}": register again`), 404);
-    return c.json({ ok: true, status: instance.status });
+    if (!instance) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}": register again`));
+    return c.json({ ok: true, status: instance.status } satisfies HeartbeatAnswer);
   });
   app.delete('/v1/instances/:id', (c) => {
-    if (!core.registry.deregister(c.req.param('id'), { lease: leaseOf(c) })) return c.json(errorBody('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}"`), 404);
+    if (!core.registry.deregister(c.req.param('id'), { lease: leaseOf(c) })) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}"`));
     return c.body(null, 204);
   });
 
   app.get('/v1/services', (c) => {
     const { status, tag } = parseOrThrow(ServicesQuerySchema, c.req.query(), 'query');
-    return c.json({ services: core.services({ status: status === 'all' ? undefined : status, tag }) });
+    return c.json({ services: core.services({ status: status === 'all' ? undefined : status, tag }) } satisfies ServicesAnswer);
   });
-  app.get('/v1/services/:name', (c) => c.json(core.serviceOrThrow(c.req.param('name'))));
-  app.get('/v1/services/:name/tools', (c) => c.json({ tools: core.serviceOrThrow(c.req.param('name')).tools }));
+  app.get('/v1/services/:name', (c) => c.json(core.serviceOrThrow(c.req.param('name')) satisfies ServiceDetail));
+  app.get('/v1/services/:name/tools', (c) => c.json({ tools: core.serviceOrThrow(c.req.param('name')).tools } satisfies ToolsAnswer));
   app.post('/v1/services/:name/tools/:tool/call', async (c) => {
     const body = parseOrThrow(CallBodySchema, await jsonBody(c), 'call body');
     const headers = parseOrThrow(CallHeadersSchema, { 'x-mesh-hops': c.req.header('x-mesh-hops'), 'x-mesh-caller': c.req.header('x-mesh-caller') }, 'headers');
@@ -148,7 +133,7 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   // The audit trail, newest first: who called which tool, how long it took, how it ended.
   app.get('/v1/audit', (c) => {
     const query = parseOrThrow(AuditQuerySchema, c.req.query(), 'query');
-    return c.json({ entries: core.registry.recentAudit(query) });
+    return c.json({ entries: core.registry.recentAudit(query) } satisfies AuditAnswer);
   });
 
   app.get('/v1/events', (c) =>
@@ -156,7 +141,7 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
       const send = (event: string) => (data: unknown) => void stream.writeSSE({ event, data: JSON.stringify(data) });
       const handlers = (['joined', 'left', 'status', 'tools'] as const).map((event) => [event, send(event)] as const);
       for (const [event, handler] of handlers) core.registry.events.on(event, handler);
-      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ services: core.registry.services({}).length }) });
+      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ services: core.registry.services({}).length } satisfies HelloEvent) });
       await new Promise<void>((resolve) => stream.onAbort(resolve));
       for (const [event, handler] of handlers) core.registry.events.off(event, handler);
     }),
@@ -164,12 +149,12 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
 
   app.all('/mcp', (c) => endpoint.handle(c.req.raw));
 
-  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; the API is under /v1, MCP at /mcp`), 404));
+  app.notFound((c) => failed(c, new MeshError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; the API is under /v1, MCP at /mcp`)));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
     const mesh = toMeshError(error);
     if (mesh.code === 'INTERNAL') log.error(`${c.req.method} ${c.req.path}: ${mesh.stack ?? mesh.message}`);
-    return c.json(errorBody(mesh.code, mesh.message, mesh.context), httpStatusFor(mesh.code) as 400);
+    return failed(c, mesh);
   });
   return app;
 }

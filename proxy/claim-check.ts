@@ -1,6 +1,7 @@
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { claimMatches, HealthClaimSchema } from '../src/http/lease.js';
+import { HealthClaimSchema } from '../src/contract/lease.js';
+import { claimMatches } from '../src/http/lease.js';
 
 /** How long the proxy waits for an instance's /healthz when checking a claim. */
 export const CLAIM_CHECK_TIMEOUT_MS = 2_000;

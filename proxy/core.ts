@@ -10,6 +10,8 @@ import { checkClaim } from './claim-check.js';
 import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import type { Registry, ServiceFilter } from './registry/registry.js';
+import type { ServiceDetail } from '../src/contract/services.js';
+import type { Tool as ContractTool } from '../src/contract/tool.js';
 import type { InstanceSummary, ServiceSummary } from './registry/views.js';
 import { OutlierDetector, type CircuitEvent, type CircuitView } from './router/outlier-detector.js';
 import type { OutlierPolicyInput } from './router/outlier-policy.js';
@@ -162,7 +164,8 @@ export class MeshCore {
     return { ...service, ejectedCount, instances };
   }
 
-  serviceOrThrow(name: string) {
+  /** One service with its breakers and tools, as GET /v1/services/:name answers; SERVICE_NOT_FOUND naming the known ones. */
+  serviceOrThrow(name: string): ServiceDetail {
     const service = this.registry.service(name);
     if (!service) {
       const known = this.registry.services({}).map((s) => s.name);
@@ -170,7 +173,7 @@ export class MeshCore {
         context: { service: name },
       });
     }
-    return { ...this.withCircuits(service), tools: this.toolsOf(name) };
+    return { ...this.withCircuits(service), tools: (this.registry.tools(name) ?? []) as ContractTool[] };
   }
 
   /**

@@ -1,27 +1,61 @@
-import { ProtocolErrorCode, type JSONRPCErrorResponse, type RequestId } from '@modelcontextprotocol/client';
+import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode, type JSONRPCErrorResponse, type RequestId } from '@modelcontextprotocol/client';
+
+/**
+ * MM's wire codes for a deadline and for a child or connection that is gone. They are v1's
+ * `ErrorCode.RequestTimeout` / `ConnectionClosed`; v2 keeps those only as SDK-local string codes
+ * (`SdkErrorCode`), so the numbers MM has always answered with are spelled here.
+ */
+export const RPC_REQUEST_TIMEOUT = -32001;
+export const RPC_CONNECTION_CLOSED = -32000;
+
+// The one table of MM's failures: each code's JSON-RPC code (MCP endpoints) and HTTP status (/v1
+// API, refusals before a JSON-RPC id was read). Every wire form of a MeshError is derived from it.
+const wire = {
+  SERVICE_NOT_FOUND: { rpc: ProtocolErrorCode.InvalidParams, http: 404 },
+  TOOL_NOT_FOUND: { rpc: ProtocolErrorCode.InvalidParams, http: 404 },
+  /** An instance id the registry does not know (a heartbeat or deregistration after expiry: register again). */
+  INSTANCE_NOT_FOUND: { rpc: ProtocolErrorCode.InvalidParams, http: 404 },
+  /** A `mesh://` uri that names no service's resource. */
+  RESOURCE_NOT_FOUND: { rpc: ProtocolErrorCode.InvalidParams, http: 404 },
+  /** A prompt name no service offers. */
+  PROMPT_NOT_FOUND: { rpc: ProtocolErrorCode.InvalidParams, http: 404 },
+  /** An `Mcp-Session-Id` the server does not hold (expired, or the server restarted). */
+  SESSION_NOT_FOUND: { rpc: RPC_REQUEST_TIMEOUT, http: 404 },
+  /** No route for this method and path (the HTTP API's own 404). */
+  NOT_FOUND: { rpc: ProtocolErrorCode.InvalidRequest, http: 404 },
+  SERVICE_UNAVAILABLE: { rpc: RPC_CONNECTION_CLOSED, http: 503 },
+  CALL_TIMEOUT: { rpc: RPC_REQUEST_TIMEOUT, http: 504 },
+  CHILD_EXITED: { rpc: RPC_CONNECTION_CLOSED, http: 502 },
+  CHILD_START_FAILED: { rpc: RPC_CONNECTION_CLOSED, http: 502 },
+  CALL_CANCELLED: { rpc: RPC_REQUEST_TIMEOUT, http: 500 },
+  TOOL_ERROR: { rpc: ProtocolErrorCode.InternalError, http: 500 },
+  BAD_REQUEST: { rpc: ProtocolErrorCode.InvalidRequest, http: 400 },
+  /** A request's params are not what its method takes (a tools/call whose `arguments` is not an object): the caller's error. */
+  INVALID_PARAMS: { rpc: ProtocolErrorCode.InvalidParams, http: 400 },
+  PAYLOAD_TOO_LARGE: { rpc: ProtocolErrorCode.InvalidRequest, http: 413 },
+  /** A missing or wrong bearer token (answered with a `WWW-Authenticate` challenge). */
+  UNAUTHORIZED: { rpc: RPC_REQUEST_TIMEOUT, http: 401 },
+  FORBIDDEN: { rpc: ProtocolErrorCode.InvalidRequest, http: 403 },
+  CONFLICT: { rpc: ProtocolErrorCode.InvalidParams, http: 409 },
+  NO_FREE_PORT: { rpc: ProtocolErrorCode.InternalError, http: 500 },
+  PORT_IN_USE: { rpc: ProtocolErrorCode.InternalError, http: 500 },
+  LOOP_DETECTED: { rpc: ProtocolErrorCode.InvalidRequest, http: 508 },
+  REGISTRY_CORRUPT: { rpc: ProtocolErrorCode.InternalError, http: 500 },
+  MANIFEST_INVALID: { rpc: ProtocolErrorCode.InvalidParams, http: 400 },
+  PROXY_UNREACHABLE: { rpc: RPC_CONNECTION_CLOSED, http: 503 },
+  INTERNAL: { rpc: ProtocolErrorCode.InternalError, http: 500 },
+} as const satisfies Record<string, { rpc: number; http: number }>;
 
 /** Every failure MM reports has one of these codes; the wire form is derived from it in one place. */
-export type MeshErrorCode =
-  | 'SERVICE_NOT_FOUND'
-  | 'TOOL_NOT_FOUND'
-  | 'SERVICE_UNAVAILABLE'
-  | 'CALL_TIMEOUT'
-  | 'CHILD_EXITED'
-  | 'CHILD_START_FAILED'
-  | 'CALL_CANCELLED'
-  | 'TOOL_ERROR'
-  | 'BAD_REQUEST'
-  | 'INVALID_PARAMS'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'FORBIDDEN'
-  | 'CONFLICT'
-  | 'NO_FREE_PORT'
-  | 'PORT_IN_USE'
-  | 'LOOP_DETECTED'
-  | 'REGISTRY_CORRUPT'
-  | 'MANIFEST_INVALID'
-  | 'PROXY_UNREACHABLE'
-  | 'INTERNAL';
+export type MeshErrorCode = keyof typeof wire;
+
+/** Every MeshErrorCode, in the table's order. */
+export const MESH_ERROR_CODES = Object.keys(wire) as readonly MeshErrorCode[];
+
+/** True when `value` is one of MM's error codes (a code read off the wire may be anything). */
+export function isMeshErrorCode(value: unknown): value is MeshErrorCode {
+  return typeof value === 'string' && Object.hasOwn(wire, value);
+}
 
 export interface MeshErrorOptions {
   cause?: unknown;
@@ -45,62 +79,29 @@ export class MeshError extends Error {
   }
 }
 
-/**
- * MM's wire codes for a deadline and for a child or connection that is gone. They are v1's
- * `ErrorCode.RequestTimeout` / `ConnectionClosed`; v2 keeps those only as SDK-local string codes
- * (`SdkErrorCode`), so the numbers MM has always answered with are spelled here.
- */
-export const RPC_REQUEST_TIMEOUT = -32001;
-export const RPC_CONNECTION_CLOSED = -32000;
-
-const jsonRpcCodes: Record<MeshErrorCode, number> = {
-  SERVICE_NOT_FOUND: ProtocolErrorCode.InvalidParams,
-  TOOL_NOT_FOUND: ProtocolErrorCode.InvalidParams,
-  BAD_REQUEST: ProtocolErrorCode.InvalidRequest,
-  INVALID_PARAMS: ProtocolErrorCode.InvalidParams,
-  PAYLOAD_TOO_LARGE: ProtocolErrorCode.InvalidRequest,
-  MANIFEST_INVALID: ProtocolErrorCode.InvalidParams,
-  LOOP_DETECTED: ProtocolErrorCode.InvalidRequest,
-  CALL_TIMEOUT: RPC_REQUEST_TIMEOUT,
-  CHILD_EXITED: RPC_CONNECTION_CLOSED,
-  CHILD_START_FAILED: RPC_CONNECTION_CLOSED,
-  SERVICE_UNAVAILABLE: RPC_CONNECTION_CLOSED,
-  CALL_CANCELLED: RPC_REQUEST_TIMEOUT,
-  PROXY_UNREACHABLE: RPC_CONNECTION_CLOSED,
-  TOOL_ERROR: ProtocolErrorCode.InternalError,
-  FORBIDDEN: ProtocolErrorCode.InvalidRequest,
-  CONFLICT: ProtocolErrorCode.InvalidParams,
-  NO_FREE_PORT: ProtocolErrorCode.InternalError,
-  PORT_IN_USE: ProtocolErrorCode.InternalError,
-  REGISTRY_CORRUPT: ProtocolErrorCode.InternalError,
-  INTERNAL: ProtocolErrorCode.InternalError,
-};
-
-const httpStatuses: Partial<Record<MeshErrorCode, number>> = {
-  SERVICE_NOT_FOUND: 404,
-  TOOL_NOT_FOUND: 404,
-  BAD_REQUEST: 400,
-  INVALID_PARAMS: 400,
-  MANIFEST_INVALID: 400,
-  LOOP_DETECTED: 508,
-  PAYLOAD_TOO_LARGE: 413,
-  FORBIDDEN: 403,
-  CONFLICT: 409,
-  CALL_TIMEOUT: 504,
-  CHILD_EXITED: 502,
-  CHILD_START_FAILED: 502,
-  SERVICE_UNAVAILABLE: 503,
-  PROXY_UNREACHABLE: 503,
-};
-
-/** Numeric JSON-RPC code for a mesh error code. */
+/** Numeric JSON-RPC code for a mesh error code (InternalError for a string that is not one). */
 export function jsonRpcCodeFor(code: MeshErrorCode): number {
-  return jsonRpcCodes[code];
+  return isMeshErrorCode(code) ? wire[code].rpc : ProtocolErrorCode.InternalError;
 }
 
-/** HTTP status for a mesh error code (500 when nothing more specific fits). */
+/** HTTP status for a mesh error code (500 for a string that is not one). */
 export function httpStatusFor(code: MeshErrorCode): number {
-  return httpStatuses[code] ?? 500;
+  return isMeshErrorCode(code) ? wire[code].http : 500;
+}
+
+// v1's McpError carried one numeric code for wire errors and for the client's own timeouts and closed
+// connections; v2 splits them (ProtocolError: the wire code; SdkError: a string code). MM decides on the number.
+/**
+ * The JSON-RPC code a failed SDK request stands for: the peer's own code, -32001 for a deadline,
+ * -32000 for a lost connection; undefined for anything else (an HTTP error, a bug).
+ * @example rpcCodeOf(new SdkError(SdkErrorCode.RequestTimeout, 'timed out')) // -32001
+ */
+export function rpcCodeOf(error: unknown): number | undefined {
+  if (error instanceof ProtocolError) return error.code;
+  if (!(error instanceof SdkError)) return undefined;
+  if (error.code === SdkErrorCode.RequestTimeout) return RPC_REQUEST_TIMEOUT;
+  if (error.code === SdkErrorCode.ConnectionClosed) return RPC_CONNECTION_CLOSED;
+  return undefined;
 }
 
 /** Reduces any thrown value to a MeshError, keeping the original as `cause`. */
@@ -110,14 +111,23 @@ export function toMeshError(error: unknown): MeshError {
   return new MeshError('INTERNAL', message, { cause: error });
 }
 
-/** The JSON-RPC error response for a failed request; `data` carries the mesh code and context. */
+// The context minus the two keys the wire forms own, so no context can rename or reword an error.
+function extraContext(mesh: MeshError): Record<string, unknown> {
+  const { code: _code, message: _message, ...rest } = mesh.context;
+  return rest;
+}
+
+/**
+ * The JSON-RPC error response for a failed request; `data` carries the mesh code and context. A
+ * TOOL_ERROR that an instance answered with its own JSON-RPC code (`context.rpcCode`, say -32602 for
+ * its invalid params) keeps that code, unless it is -32000 (the hop's own connection failure).
+ * @example reply(toJsonRpcError(request.id, new MeshError('TOOL_NOT_FOUND', 'no tool "x"')))
+ */
 export function toJsonRpcError(id: RequestId, error: unknown): JSONRPCErrorResponse {
   const mesh = toMeshError(error);
-  return {
-    jsonrpc: '2.0',
-    id,
-    error: { code: jsonRpcCodeFor(mesh.code), message: mesh.message, data: { code: mesh.code, ...mesh.context } },
-  };
+  const answered = mesh.code === 'TOOL_ERROR' ? mesh.context.rpcCode : undefined;
+  const code = typeof answered === 'number' && Number.isInteger(answered) && answered !== RPC_CONNECTION_CLOSED ? answered : jsonRpcCodeFor(mesh.code);
+  return { jsonrpc: '2.0', id, error: { code, message: mesh.message, data: { code: mesh.code, ...extraContext(mesh) } } };
 }
 
 /** A JSON-RPC error answered over HTTP before a request's id was read (id null), with the HTTP status for its code. */
@@ -127,11 +137,32 @@ export interface HttpJsonRpcError {
 }
 
 /**
- * The HTTP answer to a request refused as a whole (a server draining, every session busy): the
- * status for the mesh code, and the same JSON-RPC error body toJsonRpcError gives, with id null.
+ * The HTTP answer to an MCP request refused as a whole (a server draining, every session busy, a
+ * wrong token): the status for the mesh code, and the same JSON-RPC error body toJsonRpcError gives, with id null.
  * @example const { status, body } = toHttpJsonRpcError(new MeshError('SERVICE_UNAVAILABLE', 'shutting down'))
  */
 export function toHttpJsonRpcError(error: unknown): HttpJsonRpcError {
   const mesh = toMeshError(error);
   return { status: httpStatusFor(mesh.code), body: { jsonrpc: '2.0', id: null, error: toJsonRpcError(0, mesh).error } };
+}
+
+/** The error body of MM's HTTP APIs (the proxy's /v1, an instance's and the control channel's other paths). */
+export interface HttpErrorBody {
+  error: { code: MeshErrorCode; message: string; [context: string]: unknown };
+}
+
+/** An HTTP API's answer to a failed request: the status for the mesh code and its body. */
+export interface HttpError {
+  status: number;
+  body: HttpErrorBody;
+}
+
+/**
+ * The HTTP answer of a failed API request (not MCP): `{ error: { code, message, ...context } }`
+ * with the status for the mesh code. MeshClient reads it back (src/client/error-from-response.ts).
+ * @example const { status, body } = toHttpError(new MeshError('SERVICE_NOT_FOUND', 'unknown service "fs"')); return c.json(body, status)
+ */
+export function toHttpError(error: unknown): HttpError {
+  const mesh = toMeshError(error);
+  return { status: httpStatusFor(mesh.code), body: { error: { code: mesh.code, message: mesh.message, ...extraContext(mesh) } } };
 }

@@ -10,6 +10,7 @@ export { listenOnFreePort, parsePortRange, FETCH_BLOCKED_PORTS, type PortRange }
 export { RegistrationClient, type RegistrationBody, type RegistrationOptions } from './instance/registration.js';
 export * from './manifest/index.js';
 export * as client from './client/index.js';
+export * as contract from './contract/index.js';
 export { createInstance, NativeInstance, type NativeHealth, type NativeState } from './instance/create-instance.js';
 export { resolveInstanceOptions, type InstanceOptions, type ResolvedInstanceOptions } from './instance/instance-options.js';
 export type { ArgsOf, ToolHandler, ToolInput, ToolSpec } from './instance/native-tools.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
 import { MeshError } from '../../src/errors.js';
-import { LeaseSchema } from '../registry/schemas.js';
-import { parseOrThrow } from '../registry/zod-message.js';
+import { LeaseSchema } from '../../src/contract/lease.js';
+import { parseOrThrow } from '../../src/contract/zod-message.js';
 import type { MeshCore } from '../core.js';
 import type { Relay } from '../router/relay.js';
 

@@ -1,5 +1,4 @@
-import { ProtocolErrorCode } from '@modelcontextprotocol/server';
-import { jsonRpcCodeFor, RPC_CONNECTION_CLOSED, toMeshError } from '../../src/errors.js';
+import { MeshError, toJsonRpcError } from '../../src/errors.js';
 import { parseMeshUri } from './resource-uris.js';
 
 /** The error an SDK request handler throws to answer with exactly this JSON-RPC code, message and data (no "MCP error" prefix). */
@@ -8,14 +7,12 @@ export function rpcError(code: number, message: string, data?: Record<string, un
 }
 
 /**
- * A failure of the mesh as a JSON-RPC error: the mesh code's number, or the number the instance
- * itself answered with when it refused the request (resource not found, invalid params…).
+ * A failure of the mesh as the error an SDK handler throws: the JSON-RPC error toJsonRpcError
+ * gives (the mesh code's number, or the number the instance itself refused the request with).
  */
 export function toRpcError(error: unknown): Error {
-  const mesh = toMeshError(error);
-  const answered = mesh.code === 'TOOL_ERROR' ? mesh.context.rpcCode : undefined;
-  const code = typeof answered === 'number' && answered !== RPC_CONNECTION_CLOSED ? answered : jsonRpcCodeFor(mesh.code);
-  return rpcError(code, mesh.message, { code: mesh.code, ...mesh.context });
+  const { code, message, data } = toJsonRpcError(0, error).error;
+  return rpcError(code, message, data as Record<string, unknown>);
 }
 
 /**
@@ -25,13 +22,12 @@ export function toRpcError(error: unknown): Error {
 export function meshUriOrThrow(uri: string): { service: string; uri: string } {
   const target = parseMeshUri(uri);
   if (target) return target;
-  throw rpcError(ProtocolErrorCode.InvalidParams, `unknown resource "${uri}": resources of the mesh are named mesh://<service>/<the service's own uri> (see resources/list)`, {
-    code: 'RESOURCE_NOT_FOUND',
-    uri,
-  });
+  const message = `unknown resource "${uri}": resources of the mesh are named mesh://<service>/<the service's own uri> (see resources/list)`;
+  throw toRpcError(new MeshError('RESOURCE_NOT_FOUND', message, { context: { uri } }));
 }
 
 /** The InvalidParams error for a prompt name the endpoint does not list (data.code PROMPT_NOT_FOUND). */
 export function unknownPrompt(name: string): Error {
-  return rpcError(ProtocolErrorCode.InvalidParams, `unknown prompt "${name}": prompts of the mesh are named service__prompt (see prompts/list)`, { code: 'PROMPT_NOT_FOUND', prompt: name });
+  const message = `unknown prompt "${name}": prompts of the mesh are named service__prompt (see prompts/list)`;
+  return toRpcError(new MeshError('PROMPT_NOT_FOUND', message, { context: { prompt: name } }));
 }

@@ -1,5 +1,5 @@
 import type { Database, SqlValue, Statement } from 'sql.js';
-import type { AuditOutcome } from './schemas.js';
+import type { AuditOutcome } from '../../src/contract/audit.js';
 import { inTransaction } from './sqlite.js';
 
 /** One routed call, as the router reports it. */

@@ -1,48 +1,8 @@
 import type { Logger } from '../../src/log.js';
-import type { InstanceStatus } from './schemas.js';
+import type { JoinedEvent, LeftEvent, RegistryEvent, StatusEvent, ToolsEvent } from '../../src/contract/events.js';
 
-interface EventBase {
-  service: string;
-  instance: string;
-  /** The instance's status after the change (its last status for `left`). */
-  status: InstanceStatus;
-  /** The service's status after the change; undefined when its last instance left. */
-  serviceStatus: InstanceStatus | undefined;
-  at: number;
-}
-
-/** A new instance registered (or an instance re-registered under another name). */
-export interface JoinedEvent extends EventBase {
-  type: 'joined';
-  url: string;
-}
-
-/** Why an instance left the registry. */
-export type LeftReason = 'deregistered' | 'expired' | 'replaced' | 'renamed';
-
-/** An instance was removed. */
-export interface LeftEvent extends EventBase {
-  type: 'left';
-  reason: LeftReason;
-  /** The operator (MCP client) that removed it with deregister_service, when one did. */
-  by?: string;
-}
-
-/** An instance's status changed. */
-export interface StatusEvent extends EventBase {
-  type: 'status';
-  previous: InstanceStatus;
-  /** What caused the change: heartbeat, heartbeat-timeout, child-state, register… */
-  reason: string;
-}
-
-/** An instance's tool list changed (new tools hash on re-registration). */
-export interface ToolsEvent extends EventBase {
-  type: 'tools';
-  toolsHash: string;
-  previousHash: string;
-  toolCount: number;
-}
+// The events are sent on GET /v1/events as they are: their shapes are the wire contract's.
+export type { JoinedEvent, LeftEvent, LeftReason, RegistryEvent, StatusEvent, ToolsEvent } from '../../src/contract/events.js';
 
 /** Every registry event by name; each payload carries its `type` so it can be sent as SSE as is. */
 export interface RegistryEvents {
@@ -51,9 +11,6 @@ export interface RegistryEvents {
   status: StatusEvent;
   tools: ToolsEvent;
 }
-
-/** Any registry event. */
-export type RegistryEvent = RegistryEvents[keyof RegistryEvents];
 
 type Listener<K extends keyof RegistryEvents> = (event: RegistryEvents[K]) => void;
 

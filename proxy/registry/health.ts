@@ -1,7 +1,7 @@
 import type { RegistryEmitter, StatusEvent } from './events.js';
 import type { InstanceIndex } from './instance-index.js';
 import type { InstanceRecord } from './instance-store.js';
-import type { InstanceStatus } from './schemas.js';
+import type { InstanceStatus } from '../../src/contract/states.js';
 import { instanceStatus, type HealthPolicy } from './status.js';
 import type { Entry } from './views.js';
 

@@ -6,6 +6,6 @@ export type { JoinedEvent, LeftEvent, LeftReason, RegistryEvent, RegistryEvents,
 export type { AuditEntry, AuditRecord } from './audit-log.js';
 export type { Recovery } from './open-database.js';
 export type { DroppedRow } from './instance-store.js';
-export * from './schemas.js';
-export { formatZodError, parseOrThrow, zodProblems, type FieldProblem } from './zod-message.js';
+export { RegistrationSchema, registrationSchema } from './schemas.js';
+export * from '../../src/contract/index.js';
 export { isLoopbackHost } from './loopback.js';

@@ -1,4 +1,4 @@
-import type { InstanceStatus } from './schemas.js';
+import type { InstanceStatus } from '../../src/contract/states.js';
 import { serviceStatus } from './status.js';
 import type { Entry } from './views.js';
 

@@ -1,7 +1,8 @@
 import type { Database, SqlValue, Statement } from 'sql.js';
-import type { ChildState, Registration, RegistrationSchema } from './schemas.js';
-import { LeaseSchema } from '../../src/http/lease.js';
-import { formatZodError } from './zod-message.js';
+import { LeaseSchema } from '../../src/contract/lease.js';
+import type { Registration, RegistrationSchema } from '../../src/contract/registration.js';
+import type { ChildState } from '../../src/contract/states.js';
+import { formatZodError } from '../../src/contract/zod-message.js';
 
 /**
  * A registration as stored: the validated body, when it arrived, and its lease (the secret its

@@ -1,8 +1,9 @@
 import { MeshError } from '../../src/errors.js';
-import { LEASE_HEADER, leaseMatches, newLease } from '../../src/http/lease.js';
+import { LEASE_HEADER } from '../../src/contract/lease.js';
+import { leaseMatches, newLease } from '../../src/http/lease.js';
 import type { Logger } from '../../src/log.js';
 import type { InstanceIndex } from './instance-index.js';
-import type { Registration } from './schemas.js';
+import type { Registration } from '../../src/contract/registration.js';
 import { isLive, type HealthPolicy } from './status.js';
 import type { Entry } from './views.js';
 

@@ -1,7 +1,7 @@
 import type { InstanceIndex } from './instance-index.js';
 import type { WriteStats } from './persist.js';
 import type { RegistryStats } from './registry-types.js';
-import type { InstanceStatus } from './schemas.js';
+import type { InstanceStatus } from '../../src/contract/states.js';
 
 /** A zero count for every status. */
 export function emptyStatusCounts(): Record<InstanceStatus, number> {

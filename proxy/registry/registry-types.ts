@@ -1,5 +1,5 @@
 import type { LeftEvent, StatusEvent } from './events.js';
-import type { InstanceStatus } from './schemas.js';
+import type { InstanceStatus } from '../../src/contract/states.js';
 import type { InstanceView } from './views.js';
 
 /** The outcome of `register()`. */

@@ -14,14 +14,15 @@ import { resolveRegistryOptions, type RegistryOptions, type ResolvedRegistryOpti
 import type { CoalescedWriter } from './persist.js';
 import { collectStats, emptyStatusCounts } from './registry-stats.js';
 import { createStorage } from './storage.js';
-import {
-  HeartbeatSchema, registrationSchema, type ChildState, type HeartbeatInput, type InstanceStatus,
-  type Registration, type RegistrationInput, type Tool,
-} from './schemas.js';
+import { HeartbeatSchema, type HeartbeatInput } from '../../src/contract/heartbeat.js';
+import type { Registration, RegistrationInput } from '../../src/contract/registration.js';
+import { type ChildState, type InstanceStatus } from '../../src/contract/states.js';
+import type { Tool } from '../../src/contract/tool.js';
+import { parseOrThrow } from '../../src/contract/zod-message.js';
+import { registrationSchema } from './schemas.js';
 import type { RegisterResult, RegistryStats, ServiceFilter, SweepResult } from './registry-types.js';
 import { isExpired, isLive, type HealthPolicy } from './status.js';
 import { deepFreeze, representative, toServiceSummary, toView, type Entry, type InstanceView, type ServiceSummary } from './views.js';
-import { parseOrThrow } from './zod-message.js';
 
 export type { RegisterResult, RegistryStats, ServiceFilter, SweepResult } from './registry-types.js';
 

@@ -1,4 +1,4 @@
-import type { ChildState, InstanceStatus } from './schemas.js';
+import type { ChildState, InstanceStatus } from '../../src/contract/states.js';
 
 /**
  * The thresholds that turn heartbeat ages into a status. Failing calls are the router's circuit

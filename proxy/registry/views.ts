@@ -1,5 +1,6 @@
 import type { InstanceRecord } from './instance-store.js';
-import type { ChildState, InstanceKind, InstanceStatus, PromptsSummary, ResourcesSummary, Tool } from './schemas.js';
+import type { InstanceSummary, InstanceView, ServiceSummary } from '../../src/contract/services.js';
+import type { ChildState, InstanceStatus } from '../../src/contract/states.js';
 import { serviceStatus } from './status.js';
 
 /** The registry's in-memory state of one instance: the stored record plus live facts. */
@@ -12,53 +13,8 @@ export interface Entry {
   calls: number | undefined;
 }
 
-/** One instance without its tool list (as listed under a service). */
-export interface InstanceSummary {
-  id: string;
-  name: string;
-  url: string;
-  host: string;
-  port: number;
-  pid: number | undefined;
-  kind: InstanceKind;
-  version: string;
-  tags: readonly string[];
-  toolsHash: string;
-  toolCount: number;
-  /** What the child is doing, as the sidecar last said. */
-  state: ChildState;
-  status: InstanceStatus;
-  /** ms since epoch, from the registry clock; reset to load time after a proxy restart. */
-  lastHeartbeat: number;
-  registeredAt: number;
-  updatedAt: number;
-  /** Calls in flight and calls served, as the last heartbeat said. */
-  inflight: number | undefined;
-  calls: number | undefined;
-}
-
-/** One instance with everything it registered. */
-export interface InstanceView extends InstanceSummary {
-  tools: readonly Tool[];
-  resources: ResourcesSummary | undefined;
-  prompts: PromptsSummary | undefined;
-}
-
-/** A service: every replica sharing a name. */
-export interface ServiceSummary {
-  name: string;
-  /** The best replica's status: healthy if any replica is. */
-  status: InstanceStatus;
-  instanceCount: number;
-  healthyCount: number;
-  /** Tools of the representative replica (a healthy one if any). */
-  toolCount: number;
-  /** Union of the replicas' tags, sorted. */
-  tags: string[];
-  instances: InstanceSummary[];
-  /** Routed calls to this service since its first replica joined (a service that left and came back starts again). */
-  calls: number;
-}
+// The shapes the registry answers with are the wire contract's (src/contract/services.ts).
+export type { InstanceSummary, InstanceView, ServiceSummary } from '../../src/contract/services.js';
 
 /** The summary of one entry. */
 export function toSummary(entry: Entry): InstanceSummary {

@@ -95,7 +95,7 @@ export function postJsonRpc(
   const body = JSON.stringify({ jsonrpc: '2.0', id, method, params });
   return new Promise((resolve, reject) => {
     let settled = false;
-    const settle = (error: unknown, value?: unknown) => {
+    const settle = (error: Error | undefined, value?: unknown) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -105,7 +105,7 @@ export function postJsonRpc(
     };
     const req = httpRequest(target.url, { method: 'POST', agent: target.agent, headers: sessionHeaders(target, body) }, (res) => {
       const limit = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-      readAnswer(res, id, limit, `${method} to ${target.url.host}`, onOther).then((value) => settle(undefined, value), (error: unknown) => settle(error));
+      readAnswer(res, id, limit, `${method} to ${target.url.host}`, onOther).then((value) => settle(undefined, value), (error: unknown) => settle(error instanceof Error ? error : new Error(String(error))));
     });
     // Closing the request makes the instance cancel the call (it sees its client go away).
     const timer = setTimeout(() => {
@@ -118,7 +118,7 @@ export function postJsonRpc(
       settle(isConnectFailure(error) ? new NotSentError(message, error) : new SdkError(SdkErrorCode.ConnectionClosed, message));
     });
     const onCancel = (reason: unknown) => {
-      settle(reason ?? new Error('cancelled'));
+      settle(reason instanceof Error ? reason : new Error(reason === undefined ? 'cancelled' : String(reason)));
       req.destroy();
     };
     if (cancel?.cancelled) return onCancel(cancel.reason);
@@ -202,7 +202,7 @@ export function drainingRefusal(what: string): NotSentError {
 async function readSseAnswer(res: IncomingMessage, id: string, limit: number, what: string, onOther?: (message: JSONRPCMessage) => void): Promise<unknown> {
   const decoder = new StringDecoder('utf8');
   let answer: { message: unknown } | undefined;
-  let failure: unknown;
+  let failure: Error | undefined;
   const onEvent = (event: EventSourceMessage) => {
     if (answer !== undefined || failure !== undefined) return;
     if (Buffer.byteLength(event.data) > limit) {

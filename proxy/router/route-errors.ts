@@ -1,6 +1,5 @@
-import { MeshError, RPC_CONNECTION_CLOSED, RPC_REQUEST_TIMEOUT, type MeshErrorCode } from '../../src/errors.js';
+import { isMeshErrorCode, MeshError, RPC_CONNECTION_CLOSED, RPC_REQUEST_TIMEOUT, rpcCodeOf } from '../../src/errors.js';
 import { isSocketFailure, NotSentError } from './json-post.js';
-import { rpcCodeOf } from './rpc-code.js';
 
 /** What a routed request was, for error messages and context: `fs.read_text`, `everything prompt "x"`. */
 export interface RouteLabel {
@@ -27,13 +26,16 @@ export function toRouteError(error: unknown, label: RouteLabel, deadlineMs: numb
   const context = label.context;
   const rpcCode = rpcCodeOf(error);
   if (rpcCode !== undefined) {
-    const { message, data } = error as { message: string; data?: { code?: string } };
+    const { message, data } = error as { message: string; data?: { code?: unknown } };
     if (rpcCode === RPC_REQUEST_TIMEOUT) {
       return new MeshError('CALL_TIMEOUT', `${label.text} did not answer within ${deadlineMs} ms`, { cause: error, context });
     }
     // v1 SDK servers and clients prefix "MCP error <code>: " (once per hop); v2 never does.
-    const code = (typeof data?.code === 'string' ? data.code : rpcCode === RPC_CONNECTION_CLOSED ? 'SERVICE_UNAVAILABLE' : 'TOOL_ERROR') as MeshErrorCode;
-    return new MeshError(code, `${label.text}: ${message.replace(/^(MCP error -?\d+: )+/, '')}`, { cause: error, context: { ...context, rpcCode } });
+    // A mesh code the peer named is kept (a sidecar's CHILD_EXITED); a code of its own (not MM's) is kept as remoteCode.
+    const named = data?.code;
+    const code = isMeshErrorCode(named) ? named : rpcCode === RPC_CONNECTION_CLOSED ? 'SERVICE_UNAVAILABLE' : 'TOOL_ERROR';
+    const remote = typeof named === 'string' && !isMeshErrorCode(named) ? { remoteCode: named } : {};
+    return new MeshError(code, `${label.text}: ${message.replace(/^(MCP error -?\d+: )+/, '')}`, { cause: error, context: { ...context, rpcCode, ...remote } });
   }
   // The SDK client's fetch fails with TypeError('fetch failed') whose cause carries the socket's code:
   // refused or reset, the instance's fault. Anything else (a TypeError in the proxy's own code, a body

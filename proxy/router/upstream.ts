@@ -22,10 +22,9 @@ import {
   type ServerCapabilities,
 } from '@modelcontextprotocol/client';
 import type { z } from 'zod';
-import { MeshError, RPC_CONNECTION_CLOSED } from '../../src/errors.js';
+import { MeshError, RPC_CONNECTION_CLOSED, rpcCodeOf } from '../../src/errors.js';
 import { CallCancel } from './call-cancel.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
-import { rpcCodeOf } from './rpc-code.js';
 import { upstreamFetch } from './sdk-fetch.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */

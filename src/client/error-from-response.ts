@@ -1,4 +1,5 @@
-import { MeshError, type MeshErrorCode } from '../errors.js';
+import { ErrorAnswerSchema } from '../contract/error-answer.js';
+import { isMeshErrorCode, MeshError, type MeshErrorCode } from '../errors.js';
 import {
   CallTimeout,
   LoopDetected,
@@ -20,7 +21,7 @@ const typed: Partial<Record<string, new (message: string, options: { context: Cl
 // Used when a body carries no mesh code (a bearer-auth 401, another server on the port, ...).
 const byStatus: Partial<Record<number, MeshErrorCode>> = {
   400: 'BAD_REQUEST',
-  401: 'FORBIDDEN',
+  401: 'UNAUTHORIZED',
   403: 'FORBIDDEN',
   413: 'PAYLOAD_TOO_LARGE',
   503: 'SERVICE_UNAVAILABLE',
@@ -28,26 +29,19 @@ const byStatus: Partial<Record<number, MeshErrorCode>> = {
   508: 'LOOP_DETECTED',
 };
 
-const knownCodes = new Set<string>([
-  'SERVICE_NOT_FOUND', 'TOOL_NOT_FOUND', 'SERVICE_UNAVAILABLE', 'CALL_TIMEOUT', 'CHILD_EXITED', 'CHILD_START_FAILED',
-  'CALL_CANCELLED', 'TOOL_ERROR', 'BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'FORBIDDEN', 'NO_FREE_PORT', 'PORT_IN_USE',
-  'LOOP_DETECTED', 'REGISTRY_CORRUPT', 'MANIFEST_INVALID', 'PROXY_UNREACHABLE', 'INTERNAL',
-] satisfies MeshErrorCode[]);
-
 /**
  * Turns a proxy's error answer (`{ error: { code, message, ...context } }` with an HTTP status)
  * into the matching typed error; anything else becomes a MeshClientError with the closest code.
  * @example throw errorFromResponse(404, await response.json(), { proxy, service: 'fs' })
  */
 export function errorFromResponse(httpStatus: number, body: unknown, context: ClientErrorContext): MeshError {
-  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
-  const { code, message, ...extra } = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
+  const answer = ErrorAnswerSchema.safeParse(body);
+  const { code, message, ...extra } = answer.success ? answer.data.error : {};
   const full: ClientErrorContext = { ...extra, ...context, httpStatus };
   const text = typeof message === 'string' ? message : describe(body);
   const Typed = typeof code === 'string' ? typed[code] : undefined;
   if (Typed) return new Typed(text, { context: full });
-  const meshCode: MeshErrorCode =
-    typeof code === 'string' && knownCodes.has(code) ? (code as MeshErrorCode) : (byStatus[httpStatus] ?? 'INTERNAL');
+  const meshCode: MeshErrorCode = isMeshErrorCode(code) ? code : (byStatus[httpStatus] ?? 'INTERNAL');
   const StatusTyped = typed[meshCode];
   const prefix = typeof message === 'string' ? '' : `the proxy at ${context.proxy} answered HTTP ${httpStatus}: `;
   if (StatusTyped) return new StatusTyped(`${prefix}${text}`, { context: full });

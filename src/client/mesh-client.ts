@@ -1,5 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import { MeshClientError, ToolError } from './errors.js';
+import type { z } from 'zod';
+import { ToolCallAnswerSchema } from '../contract/call.js';
+import { ServiceDetailSchema, ServicesAnswerSchema, ToolsAnswerSchema } from '../contract/services.js';
+import { parseAnswer } from './answer.js';
 import { proxyRequest, type ProxyRequest, type ProxyTransport } from './proxy-request.js';
 import type { CallToolResult, ServiceDetail, ServiceFilter, ServiceInfo, ServiceStatus, Tool } from './types.js';
 import { waitForService, type WaitForOptions } from './wait-for.js';
@@ -73,7 +77,7 @@ export class MeshClient implements AsyncDisposable {
     const deadlineMs = Math.max(1, Math.ceil(options.timeoutMs ?? this.timeoutMs));
     const headers: Record<string, string> = { 'x-mesh-hops': String(this.hops) };
     if (this.caller) headers['x-mesh-caller'] = this.caller;
-    const result = await this.request<CallToolResult>(
+    const answer = await this.request(
       {
         method: 'POST',
         path: `/v1/services/${encodeURIComponent(service)}/tools/${encodeURIComponent(tool)}/call`,
@@ -84,11 +88,14 @@ export class MeshClient implements AsyncDisposable {
       },
       options.signal,
     );
-    if (!Array.isArray(result.content)) {
+    const checked = ToolCallAnswerSchema.safeParse(answer);
+    if (!checked.success) {
       throw new MeshClientError('INTERNAL', `${service}.${tool}: the proxy at ${this.proxy} answered without a tool result`, {
         context: { proxy: this.proxy, service, tool },
       });
     }
+    // The SDK's type for what the check above read: its content blocks and isError; the rest passes through.
+    const result = checked.data as CallToolResult;
     if (result.isError === true) throw new ToolError(result, { context: { proxy: this.proxy, service, tool } });
     return result;
   }
@@ -102,8 +109,9 @@ export class MeshClient implements AsyncDisposable {
     if (filter.status) query.set('status', filter.status);
     if (filter.tag) query.set('tag', filter.tag);
     const search = query.size > 0 ? `?${query.toString()}` : '';
-    const body = await this.request<{ services: ServiceInfo[] }>({ method: 'GET', path: `/v1/services${search}`, timeoutMs: LOOKUP_TIMEOUT_MS });
-    return body.services;
+    const path = `/v1/services${search}`;
+    const body = await this.request({ method: 'GET', path, timeoutMs: LOOKUP_TIMEOUT_MS });
+    return parseAnswer(ServicesAnswerSchema, body, `GET ${path}`, { proxy: this.proxy }).services;
   }
 
   /**
@@ -111,7 +119,7 @@ export class MeshClient implements AsyncDisposable {
    * @example const { tools, instances } = await mesh.service('fs')
    */
   service(name: string): Promise<ServiceDetail> {
-    return this.lookup<ServiceDetail>(name, '', LOOKUP_TIMEOUT_MS);
+    return this.lookup(ServiceDetailSchema, name, '', LOOKUP_TIMEOUT_MS);
   }
 
   /**
@@ -119,7 +127,7 @@ export class MeshClient implements AsyncDisposable {
    * @example const names = (await mesh.tools('fs')).map((tool) => tool.name)
    */
   async tools(name: string): Promise<Tool[]> {
-    return (await this.lookup<{ tools: Tool[] }>(name, '/tools', LOOKUP_TIMEOUT_MS)).tools;
+    return (await this.lookup(ToolsAnswerSchema, name, '/tools', LOOKUP_TIMEOUT_MS)).tools;
   }
 
   /**
@@ -138,7 +146,7 @@ export class MeshClient implements AsyncDisposable {
   waitFor(name: string, options: WaitForOptions = {}): Promise<ServiceInfo> {
     const source = {
       proxy: this.proxy,
-      look: (service: string, timeoutMs: number, signal: AbortSignal | undefined) => this.lookup<ServiceDetail>(service, '', timeoutMs, signal),
+      look: (service: string, timeoutMs: number, signal: AbortSignal | undefined) => this.lookup(ServiceDetailSchema, service, '', timeoutMs, signal),
     };
     const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
     return waitForService(source, name, { ...options, signal });
@@ -160,12 +168,15 @@ export class MeshClient implements AsyncDisposable {
     return this.close();
   }
 
-  private lookup<T>(name: string, suffix: string, timeoutMs: number, signal?: AbortSignal): Promise<T> {
-    return this.request<T>({ method: 'GET', path: `/v1/services/${encodeURIComponent(name)}${suffix}`, timeoutMs, context: { service: name } }, signal);
+  // One service's answer (or its tools), parsed with its wire-contract schema.
+  private async lookup<S extends z.ZodType>(schema: S, name: string, suffix: string, timeoutMs: number, signal?: AbortSignal): Promise<z.output<S>> {
+    const path = `/v1/services/${encodeURIComponent(name)}${suffix}`;
+    const body = await this.request({ method: 'GET', path, timeoutMs, context: { service: name } }, signal);
+    return parseAnswer(schema, body, `GET ${path}`, { proxy: this.proxy, service: name });
   }
 
-  private request<T>(request: ProxyRequest, signal?: AbortSignal): Promise<T> {
+  private request(request: ProxyRequest, signal?: AbortSignal): Promise<unknown> {
     if (this.closing.signal.aborted) return Promise.reject(this.closing.signal.reason);
-    return proxyRequest<T>(this.transport, { ...request, signals: [this.closing.signal, signal] });
+    return proxyRequest(this.transport, { ...request, signals: [this.closing.signal, signal] });
   }
 }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { MeshError, toHttpError, toHttpJsonRpcError } from '../errors.js';
 import { LOOPBACK_HOSTS } from './host-guard.js';
 import { isMcpUrl } from './mcp-post.js';
 
@@ -59,5 +60,6 @@ export function tokenRequiredFor(host: string, token: string | undefined, who: s
 
 /** The 401 body for a refused request: JSON-RPC shaped on the MCP endpoint, the API's error shape elsewhere. */
 export function unauthorizedBody(path: string | undefined, refusal: TokenRefusal): unknown {
-  return isMcpUrl(path) ? { jsonrpc: '2.0', id: null, error: { code: -32001, message: refusal.message } } : { error: { code: 'UNAUTHORIZED', message: refusal.message } };
+  const error = new MeshError('UNAUTHORIZED', refusal.message);
+  return isMcpUrl(path) ? toHttpJsonRpcError(error).body : toHttpError(error).body;
 }

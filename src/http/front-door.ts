@@ -39,7 +39,8 @@ export interface FrontDoorOptions {
    * Everything else (the Hono app with the SDK transport). A POST /mcp arrives with its body read:
    * `rawBody` (Buffer, which @hono/node-server reads instead of the stream) and `parsedBody`.
    */
-  sdk: RequestListener;
+  /** Hono's listener (it returns a promise it handles itself: errors become answers). */
+  sdk: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 }
 
 /** The request a POST /mcp becomes for `sdk`: its body already read and parsed (undefined when not JSON). */
@@ -62,7 +63,7 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
     const url = req.url;
     const refused = url !== undefined && checksOwnToken?.(url) ? undefined : checkToken(req.headers.authorization);
     if (refused) return sendJson(res, 401, unauthorizedBody(url, refused), { 'www-authenticate': refused.challenge });
-    if (req.method !== 'POST' || !isMcpUrl(url)) return sdk(req, res);
+    if (req.method !== 'POST' || !isMcpUrl(url)) return void sdk(req, res);
     receiveMcpPost(req, res, guard, maxBodyBytes, (body, parsed) => {
       if (modern && isModern(req, parsed)) return modern(req, res, parsed);
       // Refused here for both legacy paths (the SDK transport would answer -32603 with a zod dump, or pass it on).
@@ -78,7 +79,7 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
         if (isPlainCall(req, parsed) && lean.call(sessionId, parsed, req, res)) return;
       }
       Object.assign(req, { rawBody: body, parsedBody: parsed });
-      sdk(req, res);
+      void sdk(req, res);
     });
   };
 }

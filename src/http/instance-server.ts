@@ -2,7 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Bridge } from '../bridge/bridge.js';
-import { httpStatusFor, MeshError, toHttpJsonRpcError, toMeshError } from '../errors.js';
+import { MeshError, toHttpError, toHttpJsonRpcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createHostGuard, type HostGuardOptions } from './host-guard.js';
 import { DEFAULT_DRAIN_MS, Drain } from './drain.js';
@@ -69,11 +69,14 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
     return c.json(claimSha256 === undefined ? body : { ...body, claimSha256 }, body.state === 'ready' ? 200 : 503);
   });
   app.all('/mcp', (c) => sessions.handle(c.req.raw, c.env.incoming.parsedBody));
-  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}; MCP is served at /mcp` } }, 404));
+  app.notFound((c) => {
+    const { status, body } = toHttpError(new MeshError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; MCP is served at /mcp`));
+    return c.json(body, status as 404);
+  });
   app.onError((error, c) => {
-    const mesh = toMeshError(error);
-    log.error(`${c.req.method} ${c.req.path}: ${mesh.message}`);
-    return c.json({ error: { code: mesh.code, message: mesh.message } }, httpStatusFor(mesh.code) as 500);
+    const { status, body } = toHttpError(error);
+    log.error(`${c.req.method} ${c.req.path}: ${body.error.message}`);
+    return c.json(body, status as 500);
   });
 
   // The lean path of an instance: a plain call on an open session goes straight to its bridge session.

@@ -1,23 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import type { Lease } from '../contract/lease.js';
 import { matchesSecret, secretDigest } from './bearer-token.js';
 
 // An instance's lease: the secret POST /v1/instances answers with. Its heartbeats and its
-// deregistration carry it in this header, so a beat speaks only for the instance that registered.
-// Shared by the proxy (which issues and checks it) and the instance runtime (which keeps it).
-
-/** The request header that carries an instance's lease (`PUT …/heartbeat`, `DELETE /v1/instances/:id`, and a re-registration). */
-export const LEASE_HEADER = 'x-mesh-lease';
-
-/** A lease as sent back: base64url; issued as 32 random bytes (43 characters). */
-export const LeaseSchema = z.string().regex(/^[A-Za-z0-9_-]{22,256}$/, {
-  error: `must be the lease POST /v1/instances answered with (22-256 characters of base64url), sent in the ${LEASE_HEADER} header`,
-});
-export type Lease = z.infer<typeof LeaseSchema>;
-
-/** The part of POST /v1/instances' answer (`{ instance, lease }`) a registering instance keeps. */
-export const RegisteredAnswerSchema = z.looseObject({ lease: LeaseSchema });
-export type RegisteredAnswer = z.infer<typeof RegisteredAnswerSchema>;
+// deregistration carry it in a header (LEASE_HEADER), so a beat speaks only for the instance that
+// registered. Shared by the proxy (which issues and checks it) and the instance runtime (which
+// keeps it). Their wire form (header, schemas) is in src/contract/lease.ts.
 
 /** A new lease: 256 random bits, base64url. */
 export function newLease(): Lease {
@@ -34,14 +22,6 @@ export function leaseMatches(presented: string | undefined, lease: string): bool
 // does not carry that id's lease is accepted only when the proxy finds the presented claim's digest
 // at the registered URL's /healthz (as ACME HTTP-01 proves control of a URL): a restarted instance
 // gets back in at once, a token holder who only knows the public id, name and URL does not.
-
-/** A claim as sent in a registration body (`claim`): base64url; made as 32 random bytes (43 characters). */
-export const ClaimSchema = z.string().regex(/^[A-Za-z0-9_-]{43,256}$/, {
-  error: 'must be the instance\'s claim: 43-256 characters of base64url, whose SHA-256 (hex) its GET /healthz shows as claimSha256',
-});
-
-/** The part of an instance's GET /healthz the proxy reads to check a claim. */
-export const HealthClaimSchema = z.looseObject({ claimSha256: z.string().regex(/^[0-9a-f]{64}$/) });
 
 /** A new claim: 256 random bits, base64url. */
 export function newClaim(): string {

@@ -6,6 +6,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Bridge } from '../bridge/bridge.js';
 import type { BridgeSession } from '../bridge/bridge-session.js';
+import { MeshError, toHttpJsonRpcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { SessionLimits, type SessionActivity } from './session-limits.js';
 
@@ -65,10 +66,8 @@ export class McpSessions {
     const existing = this.get(id);
     if (existing) return existing.transport.handleRequest(request, parsedBody === undefined ? undefined : { parsedBody });
     if (id !== undefined) {
-      return Response.json(
-        { jsonrpc: '2.0', id: null, error: { code: -32001, message: `Session not found: ${id} (it expired or the server restarted; initialize again)` } },
-        { status: 404 },
-      );
+      const { status, body } = toHttpJsonRpcError(new MeshError('SESSION_NOT_FOUND', `Session not found: ${id} (it expired or the server restarted; initialize again)`));
+      return Response.json(body, { status });
     }
     const room = this.limits.admit(this.byId.size, this.activity());
     if (room === 'full') return this.limits.fullResponse('this MCP server');

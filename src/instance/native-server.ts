@@ -62,7 +62,7 @@ export async function connectNativeServer(options: NativeServerOptions): Promise
   function take(message: JSONRPCMessage): boolean {
     if (!('method' in message)) return false;
     if (message.method === 'tools/call' && 'id' in message) {
-      void call(message as JSONRPCRequest);
+      void call(message);
       return true;
     }
     if (message.method === 'notifications/cancelled') {
@@ -94,7 +94,7 @@ export async function connectNativeServer(options: NativeServerOptions): Promise
       }
       const ctx = createToolContext({
         requestId: id,
-        meta: params._meta as Record<string, unknown> | undefined,
+        meta: params._meta,
         signal: controller.signal,
         client: options.client,
         sendProgress: (progress) => deliver({ jsonrpc: '2.0', method: 'notifications/progress', params: progress }),

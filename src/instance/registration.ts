@@ -1,22 +1,15 @@
-import type { Tool } from '@modelcontextprotocol/server';
-import { LEASE_HEADER, RegisteredAnswerSchema } from '../http/lease.js';
+import type { Tool as SdkTool } from '@modelcontextprotocol/server';
+import { LEASE_HEADER } from '../contract/lease.js';
+import { RegisteredAnswerSchema, type RegistrationInput } from '../contract/registration.js';
 import { silentLogger, type Logger } from '../log.js';
 
-/** What an instance tells the proxy about itself: metadata only, never a command to run. */
-export interface RegistrationBody {
-  id: string;
-  name: string;
-  url: string;
-  host: string;
-  port: number;
-  pid: number;
-  tags: string[];
-  tools: Tool[];
-  toolsHash: string;
-  version: string;
-  kind: 'sidecar' | 'native';
-  state: string;
-}
+/**
+ * What an instance tells the proxy about itself (metadata only, never a command to run): the wire
+ * contract's registration without the claim (added here). Two fields are wider than the contract
+ * today: tools are the SDK's (whose outputSchema may be any JSON Schema; the proxy takes objects
+ * only), and a sidecar's state may be `stopping`/`stopped` (the proxy knows ChildState only).
+ */
+export type RegistrationBody = Omit<RegistrationInput, 'claim' | 'tools' | 'state'> & { tools: SdkTool[]; state?: string };
 
 export interface RegistrationOptions {
   proxyUrl: string;

@@ -47,10 +47,12 @@ t.test('errorFromResponse maps each proxy error to its class, with context', asy
   const bad = errorFromResponse(400, { error: { code: 'BAD_REQUEST', message: 'invalid call body: arguments' } }, { proxy });
   t.type(bad, MeshClientError);
   t.match(bad, { code: 'BAD_REQUEST', httpStatus: 400 });
-  t.match(errorFromResponse(401, 'Unauthorized', { proxy }), { code: 'FORBIDDEN', message: /answered HTTP 401: Unauthorized/ });
+  t.match(errorFromResponse(401, 'Unauthorized', { proxy }), { code: 'UNAUTHORIZED', message: /answered HTTP 401: Unauthorized/ });
+  t.match(errorFromResponse(401, { error: { code: 'UNAUTHORIZED', message: 'Unauthorized: the bearer token is wrong' } }, { proxy }), { code: 'UNAUTHORIZED', message: 'Unauthorized: the bearer token is wrong' });
   t.match(errorFromResponse(504, '', { proxy }), { code: 'CALL_TIMEOUT', message: /HTTP 504/ }, 'status alone picks the class');
   t.match(errorFromResponse(502, { error: { code: 'CHILD_EXITED', message: 'exited with code 9' } }, { proxy }), { code: 'CHILD_EXITED' });
-  t.match(errorFromResponse(404, { error: { code: 'NOT_FOUND', message: 'no route' } }, { proxy }), { code: 'INTERNAL', context: { remoteCode: 'NOT_FOUND' } });
+  t.match(errorFromResponse(404, { error: { code: 'NOT_FOUND', message: 'no route' } }, { proxy }), { code: 'NOT_FOUND', message: 'no route' });
+  t.match(errorFromResponse(404, { error: { code: 'NO_SUCH_THING', message: 'gone' } }, { proxy }), { code: 'INTERNAL', context: { remoteCode: 'NO_SUCH_THING' } }, 'a code that is not MM\'s is kept as remoteCode');
 });
 
 t.test('call sends arguments, deadline, caller, hops and token; returns the result', async (t) => {

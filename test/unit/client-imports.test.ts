@@ -37,7 +37,7 @@ t.test('the compiled client entry exists', async (t) => {
   t.ok(existsSync(entry), `${relative(root, entry)} exists (build with npx tsc -p . first)`);
 });
 
-t.test('static import graph: only the client and src/errors, no forbidden packages', { skip: !existsSync(entry) }, async (t) => {
+t.test('static import graph: only the client, src/errors and src/contract, no forbidden packages', { skip: !existsSync(entry) }, async (t) => {
   const { files, bare } = walk(entry);
   t.ok(files.length >= 5, `${files.length} compiled files reached`);
   for (const file of files) {
@@ -46,8 +46,9 @@ t.test('static import graph: only the client and src/errors, no forbidden packag
   for (const specifier of bare) {
     t.notOk(forbidden.some((pattern) => pattern.test(specifier)), `bare import "${specifier}" is allowed`);
   }
-  const allowed = [...bare].every((s) => s.startsWith('node:') || s === '@modelcontextprotocol/client');
-  t.ok(allowed, `bare imports are node builtins or the MCP SDK's client package: ${[...bare].join(', ')}`);
+  // zod: the wire contract's schemas (src/contract/), with which the client parses answers; the SDK's client package depends on it too.
+  const allowed = [...bare].every((s) => s.startsWith('node:') || s === '@modelcontextprotocol/client' || s === 'zod');
+  t.ok(allowed, `bare imports are node builtins, the MCP SDK's client package or zod: ${[...bare].join(', ')}`);
 });
 
 t.test('runtime module graph (resolve hook): no execa, sql.js, hono, proxy or sidecar', { skip: !existsSync(entry) }, async (t) => {

@@ -4,7 +4,7 @@ import { Registry } from '../../proxy/registry/registry.js';
 import {
   HeartbeatSchema, InstanceIdSchema, RegistrationSchema, ServiceNameSchema, ToolSchema, registrationSchema,
 } from '../../proxy/registry/schemas.js';
-import { formatZodError } from '../../proxy/registry/zod-message.js';
+import { formatZodError } from '../../src/contract/zod-message.js';
 import { isLoopbackHost } from '../../proxy/registry/loopback.js';
 
 // A valid registration body; tests spread changes over it.

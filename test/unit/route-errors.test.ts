@@ -41,6 +41,8 @@ t.test('SDK v2 errors map as v1\'s McpError did: by JSON-RPC code, local timeout
   t.same([closed.code, closed.context.rpcCode], ['SERVICE_UNAVAILABLE', RPC_CONNECTION_CLOSED], 'a lost connection is -32000 in the context');
   const answered = toRouteError(new ProtocolError(ProtocolErrorCode.InvalidParams, 'MCP error -32602: MCP error -32602: no such uri', { code: 'RESOURCE_NOT_FOUND' }), label, 1_000);
   t.same([answered.code, answered.message, answered.context.rpcCode], ['RESOURCE_NOT_FOUND', 'svc.tool: no such uri', -32602], 'v1 peers\' "MCP error" prefixes are dropped');
+  const foreign = toRouteError(new ProtocolError(ProtocolErrorCode.InvalidParams, 'no such thing', { code: 'THING_MISSING' }), label, 1_000);
+  t.same([foreign.code, foreign.context.rpcCode, foreign.context.remoteCode], ['TOOL_ERROR', -32602, 'THING_MISSING'], 'a code that is not MM\'s never becomes a MeshError code');
   const http = toRouteError(new SdkHttpError(SdkErrorCode.ClientHttpNotImplemented, 'Error POSTing to endpoint (HTTP 500)', { status: 500, statusText: 'x' }), label, 1_000);
   t.equal(http.code, 'INTERNAL', 'an HTTP error of the transport is no JSON-RPC answer');
 });

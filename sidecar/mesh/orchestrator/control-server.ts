@@ -3,8 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { httpStatusFor, MeshError, toMeshError } from '../../../src/errors.js';
+import { MeshError, toHttpError, toMeshError } from '../../../src/errors.js';
 import type { ResolvedManifest } from '../../../src/manifest/index.js';
 import { requireBearerToken } from '../../control-auth.js';
 import { writeControlFile } from '../control-file.js';
@@ -44,7 +45,8 @@ export async function startControlServer(runDir: string, run: Controlled, load: 
   });
   app.onError((error, c) => {
     const mesh = error instanceof z.ZodError ? new MeshError('BAD_REQUEST', error.message) : toMeshError(error);
-    return c.json({ error: { code: mesh.code, message: mesh.message } }, httpStatusFor(mesh.code) as 500);
+    const { status, body } = toHttpError(mesh);
+    return c.json(body, status as ContentfulStatusCode);
   });
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- hono's listener answers its own errors (500): its promise never rejects.
   const server = createServer(getRequestListener(app.fetch));

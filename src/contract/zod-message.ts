@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { MeshError } from '../../src/errors.js';
+import { MeshError } from '../errors.js';
 
 /** One problem in a body, with the dotted path of the field it concerns. */
 export interface FieldProblem {
