@@ -11,6 +11,7 @@ import { createProxyApp } from './app.js';
 import { createProxyFrontHandler } from './hot-path.js';
 import { MeshCore } from './core.js';
 import { MeshEndpoint } from './mcp/endpoint.js';
+import { ModernMeshEndpoint } from './mcp/modern-endpoint.js';
 import { createProxyMetrics } from './metrics.js';
 import { Registry } from './registry/registry.js';
 import type { OutlierPolicyInput } from './router/outlier-policy.js';
@@ -86,7 +87,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const endpoint = new MeshEndpoint(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
   const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
   const drain = new Drain('mesh-proxy');
-  const front = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024, createTokenCheck(options.token));
+  const modern = new ModernMeshEndpoint(endpoint, core.router, options.version, log);
+  const front = createProxyFrontHandler(endpoint, createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }), getRequestListener(app.fetch), 4 * 1024 * 1024, createTokenCheck(options.token), modern);
   const listener = drain.wrap(front);
   const servers: Server[] = [];
   const sweeper = setInterval(() => registry.sweep(), 1_000);
@@ -98,6 +100,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const drained = await drain.drain(servers.filter((server) => server.listening), grace);
     if (drained.cut > 0) log.warn(`drain timeout (${grace / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
     clearInterval(sweeper);
+    await modern.close();
     await endpoint.close();
     await core.router.close();
     await registry.close();

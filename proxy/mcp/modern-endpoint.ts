@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import { z } from 'zod';
+import {
+  CLIENT_INFO_META_KEY,
+  classifyInboundRequest,
+  createMcpHandler,
+  InMemoryServerEventBus,
+  Server,
+  type InboundClassificationOutcome,
+  type McpHttpHandler,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import type { Logger } from '../../src/log.js';
+import type { Router } from '../router/router.js';
+import type { ListKind, MeshEndpoint } from './endpoint.js';
+import { installMeshHandlers, MESH_CAPABILITIES, type EraHooks } from './mesh-handlers.js';
+import { installCompletion } from './relay-handlers.js';
+import { relayFor } from './relay-session.js';
+
+/** Serves the requests the SDK classified as 2026-07-28 (the front door's `modern` slot). */
+export interface ModernEndpoint {
+  /** Serves one request the SDK classified as 2026-07-28 (body already read, parsed and checked). */
+  serve(req: IncomingMessage, res: ServerResponse, parsed: unknown): void;
+  close(): Promise<void>;
+}
+
+const ClientInfoSchema = z.object({ name: z.string().min(1).max(128) });
+
+// A modern request names its client in its own envelope (the SDK lifted and checked it); there is no session to remember it.
+function callerOf(ctx: ServerContext): string {
+  const info = ClientInfoSchema.safeParse((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_INFO_META_KEY]);
+  return info.success ? info.data.name : 'mcp-client';
+}
+
+// No session, so nothing relayed but the request's own progress and cancellation (its own stream).
+const MODERN_HOOKS: EraHooks = {
+  callerOf,
+  relayed: (ctx, meta, handle) => handle(relayFor(undefined, ctx, meta)),
+};
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+};
+
+/** The SDK's era decision for one POST whose body is already parsed (legacy, modern, or a ladder rejection the modern path answers). */
+export function classifyPost(req: IncomingMessage, parsed: unknown): InboundClassificationOutcome {
+  return classifyInboundRequest({
+    httpMethod: 'POST',
+    protocolVersionHeader: header(req, 'mcp-protocol-version'),
+    mcpMethodHeader: header(req, 'mcp-method'),
+    mcpNameHeader: header(req, 'mcp-name'),
+    body: parsed,
+  });
+}
+
+/**
+ * The mesh endpoint for 2026-07-28 clients: the SDK's per-request handler (`createMcpHandler`,
+ * legacy refused: the legacy era keeps its sessions in MeshEndpoint) over a per-request Server
+ * with the same aggregating handlers as the legacy sessions' Servers. Its `subscriptions/listen`
+ * streams hear the list changes the legacy sessions hear as list_changed.
+ */
+export class ModernMeshEndpoint implements ModernEndpoint {
+  private readonly handler: McpHttpHandler;
+  private readonly bus = new InMemoryServerEventBus();
+  private readonly listener: ReturnType<typeof getRequestListener>;
+  private readonly parsedBodies = new WeakMap<IncomingMessage, unknown>();
+  private readonly unwatch: () => void;
+
+  constructor(private readonly surface: MeshEndpoint, private readonly router: Router, private readonly version: string, log: Logger) {
+    this.handler = createMcpHandler(() => this.buildServer(), {
+      legacy: 'reject',
+      bus: this.bus,
+      onerror: (error) => log.debug(`modern /mcp: ${error.message}`),
+    });
+    const notify = this.handler.notify;
+    const publish: Record<ListKind, () => void> = { tools: notify.toolsChanged, resources: notify.resourcesChanged, prompts: notify.promptsChanged };
+    this.unwatch = surface.watchLists({ listening: () => this.bus.listenerCount > 0, changed: (kind) => publish[kind]() });
+    this.listener = getRequestListener((request, env) => this.handler.fetch(request, { parsedBody: this.parsedBodies.get(env.incoming as IncomingMessage) }));
+  }
+
+  private buildServer(): Server {
+    const server = new Server({ name: 'mesh-proxy', version: this.version }, { capabilities: MESH_CAPABILITIES });
+    installMeshHandlers(server, this.surface, MODERN_HOOKS);
+    installCompletion(server, { router: this.router, catalog: () => this.surface.catalog(), callerOf });
+    return server;
+  }
+
+  serve(req: IncomingMessage, res: ServerResponse, parsed: unknown): void {
+    this.parsedBodies.set(req, parsed);
+    void this.listener(req, res);
+  }
+
+  /** The web-standard face, for callers holding a Request (in-process tests). */
+  fetch(request: Request, parsedBody?: unknown): Promise<Response> {
+    return this.handler.fetch(request, parsedBody === undefined ? undefined : { parsedBody });
+  }
+
+  async close(): Promise<void> {
+    this.unwatch();
+    await this.handler.close();
+  }
+}
