@@ -7,7 +7,7 @@ import { unauthorizedBody, type TokenCheck } from '../src/http/bearer-token.js';
 import type { HostGuard } from '../src/http/host-guard.js';
 import { isHotRequest } from '../src/http/hot-path.js';
 import { receiveMcpPost, sendJson } from '../src/http/mcp-post.js';
-import { classifyPost, type ModernEndpoint } from './mcp/modern-endpoint.js';
+import { classifyPost, type ModernMeshEndpoint } from './mcp/modern-endpoint.js';
 
 /** What the hot path needs from the MCP endpoint. */
 export interface HotEndpoint {
@@ -29,7 +29,7 @@ export interface HotEndpoint {
  * It is the front door of both ports: every request, on any path, passes the token check here,
  * and every POST /mcp the body checks of receiveMcpPost (depth, empty batch), before either path.
  */
-export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard, fallback: RequestListener, maxBodyBytes: number, checkToken: TokenCheck, modern?: ModernEndpoint): RequestListener {
+export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard, fallback: RequestListener, maxBodyBytes: number, checkToken: TokenCheck, modern?: ModernMeshEndpoint): RequestListener {
   // Calls this path is serving, by session and request id, so a cancellation can find them.
   const inflight = new Map<string, CallCancel>();
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -40,7 +40,8 @@ export function createProxyFrontHandler(endpoint: HotEndpoint, guard: HostGuard,
       return;
     }
     receiveMcpPost(req, res, guard, maxBodyBytes, async (body, parsed) => {
-      if (modern && classifyPost(req, parsed).kind !== 'legacy') return modern.serve(req, res, parsed);
+      const route = modern && classifyPost(req, parsed);
+      if (modern && route && route.kind !== 'legacy') return modern.serve(req, res, parsed, route);
       // Refused here for both paths (the SDK transport would answer -32603 with a zod dump).
       const badArguments = nonObjectArguments(parsed);
       if (badArguments) return sendJson(res, 200, badArguments);

@@ -27,6 +27,11 @@ const PROTOCOL_ERRORS = new Set<MeshErrorCode>(['TOOL_NOT_FOUND', 'SERVICE_NOT_F
 /** A catalog that left out a service that could not be listed is rebuilt on demand after this long. */
 const RETRY_MISSING_MS = 5_000;
 
+// SEP-2243: a tool's top-level argument with `x-mcp-header` is mirrored into an Mcp-Param-* header.
+function mirrorsParamHeaders(tool: Tool): boolean {
+  return Object.values(tool.inputSchema.properties ?? {}).some((property) => typeof property === 'object' && property !== null && 'x-mcp-header' in property);
+}
+
 export type ListKind = 'tools' | 'resources' | 'prompts';
 
 /** Hears when an advertised list changed, as the legacy sessions hear list_changed. */
@@ -55,6 +60,7 @@ export class MeshEndpoint implements MeshSurface {
   private readonly sessions = new Map<string, Session>();
   private index = new ToolNameIndex([]);
   private tools: Tool[] = meshTools;
+  private paramHeaderTools = new Set<string>();
   private toolsKey = '';
   private toolsDirty = false;
   private changeTimer: NodeJS.Timeout | undefined;
@@ -104,6 +110,7 @@ export class MeshEndpoint implements MeshSurface {
     }
     this.index = new ToolNameIndex(refs);
     this.tools = tools;
+    this.paramHeaderTools = new Set(tools.filter(mirrorsParamHeaders).map((tool) => tool.name));
     this.toolsKey = JSON.stringify(tools);
   }
 
@@ -111,6 +118,12 @@ export class MeshEndpoint implements MeshSurface {
   listTools(): Tool[] {
     if (this.toolsDirty) this.rebuildTools();
     return this.tools;
+  }
+
+  /** True when tool `name` designates arguments mirrored into Mcp-Param-* headers (2026-07-28 clients send and the SDK checks them). */
+  mirrorsParamHeaders(name: string): boolean {
+    this.listTools();
+    return this.paramHeaderTools.has(name);
   }
 
   /** The current resources/prompts catalog, built (from cached per-instance lists) when stale. */

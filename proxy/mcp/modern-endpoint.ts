@@ -1,8 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { z } from 'zod';
 import {
-  CLIENT_INFO_META_KEY,
   classifyInboundRequest,
   createMcpHandler,
   InMemoryServerEventBus,
@@ -17,6 +15,7 @@ import type { ListKind, MeshEndpoint } from './endpoint.js';
 import { installMeshHandlers, MESH_CAPABILITIES, type EraHooks } from './mesh-handlers.js';
 import { installCompletion } from './relay-handlers.js';
 import { relayFor } from './relay-session.js';
+import { answerPlainCall, callerNamed, plainModernCall } from './modern-lean.js';
 
 /** Serves the requests the SDK classified as 2026-07-28 (the front door's `modern` slot). */
 export interface ModernEndpoint {
@@ -25,13 +24,8 @@ export interface ModernEndpoint {
   close(): Promise<void>;
 }
 
-const ClientInfoSchema = z.object({ name: z.string().min(1).max(128) });
-
 // A modern request names its client in its own envelope (the SDK lifted and checked it); there is no session to remember it.
-function callerOf(ctx: ServerContext): string {
-  const info = ClientInfoSchema.safeParse((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_INFO_META_KEY]);
-  return info.success ? info.data.name : 'mcp-client';
-}
+const callerOf = (ctx: ServerContext) => callerNamed(ctx.mcpReq.envelope);
 
 // No session, so nothing relayed but the request's own progress and cancellation (its own stream).
 const MODERN_HOOKS: EraHooks = {
@@ -80,14 +74,27 @@ export class ModernMeshEndpoint implements ModernEndpoint {
     this.listener = getRequestListener((request, env) => this.handler.fetch(request, { parsedBody: this.parsedBodies.get(env.incoming as IncomingMessage) }));
   }
 
+  private get serverInfo() {
+    return { name: 'mesh-proxy', version: this.version };
+  }
+
   private buildServer(): Server {
-    const server = new Server({ name: 'mesh-proxy', version: this.version }, { capabilities: MESH_CAPABILITIES });
+    const server = new Server(this.serverInfo, { capabilities: MESH_CAPABILITIES });
     installMeshHandlers(server, this.surface, MODERN_HOOKS);
     installCompletion(server, { router: this.router, catalog: () => this.surface.catalog(), callerOf });
     return server;
   }
 
-  serve(req: IncomingMessage, res: ServerResponse, parsed: unknown): void {
+  /**
+   * `route`: the front door's classification of this request, when it has one (else classified
+   * here). A plain tools/call takes the lean path (no per-request Server, no session lookup).
+   */
+  serve(req: IncomingMessage, res: ServerResponse, parsed: unknown, route: InboundClassificationOutcome = classifyPost(req, parsed)): void {
+    const plain = plainModernCall(req, route, (name) => this.surface.mirrorsParamHeaders(name));
+    if (plain) {
+      void answerPlainCall(res, plain, this.surface, this.serverInfo);
+      return;
+    }
     this.parsedBodies.set(req, parsed);
     void this.listener(req, res);
   }

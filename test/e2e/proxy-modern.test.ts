@@ -110,3 +110,35 @@ t.test('the modern path answers what the spec says: -32022 for an unknown revisi
   t.match(body, { id: 3, result: { resultType: 'complete', ttlMs: Number, cacheScope: String, _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'mesh-proxy' } } } }, 'resultType, cache fields and serverInfo on a modern answer');
   t.notOk(listed.headers.get('mcp-session-id'), 'no session');
 });
+
+t.test('a plain modern tools/call (the lean path) answers exactly as the SDK path does', async (t) => {
+  const proxy = await startProxy(t, { extra: fast });
+  await startSidecar(t, { name: 'echo', command: echo, proxy: proxy.base, extra: ['--heartbeat', '1'] });
+  await pollJson(`${proxy.base}/v1/services/echo`, (status, body) => status === 200 && body.status === 'healthy');
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'raw-modern', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': {},
+  };
+  const call = async (id: number, name: string, extraMeta: Record<string, unknown> = {}) => {
+    const response = await fetch(`${proxy.base}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name },
+      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: { text: 'hi' }, _meta: { ...meta, ...extraMeta } } }),
+    });
+    const text = await response.text();
+    // The SDK path answers a request with a progress token on an SSE stream when progress flows; read the last data line.
+    const data = text.split('\n').filter((line) => line.startsWith('data:')).at(-1);
+    return JSON.parse(data ? data.slice(5) : text);
+  };
+  const lean = await call(1, 'echo__echo');
+  const sdk = await call(2, 'echo__echo', { progressToken: 'p1' });
+  t.match(lean, { jsonrpc: '2.0', id: 1, result: { resultType: 'complete', content: [{ type: 'text', text: /hi/ }] } });
+  t.same({ ...lean.result }, { ...sdk.result }, 'the same result, resultType and serverInfo on both paths');
+  const leanUnknown = await call(3, 'echo__nope');
+  const sdkUnknown = await call(4, 'echo__nope', { progressToken: 'p2' });
+  t.same(leanUnknown.error.code, sdkUnknown.error.code, 'an unknown tool: the same JSON-RPC error code on both paths');
+  t.match(leanUnknown.error, { code: -32602, message: /unknown tool|no tool/ });
+  const audit = (await proxy.api('/v1/audit?service=echo&limit=100')).body.entries as { caller: string; tool: string }[];
+  t.equal(audit.filter((entry) => entry.caller === 'raw-modern' && entry.tool === 'echo').length, 2, 'both calls audited under the envelope client name');
+});
