@@ -16,6 +16,7 @@ import { OutlierDetector, type Admission } from './outlier-detector.js';
 import { ReplicaPicker, type RoutableInstance, type RouteTable } from './replica-picker.js';
 import { neverReached, toRouteError, type RouteLabel } from './route-errors.js';
 import { ResourceSubscriptions } from './subscriptions.js';
+import { EraVerdicts } from './era-verdicts.js';
 import { Upstream, type UpstreamChange, type UpstreamRequestOptions } from './upstream.js';
 
 export type { RoutableInstance, RouteTable } from './replica-picker.js';
@@ -89,6 +90,8 @@ interface Route<T> {
  */
 export class Router {
   private readonly upstreams = new Map<string, Upstream>();
+  /** What each instance speaks (probed once, then handed to every connect as the SDK's `prior`). */
+  private readonly eras = new EraVerdicts();
   /** Each instance's circuit breaker. */
   readonly outliers: OutlierDetector;
   private readonly listings = new ListingCache();
@@ -132,6 +135,7 @@ export class Router {
         {
           maxResponseBytes: this.options.maxResponseBytes,
           token: this.options.token,
+          eras: this.eras,
           configure: (client) =>
             client.setNotificationHandler('notifications/resources/updated', (notification) => {
               if (this.upstreams.get(instance.id) === created) this.subscriptions.updated(instance.id, notification.params.uri);

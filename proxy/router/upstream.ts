@@ -27,6 +27,8 @@ import { CallCancel } from './call-cancel.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
 import { rpcCodeOf } from './rpc-code.js';
 import { upstreamFetch } from './sdk-fetch.js';
+import type { EraVerdicts } from './era-verdicts.js';
+import { completeResult, MODERN_REVISION, modernRequest, UNSUPPORTED_PROTOCOL_VERSION } from './modern-hop.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
 export type UpstreamChange = 'tools' | 'resources' | 'prompts' | 'session';
@@ -47,6 +49,12 @@ export interface UpstreamSetup {
   maxResponseBytes?: number | undefined;
   /** The proxy's mesh token, sent as `Authorization: Bearer` on every request to the instance. */
   token?: string | undefined;
+  /**
+   * Where the era of each instance is cached. Set: the upstream finds out whether the instance
+   * serves 2026-07-28 (one server/discover probe, then the cached verdict) and speaks it
+   * statelessly there; unset, or a legacy instance: an MCP session as before.
+   */
+  eras?: EraVerdicts;
 }
 
 /** How long closing may wait for the instance to confirm a DELETE of the session. */
@@ -85,6 +93,9 @@ export class Upstream {
   inflight = 0;
   /** retire() was called: the last request in flight closes the session (`terminate`: and DELETEs it). */
   private retiring: { terminate: boolean } | undefined;
+  /** The instance serves 2026-07-28: requests are stateless (no session to lose or re-open). */
+  private modern = false;
+  private modernTarget: SessionTarget | undefined;
 
   constructor(
     readonly url: string,
@@ -101,7 +112,8 @@ export class Upstream {
     if (this.client) return Promise.resolve(this.client);
     if (this.closed) return Promise.reject(new SdkError(SdkErrorCode.ConnectionClosed, `the session to ${this.url} was closed`));
     this.connecting ??= (async () => {
-      const client = new Client({ name: this.clientName, version: '1.0.0' }, { capabilities: this.setup.capabilities ?? {} });
+      const eras = this.setup.eras;
+      const client = new Client({ name: this.clientName, version: '1.0.0' }, { capabilities: this.setup.capabilities ?? {}, ...(eras && { versionNegotiation: { mode: 'auto' as const } }) });
       client.onclose = () => {
         if (this.client === client) this.client = undefined;
       };
@@ -111,7 +123,15 @@ export class Upstream {
       this.setup.configure?.(client);
       try {
         const requestInit = this.authorization === undefined ? undefined : { headers: { authorization: this.authorization } };
-        await client.connect(new StreamableHTTPClientTransport(new URL(this.url), { fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES), ...(requestInit && { requestInit }) }));
+        const prior = eras?.prior(this.url);
+        const transport = new StreamableHTTPClientTransport(new URL(this.url), { fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES), ...(requestInit && { requestInit }) });
+        await client.connect(transport, prior && { prior }).catch((error: unknown) => {
+          // A probe that could not connect fails as any connect does: the era was never in question.
+          throw error instanceof SdkError && error.code === SdkErrorCode.EraNegotiationFailed && isConnectFailure(error.cause) ? error.cause : error;
+        });
+        if (eras && !prior) eras.remember(this.url, client);
+        this.modern = client.getProtocolEra() === 'modern';
+        if (this.modern) listenForChanges(client, () => this.client === client && this.reset());
         if (this.closed) {
           await endSession(client, true);
           throw new SdkError(SdkErrorCode.ConnectionClosed, `the session to ${this.url} was closed`);
@@ -178,7 +198,10 @@ export class Upstream {
     } catch (error) {
       // A dead socket or a session lost twice: the next request reconnects (an answer past the size limit leaves the session as it is).
       const code = rpcCodeOf(error);
-      if ((code === undefined && !(error instanceof MeshError)) || code === RPC_CONNECTION_CLOSED) this.reset();
+      const broken = (code === undefined && !(error instanceof MeshError)) || code === RPC_CONNECTION_CLOSED;
+      // A modern verdict that no longer holds (the instance went back to legacy, or is gone): probe again on the next connect.
+      if (this.modern && (broken || code === UNSUPPORTED_PROTOCOL_VERSION)) this.setup.eras?.forget(this.url);
+      if (broken || (this.modern && code === UNSUPPORTED_PROTOCOL_VERSION)) this.reset();
       throw error;
     } finally {
       this.inflight--;
@@ -188,6 +211,7 @@ export class Upstream {
   }
 
   private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel): Promise<unknown> {
+    if (this.modern) return this.postModern(client, method, params, deadlineMs, cancel);
     const transport = client.transport as StreamableHTTPClientTransport | undefined;
     if (!transport?.sessionId) throw new NotSentError(`no session with ${this.url}`);
     const target: SessionTarget = {
@@ -195,6 +219,17 @@ export class Upstream {
       authorization: this.authorization,
     };
     return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel);
+  }
+
+  // A stateless 2026-07-28 request on a keep-alive socket: no session, so an instance restart loses nothing.
+  private async postModern(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel): Promise<unknown> {
+    const request = modernRequest(method, params, { name: this.clientName, version: '1.0.0' });
+    if (!request) return client.request({ method, params } as never, ResultSchema, { timeout: deadlineMs });
+    this.modernTarget ??= {
+      url: this.endpoint, protocolVersion: MODERN_REVISION, agent: this.agent, maxResponseBytes: this.setup.maxResponseBytes, authorization: this.authorization,
+    };
+    const result = await postJsonRpc(this.modernTarget, `p${++this.nextId}`, method, request.params, deadlineMs, undefined, cancel, request.headers);
+    return completeResult(method, result);
   }
 
   // What the instance sent on a lean request's stream besides the answer: notifications (a resource
@@ -254,6 +289,23 @@ export class Upstream {
     this.agent.destroy();
     return client ? endSession(client, terminate) : Promise.resolve();
   }
+}
+
+// A modern instance's list changes come on a subscriptions/listen stream (there is no GET stream);
+// one that ends unexpectedly (the instance restarted) drops the client: the next request reconnects
+// from the cached verdict (no round trip) and listens again.
+function listenForChanges(client: Client, lost: () => void): void {
+  const capabilities = client.getServerCapabilities() ?? {};
+  const filter = {
+    ...(capabilities.tools?.listChanged && { toolsListChanged: true }),
+    ...(capabilities.resources?.listChanged && { resourcesListChanged: true }),
+    ...(capabilities.prompts?.listChanged && { promptsListChanged: true }),
+  };
+  if (Object.keys(filter).length === 0) return;
+  client.listen(filter).then(
+    (subscription) => subscription.closed.then((how) => how === 'remote' && lost()),
+    () => undefined,
+  );
 }
 
 // The SDK client's fetch names a refused connection only in its cause; the lean path says NotSentError itself.

@@ -1,0 +1,63 @@
+import t from 'tap';
+import type { Test } from 'tap';
+import { freePort, pollJson, spawnNode, waitFor, type Spawned } from '../helpers/processes.js';
+import { startProxy } from '../helpers/proxy.js';
+import { connectClient } from '../helpers/sidecar.js';
+
+// The proxy→instance hop to an instance that serves MCP 2026-07-28 only (test/fixtures/modern-echo.ts,
+// legacy refused): probed once, then stateless requests; restarting the instance loses nothing.
+const CLAIM = 'modern-echo-claim-kept-across-a-restart-in-place-0123456789';
+const fast = ['--heartbeat-interval', '1', '--heartbeat-timeout', '10'];
+
+function startModernEcho(t: Test, proxyUrl: string, port: number): Spawned {
+  const spawned = spawnNode('test/fixtures/modern-echo.js', [], { MESH_SERVICE_NAME: 'modern', MESH_PROXY_URL: proxyUrl, MESH_PORT: String(port), MODERN_ECHO_NO_DEREGISTER: '1', MODERN_ECHO_CLAIM: CLAIM });
+  t.teardown(() => spawned.stop());
+  return spawned;
+}
+
+const text = (result: { content?: unknown }) => ((result.content as { type: string; text: string }[])[0]?.text ?? '');
+
+t.test('a modern-only instance is spoken to statelessly; restarting it loses nothing', async (t) => {
+  const proxy = await startProxy(t, { extra: fast });
+  const port = await freePort();
+  const first = startModernEcho(t, proxy.base, port);
+  await pollJson(`${proxy.base}/v1/services/modern`, (status, body) => status === 200 && body.status === 'healthy').catch((error: Error) => {
+    throw new Error(`${error.message}\nfixture stderr: ${first.stderr()}`);
+  });
+  const client = await connectClient(t, `${proxy.base}/mcp`, {}, 'legacy-client');
+
+  t.match(await client.callTool({ name: 'modern__echo', arguments: { text: 'one' } }), { content: [{ type: 'text', text: 'echo: one' }] }, 'a legacy client reaches the modern instance');
+  t.notOk('resultType' in (await client.callTool({ name: 'modern__echo', arguments: { text: 'two' } })), "the instance's resultType is consumed by the proxy");
+  const seen = JSON.parse(text(await client.callTool({ name: 'modern__seen', arguments: {} }))) as string[];
+  t.equal(seen.filter((method) => method === 'server/discover').length, 1, 'the instance was probed once');
+  t.same(seen.filter((method) => !method.includes('/')), [], 'every request to it was a 2026-07-28 one (Mcp-Method set): no initialize, no session');
+  t.ok(seen.includes('tools/call'), 'tools/call went stateless');
+
+  // Restart in place (same port, same instance id; the registry never noticed).
+  await first.stop();
+  const second = startModernEcho(t, proxy.base, port);
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST' }).catch(() => undefined)) !== undefined, 'the restarted instance listens', 20_000).catch((error: Error) => {
+    throw new Error(`${error.message}\nfixture stderr: ${second.stderr()}`);
+  });
+  t.match(await client.callTool({ name: 'modern__echo', arguments: { text: 'after restart' } }), { content: [{ type: 'text', text: 'echo: after restart' }] }, 'the first call after the restart succeeds');
+  const seenAfter = text(await client.callTool({ name: 'modern__seen', arguments: {} }));
+  const after = JSON.parse(seenAfter) as string[];
+  t.notOk(after.includes('server/discover'), 'no new probe: the cached verdict holds');
+  t.same(after.filter((method) => !method.includes('/') && !method.startsWith('POST without')), [], 'no initialize, no session re-opened');
+  t.equal(after.filter((method) => method === 'tools/call').length, 2, 'each call reached the restarted instance once (no session-lost retry)');
+  const audit = (await proxy.api('/v1/audit?service=modern&limit=100')).body.entries as { outcome: string }[];
+  t.ok(audit.every((entry) => entry.outcome === 'ok'), 'every call through the restart ended ok');
+});
+
+t.test('register_service lists a modern-only server, which then serves calls statelessly', async (t) => {
+  const proxy = await startProxy(t, { extra: fast });
+  const port = await freePort();
+  const spawned = spawnNode('test/fixtures/modern-echo.js', [], { MESH_SERVICE_NAME: 'byurl', MESH_PORT: String(port) });
+  t.teardown(() => spawned.stop());
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 'the server listens', 20_000);
+  const client = await connectClient(t, `${proxy.base}/mcp`, {}, 'registrar');
+  const registered = await client.callTool({ name: 'register_service', arguments: { name: 'byurl', url: `http://127.0.0.1:${port}/mcp` } });
+  t.notOk(registered.isError, `registered: ${text(registered)}`);
+  t.match(JSON.parse(text(registered)), { name: 'byurl', tools: 3 }, 'its three tools listed over 2026-07-28');
+  t.match(await client.callTool({ name: 'byurl__echo', arguments: { text: 'by url' } }), { content: [{ type: 'text', text: 'echo: by url' }] });
+});
