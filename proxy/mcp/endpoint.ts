@@ -17,6 +17,8 @@ import { callMeshTool, meshToolNames, meshTools } from './mesh-tools.js';
 import { namespacedName, ToolNameIndex } from './namespacing.js';
 import { installRelayHandlers, newSessionState, relayTargetOf, releaseSession, type SessionState } from './relay-handlers.js';
 import { relayFor, type Extra } from './relay-session.js';
+import { InputRequired, type InputRetry } from '../router/modern-hop.js';
+import { MrtrRelay } from './mrtr-relay.js';
 import { installMeshHandlers, MESH_CAPABILITIES, type MeshSurface } from './mesh-handlers.js';
 import { meshContent, meshPromptResult, meshReadResult } from './resource-uris.js';
 import { meshUriOrThrow, rpcError, toRpcError, unknownPrompt } from './rpc-error.js';
@@ -72,6 +74,8 @@ export class MeshEndpoint implements MeshSurface {
   private announced = { tools: '', resources: '[[],[]]', prompts: '[]' };
   private closed = false;
   private readonly watchers: ListWatcher[] = [];
+  /** MRTR between clients and instances (the proxy's signed requestState), for both eras. */
+  readonly mrtr = new MrtrRelay();
   private readonly limits: SessionLimits;
 
   /** `limits`: idle timeout and cap of the client sessions (defaults 30 min, 1,000), and the clock they read. */
@@ -186,12 +190,12 @@ export class MeshEndpoint implements MeshSurface {
   }
 
   /** Calls an endpoint tool by its advertised name; `relay` carries what must flow back during the call. */
-  async callTool(name: string, args: Record<string, unknown>, caller: string, hops = 0, relay?: Relay): Promise<CallToolResult> {
+  async callTool(name: string, args: Record<string, unknown>, caller: string, hops = 0, relay?: Relay, retry?: InputRetry): Promise<CallToolResult> {
     if (meshToolNames.has(name)) return callMeshTool(this.core, name, args, caller, hops, relay);
     this.listTools();
     const ref = this.index.resolve(name);
     if (!ref) throw new MeshError('TOOL_NOT_FOUND', `unknown tool "${name}": mesh tools are ${[...meshToolNames].join(', ')}; service tools are named service__tool (see tools/list)`);
-    const result = await this.core.router.call(ref.service, ref.tool, args, relay ? { caller, hops, relay } : { caller, hops });
+    const result = await this.core.router.call(ref.service, ref.tool, args, { caller, hops, ...(relay && { relay }), ...(retry && { retry }) });
     const content = meshContent(ref.service, result.content);
     return content === result.content ? result : { ...result, content };
   }
@@ -202,11 +206,13 @@ export class MeshEndpoint implements MeshSurface {
    * `meta` is the request's `_meta`: the hop count it carries (every routed call has one) is kept,
    * so a server that calls back into the mesh and passes its `_meta` on stays under the loop guard.
    * @throws MeshError when asking for something that does not exist (a protocol error)
+   * @throws InputRequired when the instance asked for the client's input (MRTR; `retry` carries the answers back)
    */
-  async answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay, meta?: unknown): Promise<CallToolResult> {
+  async answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay, meta?: unknown, retry?: InputRetry): Promise<CallToolResult> {
     try {
-      return await this.callTool(name, args, caller, hopsOf(meta), relay);
+      return await this.callTool(name, args, caller, hopsOf(meta), relay, retry);
     } catch (error) {
+      if (error instanceof InputRequired) throw error;
       const mesh = toMeshError(error);
       if (PROTOCOL_ERRORS.has(mesh.code)) throw mesh;
       return { isError: true, content: [{ type: 'text', text: `${mesh.code}: ${mesh.message}` }] };
@@ -222,7 +228,13 @@ export class MeshEndpoint implements MeshSurface {
   callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, cancel?: CallCancel, meta?: unknown): Promise<CallToolResult> {
     const session = this.sessions.get(sessionId);
     const caller = session?.server.getClientVersion()?.name ?? 'mcp-client';
-    const call = () => this.answerToolCall(name, args, caller, cancel && { cancel }, meta);
+    // A lean session declared no elicitation, sampling or roots: an instance's request for input gets a clear tool error.
+    const call = () =>
+      this.answerToolCall(name, args, caller, cancel && { cancel }, meta).catch((error: unknown) => {
+        if (!(error instanceof InputRequired)) throw error;
+        const kinds = Object.values(error.inputRequests ?? {}).map((request) => String((request as { method?: unknown }).method));
+        return { isError: true, content: [{ type: 'text' as const, text: `INPUT_REQUIRED: tool "${name}" needs the client's input (${kinds.join(', ') || 'unspecified'}), and this client declared no elicitation, sampling or roots capability` }] };
+      });
     return session ? this.limits.track(session, call) : call();
   }
 
@@ -269,7 +281,7 @@ export class MeshEndpoint implements MeshSurface {
   private createServer(transport: { sessionId?: string | undefined }): { server: Server; state: SessionState } {
     const server = new Server(
       { name: 'mesh-proxy', version: this.version },
-      { capabilities: { ...MESH_CAPABILITIES, resources: { ...MESH_CAPABILITIES.resources, subscribe: true }, logging: {} } },
+      { capabilities: { ...MESH_CAPABILITIES, resources: { ...MESH_CAPABILITIES.resources, subscribe: true }, logging: {} }, requestState: { verify: this.mrtr.verify } },
     );
     const state = newSessionState(server, () => transport.sessionId);
     const callerOf = () => server.getClientVersion()?.name ?? 'mcp-client';

@@ -2,6 +2,8 @@ import type { CallToolResult, GetPromptResult, ReadResourceResult, Server, Serve
 import type { Relay } from '../router/relay.js';
 import type { Catalog } from './catalog.js';
 import { toRpcError } from './rpc-error.js';
+import type { MrtrRelay } from './mrtr-relay.js';
+import { InputRequired, type InputRetry } from '../router/modern-hop.js';
 
 /** What the mesh endpoint serves, the same for both eras (MeshEndpoint implements it). */
 export interface MeshSurface {
@@ -9,7 +11,10 @@ export interface MeshSurface {
   listTools(): Tool[];
   /** The resources/prompts catalog (`mesh://` resources, `service__prompt` prompts). */
   catalog(): Promise<Catalog>;
-  answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay, meta?: unknown): Promise<CallToolResult>;
+  /** @throws InputRequired when the instance asked for the client's input (MRTR) */
+  answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay, meta?: unknown, retry?: InputRetry): Promise<CallToolResult>;
+  /** Relays MRTR between clients and instances (signs the proxy's requestState). */
+  readonly mrtr: MrtrRelay;
   readResource(uri: string, caller: string, relay?: Relay): Promise<ReadResourceResult>;
   getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay): Promise<GetPromptResult>;
 }
@@ -38,9 +43,13 @@ export function installMeshHandlers(server: Server, surface: MeshSurface, hooks:
   server.setRequestHandler('tools/list', () => ({ tools: surface.listTools() }));
   server.setRequestHandler('tools/call', (request, ctx) =>
     hooks.relayed(ctx, request.params._meta, async (relay) => {
+      const { name } = request.params;
+      const retry = surface.mrtr.retryOf(ctx, name);
       try {
-        return await surface.answerToolCall(request.params.name, request.params.arguments ?? {}, hooks.callerOf(ctx), relay, request.params._meta);
+        return await surface.answerToolCall(name, request.params.arguments ?? {}, hooks.callerOf(ctx), relay, request.params._meta, retry);
       } catch (error) {
+        // To a modern client as is; on a legacy session the SDK's shim asks the client and calls again.
+        if (error instanceof InputRequired) return surface.mrtr.result(name, error);
         throw toRpcError(error);
       }
     }),

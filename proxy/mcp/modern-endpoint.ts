@@ -15,7 +15,7 @@ import type { ListKind, MeshEndpoint } from './endpoint.js';
 import { installMeshHandlers, MESH_CAPABILITIES, type EraHooks } from './mesh-handlers.js';
 import { installCompletion } from './relay-handlers.js';
 import { relayFor } from './relay-session.js';
-import { answerPlainCall, callerNamed, plainModernCall } from './modern-lean.js';
+import { answerPlainCall, callerNamed, declaredBy, plainModernCall } from './modern-lean.js';
 
 /** Serves the requests the SDK classified as 2026-07-28 (the front door's `modern` slot). */
 export interface ModernEndpoint {
@@ -30,7 +30,7 @@ const callerOf = (ctx: ServerContext) => callerNamed(ctx.mcpReq.envelope);
 // No session, so nothing relayed but the request's own progress and cancellation (its own stream).
 const MODERN_HOOKS: EraHooks = {
   callerOf,
-  relayed: (ctx, meta, handle) => handle(relayFor(undefined, ctx, meta)),
+  relayed: (ctx, meta, handle) => handle({ ...relayFor(undefined, ctx, meta), declared: declaredBy(ctx.mcpReq.envelope) }),
 };
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
@@ -79,7 +79,7 @@ export class ModernMeshEndpoint implements ModernEndpoint {
   }
 
   private buildServer(): Server {
-    const server = new Server(this.serverInfo, { capabilities: MESH_CAPABILITIES });
+    const server = new Server(this.serverInfo, { capabilities: MESH_CAPABILITIES, requestState: { verify: this.surface.mrtr.verify } });
     installMeshHandlers(server, this.surface, MODERN_HOOKS);
     installCompletion(server, { router: this.router, catalog: () => this.surface.catalog(), callerOf });
     return server;

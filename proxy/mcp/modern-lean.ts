@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY, SERVER_INFO_META_KEY, type Implementation, type InboundClassificationOutcome } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, type ClientCapabilities, LOG_LEVEL_META_KEY, SERVER_INFO_META_KEY, type Implementation, type InboundClassificationOutcome } from '@modelcontextprotocol/server';
 import { toJsonRpcError } from '../../src/errors.js';
 import { sendJson } from '../../src/http/mcp-post.js';
 import { CallCancel } from '../router/call-cancel.js';
+import { InputRequired } from '../router/modern-hop.js';
 import type { MeshSurface } from './mesh-handlers.js';
 
 /** The one modern revision the lean path answers (the SDK handler answers every other claim). */
@@ -17,6 +18,14 @@ export function callerNamed(envelope: unknown): string {
   return info.success ? info.data.name : 'mcp-client';
 }
 
+/** What a 2026-07-28 client can be asked, from its envelope (validated by the SDK's classifier): its elicitation, sampling and roots. */
+export function declaredBy(envelope: unknown): ClientCapabilities | undefined {
+  const declared = (envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY];
+  if (!isObject(declared)) return undefined;
+  const { elicitation, sampling, roots } = declared as ClientCapabilities;
+  return elicitation || sampling || roots ? { ...(elicitation && { elicitation }), ...(sampling && { sampling }), ...(roots && { roots }) } : undefined;
+}
+
 /** A plain 2026-07-28 tools/call: nothing to stream back, nothing to validate beyond what the classifier did. */
 export interface PlainModernCall {
   id: string | number;
@@ -24,6 +33,7 @@ export interface PlainModernCall {
   args: Record<string, unknown>;
   meta: Record<string, unknown>;
   caller: string;
+  declared: ClientCapabilities | undefined;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -44,7 +54,7 @@ export function plainModernCall(req: IncomingMessage, route: InboundClassificati
   const { headers } = req;
   if (headers['mcp-protocol-version'] !== MODERN_REVISION || headers['mcp-method'] !== 'tools/call' || headers['mcp-name'] !== name) return undefined;
   if (mirrorsParamHeaders(name) || Object.keys(headers).some((header) => header.startsWith('mcp-param-'))) return undefined;
-  return { id, name, args, meta, caller: callerNamed(meta) };
+  return { id, name, args, meta, caller: callerNamed(meta), declared: declaredBy(meta) };
 }
 
 /**
@@ -58,9 +68,12 @@ export async function answerPlainCall(res: ServerResponse, call: PlainModernCall
     if (!res.writableFinished) cancel.cancel(new Error('the client closed the request'));
   });
   try {
-    const result = await surface.answerToolCall(call.name, call.args, call.caller, { cancel }, call.meta);
+    const result = await surface.answerToolCall(call.name, call.args, call.caller, { cancel, declared: call.declared }, call.meta);
     sendJson(res, 200, { jsonrpc: '2.0', id: call.id, result: { ...result, resultType: 'complete', _meta: { ...result._meta, [SERVER_INFO_META_KEY]: serverInfo } } });
   } catch (error) {
-    sendJson(res, 200, toJsonRpcError(call.id, error));
+    if (!(error instanceof InputRequired)) return sendJson(res, 200, toJsonRpcError(call.id, error));
+    // MRTR: the instance's requests go to the client, with the proxy's state naming the instance that asked.
+    const asked = { resultType: 'input_required', inputRequests: error.inputRequests ?? {}, requestState: await surface.mrtr.stateFor(call.name, error) };
+    sendJson(res, 200, { jsonrpc: '2.0', id: call.id, result: { ...asked, _meta: { [SERVER_INFO_META_KEY]: serverInfo } } });
   }
 }

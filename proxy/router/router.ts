@@ -17,6 +17,7 @@ import { ReplicaPicker, type RoutableInstance, type RouteTable } from './replica
 import { neverReached, toRouteError, type RouteLabel } from './route-errors.js';
 import { ResourceSubscriptions } from './subscriptions.js';
 import { EraVerdicts } from './era-verdicts.js';
+import { InputRequired, type InputRetry } from './modern-hop.js';
 import { Upstream, type UpstreamChange, type UpstreamRequestOptions } from './upstream.js';
 
 export type { RoutableInstance, RouteTable } from './replica-picker.js';
@@ -45,6 +46,8 @@ export interface CallOptions {
    * cancellation (any path). Absent, or with only a signal, the request is a plain one.
    */
   relay?: Relay;
+  /** An MRTR retry: sent to the instance that asked for input, with the client's answers (tools/call only). */
+  retry?: InputRetry;
 }
 
 export interface RouterOptions {
@@ -104,7 +107,7 @@ export class Router {
   constructor(private readonly options: RouterOptions) {
     this.outliers = options.outliers ?? new OutlierDetector();
     this.replicas = new ReplicaPicker(options.table, this.outliers, (id) => this.upstreams.get(id)?.inflight ?? 0);
-    this.relays = new ClientUpstreams({ maxResponseBytes: options.maxResponseBytes, token: options.token });
+    this.relays = new ClientUpstreams({ maxResponseBytes: options.maxResponseBytes, token: options.token, eras: this.eras });
     this.subscriptions = new ResourceSubscriptions({
       place: (service) => {
         const instance = this.replicas.first(service);
@@ -258,12 +261,14 @@ export class Router {
       // The deadline travels too, so a native instance's own mesh calls end when this one must.
       const meta = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1, 'mesh/deadlineMs': deadlineMs };
       const relay = options.relay;
-      const request = relay && relayRequestOptions(relay);
+      const retry = options.retry;
+      const relayed = relay && relayRequestOptions(relay);
+      const request = retry ? { ...relayed, retry: { inputResponses: retry.inputResponses, requestState: retry.requestState } } : relayed;
       const upstreamOf = (target: RoutableInstance) => (relay?.session ? this.relays.get(relay.session, target, route.service) : this.upstream(target));
       const tried = new Set<string>();
       let previous: unknown;
       result = await retryUnsent.execute(async ({ attempt }) => {
-        const target = attempt === 0 ? this.replicas.first(route.service) : this.replicas.pick(route.service, tried);
+        const target = retry ? this.asked(route.service, retry.instanceId) : attempt === 0 ? this.replicas.first(route.service) : this.replicas.pick(route.service, tried);
         // With no other replica, the caller hears why the first one failed.
         if (!target) throw previous;
         if (attempt > 0) this.options.onRetry?.(route.service);
@@ -275,6 +280,12 @@ export class Router {
           this.outliers.record(admission, 'success');
           return value;
         } catch (error) {
+          // Asking the client for input is an answer, not a failure; the retry must come back to this instance.
+          if (error instanceof InputRequired) {
+            this.outliers.record(admission, 'success');
+            error.instanceId = target.id;
+            throw error;
+          }
           previous = error;
           this.judge(admission, this.failureOf(error, route, options, deadlineMs), deadlineMs, hops);
           throw error;
@@ -282,6 +293,7 @@ export class Router {
       });
       return result;
     } catch (error) {
+      if (error instanceof InputRequired) throw error;
       failure = this.failureOf(error, route, options, deadlineMs);
       throw failure;
     } finally {
@@ -297,6 +309,15 @@ export class Router {
         responseBytes: 0,
       });
     }
+  }
+
+  // The instance an MRTR retry goes back to: the one that asked, while it is still routable.
+  private asked(service: string, instanceId: string): RoutableInstance {
+    const instance = this.replicas.routable(service).find((candidate) => candidate.id === instanceId);
+    if (instance) return instance;
+    throw new MeshError('SERVICE_UNAVAILABLE', `the instance of service "${service}" that asked for input (${instanceId}) is no longer routable; call the tool again`, {
+      context: { service, instance: instanceId },
+    });
   }
 
   // A call the client cancelled says so (and says nothing about the instance); others keep the instance's message.

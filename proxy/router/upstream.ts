@@ -28,7 +28,7 @@ import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc
 import { rpcCodeOf } from './rpc-code.js';
 import { upstreamFetch } from './sdk-fetch.js';
 import type { EraVerdicts } from './era-verdicts.js';
-import { completeResult, MODERN_REVISION, modernRequest, UNSUPPORTED_PROTOCOL_VERSION } from './modern-hop.js';
+import { completeResult, MODERN_REVISION, modernRequest, UNSUPPORTED_PROTOCOL_VERSION, type InputRetry } from './modern-hop.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
 export type UpstreamChange = 'tools' | 'resources' | 'prompts' | 'session';
@@ -65,7 +65,13 @@ const TERMINATE_MS = 2_000;
  * it: a `signal`, or on the lean path a `cancel` (cheaper). A request without `onprogress` on the
  * pooled session takes the lean JSON path.
  */
-export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetTimeoutOnProgress' | 'signal'> & { cancel?: CallCancel };
+export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetTimeoutOnProgress' | 'signal'> & {
+  cancel?: CallCancel;
+  /** The client's capabilities, sent in a 2026-07-28 request's envelope (an instance asks only what the client can answer). */
+  clientCapabilities?: ClientCapabilities;
+  /** An MRTR retry: the client's inputResponses and the instance's own requestState go with the request (stateless path). */
+  retry?: Pick<InputRetry, 'inputResponses' | 'requestState'>;
+};
 
 /**
  * One long-lived MCP session to one instance, opened on first use and reused for every request
@@ -176,14 +182,16 @@ export class Upstream {
     options?: UpstreamRequestOptions,
   ): Promise<z.output<S>> {
     this.inflight++;
-    const body = meta ? { ...params, _meta: meta } : params;
-    const viaSdk = this.relayed || options?.onprogress !== undefined;
+    const retry = options?.retry;
+    const body = { ...params, ...(meta && { _meta: meta }), ...(retry && { inputResponses: retry.inputResponses, ...(retry.requestState !== undefined && { requestState: retry.requestState }) }) };
+    // An MRTR retry goes stateless (the SDK client would start a flow of its own).
+    const viaSdk = (this.relayed || options?.onprogress !== undefined) && !(retry && this.modern);
     // One follower of the client's signal for the request (a session-lost retry included), let go of when it settles.
     const followed = !viaSdk && !options?.cancel && options?.signal ? CallCancel.following(options.signal) : undefined;
     const cancel = options?.cancel ?? followed?.cancel;
     const send = viaSdk
       ? (client: Client) => client.request({ method, params: body }, schema ?? ResultSchema, { ...options, timeout: deadlineMs })
-      : (client: Client) => this.post(client, method, body, deadlineMs, cancel);
+      : (client: Client) => this.post(client, method, body, deadlineMs, cancel, options?.clientCapabilities);
     try {
       let result: unknown;
       try {
@@ -210,8 +218,8 @@ export class Upstream {
     }
   }
 
-  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel): Promise<unknown> {
-    if (this.modern) return this.postModern(client, method, params, deadlineMs, cancel);
+  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel, declared?: ClientCapabilities): Promise<unknown> {
+    if (this.modern) return this.postModern(client, method, params, deadlineMs, cancel, declared);
     const transport = client.transport as StreamableHTTPClientTransport | undefined;
     if (!transport?.sessionId) throw new NotSentError(`no session with ${this.url}`);
     const target: SessionTarget = {
@@ -222,8 +230,8 @@ export class Upstream {
   }
 
   // A stateless 2026-07-28 request on a keep-alive socket: no session, so an instance restart loses nothing.
-  private async postModern(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel): Promise<unknown> {
-    const request = modernRequest(method, params, { name: this.clientName, version: '1.0.0' });
+  private async postModern(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel, declared?: ClientCapabilities): Promise<unknown> {
+    const request = modernRequest(method, params, { name: this.clientName, version: '1.0.0' }, declared);
     if (!request) return client.request({ method, params } as never, ResultSchema, { timeout: deadlineMs });
     this.modernTarget ??= {
       url: this.endpoint, protocolVersion: MODERN_REVISION, agent: this.agent, maxResponseBytes: this.setup.maxResponseBytes, authorization: this.authorization,
