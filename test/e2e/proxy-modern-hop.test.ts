@@ -3,6 +3,7 @@ import type { Test } from 'tap';
 import { freePort, pollJson, spawnNode, waitFor, type Spawned } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { connectClient } from '../helpers/sidecar.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
 // The proxy→instance hop to an instance that serves MCP 2026-07-28 only (test/fixtures/modern-echo.ts,
 // legacy refused): probed once, then stateless requests; restarting the instance loses nothing.
@@ -58,6 +59,17 @@ t.test('register_service lists a modern-only server, which then serves calls sta
   const client = await connectClient(t, `${proxy.base}/mcp`, {}, 'registrar');
   const registered = await client.callTool({ name: 'register_service', arguments: { name: 'byurl', url: `http://127.0.0.1:${port}/mcp` } });
   t.notOk(registered.isError, `registered: ${text(registered)}`);
-  t.match(JSON.parse(text(registered)), { name: 'byurl', tools: 3 }, 'its three tools listed over 2026-07-28');
+  t.match(JSON.parse(text(registered)), { name: 'byurl', tools: 4 }, 'its four tools listed over 2026-07-28');
   t.match(await client.callTool({ name: 'byurl__echo', arguments: { text: 'by url' } }), { content: [{ type: 'text', text: 'echo: by url' }] });
+
+  // Its list change comes on the proxy's subscriptions/listen stream to it, and reaches a modern client's listen stream on the proxy.
+  const modern = new Client({ name: 'listener', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  await modern.connect(new StreamableHTTPClientTransport(new URL(`${proxy.base}/mcp`)));
+  t.teardown(() => modern.close());
+  let heard = 0;
+  modern.setNotificationHandler('notifications/tools/list_changed', () => void heard++);
+  await modern.listen({ toolsListChanged: true });
+  await client.callTool({ name: 'byurl__grow', arguments: {} });
+  await waitFor(async () => heard > 0 && (await modern.listTools()).tools.some((tool) => tool.name === 'byurl__extra'), 'byurl__extra listed after a list_changed', 20_000);
+  t.pass("the instance's list change reached a modern client of the proxy");
 });
