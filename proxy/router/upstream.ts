@@ -28,6 +28,7 @@ import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc
 import { rpcCodeOf } from './rpc-code.js';
 import { upstreamFetch } from './sdk-fetch.js';
 import type { EraVerdicts } from './era-verdicts.js';
+import { ModernListen } from './modern-listen.js';
 import { completeResult, MODERN_REVISION, modernRequest, UNSUPPORTED_PROTOCOL_VERSION, type InputRetry } from './modern-hop.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
@@ -102,6 +103,7 @@ export class Upstream {
   /** The instance serves 2026-07-28: requests are stateless (no session to lose or re-open). */
   private modern = false;
   private modernTarget: SessionTarget | undefined;
+  private listening: ModernListen | undefined;
 
   constructor(
     readonly url: string,
@@ -137,7 +139,12 @@ export class Upstream {
         });
         if (eras && !prior) eras.remember(this.url, client);
         this.modern = client.getProtocolEra() === 'modern';
-        if (this.modern) listenForChanges(client, () => this.client === client && this.reset());
+        // Its list changes (and watched resources) come on a listen stream; one that cannot open yet is retried.
+        if (this.modern) {
+          this.listening ??= new ModernListen(() => this.onChange('session'));
+          const listening = this.listening;
+          listening.open(client).catch(() => undefined);
+        }
         if (this.closed) {
           await endSession(client, true);
           throw new SdkError(SdkErrorCode.ConnectionClosed, `the session to ${this.url} was closed`);
@@ -231,6 +238,12 @@ export class Upstream {
 
   // A stateless 2026-07-28 request on a keep-alive socket: no session, so an instance restart loses nothing.
   private async postModern(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel, declared?: ClientCapabilities): Promise<unknown> {
+    if (method === 'resources/subscribe' || method === 'resources/unsubscribe') {
+      // 2026-07-28 has no such methods: the listen stream's filter names the watched resources.
+      if (!this.listening) throw new NotSentError(`no listen stream to ${this.url}`);
+      await this.listening.watch(client, String(params.uri), method === 'resources/subscribe');
+      return {};
+    }
     const request = modernRequest(method, params, { name: this.clientName, version: '1.0.0' }, declared);
     if (!request) return client.request({ method, params } as never, ResultSchema, { timeout: deadlineMs });
     this.modernTarget ??= {
@@ -292,28 +305,12 @@ export class Upstream {
   /** Closes for good; with `terminate`, the session is first DELETEd so the instance frees it now. */
   close(terminate = false): Promise<void> {
     this.closed = true;
+    this.listening?.close();
     const client = this.client;
     this.client = undefined;
     this.agent.destroy();
     return client ? endSession(client, terminate) : Promise.resolve();
   }
-}
-
-// A modern instance's list changes come on a subscriptions/listen stream (there is no GET stream);
-// one that ends unexpectedly (the instance restarted) drops the client: the next request reconnects
-// from the cached verdict (no round trip) and listens again.
-function listenForChanges(client: Client, lost: () => void): void {
-  const capabilities = client.getServerCapabilities() ?? {};
-  const filter = {
-    ...(capabilities.tools?.listChanged && { toolsListChanged: true }),
-    ...(capabilities.resources?.listChanged && { resourcesListChanged: true }),
-    ...(capabilities.prompts?.listChanged && { promptsListChanged: true }),
-  };
-  if (Object.keys(filter).length === 0) return;
-  client.listen(filter).then(
-    (subscription) => subscription.closed.then((how) => how === 'remote' && lost()),
-    () => undefined,
-  );
 }
 
 // The SDK client's fetch names a refused connection only in its cause; the lean path says NotSentError itself.

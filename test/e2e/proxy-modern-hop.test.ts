@@ -59,7 +59,7 @@ t.test('register_service lists a modern-only server, which then serves calls sta
   const client = await connectClient(t, `${proxy.base}/mcp`, {}, 'registrar');
   const registered = await client.callTool({ name: 'register_service', arguments: { name: 'byurl', url: `http://127.0.0.1:${port}/mcp` } });
   t.notOk(registered.isError, `registered: ${text(registered)}`);
-  t.match(JSON.parse(text(registered)), { name: 'byurl', tools: 4 }, 'its four tools listed over 2026-07-28');
+  t.match(JSON.parse(text(registered)), { name: 'byurl', tools: 5 }, 'its five tools listed over 2026-07-28');
   t.match(await client.callTool({ name: 'byurl__echo', arguments: { text: 'by url' } }), { content: [{ type: 'text', text: 'echo: by url' }] });
 
   // Its list change comes on the proxy's subscriptions/listen stream to it, and reaches a modern client's listen stream on the proxy.
@@ -72,4 +72,22 @@ t.test('register_service lists a modern-only server, which then serves calls sta
   await client.callTool({ name: 'byurl__grow', arguments: {} });
   await waitFor(async () => heard > 0 && (await modern.listTools()).tools.some((tool) => tool.name === 'byurl__extra'), 'byurl__extra listed after a list_changed', 20_000);
   t.pass("the instance's list change reached a modern client of the proxy");
+});
+
+t.test("a legacy client's resources/subscribe on a modern instance's resource: its updates come on the proxy's listen stream to it", async (t) => {
+  const proxy = await startProxy(t, { extra: fast });
+  startModernEcho(t, proxy.base, await freePort());
+  await pollJson(`${proxy.base}/v1/services/modern`, (status, body) => status === 200 && body.status === 'healthy');
+  const client = await connectClient(t, `${proxy.base}/mcp`, {}, 'subscriber');
+  const uri = 'mesh://modern/counter://value';
+  const updates: string[] = [];
+  client.setNotificationHandler('notifications/resources/updated', (notification) => void updates.push(notification.params.uri));
+  t.same(await client.subscribeResource({ uri }), {}, 'subscribed through the proxy');
+  await client.callTool({ name: 'modern__bump', arguments: {} });
+  await waitFor(() => updates.length > 0, 'a resources/updated notification', 20_000);
+  t.same(updates, [uri], 'the update names the resource by its mesh:// uri');
+  t.match((await client.readResource({ uri })).contents, [{ text: '1' }]);
+  await client.unsubscribeResource({ uri });
+  await client.callTool({ name: 'modern__bump', arguments: {} });
+  t.match((await client.readResource({ uri })).contents, [{ text: '2' }], 'bumped again after unsubscribing');
 });
