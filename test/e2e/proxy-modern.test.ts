@@ -142,3 +142,25 @@ t.test('a plain modern tools/call (the lean path) answers exactly as the SDK pat
   const audit = (await proxy.api('/v1/audit?service=echo&limit=100')).body.entries as { caller: string; tool: string }[];
   t.equal(audit.filter((entry) => entry.caller === 'raw-modern' && entry.tool === 'echo').length, 2, 'both calls audited under the envelope client name');
 });
+
+t.test('50 clients mixing eras on the proxy at once: every answer goes to the call that asked', async (t) => {
+  const proxy = await startProxy(t, { extra: fast });
+  await startSidecar(t, { name: 'echo', command: echo, proxy: proxy.base, extra: ['--heartbeat', '1'] });
+  await pollJson(`${proxy.base}/v1/services/echo`, (status, body) => status === 200 && body.status === 'healthy');
+  const clients = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? connectModern(t, `${proxy.base}/mcp`, `modern-${i}`) : connectClient(t, `${proxy.base}/mcp`, {}, `legacy-${i}`))),
+  );
+  t.equal(clients.filter((client) => client.getProtocolEra() === 'modern').length, 25, '25 modern, 25 legacy');
+  const crossed: string[] = [];
+  await Promise.all(
+    clients.map(async (client, i) => {
+      for (let round = 0; round < 4; round++) {
+        const wanted = `client ${i} round ${round}`;
+        const answer = await client.callTool({ name: 'echo__echo', arguments: { text: wanted } });
+        const got = (answer.content as { text: string }[])[0]?.text ?? '';
+        if (!got.includes(wanted) || /client \d+ round \d+/.exec(got)?.[0] !== wanted) crossed.push(`${wanted} got ${got}`);
+      }
+    }),
+  );
+  t.same(crossed, [], 'zero crossed answers over 200 calls');
+});
