@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
+import { LoggingLevelSchema } from '@modelcontextprotocol/core';
 import {
+  LOG_LEVEL_META_KEY,
   classifyInboundRequest,
   createMcpHandler,
   InMemoryServerEventBus,
@@ -10,6 +12,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../../src/log.js';
+import type { Relay } from '../router/relay.js';
 import type { Router } from '../router/router.js';
 import type { ListKind, MeshEndpoint } from './endpoint.js';
 import { installMeshHandlers, MESH_CAPABILITIES, type EraHooks } from './mesh-handlers.js';
@@ -30,8 +33,23 @@ const callerOf = (ctx: ServerContext) => callerNamed(ctx.mcpReq.envelope);
 // No session, so nothing relayed but the request's own progress and cancellation (its own stream).
 const MODERN_HOOKS: EraHooks = {
   callerOf,
-  relayed: (ctx, meta, handle) => handle({ ...relayFor(undefined, ctx, meta), declared: declaredBy(ctx.mcpReq.envelope) }),
+  relayed: (ctx, meta, handle) => handle({ ...relayFor(undefined, ctx, meta), declared: declaredBy(ctx.mcpReq.envelope), ...logRelay(ctx) }),
 };
+
+const LevelSchema = LoggingLevelSchema.optional().catch(undefined);
+
+// A request that asked for a log level hears the instances' log lines for it on its own stream, named by service.
+function logRelay(ctx: ServerContext): Pick<Relay, 'logLevel' | 'onLog'> {
+  const logLevel = LevelSchema.parse((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY]);
+  if (!logLevel) return {};
+  return {
+    logLevel,
+    onLog: (service, params) => {
+      const logger = params.logger ? `${service}/${params.logger}` : service;
+      ctx.mcpReq.notify({ method: 'notifications/message', params: { ...params, logger } }).catch(() => undefined);
+    },
+  };
+}
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const value = req.headers[name];
@@ -79,7 +97,7 @@ export class ModernMeshEndpoint implements ModernEndpoint {
   }
 
   private buildServer(): Server {
-    const server = new Server(this.serverInfo, { capabilities: MESH_CAPABILITIES, requestState: { verify: this.surface.mrtr.verify } });
+    const server = new Server(this.serverInfo, { capabilities: { ...MESH_CAPABILITIES, logging: {} }, requestState: { verify: this.surface.mrtr.verify } });
     installMeshHandlers(server, this.surface, MODERN_HOOKS);
     installCompletion(server, { router: this.router, catalog: () => this.surface.catalog(), callerOf });
     return server;

@@ -5,8 +5,10 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   SERVER_INFO_META_KEY,
+  LOG_LEVEL_META_KEY,
   type ClientCapabilities,
   type Implementation,
+  type LoggingLevel,
 } from '@modelcontextprotocol/client';
 
 /** The revision the proxy speaks statelessly to instances that serve it. */
@@ -32,7 +34,7 @@ export interface ModernRequest {
  * the capabilities `declared` by the client the proxy serves it for), or
  * undefined when its Mcp-Name would need encoding (the SDK client sends those).
  */
-export function modernRequest(method: string, params: Record<string, unknown>, clientInfo: Implementation, declared: ClientCapabilities = {}): ModernRequest | undefined {
+export function modernRequest(method: string, params: Record<string, unknown>, clientInfo: Implementation, declared: ClientCapabilities = {}, logLevel?: LoggingLevel): ModernRequest | undefined {
   const headers: Record<string, string> = { 'mcp-method': method };
   const named = NAMED[method];
   if (named) {
@@ -41,7 +43,7 @@ export function modernRequest(method: string, params: Record<string, unknown>, c
     headers['mcp-name'] = value;
   }
   const meta = typeof params._meta === 'object' && params._meta !== null ? (params._meta as Record<string, unknown>) : {};
-  const envelope = { ...meta, [PROTOCOL_VERSION_META_KEY]: MODERN_REVISION, [CLIENT_INFO_META_KEY]: clientInfo, [CLIENT_CAPABILITIES_META_KEY]: declared };
+  const envelope = { ...meta, [PROTOCOL_VERSION_META_KEY]: MODERN_REVISION, [CLIENT_INFO_META_KEY]: clientInfo, [CLIENT_CAPABILITIES_META_KEY]: declared, ...(logLevel && { [LOG_LEVEL_META_KEY]: logLevel }) };
   return { params: { ...params, _meta: envelope }, headers };
 }
 

@@ -1,5 +1,6 @@
 import type {
   ClientCapabilities,
+  LoggingLevel,
   LoggingMessageNotification,
   Progress,
   Result,
@@ -44,6 +45,9 @@ export interface Relay {
   signal?: AbortSignal;
   /** The hot path's cancellation of a plain request (no AbortController per call); lean path only. */
   cancel?: CallCancel;
+  /** A 2026-07-28 request's own log level: the instance's log lines for it come back to `onLog` (`service` names the instance's service). */
+  logLevel?: LoggingLevel;
+  onLog?: (service: string, params: LoggingMessageNotification['params']) => void;
   /** What the client can be asked (elicitation, sampling, roots): declared to a 2026-07-28 instance in the request's envelope. */
   declared?: ClientCapabilities | undefined;
 }

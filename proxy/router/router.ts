@@ -263,6 +263,8 @@ export class Router {
       const relay = options.relay;
       const retry = options.retry;
       const relayed = relay && relayRequestOptions(relay);
+      const onLog = relay?.onLog;
+      if (relayed && onLog && relay.logLevel) Object.assign(relayed, { logLevel: relay.logLevel, onLog: (params: Parameters<typeof onLog>[1]) => onLog(route.service, params) });
       const request = retry ? { ...relayed, retry: { inputResponses: retry.inputResponses, requestState: retry.requestState } } : relayed;
       const upstreamOf = (target: RoutableInstance) => (relay?.session ? this.relays.get(relay.session, target, route.service) : this.upstream(target));
       const tried = new Set<string>();

@@ -17,6 +17,8 @@ import {
   type ClientCapabilities,
   type GetPromptResult,
   type JSONRPCMessage,
+  type LoggingLevel,
+  type LoggingMessageNotification,
   type ReadResourceResult,
   type RequestOptions,
   type ServerCapabilities,
@@ -70,6 +72,9 @@ export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetT
   cancel?: CallCancel;
   /** The client's capabilities, sent in a 2026-07-28 request's envelope (an instance asks only what the client can answer). */
   clientCapabilities?: ClientCapabilities;
+  /** The log level a 2026-07-28 request asked for (sent in its envelope), and where the instance's log lines for it go. */
+  logLevel?: LoggingLevel;
+  onLog?: (params: LoggingMessageNotification['params']) => void;
   /** An MRTR retry: the client's inputResponses and the instance's own requestState go with the request (stateless path). */
   retry?: Pick<InputRetry, 'inputResponses' | 'requestState'>;
 };
@@ -198,7 +203,7 @@ export class Upstream {
     const cancel = options?.cancel ?? followed?.cancel;
     const send = viaSdk
       ? (client: Client) => client.request({ method, params: body }, schema ?? ResultSchema, { ...options, timeout: deadlineMs })
-      : (client: Client) => this.post(client, method, body, deadlineMs, cancel, options?.clientCapabilities);
+      : (client: Client) => this.post(client, method, body, deadlineMs, cancel, options);
     try {
       let result: unknown;
       try {
@@ -225,8 +230,8 @@ export class Upstream {
     }
   }
 
-  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel, declared?: ClientCapabilities): Promise<unknown> {
-    if (this.modern) return this.postModern(client, method, params, deadlineMs, cancel, declared);
+  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel, options?: UpstreamRequestOptions): Promise<unknown> {
+    if (this.modern) return this.postModern(client, method, params, deadlineMs, cancel, options);
     const transport = client.transport as StreamableHTTPClientTransport | undefined;
     if (!transport?.sessionId) throw new NotSentError(`no session with ${this.url}`);
     const target: SessionTarget = {
@@ -237,19 +242,24 @@ export class Upstream {
   }
 
   // A stateless 2026-07-28 request on a keep-alive socket: no session, so an instance restart loses nothing.
-  private async postModern(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel, declared?: ClientCapabilities): Promise<unknown> {
+  private async postModern(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel, options?: UpstreamRequestOptions): Promise<unknown> {
     if (method === 'resources/subscribe' || method === 'resources/unsubscribe') {
       // 2026-07-28 has no such methods: the listen stream's filter names the watched resources.
       if (!this.listening) throw new NotSentError(`no listen stream to ${this.url}`);
       await this.listening.watch(client, String(params.uri), method === 'resources/subscribe');
       return {};
     }
-    const request = modernRequest(method, params, { name: this.clientName, version: '1.0.0' }, declared);
+    const request = modernRequest(method, params, { name: this.clientName, version: '1.0.0' }, options?.clientCapabilities, options?.logLevel);
     if (!request) return client.request({ method, params } as never, ResultSchema, { timeout: deadlineMs });
     this.modernTarget ??= {
       url: this.endpoint, protocolVersion: MODERN_REVISION, agent: this.agent, maxResponseBytes: this.setup.maxResponseBytes, authorization: this.authorization,
     };
-    const result = await postJsonRpc(this.modernTarget, `p${++this.nextId}`, method, request.params, deadlineMs, undefined, cancel, request.headers);
+    // The request's own stream carries its log lines (when it asked for a level); nothing else is expected on it.
+    const onLog = options?.onLog;
+    const onOther = onLog && ((message: JSONRPCMessage) => {
+      if ('method' in message && message.method === 'notifications/message' && !('id' in message)) onLog(message.params as LoggingMessageNotification['params']);
+    });
+    const result = await postJsonRpc(this.modernTarget, `p${++this.nextId}`, method, request.params, deadlineMs, onOther, cancel, request.headers);
     return completeResult(method, result);
   }
 

@@ -59,7 +59,7 @@ t.test('register_service lists a modern-only server, which then serves calls sta
   const client = await connectClient(t, `${proxy.base}/mcp`, {}, 'registrar');
   const registered = await client.callTool({ name: 'register_service', arguments: { name: 'byurl', url: `http://127.0.0.1:${port}/mcp` } });
   t.notOk(registered.isError, `registered: ${text(registered)}`);
-  t.match(JSON.parse(text(registered)), { name: 'byurl', tools: 5 }, 'its five tools listed over 2026-07-28');
+  t.match(JSON.parse(text(registered)), { name: 'byurl', tools: 6 }, 'its six tools listed over 2026-07-28');
   t.match(await client.callTool({ name: 'byurl__echo', arguments: { text: 'by url' } }), { content: [{ type: 'text', text: 'echo: by url' }] });
 
   // Its list change comes on the proxy's subscriptions/listen stream to it, and reaches a modern client's listen stream on the proxy.
@@ -90,4 +90,32 @@ t.test("a legacy client's resources/subscribe on a modern instance's resource: i
   await client.unsubscribeResource({ uri });
   await client.callTool({ name: 'modern__bump', arguments: {} });
   t.match((await client.readResource({ uri })).contents, [{ text: '2' }], 'bumped again after unsubscribing');
+});
+
+t.test("a modern request's own log level: the instance's log lines for it come back on its stream, named by service", async (t) => {
+  const proxy = await startProxy(t, { extra: fast });
+  startModernEcho(t, proxy.base, await freePort());
+  await pollJson(`${proxy.base}/v1/services/modern`, (status, body) => status === 200 && body.status === 'healthy');
+  const call = async (logLevel?: string) => {
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+      ...(logLevel && { 'io.modelcontextprotocol/logLevel': logLevel }),
+    };
+    const response = await fetch(`${proxy.base}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'modern__chatty' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'modern__chatty', arguments: {}, _meta: meta } }),
+    });
+    const body = await response.text();
+    const messages = body.includes('data:') ? body.split('\n').filter((line) => line.startsWith('data:')).map((line) => JSON.parse(line.slice(5))) : [JSON.parse(body)];
+    return { logs: messages.filter((m) => m.method === 'notifications/message').map((m) => m.params), answer: messages.find((m) => m.id === 1) };
+  };
+  const asked = await call('info');
+  t.same(asked.logs.map((p: { level: string; logger: string; data: unknown }) => [p.level, p.logger, p.data]), [['info', 'modern/chat', 'chatty says hello']], 'the info line, named by service; not the debug one');
+  t.match(asked.answer, { result: { resultType: 'complete', content: [{ text: 'said it' }] } });
+  const silent = await call();
+  t.same(silent.logs, [], 'no level asked: no log lines');
+  t.match(silent.answer, { result: { content: [{ text: 'said it' }] } });
 });
