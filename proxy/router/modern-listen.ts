@@ -36,6 +36,11 @@ export class ModernListen {
     await previous?.close().catch(() => undefined);
   }
 
+  /** Opens the stream on `client` now, or keeps trying with backoff until it opens. */
+  start(client: Client): void {
+    this.open(client).catch(() => this.lost(client));
+  }
+
   /** Starts or stops watching `uri` (its resources/updated notifications). */
   async watch(client: Client, uri: string, on: boolean): Promise<void> {
     if (on === this.watched.has(uri)) return;

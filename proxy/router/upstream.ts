@@ -144,11 +144,10 @@ export class Upstream {
         });
         if (eras && !prior) eras.remember(this.url, client);
         this.modern = client.getProtocolEra() === 'modern';
-        // Its list changes (and watched resources) come on a listen stream; one that cannot open yet is retried.
-        if (this.modern) {
+        // The pooled upstream hears list changes (and watched resources) on a listen stream; a client session's own upstream needs none.
+        if (this.modern && !this.relayed) {
           this.listening ??= new ModernListen(() => this.onChange('session'));
-          const listening = this.listening;
-          listening.open(client).catch(() => undefined);
+          this.listening.start(client);
         }
         if (this.closed) {
           await endSession(client, true);
