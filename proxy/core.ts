@@ -224,7 +224,8 @@ export class MeshCore {
     const admitted = this.registry.admit(body([]), input.lease);
     // register_service has no claim: a live id changes hands only with its lease (checked before any contact).
     this.registry.assertMayTakeOver(admitted, input.lease, false);
-    const client = new Client({ name: 'mesh-proxy', version: '1.0.0' });
+    // Either era: a 2026-07-28-only server is listed as well (one server/discover probe first).
+    const client = new Client({ name: 'mesh-proxy', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
     let tools: Tool[];
     try {
       // The SDK transport follows no redirect to another origin (its default redirectPolicy).

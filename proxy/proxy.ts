@@ -12,6 +12,7 @@ import { createProxyApp } from './app.js';
 import { createProxyLeanPath } from './hot-path.js';
 import { MeshCore } from './core.js';
 import { MeshEndpoint } from './mcp/endpoint.js';
+import { ModernMeshEndpoint } from './mcp/modern-endpoint.js';
 import { createProxyMetrics } from './metrics.js';
 import { Registry } from './registry/registry.js';
 import type { OutlierPolicyInput } from './router/outlier-policy.js';
@@ -87,11 +88,13 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const endpoint = new MeshEndpoint(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
   const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
   const drain = new Drain('mesh-proxy');
+  const modern = new ModernMeshEndpoint(endpoint, core.router, options.version, log);
   // Both ports share one front door: token, guard, body checks, then modern / lean / SDK transport.
   const front = createFrontDoor({
     checkToken: createTokenCheck(options.token),
     guard: createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }),
     lean: createProxyLeanPath(endpoint),
+    modern: (req, res, parsed, route) => modern.serve(req, res, parsed, route),
     sdk: getRequestListener(app.fetch),
   });
   const listener = drain.wrap(front);
@@ -105,6 +108,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const drained = await drain.drain(servers.filter((server) => server.listening), grace);
     if (drained.cut > 0) log.warn(`drain timeout (${grace / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
     clearInterval(sweeper);
+    await modern.close();
     await endpoint.close();
     await core.router.close();
     await registry.close();

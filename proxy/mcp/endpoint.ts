@@ -17,6 +17,9 @@ import { callMeshTool, meshToolNames, meshTools } from './mesh-tools.js';
 import { namespacedName, ToolNameIndex } from './namespacing.js';
 import { installRelayHandlers, newSessionState, relayTargetOf, releaseSession, type SessionState } from './relay-handlers.js';
 import { relayFor, type Extra } from './relay-session.js';
+import { InputRequired, type InputRetry } from '../router/modern-hop.js';
+import { MrtrRelay } from './mrtr-relay.js';
+import { installMeshHandlers, MESH_CAPABILITIES, type MeshSurface } from './mesh-handlers.js';
 import { meshContent, meshPromptResult, meshReadResult } from './resource-uris.js';
 import { meshUriOrThrow, rpcError, toRpcError, unknownPrompt } from './rpc-error.js';
 import { SessionLimits, type SessionActivity, type SessionLimitsOptions } from '../../src/http/session-limits.js';
@@ -25,6 +28,20 @@ const PROTOCOL_ERRORS = new Set<MeshErrorCode>(['TOOL_NOT_FOUND', 'SERVICE_NOT_F
 
 /** A catalog that left out a service that could not be listed is rebuilt on demand after this long. */
 const RETRY_MISSING_MS = 5_000;
+
+// SEP-2243: a tool's top-level argument with `x-mcp-header` is mirrored into an Mcp-Param-* header.
+function mirrorsParamHeaders(tool: Tool): boolean {
+  return Object.values(tool.inputSchema.properties ?? {}).some((property) => typeof property === 'object' && property !== null && 'x-mcp-header' in property);
+}
+
+export type ListKind = 'tools' | 'resources' | 'prompts';
+
+/** Hears when an advertised list changed, as the legacy sessions hear list_changed. */
+export interface ListWatcher {
+  /** True while someone listens (else the catalog is not rebuilt just to compare it). */
+  listening(): boolean;
+  changed(kind: ListKind): void;
+}
 
 interface Session extends SessionActivity {
   server: Server;
@@ -41,10 +58,11 @@ interface Session extends SessionActivity {
  * declared sampling/elicitation/roots or set a log level, the instances' requests and log lines on
  * upstream sessions of their own (relay-handlers.ts, relay-session.ts); cancellation is forwarded.
  */
-export class MeshEndpoint {
+export class MeshEndpoint implements MeshSurface {
   private readonly sessions = new Map<string, Session>();
   private index = new ToolNameIndex([]);
   private tools: Tool[] = meshTools;
+  private paramHeaderTools = new Set<string>();
   private toolsKey = '';
   private toolsDirty = false;
   private changeTimer: NodeJS.Timeout | undefined;
@@ -55,6 +73,9 @@ export class MeshEndpoint {
   /** What sessions were last told about (list_changed is sent when the current lists differ). */
   private announced = { tools: '', resources: '[[],[]]', prompts: '[]' };
   private closed = false;
+  private readonly watchers: ListWatcher[] = [];
+  /** MRTR between clients and instances (the proxy's signed requestState), for both eras. */
+  readonly mrtr = new MrtrRelay();
   private readonly limits: SessionLimits;
 
   /** `limits`: idle timeout and cap of the client sessions (defaults 30 min, 1,000), and the clock they read. */
@@ -93,17 +114,24 @@ export class MeshEndpoint {
     }
     this.index = new ToolNameIndex(refs);
     this.tools = tools;
+    this.paramHeaderTools = new Set(tools.filter(mirrorsParamHeaders).map((tool) => tool.name));
     this.toolsKey = JSON.stringify(tools);
   }
 
   // Lists are rebuilt on first use after a change, so a list right after a change is never stale.
-  private currentTools(): Tool[] {
+  listTools(): Tool[] {
     if (this.toolsDirty) this.rebuildTools();
     return this.tools;
   }
 
+  /** True when tool `name` designates arguments mirrored into Mcp-Param-* headers (2026-07-28 clients send and the SDK checks them). */
+  mirrorsParamHeaders(name: string): boolean {
+    this.listTools();
+    return this.paramHeaderTools.has(name);
+  }
+
   /** The current resources/prompts catalog, built (from cached per-instance lists) when stale. */
-  private catalog(): Promise<Catalog> {
+  catalog(): Promise<Catalog> {
     const built = this.catalogBuilt;
     if (built && built.missing.length > 0 && Date.now() - built.builtAt > RETRY_MISSING_MS) this.catalogPromise = undefined;
     if (!this.catalogPromise) {
@@ -134,30 +162,40 @@ export class MeshEndpoint {
 
   // Recomputes what is advertised and tells every session what actually changed.
   private async refresh(): Promise<void> {
-    this.currentTools();
-    if (this.toolsKey !== this.announced.tools) this.broadcast((server) => server.sendToolListChanged());
+    this.listTools();
+    if (this.toolsKey !== this.announced.tools) this.broadcast('tools', (server) => server.sendToolListChanged());
     this.announced.tools = this.toolsKey;
-    // With no session nobody needs to hear about it; the catalog is built when first listed.
-    if (this.sessions.size === 0) return;
+    // With no session or listener nobody needs to hear about it; the catalog is built when first listed.
+    if (this.sessions.size === 0 && !this.watchers.some((watcher) => watcher.listening())) return;
     await this.catalog();
     const { resources, prompts } = this.catalogKeys;
-    if (resources !== this.announced.resources) this.broadcast((server) => server.sendResourceListChanged());
-    if (prompts !== this.announced.prompts) this.broadcast((server) => server.sendPromptListChanged());
+    if (resources !== this.announced.resources) this.broadcast('resources', (server) => server.sendResourceListChanged());
+    if (prompts !== this.announced.prompts) this.broadcast('prompts', (server) => server.sendPromptListChanged());
     this.announced = { ...this.announced, resources, prompts };
   }
 
-  private broadcast(send: (server: Server) => Promise<void>): void {
+  private broadcast(kind: ListKind, send: (server: Server) => Promise<void>): void {
     if (this.closed) return;
     for (const { server } of this.sessions.values()) send(server).catch(() => undefined);
+    for (const watcher of this.watchers) watcher.changed(kind);
+  }
+
+  /** Tells `watcher` (the modern endpoint's subscriptions/listen streams) what the sessions are told; returns its removal. */
+  watchLists(watcher: ListWatcher): () => void {
+    this.watchers.push(watcher);
+    return () => {
+      const at = this.watchers.indexOf(watcher);
+      if (at >= 0) this.watchers.splice(at, 1);
+    };
   }
 
   /** Calls an endpoint tool by its advertised name; `relay` carries what must flow back during the call. */
-  async callTool(name: string, args: Record<string, unknown>, caller: string, hops = 0, relay?: Relay): Promise<CallToolResult> {
+  async callTool(name: string, args: Record<string, unknown>, caller: string, hops = 0, relay?: Relay, retry?: InputRetry): Promise<CallToolResult> {
     if (meshToolNames.has(name)) return callMeshTool(this.core, name, args, caller, hops, relay);
-    this.currentTools();
+    this.listTools();
     const ref = this.index.resolve(name);
     if (!ref) throw new MeshError('TOOL_NOT_FOUND', `unknown tool "${name}": mesh tools are ${[...meshToolNames].join(', ')}; service tools are named service__tool (see tools/list)`);
-    const result = await this.core.router.call(ref.service, ref.tool, args, relay ? { caller, hops, relay } : { caller, hops });
+    const result = await this.core.router.call(ref.service, ref.tool, args, { caller, hops, ...(relay && { relay }), ...(retry && { retry }) });
     const content = meshContent(ref.service, result.content);
     return content === result.content ? result : { ...result, content };
   }
@@ -168,11 +206,13 @@ export class MeshEndpoint {
    * `meta` is the request's `_meta`: the hop count it carries (every routed call has one) is kept,
    * so a server that calls back into the mesh and passes its `_meta` on stays under the loop guard.
    * @throws MeshError when asking for something that does not exist (a protocol error)
+   * @throws InputRequired when the instance asked for the client's input (MRTR; `retry` carries the answers back)
    */
-  async answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay, meta?: unknown): Promise<CallToolResult> {
+  async answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay, meta?: unknown, retry?: InputRetry): Promise<CallToolResult> {
     try {
-      return await this.callTool(name, args, caller, hopsOf(meta), relay);
+      return await this.callTool(name, args, caller, hopsOf(meta), relay, retry);
     } catch (error) {
+      if (error instanceof InputRequired) throw error;
       const mesh = toMeshError(error);
       if (PROTOCOL_ERRORS.has(mesh.code)) throw mesh;
       return { isError: true, content: [{ type: 'text', text: `${mesh.code}: ${mesh.message}` }] };
@@ -188,7 +228,13 @@ export class MeshEndpoint {
   callToolForSession(sessionId: string, name: string, args: Record<string, unknown>, cancel?: CallCancel, meta?: unknown): Promise<CallToolResult> {
     const session = this.sessions.get(sessionId);
     const caller = session?.server.getClientVersion()?.name ?? 'mcp-client';
-    const call = () => this.answerToolCall(name, args, caller, cancel && { cancel }, meta);
+    // A lean session declared no elicitation, sampling or roots: an instance's request for input gets a clear tool error.
+    const call = () =>
+      this.answerToolCall(name, args, caller, cancel && { cancel }, meta).catch((error: unknown) => {
+        if (!(error instanceof InputRequired)) throw error;
+        const kinds = Object.values(error.inputRequests ?? {}).map((request) => String((request as { method?: unknown }).method));
+        return { isError: true, content: [{ type: 'text' as const, text: `INPUT_REQUIRED: tool "${name}" needs the client's input (${kinds.join(', ') || 'unspecified'}), and this client declared no elicitation, sampling or roots capability` }] };
+      });
     return session ? this.limits.track(session, call) : call();
   }
 
@@ -235,38 +281,12 @@ export class MeshEndpoint {
   private createServer(transport: { sessionId?: string | undefined }): { server: Server; state: SessionState } {
     const server = new Server(
       { name: 'mesh-proxy', version: this.version },
-      {
-        capabilities: {
-          tools: { listChanged: true },
-          resources: { listChanged: true, subscribe: true },
-          prompts: { listChanged: true },
-          logging: {},
-          completions: {},
-        },
-      },
+      { capabilities: { ...MESH_CAPABILITIES, resources: { ...MESH_CAPABILITIES.resources, subscribe: true }, logging: {} }, requestState: { verify: this.mrtr.verify } },
     );
     const state = newSessionState(server, () => transport.sessionId);
     const callerOf = () => server.getClientVersion()?.name ?? 'mcp-client';
     server.oninitialized = () => void relayTargetOf(state);
-    server.setRequestHandler('tools/list', () => ({ tools: this.currentTools() }));
-    server.setRequestHandler('tools/call', (request, ctx) =>
-      this.relayed(state, ctx, request.params._meta, async (relay) => {
-        try {
-          return await this.answerToolCall(request.params.name, request.params.arguments ?? {}, callerOf(), relay, request.params._meta);
-        } catch (error) {
-          throw toRpcError(error);
-        }
-      }),
-    );
-    server.setRequestHandler('resources/list', async () => ({ resources: (await this.catalog()).resources }));
-    server.setRequestHandler('resources/templates/list', async () => ({ resourceTemplates: (await this.catalog()).templates }));
-    server.setRequestHandler('resources/read', (request, ctx) =>
-      this.relayed(state, ctx, request.params._meta, (relay) => this.readResource(request.params.uri, callerOf(), relay)),
-    );
-    server.setRequestHandler('prompts/list', async () => ({ prompts: (await this.catalog()).prompts }));
-    server.setRequestHandler('prompts/get', (request, ctx) =>
-      this.relayed(state, ctx, request.params._meta, (relay) => this.getPrompt(request.params.name, request.params.arguments, callerOf(), relay)),
-    );
+    installMeshHandlers(server, this, { callerOf, relayed: (ctx, meta, handle) => this.relayed(state, ctx, meta, handle) });
     installRelayHandlers(state, { router: this.core.router, catalog: () => this.catalog(), callerOf });
     return { server, state };
   }

@@ -1,4 +1,4 @@
-import type { Server, CompleteRequest, CompleteResult } from '@modelcontextprotocol/server';
+import type { Server, CompleteRequest, CompleteResult, ServerContext } from '@modelcontextprotocol/server';
 import type { Router } from '../router/router.js';
 import type { Subscriber } from '../router/subscriptions.js';
 import type { Catalog } from './catalog.js';
@@ -23,7 +23,8 @@ export interface SessionState {
 export interface RelayHandlerDeps {
   router: Router;
   catalog: () => Promise<Catalog>;
-  callerOf: () => string;
+  /** The calling client's name, as the audit records it (a modern request names it in its own envelope). */
+  callerOf: (ctx: ServerContext) => string;
 }
 
 export function newSessionState(server: Server, id: () => string | undefined): SessionState {
@@ -94,11 +95,16 @@ export function installRelayHandlers(state: SessionState, deps: RelayHandlerDeps
     return {};
   });
 
-  server.setRequestHandler('completion/complete', async (request, ctx) => complete(request.params, deps, ctx.mcpReq.signal));
+  installCompletion(server, deps);
+}
+
+/** completion/complete on namespaced prompts and mesh:// uris (both eras). */
+export function installCompletion(server: Server, deps: RelayHandlerDeps): void {
+  server.setRequestHandler('completion/complete', async (request, ctx) => complete(request.params, deps, ctx));
 }
 
 // The ref names the prompt or resource as the endpoint lists it; the service gets its own names back.
-async function complete(params: CompleteRequest['params'], deps: RelayHandlerDeps, signal: AbortSignal): Promise<CompleteResult> {
+async function complete(params: CompleteRequest['params'], deps: RelayHandlerDeps, ctx: ServerContext): Promise<CompleteResult> {
   const ref = params.ref;
   let service: string;
   let mapped: CompleteRequest['params']['ref'];
@@ -113,7 +119,7 @@ async function complete(params: CompleteRequest['params'], deps: RelayHandlerDep
     mapped = { ...ref, uri: target.uri };
   }
   try {
-    return await deps.router.complete(service, { ...params, ref: mapped }, { caller: deps.callerOf(), relay: { signal } });
+    return await deps.router.complete(service, { ...params, ref: mapped }, { caller: deps.callerOf(ctx), relay: { signal: ctx.mcpReq.signal } });
   } catch (error) {
     throw toRpcError(error);
   }

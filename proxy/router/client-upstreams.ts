@@ -2,6 +2,7 @@ import type { Client, CreateMessageResult, ElicitResult, ListRootsResult } from 
 import { MeshError } from '../../src/errors.js';
 import type { RelayTarget } from './relay.js';
 import { Upstream } from './upstream.js';
+import type { EraVerdicts } from './era-verdicts.js';
 
 interface Entry {
   upstream: Upstream;
@@ -19,6 +20,8 @@ export interface ClientUpstreamsOptions {
   maxResponseBytes?: number | undefined;
   /** The proxy's mesh token, sent to instances (see UpstreamSetup). */
   token?: string | undefined;
+  /** The router's era verdicts: a 2026-07-28 instance is spoken to statelessly, its MRTR input requests answered by the relay handlers. */
+  eras?: EraVerdicts;
 }
 
 // What a relay session's upstream client hands back to its target: log lines, and the server→client
@@ -51,6 +54,7 @@ export class ClientUpstreams {
   private readonly now: () => number;
   private readonly maxResponseBytes: number | undefined;
   private readonly token: string | undefined;
+  private readonly eras: EraVerdicts | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: ClientUpstreamsOptions = {}) {
@@ -58,6 +62,7 @@ export class ClientUpstreams {
     this.now = options.now ?? Date.now;
     this.maxResponseBytes = options.maxResponseBytes;
     this.token = options.token;
+    this.eras = options.eras;
   }
 
   /** How many upstream sessions are open or opening (for tests and stats). */
@@ -91,6 +96,7 @@ export class ClientUpstreams {
         capabilities: target.capabilities,
         maxResponseBytes: this.maxResponseBytes,
         token: this.token,
+        eras: this.eras,
         configure: (client) => {
           created.client = client;
           wire(client, target, service);

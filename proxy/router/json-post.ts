@@ -7,10 +7,10 @@ import { DRAINING_HEADER } from '../../src/http/drain.js';
 import { mediaTypeOf } from '../../src/http/media-type.js';
 import type { CallCancel } from './call-cancel.js';
 
-/** Where and how to POST on an established MCP session. */
+/** Where and how to POST: on an established MCP session, or (no `sessionId`) statelessly to a 2026-07-28 instance. */
 export interface SessionTarget {
   url: URL;
-  sessionId: string;
+  sessionId?: string | undefined;
   protocolVersion: string | undefined;
   agent: Agent;
   /** Largest answer read from the instance (one JSON body, or one SSE event); default DEFAULT_MAX_RESPONSE_BYTES. */
@@ -75,7 +75,7 @@ function hasSocketCode(error: unknown, codes: ReadonlySet<string>): boolean {
 
 /**
  * Posts one JSON-RPC request on an established Streamable HTTP session over a keep-alive socket
- * and resolves with its result. The instance may answer with plain JSON or, when it has something
+ * and resolves with its result (`headers`: per-request headers, the 2026-07-28 Mcp-Method and Mcp-Name). The instance may answer with plain JSON or, when it has something
  * to send first (a log line, a progress note), with an SSE stream; messages other than the answer
  * are passed to `onOther`. Errors keep the SDK client's shapes, so the router maps both paths alike:
  * a JSON-RPC error → ProtocolError(code), no answer in time → SdkError(RequestTimeout), a connection
@@ -91,6 +91,7 @@ export function postJsonRpc(
   deadlineMs: number,
   onOther?: (message: JSONRPCMessage) => void,
   cancel?: CallCancel,
+  headers?: Record<string, string>,
 ): Promise<unknown> {
   const body = JSON.stringify({ jsonrpc: '2.0', id, method, params });
   return new Promise((resolve, reject) => {
@@ -103,7 +104,7 @@ export function postJsonRpc(
       if (error) reject(error);
       else resolve(value);
     };
-    const req = httpRequest(target.url, { method: 'POST', agent: target.agent, headers: sessionHeaders(target, body) }, (res) => {
+    const req = httpRequest(target.url, { method: 'POST', agent: target.agent, headers: headers ? { ...sessionHeaders(target, body), ...headers } : sessionHeaders(target, body) }, (res) => {
       const limit = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
       readAnswer(res, id, limit, `${method} to ${target.url.host}`, onOther).then((value) => settle(undefined, value), (error: unknown) => settle(error instanceof Error ? error : new Error(String(error))));
     });
@@ -141,8 +142,8 @@ function sessionHeaders(target: SessionTarget, body: string): Record<string, str
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
     'content-length': Buffer.byteLength(body),
-    'mcp-session-id': target.sessionId,
   };
+  if (target.sessionId) headers['mcp-session-id'] = target.sessionId;
   if (target.protocolVersion) headers['mcp-protocol-version'] = target.protocolVersion;
   if (target.authorization) headers.authorization = target.authorization;
   return headers;

@@ -1,5 +1,6 @@
 import type {
   ClientCapabilities,
+  LoggingLevel,
   LoggingMessageNotification,
   Progress,
   Result,
@@ -44,6 +45,11 @@ export interface Relay {
   signal?: AbortSignal;
   /** The hot path's cancellation of a plain request (no AbortController per call); lean path only. */
   cancel?: CallCancel;
+  /** A 2026-07-28 request's own log level: the instance's log lines for it come back to `onLog` (`service` names the instance's service). */
+  logLevel?: LoggingLevel;
+  onLog?: (service: string, params: LoggingMessageNotification['params']) => void;
+  /** What the client can be asked (elicitation, sampling, roots): declared to a 2026-07-28 instance in the request's envelope. */
+  declared?: ClientCapabilities | undefined;
 }
 
 /** True when the client cancelled the request. */
@@ -61,5 +67,6 @@ export function relayRequestOptions(relay: Relay): UpstreamRequestOptions {
   }
   if (relay.signal) options.signal = relay.signal;
   if (relay.cancel) options.cancel = relay.cancel;
+  if (relay.declared) options.clientCapabilities = relay.declared;
   return options;
 }

@@ -16,6 +16,8 @@ import { OutlierDetector, type Admission } from './outlier-detector.js';
 import { ReplicaPicker, type RoutableInstance, type RouteTable } from './replica-picker.js';
 import { neverReached, toRouteError, type RouteLabel } from './route-errors.js';
 import { ResourceSubscriptions } from './subscriptions.js';
+import { EraVerdicts } from './era-verdicts.js';
+import { InputRequired, type InputRetry } from './modern-hop.js';
 import { Upstream, type UpstreamChange, type UpstreamRequestOptions } from './upstream.js';
 
 export type { RoutableInstance, RouteTable } from './replica-picker.js';
@@ -44,6 +46,8 @@ export interface CallOptions {
    * cancellation (any path). Absent, or with only a signal, the request is a plain one.
    */
   relay?: Relay;
+  /** An MRTR retry: sent to the instance that asked for input, with the client's answers (tools/call only). */
+  retry?: InputRetry;
 }
 
 export interface RouterOptions {
@@ -89,6 +93,8 @@ interface Route<T> {
  */
 export class Router {
   private readonly upstreams = new Map<string, Upstream>();
+  /** What each instance speaks (probed once, then handed to every connect as the SDK's `prior`). */
+  private readonly eras = new EraVerdicts();
   /** Each instance's circuit breaker. */
   readonly outliers: OutlierDetector;
   private readonly listings = new ListingCache();
@@ -101,7 +107,7 @@ export class Router {
   constructor(private readonly options: RouterOptions) {
     this.outliers = options.outliers ?? new OutlierDetector();
     this.replicas = new ReplicaPicker(options.table, this.outliers, (id) => this.upstreams.get(id)?.inflight ?? 0);
-    this.relays = new ClientUpstreams({ maxResponseBytes: options.maxResponseBytes, token: options.token });
+    this.relays = new ClientUpstreams({ maxResponseBytes: options.maxResponseBytes, token: options.token, eras: this.eras });
     this.subscriptions = new ResourceSubscriptions({
       place: (service) => {
         const instance = this.replicas.first(service);
@@ -132,6 +138,7 @@ export class Router {
         {
           maxResponseBytes: this.options.maxResponseBytes,
           token: this.options.token,
+          eras: this.eras,
           configure: (client) =>
             client.setNotificationHandler('notifications/resources/updated', (notification) => {
               if (this.upstreams.get(instance.id) === created) this.subscriptions.updated(instance.id, notification.params.uri);
@@ -254,12 +261,16 @@ export class Router {
       // The deadline travels too, so a native instance's own mesh calls end when this one must.
       const meta = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1, 'mesh/deadlineMs': deadlineMs };
       const relay = options.relay;
-      const request = relay && relayRequestOptions(relay);
+      const retry = options.retry;
+      const relayed = relay && relayRequestOptions(relay);
+      const onLog = relay?.onLog;
+      if (relayed && onLog && relay.logLevel) Object.assign(relayed, { logLevel: relay.logLevel, onLog: (params: Parameters<typeof onLog>[1]) => onLog(route.service, params) });
+      const request = retry ? { ...relayed, retry: { inputResponses: retry.inputResponses, requestState: retry.requestState } } : relayed;
       const upstreamOf = (target: RoutableInstance) => (relay?.session ? this.relays.get(relay.session, target, route.service) : this.upstream(target));
       const tried = new Set<string>();
       let previous: unknown;
       result = await retryUnsent.execute(async ({ attempt }) => {
-        const target = attempt === 0 ? this.replicas.first(route.service) : this.replicas.pick(route.service, tried);
+        const target = retry ? this.asked(route.service, retry.instanceId) : attempt === 0 ? this.replicas.first(route.service) : this.replicas.pick(route.service, tried);
         // With no other replica, the caller hears why the first one failed.
         if (!target) throw previous;
         if (attempt > 0) this.options.onRetry?.(route.service);
@@ -271,6 +282,12 @@ export class Router {
           this.outliers.record(admission, 'success');
           return value;
         } catch (error) {
+          // Asking the client for input is an answer, not a failure; the retry must come back to this instance.
+          if (error instanceof InputRequired) {
+            this.outliers.record(admission, 'success');
+            error.instanceId = target.id;
+            throw error;
+          }
           previous = error;
           this.judge(admission, this.failureOf(error, route, options, deadlineMs), deadlineMs, hops);
           throw error;
@@ -278,6 +295,7 @@ export class Router {
       });
       return result;
     } catch (error) {
+      if (error instanceof InputRequired) throw error;
       failure = this.failureOf(error, route, options, deadlineMs);
       throw failure;
     } finally {
@@ -293,6 +311,15 @@ export class Router {
         responseBytes: 0,
       });
     }
+  }
+
+  // The instance an MRTR retry goes back to: the one that asked, while it is still routable.
+  private asked(service: string, instanceId: string): RoutableInstance {
+    const instance = this.replicas.routable(service).find((candidate) => candidate.id === instanceId);
+    if (instance) return instance;
+    throw new MeshError('SERVICE_UNAVAILABLE', `the instance of service "${service}" that asked for input (${instanceId}) is no longer routable; call the tool again`, {
+      context: { service, instance: instanceId },
+    });
   }
 
   // A call the client cancelled says so (and says nothing about the instance); others keep the instance's message.

@@ -17,6 +17,8 @@ import {
   type ClientCapabilities,
   type GetPromptResult,
   type JSONRPCMessage,
+  type LoggingLevel,
+  type LoggingMessageNotification,
   type ReadResourceResult,
   type RequestOptions,
   type ServerCapabilities,
@@ -26,6 +28,9 @@ import { MeshError, RPC_CONNECTION_CLOSED, rpcCodeOf } from '../../src/errors.js
 import { CallCancel } from './call-cancel.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
 import { upstreamFetch } from './sdk-fetch.js';
+import type { EraVerdicts } from './era-verdicts.js';
+import { ModernListen } from './modern-listen.js';
+import { completeResult, MODERN_REVISION, modernRequest, UNSUPPORTED_PROTOCOL_VERSION, type InputRetry } from './modern-hop.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
 export type UpstreamChange = 'tools' | 'resources' | 'prompts' | 'session';
@@ -46,6 +51,12 @@ export interface UpstreamSetup {
   maxResponseBytes?: number | undefined;
   /** The proxy's mesh token, sent as `Authorization: Bearer` on every request to the instance. */
   token?: string | undefined;
+  /**
+   * Where the era of each instance is cached. Set: the upstream finds out whether the instance
+   * serves 2026-07-28 (one server/discover probe, then the cached verdict) and speaks it
+   * statelessly there; unset, or a legacy instance: an MCP session as before.
+   */
+  eras?: EraVerdicts;
 }
 
 /** How long closing may wait for the instance to confirm a DELETE of the session. */
@@ -56,7 +67,16 @@ const TERMINATE_MS = 2_000;
  * it: a `signal`, or on the lean path a `cancel` (cheaper). A request without `onprogress` on the
  * pooled session takes the lean JSON path.
  */
-export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetTimeoutOnProgress' | 'signal'> & { cancel?: CallCancel };
+export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetTimeoutOnProgress' | 'signal'> & {
+  cancel?: CallCancel;
+  /** The client's capabilities, sent in a 2026-07-28 request's envelope (an instance asks only what the client can answer). */
+  clientCapabilities?: ClientCapabilities;
+  /** The log level a 2026-07-28 request asked for (sent in its envelope), and where the instance's log lines for it go. */
+  logLevel?: LoggingLevel;
+  onLog?: (params: LoggingMessageNotification['params']) => void;
+  /** An MRTR retry: the client's inputResponses and the instance's own requestState go with the request (stateless path). */
+  retry?: Pick<InputRetry, 'inputResponses' | 'requestState'>;
+};
 
 /**
  * One long-lived MCP session to one instance, opened on first use and reused for every request
@@ -84,6 +104,10 @@ export class Upstream {
   inflight = 0;
   /** retire() was called: the last request in flight closes the session (`terminate`: and DELETEs it). */
   private retiring: { terminate: boolean } | undefined;
+  /** The instance serves 2026-07-28: requests are stateless (no session to lose or re-open). */
+  private modern = false;
+  private modernTarget: SessionTarget | undefined;
+  private listening: ModernListen | undefined;
 
   constructor(
     readonly url: string,
@@ -100,7 +124,8 @@ export class Upstream {
     if (this.client) return Promise.resolve(this.client);
     if (this.closed) return Promise.reject(new SdkError(SdkErrorCode.ConnectionClosed, `the session to ${this.url} was closed`));
     this.connecting ??= (async () => {
-      const client = new Client({ name: this.clientName, version: '1.0.0' }, { capabilities: this.setup.capabilities ?? {} });
+      const eras = this.setup.eras;
+      const client = new Client({ name: this.clientName, version: '1.0.0' }, { capabilities: this.setup.capabilities ?? {}, ...(eras && { versionNegotiation: { mode: 'auto' as const } }) });
       client.onclose = () => {
         if (this.client === client) this.client = undefined;
       };
@@ -110,7 +135,19 @@ export class Upstream {
       this.setup.configure?.(client);
       try {
         const requestInit = this.authorization === undefined ? undefined : { headers: { authorization: this.authorization } };
-        await client.connect(new StreamableHTTPClientTransport(new URL(this.url), { fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES), ...(requestInit && { requestInit }) }));
+        const prior = eras?.prior(this.url);
+        const transport = new StreamableHTTPClientTransport(new URL(this.url), { fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES), ...(requestInit && { requestInit }) });
+        await client.connect(transport, prior && { prior }).catch((error: unknown) => {
+          // A probe that could not connect fails as any connect does: the era was never in question.
+          throw error instanceof SdkError && error.code === SdkErrorCode.EraNegotiationFailed && isConnectFailure(error.cause) ? error.cause : error;
+        });
+        if (eras && !prior) eras.remember(this.url, client);
+        this.modern = client.getProtocolEra() === 'modern';
+        // The pooled upstream hears list changes (and watched resources) on a listen stream; a client session's own upstream needs none.
+        if (this.modern && !this.relayed) {
+          this.listening ??= new ModernListen(() => this.onChange('session'));
+          this.listening.start(client);
+        }
         if (this.closed) {
           await endSession(client, true);
           throw new SdkError(SdkErrorCode.ConnectionClosed, `the session to ${this.url} was closed`);
@@ -155,14 +192,16 @@ export class Upstream {
     options?: UpstreamRequestOptions,
   ): Promise<z.output<S>> {
     this.inflight++;
-    const body = meta ? { ...params, _meta: meta } : params;
-    const viaSdk = this.relayed || options?.onprogress !== undefined;
+    const retry = options?.retry;
+    const body = { ...params, ...(meta && { _meta: meta }), ...(retry && { inputResponses: retry.inputResponses, ...(retry.requestState !== undefined && { requestState: retry.requestState }) }) };
+    // An MRTR retry goes stateless (the SDK client would start a flow of its own).
+    const viaSdk = (this.relayed || options?.onprogress !== undefined) && !(retry && this.modern);
     // One follower of the client's signal for the request (a session-lost retry included), let go of when it settles.
     const followed = !viaSdk && !options?.cancel && options?.signal ? CallCancel.following(options.signal) : undefined;
     const cancel = options?.cancel ?? followed?.cancel;
     const send = viaSdk
       ? (client: Client) => client.request({ method, params: body }, schema ?? ResultSchema, { ...options, timeout: deadlineMs })
-      : (client: Client) => this.post(client, method, body, deadlineMs, cancel);
+      : (client: Client) => this.post(client, method, body, deadlineMs, cancel, options);
     try {
       let result: unknown;
       try {
@@ -177,7 +216,10 @@ export class Upstream {
     } catch (error) {
       // A dead socket or a session lost twice: the next request reconnects (an answer past the size limit leaves the session as it is).
       const code = rpcCodeOf(error);
-      if ((code === undefined && !(error instanceof MeshError)) || code === RPC_CONNECTION_CLOSED) this.reset();
+      const broken = (code === undefined && !(error instanceof MeshError)) || code === RPC_CONNECTION_CLOSED;
+      // A modern verdict that no longer holds (the instance went back to legacy, or is gone): probe again on the next connect.
+      if (this.modern && (broken || code === UNSUPPORTED_PROTOCOL_VERSION)) this.setup.eras?.forget(this.url);
+      if (broken || (this.modern && code === UNSUPPORTED_PROTOCOL_VERSION)) this.reset();
       throw error;
     } finally {
       this.inflight--;
@@ -186,7 +228,8 @@ export class Upstream {
     }
   }
 
-  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel): Promise<unknown> {
+  private post(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel, options?: UpstreamRequestOptions): Promise<unknown> {
+    if (this.modern) return this.postModern(client, method, params, deadlineMs, cancel, options);
     const transport = client.transport as StreamableHTTPClientTransport | undefined;
     if (!transport?.sessionId) throw new NotSentError(`no session with ${this.url}`);
     const target: SessionTarget = {
@@ -194,6 +237,28 @@ export class Upstream {
       authorization: this.authorization,
     };
     return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel);
+  }
+
+  // A stateless 2026-07-28 request on a keep-alive socket: no session, so an instance restart loses nothing.
+  private async postModern(client: Client, method: string, params: Record<string, unknown>, deadlineMs: number, cancel?: CallCancel, options?: UpstreamRequestOptions): Promise<unknown> {
+    if (method === 'resources/subscribe' || method === 'resources/unsubscribe') {
+      // 2026-07-28 has no such methods: the listen stream's filter names the watched resources.
+      if (!this.listening) throw new NotSentError(`no listen stream to ${this.url}`);
+      await this.listening.watch(client, String(params.uri), method === 'resources/subscribe');
+      return {};
+    }
+    const request = modernRequest(method, params, { name: this.clientName, version: '1.0.0' }, options?.clientCapabilities, options?.logLevel);
+    if (!request) return client.request({ method, params } as never, ResultSchema, { timeout: deadlineMs });
+    this.modernTarget ??= {
+      url: this.endpoint, protocolVersion: MODERN_REVISION, agent: this.agent, maxResponseBytes: this.setup.maxResponseBytes, authorization: this.authorization,
+    };
+    // The request's own stream carries its log lines (when it asked for a level); nothing else is expected on it.
+    const onLog = options?.onLog;
+    const onOther = onLog && ((message: JSONRPCMessage) => {
+      if ('method' in message && message.method === 'notifications/message' && !('id' in message)) onLog(message.params as LoggingMessageNotification['params']);
+    });
+    const result = await postJsonRpc(this.modernTarget, `p${++this.nextId}`, method, request.params, deadlineMs, onOther, cancel, request.headers);
+    return completeResult(method, result);
   }
 
   // What the instance sent on a lean request's stream besides the answer: notifications (a resource
@@ -248,6 +313,7 @@ export class Upstream {
   /** Closes for good; with `terminate`, the session is first DELETEd so the instance frees it now. */
   close(terminate = false): Promise<void> {
     this.closed = true;
+    this.listening?.close();
     const client = this.client;
     this.client = undefined;
     this.agent.destroy();

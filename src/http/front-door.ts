@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { classifyInboundRequest, PROTOCOL_VERSION_META_KEY, type InboundHttpRequest, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/server';
+import { classifyInboundRequest, PROTOCOL_VERSION_META_KEY, type InboundHttpRequest, type InboundLadderRejection, type InboundModernRoute, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/server';
 import { MeshError, toJsonRpcError } from '../errors.js';
 import { unauthorizedBody, type TokenCheck } from './bearer-token.js';
 import type { HostGuard } from './host-guard.js';
@@ -19,8 +19,11 @@ export interface LeanPath {
   cancel?(sessionId: string, requestId: RequestId, reason: string): boolean;
 }
 
+/** The SDK's verdict on a POST the 2026-07-28 path answers: served modern, or refused on the modern ladder. */
+export type ModernRoute = InboundModernRoute | InboundLadderRejection;
+
 /** Serves one POST the SDK classified as 2026-07-28 (or refused on the modern ladder): body already read, parsed and checked. */
-export type ModernHandler = (req: IncomingMessage, res: ServerResponse, parsed: unknown) => void;
+export type ModernHandler = (req: IncomingMessage, res: ServerResponse, parsed: unknown, route: ModernRoute) => void;
 
 export interface FrontDoorOptions {
   /** The bearer-token check of every request (createTokenCheck). */
@@ -65,7 +68,8 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
     if (refused) return sendJson(res, 401, unauthorizedBody(url, refused), { 'www-authenticate': refused.challenge });
     if (req.method !== 'POST' || !isMcpUrl(url)) return void sdk(req, res);
     receiveMcpPost(req, res, guard, maxBodyBytes, (body, parsed) => {
-      if (modern && isModern(req, parsed)) return modern(req, res, parsed);
+      const route = modern && modernRoute(req, parsed);
+      if (route) return modern(req, res, parsed, route);
       // Refused here for both legacy paths (the SDK transport would answer -32603 with a zod dump, or pass it on).
       const badArguments = nonObjectArguments(parsed);
       if (badArguments) return sendJson(res, 200, badArguments);
@@ -85,16 +89,16 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
 }
 
 /**
- * True when the SDK's classifier routes a POST to the 2026-07-28 path: classified modern, or refused
- * on the modern ladder (an envelope or header mismatch). A body that is no JSON-RPC message at all,
- * or a batch, stays where it goes today (the legacy transport answers it).
+ * The SDK classifier's verdict when it routes a POST to the 2026-07-28 path: classified modern, or
+ * refused on the modern ladder (an envelope or header mismatch); undefined for legacy. A body that
+ * is no JSON-RPC message at all, or a batch, stays where it goes today (the legacy transport answers it).
  */
-export function isModern(req: IncomingMessage, parsed: unknown): boolean {
-  if (Array.isArray(parsed)) return false;
+export function modernRoute(req: IncomingMessage, parsed: unknown): ModernRoute | undefined {
+  if (Array.isArray(parsed)) return undefined;
   const { headers } = req;
   const version = headers['mcp-protocol-version'];
   // The classifier costs ~10 µs; a body with no envelope claim under no modern version header can only be legacy.
-  if (!hasEnvelopeClaim(parsed) && (typeof version !== 'string' || legacyVersionHeader(version))) return false;
+  if (!hasEnvelopeClaim(parsed) && (typeof version !== 'string' || legacyVersionHeader(version))) return undefined;
   const inbound: InboundHttpRequest = {
     httpMethod: req.method ?? 'POST',
     ...(typeof version === 'string' && { protocolVersionHeader: version }),
@@ -103,7 +107,8 @@ export function isModern(req: IncomingMessage, parsed: unknown): boolean {
     body: parsed,
   };
   const outcome = classifyInboundRequest(inbound);
-  return outcome.kind === 'modern' || (outcome.kind === 'reject' && outcome.rung !== 'jsonrpc-shape');
+  if (outcome.kind === 'modern' || (outcome.kind === 'reject' && outcome.rung !== 'jsonrpc-shape')) return outcome;
+  return undefined;
 }
 
 // The per-request envelope's claim: the protocol-version key in params._meta (what the classifier looks for first).

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 import { createTokenCheck } from '../../src/http/bearer-token.js';
-import { createFrontDoor, isMcpUrl, isModern, type FrontDoorOptions, type ReadMcpPost } from '../../src/http/front-door.js';
+import { createFrontDoor, isMcpUrl, modernRoute, type FrontDoorOptions, type ReadMcpPost } from '../../src/http/front-door.js';
 import { createHostGuard } from '../../src/http/host-guard.js';
 import { MAX_JSON_DEPTH } from '../../src/http/json-depth.js';
 
@@ -108,13 +108,13 @@ t.test('the modern ladder\'s refusals reach the modern slot; a body that is no J
   t.equal(seen.filter((s) => s.path === 'modern').length, 3);
 });
 
-t.test('isModern: the SDK classifier decides; a claim-less request under a legacy header never reaches it', async (t) => {
+t.test('modernRoute: the SDK classifier decides; a claim-less request under a legacy header never reaches it', async (t) => {
   const req = (headers: Record<string, string>) => ({ method: 'POST', headers }) as unknown as IncomingMessage;
-  t.ok(isModern(req({}), modernCall));
-  t.notOk(isModern(req({}), legacyCall));
-  t.notOk(isModern(req({ 'mcp-protocol-version': '2025-11-25' }), legacyCall));
-  t.ok(isModern(req({ 'mcp-protocol-version': '2026-07-28' }), legacyCall), 'a modern header without a claim is refused on the modern ladder');
-  t.notOk(isModern(req({}), [modernCall]), 'a batch is never modern');
+  t.ok(modernRoute(req({}), modernCall));
+  t.notOk(modernRoute(req({}), legacyCall));
+  t.notOk(modernRoute(req({ 'mcp-protocol-version': '2025-11-25' }), legacyCall));
+  t.ok(modernRoute(req({ 'mcp-protocol-version': '2026-07-28' }), legacyCall), 'a modern header without a claim is refused on the modern ladder');
+  t.notOk(modernRoute(req({}), [modernCall]), 'a batch is never modern');
 });
 
 t.test('plain calls on a session go to the lean path; the rest, with its raw and parsed body, to the SDK transport', async (t) => {

@@ -39,15 +39,16 @@ async function startUpstream(t: Test, setup: (server: McpServer) => void, drain?
     const sid = req.headers['mcp-session-id'];
     let transport = typeof sid === 'string' ? transports.get(sid) : undefined;
     if (!transport) {
+      // `servers` lists the sessions' servers (not the one a sessionless request, the proxy's era probe, got).
       const created: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
         onsessioninitialized: (id: string): void => {
           transports.set(id, created);
+          servers.push(server);
         },
       });
       const server = new McpServer({ name: 'upstream', version: '1.0.0' }, { capabilities: { resources: { listChanged: true }, prompts: { listChanged: true } } });
       setup(server);
-      servers.push(server);
       await server.connect(created);
       const deliver = created.onmessage;
       created.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) => {

@@ -1,0 +1,105 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import { LoggingLevelSchema } from '@modelcontextprotocol/core';
+import {
+  LOG_LEVEL_META_KEY,
+  createMcpHandler,
+  InMemoryServerEventBus,
+  Server,
+  type McpHttpHandler,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import type { ModernRoute } from '../../src/http/front-door.js';
+import type { Logger } from '../../src/log.js';
+import type { Relay } from '../router/relay.js';
+import type { Router } from '../router/router.js';
+import type { ListKind, MeshEndpoint } from './endpoint.js';
+import { installMeshHandlers, MESH_CAPABILITIES, type EraHooks } from './mesh-handlers.js';
+import { installCompletion } from './relay-handlers.js';
+import { relayFor } from './relay-session.js';
+import { answerPlainCall, callerNamed, declaredBy, plainModernCall } from './modern-lean.js';
+
+// A modern request names its client in its own envelope (the SDK lifted and checked it); there is no session to remember it.
+const callerOf = (ctx: ServerContext) => callerNamed(ctx.mcpReq.envelope);
+
+// No session, so nothing relayed but the request's own progress and cancellation (its own stream).
+const MODERN_HOOKS: EraHooks = {
+  callerOf,
+  relayed: (ctx, meta, handle) => handle({ ...relayFor(undefined, ctx, meta), declared: declaredBy(ctx.mcpReq.envelope), ...logRelay(ctx) }),
+};
+
+const LevelSchema = LoggingLevelSchema.optional().catch(undefined);
+
+// A request that asked for a log level hears the instances' log lines for it on its own stream, named by service.
+function logRelay(ctx: ServerContext): Pick<Relay, 'logLevel' | 'onLog'> {
+  const logLevel = LevelSchema.parse((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY]);
+  if (!logLevel) return {};
+  return {
+    logLevel,
+    onLog: (service, params) => {
+      const logger = params.logger ? `${service}/${params.logger}` : service;
+      ctx.mcpReq.notify({ method: 'notifications/message', params: { ...params, logger } }).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * The mesh endpoint for 2026-07-28 clients: the SDK's per-request handler (`createMcpHandler`,
+ * legacy refused: the legacy era keeps its sessions in MeshEndpoint) over a per-request Server
+ * with the same aggregating handlers as the legacy sessions' Servers. Its `subscriptions/listen`
+ * streams hear the list changes the legacy sessions hear as list_changed.
+ */
+export class ModernMeshEndpoint {
+  private readonly handler: McpHttpHandler;
+  private readonly bus = new InMemoryServerEventBus();
+  private readonly listener: ReturnType<typeof getRequestListener>;
+  private readonly parsedBodies = new WeakMap<IncomingMessage, unknown>();
+  private readonly unwatch: () => void;
+
+  constructor(private readonly surface: MeshEndpoint, private readonly router: Router, private readonly version: string, log: Logger) {
+    this.handler = createMcpHandler(() => this.buildServer(), {
+      legacy: 'reject',
+      bus: this.bus,
+      onerror: (error) => log.debug(`modern /mcp: ${error.message}`),
+    });
+    const notify = this.handler.notify;
+    const publish: Record<ListKind, () => void> = { tools: () => notify.toolsChanged(), resources: () => notify.resourcesChanged(), prompts: () => notify.promptsChanged() };
+    this.unwatch = surface.watchLists({ listening: () => this.bus.listenerCount > 0, changed: (kind) => publish[kind]() });
+    this.listener = getRequestListener((request, env) => this.handler.fetch(request, { parsedBody: this.parsedBodies.get(env.incoming as IncomingMessage) }));
+  }
+
+  private get serverInfo() {
+    return { name: 'mesh-proxy', version: this.version };
+  }
+
+  private buildServer(): Server {
+    const server = new Server(this.serverInfo, { capabilities: { ...MESH_CAPABILITIES, logging: {} }, requestState: { verify: this.surface.mrtr.verify } });
+    installMeshHandlers(server, this.surface, MODERN_HOOKS);
+    installCompletion(server, { router: this.router, catalog: () => this.surface.catalog(), callerOf });
+    return server;
+  }
+
+  /**
+   * `route`: the front door's classification of this request, when it has one (else classified
+   * here). A plain tools/call takes the lean path (no per-request Server, no session lookup).
+   */
+  serve(req: IncomingMessage, res: ServerResponse, parsed: unknown, route: ModernRoute): void {
+    const plain = plainModernCall(req, route, (name) => this.surface.mirrorsParamHeaders(name));
+    if (plain) {
+      void answerPlainCall(res, plain, this.surface, this.serverInfo);
+      return;
+    }
+    this.parsedBodies.set(req, parsed);
+    void this.listener(req, res);
+  }
+
+  /** The web-standard face, for callers holding a Request (in-process tests). */
+  fetch(request: Request, parsedBody?: unknown): Promise<Response> {
+    return this.handler.fetch(request, parsedBody === undefined ? undefined : { parsedBody });
+  }
+
+  async close(): Promise<void> {
+    this.unwatch();
+    await this.handler.close();
+  }
+}

@@ -1,0 +1,66 @@
+import t from 'tap';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { freePort, pollJson, spawnNode } from '../helpers/processes.js';
+import { startProxy } from '../helpers/proxy.js';
+
+// MRTR through the proxy: a 2026-07-28 instance (test/fixtures/modern-echo.ts, tool `ask`) asks for
+// the client's input; the proxy hands the request to its client with a state of its own that routes
+// the retry back to that instance, and refuses a state that was tampered with.
+const fast = ['--heartbeat-interval', '1', '--heartbeat-timeout', '10'];
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'raw-modern', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+};
+
+const text = (result: { content?: unknown }) => ((result.content as { type: string; text: string }[])[0]?.text ?? '');
+
+t.test('an instance asks for input: modern clients answer by MRTR, legacy ones by elicitation on their session', async (t) => {
+  const proxy = await startProxy(t, { extra: fast });
+  const spawned = spawnNode('test/fixtures/modern-echo.js', [], { MESH_SERVICE_NAME: 'modern', MESH_PROXY_URL: proxy.base, MESH_PORT: String(await freePort()) });
+  t.teardown(() => spawned.stop());
+  await pollJson(`${proxy.base}/v1/services/modern`, (status, body) => status === 200 && body.status === 'healthy');
+
+  const connect = async (name: string, options: ConstructorParameters<typeof Client>[1]) => {
+    const client = new Client({ name, version: '1.0.0' }, options);
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${proxy.base}/mcp`)));
+    t.teardown(() => client.close());
+    return client;
+  };
+  const answering = (client: Client, who: string) => client.setRequestHandler('elicitation/create', () => ({ action: 'accept', content: { name: who } }));
+
+  const modern = await connect('modern-client', { capabilities: { elicitation: {} }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  answering(modern, 'Ada');
+  t.equal(text(await modern.callTool({ name: 'modern__ask', arguments: {} })), 'hello Ada', 'a modern client answers the instance by MRTR through the proxy');
+
+  const legacy = await connect('legacy-asked', { capabilities: { elicitation: {} } });
+  answering(legacy, 'Grace');
+  t.equal(text(await legacy.callTool({ name: 'modern__ask', arguments: {} })), 'hello Grace', 'a legacy client that declared elicitation is asked on its session');
+
+  const plain = await connect('legacy-plain', {});
+  const refused = await plain.callTool({ name: 'modern__ask', arguments: {} });
+  t.equal(refused.isError, true, 'a legacy client without elicitation gets a tool error');
+  // The proxy declared nothing for it upstream, so the instance itself refuses to ask.
+  t.match(text(refused), /Cannot request input 'who' \(elicitation\/create\)/);
+
+  // By hand: the proxy's own state, then a retry with that state tampered with.
+  const post = async (id: number, params: Record<string, unknown>) => {
+    const response = await fetch(`${proxy.base}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'modern__ask' },
+      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'modern__ask', arguments: {}, _meta: ENVELOPE, ...params } }),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  };
+  const first = await post(1, {});
+  t.match(first.body, { result: { resultType: 'input_required', inputRequests: { who: { method: 'elicitation/create' } }, requestState: String } }, 'the instance asked, through the proxy');
+  const state = first.body.result.requestState as string;
+  const inputResponses = { who: { action: 'accept', content: { name: 'Lin' } } };
+  const done = await post(2, { inputResponses, requestState: state });
+  t.match(done.body, { result: { resultType: 'complete', content: [{ text: 'hello Lin' }] } }, 'the retry with the proxy state reaches the instance that asked');
+  const flip = state.at(-2) === 'A' ? 'B' : 'A';
+  const tampered = await post(3, { inputResponses, requestState: `${state.slice(0, -2)}${flip}${state.at(-1)}` });
+  t.match(tampered.body, { id: 3, error: { code: -32602 } }, 'a tampered state is refused');
+  const foreign = await post(4, { inputResponses, requestState: 'not-a-state-of-this-proxy' });
+  t.match(foreign.body, { id: 4, error: { code: -32602 } }, 'a state the proxy never issued is refused');
+});
