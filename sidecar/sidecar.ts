@@ -2,6 +2,7 @@ import { Bridge } from '../src/bridge/bridge.js';
 import { MeshError } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { createInstanceServer, type InstanceServer } from '../src/http/instance-server.js';
+import { createModernEndpoint } from '../src/era/modern-endpoint.js';
 import { tokenRequiredFor } from '../src/http/bearer-token.js';
 import { newClaim } from '../src/http/lease.js';
 import { listenOnFreePort, type PortRange } from '../src/http/ports.js';
@@ -158,7 +159,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   }
   // Proves a registration of our id comes from this process (src/http/lease.ts).
   const claim = newClaim();
-  const server = createInstanceServer({ bridge, health, claim, token: options.token, log, bindHost: options.host, allowedHosts: options.allowedHosts, sessionIdleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
+  const modern = createModernEndpoint({ bridge, name: options.name, log: log.child('modern') });
+  const server = createInstanceServer({ bridge, modern, health, claim, token: options.token, log, bindHost: options.host, allowedHosts: options.allowedHosts, sessionIdleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
   let port: number;
   try {
     port = await listenOnFreePort(server.server, options.host, options.port, options.portRange);

@@ -11,6 +11,8 @@ import { claimDigest } from './lease.js';
 import { McpSessions, type McpSessionsOptions } from './mcp-sessions.js';
 import { receiveMcpPost, rpcErrorBody, sendJson } from './mcp-post.js';
 import { createTokenCheck, unauthorizedBody } from './bearer-token.js';
+import { isModernPost } from '../era/classify.js';
+import type { ModernEndpoint } from '../era/modern-endpoint.js';
 
 type NodeEnv = { Bindings: { incoming: IncomingMessage & { parsedBody?: unknown }; outgoing: ServerResponse } };
 
@@ -31,6 +33,8 @@ export interface InstanceServerOptions extends HostGuardOptions {
   sessionIdleMs?: number | undefined;
   maxSessions?: number | undefined;
   eventStore?: McpSessionsOptions['eventStore'];
+  /** Serves 2026-07-28 requests (src/era); without it every request takes the legacy paths. */
+  modern?: ModernEndpoint;
 }
 
 export interface InstanceServer {
@@ -85,6 +89,7 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
       return;
     }
     receiveMcpPost(req, res, guard, maxBody, (body, parsed) => {
+      if (options.modern && isModernPost(req, parsed)) return options.modern.serve(req, res, parsed);
       const sessionId = req.headers['mcp-session-id'];
       const entry = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
       if (entry && isHotRequest(req, parsed)) {
@@ -106,6 +111,7 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
       const drained = server.listening ? await drain.drain([server], drainMs) : { cut: 0 };
       if (drained.cut > 0) log.warn(`drain timeout (${drainMs / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
       await sessions.closeAll();
+      await options.modern?.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/server';
 import { Bridge } from '../bridge/bridge.js';
 import { createInstanceServer, type InstanceServer } from '../http/instance-server.js';
+import { createModernEndpoint } from '../era/modern-endpoint.js';
 import { newClaim } from '../http/lease.js';
 import { listenOnFreePort } from '../http/ports.js';
 import { createLogger, type Logger } from '../log.js';
@@ -116,7 +117,8 @@ export class NativeInstance {
         clientInfo: { name: `mesh-native/${o.name}`, version: o.version },
       });
       bridge.notify('notifications/initialized');
-      this.server = createInstanceServer({ bridge, health: () => this.health(), claim: this.claim, token: o.token, log: this.log, bindHost: o.host, allowedHosts: o.allowedHosts, sessionIdleMs: o.sessionIdleMs, maxSessions: o.maxSessions });
+      const modern = createModernEndpoint({ bridge, name: o.name, log: this.log.child('modern') });
+      this.server = createInstanceServer({ bridge, modern, health: () => this.health(), claim: this.claim, token: o.token, log: this.log, bindHost: o.host, allowedHosts: o.allowedHosts, sessionIdleMs: o.sessionIdleMs, maxSessions: o.maxSessions });
       this.port = await listenOnFreePort(this.server.server, o.host, o.port, o.portRange);
     } catch (error) {
       await this.release();

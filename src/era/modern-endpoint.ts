@@ -1,0 +1,95 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import {
+  classifyInboundRequest,
+  createMcpHandler,
+  UnsupportedProtocolVersionError,
+  type InboundClassificationOutcome,
+  type ServerNotifier,
+} from '@modelcontextprotocol/server';
+import type { Bridge } from '../bridge/bridge.js';
+import { silentLogger, type Logger } from '../log.js';
+import { publishChildEvents, subscribeChildForListen } from './child-events.js';
+import { InputRounds, type InputRoundsOptions } from './input-rounds.js';
+import { isLeanCall, serveLean } from './lean-call.js';
+import { createMirrorFactory } from './mirror-server.js';
+import { ALL_REVISIONS, MODERN_REVISIONS } from './revision.js';
+
+/** The 2026-07-28 side of an MCP endpoint (the front door's `modern` slot). */
+export interface ModernEndpoint {
+  /** Serves one request the SDK classified as 2026-07-28 (body already read, parsed and checked). */
+  serve(req: IncomingMessage, res: ServerResponse, parsed: unknown): void;
+  close(): Promise<void>;
+}
+
+export interface ModernEndpointOptions {
+  bridge: Bridge;
+  /** Service name, for error messages. */
+  name: string;
+  log?: Logger;
+  /** Multi Round-Trip Requests: the requestState key, how long and how many calls may wait for input. */
+  inputRounds?: InputRoundsOptions;
+}
+
+/** The front door already read the body: it rides on the request to the SDK handler. */
+type ParsedIncoming = { parsedBody?: unknown };
+
+/**
+ * Serves 2026-07-28 clients statelessly in front of a legacy child: a plain `tools/call` takes the
+ * lean path (no per-request server), everything else the SDK's `createMcpHandler` over a
+ * per-request mirror of the child. Both share the bridge and the held calls of MRTR.
+ */
+export function createModernEndpoint(options: ModernEndpointOptions): ModernEndpoint & { notify: ServerNotifier; rounds: InputRounds } {
+  const log = options.log ?? silentLogger;
+  const rounds = new InputRounds(options.inputRounds);
+  const handler = createMcpHandler(createMirrorFactory({ bridge: options.bridge, rounds, name: options.name }), {
+    legacy: 'reject',
+    onerror: (error) => log.debug(`modern request: ${error.message}`),
+  });
+  const stopEvents = publishChildEvents(options.bridge, handler.notify);
+  const listener = getRequestListener((request, env) => handler.fetch(request, { parsedBody: (env.incoming as ParsedIncoming).parsedBody }));
+
+  return {
+    notify: handler.notify,
+    rounds,
+    serve(req, res, parsed) {
+      const outcome = classify(req, parsed);
+      if (outcome.kind === 'modern' && outcome.messageKind === 'request') {
+        const revision = outcome.classification.revision;
+        if (revision === undefined || !MODERN_REVISIONS.includes(revision)) return unsupported(res, outcome.message.id, revision);
+        if (isLeanCall(req, outcome)) return serveLean(options.bridge, rounds, outcome.message, res);
+        if (outcome.message.method === 'subscriptions/listen') subscribeChildForListen(options.bridge, outcome.message, res, log);
+      }
+      Object.assign(req, { parsedBody: parsed });
+      void listener(req, res);
+    },
+    async close() {
+      stopEvents();
+      rounds.closeAll();
+      await handler.close();
+    },
+  };
+}
+
+function classify(req: IncomingMessage, body: unknown): InboundClassificationOutcome {
+  return classifyInboundRequest({
+    httpMethod: req.method ?? 'POST',
+    protocolVersionHeader: header(req, 'mcp-protocol-version'),
+    mcpMethodHeader: header(req, 'mcp-method'),
+    mcpNameHeader: header(req, 'mcp-name'),
+    body,
+  });
+}
+
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+// A dual-era endpoint names every revision it speaks, legacy ones included (versioning: -32022).
+function unsupported(res: ServerResponse, id: string | number, requested: string | undefined): void {
+  const error = new UnsupportedProtocolVersionError({ supported: [...ALL_REVISIONS], requested: requested ?? 'unknown' });
+  const body = JSON.stringify({ jsonrpc: '2.0', id, error: { code: error.code, message: error.message, data: error.data } });
+  res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,90 @@
+import t from 'tap';
+import { fixture } from '../helpers/processes.js';
+import { connectClient, startSidecar } from '../helpers/sidecar.js';
+import { connectModern, envelope, MODERN, postModern } from '../helpers/modern.js';
+
+// 2026-07-28 clients and legacy clients on one sidecar, in front of an unmodified legacy stdio child.
+const sidecar = await startSidecar(t, { name: 'echo', command: ['python3', fixture('echo_server.py')] });
+
+t.test('a modern client negotiates 2026-07-28 and sees the child through server/discover', async (t) => {
+  const client = await connectModern(t, sidecar.url);
+  t.equal(client.getProtocolEra(), 'modern');
+  t.equal(client.getNegotiatedProtocolVersion(), MODERN);
+  t.same(client.getServerVersion(), { name: 'echo', version: '1.0.0' }, 'serverInfo is the child\'s');
+  t.match(client.getServerCapabilities(), { tools: { listChanged: true } }, 'capabilities are the child\'s');
+  const { tools } = await client.listTools();
+  t.ok(tools.some((tool) => tool.name === 'echo'));
+  const result = await client.callTool({ name: 'echo', arguments: { text: 'modern hello' } });
+  t.same(result.content, [{ type: 'text', text: 'modern hello' }]);
+});
+
+t.test('results carry resultType, serverInfo in _meta, and cache hints on lists', async (t) => {
+  const list = await postModern(sidecar.url, 'tools/list', {});
+  t.equal(list.status, 200);
+  t.equal(list.body.result.resultType, 'complete');
+  t.type(list.body.result.ttlMs, 'number', 'ttlMs on a list result');
+  t.type(list.body.result.cacheScope, 'string', 'cacheScope on a list result');
+  t.same(list.body.result._meta['io.modelcontextprotocol/serverInfo'], { name: 'echo', version: '1.0.0' });
+  const call = await postModern(sidecar.url, 'tools/call', { name: 'echo', arguments: { text: 'lean' } }, {}, 'c1');
+  t.equal(call.status, 200);
+  t.equal(call.body.id, 'c1');
+  t.equal(call.body.result.resultType, 'complete');
+  t.same(call.body.result.content, [{ type: 'text', text: 'lean' }]);
+  t.same(call.body.result._meta['io.modelcontextprotocol/serverInfo'], { name: 'echo', version: '1.0.0' });
+  const discover = await postModern(sidecar.url, 'server/discover', {});
+  t.equal(discover.body.result.resultType, 'complete');
+  t.ok(discover.body.result.supportedVersions.includes(MODERN));
+});
+
+t.test('the right errors: unknown version, header mismatch, bad envelope, unknown tool', async (t) => {
+  const unknown = await postModern(sidecar.url, 'tools/list', { _meta: { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } }, { 'mcp-protocol-version': '2099-01-01' });
+  t.equal(unknown.status, 400);
+  t.equal(unknown.body.error.code, -32022);
+  t.same(unknown.body.error.data.requested, '2099-01-01');
+  t.ok(unknown.body.error.data.supported.includes(MODERN) && unknown.body.error.data.supported.includes('2025-11-25'), 'lists both eras');
+  const mismatch = await postModern(sidecar.url, 'tools/call', { name: 'echo', arguments: { text: 'x' } }, { 'mcp-method': 'tools/list' });
+  t.equal(mismatch.status, 400);
+  t.equal(mismatch.body.error.code, -32020, 'HeaderMismatch');
+  const wrongName = await postModern(sidecar.url, 'tools/call', { name: 'echo', arguments: { text: 'x' } }, { 'mcp-name': 'sleep' });
+  t.equal(wrongName.status, 400);
+  t.equal(wrongName.body.error.code, -32020, 'Mcp-Name disagreeing with params.name');
+  const badEnvelope = await postModern(sidecar.url, 'tools/list', { _meta: { 'io.modelcontextprotocol/clientInfo': 5 } });
+  t.equal(badEnvelope.status, 400);
+  t.equal(badEnvelope.body.error.code, -32602);
+  const noTool = await postModern(sidecar.url, 'tools/call', { name: 'nope', arguments: {} });
+  t.ok(noTool.body.error || noTool.body.result?.isError, 'an unknown tool is an error');
+  const notFound = await postModern(sidecar.url, 'prompts/list', {});
+  t.equal(notFound.body.error.code, -32601, 'a method the child has no capability for');
+});
+
+t.test('legacy and modern clients at once on the same URL: zero crossed answers', async (t) => {
+  const legacy = await Promise.all([1, 2, 3, 4, 5].map((i) => connectClient(t, sidecar.url, {}, `legacy-${i}`)));
+  const modern = await Promise.all([1, 2, 3, 4, 5].map((i) => connectModern(t, sidecar.url, {}, `modern-${i}`)));
+  for (const client of legacy) t.equal(client.getProtocolEra(), 'legacy');
+  for (const client of modern) t.equal(client.getProtocolEra(), 'modern');
+  const clients = [...legacy, ...modern];
+  let crossed = 0;
+  await Promise.all(
+    clients.flatMap((client, c) =>
+      Array.from({ length: 20 }, async (_, i) => {
+        const text = `client ${c} call ${i}`;
+        const args = i % 4 === 0 ? { name: 'sleep', arguments: { ms: 5 } } : { name: 'echo', arguments: { text } };
+        const result = await client.callTool(args);
+        const got = (result.content as { text: string }[])[0]?.text;
+        if (got !== (args.name === 'sleep' ? 'slept 5' : text)) crossed++;
+      }),
+    ),
+  );
+  t.equal(crossed, 0, '200 calls, 10 clients of both eras');
+});
+
+t.test('a raw modern notification POST is accepted (202) and a legacy initialize still works', async (t) => {
+  const response = await fetch(sidecar.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': MODERN },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'x', _meta: envelope() } }),
+  });
+  t.equal(response.status, 202);
+  const legacy = await connectClient(t, sidecar.url);
+  t.equal(legacy.getProtocolEra(), 'legacy');
+});
