@@ -1,14 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import {
-  classifyInboundRequest,
-  createMcpHandler,
-  UnsupportedProtocolVersionError,
-  type InboundClassificationOutcome,
-  type ServerNotifier,
-} from '@modelcontextprotocol/server';
+import { createMcpHandler, UnsupportedProtocolVersionError, type ServerNotifier } from '@modelcontextprotocol/server';
 import type { Bridge } from '../bridge/bridge.js';
 import { silentLogger, type Logger } from '../log.js';
+import { classifyPost } from './classify.js';
 import { publishChildEvents, subscribeChildForListen } from './child-events.js';
 import { InputRounds, type InputRoundsOptions } from './input-rounds.js';
 import { isLeanCall, serveLean } from './lean-call.js';
@@ -53,7 +48,7 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     notify: handler.notify,
     rounds,
     serve(req, res, parsed) {
-      const outcome = classify(req, parsed);
+      const outcome = classifyPost(req, parsed);
       if (outcome.kind === 'modern' && outcome.messageKind === 'request') {
         const revision = outcome.classification.revision;
         if (revision === undefined || !MODERN_REVISIONS.includes(revision)) return unsupported(res, outcome.message.id, revision);
@@ -69,21 +64,6 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       await handler.close();
     },
   };
-}
-
-function classify(req: IncomingMessage, body: unknown): InboundClassificationOutcome {
-  return classifyInboundRequest({
-    httpMethod: req.method ?? 'POST',
-    protocolVersionHeader: header(req, 'mcp-protocol-version'),
-    mcpMethodHeader: header(req, 'mcp-method'),
-    mcpNameHeader: header(req, 'mcp-name'),
-    body,
-  });
-}
-
-export function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return typeof value === 'string' ? value : undefined;
 }
 
 // A dual-era endpoint names every revision it speaks, legacy ones included (versioning: -32022).
