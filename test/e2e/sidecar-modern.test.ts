@@ -1,5 +1,5 @@
 import t from 'tap';
-import { fixture } from '../helpers/processes.js';
+import { fixture, waitFor } from '../helpers/processes.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
 import { connectModern, envelope, MODERN, postModern } from '../helpers/modern.js';
 
@@ -87,4 +87,41 @@ t.test('a raw modern notification POST is accepted (202) and a legacy initialize
   t.equal(response.status, 202);
   const legacy = await connectClient(t, sidecar.url);
   t.equal(legacy.getProtocolEra(), 'legacy');
+});
+
+t.test('progress and log messages ride the request\'s own response stream; logs only when the request asked for a level', async (t) => {
+  const progress = await postModern(sidecar.url, 'tools/call', { name: 'progress', arguments: { steps: 3 }, _meta: { progressToken: 'p-1' } });
+  t.equal(progress.type, 'text/event-stream');
+  const ticks = progress.messages.filter((m) => m.method === 'notifications/progress');
+  t.same(ticks.map((m) => [m.params.progressToken, m.params.progress]), [['p-1', 1], ['p-1', 2], ['p-1', 3]], 'the caller\'s own token');
+  t.same(progress.body.result.content, [{ type: 'text', text: 'done 3 steps' }]);
+  t.equal(progress.body.result.resultType, 'complete');
+
+  const asked = await postModern(sidecar.url, 'tools/call', { name: 'log', arguments: { text: 'hear me' }, _meta: { 'io.modelcontextprotocol/logLevel': 'info' } });
+  const logs = asked.messages.filter((m) => m.method === 'notifications/message');
+  t.equal(logs.length, 1, 'one log message on the stream');
+  t.match(logs[0]?.params, { level: 'info', data: 'hear me', logger: 'echo' });
+  t.same(asked.body.result.content, [{ type: 'text', text: 'logged' }]);
+
+  const above = await postModern(sidecar.url, 'tools/call', { name: 'log', arguments: { text: 'too low' }, _meta: { 'io.modelcontextprotocol/logLevel': 'error' } });
+  t.equal(above.messages.filter((m) => m.method === 'notifications/message').length, 0, 'an info message is below the asked level error');
+
+  const silent = await postModern(sidecar.url, 'tools/call', { name: 'log', arguments: { text: 'nobody asked' } });
+  t.equal(silent.type, 'application/json', 'no level asked: a plain JSON answer');
+  t.equal(silent.messages.filter((m) => m.method === 'notifications/message').length, 0);
+  t.same(silent.body.result.content, [{ type: 'text', text: 'logged' }]);
+});
+
+t.test('a modern listen stream hears the child\'s tools/list_changed', async (t) => {
+  const client = await connectModern(t, sidecar.url);
+  let changed = 0;
+  client.setNotificationHandler('notifications/tools/list_changed', () => void changed++);
+  const subscription = await client.listen({ toolsListChanged: true });
+  t.same(subscription.honoredFilter, { toolsListChanged: true });
+  const legacy = await connectClient(t, sidecar.url);
+  await legacy.callTool({ name: 'add_tool', arguments: { name: 'late_tool' } });
+  await waitFor(() => changed > 0, 'notifications/tools/list_changed on the listen stream');
+  t.ok(changed >= 1);
+  const { tools } = await client.listTools();
+  t.ok(tools.some((tool) => tool.name === 'late_tool'), 'the new tool is listed to the modern client');
 });

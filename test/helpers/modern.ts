@@ -1,4 +1,6 @@
 import type { Test } from 'tap';
+import { MIMEType } from 'node:util';
+import { createParser } from 'eventsource-parser';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
 export const MODERN = '2026-07-28';
@@ -37,5 +39,17 @@ export async function postModern(url: string, method: string, params: Record<str
     body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: { ...envelope(), ...(params._meta as object | undefined) } } }),
   });
   const text = await response.text();
-  return { status: response.status, type: response.headers.get('content-type'), body: text.length > 0 && response.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
+  const type = response.headers.get('content-type');
+  const essence = type === null ? undefined : new MIMEType(type).essence;
+  const messages = essence === 'text/event-stream' ? sseMessages(text) : essence === 'application/json' ? [JSON.parse(text)] : [];
+  // body: the JSON-RPC answer (the last message of a stream); messages: everything the response carried.
+  return { status: response.status, type: essence, body: messages[messages.length - 1] ?? text, messages };
+}
+
+/** The JSON messages of an SSE body. */
+export function sseMessages(text: string): any[] {
+  const messages: any[] = [];
+  const parser = createParser({ onEvent: (event) => event.data.length > 0 && messages.push(JSON.parse(event.data)) });
+  parser.feed(text);
+  return messages;
 }
