@@ -156,10 +156,8 @@ export class Bridge {
       deadlineMs,
     };
     this.pending.set(childId, pending);
-    if (session) {
-      session.inflight.set(request.id, childId);
-      this.lastForwarded = pending;
-    }
+    if (session) session.inflight.set(request.id, childId);
+    if (session || reply.related) this.lastForwarded = pending;
     this.counters.forwarded++;
     upstream.send(out).catch((error) => {
       if (this.pending.delete(childId)) this.fail(pending, error);
