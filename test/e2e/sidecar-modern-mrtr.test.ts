@@ -1,7 +1,7 @@
 import t from 'tap';
 import { fixture } from '../helpers/processes.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
-import { connectModern, envelope, postModern } from '../helpers/modern.js';
+import { connectModern, postModern } from '../helpers/modern.js';
 
 // Multi Round-Trip Requests in front of a legacy child that asks its client for sampling, then for
 // elicitation, in the middle of a tool call: a 2026-07-28 client answers them through retries.
@@ -76,5 +76,4 @@ t.test('legacy clients still get the child\'s requests as server→client reques
   client.setRequestHandler('elicitation/create', async () => ({ action: 'decline' }));
   const result = await client.callTool({ name: 'ask', arguments: { question: 'old?' } });
   t.same(result.content, [{ type: 'text', text: 'sampled: legacy; name: (decline)' }]);
-  void envelope;
 });
