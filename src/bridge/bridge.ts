@@ -165,6 +165,12 @@ export class Bridge {
     return childId;
   }
 
+  /** Restarts the deadline of a request in flight: `ms` from now (default: its own deadline). A modern call waiting for its client's input uses it. */
+  extendDeadline(childId: number, ms?: number): void {
+    const pending = this.pending.get(childId);
+    if (pending) pending.deadline = this.now() + (ms ?? pending.deadlineMs);
+  }
+
   /** Drops a request the client no longer wants, telling the child. Returns false when it was not in flight. */
   cancel(childId: number, reason: string, answer?: MeshError): boolean {
     const pending = this.pending.get(childId);

@@ -95,6 +95,7 @@ export class InputRounds {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `requestState belongs to ${held.method}${held.name === undefined ? '' : ` "${held.name}"`}, not to this ${method}${name === undefined ? '' : ` "${name}"`}`);
     }
     this.release(state.h, held);
+    held.call.extendDeadline();
     const unanswered: JSONRPCRequest[] = [];
     for (const [key, request] of held.asked) {
       const response = responses?.[key];
@@ -120,6 +121,8 @@ export class InputRounds {
       inputRequests[key] = { method: request.method, params: request.params ?? {} } as InputRequest;
     });
     const params = call.request.params;
+    // The held call ends at this TTL, not at the bridge's deadline (a person may be answering).
+    call.extendDeadline(this.ttlMs + 1_000);
     const timer = setTimeout(() => this.expire(id), this.ttlMs);
     timer.unref();
     this.held.set(id, { call, method: call.request.method, name: nameOf(params), asked: keys, timer });

@@ -60,6 +60,11 @@ export class ModernCall {
     return this.bridge.answerChild(this.reply, message);
   }
 
+  /** Time spent waiting for the client's input does not count against the child's deadline: `ms` from now, or its own deadline again. */
+  extendDeadline(ms?: number): void {
+    if (this.childId !== undefined) this.bridge.extendDeadline(this.childId, ms);
+  }
+
   /** The client is gone for good: the child stops working on it and its pending questions fail. */
   cancel(reason: string): void {
     if (!this.answered) {

@@ -19,8 +19,8 @@ class RecordingChild {
   }
 }
 
-function setup(t: Test, rounds: InputRounds) {
-  const bridge = new Bridge({ name: 'svc', deadlineMs: 60_000 });
+function setup(t: Test, rounds: InputRounds, clock: { now: number } = { now: 0 }) {
+  const bridge = new Bridge({ name: 'svc', deadlineMs: 60_000, now: () => clock.now });
   const child = new RecordingChild();
   bridge.attach(child);
   t.teardown(() => {
@@ -76,4 +76,27 @@ t.test('a retry on another tool than the held call is refused', async (t) => {
   if (outcome.kind !== 'input') return t.fail('expected input');
   const payload = await rounds.verify(outcome.requestState, {} as ServerContext);
   t.throws(() => rounds.resume(payload, 'tools/call', 'other', {}), /belongs to tools\/call "ask"/);
+});
+
+t.test('waiting for the client\'s input does not count against the bridge deadline; the answer restarts it', async (t) => {
+  const clock = { now: 0 };
+  const rounds = new InputRounds({ ttlMs: 300_000 });
+  const { bridge, child, askingCall } = setup(t, rounds, clock);
+  const expire = () => (bridge as unknown as { expire(): void }).expire();
+  const cancelled = () => child.sent.filter((m) => 'method' in m && m.method === 'notifications/cancelled').length;
+  const { call, ask } = askingCall();
+  const outcome = await rounds.settle(call, sampling);
+  if (outcome.kind !== 'input') return t.fail('expected input');
+  clock.now += 120_000; // twice the 60 s deadline, well within the 300 s wait for input
+  expire();
+  t.equal(cancelled(), 0, 'still pending while the client answers');
+  const payload = await rounds.verify(outcome.requestState, {} as ServerContext);
+  rounds.resume(payload, 'tools/call', 'ask', { 'input-1': { role: 'assistant', content: { type: 'text', text: 'x' }, model: 'm' } });
+  t.match(child.sent[child.sent.length - 1], { id: ask.id, result: { model: 'm' } }, 'the answer reaches the child');
+  clock.now += 59_000;
+  expire();
+  t.equal(cancelled(), 0, 'a fresh 60 s after the answer');
+  clock.now += 2_000;
+  expire();
+  t.equal(cancelled(), 1, 'then the deadline applies again');
 });
