@@ -125,3 +125,21 @@ t.test('a modern listen stream hears the child\'s tools/list_changed', async (t)
   const { tools } = await client.listTools();
   t.ok(tools.some((tool) => tool.name === 'late_tool'), 'the new tool is listed to the modern client');
 });
+
+t.test('closing a modern request\'s response is its cancellation: the child\'s call is dropped', async (t) => {
+  for (const meta of [{}, { 'io.modelcontextprotocol/logLevel': 'debug' }]) {
+    const path = Object.keys(meta).length === 0 ? 'lean path' : 'SDK path';
+    const abort = new AbortController();
+    const call = fetch(sidecar.url, {
+      method: 'POST',
+      signal: abort.signal,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'sleep' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'sleep', arguments: { ms: 20_000 }, _meta: envelope(meta) } }),
+    }).catch(() => 'aborted');
+    await waitFor(async () => (await sidecar.health()).inflight === 1, `${path}: the call reached the child`);
+    abort.abort();
+    t.equal(await call, 'aborted');
+    await waitFor(async () => (await sidecar.health()).inflight === 0, `${path}: the call is dropped`);
+    t.pass(`${path}: cancelled`);
+  }
+});
