@@ -10,11 +10,12 @@ import type { Bridge } from '../bridge/bridge.js';
 import { clientCapabilitiesOf } from './mirror-server.js';
 import type { InputRounds, RoundOutcome } from './input-rounds.js';
 import { ModernCall } from './modern-call.js';
-import { withoutEnvelope } from './revision.js';
+import { MODERN_REVISIONS, withoutEnvelope } from './revision.js';
 
 /**
  * True for the modern request the lean path may answer without a per-request SDK server: a
- * `tools/call` whose standard headers repeat the body exactly (revision, method, plain name), with
+ * `tools/call` at a revision the SDK serves, whose standard headers repeat the body exactly (revision,
+ * method, plain name), with
  * no progress token, no log level and no MRTR retry fields. Anything else, including every request
  * the SDK would refuse, goes to the SDK, which owns those answers.
  */
@@ -27,8 +28,11 @@ export function isLeanCall(req: IncomingMessage, route: InboundModernRoute): boo
   const meta = params._meta as Record<string, unknown> | undefined;
   if (meta?.progressToken !== undefined || meta?.[LOG_LEVEL_META_KEY] !== undefined) return false;
   const headers = req.headers;
+  const revision = route.classification.revision;
   return (
-    headers['mcp-protocol-version'] === route.classification.revision &&
+    revision !== undefined &&
+    MODERN_REVISIONS.includes(revision) &&
+    headers['mcp-protocol-version'] === revision &&
     headers['mcp-method'] === 'tools/call' &&
     headers['mcp-name'] === params.name &&
     isJsonContentType(headers['content-type'])

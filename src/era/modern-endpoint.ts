@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { createMcpHandler, UnsupportedProtocolVersionError, type ServerNotifier } from '@modelcontextprotocol/server';
+import { createMcpHandler, type ServerNotifier } from '@modelcontextprotocol/server';
 import type { Bridge } from '../bridge/bridge.js';
 import { silentLogger, type Logger } from '../log.js';
 import { classifyPost } from './classify.js';
@@ -8,7 +8,6 @@ import { publishChildEvents, subscribeChildForListen } from './child-events.js';
 import { InputRounds, type InputRoundsOptions } from './input-rounds.js';
 import { isLeanCall, serveLean } from './lean-call.js';
 import { createMirrorFactory } from './mirror-server.js';
-import { ALL_REVISIONS, MODERN_REVISIONS } from './revision.js';
 
 /** The 2026-07-28 side of an MCP endpoint (the front door's `modern` slot). */
 export interface ModernEndpoint {
@@ -50,8 +49,6 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     serve(req, res, parsed) {
       const outcome = classifyPost(req, parsed);
       if (outcome.kind === 'modern' && outcome.messageKind === 'request') {
-        const revision = outcome.classification.revision;
-        if (revision === undefined || !MODERN_REVISIONS.includes(revision)) return unsupported(res, outcome.message.id, revision);
         if (isLeanCall(req, outcome)) return serveLean(options.bridge, rounds, outcome.message, res);
         if (outcome.message.method === 'subscriptions/listen') subscribeChildForListen(options.bridge, outcome.message, res, log);
       }
@@ -64,12 +61,4 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       await handler.close();
     },
   };
-}
-
-// A dual-era endpoint names every revision it speaks, legacy ones included (versioning: -32022).
-function unsupported(res: ServerResponse, id: string | number, requested: string | undefined): void {
-  const error = new UnsupportedProtocolVersionError({ supported: [...ALL_REVISIONS], requested: requested ?? 'unknown' });
-  const body = JSON.stringify({ jsonrpc: '2.0', id, error: { code: error.code, message: error.message, data: error.data } });
-  res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }

@@ -3,7 +3,6 @@ import {
   CLIENT_INFO_META_KEY,
   LOG_LEVEL_META_KEY,
   PROTOCOL_VERSION_META_KEY,
-  SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/server';
 
 /**
@@ -11,9 +10,6 @@ import {
  * export its list, so the lean path (which must never claim a revision the SDK would refuse) names it.
  */
 export const MODERN_REVISIONS: readonly string[] = ['2026-07-28'];
-
-/** Every revision this endpoint speaks, newest first: what an UnsupportedProtocolVersionError lists. */
-export const ALL_REVISIONS: readonly string[] = [...MODERN_REVISIONS, ...SUPPORTED_PROTOCOL_VERSIONS];
 
 /** The per-request envelope keys the SDK lifts out of `_meta` before a handler runs; a legacy child never sees them. */
 const ENVELOPE_KEYS = [PROTOCOL_VERSION_META_KEY, CLIENT_INFO_META_KEY, CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY];

@@ -41,7 +41,9 @@ t.test('the right errors: unknown version, header mismatch, bad envelope, unknow
   t.equal(unknown.status, 400);
   t.equal(unknown.body.error.code, -32022);
   t.same(unknown.body.error.data.requested, '2099-01-01');
-  t.ok(unknown.body.error.data.supported.includes(MODERN) && unknown.body.error.data.supported.includes('2025-11-25'), 'lists both eras');
+  t.ok(unknown.body.error.data.supported.includes(MODERN), 'names the revision served, as server/discover does');
+  const unknownCall = await postModern(sidecar.url, 'tools/call', { name: 'echo', arguments: { text: 'x' }, _meta: { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } }, { 'mcp-protocol-version': '2099-01-01' });
+  t.equal(unknownCall.body.error?.code, -32022, 'a tools/call at an unknown version never takes the lean path');
   const mismatch = await postModern(sidecar.url, 'tools/call', { name: 'echo', arguments: { text: 'x' } }, { 'mcp-method': 'tools/list' });
   t.equal(mismatch.status, 400);
   t.equal(mismatch.body.error.code, -32020, 'HeaderMismatch');
