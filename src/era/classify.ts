@@ -42,3 +42,9 @@ function claimsEnvelope(body: unknown): boolean {
   const meta = typeof params === 'object' && params !== null ? params._meta : undefined;
   return typeof meta === 'object' && meta !== null && PROTOCOL_VERSION_META_KEY in meta;
 }
+
+/** True for a modern `subscriptions/listen`: its response is a stream that stays open until the client or the server ends it. */
+export function isListenPost(req: IncomingMessage, body: unknown): boolean {
+  const outcome = classifyPost(req, body);
+  return outcome.kind === 'modern' && outcome.message.method === 'subscriptions/listen';
+}

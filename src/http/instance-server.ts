@@ -11,7 +11,7 @@ import { claimDigest } from './lease.js';
 import { McpSessions, type McpSessionsOptions } from './mcp-sessions.js';
 import { receiveMcpPost, rpcErrorBody, sendJson } from './mcp-post.js';
 import { createTokenCheck, unauthorizedBody } from './bearer-token.js';
-import { isModernPost } from '../era/classify.js';
+import { isListenPost, isModernPost } from '../era/classify.js';
 import type { ModernEndpoint } from '../era/modern-endpoint.js';
 
 type NodeEnv = { Bindings: { incoming: IncomingMessage & { parsedBody?: unknown }; outgoing: ServerResponse } };
@@ -89,7 +89,10 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
       return;
     }
     receiveMcpPost(req, res, guard, maxBody, (body, parsed) => {
-      if (options.modern && isModernPost(req, parsed)) return options.modern.serve(req, res, parsed);
+      if (options.modern && isModernPost(req, parsed)) {
+        if (isListenPost(req, parsed)) drain.release(res);
+        return options.modern.serve(req, res, parsed);
+      }
       const sessionId = req.headers['mcp-session-id'];
       const entry = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
       if (entry && isHotRequest(req, parsed)) {

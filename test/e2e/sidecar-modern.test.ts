@@ -145,3 +145,12 @@ t.test('closing a modern request\'s response is its cancellation: the child\'s c
     t.pass(`${path}: cancelled`);
   }
 });
+
+t.test('an open listen stream does not hold up a stop: it is not a call in flight', async (t) => {
+  const own = await startSidecar(t, { name: 'echo2', command: ['python3', fixture('echo_server.py')] });
+  const client = await connectModern(t, own.url);
+  await client.listen({ toolsListChanged: true });
+  await own.stop();
+  t.match(own.stderr(), /state stopped/);
+  t.notMatch(own.stderr(), /draining \d+ request/, 'nothing was waited for');
+});
