@@ -94,7 +94,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     checkToken: createTokenCheck(options.token),
     guard: createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }),
     lean: createProxyLeanPath(endpoint),
-    modern: (req, res, parsed, route) => modern.serve(req, res, parsed, route),
+    modern,
+    drain,
     sdk: getRequestListener(app.fetch),
   });
   const listener = drain.wrap(front);

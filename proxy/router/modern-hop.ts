@@ -83,11 +83,14 @@ export function completeResult(method: string, result: unknown): unknown {
   if (resultType !== 'complete') {
     throw new ProtocolError(ProtocolErrorCode.InternalError, `the instance's ${method} result has resultType ${JSON.stringify(resultType)}; the mesh-proxy relays only complete results here`);
   }
-  const meta = rest._meta as Record<string, unknown> | undefined;
-  if (meta && SERVER_INFO_META_KEY in meta) {
-    const { [SERVER_INFO_META_KEY]: _info, ...others } = meta;
-    if (Object.keys(others).length > 0) rest._meta = others;
-    else delete rest._meta;
-  }
-  return rest;
+  return withoutInstanceIdentity(rest);
+}
+
+/** A result without the instance's serverInfo in `_meta`: the proxy answers its clients as itself. */
+export function withoutInstanceIdentity<T>(result: T): T {
+  const meta = (result as { _meta?: Record<string, unknown> })._meta;
+  if (!meta || !(SERVER_INFO_META_KEY in meta)) return result;
+  const { [SERVER_INFO_META_KEY]: _info, ...others } = meta;
+  const { _meta: _dropped, ...rest } = result as Record<string, unknown>;
+  return (Object.keys(others).length > 0 ? { ...rest, _meta: others } : rest) as T;
 }

@@ -21,6 +21,8 @@ export interface RelayTarget {
   readonly id: string;
   /** What the upstream sessions declare in initialize: the client's own sampling/elicitation/roots, nothing it lacks. */
   readonly capabilities: ClientCapabilities;
+  /** The log level the client set (logging/setLevel): sent with each request to a 2026-07-28 instance, which has no session to keep it. */
+  readonly level?: LoggingLevel | undefined;
   /** An upstream session of this target sent a log line (`service` names the instance's service). */
   onLog(service: string, params: LoggingMessageNotification['params']): void;
   /** An upstream session sent a server→client request (sampling, elicitation, roots); resolves with the client's answer. */
@@ -68,5 +70,8 @@ export function relayRequestOptions(relay: Relay): UpstreamRequestOptions {
   if (relay.signal) options.signal = relay.signal;
   if (relay.cancel) options.cancel = relay.cancel;
   if (relay.declared) options.clientCapabilities = relay.declared;
+  // A legacy session's level rides each request to a modern instance (its log lines come back on the session's own upstream);
+  // a session that set none hears every line, as a legacy server logs to a session that never called logging/setLevel.
+  if (relay.session) options.logLevel = relay.session.level ?? 'debug';
   return options;
 }

@@ -10,6 +10,7 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   SdkError,
+  LOG_LEVEL_META_KEY,
   SdkErrorCode,
   SdkHttpError,
   StreamableHTTPClientTransport,
@@ -30,7 +31,7 @@ import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc
 import { upstreamFetch } from './sdk-fetch.js';
 import type { EraVerdicts } from './era-verdicts.js';
 import { ModernListen } from './modern-listen.js';
-import { completeResult, MODERN_REVISION, modernRequest, UNSUPPORTED_PROTOCOL_VERSION, type InputRetry } from './modern-hop.js';
+import { completeResult, MODERN_REVISION, modernRequest, UNSUPPORTED_PROTOCOL_VERSION, withoutInstanceIdentity, type InputRetry } from './modern-hop.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
 export type UpstreamChange = 'tools' | 'resources' | 'prompts' | 'session';
@@ -193,14 +194,17 @@ export class Upstream {
   ): Promise<z.output<S>> {
     this.inflight++;
     const retry = options?.retry;
-    const body = { ...params, ...(meta && { _meta: meta }), ...(retry && { inputResponses: retry.inputResponses, ...(retry.requestState !== undefined && { requestState: retry.requestState }) }) };
     // An MRTR retry goes stateless (the SDK client would start a flow of its own).
     const viaSdk = (this.relayed || options?.onprogress !== undefined) && !(retry && this.modern);
+    const body = { ...params, ...(meta && { _meta: meta }), ...(retry && { inputResponses: retry.inputResponses, ...(retry.requestState !== undefined && { requestState: retry.requestState }) }) };
+    // The SDK client adds the envelope but no log level: a modern instance logs for a request only when it names one
+    // (asked once connected: the era is known only then).
+    const logged = () => (this.modern && options?.logLevel ? { ...body, _meta: { ...meta, [LOG_LEVEL_META_KEY]: options.logLevel } } : body);
     // One follower of the client's signal for the request (a session-lost retry included), let go of when it settles.
     const followed = !viaSdk && !options?.cancel && options?.signal ? CallCancel.following(options.signal) : undefined;
     const cancel = options?.cancel ?? followed?.cancel;
     const send = viaSdk
-      ? (client: Client) => client.request({ method, params: body }, schema ?? ResultSchema, { ...options, timeout: deadlineMs })
+      ? (client: Client) => client.request({ method, params: logged() }, schema ?? ResultSchema, { ...options, timeout: deadlineMs })
       : (client: Client) => this.post(client, method, body, deadlineMs, cancel, options);
     try {
       let result: unknown;
@@ -211,7 +215,8 @@ export class Upstream {
         this.reset();
         result = await sendUnlessRefused(send, await this.session());
       }
-      // The SDK client validated its result already.
+      // The SDK client validated its result already (and consumed resultType); the instance's identity stays with the instance.
+      if (viaSdk && this.modern) result = withoutInstanceIdentity(result);
       return (schema && !viaSdk ? checked(schema, method, result) : result) as z.output<S>;
     } catch (error) {
       // A dead socket or a session lost twice: the next request reconnects (an answer past the size limit leaves the session as it is).

@@ -46,11 +46,17 @@ export class Bridge {
   /** The last level a client set with logging/setLevel (one child, so the last one wins); replayed after a restart. */
   clientLogLevel: string | undefined;
   readonly sessions = new Map<string, BridgeSession>();
+  /** URIs that modern `subscriptions/listen` streams want updates of, with how many streams want each. */
+  readonly listenedUris = new Map<string, number>();
+  private readonly childListeners = new Set<(notification: JSONRPCNotification) => void>();
   private upstream: Upstream | undefined;
   private unavailable: () => MeshError;
   private readonly pending = new Map<number, Pending>();
-  /** Requests the child sent to a client session, by the child's id. */
-  private readonly childRequests = new Map<string | number, BridgeSession>();
+  /**
+   * Requests the child sent to a client, by the child's id: to a legacy session, or to the reply of
+   * one modern (stateless) request, which answers them through a later retry (MRTR).
+   */
+  private readonly childRequests = new Map<string | number, ChildRequestOwner>();
   private lastForwarded: Pending | undefined;
   private nextId = 1;
   private readonly now: () => number;
@@ -106,7 +112,6 @@ export class Bridge {
       const message: JSONRPCRequest = { jsonrpc: '2.0', id: 0, method, ...(params ? { params } : {}) };
       this.forward(undefined, message, {
         respond: (answer) => ('error' in answer ? reject(rpcError(answer)) : resolve(answer.result as T)),
-        related: () => undefined,
       }, deadlineMs);
     });
   }
@@ -116,13 +121,18 @@ export class Bridge {
     this.upstream?.send({ jsonrpc: '2.0', method, ...(params ? { params } : {}) }).catch(() => undefined);
   }
 
-  /** Forwards a client's request to the child under a fresh id; the answer comes back through `reply`. */
-  forward(session: BridgeSession | undefined, request: JSONRPCRequest, reply: Reply, deadlineMs = this.options.deadlineMs): void {
+  /**
+   * Forwards a client's request to the child under a fresh id; the answer comes back through `reply`.
+   * Without a session (a modern, stateless request), `reply.related` receives what belongs to the
+   * request: its progress, log messages and the child's own requests. Returns the child id, or
+   * undefined when no child runs (the reply was already answered).
+   */
+  forward(session: BridgeSession | undefined, request: JSONRPCRequest, reply: Reply, deadlineMs = this.options.deadlineMs): number | undefined {
     const upstream = this.upstream;
     if (!upstream) {
       this.counters.failed++;
       reply.respond(toJsonRpcError(request.id, this.unavailable()));
-      return;
+      return undefined;
     }
     const childId = this.nextId++;
     const params = request.params;
@@ -145,14 +155,19 @@ export class Bridge {
       deadlineMs,
     };
     this.pending.set(childId, pending);
-    if (session) {
-      session.inflight.set(request.id, childId);
-      this.lastForwarded = pending;
-    }
+    if (session) session.inflight.set(request.id, childId);
+    if (session || reply.related) this.lastForwarded = pending;
     this.counters.forwarded++;
     upstream.send(out).catch((error) => {
       if (this.pending.delete(childId)) this.fail(pending, error);
     });
+    return childId;
+  }
+
+  /** Restarts the deadline of a request in flight: `ms` from now (default: its own deadline). A modern call waiting for its client's input uses it. */
+  extendDeadline(childId: number, ms?: number): void {
+    const pending = this.pending.get(childId);
+    if (pending) pending.deadline = this.now() + (ms ?? pending.deadlineMs);
   }
 
   /** Drops a request the client no longer wants, telling the child. Returns false when it was not in flight. */
@@ -176,15 +191,25 @@ export class Bridge {
     return pending;
   }
 
-  /** A client answered a request the child had sent it. */
-  answerChild(session: BridgeSession, message: JSONRPCResultResponse | JSONRPCErrorResponse): void {
+  /** A client answered a request the child had sent it (`owner`: the session or modern reply it was sent to). Returns false when that owner was not asked it. */
+  answerChild(owner: ChildRequestOwner, message: JSONRPCResultResponse | JSONRPCErrorResponse): boolean {
     const key = message.id as string | number;
-    if (this.childRequests.get(key) !== session) {
-      this.log.debug(`dropping answer to unknown server request ${String(key)} from session ${session.id}`);
-      return;
+    if (this.childRequests.get(key) !== owner) {
+      this.log.debug(`dropping answer to unknown server request ${String(key)}`);
+      return false;
     }
     this.childRequests.delete(key);
     this.upstream?.send(message).catch(() => undefined);
+    return true;
+  }
+
+  /** The child's requests still waiting on `owner` (a modern request given up) fail with `reason`. */
+  releaseChildRequests(owner: ChildRequestOwner, reason: string): void {
+    for (const [key, held] of this.childRequests) {
+      if (held !== owner) continue;
+      this.childRequests.delete(key);
+      this.upstream?.send(toJsonRpcError(key, new MeshError('SERVICE_UNAVAILABLE', reason))).catch(() => undefined);
+    }
   }
 
   /** Forwards a client's notification to the child. */
@@ -203,8 +228,15 @@ export class Bridge {
     }
   }
 
-  /** True when another open session than `except` is subscribed to `uri`. */
-  subscribedElsewhere(uri: string, except: BridgeSession): boolean {
+  /** Also shows `listener` the child's notifications that reach `onChildNotification`; returns the way to stop. */
+  watchChild(listener: (notification: JSONRPCNotification) => void): () => void {
+    this.childListeners.add(listener);
+    return () => this.childListeners.delete(listener);
+  }
+
+  /** True when another open session than `except` (or a modern listen stream) is subscribed to `uri`. */
+  subscribedElsewhere(uri: string, except?: BridgeSession): boolean {
+    if (this.listenedUris.has(uri)) return true;
     for (const session of this.sessions.values()) if (session !== except && session.subscriptions.has(uri)) return true;
     return false;
   }
@@ -213,6 +245,7 @@ export class Bridge {
   subscribedUris(): Set<string> {
     const uris = new Set<string>();
     for (const session of this.sessions.values()) for (const uri of session.subscriptions) uris.add(uri);
+    for (const uri of this.listenedUris.keys()) uris.add(uri);
     return uris;
   }
 
@@ -240,7 +273,7 @@ export class Bridge {
     const last = this.lastForwarded;
     if (last && this.pending.get(last.childId) === last) return last;
     let found: Pending | undefined;
-    for (const p of this.pending.values()) if (p.session) found = p;
+    for (const p of this.pending.values()) if (p.session || p.reply.related) found = p;
     this.lastForwarded = found;
     return found;
   }
@@ -251,6 +284,12 @@ export class Bridge {
       return;
     }
     const owner = this.currentPending();
+    if (owner && !owner.session && owner.reply.related) {
+      // A modern request: the child's request goes back to its client inside an InputRequiredResult.
+      this.childRequests.set(request.id, owner.reply);
+      owner.reply.related(request);
+      return;
+    }
     const session = (owner?.session && this.sessions.get(owner.session.id)) || lastOf(this.sessions);
     if (!session) {
       const error = new MeshError('SERVICE_UNAVAILABLE', `no MCP client is connected to answer ${request.method}`);
@@ -272,20 +311,23 @@ export class Bridge {
         const out = { ...notification, params: { ...params, progressToken: pending.progressToken } };
         const session = pending.session && this.sessions.get(pending.session.id);
         if (session) deliverRelated(pending, session, out);
+        else if (!pending.session) pending.reply.related?.(out);
         return;
       }
       case 'notifications/message': {
         const owner = this.currentPending();
         const session = owner?.session && this.sessions.get(owner.session.id);
         if (owner && session) deliverRelated(owner, session, notification);
+        else if (owner && !owner.session && owner.reply.related) owner.reply.related(notification);
         else this.broadcast(notification);
         return;
       }
       case 'notifications/cancelled': {
         const key = params?.requestId as string | number;
-        const session = this.childRequests.get(key);
+        const owner = this.childRequests.get(key);
         this.childRequests.delete(key);
-        session?.channel.send(notification);
+        // A modern client holds no channel for it: its retry's answer is dropped as unknown.
+        if (owner instanceof BridgeSession) owner.channel.send(notification);
         return;
       }
       case 'notifications/resources/updated': {
@@ -296,6 +338,7 @@ export class Bridge {
         this.broadcast(notification);
     }
     this.options.onChildNotification?.(notification);
+    for (const listener of this.childListeners) listener(notification);
   }
 
   private broadcast(message: JSONRPCNotification): void {
@@ -321,6 +364,9 @@ export class Bridge {
     }
   }
 }
+
+/** Who a request of the child was sent to: a legacy session, or the reply of one modern request. */
+export type ChildRequestOwner = BridgeSession | Reply;
 
 function deliverRelated(owner: Pending, session: BridgeSession, message: JSONRPCMessage): void {
   if (owner.reply.related) owner.reply.related(message);

@@ -13,6 +13,9 @@ export const DRAINING_HEADER = 'mesh-draining';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Responses already taken off the in-flight count. */
+const released = new WeakSet<ServerResponse>();
+
 /** What a drain did: calls that finished within the grace, and calls still running when it ran out. */
 export interface DrainResult {
   finished: number;
@@ -51,10 +54,17 @@ export class Drain {
       }
       if (req.method !== 'GET') {
         this.inflight++;
-        res.once('close', () => this.inflight--);
+        res.once('close', () => this.release(res));
       }
       listener(req, res);
     };
+  }
+
+  /** A POST that turned out to be a long-lived stream (a 2026-07-28 subscriptions/listen) is not waited for, like a GET stream. */
+  release(res: ServerResponse): void {
+    if (released.has(res)) return;
+    released.add(res);
+    this.inflight--;
   }
 
   /**

@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { classifyInboundRequest, PROTOCOL_VERSION_META_KEY, type InboundHttpRequest, type InboundLadderRejection, type InboundModernRoute, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/server';
 import { MeshError, toJsonRpcError } from '../errors.js';
 import { unauthorizedBody, type TokenCheck } from './bearer-token.js';
+import type { Drain } from './drain.js';
 import type { HostGuard } from './host-guard.js';
 import { isPlainCall } from './hot-path.js';
 import { isMcpUrl, receiveMcpPost, sendJson } from './mcp-post.js';
@@ -22,8 +23,12 @@ export interface LeanPath {
 /** The SDK's verdict on a POST the 2026-07-28 path answers: served modern, or refused on the modern ladder. */
 export type ModernRoute = InboundModernRoute | InboundLadderRejection;
 
-/** Serves one POST the SDK classified as 2026-07-28 (or refused on the modern ladder): body already read, parsed and checked. */
-export type ModernHandler = (req: IncomingMessage, res: ServerResponse, parsed: unknown, route: ModernRoute) => void;
+/** The 2026-07-28 side of a server (src/era for instances, proxy/mcp/modern-endpoint.ts for the proxy). */
+export interface ModernEndpoint {
+  /** Serves one POST the SDK classified as 2026-07-28 (or refused on the modern ladder): body already read, parsed and checked. */
+  serve(req: IncomingMessage, res: ServerResponse, parsed: unknown, route: ModernRoute): void;
+  close(): Promise<void>;
+}
 
 export interface FrontDoorOptions {
   /** The bearer-token check of every request (createTokenCheck). */
@@ -37,7 +42,9 @@ export interface FrontDoorOptions {
   /** The plain-call path; without it every request goes to `sdk`. */
   lean?: LeanPath | undefined;
   /** The 2026-07-28 path; without it, modern requests go where legacy ones go. */
-  modern?: ModernHandler | undefined;
+  modern?: ModernEndpoint | undefined;
+  /** The server's drain: a `subscriptions/listen` stream is long-lived, like a GET stream, and not waited for at stop. */
+  drain?: Pick<Drain, 'release'> | undefined;
   /**
    * Everything else (the Hono app with the SDK transport). A POST /mcp arrives with its body read:
    * `rawBody` (Buffer, which @hono/node-server reads instead of the stream) and `parsedBody`.
@@ -60,7 +67,7 @@ export { isMcpUrl };
  * @example createServer(drain.wrap(createFrontDoor({ checkToken, guard, lean, sdk: getRequestListener(app.fetch) })))
  */
 export function createFrontDoor(options: FrontDoorOptions): RequestListener {
-  const { checkToken, checksOwnToken, guard, lean, modern, sdk } = options;
+  const { checkToken, checksOwnToken, guard, lean, modern, drain, sdk } = options;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   return (req, res) => {
     const url = req.url;
@@ -69,7 +76,10 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
     if (req.method !== 'POST' || !isMcpUrl(url)) return void sdk(req, res);
     receiveMcpPost(req, res, guard, maxBodyBytes, (body, parsed) => {
       const route = modern && modernRoute(req, parsed);
-      if (route) return modern(req, res, parsed, route);
+      if (route) {
+        if (route.kind === 'modern' && route.messageKind === 'request' && route.message.method === 'subscriptions/listen') drain?.release(res);
+        return modern.serve(req, res, parsed, route);
+      }
       // Refused here for both legacy paths (the SDK transport would answer -32603 with a zod dump, or pass it on).
       const badArguments = nonObjectArguments(parsed);
       if (badArguments) return sendJson(res, 200, badArguments);

@@ -6,7 +6,7 @@ import { MeshError, toHttpError, toHttpJsonRpcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createHostGuard, type HostGuardOptions } from './host-guard.js';
 import { DEFAULT_DRAIN_MS, Drain } from './drain.js';
-import { createFrontDoor, type LeanPath, type ModernHandler, type ReadMcpPost } from './front-door.js';
+import { createFrontDoor, type LeanPath, type ModernEndpoint, type ReadMcpPost } from './front-door.js';
 import { serveHot } from './hot-path.js';
 import { claimDigest } from './lease.js';
 import { McpSessions, type McpSessionsOptions } from './mcp-sessions.js';
@@ -29,11 +29,11 @@ export interface InstanceServerOptions extends HostGuardOptions {
   log?: Logger;
   /** Largest request body (default MAX_BODY_BYTES). */
   maxBodyBytes?: number;
-  /** The 2026-07-28 path of the front door (see createFrontDoor); without it modern requests are served as today. */
-  modern?: ModernHandler | undefined;
   sessionIdleMs?: number | undefined;
   maxSessions?: number | undefined;
   eventStore?: McpSessionsOptions['eventStore'];
+  /** Serves 2026-07-28 requests (src/era, the front door's modern slot); closed with the server. Without it every request takes the legacy paths. */
+  modern?: ModernEndpoint | undefined;
 }
 
 export interface InstanceServer {
@@ -96,6 +96,7 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
     maxBodyBytes: options.maxBodyBytes,
     lean,
     modern: options.modern,
+    drain,
     sdk: getRequestListener(app.fetch),
   });
   const server = createServer(drain.wrap(front));
@@ -110,6 +111,7 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
       const drained = server.listening ? await drain.drain([server], drainMs) : { cut: 0 };
       if (drained.cut > 0) log.warn(`drain timeout (${drainMs / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
       await sessions.closeAll();
+      await options.modern?.close();
     },
   };
 }

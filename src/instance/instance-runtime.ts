@@ -1,5 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/server';
 import type { Bridge } from '../bridge/bridge.js';
+import { createModernEndpoint } from '../era/modern-endpoint.js';
 import { createInstanceServer, type InstanceServer, type InstanceServerOptions } from '../http/instance-server.js';
 import { newClaim } from '../http/lease.js';
 import { listenOnFreePort, type PortRange } from '../http/ports.js';
@@ -68,6 +69,8 @@ export class InstanceRuntime {
     const claim = newClaim();
     const serverOptions: InstanceServerOptions = {
       bridge: options.bridge,
+      // Both eras on one URL: 2026-07-28 requests are served statelessly through the same bridge.
+      modern: createModernEndpoint({ bridge: options.bridge, name: options.name, log: options.log.child('modern') }),
       health: options.health,
       claim,
       token: options.token,

@@ -7,6 +7,7 @@ import { spawnTracked, type Tracked } from './child-processes.js';
 import type { ToolCall } from './driver.js';
 import { freePort } from './free-port.js';
 import { openStdioDriver } from './stdio-driver.js';
+import { openModernDriver } from './modern-driver.js';
 import { httpJson, httpStatus, waitReady } from './wait-ready.js';
 
 export const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -85,6 +86,21 @@ const sidecar: BenchPath = {
     return httpStarted(proc, `${base}/mcp`, 'sidecar');
   },
 };
+
+/** 2b. The same sidecar reached by 2026-07-28 requests (stateless, no session): `lean` takes its lean path, `sdk` asks for a log level, which takes the SDK's per-request handler. */
+function sidecarModern(variant: 'lean' | 'sdk'): BenchPath {
+  return {
+    name: variant === 'lean' ? 'sidecar-modern' : 'sidecar-modern-sdk',
+    description: `HTTP 2026-07-28 (${variant === 'lean' ? 'plain tools/call: lean path' : 'with a log level: SDK createMcpHandler'}) → mesh-sidecar → stdio → server-everything`,
+    noSdk: true,
+    async start(context) {
+      const started = await sidecar.start(context);
+      const url = started.url!;
+      const { url: _url, ...rest } = started;
+      return { ...rest, openDriver: (call) => openModernDriver(url, call, { connections: 64, ...(variant === 'sdk' ? { logLevel: 'error' } : {}) }) };
+    },
+  };
+}
 
 /**
  * 3. supergateway, stateful Streamable HTTP. It spawns one child per MCP session (at initialize),
@@ -181,4 +197,4 @@ const proxyNamespaced: BenchPath = {
 };
 
 /** Every path, in the order the report lists them. */
-export const PATHS: readonly BenchPath[] = [direct, sidecar, supergateway, proxyCallService, proxyNamespaced];
+export const PATHS: readonly BenchPath[] = [direct, sidecar, sidecarModern('lean'), sidecarModern('sdk'), supergateway, proxyCallService, proxyNamespaced];

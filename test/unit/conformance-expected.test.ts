@@ -25,3 +25,10 @@ t.test('conformance-expected.json names a known reason for every entry of every 
     for (const revision of REVISIONS) t.doesNotThrow(() => loadExpected(target, revision), `${target} ${revision}`);
   }
 });
+
+t.test('a check listed for a timing reason (unstable-...) may pass; it must still run', async (t) => {
+  const result = compareWithExpected(run({ 'a/x': ['SUCCESS'], 'a/y': ['WARNING'] }), { 'a/x': 'unstable-timing', 'a/y': 'unstable-timing', 'gone/q': 'unstable-timing' });
+  t.same(result.unexpected, []);
+  t.same(result.nowPassing, [], 'an unstable check that passed is not reported');
+  t.same(result.notRun, ['gone/q'], 'an unstable check that no longer runs is');
+});

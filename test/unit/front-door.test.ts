@@ -26,9 +26,12 @@ async function door(t: Test, options: { modern?: boolean; lean?: boolean; token?
     },
   };
   if (options.modern) {
-    config.modern = (_req: IncomingMessage, res: ServerResponse, parsed: unknown) => {
-      seen.push({ path: 'modern', parsed });
-      answer(res, 'modern');
+    config.modern = {
+      serve(_req: IncomingMessage, res: ServerResponse, parsed: unknown) {
+        seen.push({ path: 'modern', parsed });
+        answer(res, 'modern');
+      },
+      close: async () => undefined,
     };
   }
   if (options.lean) {

@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  isJsonContentType,
+  LOG_LEVEL_META_KEY,
+  SERVER_INFO_META_KEY,
+  type InboundModernRoute,
+  type JSONRPCRequest,
+} from '@modelcontextprotocol/server';
+import type { Bridge } from '../bridge/bridge.js';
+import { clientCapabilitiesOf } from './mirror-server.js';
+import type { InputRounds, RoundOutcome } from './input-rounds.js';
+import { ModernCall } from './modern-call.js';
+import { MODERN_REVISIONS, withoutEnvelope } from './revision.js';
+
+/**
+ * True for the modern request the lean path may answer without a per-request SDK server: a
+ * `tools/call` at a revision the SDK serves, whose standard headers repeat the body exactly (revision,
+ * method, plain name), with
+ * no progress token, no log level and no MRTR retry fields. Anything else, including every request
+ * the SDK would refuse, goes to the SDK, which owns those answers.
+ */
+export function isLeanCall(req: IncomingMessage, route: InboundModernRoute): boolean {
+  if (route.messageKind !== 'request') return false;
+  const message = route.message;
+  if (message.method !== 'tools/call') return false;
+  const params = message.params;
+  if (params === undefined || typeof params.name !== 'string' || 'inputResponses' in params || 'requestState' in params) return false;
+  const meta = params._meta;
+  if (meta?.progressToken !== undefined || meta?.[LOG_LEVEL_META_KEY] !== undefined) return false;
+  const headers = req.headers;
+  const revision = route.classification.revision;
+  return (
+    revision !== undefined &&
+    MODERN_REVISIONS.includes(revision) &&
+    headers['mcp-protocol-version'] === revision &&
+    headers['mcp-method'] === 'tools/call' &&
+    headers['mcp-name'] === params.name &&
+    isJsonContentType(headers['content-type'])
+  );
+}
+
+/** Forwards the call and answers with one JSON body: the child's result stamped for 2026-07-28, or an InputRequiredResult. */
+export function serveLean(bridge: Bridge, rounds: InputRounds, message: JSONRPCRequest, res: ServerResponse): void {
+  const serverInfo = bridge.serverInit?.serverInfo;
+  const call = new ModernCall(bridge, { ...message, params: withoutEnvelope(message.params ?? {}) }).start();
+  res.once('close', () => {
+    if (!res.writableFinished) call.cancel('the client closed the request');
+  });
+  const capabilities = clientCapabilitiesOf(message.params?._meta);
+  rounds.settle(call, capabilities).then(
+    (outcome) => send(res, message.id, outcome, serverInfo),
+    (error: Error) => send(res, message.id, { kind: 'answer', message: { jsonrpc: '2.0', id: message.id, error: { code: -32603, message: error.message } } }, serverInfo),
+  );
+}
+
+function send(res: ServerResponse, id: string | number, outcome: RoundOutcome, serverInfo: unknown): void {
+  if (res.destroyed || res.writableEnded) return;
+  let body: string;
+  if (outcome.kind === 'input') {
+    const result = { resultType: 'input_required', inputRequests: outcome.inputRequests, requestState: outcome.requestState, _meta: { [SERVER_INFO_META_KEY]: serverInfo } };
+    body = JSON.stringify({ jsonrpc: '2.0', id, result });
+  } else if ('error' in outcome.message) {
+    body = JSON.stringify({ jsonrpc: '2.0', id, error: outcome.message.error });
+  } else {
+    const result = outcome.message.result as Record<string, unknown>;
+    const meta = result._meta as Record<string, unknown> | undefined;
+    const stamped = {
+      ...result,
+      content: Array.isArray(result.content) ? result.content : [],
+      resultType: 'complete',
+      _meta: meta?.[SERVER_INFO_META_KEY] === undefined ? { ...meta, [SERVER_INFO_META_KEY]: serverInfo } : meta,
+    };
+    body = JSON.stringify({ jsonrpc: '2.0', id, result: stamped });
+  }
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

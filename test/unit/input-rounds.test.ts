@@ -1,0 +1,102 @@
+import t, { type Test } from 'tap';
+import type { JSONRPCMessage, JSONRPCRequest, ServerContext } from '@modelcontextprotocol/server';
+import { Bridge } from '../../src/bridge/bridge.js';
+import { InputRounds } from '../../src/era/input-rounds.js';
+import { ModernCall } from '../../src/era/modern-call.js';
+import { waitFor } from '../helpers/processes.js';
+
+// Held calls of MRTR with the bridge's child in memory: what the bridge writes to it is recorded.
+class RecordingChild {
+  readonly sent: JSONRPCMessage[] = [];
+  onmessage?: (message: JSONRPCMessage) => void;
+  async start() {}
+  async close() {}
+  async send(message: JSONRPCMessage) {
+    this.sent.push(structuredClone(message));
+  }
+  say(message: JSONRPCMessage) {
+    this.onmessage?.(message);
+  }
+}
+
+function setup(t: Test, rounds: InputRounds, clock: { now: number } = { now: 0 }) {
+  const bridge = new Bridge({ name: 'svc', deadlineMs: 60_000, now: () => clock.now });
+  const child = new RecordingChild();
+  bridge.attach(child);
+  t.teardown(() => {
+    rounds.closeAll();
+    bridge.close();
+  });
+  let next = 1;
+  // A modern tools/call whose child asks its client for sampling at once.
+  const askingCall = () => {
+    const call = new ModernCall(bridge, { jsonrpc: '2.0', id: `c${next}`, method: 'tools/call', params: { name: 'ask' } }).start();
+    const ask: JSONRPCRequest = { jsonrpc: '2.0', id: `s${next++}`, method: 'sampling/createMessage', params: { messages: [], maxTokens: 5 } };
+    child.say(ask);
+    return { call, ask };
+  };
+  return { bridge, child, askingCall };
+}
+
+const sampling = { sampling: {} };
+
+t.test('a held call the client never retries is cancelled at its deadline, and its state refused', async (t) => {
+  const rounds = new InputRounds({ ttlMs: 30 });
+  const { child, askingCall } = setup(t, rounds);
+  const { call, ask } = askingCall();
+  const outcome = await rounds.settle(call, sampling);
+  t.equal(outcome.kind, 'input');
+  if (outcome.kind !== 'input') return;
+  t.match(outcome.inputRequests, { 'input-1': { method: 'sampling/createMessage' } });
+  t.equal(rounds.size, 1);
+  await waitFor(() => rounds.size === 0, 'the held call expires');
+  t.match(child.sent, [{ method: 'tools/call' }, { method: 'notifications/cancelled', params: { requestId: call.childId } }, { id: ask.id, error: {} }], 'the child hears the cancellation and a refusal of its question');
+  const payload = await rounds.verify(outcome.requestState, {} as ServerContext);
+  t.throws(() => rounds.resume(payload, 'tools/call', 'ask', {}), /no call waiting for input/);
+});
+
+t.test('beyond maxHeld calls waiting for input, the next one is refused and its child call cancelled', async (t) => {
+  const rounds = new InputRounds({ maxHeld: 1 });
+  const { child, askingCall } = setup(t, rounds);
+  const first = askingCall();
+  t.equal((await rounds.settle(first.call, sampling)).kind, 'input');
+  const second = askingCall();
+  const refused = await rounds.settle(second.call, sampling);
+  t.equal(refused.kind, 'answer');
+  if (refused.kind === 'answer') t.match(refused.message, { error: { message: /1 calls are already waiting for input/ } });
+  t.ok(child.sent.some((m) => 'method' in m && m.method === 'notifications/cancelled' && m.params?.requestId === second.call.childId), 'the second call is cancelled');
+  t.equal(rounds.size, 1);
+});
+
+t.test('a retry on another tool than the held call is refused', async (t) => {
+  const rounds = new InputRounds();
+  const { askingCall } = setup(t, rounds);
+  const { call } = askingCall();
+  const outcome = await rounds.settle(call, sampling);
+  if (outcome.kind !== 'input') return t.fail('expected input');
+  const payload = await rounds.verify(outcome.requestState, {} as ServerContext);
+  t.throws(() => rounds.resume(payload, 'tools/call', 'other', {}), /belongs to tools\/call "ask"/);
+});
+
+t.test('waiting for the client\'s input does not count against the bridge deadline; the answer restarts it', async (t) => {
+  const clock = { now: 0 };
+  const rounds = new InputRounds({ ttlMs: 300_000 });
+  const { bridge, child, askingCall } = setup(t, rounds, clock);
+  const expire = () => (bridge as unknown as { expire(): void }).expire();
+  const cancelled = () => child.sent.filter((m) => 'method' in m && m.method === 'notifications/cancelled').length;
+  const { call, ask } = askingCall();
+  const outcome = await rounds.settle(call, sampling);
+  if (outcome.kind !== 'input') return t.fail('expected input');
+  clock.now += 120_000; // twice the 60 s deadline, well within the 300 s wait for input
+  expire();
+  t.equal(cancelled(), 0, 'still pending while the client answers');
+  const payload = await rounds.verify(outcome.requestState, {} as ServerContext);
+  rounds.resume(payload, 'tools/call', 'ask', { 'input-1': { role: 'assistant', content: { type: 'text', text: 'x' }, model: 'm' } });
+  t.match(child.sent[child.sent.length - 1], { id: ask.id, result: { model: 'm' } }, 'the answer reaches the child');
+  clock.now += 59_000;
+  expire();
+  t.equal(cancelled(), 0, 'a fresh 60 s after the answer');
+  clock.now += 2_000;
+  expire();
+  t.equal(cancelled(), 1, 'then the deadline applies again');
+});
