@@ -61,6 +61,8 @@ export class ModernChild {
   private logLevel: string | undefined;
   private readonly uris = new Set<string>();
   private listenId: string | undefined;
+  /** The bridge initialized: a listen stream opens after the child's next answer (see listenSoon). */
+  private listenDue = false;
   private seq = 0;
   /** Translated requests in flight, by the id the child knows. */
   private readonly calls = new Map<RequestId, Call>();
@@ -108,6 +110,10 @@ export class ModernChild {
     this.calls.delete(call.currentId);
     if ('result' in message && isInputRequiredResult(message.result)) return this.inputRound(call, message.result);
     this.finish(call, message);
+    if (this.listenDue) {
+      this.listenDue = false;
+      void this.listen().catch((error: Error) => this.log.warn(`cannot open subscriptions/listen: ${error.message}`));
+    }
   }
 
   /** The child is gone: nothing of it is waited for any more. */
@@ -138,6 +144,7 @@ export class ModernChild {
         if (request.method === 'resources/subscribe') this.uris.add(params.uri);
         else this.uris.delete(params.uri);
         this.answer(request.id, {});
+        this.listenDue = false;
         return this.listen();
       }
     }
@@ -153,7 +160,10 @@ export class ModernChild {
   private async notification(notification: JSONRPCNotification): Promise<void> {
     switch (notification.method) {
       case 'notifications/initialized':
-        return this.listen();
+        // The SDK's serveStdio routes change notifications only to listen streams opened after its
+        // instance is pinned by a first request: the stream opens once the next request is answered.
+        this.listenDue = true;
+        return;
       case 'notifications/roots/list_changed':
         return; // roots travel with each request (MRTR) in 2026-07-28
       case 'notifications/cancelled': {

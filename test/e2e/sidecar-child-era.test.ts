@@ -51,6 +51,12 @@ t.test('a dual-era v2 SDK child is found modern; a legacy client lists, calls, a
   await client.setLoggingLevel('info');
   await client.callTool({ name: 'test_logging_tool', arguments: {} });
   t.match(logs, [{ level: 'info', data: 'test_logging_tool ran' }], 'a log message reaches the client at the level it set');
+
+  // The child's change notifications come on a subscriptions/listen stream; the legacy client gets them unsolicited.
+  const changed = new Promise<string>((resolve) => client.setNotificationHandler('notifications/tools/list_changed', (n) => resolve(n.method)));
+  await client.callTool({ name: 'test_trigger_tool_change', arguments: {} });
+  const late = new Promise<string>((resolve) => setTimeout(() => resolve('nothing within 5 s'), 5_000).unref());
+  t.equal(await Promise.race([changed, late]), 'notifications/tools/list_changed', 'tools/list_changed reaches the legacy client');
 });
 
 t.test('legacy children that ignore or end on the probe still start, speaking initialize', async (t) => {
