@@ -41,6 +41,8 @@ export interface SidecarOptions extends ChildCommand {
   maxMessageBytes?: number;
   /** How long the child may stay silent on the server/discover probe before it counts as legacy (default 2,000 ms). */
   probeTimeoutMs?: number;
+  /** `legacy`: speak initialize to the child without probing (default `auto`). */
+  childEra?: 'auto' | 'legacy';
   backoff?: { initialMs: number; maxMs: number };
   restartPolicy?: RestartPolicy;
   /** Crashes within `crashWindowMs` beyond which the child is a crash loop. */
@@ -118,6 +120,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     stopGraceMs: options.stopGraceMs,
     maxMessageBytes: options.maxMessageBytes,
     probeTimeoutMs: options.probeTimeoutMs,
+    childEra: options.childEra,
     backoff: options.backoff,
     restartPolicy: options.restartPolicy,
     maxCrashes: options.maxCrashes,

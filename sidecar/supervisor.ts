@@ -25,6 +25,8 @@ export interface SupervisorOptions extends ChildCommand {
   initTimeoutMs?: number;
   /** How long a child may stay silent on the server/discover probe before it counts as legacy (default 2,000 ms). */
   probeTimeoutMs?: number;
+  /** `legacy`: speak initialize to the child without probing it (default `auto`: probe with server/discover). */
+  childEra?: 'auto' | 'legacy';
   /** Crashes within `crashWindowMs` beyond which the state is crashloop. */
   maxCrashes?: number;
   crashWindowMs?: number;
@@ -132,7 +134,7 @@ export class Supervisor {
       if (this.superseded(transport)) throw new MeshError('CALL_CANCELLED', `${name}: the server was replaced or stopped while it started`);
       const clientInfo = { name: `mesh-sidecar/${name}`, version: this.options.version };
       const capabilities = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
-      const era = new ChildEraTransport(transport, { clientInfo, capabilities, probe: !this.skipProbe, probeTimeoutMs: this.options.probeTimeoutMs, log });
+      const era = new ChildEraTransport(transport, { clientInfo, capabilities, probe: !this.skipProbe && this.options.childEra !== 'legacy', probeTimeoutMs: this.options.probeTimeoutMs, log });
       this.eraTransport = era;
       await era.start();
       if (era.outcome === 'exit') this.skipProbe = true;

@@ -1,6 +1,6 @@
-import type { ClientCapabilities, DiscoverResult, Implementation, JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+import type { ClientCapabilities, DiscoverResult, Implementation, JSONRPCMessage, JSONRPCRequest, Transport } from '@modelcontextprotocol/server';
 import { silentLogger, type Logger } from '../log.js';
-import { modernDiscovery, probeRequest, PROBE_ID, type ChildEra } from './era-probe.js';
+import { MODERN_REVISION, modernDiscovery, probeRequest, PROBE_ID, type ChildEra } from './era-probe.js';
 import { ModernChild } from './modern-child.js';
 
 export type { ChildEra } from './era-probe.js';
@@ -18,8 +18,19 @@ export interface ChildEraOptions {
   log?: Logger;
 }
 
-/** How the era was found: `answer` (the child answered the probe), `timeout`, `exit` (it ended meanwhile) or `skipped`. */
-export type ProbeOutcome = 'answer' | 'timeout' | 'exit' | 'skipped';
+/**
+ * How the era was found: `answer` (the child answered the probe), `timeout`, `exit` (it ended
+ * meanwhile), `skipped` (no probe), or `late` (answered after the deadline, then refused initialize).
+ */
+export type ProbeOutcome = 'answer' | 'timeout' | 'exit' | 'skipped' | 'late';
+
+/** The UnsupportedProtocolVersionError code: a modern-only child's answer to initialize. */
+const UNSUPPORTED_PROTOCOL_VERSION = -32022;
+
+function namesModern(data: unknown): boolean {
+  const supported = (data as { supported?: unknown } | undefined)?.supported;
+  return Array.isArray(supported) && supported.includes(MODERN_REVISION);
+}
 
 /**
  * The child's side of the bridge, in whichever era the child speaks. `start()` probes the started
@@ -38,6 +49,8 @@ export class ChildEraTransport implements Transport {
   /** Milliseconds from the probe's write to the verdict. */
   probeMs: number | undefined;
   private modern: ModernChild | undefined;
+  /** After a probe timeout: the late answers that may still prove the child modern. */
+  private readonly late: { discover?: DiscoverResult | undefined; initialize?: JSONRPCRequest; refused?: boolean } = {};
   private readonly log: Logger;
 
   constructor(private readonly child: Transport, private readonly options: ChildEraOptions) {
@@ -50,14 +63,22 @@ export class ChildEraTransport implements Transport {
   async start(): Promise<void> {
     const { era, discover, outcome } = await this.probe();
     this.era = era;
-    this.discover = discover;
     this.outcome = outcome;
-    if (era === 'legacy') {
-      this.child.onmessage = (message) => this.onmessage?.(message);
-      return;
-    }
+    if (era === 'modern') return this.speakModern(discover as DiscoverResult);
+    this.child.onmessage = outcome === 'timeout' ? (message) => this.afterTimeout(message) : (message) => this.onmessage?.(message);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.modern) return this.modern.fromBridge(message);
+    if (this.outcome === 'timeout' && 'method' in message && message.method === 'initialize' && 'id' in message) this.late.initialize = message;
+    return this.child.send(message);
+  }
+
+  private speakModern(discover: DiscoverResult): void {
+    this.era = 'modern';
+    this.discover = discover;
     const modern = new ModernChild({
-      discover: discover as DiscoverResult,
+      discover,
       clientInfo: this.options.clientInfo,
       capabilities: this.options.capabilities,
       send: (message) => this.child.send(message),
@@ -73,8 +94,34 @@ export class ChildEraTransport implements Transport {
     };
   }
 
-  send(message: JSONRPCMessage): Promise<void> {
-    return this.modern ? this.modern.fromBridge(message) : this.child.send(message);
+  // A modern child slower to start than the probe deadline was taken for legacy: it refuses the
+  // initialize with -32022 naming 2026-07-28 and answers the probe late. Both answers (in either
+  // order) turn it modern, and the bridge's initialize is answered from the late DiscoverResult.
+  private afterTimeout(message: JSONRPCMessage): void {
+    const late = this.late;
+    if (!('method' in message) && message.id === PROBE_ID) {
+      late.discover = modernDiscovery(message);
+      if (late.refused) this.turnModern();
+      return;
+    }
+    if (!('method' in message) && late.initialize && message.id === late.initialize.id) {
+      if ('error' in message && message.error.code === UNSUPPORTED_PROTOCOL_VERSION && namesModern(message.error.data)) {
+        late.refused = true;
+        if (late.discover) this.turnModern();
+        return;
+      }
+      this.child.onmessage = (m) => this.onmessage?.(m);
+    }
+    this.onmessage?.(message);
+  }
+
+  private turnModern(): void {
+    const { discover, initialize } = this.late;
+    if (!discover || !initialize) return;
+    this.log.warn('the server answered server/discover after the probe deadline and refused initialize: speaking 2026-07-28 to it (raise --probe-timeout for a faster start)');
+    this.outcome = 'late';
+    this.speakModern(discover);
+    void this.modern?.fromBridge(initialize);
   }
 
   close(): Promise<void> {

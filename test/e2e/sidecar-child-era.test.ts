@@ -91,3 +91,20 @@ t.test('a restarted child is probed again (its era may have changed)', async (t)
   const client = await connectClient(t, sidecar.url);
   t.same((await client.callTool({ name: 'shout', arguments: { text: 'hi' } })).content, [{ type: 'text', text: 'HI' }], 'and serves calls');
 });
+
+t.test('a modern-only child slower than the probe deadline is still found modern (it refuses initialize)', async (t) => {
+  const sidecar = await startSidecar(t, { name: 'slow', command: ['node', dist('test/fixtures/modern-only-server.js')], extra: ['--probe-timeout', '1'] });
+  const health = await sidecar.health();
+  t.match(health, { state: 'ready', childEra: 'modern', probe: { outcome: 'late' }, restarts: 0 }, 'modern after its late answer, with no restart');
+  const client = await connectClient(t, sidecar.url);
+  t.same((await client.callTool({ name: 'shout', arguments: { text: 'late' } })).content, [{ type: 'text', text: 'LATE' }], 'and serves calls');
+});
+
+t.test('--child-era legacy speaks initialize to a dual-era child without probing it', async (t) => {
+  const sidecar = await startSidecar(t, { name: 'pinned', command: ['node', dist('test/fixtures/conformance-server-modern.js')], extra: ['--child-era', 'legacy'] });
+  t.match(await sidecar.health(), { childEra: 'legacy', probe: { outcome: 'skipped' } }, 'no probe, legacy');
+  const client = await connectClient(t, sidecar.url, { capabilities: { elicitation: { form: {} } } });
+  client.setRequestHandler('elicitation/create', () => ({ action: 'accept', content: { username: 'ada', email: 'ada@example.com' } }));
+  const result = await client.callTool({ name: 'test_elicitation', arguments: { message: 'who?' } });
+  t.match(JSON.stringify(result.content), /username.*ada/, 'its 2025-only tools reach the client with server-to-client requests');
+});
