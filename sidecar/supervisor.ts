@@ -138,6 +138,11 @@ export class Supervisor {
       this.eraTransport = era;
       await era.start();
       if (era.outcome === 'exit') this.skipProbe = true;
+      const exited = transport.exited;
+      if (exited) {
+        const stderr = exited.stderrTail ? `; stderr: ${lastLines(exited.stderrTail, 5)}` : '';
+        throw new MeshError('CHILD_EXITED', `${name}: the server ${describeExit(exited)} while handling server/discover${stderr}`);
+      }
       if (this.superseded(transport)) throw new MeshError('CALL_CANCELLED', `${name}: the server was replaced or stopped while it started`);
       bridge.attach(era);
       const timeout = this.options.initTimeoutMs ?? 30_000;
