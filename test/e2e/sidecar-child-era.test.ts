@@ -108,3 +108,14 @@ t.test('--child-era legacy speaks initialize to a dual-era child without probing
   const result = await client.callTool({ name: 'test_elicitation', arguments: { message: 'who?' } });
   t.match(JSON.stringify(result.content), /username.*ada/, 'its 2025-only tools reach the client with server-to-client requests');
 });
+
+t.test('resources/subscribe of a legacy client becomes the filter of the modern child\'s listen stream', async (t) => {
+  const sidecar = await startSidecar(t, { name: 'watch', command: ['node', dist('test/fixtures/modern-watch-server.js')] });
+  t.equal((await sidecar.health()).childEra, 'modern');
+  const client = await connectClient(t, sidecar.url);
+  const updated = new Promise<unknown>((resolve) => client.setNotificationHandler('notifications/resources/updated', (n) => resolve(n.params)));
+  await client.subscribeResource({ uri: 'test://watched' });
+  await client.callTool({ name: 'touch', arguments: {} });
+  const late = new Promise<string>((resolve) => setTimeout(() => resolve('nothing within 5 s'), 5_000).unref());
+  t.same(await Promise.race([updated, late]), { uri: 'test://watched' }, 'the update of the subscribed URI reaches the client');
+});
