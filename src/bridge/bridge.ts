@@ -12,6 +12,7 @@ import {
 import { MeshError, toJsonRpcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { BridgeSession } from './bridge-session.js';
+import { relatedChildId } from './related.js';
 import type { ClientChannel, Pending, Reply } from './types.js';
 
 export interface BridgeOptions {
@@ -250,7 +251,8 @@ export class Bridge {
       this.upstream?.send({ jsonrpc: '2.0', id: request.id, result: {} }).catch(() => undefined);
       return;
     }
-    const owner = this.currentPending();
+    const related = relatedChildId(request);
+    const owner = (related === undefined ? undefined : this.pending.get(related)) ?? this.currentPending();
     const session = (owner?.session && this.sessions.get(owner.session.id)) || lastOf(this.sessions);
     if (!session) {
       const error = new MeshError('SERVICE_UNAVAILABLE', `no MCP client is connected to answer ${request.method}`);

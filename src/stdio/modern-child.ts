@@ -19,6 +19,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { MeshError, toJsonRpcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
+import { markRelated } from '../bridge/related.js';
 import { modernEnvelope } from './era-probe.js';
 
 export interface ModernChildOptions {
@@ -205,7 +206,9 @@ export class ModernChild {
       const id = `mesh-input-${++this.seq}`;
       call.waiting.add(key);
       this.inputs.set(id, { call, key });
-      this.options.deliver({ jsonrpc: '2.0', id, method: input.method, ...(input.params === undefined ? {} : { params: input.params as Record<string, unknown> }) });
+      const request: JSONRPCRequest = { jsonrpc: '2.0', id, method: input.method, ...(input.params === undefined ? {} : { params: input.params as Record<string, unknown> }) };
+      // The bridge's id of the call is its owner: the question goes to that call's client, not the latest one.
+      this.options.deliver(typeof call.originalId === 'number' ? markRelated(request, call.originalId) : request);
     }
   }
 

@@ -119,3 +119,16 @@ t.test('resources/subscribe of a legacy client becomes the filter of the modern 
   const late = new Promise<string>((resolve) => setTimeout(() => resolve('nothing within 5 s'), 5_000).unref());
   t.same(await Promise.race([updated, late]), { uri: 'test://watched' }, 'the update of the subscribed URI reaches the client');
 });
+
+t.test('a modern child\'s questions go to the client whose call asked them, with calls of two sessions in flight', async (t) => {
+  const sidecar = await startSidecar(t, { name: 'two', command: ['node', dist('test/fixtures/conformance-server-modern.js')] });
+  const clients = await Promise.all(['Ann', 'Bob'].map(async (name) => {
+    const client = await connectClient(t, sidecar.url, { capabilities: { elicitation: { form: {} } } }, name);
+    client.setRequestHandler('elicitation/create', () => ({ action: 'accept', content: { name } }));
+    return client;
+  }));
+  for (let round = 0; round < 5; round++) {
+    const results = await Promise.all(clients.map((client) => client.callTool({ name: 'test_input_required_result_elicitation', arguments: {} })));
+    t.same(results.map((r) => r.content), [[{ type: 'text', text: 'Hello, Ann!' }], [{ type: 'text', text: 'Hello, Bob!' }]], `round ${round}: each call completed with its own client's answer`);
+  }
+});
