@@ -22,6 +22,9 @@ import { silentLogger, type Logger } from '../log.js';
 import { markRelated } from '../bridge/related.js';
 import { modernEnvelope } from './era-probe.js';
 
+/** Ids of the server→client requests the sidecar makes from a child's inputRequests. */
+const INPUT_ID_PREFIX = 'mesh-input-';
+
 export interface ModernChildOptions {
   discover: DiscoverResult;
   /** Who the sidecar is, and what its clients can do, until the bridge's initialize says it. */
@@ -85,7 +88,8 @@ export class ModernChild {
       return this.notification(message);
     }
     const input = this.inputs.get(String(message.id));
-    if (!input) return this.options.send(message);
+    // An answer to a question of a call given up meanwhile: the child never asked it, so it never sees it.
+    if (!input) return String(message.id).startsWith(INPUT_ID_PREFIX) ? undefined : this.options.send(message);
     this.inputs.delete(String(message.id));
     const { call, key } = input;
     if (!this.byOriginal.has(call.originalId)) return; // cancelled meanwhile
@@ -203,7 +207,7 @@ export class ModernChild {
       return;
     }
     for (const [key, input] of asked) {
-      const id = `mesh-input-${++this.seq}`;
+      const id = `${INPUT_ID_PREFIX}${++this.seq}`;
       call.waiting.add(key);
       this.inputs.set(id, { call, key });
       const request: JSONRPCRequest = { jsonrpc: '2.0', id, method: input.method, ...(input.params === undefined ? {} : { params: input.params as Record<string, unknown> }) };
