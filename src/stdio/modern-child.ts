@@ -4,7 +4,6 @@ import {
   LOG_LEVEL_META_KEY,
   PROTOCOL_VERSION_META_KEY,
   SERVER_INFO_META_KEY,
-  SUBSCRIPTION_ID_META_KEY,
   SUPPORTED_PROTOCOL_VERSIONS,
   type ClientCapabilities,
   type DiscoverResult,
@@ -20,6 +19,7 @@ import {
 import { MeshError, toJsonRpcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { markRelated } from '../bridge/related.js';
+import { ChildListen } from './child-listen.js';
 import { modernEnvelope } from './era-probe.js';
 
 /** Ids of the server→client requests the sidecar makes from a child's inputRequests. */
@@ -63,10 +63,7 @@ export class ModernChild {
   private clientInfo: Implementation;
   private capabilities: ClientCapabilities;
   private logLevel: string | undefined;
-  private readonly uris = new Set<string>();
-  private listenId: string | undefined;
-  /** The bridge initialized: a listen stream opens after the child's next answer (see listenSoon). */
-  private listenDue = false;
+  private readonly listen: ChildListen;
   private seq = 0;
   /** Translated requests in flight, by the id the child knows. */
   private readonly calls = new Map<RequestId, Call>();
@@ -79,6 +76,7 @@ export class ModernChild {
     this.clientInfo = options.clientInfo;
     this.capabilities = options.capabilities;
     this.log = options.log ?? silentLogger;
+    this.listen = new ChildListen({ capabilities: options.discover.capabilities, send: (message) => options.send(message), envelope: () => this.envelope(undefined), log: this.log });
   }
 
   /** A message from the bridge on its way to the child. */
@@ -102,23 +100,18 @@ export class ModernChild {
   /** A message from the child on its way to the bridge. */
   fromChild(message: JSONRPCMessage): void {
     if ('method' in message) {
-      if (!('id' in message)) return this.childNotification(message);
-      return this.options.deliver(message);
-    }
-    if (message.id === this.listenId) {
-      this.listenId = undefined;
-      if ('error' in message) this.log.warn(`the child refused subscriptions/listen: ${message.error.message}`);
+      if ('id' in message) return this.options.deliver(message);
+      const notification = this.listen.unwrap(message);
+      if (notification) this.options.deliver(notification);
       return;
     }
+    if (this.listen.ownAnswer(message)) return;
     const call = this.calls.get(message.id as RequestId);
     if (!call) return this.options.deliver(message); // a native (modern client's) request: untouched
     this.calls.delete(call.currentId);
     if ('result' in message && isInputRequiredResult(message.result)) return this.inputRound(call, message.result);
     this.finish(call, message);
-    if (this.listenDue) {
-      this.listenDue = false;
-      void this.listen().catch((error: Error) => this.log.warn(`cannot open subscriptions/listen: ${error.message}`));
-    }
+    this.listen.answered();
   }
 
   /** The child is gone: nothing of it is waited for any more. */
@@ -126,7 +119,7 @@ export class ModernChild {
     this.calls.clear();
     this.byOriginal.clear();
     this.inputs.clear();
-    this.listenId = undefined;
+    this.listen.close();
   }
 
   private async request(request: JSONRPCRequest): Promise<void> {
@@ -146,11 +139,8 @@ export class ModernChild {
       case 'resources/subscribe':
       case 'resources/unsubscribe': {
         if (typeof params.uri !== 'string') break;
-        if (request.method === 'resources/subscribe') this.uris.add(params.uri);
-        else this.uris.delete(params.uri);
         this.answer(request.id, {});
-        this.listenDue = false;
-        return this.listen();
+        return this.listen.subscribe(params.uri, request.method === 'resources/subscribe');
       }
     }
     const meta = params._meta;
@@ -165,9 +155,7 @@ export class ModernChild {
   private async notification(notification: JSONRPCNotification): Promise<void> {
     switch (notification.method) {
       case 'notifications/initialized':
-        // The SDK's serveStdio routes change notifications only to listen streams opened after its
-        // instance is pinned by a first request: the stream opens once the next request is answered.
-        this.listenDue = true;
+        this.listen.openSoon();
         return;
       case 'notifications/roots/list_changed':
         return; // roots travel with each request (MRTR) in 2026-07-28
@@ -179,16 +167,6 @@ export class ModernChild {
       }
     }
     return this.options.send(notification);
-  }
-
-  private childNotification(notification: JSONRPCNotification): void {
-    if (notification.method === 'notifications/subscriptions/acknowledged') return;
-    const meta = notification.params?._meta;
-    if (meta?.[SUBSCRIPTION_ID_META_KEY] === undefined) return this.options.deliver(notification);
-    // A listen stream's event becomes the unsolicited legacy notification the bridge routes.
-    const { [SUBSCRIPTION_ID_META_KEY]: _id, ...rest } = meta;
-    const { _meta: _dropped, ...params } = notification.params ?? {};
-    this.options.deliver({ ...notification, params: Object.keys(rest).length > 0 ? { ...params, _meta: rest } : params });
   }
 
   private inputRound(call: Call, result: { inputRequests?: Record<string, { method: string; params?: unknown }>; requestState?: string }): void {
@@ -270,23 +248,5 @@ export class ModernChild {
 
   private answer(id: RequestId, result: Record<string, unknown>): void {
     this.options.deliver({ jsonrpc: '2.0', id, result });
-  }
-
-  // One listen stream carries what the bridge's sessions want: the list changes the child announces
-  // and updates of the subscribed URIs; a change of URIs replaces the stream (the filter is fixed per stream).
-  private async listen(): Promise<void> {
-    const caps = this.options.discover.capabilities;
-    const filter: Record<string, unknown> = {};
-    if (caps.tools?.listChanged) filter.toolsListChanged = true;
-    if (caps.prompts?.listChanged) filter.promptsListChanged = true;
-    if (caps.resources?.listChanged) filter.resourcesListChanged = true;
-    if (caps.resources?.subscribe && this.uris.size > 0) filter.resourceSubscriptions = [...this.uris];
-    const previous = this.listenId;
-    this.listenId = undefined;
-    if (previous !== undefined) await this.options.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: previous, reason: 'subscriptions changed' } });
-    if (Object.keys(filter).length === 0) return;
-    const id = `mesh-listen-${++this.seq}`;
-    this.listenId = id;
-    await this.options.send({ jsonrpc: '2.0', id, method: 'subscriptions/listen', params: { _meta: this.envelope(undefined), notifications: filter } });
   }
 }
