@@ -53,7 +53,10 @@ export class ChildEraTransport implements Transport {
   private readonly late: { discover?: DiscoverResult | undefined; initialize?: JSONRPCRequest; refused?: boolean } = {};
   private readonly log: Logger;
 
-  constructor(private readonly child: Transport, private readonly options: ChildEraOptions) {
+  constructor(
+    private readonly child: Transport,
+    private readonly options: ChildEraOptions,
+  ) {
     this.log = options.log ?? silentLogger;
     child.onclose = () => this.onclose?.();
     child.onerror = (error) => this.onerror?.(error);

@@ -237,7 +237,7 @@ export class ModernChild {
   private initializeResult(requested: unknown): InitializeResult {
     const discover = this.options.discover;
     const protocolVersion = typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
-    const serverInfo = (discover._meta?.[SERVER_INFO_META_KEY]) ?? { name: 'unnamed', version: '0.0.0' };
+    const serverInfo = discover._meta?.[SERVER_INFO_META_KEY] ?? { name: 'unnamed', version: '0.0.0' };
     return {
       protocolVersion,
       capabilities: discover.capabilities,

@@ -44,5 +44,7 @@ for (const [name, command] of Object.entries(children)) {
     without.push((await start(command, false)).ms);
   }
   const f = (values: number[]) => `median ${median(values).toFixed(1)} ms, p90 ${percentile(values, 0.9).toFixed(1)} ms`;
-  console.log(`${name} (${runs} runs each): spawn→initialize without probe ${f(without)}; with probe ${f(withProbe)}; difference of medians ${(median(withProbe) - median(without)).toFixed(1)} ms (probe write→verdict, incl. interpreter start: ${f(probeOnly)})`);
+  console.log(
+    `${name} (${runs} runs each): spawn→initialize without probe ${f(without)}; with probe ${f(withProbe)}; difference of medians ${(median(withProbe) - median(without)).toFixed(1)} ms (probe write→verdict, incl. interpreter start: ${f(probeOnly)})`,
+  );
 }

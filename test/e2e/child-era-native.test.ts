@@ -31,8 +31,8 @@ t.test('native requests pass a modern child untouched; legacy ones are translate
 
   await era.send({ jsonrpc: '2.0', id: 'native-1', method: 'tools/call', params: { name: 'test_input_required_result_elicitation', arguments: {}, _meta: envelope } });
   const asked = await answer('native-1');
-  t.equal(asked.result.resultType, 'input_required', 'a native call gets the child\'s InputRequiredResult as it is (the modern client retries)');
-  t.ok((asked.result.inputRequests as Record<string, unknown>).user_name, 'keyed by the child\'s own key');
+  t.equal(asked.result.resultType, 'input_required', "a native call gets the child's InputRequiredResult as it is (the modern client retries)");
+  t.ok((asked.result.inputRequests as Record<string, unknown>).user_name, "keyed by the child's own key");
 
   await era.send({ jsonrpc: '2.0', id: 'native-2', method: 'tools/call', params: { name: 'test_simple_text', arguments: {}, _meta: envelope } });
   const plain = await answer('native-2');

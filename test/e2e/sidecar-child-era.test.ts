@@ -33,7 +33,7 @@ t.test('a dual-era v2 SDK child is found modern; a legacy client lists, calls, a
   const greeted = await client.callTool({ name: 'test_input_required_result_elicitation', arguments: {} });
   t.same(greeted.content, [{ type: 'text', text: 'Hello, Ada!' }], 'the MRTR call completes with the answer the client gave');
   t.equal(asked.length, 1, 'the client was asked once');
-  t.match(asked[0], { message: 'What is your name?' }, 'with the child\'s own question');
+  t.match(asked[0], { message: 'What is your name?' }, "with the child's own question");
 
   // Two rounds, the second's requestState carried back by the sidecar.
   let round = 0;
@@ -109,7 +109,7 @@ t.test('--child-era legacy speaks initialize to a dual-era child without probing
   t.match(JSON.stringify(result.content), /username.*ada/, 'its 2025-only tools reach the client with server-to-client requests');
 });
 
-t.test('resources/subscribe of a legacy client becomes the filter of the modern child\'s listen stream', async (t) => {
+t.test("resources/subscribe of a legacy client becomes the filter of the modern child's listen stream", async (t) => {
   const sidecar = await startSidecar(t, { name: 'watch', command: ['node', dist('test/fixtures/modern-watch-server.js')] });
   t.equal((await sidecar.health()).childEra, 'modern');
   const client = await connectClient(t, sidecar.url);
@@ -120,15 +120,21 @@ t.test('resources/subscribe of a legacy client becomes the filter of the modern 
   t.same(await Promise.race([updated, late]), { uri: 'test://watched' }, 'the update of the subscribed URI reaches the client');
 });
 
-t.test('a modern child\'s questions go to the client whose call asked them, with calls of two sessions in flight', async (t) => {
+t.test("a modern child's questions go to the client whose call asked them, with calls of two sessions in flight", async (t) => {
   const sidecar = await startSidecar(t, { name: 'two', command: ['node', dist('test/fixtures/conformance-server-modern.js')] });
-  const clients = await Promise.all(['Ann', 'Bob'].map(async (name) => {
-    const client = await connectClient(t, sidecar.url, { capabilities: { elicitation: { form: {} } } }, name);
-    client.setRequestHandler('elicitation/create', () => ({ action: 'accept', content: { name } }));
-    return client;
-  }));
+  const clients = await Promise.all(
+    ['Ann', 'Bob'].map(async (name) => {
+      const client = await connectClient(t, sidecar.url, { capabilities: { elicitation: { form: {} } } }, name);
+      client.setRequestHandler('elicitation/create', () => ({ action: 'accept', content: { name } }));
+      return client;
+    }),
+  );
   for (let round = 0; round < 5; round++) {
     const results = await Promise.all(clients.map((client) => client.callTool({ name: 'test_input_required_result_elicitation', arguments: {} })));
-    t.same(results.map((r) => r.content), [[{ type: 'text', text: 'Hello, Ann!' }], [{ type: 'text', text: 'Hello, Bob!' }]], `round ${round}: each call completed with its own client's answer`);
+    t.same(
+      results.map((r) => r.content),
+      [[{ type: 'text', text: 'Hello, Ann!' }], [{ type: 'text', text: 'Hello, Bob!' }]],
+      `round ${round}: each call completed with its own client's answer`,
+    );
   }
 });
