@@ -39,7 +39,7 @@ export interface SidecarOptions extends ChildCommand {
   killSignal?: AbortSignal;
   /** Cap of one message from the child (one stdout line), in bytes. */
   maxMessageBytes?: number;
-  /** How long the child may stay silent on the server/discover probe before it counts as legacy (default 2,000 ms). */
+  /** How long the child may stay silent on the server/discover probe before it counts as legacy (default 10,000 ms). */
   probeTimeoutMs?: number;
   /** `legacy`: speak initialize to the child without probing (default `auto`). */
   childEra?: 'auto' | 'legacy';

@@ -23,7 +23,7 @@ export interface SupervisorOptions extends ChildCommand {
   version: string;
   /** How long initialize + tools/list may take. */
   initTimeoutMs?: number;
-  /** How long a child may stay silent on the server/discover probe before it counts as legacy (default 2,000 ms). */
+  /** How long a child may stay silent on the server/discover probe before it counts as legacy (default 10,000 ms). */
   probeTimeoutMs?: number;
   /** `legacy`: speak initialize to the child without probing it (default `auto`: probe with server/discover). */
   childEra?: 'auto' | 'legacy';

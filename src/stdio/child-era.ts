@@ -11,7 +11,7 @@ export interface ChildEraOptions {
   capabilities: ClientCapabilities;
   /** false: the child is known to be legacy (it exited on an earlier probe); no probe is sent. */
   probe?: boolean;
-  /** How long a child may stay silent on the probe before it counts as legacy (default 2,000 ms). */
+  /** How long a child may stay silent on the probe before it counts as legacy (default 10,000 ms). */
   probeTimeoutMs?: number;
   /** Input rounds one legacy request may take at a modern child (default 8). */
   maxInputRounds?: number;
@@ -146,7 +146,7 @@ export class ChildEraTransport implements Transport {
         this.probeMs = Math.round((performance.now() - started) * 10) / 10;
         resolve(verdict);
       };
-      const timeoutMs = this.options.probeTimeoutMs ?? 2_000;
+      const timeoutMs = this.options.probeTimeoutMs ?? 10_000;
       const timer = setTimeout(() => {
         this.log.info(`the server did not answer server/discover within ${timeoutMs} ms: speaking the legacy handshake to it`);
         settle({ era: 'legacy', outcome: 'timeout' });

@@ -12,7 +12,7 @@ t.test('a dual-era v2 SDK child is found modern; a legacy client lists, calls, a
   const sidecar = await startSidecar(t, { name: 'dual', command: ['node', dist('test/fixtures/conformance-server-modern.js')] });
   const health = await sidecar.health();
   t.equal(health.childEra, 'modern', 'the sidecar speaks 2026-07-28 to it');
-  t.equal(health.probe.outcome, 'answer', 'it answered server/discover');
+  t.equal(health.probe.outcome, 'answer', `it answered server/discover (${JSON.stringify(health.probe)})`);
 
   const asked: unknown[] = [];
   const client = await connectClient(t, sidecar.url, { capabilities: { elicitation: { form: {} } } });
