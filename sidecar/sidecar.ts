@@ -8,6 +8,7 @@ import { bridgeHealth, InstanceRuntime } from '../src/instance/instance-runtime.
 import type { RegistrationClient } from '../src/instance/registration.js';
 import type { ChildCommand } from '../src/stdio/child-transport.js';
 import { Supervisor, type ChildState, type RestartPolicy } from './supervisor.js';
+import type { ChildEra } from '../src/stdio/child-era.js';
 import { serveControl } from './control.js';
 
 export interface SidecarOptions extends ChildCommand {
@@ -38,6 +39,10 @@ export interface SidecarOptions extends ChildCommand {
   killSignal?: AbortSignal;
   /** Cap of one message from the child (one stdout line), in bytes. */
   maxMessageBytes?: number;
+  /** How long the child may stay silent on the server/discover probe before it counts as legacy (default 10,000 ms). */
+  probeTimeoutMs?: number;
+  /** `legacy`: speak initialize to the child without probing (default `auto`). */
+  childEra?: 'auto' | 'legacy';
   backoff?: { initialMs: number; maxMs: number };
   restartPolicy?: RestartPolicy;
   /** Crashes within `crashWindowMs` beyond which the child is a crash loop. */
@@ -74,6 +79,10 @@ export interface SidecarHealth {
   inflight: number;
   calls: { forwarded: number; failed: number; timeouts: number };
   junkLines: number;
+  /** The MCP era the child speaks (found with server/discover at each start); undefined before its first answer. */
+  childEra: ChildEra | undefined;
+  /** How the era was found (answer, timeout, exit, skipped) and the probe's time in ms. */
+  probe: { outcome: string | undefined; ms: number | undefined };
   lastExit: unknown;
   lastError: string | undefined;
   tags: string[];
@@ -110,6 +119,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     version: options.version,
     stopGraceMs: options.stopGraceMs,
     maxMessageBytes: options.maxMessageBytes,
+    probeTimeoutMs: options.probeTimeoutMs,
+    childEra: options.childEra,
     backoff: options.backoff,
     restartPolicy: options.restartPolicy,
     maxCrashes: options.maxCrashes,
@@ -135,6 +146,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     crashes: supervisor.crashCount,
     ...bridgeHealth(bridge),
     junkLines: supervisor.junkLines,
+    childEra: supervisor.childEra,
+    probe: supervisor.probe,
     lastExit: supervisor.lastExit,
     lastError: supervisor.lastError,
     tags: options.tags,
@@ -169,6 +182,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       log,
       bridge,
       health,
+      childEra: () => supervisor.childEra,
     });
   } catch (error) {
     await supervisor.stop();

@@ -5,6 +5,7 @@ import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { ChildProcessTransport, describeExit, type ChildCommand, type ChildExit } from '../src/stdio/child-transport.js';
 import { lastLines } from '../src/stdio/stderr-tail.js';
+import { ChildEraTransport, type ChildEra } from '../src/stdio/child-era.js';
 import type { OversizedLine } from '../src/stdio/line-reader.js';
 import { toolsHash as hashTools } from '../src/instance/tools-hash.js';
 import { groupAlive, signalGroup } from '../src/stdio/process-group.js';
@@ -22,6 +23,10 @@ export interface SupervisorOptions extends ChildCommand {
   version: string;
   /** How long initialize + tools/list may take. */
   initTimeoutMs?: number;
+  /** How long a child may stay silent on the server/discover probe before it counts as legacy (default 10,000 ms). */
+  probeTimeoutMs?: number;
+  /** `legacy`: speak initialize to the child without probing it (default `auto`: probe with server/discover). */
+  childEra?: 'auto' | 'legacy';
   /** Crashes within `crashWindowMs` beyond which the state is crashloop. */
   maxCrashes?: number;
   crashWindowMs?: number;
@@ -54,6 +59,9 @@ export class Supervisor {
   lastExit: LastExit | undefined;
   lastError: string | undefined;
   private transport: ChildProcessTransport | undefined;
+  private eraTransport: ChildEraTransport | undefined;
+  /** Set once a child exited while it was being probed: later starts skip the probe (it is a legacy server). */
+  private skipProbe = false;
   private crashes: number[] = [];
   private backoff: IBackoff<unknown> | undefined;
   private readonly backoffFactory: ExponentialBackoff<unknown>;
@@ -78,6 +86,16 @@ export class Supervisor {
   get crashCount(): number {
     const windowMs = this.options.crashWindowMs ?? 60_000;
     return this.crashes.filter((t) => Date.now() - t < windowMs).length;
+  }
+
+  /** The era the current child speaks (`modern`: 2026-07-28; `legacy`: initialize); undefined until its probe is answered. */
+  get childEra(): ChildEra | undefined {
+    return this.eraTransport?.era;
+  }
+
+  /** How the current child's era was found, and how long the probe took (ms). */
+  get probe(): { outcome: string | undefined; ms: number | undefined } {
+    return { outcome: this.eraTransport?.outcome, ms: this.eraTransport?.probeMs };
   }
 
   get junkLines(): number {
@@ -114,17 +132,21 @@ export class Supervisor {
     try {
       await transport.start();
       if (this.superseded(transport)) throw new MeshError('CALL_CANCELLED', `${name}: the server was replaced or stopped while it started`);
-      bridge.attach(transport);
+      const clientInfo = { name: `mesh-sidecar/${name}`, version: this.options.version };
+      const capabilities = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
+      const era = new ChildEraTransport(transport, { clientInfo, capabilities, probe: !this.skipProbe && this.options.childEra !== 'legacy', probeTimeoutMs: this.options.probeTimeoutMs, log });
+      this.eraTransport = era;
+      await era.start();
+      if (era.outcome === 'exit') this.skipProbe = true;
+      const exited = transport.exited;
+      if (exited) {
+        const stderr = exited.stderrTail ? `; stderr: ${lastLines(exited.stderrTail, 5)}` : '';
+        throw new MeshError('CHILD_EXITED', `${name}: the server ${describeExit(exited)} while handling server/discover${stderr}`);
+      }
+      if (this.superseded(transport)) throw new MeshError('CALL_CANCELLED', `${name}: the server was replaced or stopped while it started`);
+      bridge.attach(era);
       const timeout = this.options.initTimeoutMs ?? 30_000;
-      bridge.serverInit = await bridge.request(
-        'initialize',
-        {
-          protocolVersion: LATEST_PROTOCOL_VERSION,
-          capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
-          clientInfo: { name: `mesh-sidecar/${name}`, version: this.options.version },
-        },
-        timeout,
-      );
+      bridge.serverInit = await bridge.request('initialize', { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities, clientInfo }, timeout);
       bridge.notify('notifications/initialized');
       await this.refreshTools();
       await this.replayClientState();
@@ -135,7 +157,7 @@ export class Supervisor {
       }
       this.lastError = undefined;
       this.setState('ready');
-      log.info(`child pid ${transport.pid} ready with ${this.tools.length} tools`);
+      log.info(`child pid ${transport.pid} ready with ${this.tools.length} tools (${era.era} era, probe ${era.outcome}${era.probeMs === undefined ? '' : ` in ${era.probeMs} ms`})`);
     } catch (error) {
       // A child closed by a planned restart or a stop fails its start as expected: no crash, no restart.
       if (this.superseded(transport)) {

@@ -12,6 +12,7 @@ import {
 import { MeshError, toJsonRpcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { BridgeSession } from './bridge-session.js';
+import { relatedChildId } from './related.js';
 import type { ClientChannel, Pending, Reply } from './types.js';
 
 export interface BridgeOptions {
@@ -283,7 +284,8 @@ export class Bridge {
       this.upstream?.send({ jsonrpc: '2.0', id: request.id, result: {} }).catch(() => undefined);
       return;
     }
-    const owner = this.currentPending();
+    const related = relatedChildId(request);
+    const owner = (related === undefined ? undefined : this.pending.get(related)) ?? this.currentPending();
     if (owner && !owner.session && owner.reply.related) {
       // A modern request: the child's request goes back to its client inside an InputRequiredResult.
       this.childRequests.set(request.id, owner.reply);

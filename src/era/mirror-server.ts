@@ -14,6 +14,7 @@ import type { Bridge } from '../bridge/bridge.js';
 import { MeshError } from '../errors.js';
 import { nameOf, type InputRounds } from './input-rounds.js';
 import { ModernCall } from './modern-call.js';
+import { forwardToModernChild } from './native-forward.js';
 
 /** The methods forwarded to the child, by the capability that must be declared for them. */
 const FORWARDED: Record<string, readonly string[]> = {
@@ -28,6 +29,8 @@ export interface MirrorOptions {
   rounds: InputRounds;
   /** Service name, for the error when no child runs. */
   name: string;
+  /** What the child speaks (the sidecar's probe); a `modern` child is spoken to natively. */
+  childEra?: (() => 'modern' | 'legacy' | undefined) | undefined;
 }
 
 /**
@@ -46,12 +49,15 @@ export function createMirrorFactory(options: MirrorOptions): McpServerFactory {
       seen = init;
       capabilities = modernCapabilities(init.capabilities);
     }
+    // A modern child signs and checks its own requestState; the sidecar's rounds are for a legacy child.
+    const native = options.childEra?.() === 'modern';
     const server = new Server(init.serverInfo, {
       capabilities,
       ...(init.instructions === undefined ? {} : { instructions: init.instructions }),
-      requestState: { verify: options.rounds.verify },
+      ...(!native && { requestState: { verify: options.rounds.verify } }),
     });
-    const handler = (request: { method: string; params?: Record<string, unknown> }, ctx: ServerContext) => forward(options, request, ctx);
+    const handler = (request: { method: string; params?: Record<string, unknown> }, ctx: ServerContext) =>
+      native ? forwardToModernChild(options.bridge, request, ctx) : forward(options, request, ctx);
     for (const [capability, methods] of Object.entries(FORWARDED)) {
       if (capabilities[capability as keyof ServerCapabilities] === undefined) continue;
       for (const method of methods) server.setRequestHandler(method as 'tools/call', handler as never);

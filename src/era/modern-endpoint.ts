@@ -7,12 +7,15 @@ import { publishChildEvents, subscribeChildForListen } from './child-events.js';
 import { InputRounds, type InputRoundsOptions } from './input-rounds.js';
 import { isLeanCall, serveLean } from './lean-call.js';
 import { createMirrorFactory } from './mirror-server.js';
+import { passToModernChild } from './native-pass.js';
 
 export interface ModernEndpointOptions {
   bridge: Bridge;
   /** Service name, for error messages. */
   name: string;
   log?: Logger;
+  /** What the child speaks (the sidecar's probe); a `modern` child gets 2026-07-28 requests as they came. Default: legacy. */
+  childEra?: () => 'modern' | 'legacy' | undefined;
   /** Multi Round-Trip Requests: the requestState key, how long and how many calls may wait for input. */
   inputRounds?: InputRoundsOptions;
 }
@@ -28,7 +31,7 @@ type ParsedIncoming = { parsedBody?: unknown };
 export function createModernEndpoint(options: ModernEndpointOptions): ModernEndpoint & { notify: ServerNotifier; rounds: InputRounds } {
   const log = options.log ?? silentLogger;
   const rounds = new InputRounds(options.inputRounds);
-  const handler = createMcpHandler(createMirrorFactory({ bridge: options.bridge, rounds, name: options.name }), {
+  const handler = createMcpHandler(createMirrorFactory({ bridge: options.bridge, rounds, name: options.name, childEra: options.childEra }), {
     legacy: 'reject',
     onerror: (error) => log.debug(`modern request: ${error.message}`),
   });
@@ -40,7 +43,11 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     rounds,
     serve(req, res, parsed, outcome) {
       if (outcome.kind === 'modern' && outcome.messageKind === 'request') {
-        if (isLeanCall(req, outcome)) return serveLean(options.bridge, rounds, outcome.message, res);
+        if (isLeanCall(req, outcome)) {
+          // A plain call to a modern child goes as it came; a legacy child's answer is stamped for 2026-07-28.
+          if (options.childEra?.() === 'modern') return passToModernChild(options.bridge, outcome.message, res);
+          return serveLean(options.bridge, rounds, outcome.message, res);
+        }
         if (outcome.message.method === 'subscriptions/listen') subscribeChildForListen(options.bridge, outcome.message, res, log);
       }
       Object.assign(req, { parsedBody: parsed });

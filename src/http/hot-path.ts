@@ -32,8 +32,22 @@ export function isPlainCall(req: IncomingMessage, body: unknown): body is JSONRP
  * SSE stream at that moment, as the Streamable HTTP spec allows.
  */
 export function serveHot(session: BridgeSession, request: JSONRPCRequest, res: ServerResponse): void {
+  res.on('close', () => {
+    if (res.writableFinished) return;
+    // The client went away before the answer: the child should stop working on it.
+    const childId = session.inflight.get(request.id);
+    if (childId !== undefined) session.cancelChild(childId, 'the HTTP client disconnected');
+  });
+  session.receive(request, replyOn(res));
+}
+
+/**
+ * The answer of one forwarded request as an HTTP response: plain JSON, or an SSE stream from the
+ * moment the server sends something that belongs to the request first (progress, a log message).
+ */
+export function replyOn(res: ServerResponse): Reply {
   let streaming = false;
-  const reply: Reply = {
+  return {
     respond(message) {
       const body = JSON.stringify(message);
       if (streaming) {
@@ -51,11 +65,4 @@ export function serveHot(session: BridgeSession, request: JSONRPCRequest, res: S
       res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
     },
   };
-  res.on('close', () => {
-    if (res.writableFinished) return;
-    // The client went away before the answer: the child should stop working on it.
-    const childId = session.inflight.get(request.id);
-    if (childId !== undefined) session.cancelChild(childId, 'the HTTP client disconnected');
-  });
-  session.receive(request, reply);
 }

@@ -16,12 +16,6 @@ t.test('an old legacy-only stdio server (Python standard library, knows only ini
   t.same(result.content, [{ type: 'text', text: 'hello, old server' }], 'and a call reaches it and comes back');
 });
 
-// Today's sidecar opens its child with initialize, which this child refuses with -32022
-// (supported: ["2026-07-28"]), so the child never becomes ready: the sidecar restarts it in a loop.
-// Helper H6 (issue 10) makes the sidecar probe with server/discover and speak 2026-07-28 to it;
-// the test runs today with its assertions marked todo: drop `todo` when they pass.
-const MODERN_CHILD_TODO = { todo: 'the sidecar speaks only the legacy handshake to its child (issue 10, H6)' };
-
 t.test('a modern-only stdio server (v2 SDK serveStdio, legacy: reject)', async (t) => {
   const sidecar = await startSidecar(t, {
     name: 'modern',
@@ -30,11 +24,11 @@ t.test('a modern-only stdio server (v2 SDK serveStdio, legacy: reject)', async (
     waitFor: (health) => health.state === 'ready' || health.restarts >= 1,
   });
   const health = await sidecar.health();
-  t.equal(health.state, 'ready', `the sidecar is ready over the modern-only child (state ${health.state})`, MODERN_CHILD_TODO);
+  t.equal(health.state, 'ready', `the sidecar is ready over the modern-only child (state ${health.state})`);
   if (health.state !== 'ready') return;
   const client = await connectClient(t, sidecar.url);
   const names = (await client.listTools()).tools.map((tool) => tool.name);
-  t.same(names, ['shout'], 'its tool is listed', MODERN_CHILD_TODO);
+  t.same(names, ['shout'], 'its tool is listed');
   const result = await client.callTool({ name: 'shout', arguments: { text: 'hello, modern server' } });
-  t.same(result.content, [{ type: 'text', text: 'HELLO, MODERN SERVER' }], 'and a call reaches it and comes back', MODERN_CHILD_TODO);
+  t.same(result.content, [{ type: 'text', text: 'HELLO, MODERN SERVER' }], 'and a call reaches it and comes back');
 });

@@ -1,0 +1,18 @@
+import type { ServerResponse } from 'node:http';
+import type { JSONRPCRequest } from '@modelcontextprotocol/server';
+import type { Bridge } from '../bridge/bridge.js';
+import { replyOn } from '../http/hot-path.js';
+
+/**
+ * A 2026-07-28 request to a child that speaks 2026-07-28 itself: forwarded as it came (its envelope,
+ * log level and MRTR fields kept) and answered with the child's own result, InputRequiredResult
+ * included, with what the child sends for it first (progress, log lines) on the request's stream.
+ * No translation: the child is spoken to natively.
+ */
+export function passToModernChild(bridge: Bridge, message: JSONRPCRequest, res: ServerResponse): void {
+  const childId = bridge.forward(undefined, message, replyOn(res));
+  if (childId === undefined) return;
+  res.once('close', () => {
+    if (!res.writableFinished) bridge.cancel(childId, 'the client closed the request');
+  });
+}
