@@ -21,7 +21,8 @@ export interface StartedPath {
   /** MCP Streamable HTTP endpoint of the path, when it has one. */
   readonly url?: string;
   /** For paths without an HTTP endpoint: a lean driver with an initialized session. */
-  openDriver?(toolCall: ToolCall): Promise<Driver>;
+  /** `connections`: the run's concurrency (calls in flight), for a driver that keeps a socket per call. */
+  openDriver?(toolCall: ToolCall, connections: number): Promise<Driver>;
   /** Tears every process of the path down (idempotent). */
   stop(): Promise<void>;
 }

@@ -77,7 +77,7 @@ const direct: BenchPath = {
 const sidecar: BenchPath = {
   name: 'sidecar',
   description: 'HTTP → mesh-sidecar → stdio → server-everything',
-  targets: { minThroughputVsSupergateway: 3, maxP50VsSupergateway: 0.5 },
+  targets: { minThroughputVsSupergateway: 5, maxP50VsSupergateway: 0.5 },
   async start({ bridgeNodeFlags }) {
     const port = await freePort();
     const proc = spawnTracked('mesh-sidecar', node, [...bridgeNodeFlags, sidecarCli, '--name', 'bench', '--port', String(port), '--', node, everything, 'stdio'], { env: benchEnv() });
@@ -93,11 +93,12 @@ function sidecarModern(variant: 'lean' | 'sdk'): BenchPath {
     name: variant === 'lean' ? 'sidecar-modern' : 'sidecar-modern-sdk',
     description: `HTTP 2026-07-28 (${variant === 'lean' ? 'plain tools/call: lean path' : 'with a log level: SDK createMcpHandler'}) → mesh-sidecar → stdio → server-everything`,
     noSdk: true,
+    ...(variant === 'lean' && { targets: { minThroughputVsSupergateway: 5 } }),
     async start(context) {
       const started = await sidecar.start(context);
       const url = started.url!;
       const { url: _url, ...rest } = started;
-      return { ...rest, openDriver: (call) => openModernDriver(url, call, { connections: 64, ...(variant === 'sdk' ? { logLevel: 'error' } : {}) }) };
+      return { ...rest, openDriver: (call, connections) => openModernDriver(url, call, { connections, ...(variant === 'sdk' ? { logLevel: 'error' } : {}) }) };
     },
   };
 }
@@ -183,7 +184,7 @@ const proxyCallService: BenchPath = {
   toolCall: { name: 'call_service', arguments: { service: 'bench', tool: 'echo', arguments: { message: MESSAGE } } },
   // The SDK client adds the same client-side cost as on proxy-tool; skipping it here keeps the default run near 3 minutes.
   noSdk: true,
-  targets: { minThroughputVsSupergateway: 1.5 },
+  targets: { minThroughputVsSupergateway: 3 },
   start: ({ bridgeNodeFlags }) => startMeshRoute(bridgeNodeFlags),
 };
 
@@ -192,9 +193,24 @@ const proxyNamespaced: BenchPath = {
   name: 'proxy-tool',
   description: 'HTTP → mesh-proxy /mcp bench__echo → mesh-sidecar → stdio → server-everything',
   toolCall: { name: 'bench__echo', arguments: { message: MESSAGE } },
-  targets: { minThroughputVsSupergateway: 1.5 },
+  targets: { minThroughputVsSupergateway: 3 },
   start: ({ bridgeNodeFlags }) => startMeshRoute(bridgeNodeFlags),
 };
 
+/** 5b. The same full route for a 2026-07-28 client: stateless plain tools/call (no session) on the proxy's /mcp. */
+const proxyNamespacedModern: BenchPath = {
+  name: 'proxy-tool-modern',
+  description: 'HTTP 2026-07-28 → mesh-proxy /mcp bench__echo → mesh-sidecar → stdio → server-everything',
+  toolCall: proxyNamespaced.toolCall,
+  noSdk: true,
+  targets: { minThroughputVsSupergateway: 3 },
+  async start({ bridgeNodeFlags }) {
+    const started = await startMeshRoute(bridgeNodeFlags);
+    const url = started.url!;
+    const { url: _url, ...rest } = started;
+    return { ...rest, openDriver: (call, connections) => openModernDriver(url, call, { connections }) };
+  },
+};
+
 /** Every path, in the order the report lists them. */
-export const PATHS: readonly BenchPath[] = [direct, sidecar, sidecarModern('lean'), sidecarModern('sdk'), supergateway, proxyCallService, proxyNamespaced];
+export const PATHS: readonly BenchPath[] = [direct, sidecar, sidecarModern('lean'), sidecarModern('sdk'), supergateway, proxyCallService, proxyNamespaced, proxyNamespacedModern];

@@ -59,7 +59,7 @@ async function runPath(path: BenchPath, round: number, options: BenchOptions, pr
     const open = started.url
       ? openHttpDriver(started.url, toolCall, { connections: options.concurrency })
       : started.openDriver
-        ? started.openDriver(toolCall)
+        ? started.openDriver(toolCall, options.concurrency)
         : Promise.reject(new Error(`path ${path.name} has neither url nor openDriver`));
     const processes = started.processes ?? [{ role: 'bridge', pid: started.rssPid }];
     const watch = processes.map((p) => p.pid);
