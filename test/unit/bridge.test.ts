@@ -1,30 +1,10 @@
 import t from 'tap';
-import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/server';
 import { Bridge } from '../../src/bridge/bridge.js';
 import type { BridgeSession } from '../../src/bridge/bridge-session.js';
 import type { Reply } from '../../src/bridge/types.js';
 import { MeshError } from '../../src/errors.js';
-
-// The bridge with an in-memory child: what it writes upstream is recorded, what the child says is injected.
-class FakeChild {
-  readonly sent: JSONRPCMessage[] = [];
-  onmessage?: (message: JSONRPCMessage) => void;
-  async start() {}
-  async close() {}
-  async send(message: JSONRPCMessage) {
-    this.sent.push(structuredClone(message));
-  }
-  /** The child says something to the bridge. */
-  say(message: JSONRPCMessage) {
-    this.onmessage?.(message);
-  }
-  requests(method?: string): JSONRPCRequest[] {
-    return this.sent.filter((m): m is JSONRPCRequest => 'method' in m && 'id' in m && (!method || m.method === method));
-  }
-  notifications(method: string) {
-    return this.sent.filter((m) => 'method' in m && !('id' in m) && m.method === method);
-  }
-}
+import { RecordingChild } from '../helpers/recording-child.js';
 
 /** What one client session saw: answers through its Reply, and everything else on its channel. */
 class FakeClient {
@@ -71,7 +51,7 @@ class FakeClient {
 
 function setup(options: { deadlineMs?: number; now?: () => number } = {}) {
   const bridge = new Bridge({ name: 'svc', deadlineMs: options.deadlineMs ?? 60_000, ...(options.now ? { now: options.now } : {}) });
-  const child = new FakeChild();
+  const child = new RecordingChild();
   bridge.attach(child);
   bridge.serverInit = { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } };
   t.teardown(() => bridge.close());
@@ -210,7 +190,7 @@ t.test('list_changed is broadcast and reported to the owner; resources/updated o
   const seen: string[] = [];
   const bridge = new Bridge({ name: 'svc', deadlineMs: 60_000, onChildNotification: (n) => seen.push(n.method) });
   t.teardown(() => bridge.close());
-  const child = new FakeChild();
+  const child = new RecordingChild();
   bridge.attach(child);
   const a = new FakeClient(bridge, 'A');
   const b = new FakeClient(bridge, 'B');

@@ -1,24 +1,12 @@
 import t, { type Test } from 'tap';
-import type { JSONRPCMessage, JSONRPCRequest, ServerContext } from '@modelcontextprotocol/server';
+import type { JSONRPCRequest, ServerContext } from '@modelcontextprotocol/server';
 import { Bridge } from '../../src/bridge/bridge.js';
 import { InputRounds } from '../../src/era/input-rounds.js';
 import { ModernCall } from '../../src/era/modern-call.js';
 import { waitFor } from '../helpers/processes.js';
+import { RecordingChild } from '../helpers/recording-child.js';
 
-// Held calls of MRTR with the bridge's child in memory: what the bridge writes to it is recorded.
-class RecordingChild {
-  readonly sent: JSONRPCMessage[] = [];
-  onmessage?: (message: JSONRPCMessage) => void;
-  async start() {}
-  async close() {}
-  async send(message: JSONRPCMessage) {
-    this.sent.push(structuredClone(message));
-  }
-  say(message: JSONRPCMessage) {
-    this.onmessage?.(message);
-  }
-}
-
+// Held calls of MRTR with the bridge's child in memory.
 function setup(t: Test, rounds: InputRounds, clock: { now: number } = { now: 0 }) {
   const bridge = new Bridge({ name: 'svc', deadlineMs: 60_000, now: () => clock.now });
   const child = new RecordingChild();
