@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   createRequestStateCodec,
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
   type ClientCapabilities,
@@ -71,13 +72,26 @@ export class InputRounds {
     return this.held.size;
   }
 
-  /** Waits for the call's next step: its answer, or a round of input for the client (what it cannot answer is refused to the child). */
+  /**
+   * Waits for the call's next step: its answer, or a round of input for the client. A request no
+   * 2026-07-28 client can answer is refused to the child; one needing a capability the client did
+   * not declare ends the call: the child's call is cancelled and the client gets -32021.
+   */
   async settle(call: ModernCall, capabilities: ClientCapabilities | undefined): Promise<RoundOutcome> {
     for (;;) {
       const step = await call.next();
       if (step.kind === 'answer') return step;
-      const asked = step.requests.filter((request) => this.askable(call, request, capabilities));
-      if (asked.length > 0) return this.hold(call, asked);
+      const relayable = step.requests.filter((request) => this.relayable(call, request));
+      const missing = missingCapabilities(relayable, capabilities);
+      if (missing !== undefined) {
+        const error = new MissingRequiredClientCapabilityError(
+          { requiredCapabilities: missing },
+          `${call.request.method}${nameSuffix(call.request.params)} needs the client capabilities ${Object.keys(missing).join(', ')}, which this request did not declare in io.modelcontextprotocol/clientCapabilities`,
+        );
+        call.cancel(error.message);
+        return { kind: 'answer', message: { jsonrpc: '2.0', id: call.request.id, error: { code: error.code, message: error.message, data: error.data } } };
+      }
+      if (relayable.length > 0) return this.hold(call, relayable);
     }
   }
 
@@ -136,13 +150,10 @@ export class InputRounds {
     }
   }
 
-  // A request the client declared no capability for is refused to the child, never sent (MRTR server rule).
-  private askable(call: ModernCall, request: JSONRPCRequest, capabilities: ClientCapabilities | undefined): boolean {
-    const capability = CAPABILITY_OF[request.method];
-    if (capability !== undefined && capabilities?.[capability] !== undefined) return true;
-    const why = capability === undefined
-      ? `${request.method} cannot be relayed to a 2026-07-28 client (only sampling, elicitation and roots can)`
-      : `the client did not declare the ${capability} capability, so ${request.method} cannot reach it`;
+  // What MRTR cannot carry (anything but sampling, elicitation, roots) is refused to the child.
+  private relayable(call: ModernCall, request: JSONRPCRequest): boolean {
+    if (CAPABILITY_OF[request.method] !== undefined) return true;
+    const why = `${request.method} cannot be relayed to a 2026-07-28 client (only sampling, elicitation and roots can)`;
     call.answerChild(toJsonRpcError(request.id, new MeshError('BAD_REQUEST', why)));
     return false;
   }
@@ -158,6 +169,21 @@ export class InputRounds {
     clearTimeout(held.timer);
     this.held.delete(id);
   }
+}
+
+// The capabilities the child's requests need that the client did not declare, as -32021 names them ({ sampling: {} }); undefined: none.
+function missingCapabilities(requests: JSONRPCRequest[], declared: ClientCapabilities | undefined): ClientCapabilities | undefined {
+  const missing: Record<string, object> = {};
+  for (const request of requests) {
+    const capability = CAPABILITY_OF[request.method];
+    if (capability !== undefined && declared?.[capability] === undefined) missing[capability] = {};
+  }
+  return Object.keys(missing).length > 0 ? missing : undefined;
+}
+
+function nameSuffix(params: Record<string, unknown> | undefined): string {
+  const name = nameOf(params);
+  return name === undefined ? '' : ` "${name}"`;
 }
 
 /** The `name` (tools/call, prompts/get) or `uri` (resources/read) a retry must repeat. */

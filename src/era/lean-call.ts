@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   isJsonContentType,
   LOG_LEVEL_META_KEY,
+  ProtocolErrorCode,
   SERVER_INFO_META_KEY,
   type InboundModernRoute,
   type JSONRPCRequest,
@@ -56,11 +57,14 @@ export function serveLean(bridge: Bridge, rounds: InputRounds, message: JSONRPCR
 function send(res: ServerResponse, id: string | number, outcome: RoundOutcome, serverInfo: unknown): void {
   if (res.destroyed || res.writableEnded) return;
   let body: string;
+  let status = 200;
   if (outcome.kind === 'input') {
     const result = { resultType: 'input_required', inputRequests: outcome.inputRequests, requestState: outcome.requestState, _meta: { [SERVER_INFO_META_KEY]: serverInfo } };
     body = JSON.stringify({ jsonrpc: '2.0', id, result });
   } else if ('error' in outcome.message) {
     body = JSON.stringify({ jsonrpc: '2.0', id, error: outcome.message.error });
+    // The one in-band error HTTP carries as 400 too (2026-07-28 transports), as the SDK path answers it.
+    if (outcome.message.error.code === ProtocolErrorCode.MissingRequiredClientCapability) status = 400;
   } else {
     const result = outcome.message.result as Record<string, unknown>;
     const meta = result._meta as Record<string, unknown> | undefined;
@@ -72,6 +76,6 @@ function send(res: ServerResponse, id: string | number, outcome: RoundOutcome, s
     };
     body = JSON.stringify({ jsonrpc: '2.0', id, result: stamped });
   }
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
