@@ -169,6 +169,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       log,
       bridge,
       health,
+      tools: () => supervisor.tools,
     });
   } catch (error) {
     await supervisor.stop();

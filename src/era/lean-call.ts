@@ -15,28 +15,35 @@ import { MODERN_REVISIONS, withoutEnvelope } from './revision.js';
 
 /**
  * True for the modern request the lean path may answer without a per-request SDK server: a
- * `tools/call` at a revision the SDK serves, whose standard headers repeat the body exactly (revision,
- * method, plain name), with
- * no progress token, no log level and no MRTR retry fields. Anything else, including every request
- * the SDK would refuse, goes to the SDK, which owns those answers.
+ * `tools/call` whose standard headers repeat the body (callHeadersAgree), with no progress token, no
+ * log level and no MRTR retry fields. Anything else, including every request the SDK would refuse,
+ * goes to the SDK, which owns those answers.
  */
 export function isLeanCall(req: IncomingMessage, route: InboundModernRoute): boolean {
-  if (route.messageKind !== 'request') return false;
-  const message = route.message;
-  if (message.method !== 'tools/call') return false;
-  const params = message.params;
-  if (params === undefined || typeof params.name !== 'string' || 'inputResponses' in params || 'requestState' in params) return false;
+  if (!callHeadersAgree(req, route)) return false;
+  const params = route.message.params ?? {};
+  if ('inputResponses' in params || 'requestState' in params) return false;
   const meta = params._meta;
   if (meta?.progressToken !== undefined || meta?.[LOG_LEVEL_META_KEY] !== undefined) return false;
+  return isJsonContentType(req.headers['content-type']);
+}
+
+/**
+ * True for a `tools/call` at a revision the SDK serves whose standard headers repeat the body exactly
+ * (revision, method, plain name): the SDK's own header checks would let it through.
+ */
+export function callHeadersAgree(req: IncomingMessage, route: InboundModernRoute): route is InboundModernRoute & { messageKind: 'request'; message: JSONRPCRequest } {
+  if (route.messageKind !== 'request' || route.message.method !== 'tools/call') return false;
+  const name = route.message.params?.name;
   const headers = req.headers;
   const revision = route.classification.revision;
   return (
+    typeof name === 'string' &&
     revision !== undefined &&
     MODERN_REVISIONS.includes(revision) &&
     headers['mcp-protocol-version'] === revision &&
     headers['mcp-method'] === 'tools/call' &&
-    headers['mcp-name'] === params.name &&
-    isJsonContentType(headers['content-type'])
+    headers['mcp-name'] === name
   );
 }
 

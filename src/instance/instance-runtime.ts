@@ -26,6 +26,8 @@ export interface InstanceRuntimeOptions {
   bridge: Bridge;
   /** Body of GET /healthz. */
   health: () => { state: string };
+  /** The served tools now (for the modern endpoint's Mcp-Param-* header checks). */
+  tools?: () => readonly Tool[];
 }
 
 /** What the registration tells the proxy that changes while the instance runs (read at every beat). */
@@ -70,7 +72,7 @@ export class InstanceRuntime {
     const serverOptions: InstanceServerOptions = {
       bridge: options.bridge,
       // Both eras on one URL: 2026-07-28 requests are served statelessly through the same bridge.
-      modern: createModernEndpoint({ bridge: options.bridge, name: options.name, log: options.log.child('modern') }),
+      modern: createModernEndpoint({ bridge: options.bridge, name: options.name, log: options.log.child('modern'), tools: options.tools }),
       health: options.health,
       claim,
       token: options.token,
