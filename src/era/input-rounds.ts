@@ -81,6 +81,8 @@ export class InputRounds {
     for (;;) {
       const step = await call.next();
       if (step.kind === 'answer') return step;
+      // Asked while it was being cancelled: nobody will use the answers; its answer comes next.
+      if (call.done) continue;
       const relayable = step.requests.filter((request) => this.relayable(call, request));
       const missing = missingCapabilities(relayable, capabilities);
       if (missing !== undefined) {

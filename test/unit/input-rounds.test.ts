@@ -100,3 +100,24 @@ t.test('waiting for the client\'s input does not count against the bridge deadli
   expire();
   t.equal(cancelled(), 1, 'then the deadline applies again');
 });
+
+t.test('requests the child sends in separate reads during one gather window go out in one round', async (t) => {
+  const rounds = new InputRounds();
+  const { bridge, child } = setup(t, rounds);
+  // A wide window, so the test does not depend on how fast the three reads follow each other.
+  const call = new ModernCall(bridge, { jsonrpc: '2.0', id: 'm1', method: 'tools/call', params: { name: 'multi' } }, 500).start();
+  const settled = rounds.settle(call, { sampling: {}, elicitation: {}, roots: {} });
+  const asks: JSONRPCRequest[] = [
+    { jsonrpc: '2.0', id: 'e1', method: 'elicitation/create', params: { message: 'name?', requestedSchema: { type: 'object', properties: {} } } },
+    { jsonrpc: '2.0', id: 's1', method: 'sampling/createMessage', params: { messages: [], maxTokens: 5 } },
+    { jsonrpc: '2.0', id: 'r1', method: 'roots/list' },
+  ];
+  for (const ask of asks) {
+    child.say(ask);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const outcome = await settled;
+  t.equal(outcome.kind, 'input');
+  if (outcome.kind !== 'input') return;
+  t.same(Object.values(outcome.inputRequests).map((request) => request.method), ['elicitation/create', 'sampling/createMessage', 'roots/list']);
+});
