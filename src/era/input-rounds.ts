@@ -73,9 +73,11 @@ export class InputRounds {
   }
 
   /**
-   * Waits for the call's next step: its answer, or a round of input for the client. A request no
-   * 2026-07-28 client can answer is refused to the child; one needing a capability the client did
-   * not declare ends the call: the child's call is cancelled and the client gets -32021.
+   * Waits for the call's next step: its answer, or a round of input for the client. What no
+   * 2026-07-28 client can answer is refused to the child. Of the rest, what needs a capability the
+   * client did not declare is refused to the child too, and the others go to the client; when none
+   * is left, the child cannot get anywhere with this client: its call is cancelled and the client
+   * gets -32021 naming the capabilities.
    */
   async settle(call: ModernCall, capabilities: ClientCapabilities | undefined): Promise<RoundOutcome> {
     for (;;) {
@@ -84,16 +86,12 @@ export class InputRounds {
       // Asked while it was being cancelled: nobody will use the answers; its answer comes next.
       if (call.done) continue;
       const relayable = step.requests.filter((request) => this.relayable(call, request));
-      const missing = missingCapabilities(relayable, capabilities);
-      if (missing !== undefined) {
-        const error = new MissingRequiredClientCapabilityError(
-          { requiredCapabilities: missing },
-          `${call.request.method}${nameSuffix(call.request.params)} needs the client capabilities ${Object.keys(missing).join(', ')}, which this request did not declare in io.modelcontextprotocol/clientCapabilities`,
-        );
-        call.cancel(error.message);
-        return { kind: 'answer', message: { jsonrpc: '2.0', id: call.request.id, error: { code: error.code, message: error.message, data: error.data } } };
+      const declared = relayable.filter((request) => capabilities?.[CAPABILITY_OF[request.method]!] !== undefined);
+      if (declared.length === 0 && relayable.length > 0) return this.missingCapability(call, relayable);
+      for (const request of relayable) {
+        if (!declared.includes(request)) call.answerChild(toJsonRpcError(request.id, new MeshError('BAD_REQUEST', `the client did not declare the ${CAPABILITY_OF[request.method]} capability, so ${request.method} cannot reach it`)));
       }
-      if (relayable.length > 0) return this.hold(call, relayable);
+      if (declared.length > 0) return this.hold(call, declared);
     }
   }
 
@@ -144,6 +142,18 @@ export class InputRounds {
     return { kind: 'input', inputRequests, requestState: await this.codec.mint({ h: id }) };
   }
 
+  // The call needs what the client cannot give: -32021 to the client, the child's call cancelled.
+  private missingCapability(call: ModernCall, asked: JSONRPCRequest[]): RoundOutcome {
+    const missing: Record<string, object> = {};
+    for (const request of asked) missing[CAPABILITY_OF[request.method]!] = {};
+    const error = new MissingRequiredClientCapabilityError(
+      { requiredCapabilities: missing },
+      `${call.request.method}${nameSuffix(call.request.params)} needs the client capabilities ${Object.keys(missing).join(', ')}, which this request did not declare in io.modelcontextprotocol/clientCapabilities`,
+    );
+    call.cancel(error.message);
+    return { kind: 'answer', message: { jsonrpc: '2.0', id: call.request.id, error: { code: error.code, message: error.message, data: error.data } } };
+  }
+
   /** Every held call is cancelled (the endpoint closes). */
   closeAll(): void {
     for (const [id, held] of this.held) {
@@ -171,16 +181,6 @@ export class InputRounds {
     clearTimeout(held.timer);
     this.held.delete(id);
   }
-}
-
-// The capabilities the child's requests need that the client did not declare, as -32021 names them ({ sampling: {} }); undefined: none.
-function missingCapabilities(requests: JSONRPCRequest[], declared: ClientCapabilities | undefined): ClientCapabilities | undefined {
-  const missing: Record<string, object> = {};
-  for (const request of requests) {
-    const capability = CAPABILITY_OF[request.method];
-    if (capability !== undefined && declared?.[capability] === undefined) missing[capability] = {};
-  }
-  return Object.keys(missing).length > 0 ? missing : undefined;
 }
 
 function nameSuffix(params: Record<string, unknown> | undefined): string {
