@@ -183,6 +183,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       bridge,
       health,
       childEra: () => supervisor.childEra,
+      tools: () => supervisor.tools,
     });
   } catch (error) {
     await supervisor.stop();

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   createRequestStateCodec,
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
   type ClientCapabilities,
@@ -71,13 +72,26 @@ export class InputRounds {
     return this.held.size;
   }
 
-  /** Waits for the call's next step: its answer, or a round of input for the client (what it cannot answer is refused to the child). */
+  /**
+   * Waits for the call's next step: its answer, or a round of input for the client. What no
+   * 2026-07-28 client can answer is refused to the child. Of the rest, what needs a capability the
+   * client did not declare is refused to the child too, and the others go to the client; when none
+   * is left, the child cannot get anywhere with this client: its call is cancelled and the client
+   * gets -32021 naming the capabilities.
+   */
   async settle(call: ModernCall, capabilities: ClientCapabilities | undefined): Promise<RoundOutcome> {
     for (;;) {
       const step = await call.next();
       if (step.kind === 'answer') return step;
-      const asked = step.requests.filter((request) => this.askable(call, request, capabilities));
-      if (asked.length > 0) return this.hold(call, asked);
+      // Asked while it was being cancelled: nobody will use the answers; its answer comes next.
+      if (call.done) continue;
+      const relayable = step.requests.filter((request) => this.relayable(call, request));
+      const declared = relayable.filter((request) => capabilities?.[CAPABILITY_OF[request.method]!] !== undefined);
+      if (declared.length === 0 && relayable.length > 0) return this.missingCapability(call, relayable);
+      for (const request of relayable) {
+        if (!declared.includes(request)) call.answerChild(toJsonRpcError(request.id, new MeshError('BAD_REQUEST', `the client did not declare the ${CAPABILITY_OF[request.method]} capability, so ${request.method} cannot reach it`)));
+      }
+      if (declared.length > 0) return this.hold(call, declared);
     }
   }
 
@@ -128,6 +142,18 @@ export class InputRounds {
     return { kind: 'input', inputRequests, requestState: await this.codec.mint({ h: id }) };
   }
 
+  // The call needs what the client cannot give: -32021 to the client, the child's call cancelled.
+  private missingCapability(call: ModernCall, asked: JSONRPCRequest[]): RoundOutcome {
+    const missing: Record<string, object> = {};
+    for (const request of asked) missing[CAPABILITY_OF[request.method]!] = {};
+    const error = new MissingRequiredClientCapabilityError(
+      { requiredCapabilities: missing },
+      `${call.request.method}${nameSuffix(call.request.params)} needs the client capabilities ${Object.keys(missing).join(', ')}, which this request did not declare in io.modelcontextprotocol/clientCapabilities`,
+    );
+    call.cancel(error.message);
+    return { kind: 'answer', message: { jsonrpc: '2.0', id: call.request.id, error: { code: error.code, message: error.message, data: error.data } } };
+  }
+
   /** Every held call is cancelled (the endpoint closes). */
   closeAll(): void {
     for (const [id, held] of this.held) {
@@ -136,13 +162,10 @@ export class InputRounds {
     }
   }
 
-  // A request the client declared no capability for is refused to the child, never sent (MRTR server rule).
-  private askable(call: ModernCall, request: JSONRPCRequest, capabilities: ClientCapabilities | undefined): boolean {
-    const capability = CAPABILITY_OF[request.method];
-    if (capability !== undefined && capabilities?.[capability] !== undefined) return true;
-    const why = capability === undefined
-      ? `${request.method} cannot be relayed to a 2026-07-28 client (only sampling, elicitation and roots can)`
-      : `the client did not declare the ${capability} capability, so ${request.method} cannot reach it`;
+  // What MRTR cannot carry (anything but sampling, elicitation, roots) is refused to the child.
+  private relayable(call: ModernCall, request: JSONRPCRequest): boolean {
+    if (CAPABILITY_OF[request.method] !== undefined) return true;
+    const why = `${request.method} cannot be relayed to a 2026-07-28 client (only sampling, elicitation and roots can)`;
     call.answerChild(toJsonRpcError(request.id, new MeshError('BAD_REQUEST', why)));
     return false;
   }
@@ -158,6 +181,11 @@ export class InputRounds {
     clearTimeout(held.timer);
     this.held.delete(id);
   }
+}
+
+function nameSuffix(params: Record<string, unknown> | undefined): string {
+  const name = nameOf(params);
+  return name === undefined ? '' : ` "${name}"`;
 }
 
 /** The `name` (tools/call, prompts/get) or `uri` (resources/read) a retry must repeat. */

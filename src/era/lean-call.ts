@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   isJsonContentType,
   LOG_LEVEL_META_KEY,
+  ProtocolErrorCode,
   SERVER_INFO_META_KEY,
   type InboundModernRoute,
   type JSONRPCRequest,
@@ -14,28 +15,35 @@ import { MODERN_REVISIONS, withoutEnvelope } from './revision.js';
 
 /**
  * True for the modern request the lean path may answer without a per-request SDK server: a
- * `tools/call` at a revision the SDK serves, whose standard headers repeat the body exactly (revision,
- * method, plain name), with
- * no progress token, no log level and no MRTR retry fields. Anything else, including every request
- * the SDK would refuse, goes to the SDK, which owns those answers.
+ * `tools/call` whose standard headers repeat the body (callHeadersAgree), with no progress token, no
+ * log level and no MRTR retry fields. Anything else, including every request the SDK would refuse,
+ * goes to the SDK, which owns those answers.
  */
 export function isLeanCall(req: IncomingMessage, route: InboundModernRoute): boolean {
-  if (route.messageKind !== 'request') return false;
-  const message = route.message;
-  if (message.method !== 'tools/call') return false;
-  const params = message.params;
-  if (params === undefined || typeof params.name !== 'string' || 'inputResponses' in params || 'requestState' in params) return false;
+  if (!callHeadersAgree(req, route)) return false;
+  const params = route.message.params ?? {};
+  if ('inputResponses' in params || 'requestState' in params) return false;
   const meta = params._meta;
   if (meta?.progressToken !== undefined || meta?.[LOG_LEVEL_META_KEY] !== undefined) return false;
+  return isJsonContentType(req.headers['content-type']);
+}
+
+/**
+ * True for a `tools/call` at a revision the SDK serves whose standard headers repeat the body exactly
+ * (revision, method, plain name): the SDK's own header checks would let it through.
+ */
+export function callHeadersAgree(req: IncomingMessage, route: InboundModernRoute): route is InboundModernRoute & { messageKind: 'request'; message: JSONRPCRequest } {
+  if (route.messageKind !== 'request' || route.message.method !== 'tools/call') return false;
+  const name = route.message.params?.name;
   const headers = req.headers;
   const revision = route.classification.revision;
   return (
+    typeof name === 'string' &&
     revision !== undefined &&
     MODERN_REVISIONS.includes(revision) &&
     headers['mcp-protocol-version'] === revision &&
     headers['mcp-method'] === 'tools/call' &&
-    headers['mcp-name'] === params.name &&
-    isJsonContentType(headers['content-type'])
+    headers['mcp-name'] === name
   );
 }
 
@@ -56,11 +64,14 @@ export function serveLean(bridge: Bridge, rounds: InputRounds, message: JSONRPCR
 function send(res: ServerResponse, id: string | number, outcome: RoundOutcome, serverInfo: unknown): void {
   if (res.destroyed || res.writableEnded) return;
   let body: string;
+  let status = 200;
   if (outcome.kind === 'input') {
     const result = { resultType: 'input_required', inputRequests: outcome.inputRequests, requestState: outcome.requestState, _meta: { [SERVER_INFO_META_KEY]: serverInfo } };
     body = JSON.stringify({ jsonrpc: '2.0', id, result });
   } else if ('error' in outcome.message) {
     body = JSON.stringify({ jsonrpc: '2.0', id, error: outcome.message.error });
+    // The one in-band error HTTP carries as 400 too (2026-07-28 transports), as the SDK path answers it.
+    if (outcome.message.error.code === ProtocolErrorCode.MissingRequiredClientCapability) status = 400;
   } else {
     const result = outcome.message.result as Record<string, unknown>;
     const meta = result._meta as Record<string, unknown> | undefined;
@@ -72,6 +83,6 @@ function send(res: ServerResponse, id: string | number, outcome: RoundOutcome, s
     };
     body = JSON.stringify({ jsonrpc: '2.0', id, result: stamped });
   }
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -8,6 +8,13 @@ export type CallStep =
   | { kind: 'answer'; message: JSONRPCResultResponse | JSONRPCErrorResponse }
   | { kind: 'input'; requests: JSONRPCRequest[] };
 
+/**
+ * How long the first request a child sends during a call waits for the child's next ones before its
+ * round of input goes out: a legacy child asks for several inputs at once with separate stdout lines,
+ * which may reach us in separate reads. A round is paced by a person or a model, so a few ms are free.
+ */
+export const INPUT_GATHER_MS = 20;
+
 /** Where the request's progress and log messages go during the current HTTP round (none: dropped). */
 export interface CallSink {
   progress?(notification: JSONRPCNotification): void;
@@ -26,9 +33,11 @@ export class ModernCall {
   childId: number | undefined;
   private readonly queue: CallStep[] = [];
   private waiter: ((step: CallStep) => void) | undefined;
+  /** Set while a round of input gathers the child's further requests (INPUT_GATHER_MS). */
+  private gathering: NodeJS.Timeout | undefined;
   private answered = false;
 
-  constructor(private readonly bridge: Bridge, readonly request: JSONRPCRequest) {
+  constructor(private readonly bridge: Bridge, readonly request: JSONRPCRequest, private readonly gatherMs = INPUT_GATHER_MS) {
     this.reply = {
       respond: (message) => {
         this.answered = true;
@@ -50,7 +59,7 @@ export class ModernCall {
 
   /** The next step: the answer, or the child's requests gathered since the last step. */
   next(): Promise<CallStep> {
-    const step = this.queue.shift();
+    const step = this.gathering === undefined ? this.queue.shift() : undefined;
     if (step) return Promise.resolve(step);
     return new Promise((resolve) => (this.waiter = resolve));
   }
@@ -87,13 +96,24 @@ export class ModernCall {
     else if (message.method === 'notifications/message') this.sink.log?.(message);
   }
 
+  // Steps are taken in order; a round of input for a waiting reader first gathers what follows it.
   private push(step: CallStep): void {
-    const waiter = this.waiter;
-    if (waiter) {
-      this.waiter = undefined;
-      waiter(step);
-    } else {
-      this.queue.push(step);
+    this.queue.push(step);
+    if (step.kind === 'input' && this.waiter && this.gatherMs > 0 && this.gathering === undefined) {
+      this.gathering = setTimeout(() => {
+        this.gathering = undefined;
+        this.wake();
+      }, this.gatherMs);
+      return;
     }
+    if (this.gathering === undefined) this.wake();
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    const step = waiter && this.queue.shift();
+    if (!step) return;
+    this.waiter = undefined;
+    waiter(step);
   }
 }

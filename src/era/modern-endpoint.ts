@@ -1,13 +1,16 @@
 import { getRequestListener } from '@hono/node-server';
-import { createMcpHandler, type ServerNotifier } from '@modelcontextprotocol/server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createMcpHandler, type InboundModernRoute, type ServerNotifier, type Tool } from '@modelcontextprotocol/server';
 import type { Bridge } from '../bridge/bridge.js';
 import type { ModernEndpoint } from '../http/front-door.js';
 import { silentLogger, type Logger } from '../log.js';
 import { publishChildEvents, subscribeChildForListen } from './child-events.js';
 import { InputRounds, type InputRoundsOptions } from './input-rounds.js';
-import { isLeanCall, serveLean } from './lean-call.js';
+import { callHeadersAgree, isLeanCall, serveLean } from './lean-call.js';
 import { createMirrorFactory } from './mirror-server.js';
 import { passToModernChild } from './native-pass.js';
+import { checkParamHeaders } from './param-headers.js';
+import { sendJson } from '../http/mcp-post.js';
 
 export interface ModernEndpointOptions {
   bridge: Bridge;
@@ -18,6 +21,8 @@ export interface ModernEndpointOptions {
   childEra?: () => 'modern' | 'legacy' | undefined;
   /** Multi Round-Trip Requests: the requestState key, how long and how many calls may wait for input. */
   inputRounds?: InputRoundsOptions;
+  /** The child's current tools, whose `x-mcp-header` arguments a `tools/call` must repeat in Mcp-Param-* headers (none given: nothing checked). */
+  tools?: () => readonly Tool[];
 }
 
 /** The front door already read the body: it rides on the request to the SDK handler. */
@@ -43,6 +48,7 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     rounds,
     serve(req, res, parsed, outcome) {
       if (outcome.kind === 'modern' && outcome.messageKind === 'request') {
+        if (paramHeadersRefused(options, req, res, outcome)) return;
         if (isLeanCall(req, outcome)) {
           // A plain call to a modern child goes as it came; a legacy child's answer is stamped for 2026-07-28.
           if (options.childEra?.() === 'modern') return passToModernChild(options.bridge, outcome.message, res);
@@ -59,4 +65,17 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       await handler.close();
     },
   };
+}
+
+// SEP-2243: a tools/call whose Mcp-Param-* headers do not repeat the arguments its tool marks is
+// refused here, ahead of both paths (400, -32020), after the standard headers agree (else the SDK answers).
+function paramHeadersRefused(options: ModernEndpointOptions, req: IncomingMessage, res: ServerResponse, route: InboundModernRoute): boolean {
+  if (options.tools === undefined || !callHeadersAgree(req, route)) return false;
+  const params = route.message.params ?? {};
+  const tool = options.tools().find((candidate) => candidate.name === params.name);
+  const refusal = tool && checkParamHeaders(tool, params.arguments, req.headers, route.message.id);
+  if (refusal === undefined) return false;
+  options.log?.debug(`refused tools/call "${tool?.name ?? ''}": ${refusal.error.message}`);
+  sendJson(res, 400, refusal);
+  return true;
 }

@@ -125,6 +125,7 @@ export class NativeInstance {
         log: this.log,
         bridge,
         health: () => this.health(),
+        tools: () => this.tools.list(),
       });
     } catch (error) {
       await this.release();

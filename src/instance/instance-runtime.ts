@@ -28,6 +28,8 @@ export interface InstanceRuntimeOptions {
   health: () => { state: string };
   /** What the server behind the bridge speaks (a sidecar's child, as probed); default legacy (a native instance's in-process server). */
   childEra?: () => 'modern' | 'legacy' | undefined;
+  /** The served tools now (for the modern endpoint's Mcp-Param-* header checks). */
+  tools?: () => readonly Tool[];
 }
 
 /** What the registration tells the proxy that changes while the instance runs (read at every beat). */
@@ -72,7 +74,7 @@ export class InstanceRuntime {
     const serverOptions: InstanceServerOptions = {
       bridge: options.bridge,
       // Both eras on one URL: 2026-07-28 requests are served statelessly through the same bridge.
-      modern: createModernEndpoint({ bridge: options.bridge, name: options.name, log: options.log.child('modern'), childEra: options.childEra }),
+      modern: createModernEndpoint({ bridge: options.bridge, name: options.name, log: options.log.child('modern'), childEra: options.childEra, tools: options.tools }),
       health: options.health,
       claim,
       token: options.token,

@@ -63,11 +63,19 @@ t.test('a retry without the asked answer is asked again', async (t) => {
   t.match(retry.body.result.inputRequests, { 'input-1': { method: 'sampling/createMessage' } });
 });
 
-t.test('a client that declared no sampling capability is never asked; the child hears a refusal', async (t) => {
-  const answer = await postModern(sidecar.url, 'tools/call', { name: 'ask', arguments: { question: 'x' } });
-  t.equal(answer.body.result.resultType, 'complete');
-  t.equal(answer.body.result.isError, true);
-  t.match(answer.body.result.content[0].text, /refused sampled: .*sampling capability/);
+t.test('a client that declared no sampling capability gets -32021 (HTTP 400) and the child\'s call is cancelled', async (t) => {
+  const cancelledSoFar = async () => JSON.parse((await postModern(sidecar.url, 'tools/call', { name: 'cancelled', arguments: {} })).body.result.content[0].text) as unknown[];
+  const before = (await cancelledSoFar()).length;
+  // The lean path (a plain tools/call) and the SDK path (a progress token sends it through the per-request server).
+  for (const [path, meta] of [['lean', {}], ['sdk', { progressToken: 'p-1' }]] as const) {
+    const answer = await postModern(sidecar.url, 'tools/call', { name: 'ask', arguments: { question: 'x' }, _meta: meta });
+    t.equal(answer.status, 400, `${path}: HTTP 400`);
+    t.equal(answer.body.error?.code, -32021, `${path}: MissingRequiredClientCapability`);
+    t.same(answer.body.error?.data, { requiredCapabilities: { sampling: {} } }, `${path}: names the missing capability`);
+    t.match(answer.body.error?.message, /tools\/call "ask" needs the client capabilities sampling/);
+  }
+  // The child heard notifications/cancelled for both calls before the next request (stdin is ordered).
+  t.equal((await cancelledSoFar()).length - before, 2, 'the child\'s two calls were cancelled');
 });
 
 t.test('legacy clients still get the child\'s requests as server→client requests', async (t) => {

@@ -88,3 +88,45 @@ t.test('waiting for the client\'s input does not count against the bridge deadli
   expire();
   t.equal(cancelled(), 1, 'then the deadline applies again');
 });
+
+t.test('requests the child sends in separate reads during one gather window go out in one round', async (t) => {
+  const rounds = new InputRounds();
+  const { bridge, child } = setup(t, rounds);
+  // A wide window, so the test does not depend on how fast the three reads follow each other.
+  const call = new ModernCall(bridge, { jsonrpc: '2.0', id: 'm1', method: 'tools/call', params: { name: 'multi' } }, 500).start();
+  const settled = rounds.settle(call, { sampling: {}, elicitation: {}, roots: {} });
+  const asks: JSONRPCRequest[] = [
+    { jsonrpc: '2.0', id: 'e1', method: 'elicitation/create', params: { message: 'name?', requestedSchema: { type: 'object', properties: {} } } },
+    { jsonrpc: '2.0', id: 's1', method: 'sampling/createMessage', params: { messages: [], maxTokens: 5 } },
+    { jsonrpc: '2.0', id: 'r1', method: 'roots/list' },
+  ];
+  for (const ask of asks) {
+    child.say(ask);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const outcome = await settled;
+  t.equal(outcome.kind, 'input');
+  if (outcome.kind !== 'input') return;
+  t.same(Object.values(outcome.inputRequests).map((request) => request.method), ['elicitation/create', 'sampling/createMessage', 'roots/list']);
+});
+
+t.test('of requests asked together, the declared go to the client and the undeclared are refused to the child; none declared: -32021', async (t) => {
+  const rounds = new InputRounds();
+  const { bridge, child } = setup(t, rounds);
+  const ask = (id: string, method: string): JSONRPCRequest => ({ jsonrpc: '2.0', id, method, params: { message: 'm', requestedSchema: { type: 'object', properties: {} }, messages: [], maxTokens: 5 } });
+  const mixed = new ModernCall(bridge, { jsonrpc: '2.0', id: 'x1', method: 'tools/call', params: { name: 'mixed' } }).start();
+  child.say(ask('e1', 'elicitation/create'));
+  child.say(ask('s1', 'sampling/createMessage'));
+  const outcome = await rounds.settle(mixed, { sampling: {} });
+  t.equal(outcome.kind, 'input');
+  if (outcome.kind === 'input') t.same(Object.values(outcome.inputRequests).map((request) => request.method), ['sampling/createMessage']);
+  t.match(child.sent.find((message) => 'id' in message && message.id === 'e1'), { error: { message: /did not declare the elicitation capability/ } }, 'the child hears why');
+
+  const none = new ModernCall(bridge, { jsonrpc: '2.0', id: 'x2', method: 'tools/call', params: { name: 'needy' } }).start();
+  child.say(ask('e2', 'elicitation/create'));
+  child.say(ask('r2', 'roots/list'));
+  const refused = await rounds.settle(none, { sampling: {} });
+  t.match(refused, { kind: 'answer', message: { id: 'x2', error: { code: -32021, data: { requiredCapabilities: { elicitation: {}, roots: {} } } } } });
+  const cancelled = child.sent.filter((message) => 'method' in message && message.method === 'notifications/cancelled');
+  t.match(cancelled, [{ params: { requestId: none.childId } }], 'the child\'s call is cancelled');
+});
