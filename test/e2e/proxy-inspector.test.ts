@@ -4,6 +4,7 @@ import t from 'tap';
 import { execa } from 'execa';
 import { pollJson, root } from '../helpers/processes.js';
 import { startProxy, tempDir } from '../helpers/proxy.js';
+import { connectModern } from '../helpers/modern.js';
 import { startSidecar } from '../helpers/sidecar.js';
 
 // MCP Inspector's CLI (a real third-party client) against the proxy's /mcp, with the Python example
@@ -58,7 +59,7 @@ if ([...probes.values()].every((reason) => reason !== undefined)) {
   t.plan(0, `Inspector CLI not run: ${[...probes.values()].join('; ')}`);
 } else {
   const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4'] });
-  await startSidecar(t, { name: 'fs', command: ['python3', `${root}examples/fs_server.py`], proxy: proxy.base, extra: ['--heartbeat', '1'] });
+  const sidecar = await startSidecar(t, { name: 'fs', command: ['python3', `${root}examples/fs_server.py`], proxy: proxy.base, extra: ['--heartbeat', '1'] });
   await pollJson(`${proxy.base}/v1/services/fs`, (status, body) => status === 200 && body.status === 'healthy');
   const url = `${proxy.base}/mcp`;
 
@@ -108,4 +109,39 @@ if ([...probes.values()].every((reason) => reason !== undefined)) {
       t.match(`${unknown.stdout}\n${unknown.stderr}`, /fs__nope|nope/, 'naming the tool');
     });
   }
+
+  // Both eras on one URL at the same time: the Inspector CLI (a legacy client: initialize, session)
+  // beside 25 v2 SDK clients speaking 2026-07-28, on the sidecar and on the proxy. Each reads a
+  // chapter chosen by its index; an answer that reached the wrong call shows the wrong chapter.
+  const version = VERSIONS.find((candidate) => probes.get(candidate) === undefined && located.get(candidate));
+  const where = version === undefined ? undefined : located.get(version);
+  await t.test('eras mixed: the Inspector CLI and 25 modern clients at once, on the sidecar and on the proxy', where ? {} : { skip: 'no Inspector bin located' }, async (t) => {
+    if (!where) return;
+    const chapters = ['Chapter 1: The Lighthouse', 'Chapter 2: Seen'];
+    for (const [target, url, tool] of [['sidecar', sidecar.url, 'read_text'], ['proxy', `${proxy.base}/mcp`, 'fs__read_text']] as const) {
+      const modern = await Promise.all(Array.from({ length: 25 }, (_, i) => connectModern(t, url, {}, `modern-${i}`)));
+      t.equal(modern.filter((client) => client.getProtocolEra() === 'modern').length, 25, `${target}: 25 clients on 2026-07-28`);
+      const crossed: string[] = [];
+      // The modern clients keep calling until both Inspector calls have answered, so the eras overlap.
+      let inspectorsDone = false;
+      let modernCount = 0;
+      const modernCalls = modern.map(async (client, i) => {
+        for (let round = 0; round < 4 || !inspectorsDone; round++) {
+          modernCount++;
+          const chapter = (i + round) % 2;
+          const answer = await client.callTool({ name: tool, arguments: { path: `chapter${chapter + 1}.txt` } });
+          const text = (answer.content as { text?: string }[])[0]?.text ?? '';
+          if (!text.startsWith(chapters[chapter]!)) crossed.push(`modern ${i} round ${round} asked chapter ${chapter + 1}, got ${text.slice(0, 40)}`);
+        }
+      });
+      const inspectorCalls = [1, 2].map(async (chapter) => {
+        const done = await execa(where.node, [where.bin, '--cli', url, '--method', 'tools/call', '--tool-name', tool, '--tool-arg', `path=chapter${chapter}.txt`], { env, reject: false, timeout: 120_000 });
+        const text = (JSON.parse(done.stdout || '{}') as { content?: { text?: string }[] }).content?.[0]?.text ?? `exit ${done.exitCode}: ${tail(done.stderr)}`;
+        if (!text.startsWith(chapters[chapter - 1]!)) crossed.push(`Inspector asked chapter ${chapter}, got ${text.slice(0, 60)}`);
+      });
+      void Promise.all(inspectorCalls).finally(() => (inspectorsDone = true));
+      await Promise.all([...modernCalls, ...inspectorCalls]);
+      t.same(crossed, [], `${target}: ${modernCount} modern calls during 2 Inspector calls, every answer to the call that asked`);
+    }
+  });
 }
