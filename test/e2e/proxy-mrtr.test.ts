@@ -1,7 +1,8 @@
 import t from 'tap';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { freePort, pollJson, spawnNode } from '../helpers/processes.js';
+import { fixture, freePort, pollJson, spawnNode } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
+import { startSidecar } from '../helpers/sidecar.js';
 
 // MRTR through the proxy: a 2026-07-28 instance (test/fixtures/modern-echo.ts, tool `ask`) asks for
 // the client's input; the proxy hands the request to its client with a state of its own that routes
@@ -63,4 +64,32 @@ t.test('an instance asks for input: modern clients answer by MRTR, legacy ones b
   t.match(tampered.body, { id: 3, error: { code: -32602 } }, 'a tampered state is refused');
   const foreign = await post(4, { inputResponses, requestState: 'not-a-state-of-this-proxy' });
   t.match(foreign.body, { id: 4, error: { code: -32602 } }, 'a state the proxy never issued is refused');
+});
+
+// Both hops: a legacy stdio child (test/fixtures/ask_client_server.py) asks for sampling, then for
+// elicitation, during one call; its sidecar turns each into an InputRequiredResult with a state it
+// signs, the proxy wraps that state in its own, and the client's retries find the child's call still
+// waiting. A legacy client on the proxy is asked on its session instead.
+t.test('MRTR through both hops: a legacy child behind a sidecar asks for sampling, then elicitation', async (t) => {
+  const proxy = await startProxy(t, { extra: fast });
+  await startSidecar(t, { name: 'asker', command: ['python3', fixture('ask_client_server.py')], proxy: proxy.base, extra: ['--heartbeat', '1'] });
+  await pollJson(`${proxy.base}/v1/services/asker`, (status, body) => status === 200 && body.status === 'healthy');
+  for (const era of ['modern', 'legacy'] as const) {
+    const asked: string[] = [];
+    const client = new Client({ name: `${era}-asked`, version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {} }, ...(era === 'modern' && { versionNegotiation: { mode: { pin: '2026-07-28' as const } } }) });
+    client.setRequestHandler('sampling/createMessage', () => {
+      asked.push('sampling');
+      return { role: 'assistant', content: { type: 'text', text: `a ${era} answer` }, model: 'test', stopReason: 'endTurn' };
+    });
+    client.setRequestHandler('elicitation/create', () => {
+      asked.push('elicitation');
+      return { action: 'accept', content: { name: era === 'modern' ? 'Ada' : 'Grace' } };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${proxy.base}/mcp`)));
+    t.teardown(() => client.close());
+    t.equal(client.getProtocolEra(), era, `a ${era} client`);
+    const result = await client.callTool({ name: 'asker__ask', arguments: { question: 'who?' } });
+    t.equal(text(result), `sampled: a ${era} answer; name: ${era === 'modern' ? 'Ada' : 'Grace'}`, `${era}: the child's call went on with both answers`);
+    t.same(asked, ['sampling', 'elicitation'], `${era}: asked for sampling, then elicitation, once each`);
+  }
 });
