@@ -5,7 +5,7 @@ import { unauthorizedBody, type TokenCheck } from './bearer-token.js';
 import type { Drain } from './drain.js';
 import type { HostGuard } from './host-guard.js';
 import { isPlainCall } from './hot-path.js';
-import { isMcpUrl, receiveMcpPost, sendJson } from './mcp-post.js';
+import { isMcpUrl, receiveMcpPost, sendJson, sendRefusal } from './mcp-post.js';
 import { MAX_BODY_BYTES } from './read-body.js';
 
 /**
@@ -71,6 +71,8 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   return (req, res) => {
     const url = req.url;
+    // The router (Hono's URL) resolves dot segments; a target it would read as another path than ours is refused.
+    if (!isNormalTarget(url)) return sendRefusal(res, new MeshError('BAD_REQUEST', `request target ${JSON.stringify(url?.slice(0, 200))} is not in normal form (dot segments or encoded dots); send the path itself, e.g. /mcp`));
     const refused = url !== undefined && checksOwnToken?.(url) ? undefined : checkToken(req.headers.authorization);
     if (refused) return sendJson(res, 401, unauthorizedBody(url, refused), { 'www-authenticate': refused.challenge });
     if (req.method !== 'POST' || !isMcpUrl(url)) return void sdk(req, res);
@@ -96,6 +98,18 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
       void sdk(req, res);
     });
   };
+}
+
+// True for an origin-form target whose path a URL parser leaves as it is (no `.`/`..` segments, no encoded dots).
+function isNormalTarget(url: string | undefined): boolean {
+  if (url === undefined || !url.startsWith('/')) return false;
+  const path = url.split('?', 1)[0] ?? '';
+  if (!path.includes('.') && !path.includes('%')) return true;
+  try {
+    return new URL(path, 'http://h').pathname === path && !/%2e/i.test(path);
+  } catch {
+    return false;
+  }
 }
 
 /**

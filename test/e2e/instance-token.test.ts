@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import t from 'tap';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { fixture, freePort, pollJson, spawnNode, waitFor } from '../helpers/processes.js';
@@ -9,6 +10,19 @@ import { startSidecar } from '../helpers/sidecar.js';
 // instance (MCP sessions, calls, the claim check), and no instance binds beyond loopback without one.
 const TOKEN = 's3cret-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
+// POSTs `body` to `target` exactly as written (no URL normalisation on the way) and resolves with the status.
+function rawPost(base: string, target: string, body: string): Promise<number> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, method: 'POST', path: target, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 const initialize = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 
 t.test('a sidecar with --token refuses requests without it and works through a proxy with the same token', async (t) => {
@@ -29,6 +43,13 @@ t.test('a sidecar with --token refuses requests without it and works through a p
   const accepted = await post(auth);
   t.equal(accepted.status, 200, 'initialize with the token: 200');
   await accepted.body?.cancel();
+  // fetch would resolve the dot segments itself: a raw request sends the target as written. The
+  // router would read each of these as /mcp, so none may pass the token (or the body checks) by its spelling.
+  for (const target of ['/control/../mcp', '/./mcp', '/control/%2e%2e/mcp']) {
+    const status = await rawPost(echo.base, target, JSON.stringify(initialize));
+    t.equal(status, 400, `POST ${target} without a token: refused (400, not normal form), never served`);
+  }
+  t.not(await rawPost(echo.base, '/control/..%2Fmcp', JSON.stringify(initialize)), 200, 'an encoded slash is no dot segment and no way in either');
 
   await pollJson(`${proxy.base}/v1/services/echo`, (status, body) => status === 200 && body.status === 'healthy', 20_000, auth);
   const client = new Client({ name: 'token-client', version: '1.0.0' });
