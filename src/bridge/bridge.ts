@@ -309,7 +309,8 @@ export class Bridge {
       case 'notifications/progress': {
         const pending = this.pending.get(params?.progressToken as number);
         if (!pending || pending.progressToken === undefined) return;
-        pending.deadline = this.now() + pending.deadlineMs; // progress proves the call is alive
+        // Progress proves the call is alive; it never shortens a deadline extended for a held MRTR call.
+        pending.deadline = Math.max(pending.deadline, this.now() + pending.deadlineMs);
         const out = { ...notification, params: { ...params, progressToken: pending.progressToken } };
         const session = pending.session && this.sessions.get(pending.session.id);
         if (session) deliverRelated(pending, session, out);

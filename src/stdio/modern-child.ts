@@ -94,7 +94,7 @@ export class ModernChild {
     if ('error' in message) return this.finish(call, { jsonrpc: '2.0', id: call.originalId, error: message.error });
     call.responses[key] = message.result;
     call.waiting.delete(key);
-    if (call.waiting.size === 0) await this.retry(call);
+    if (call.waiting.size === 0) this.retry(call);
   }
 
   /** A message from the child on its way to the bridge. */
@@ -180,10 +180,7 @@ export class ModernChild {
     call.requestState = result.requestState;
     call.responses = {};
     const asked = Object.entries(result.inputRequests ?? {});
-    if (asked.length === 0) {
-      void this.retry(call);
-      return;
-    }
+    if (asked.length === 0) return this.retry(call);
     for (const [key, input] of asked) {
       const id = `${INPUT_ID_PREFIX}${++this.seq}`;
       call.waiting.add(key);
@@ -194,8 +191,13 @@ export class ModernChild {
     }
   }
 
-  // The retry is a new request (its own id), carrying the answers and the child's state (MRTR).
-  private async retry(call: Call): Promise<void> {
+  // The retry is a new request (its own id), carrying the answers and the child's state (MRTR); a
+  // child gone meanwhile fails the call (never an unhandled rejection: that would end the sidecar).
+  private retry(call: Call): void {
+    this.sendRetry(call).catch((error: unknown) => this.finish(call, toJsonRpcError(call.originalId, error)));
+  }
+
+  private async sendRetry(call: Call): Promise<void> {
     const id = `mesh-retry-${++this.seq}`;
     const { inputResponses: _old, requestState: _state, ...params } = call.request.params ?? {};
     const out: JSONRPCRequest = {
