@@ -10,6 +10,8 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { ModernRoute } from '../../src/http/front-door.js';
+import { sendJson } from '../../src/http/mcp-post.js';
+import { toJsonRpcError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import type { Relay } from '../router/relay.js';
 import type { Router } from '../router/router.js';
@@ -86,7 +88,9 @@ export class ModernMeshEndpoint {
   serve(req: IncomingMessage, res: ServerResponse, parsed: unknown, route: ModernRoute): void {
     const plain = plainModernCall(req, route, (name) => this.surface.mirrorsParamHeaders(name));
     if (plain) {
-      void answerPlainCall(res, plain, this.surface, this.serverInfo);
+      answerPlainCall(res, plain, this.surface, this.serverInfo).catch((error: unknown) => {
+        if (!res.headersSent) sendJson(res, 200, toJsonRpcError(plain.id, error));
+      });
       return;
     }
     this.parsedBodies.set(req, parsed);

@@ -23,6 +23,9 @@ export function publishChildEvents(bridge: Bridge, notify: ServerNotifier): () =
   });
 }
 
+/** Resource URIs one listen stream may have the child subscribed to. */
+export const MAX_LISTENED_URIS = 256;
+
 /**
  * A legacy child only sends `notifications/resources/updated` for URIs it was subscribed to: while a
  * listen stream asks for some URIs, the child is subscribed to them (once, whoever else wants them),
@@ -30,8 +33,11 @@ export function publishChildEvents(bridge: Bridge, notify: ServerNotifier): () =
  */
 export function subscribeChildForListen(bridge: Bridge, request: JSONRPCRequest, res: ServerResponse, log: Logger): void {
   const parsed = SubscriptionsListenRequestParamsSchema.safeParse(request.params);
-  const uris = parsed.success ? [...new Set(parsed.data.notifications.resourceSubscriptions ?? [])] : [];
-  if (uris.length === 0) return;
+  const asked = parsed.success ? [...new Set(parsed.data.notifications.resourceSubscriptions ?? [])] : [];
+  if (asked.length === 0) return;
+  // One stream cannot make the child subscribe without bound (a 4 MiB body holds ~100,000 URIs).
+  const uris = asked.slice(0, MAX_LISTENED_URIS);
+  if (asked.length > uris.length) log.warn(`a listen stream asked for ${asked.length} resource URIs; the child is subscribed to the first ${MAX_LISTENED_URIS} only`);
   for (const uri of uris) {
     const count = bridge.listenedUris.get(uri) ?? 0;
     if (count === 0 && !bridge.subscribedElsewhere(uri)) subscribe(bridge, 'resources/subscribe', uri, log);
