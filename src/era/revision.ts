@@ -5,11 +5,14 @@ import {
   PROTOCOL_VERSION_META_KEY,
 } from '@modelcontextprotocol/server';
 
+/** The 2026-07-28 revision: what MM speaks statelessly (to children, instances and clients). */
+export const MODERN_REVISION = '2026-07-28';
+
 /**
  * The modern revisions served here. The SDK serves exactly these on its modern path but does not
  * export its list, so the lean path (which must never claim a revision the SDK would refuse) names it.
  */
-export const MODERN_REVISIONS: readonly string[] = ['2026-07-28'];
+export const MODERN_REVISIONS: readonly string[] = [MODERN_REVISION];
 
 /** The per-request envelope keys the SDK lifts out of `_meta` before a handler runs; a legacy child never sees them. */
 const ENVELOPE_KEYS = [PROTOCOL_VERSION_META_KEY, CLIENT_INFO_META_KEY, CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY];

@@ -1,6 +1,7 @@
-import type { ClientCapabilities, DiscoverResult, Implementation, JSONRPCMessage, JSONRPCRequest, Transport } from '@modelcontextprotocol/server';
+import { ProtocolErrorCode, type ClientCapabilities, type DiscoverResult, type Implementation, type JSONRPCMessage, type JSONRPCRequest, type Transport } from '@modelcontextprotocol/server';
 import { silentLogger, type Logger } from '../log.js';
-import { MODERN_REVISION, modernDiscovery, probeRequest, PROBE_ID, type ChildEra } from './era-probe.js';
+import { MODERN_REVISION } from '../era/revision.js';
+import { modernDiscovery, probeRequest, PROBE_ID, type ChildEra } from './era-probe.js';
 import { ModernChild } from './modern-child.js';
 
 export type { ChildEra } from './era-probe.js';
@@ -25,7 +26,6 @@ export interface ChildEraOptions {
 export type ProbeOutcome = 'answer' | 'timeout' | 'exit' | 'skipped' | 'late';
 
 /** The UnsupportedProtocolVersionError code: a modern-only child's answer to initialize. */
-const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 function namesModern(data: unknown): boolean {
   const supported = (data as { supported?: unknown } | undefined)?.supported;
@@ -108,7 +108,7 @@ export class ChildEraTransport implements Transport {
       return;
     }
     if (!('method' in message) && late.initialize && message.id === late.initialize.id) {
-      if ('error' in message && message.error.code === UNSUPPORTED_PROTOCOL_VERSION && namesModern(message.error.data)) {
+      if ('error' in message && message.error.code === ProtocolErrorCode.UnsupportedProtocolVersion && namesModern(message.error.data)) {
         late.refused = true;
         if (late.discover) this.turnModern();
         return;

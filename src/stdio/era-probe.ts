@@ -10,12 +10,11 @@ import {
   type JSONRPCRequest,
   type JSONRPCResultResponse,
 } from '@modelcontextprotocol/server';
+import { MODERN_REVISION } from '../era/revision.js';
 
 /** Which MCP era a child speaks: `modern` (2026-07-28, per-request `_meta`) or `legacy` (the `initialize` handshake). */
 export type ChildEra = 'modern' | 'legacy';
 
-/** The modern revision the sidecar speaks to its child (the SDK speaks exactly this one; it exports no list of it). */
-export const MODERN_REVISION = '2026-07-28';
 
 /** The id of the probe: a string, so it never meets the bridge's numeric ids on the child's pipe. */
 export const PROBE_ID = 'mesh-era-probe';
