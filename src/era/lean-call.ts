@@ -8,6 +8,7 @@ import {
   type JSONRPCRequest,
 } from '@modelcontextprotocol/server';
 import type { Bridge } from '../bridge/bridge.js';
+import { toJsonRpcError } from '../errors.js';
 import { clientCapabilitiesOf } from './mirror-server.js';
 import type { InputRounds, RoundOutcome } from './input-rounds.js';
 import { ModernCall } from './modern-call.js';
@@ -57,7 +58,7 @@ export function serveLean(bridge: Bridge, rounds: InputRounds, message: JSONRPCR
   const capabilities = clientCapabilitiesOf(message.params?._meta);
   rounds.settle(call, capabilities).then(
     (outcome) => send(res, message.id, outcome, serverInfo),
-    (error: Error) => send(res, message.id, { kind: 'answer', message: { jsonrpc: '2.0', id: message.id, error: { code: -32603, message: error.message } } }, serverInfo),
+    (error: Error) => send(res, message.id, { kind: 'answer', message: toJsonRpcError(message.id, error) }, serverInfo),
   );
 }
 
