@@ -239,17 +239,18 @@ export class MeshEndpoint implements MeshSurface {
   }
 
   /** Reads a resource by its endpoint uri (`mesh://service/uri`). */
-  async readResource(uri: string, caller: string, relay?: Relay) {
+  async readResource(uri: string, caller: string, relay?: Relay, retry?: InputRetry) {
     const target = meshUriOrThrow(uri);
     try {
-      return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, relay ? { caller, relay } : { caller }));
+      return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, { caller, ...(relay && { relay }), ...(retry && { retry }) }));
     } catch (error) {
+      if (error instanceof InputRequired) throw error;
       throw toRpcError(error);
     }
   }
 
   /** Gets a prompt by its endpoint name (`service__prompt`). */
-  async getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay) {
+  async getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay, retry?: InputRetry) {
     const ref = (this.catalogBuilt ?? (await this.catalog())).promptIndex.resolve(name);
     if (!ref) throw unknownPrompt(name);
     // Name the real prompts when the service is known to lack this one (its lists are cached).
@@ -263,8 +264,9 @@ export class MeshEndpoint implements MeshSurface {
       });
     }
     try {
-      return meshPromptResult(ref.service, await this.core.router.getPrompt(ref.service, ref.tool, args, relay ? { caller, relay } : { caller }));
+      return meshPromptResult(ref.service, await this.core.router.getPrompt(ref.service, ref.tool, args, { caller, ...(relay && { relay }), ...(retry && { retry }) }));
     } catch (error) {
+      if (error instanceof InputRequired) throw error;
       throw toRpcError(error);
     }
   }

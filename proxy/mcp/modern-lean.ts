@@ -74,7 +74,7 @@ export async function answerPlainCall(res: ServerResponse, call: PlainModernCall
   } catch (error) {
     if (!(error instanceof InputRequired)) return sendJson(res, 200, toJsonRpcError(call.id, error));
     // MRTR: the instance's requests go to the client, with the proxy's state naming the instance that asked.
-    const asked = { resultType: 'input_required', inputRequests: error.inputRequests ?? {}, requestState: await surface.mrtr.stateFor(call.name, error) };
+    const asked = { resultType: 'input_required', inputRequests: error.inputRequests ?? {}, requestState: await surface.mrtr.stateFor('tools/call', call.name, error) };
     sendJson(res, 200, { jsonrpc: '2.0', id: call.id, result: { ...asked, _meta: { [SERVER_INFO_META_KEY]: serverInfo } } });
   }
 }
