@@ -73,6 +73,8 @@ export class MeshEndpoint implements MeshSurface {
   /** What sessions were last told about (list_changed is sent when the current lists differ). */
   private announced = { tools: '', resources: '[[],[]]', prompts: '[]' };
   private closed = false;
+  /** The lists instances announced as changed since the last refresh (passed on even when the aggregate looks the same). */
+  private readonly instanceAnnounced = new Set<ListKind>();
   private readonly watchers: ListWatcher[] = [];
   /** MRTR between clients and instances (the proxy's signed requestState), for both eras. */
   readonly mrtr = new MrtrRelay();
@@ -82,7 +84,7 @@ export class MeshEndpoint implements MeshSurface {
   constructor(private readonly core: MeshCore, private readonly log: Logger, private readonly version: string, limits: SessionLimitsOptions = {}) {
     this.rebuildTools();
     this.announced.tools = this.toolsKey;
-    core.onChange(() => this.changed());
+    core.onChange((announced) => this.changed(announced));
     this.limits = new SessionLimits(limits);
     this.limits.startSweeping(() => this.sessions.entries(), (id) => this.expire(id, 'idle'));
   }
@@ -147,7 +149,9 @@ export class MeshEndpoint implements MeshSurface {
     return this.catalogPromise;
   }
 
-  private changed(): void {
+  // `announced`: an instance said this list changed; its clients hear it even if the aggregate looks the same.
+  private changed(announced?: ListKind): void {
+    if (announced) this.instanceAnnounced.add(announced);
     this.toolsDirty = true;
     this.catalogPromise = undefined;
     this.catalogBuilt = undefined;
@@ -162,15 +166,17 @@ export class MeshEndpoint implements MeshSurface {
 
   // Recomputes what is advertised and tells every session what actually changed.
   private async refresh(): Promise<void> {
+    const forced = new Set(this.instanceAnnounced);
+    this.instanceAnnounced.clear();
     this.listTools();
-    if (this.toolsKey !== this.announced.tools) this.broadcast('tools', (server) => server.sendToolListChanged());
+    if (this.toolsKey !== this.announced.tools || forced.has('tools')) this.broadcast('tools', (server) => server.sendToolListChanged());
     this.announced.tools = this.toolsKey;
     // With no session or listener nobody needs to hear about it; the catalog is built when first listed.
     if (this.sessions.size === 0 && !this.watchers.some((watcher) => watcher.listening())) return;
     await this.catalog();
     const { resources, prompts } = this.catalogKeys;
-    if (resources !== this.announced.resources) this.broadcast('resources', (server) => server.sendResourceListChanged());
-    if (prompts !== this.announced.prompts) this.broadcast('prompts', (server) => server.sendPromptListChanged());
+    if (resources !== this.announced.resources || forced.has('resources')) this.broadcast('resources', (server) => server.sendResourceListChanged());
+    if (prompts !== this.announced.prompts || forced.has('prompts')) this.broadcast('prompts', (server) => server.sendPromptListChanged());
     this.announced = { ...this.announced, resources, prompts };
   }
 

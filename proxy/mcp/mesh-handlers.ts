@@ -47,7 +47,9 @@ export function installMeshHandlers(server: Server, surface: MeshSurface, hooks:
     hooks.relayed(ctx, request.params._meta, async (relay) => {
       const { name } = request.params;
       const retry = surface.mrtr.retryOf(ctx, 'tools/call', name);
-      return relayInput(surface, 'tools/call', name, () => surface.answerToolCall(name, request.params.arguments ?? {}, hooks.callerOf(ctx), relay, request.params._meta, retry));
+      // A mesh failure becomes its JSON-RPC error here (readResource and getPrompt throw theirs already).
+      const answer = () => surface.answerToolCall(name, request.params.arguments ?? {}, hooks.callerOf(ctx), relay, request.params._meta, retry);
+      return relayInput(surface, 'tools/call', name, () => answer().catch((error: unknown) => Promise.reject(error instanceof InputRequired ? error : toRpcError(error))));
     }),
   );
   server.setRequestHandler('resources/list', async () => ({ resources: (await surface.catalog()).resources }));
@@ -75,6 +77,6 @@ async function relayInput<T>(surface: MeshSurface, method: InputMethod, target: 
     return await answer();
   } catch (error) {
     if (error instanceof InputRequired) return surface.mrtr.result(method, target, error);
-    throw toRpcError(error);
+    throw error;
   }
 }
