@@ -62,7 +62,8 @@ export class MeshEndpoint implements MeshSurface {
   private readonly sessions = new Map<string, Session>();
   private index = new ToolNameIndex([]);
   private tools: Tool[] = meshTools;
-  private paramHeaderTools = new Set<string>();
+  /** The inputSchemas of the advertised tools that mirror arguments into Mcp-Param-* headers, by advertised name. */
+  private paramHeaderTools = new Map<string, Tool['inputSchema']>();
   private toolsKey = '';
   private toolsDirty = false;
   private changeTimer: NodeJS.Timeout | undefined;
@@ -116,7 +117,7 @@ export class MeshEndpoint implements MeshSurface {
     }
     this.index = new ToolNameIndex(refs);
     this.tools = tools;
-    this.paramHeaderTools = new Set(tools.filter(mirrorsParamHeaders).map((tool) => tool.name));
+    this.paramHeaderTools = new Map(tools.filter(mirrorsParamHeaders).map((tool) => [tool.name, tool.inputSchema]));
     this.toolsKey = JSON.stringify(tools);
   }
 
@@ -130,6 +131,12 @@ export class MeshEndpoint implements MeshSurface {
   mirrorsParamHeaders(name: string): boolean {
     this.listTools();
     return this.paramHeaderTools.has(name);
+  }
+
+  /** The inputSchema of tool `name` when it mirrors arguments into Mcp-Param-* headers (the SDK's handler checks them against it), else undefined. */
+  paramHeaderSchema(name: string): Record<string, unknown> | undefined {
+    this.listTools();
+    return this.paramHeaderTools.get(name);
   }
 
   /** The current resources/prompts catalog, built (from cached per-instance lists) when stale. */

@@ -5,7 +5,9 @@ import {
   LOG_LEVEL_META_KEY,
   createMcpHandler,
   InMemoryServerEventBus,
-  Server,
+  McpServer,
+  type Implementation,
+  type ServerOptions,
   type McpHttpHandler,
   type ServerContext,
 } from '@modelcontextprotocol/server';
@@ -44,6 +46,22 @@ function logRelay(ctx: ServerContext): Pick<Relay, 'logLevel' | 'onLog'> {
 }
 
 /**
+ * The per-request McpServer of the modern endpoint: no tool of its own (the aggregating handlers
+ * are installed on its low-level Server), but the namespaced tools' inputSchemas, so the SDK's
+ * handler checks a tools/call's Mcp-Param-* headers against its arguments (SEP-2243: -32020, HTTP
+ * 400) before dispatch, as it does for an McpServer's registered tools.
+ */
+class MeshRequestServer extends McpServer {
+  constructor(info: Implementation, options: ServerOptions, private readonly schemaOf: (name: string) => Record<string, unknown> | undefined) {
+    super(info, options);
+  }
+
+  override toolInputSchemaJson(name: string): Record<string, unknown> | undefined {
+    return this.schemaOf(name);
+  }
+}
+
+/**
  * The mesh endpoint for 2026-07-28 clients: the SDK's per-request handler (`createMcpHandler`,
  * legacy refused: the legacy era keeps its sessions in MeshEndpoint) over a per-request Server
  * with the same aggregating handlers as the legacy sessions' Servers. Its `subscriptions/listen`
@@ -72,11 +90,12 @@ export class ModernMeshEndpoint {
     return { name: 'mesh-proxy', version: this.version };
   }
 
-  private buildServer(): Server {
-    const server = new Server(this.serverInfo, { capabilities: { ...MESH_CAPABILITIES, logging: {} }, requestState: { verify: this.surface.mrtr.verify } });
-    installMeshHandlers(server, this.surface, MODERN_HOOKS);
-    installCompletion(server, { router: this.router, catalog: () => this.surface.catalog(), callerOf });
-    return server;
+  private buildServer(): McpServer {
+    const options = { capabilities: { ...MESH_CAPABILITIES, logging: {} }, requestState: { verify: this.surface.mrtr.verify } };
+    const mcp = new MeshRequestServer(this.serverInfo, options, (name) => this.surface.paramHeaderSchema(name));
+    installMeshHandlers(mcp.server, this.surface, MODERN_HOOKS);
+    installCompletion(mcp.server, { router: this.router, catalog: () => this.surface.catalog(), callerOf });
+    return mcp;
   }
 
   /**
