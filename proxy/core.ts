@@ -17,6 +17,9 @@ import { OutlierDetector, type CircuitEvent, type CircuitView } from './router/o
 import type { OutlierPolicyInput } from './router/outlier-policy.js';
 import { Router, type AuditRecord, type RouteTable } from './router/router.js';
 
+/** A list an instance announced as changed (its tools, resources or prompts list_changed). */
+export type AnnouncedList = 'tools' | 'resources' | 'prompts';
+
 /** The metrics' service label of routed requests that named no registered service. */
 const UNKNOWN_SERVICE = '(unknown)';
 
@@ -63,7 +66,7 @@ export interface RoutedServiceSummary extends Omit<ServiceSummary, 'instances'> 
 export class MeshCore {
   readonly registry: Registry;
   readonly router: Router;
-  private readonly changeListeners = new Set<() => void>();
+  private readonly changeListeners = new Set<(announced?: AnnouncedList) => void>();
   /** Instances registered by URL (register_service): nobody else re-sends their tool lists. */
   private readonly byUrl = new Map<string, { name: string; url: string; tags: string[]; lease: string }>();
 
@@ -79,7 +82,7 @@ export class MeshCore {
       toolsOf: (name) => this.toolsOf(name),
       serviceNames: () => registry.services({}).map((s) => s.name),
     };
-    const changed = () => this.changeListeners.forEach((listener) => listener());
+    const changed = (announced?: AnnouncedList) => this.changeListeners.forEach((listener) => listener(announced));
     const outliers = new OutlierDetector({
       policy: options.outlier,
       now: options.now,
@@ -102,16 +105,19 @@ export class MeshCore {
         // A name no instance serves (a typo, or hostile input) gets no metrics series of its own.
         options.observe?.(registry.hasService(record.service) ? record : { ...record, service: UNKNOWN_SERVICE });
       },
-      // An instance's own list_changed (resources, prompts) or a renewed session: the router has
-      // already dropped its cached lists; the endpoint recomputes what it advertises.
+      // An instance's own list_changed or a renewed session: the router has already dropped its
+      // cached lists; the endpoint recomputes what it advertises, and passes an instance's
+      // announcement on even when the lists it aggregates look the same (the instance knows better).
       onInstanceChange: (id, change) => {
-        if (change !== 'tools') return changed();
-        // A sidecar re-registers its new tool list itself; an instance registered by URL is re-listed here.
-        const known = this.byUrl.get(id);
-        if (known) this.registerByUrl({ ...known, id }).catch(() => undefined);
+        if (change === 'tools') {
+          // A sidecar re-registers its new tool list itself; an instance registered by URL is re-listed here.
+          const known = this.byUrl.get(id);
+          if (known) this.registerByUrl({ ...known, id }).catch(() => undefined);
+        }
+        changed(change === 'session' ? undefined : change);
       },
     });
-    registry.events.on('joined', changed);
+    registry.events.on('joined', () => changed());
     registry.events.on('left', (event) => {
       this.byUrl.delete(event.instance);
       this.router.forget(event.instance);
@@ -128,8 +134,11 @@ export class MeshCore {
     });
   }
 
-  /** Called whenever what the MCP endpoint advertises (tools, resources, prompts) may have changed. */
-  onChange(listener: () => void): void {
+  /**
+   * Called whenever what the MCP endpoint advertises (tools, resources, prompts) may have changed;
+   * `announced` names the list an instance itself said changed (its list_changed).
+   */
+  onChange(listener: (announced?: AnnouncedList) => void): void {
     this.changeListeners.add(listener);
   }
 

@@ -62,7 +62,8 @@ export class MeshEndpoint implements MeshSurface {
   private readonly sessions = new Map<string, Session>();
   private index = new ToolNameIndex([]);
   private tools: Tool[] = meshTools;
-  private paramHeaderTools = new Set<string>();
+  /** The inputSchemas of the advertised tools that mirror arguments into Mcp-Param-* headers, by advertised name. */
+  private paramHeaderTools = new Map<string, Tool['inputSchema']>();
   private toolsKey = '';
   private toolsDirty = false;
   private changeTimer: NodeJS.Timeout | undefined;
@@ -73,6 +74,8 @@ export class MeshEndpoint implements MeshSurface {
   /** What sessions were last told about (list_changed is sent when the current lists differ). */
   private announced = { tools: '', resources: '[[],[]]', prompts: '[]' };
   private closed = false;
+  /** The lists instances announced as changed since the last refresh (passed on even when the aggregate looks the same). */
+  private readonly instanceAnnounced = new Set<ListKind>();
   private readonly watchers: ListWatcher[] = [];
   /** MRTR between clients and instances (the proxy's signed requestState), for both eras. */
   readonly mrtr = new MrtrRelay();
@@ -82,7 +85,7 @@ export class MeshEndpoint implements MeshSurface {
   constructor(private readonly core: MeshCore, private readonly log: Logger, private readonly version: string, limits: SessionLimitsOptions = {}) {
     this.rebuildTools();
     this.announced.tools = this.toolsKey;
-    core.onChange(() => this.changed());
+    core.onChange((announced) => this.changed(announced));
     this.limits = new SessionLimits(limits);
     this.limits.startSweeping(() => this.sessions.entries(), (id) => this.expire(id, 'idle'));
   }
@@ -114,7 +117,7 @@ export class MeshEndpoint implements MeshSurface {
     }
     this.index = new ToolNameIndex(refs);
     this.tools = tools;
-    this.paramHeaderTools = new Set(tools.filter(mirrorsParamHeaders).map((tool) => tool.name));
+    this.paramHeaderTools = new Map(tools.filter(mirrorsParamHeaders).map((tool) => [tool.name, tool.inputSchema]));
     this.toolsKey = JSON.stringify(tools);
   }
 
@@ -128,6 +131,12 @@ export class MeshEndpoint implements MeshSurface {
   mirrorsParamHeaders(name: string): boolean {
     this.listTools();
     return this.paramHeaderTools.has(name);
+  }
+
+  /** The inputSchema of tool `name` when it mirrors arguments into Mcp-Param-* headers (the SDK's handler checks them against it), else undefined. */
+  paramHeaderSchema(name: string): Record<string, unknown> | undefined {
+    this.listTools();
+    return this.paramHeaderTools.get(name);
   }
 
   /** The current resources/prompts catalog, built (from cached per-instance lists) when stale. */
@@ -147,7 +156,9 @@ export class MeshEndpoint implements MeshSurface {
     return this.catalogPromise;
   }
 
-  private changed(): void {
+  // `announced`: an instance said this list changed; its clients hear it even if the aggregate looks the same.
+  private changed(announced?: ListKind): void {
+    if (announced) this.instanceAnnounced.add(announced);
     this.toolsDirty = true;
     this.catalogPromise = undefined;
     this.catalogBuilt = undefined;
@@ -162,15 +173,17 @@ export class MeshEndpoint implements MeshSurface {
 
   // Recomputes what is advertised and tells every session what actually changed.
   private async refresh(): Promise<void> {
+    const forced = new Set(this.instanceAnnounced);
+    this.instanceAnnounced.clear();
     this.listTools();
-    if (this.toolsKey !== this.announced.tools) this.broadcast('tools', (server) => server.sendToolListChanged());
+    if (this.toolsKey !== this.announced.tools || forced.has('tools')) this.broadcast('tools', (server) => server.sendToolListChanged());
     this.announced.tools = this.toolsKey;
     // With no session or listener nobody needs to hear about it; the catalog is built when first listed.
     if (this.sessions.size === 0 && !this.watchers.some((watcher) => watcher.listening())) return;
     await this.catalog();
     const { resources, prompts } = this.catalogKeys;
-    if (resources !== this.announced.resources) this.broadcast('resources', (server) => server.sendResourceListChanged());
-    if (prompts !== this.announced.prompts) this.broadcast('prompts', (server) => server.sendPromptListChanged());
+    if (resources !== this.announced.resources || forced.has('resources')) this.broadcast('resources', (server) => server.sendResourceListChanged());
+    if (prompts !== this.announced.prompts || forced.has('prompts')) this.broadcast('prompts', (server) => server.sendPromptListChanged());
     this.announced = { ...this.announced, resources, prompts };
   }
 
@@ -214,7 +227,8 @@ export class MeshEndpoint implements MeshSurface {
     } catch (error) {
       if (error instanceof InputRequired) throw error;
       const mesh = toMeshError(error);
-      if (PROTOCOL_ERRORS.has(mesh.code)) throw mesh;
+      // For a 2026-07-28 client, a capability it did not declare (-32021 from the instance) is its protocol error, not the tool's.
+      if (PROTOCOL_ERRORS.has(mesh.code) || (relay?.modern && mesh.context?.rpcCode === ProtocolErrorCode.MissingRequiredClientCapability)) throw mesh;
       return { isError: true, content: [{ type: 'text', text: `${mesh.code}: ${mesh.message}` }] };
     }
   }
@@ -239,17 +253,18 @@ export class MeshEndpoint implements MeshSurface {
   }
 
   /** Reads a resource by its endpoint uri (`mesh://service/uri`). */
-  async readResource(uri: string, caller: string, relay?: Relay) {
+  async readResource(uri: string, caller: string, relay?: Relay, retry?: InputRetry) {
     const target = meshUriOrThrow(uri);
     try {
-      return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, relay ? { caller, relay } : { caller }));
+      return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, { caller, ...(relay && { relay }), ...(retry && { retry }) }));
     } catch (error) {
+      if (error instanceof InputRequired) throw error;
       throw toRpcError(error);
     }
   }
 
   /** Gets a prompt by its endpoint name (`service__prompt`). */
-  async getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay) {
+  async getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay, retry?: InputRetry) {
     const ref = (this.catalogBuilt ?? (await this.catalog())).promptIndex.resolve(name);
     if (!ref) throw unknownPrompt(name);
     // Name the real prompts when the service is known to lack this one (its lists are cached).
@@ -263,8 +278,9 @@ export class MeshEndpoint implements MeshSurface {
       });
     }
     try {
-      return meshPromptResult(ref.service, await this.core.router.getPrompt(ref.service, ref.tool, args, relay ? { caller, relay } : { caller }));
+      return meshPromptResult(ref.service, await this.core.router.getPrompt(ref.service, ref.tool, args, { caller, ...(relay && { relay }), ...(retry && { retry }) }));
     } catch (error) {
+      if (error instanceof InputRequired) throw error;
       throw toRpcError(error);
     }
   }

@@ -2,7 +2,7 @@ import type { CallToolResult, GetPromptResult, ReadResourceResult, Server, Serve
 import type { Relay } from '../router/relay.js';
 import type { Catalog } from './catalog.js';
 import { toRpcError } from './rpc-error.js';
-import type { MrtrRelay } from './mrtr-relay.js';
+import type { InputMethod, MrtrRelay } from './mrtr-relay.js';
 import { InputRequired, type InputRetry } from '../router/modern-hop.js';
 
 /** What the mesh endpoint serves, the same for both eras (MeshEndpoint implements it). */
@@ -15,8 +15,10 @@ export interface MeshSurface {
   answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay, meta?: unknown, retry?: InputRetry): Promise<CallToolResult>;
   /** Relays MRTR between clients and instances (signs the proxy's requestState). */
   readonly mrtr: MrtrRelay;
-  readResource(uri: string, caller: string, relay?: Relay): Promise<ReadResourceResult>;
-  getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay): Promise<GetPromptResult>;
+  /** @throws InputRequired when the instance asked for the client's input (MRTR) */
+  readResource(uri: string, caller: string, relay?: Relay, retry?: InputRetry): Promise<ReadResourceResult>;
+  /** @throws InputRequired when the instance asked for the client's input (MRTR) */
+  getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay, retry?: InputRetry): Promise<GetPromptResult>;
 }
 
 /** How one era runs a request: who the caller is, and what its requests relay while they run. */
@@ -44,23 +46,37 @@ export function installMeshHandlers(server: Server, surface: MeshSurface, hooks:
   server.setRequestHandler('tools/call', (request, ctx) =>
     hooks.relayed(ctx, request.params._meta, async (relay) => {
       const { name } = request.params;
-      const retry = surface.mrtr.retryOf(ctx, name);
-      try {
-        return await surface.answerToolCall(name, request.params.arguments ?? {}, hooks.callerOf(ctx), relay, request.params._meta, retry);
-      } catch (error) {
-        // To a modern client as is; on a legacy session the SDK's shim asks the client and calls again.
-        if (error instanceof InputRequired) return surface.mrtr.result(name, error);
-        throw toRpcError(error);
-      }
+      const retry = surface.mrtr.retryOf(ctx, 'tools/call', name);
+      // A mesh failure becomes its JSON-RPC error here (readResource and getPrompt throw theirs already).
+      const answer = () => surface.answerToolCall(name, request.params.arguments ?? {}, hooks.callerOf(ctx), relay, request.params._meta, retry);
+      return relayInput(surface, 'tools/call', name, () => answer().catch((error: unknown) => Promise.reject(error instanceof InputRequired ? error : toRpcError(error))));
     }),
   );
   server.setRequestHandler('resources/list', async () => ({ resources: (await surface.catalog()).resources }));
   server.setRequestHandler('resources/templates/list', async () => ({ resourceTemplates: (await surface.catalog()).templates }));
   server.setRequestHandler('resources/read', (request, ctx) =>
-    hooks.relayed(ctx, request.params._meta, (relay) => surface.readResource(request.params.uri, hooks.callerOf(ctx), relay)),
+    hooks.relayed(ctx, request.params._meta, (relay) => {
+      const { uri } = request.params;
+      const retry = surface.mrtr.retryOf(ctx, 'resources/read', uri);
+      return relayInput(surface, 'resources/read', uri, () => surface.readResource(uri, hooks.callerOf(ctx), relay, retry));
+    }),
   );
   server.setRequestHandler('prompts/list', async () => ({ prompts: (await surface.catalog()).prompts }));
   server.setRequestHandler('prompts/get', (request, ctx) =>
-    hooks.relayed(ctx, request.params._meta, (relay) => surface.getPrompt(request.params.name, request.params.arguments, hooks.callerOf(ctx), relay)),
+    hooks.relayed(ctx, request.params._meta, (relay) => {
+      const { name } = request.params;
+      const retry = surface.mrtr.retryOf(ctx, 'prompts/get', name);
+      return relayInput(surface, 'prompts/get', name, () => surface.getPrompt(name, request.params.arguments, hooks.callerOf(ctx), relay, retry));
+    }),
   );
+}
+
+// An instance's request for input goes to a modern client as is; on a legacy session the SDK's shim asks the client and calls again.
+async function relayInput<T>(surface: MeshSurface, method: InputMethod, target: string, answer: () => Promise<T>) {
+  try {
+    return await answer();
+  } catch (error) {
+    if (error instanceof InputRequired) return surface.mrtr.result(method, target, error);
+    throw error;
+  }
 }

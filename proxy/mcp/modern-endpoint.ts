@@ -5,7 +5,9 @@ import {
   LOG_LEVEL_META_KEY,
   createMcpHandler,
   InMemoryServerEventBus,
-  Server,
+  McpServer,
+  type Implementation,
+  type ServerOptions,
   type McpHttpHandler,
   type ServerContext,
 } from '@modelcontextprotocol/server';
@@ -27,7 +29,7 @@ const callerOf = (ctx: ServerContext) => callerNamed(ctx.mcpReq.envelope);
 // No session, so nothing relayed but the request's own progress and cancellation (its own stream).
 const MODERN_HOOKS: EraHooks = {
   callerOf,
-  relayed: (ctx, meta, handle) => handle({ ...relayFor(undefined, ctx, meta), declared: declaredBy(ctx.mcpReq.envelope), ...logRelay(ctx) }),
+  relayed: (ctx, meta, handle) => handle({ ...relayFor(undefined, ctx, meta), declared: declaredBy(ctx.mcpReq.envelope), modern: true, ...logRelay(ctx) }),
 };
 
 const LevelSchema = LoggingLevelSchema.optional().catch(undefined);
@@ -43,6 +45,22 @@ function logRelay(ctx: ServerContext): Pick<Relay, 'logLevel' | 'onLog'> {
       ctx.mcpReq.notify({ method: 'notifications/message', params: { ...params, logger } }).catch(() => undefined);
     },
   };
+}
+
+/**
+ * The per-request McpServer of the modern endpoint: no tool of its own (the aggregating handlers
+ * are installed on its low-level Server), but the namespaced tools' inputSchemas, so the SDK's
+ * handler checks a tools/call's Mcp-Param-* headers against its arguments (SEP-2243: -32020, HTTP
+ * 400) before dispatch, as it does for an McpServer's registered tools.
+ */
+class MeshRequestServer extends McpServer {
+  constructor(info: Implementation, options: ServerOptions, private readonly schemaOf: (name: string) => Record<string, unknown> | undefined) {
+    super(info, options);
+  }
+
+  override toolInputSchemaJson(name: string): Record<string, unknown> | undefined {
+    return this.schemaOf(name);
+  }
 }
 
 /**
@@ -74,11 +92,12 @@ export class ModernMeshEndpoint {
     return { name: 'mesh-proxy', version: this.version };
   }
 
-  private buildServer(): Server {
-    const server = new Server(this.serverInfo, { capabilities: { ...MESH_CAPABILITIES, logging: {} }, requestState: { verify: this.surface.mrtr.verify } });
-    installMeshHandlers(server, this.surface, MODERN_HOOKS);
-    installCompletion(server, { router: this.router, catalog: () => this.surface.catalog(), callerOf });
-    return server;
+  private buildServer(): McpServer {
+    const options = { capabilities: { ...MESH_CAPABILITIES, logging: {} }, requestState: { verify: this.surface.mrtr.verify } };
+    const mcp = new MeshRequestServer(this.serverInfo, options, (name) => this.surface.paramHeaderSchema(name));
+    installMeshHandlers(mcp.server, this.surface, MODERN_HOOKS);
+    installCompletion(mcp.server, { router: this.router, catalog: () => this.surface.catalog(), callerOf });
+    return mcp;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, type ClientCapabilities, LOG_LEVEL_META_KEY, SERVER_INFO_META_KEY, type Implementation } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, type ClientCapabilities, LOG_LEVEL_META_KEY, ProtocolErrorCode, SERVER_INFO_META_KEY, type Implementation } from '@modelcontextprotocol/server';
 import type { ModernRoute } from '../../src/http/front-door.js';
 import { toJsonRpcError } from '../../src/errors.js';
 import { sendJson } from '../../src/http/mcp-post.js';
@@ -69,12 +69,16 @@ export async function answerPlainCall(res: ServerResponse, call: PlainModernCall
     if (!res.writableFinished) cancel.cancel(new Error('the client closed the request'));
   });
   try {
-    const result = await surface.answerToolCall(call.name, call.args, call.caller, { cancel, declared: call.declared }, call.meta);
+    const result = await surface.answerToolCall(call.name, call.args, call.caller, { cancel, declared: call.declared, modern: true }, call.meta);
     sendJson(res, 200, { jsonrpc: '2.0', id: call.id, result: { ...result, resultType: 'complete', _meta: { ...result._meta, [SERVER_INFO_META_KEY]: serverInfo } } });
   } catch (error) {
-    if (!(error instanceof InputRequired)) return sendJson(res, 200, toJsonRpcError(call.id, error));
+    if (!(error instanceof InputRequired)) {
+      const answer = toJsonRpcError(call.id, error);
+      // As the SDK answers it: an in-band -32021 (a client capability missing) is a 400, every other error a 200.
+      return sendJson(res, answer.error.code === ProtocolErrorCode.MissingRequiredClientCapability ? 400 : 200, answer);
+    }
     // MRTR: the instance's requests go to the client, with the proxy's state naming the instance that asked.
-    const asked = { resultType: 'input_required', inputRequests: error.inputRequests ?? {}, requestState: await surface.mrtr.stateFor(call.name, error) };
+    const asked = { resultType: 'input_required', inputRequests: error.inputRequests ?? {}, requestState: await surface.mrtr.stateFor('tools/call', call.name, error) };
     sendJson(res, 200, { jsonrpc: '2.0', id: call.id, result: { ...asked, _meta: { [SERVER_INFO_META_KEY]: serverInfo } } });
   }
 }

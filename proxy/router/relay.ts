@@ -50,6 +50,8 @@ export interface Relay {
   /** A 2026-07-28 request's own log level: the instance's log lines for it come back to `onLog` (`service` names the instance's service). */
   logLevel?: LoggingLevel;
   onLog?: (service: string, params: LoggingMessageNotification['params']) => void;
+  /** The request came in the 2026-07-28 era: that era's protocol errors (-32021, a client capability missing) reach it as errors. */
+  modern?: boolean;
   /** What the client can be asked (elicitation, sampling, roots): declared to a 2026-07-28 instance in the request's envelope. */
   declared?: ClientCapabilities | undefined;
 }

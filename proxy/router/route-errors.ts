@@ -26,7 +26,7 @@ export function toRouteError(error: unknown, label: RouteLabel, deadlineMs: numb
   const context = label.context;
   const rpcCode = rpcCodeOf(error);
   if (rpcCode !== undefined) {
-    const { message, data } = error as { message: string; data?: { code?: unknown } };
+    const { message, data } = error as { message: string; data?: { code?: unknown; requiredCapabilities?: unknown } };
     if (rpcCode === RPC_REQUEST_TIMEOUT) {
       return new MeshError('CALL_TIMEOUT', `${label.text} did not answer within ${deadlineMs} ms`, { cause: error, context });
     }
@@ -34,7 +34,11 @@ export function toRouteError(error: unknown, label: RouteLabel, deadlineMs: numb
     // A mesh code the peer named is kept (a sidecar's CHILD_EXITED); a code of its own (not MM's) is kept as remoteCode.
     const named = data?.code;
     const code = isMeshErrorCode(named) ? named : rpcCode === RPC_CONNECTION_CLOSED ? 'SERVICE_UNAVAILABLE' : 'TOOL_ERROR';
-    const remote = typeof named === 'string' && !isMeshErrorCode(named) ? { remoteCode: named } : {};
+    const remote = {
+      ...(typeof named === 'string' && !isMeshErrorCode(named) && { remoteCode: named }),
+      // -32021 names what the client must declare: its client needs it as the instance said it.
+      ...(data?.requiredCapabilities !== undefined && { requiredCapabilities: data.requiredCapabilities }),
+    };
     return new MeshError(code, `${label.text}: ${message.replace(/^(MCP error -?\d+: )+/, '')}`, { cause: error, context: { ...context, rpcCode, ...remote } });
   }
   // The SDK client's fetch fails with TypeError('fetch failed') whose cause carries the socket's code:

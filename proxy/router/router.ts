@@ -46,7 +46,7 @@ export interface CallOptions {
    * cancellation (any path). Absent, or with only a signal, the request is a plain one.
    */
   relay?: Relay;
-  /** An MRTR retry: sent to the instance that asked for input, with the client's answers (tools/call only). */
+  /** An MRTR retry: sent to the instance that asked for input, with the client's answers (tools/call, prompts/get, resources/read). */
   retry?: InputRetry;
 }
 

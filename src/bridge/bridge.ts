@@ -15,6 +15,9 @@ import { BridgeSession } from './bridge-session.js';
 import { relatedChildId } from './related.js';
 import type { ClientChannel, Pending, Reply } from './types.js';
 
+// A listing never asks its client anything: a child's keyless request belongs to a call, prompt or read in flight when there is one.
+const MAY_ASK = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
 export interface BridgeOptions {
   /** Service name, for error messages. */
   name: string;
@@ -157,7 +160,7 @@ export class Bridge {
     };
     this.pending.set(childId, pending);
     if (session) session.inflight.set(request.id, childId);
-    if (session || reply.related) this.lastForwarded = pending;
+    if ((session || reply.related) && MAY_ASK.has(request.method)) this.lastForwarded = pending;
     this.counters.forwarded++;
     upstream.send(out).catch((error) => {
       if (this.pending.delete(childId)) this.fail(pending, error);
@@ -269,14 +272,19 @@ export class Bridge {
     pending.reply.respond(message);
   }
 
-  /** The latest client request still in flight: the best owner for a message that names none. */
+  /** The latest client request still in flight that may ask (else the latest of any): the best owner for a message that names none. */
   private currentPending(): Pending | undefined {
     const last = this.lastForwarded;
     if (last && this.pending.get(last.childId) === last) return last;
     let found: Pending | undefined;
-    for (const p of this.pending.values()) if (p.session || p.reply.related) found = p;
-    this.lastForwarded = found;
-    return found;
+    let asking: Pending | undefined;
+    for (const p of this.pending.values()) {
+      if (!p.session && !p.reply.related) continue;
+      found = p;
+      if (MAY_ASK.has(p.method)) asking = p;
+    }
+    this.lastForwarded = asking;
+    return asking ?? found;
   }
 
   private routeChildRequest(request: JSONRPCRequest): void {

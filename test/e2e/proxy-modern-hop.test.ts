@@ -119,3 +119,26 @@ t.test("a modern request's own log level: the instance's log lines for it come b
   t.same(silent.logs, [], 'no level asked: no log lines');
   t.match(silent.answer, { result: { content: [{ text: 'said it' }] } });
 });
+
+t.test("a self-registered instance's list_changed reaches the proxy's listen streams although its registered lists did not change", async (t) => {
+  const proxy = await startProxy(t, { extra: fast });
+  const spawned = spawnNode('test/fixtures/modern-echo.js', [], { MESH_SERVICE_NAME: 'self', MESH_PROXY_URL: proxy.base, MESH_PORT: String(await freePort()) });
+  t.teardown(() => spawned.stop());
+  await pollJson(`${proxy.base}/v1/services/self`, (status, body) => status === 200 && body.status === 'healthy');
+  const modern = new Client({ name: 'listener', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  await modern.connect(new StreamableHTTPClientTransport(new URL(`${proxy.base}/mcp`)));
+  t.teardown(() => modern.close());
+  t.ok((await modern.listPrompts()).prompts.some((prompt) => prompt.name === 'self__greet'), 'its prompts are listed');
+  const heard = { tools: 0, prompts: 0 };
+  modern.setNotificationHandler('notifications/tools/list_changed', () => void heard.tools++);
+  modern.setNotificationHandler('notifications/prompts/list_changed', () => void heard.prompts++);
+  await modern.listen({ toolsListChanged: true, promptsListChanged: true });
+  // Its registration names the same six tools before and after `grow` and its prompts stay the same:
+  // only the instance's own announcement (on the proxy's listen stream to it, opened after the first call) says so.
+  await waitFor(async () => {
+    await modern.callTool({ name: 'self__grow', arguments: {} });
+    return heard.tools > 0 && heard.prompts > 0;
+  }, 'tools and prompts list_changed heard on the listen stream', 20_000);
+  t.pass("the instance's announcements reached a modern client of the proxy");
+});
+
