@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { JSONRPCRequest } from '@modelcontextprotocol/server';
+import { ProtocolErrorCode, type JSONRPCRequest } from '@modelcontextprotocol/server';
 import type { Bridge } from '../bridge/bridge.js';
 import { replyOn } from '../http/hot-path.js';
 
@@ -10,7 +10,15 @@ import { replyOn } from '../http/hot-path.js';
  * No translation: the child is spoken to natively.
  */
 export function passToModernChild(bridge: Bridge, message: JSONRPCRequest, res: ServerResponse): void {
-  const childId = bridge.forward(undefined, message, replyOn(res));
+  const reply = replyOn(res);
+  const childId = bridge.forward(undefined, message, {
+    ...reply,
+    // As the SDK answers it: an in-band -32021 (a client capability missing) is a 400, before anything was streamed.
+    respond(answer) {
+      if ('error' in answer && answer.error.code === ProtocolErrorCode.MissingRequiredClientCapability && !res.headersSent) res.statusCode = 400;
+      reply.respond(answer);
+    },
+  });
   if (childId === undefined) return;
   res.once('close', () => {
     if (!res.writableFinished) bridge.cancel(childId, 'the client closed the request');

@@ -53,7 +53,7 @@ export function replyOn(res: ServerResponse): Reply {
       if (streaming) {
         res.end(`event: message\ndata: ${body}\n\n`);
       } else {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.writeHead(res.statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
         res.end(body);
       }
     },
