@@ -6,7 +6,7 @@ import {
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/server';
-import { MeshError, toMeshError, type MeshErrorCode } from '../../src/errors.js';
+import { MeshError, toHttpJsonRpcError, toMeshError, type MeshErrorCode } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { hopsOf } from '../../src/instance/mesh-meta.js';
 import type { MeshCore } from '../core.js';
@@ -317,7 +317,8 @@ export class MeshEndpoint implements MeshSurface {
         session.lastActive = this.limits.now();
         return session.transport.handleRequest(request, options);
       }
-      return Response.json({ jsonrpc: '2.0', id: null, error: { code: -32001, message: `Session not found: ${id} (expired or the proxy restarted; initialize again)` } }, { status: 404 });
+      const { status, body } = toHttpJsonRpcError(new MeshError('SESSION_NOT_FOUND', `Session not found: ${id} (expired or the proxy restarted; initialize again)`));
+      return Response.json(body, { status });
     }
     const room = this.limits.admit(this.sessions.size, this.sessions.entries());
     if (room === 'full') return this.limits.fullResponse('mesh-proxy');

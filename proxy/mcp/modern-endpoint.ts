@@ -101,8 +101,8 @@ export class ModernMeshEndpoint {
   }
 
   /**
-   * `route`: the front door's classification of this request, when it has one (else classified
-   * here). A plain tools/call takes the lean path (no per-request Server, no session lookup).
+   * `route`: the front door's classification of this request (classified once there). A plain
+   * tools/call takes the lean path (no per-request Server, no session lookup).
    */
   serve(req: IncomingMessage, res: ServerResponse, parsed: unknown, route: ModernRoute): void {
     const plain = plainModernCall(req, route, (name) => this.surface.mirrorsParamHeaders(name));
@@ -114,11 +114,6 @@ export class ModernMeshEndpoint {
     }
     this.parsedBodies.set(req, parsed);
     void this.listener(req, res);
-  }
-
-  /** The web-standard face, for callers holding a Request (in-process tests). */
-  fetch(request: Request, parsedBody?: unknown): Promise<Response> {
-    return this.handler.fetch(request, parsedBody === undefined ? undefined : { parsedBody });
   }
 
   async close(): Promise<void> {

@@ -5,11 +5,10 @@ import type { ModernRoute } from '../../src/http/front-door.js';
 import { toJsonRpcError } from '../../src/errors.js';
 import { sendJson } from '../../src/http/mcp-post.js';
 import { CallCancel } from '../router/call-cancel.js';
+import { MODERN_REVISION } from '../../src/era/revision.js';
 import { InputRequired } from '../router/modern-hop.js';
 import type { MeshSurface } from './mesh-handlers.js';
 
-/** The one modern revision the lean path answers (the SDK handler answers every other claim). */
-export const MODERN_REVISION = '2026-07-28';
 
 const ClientInfoSchema = z.object({ name: z.string().min(1).max(128) });
 

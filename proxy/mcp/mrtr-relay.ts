@@ -26,7 +26,7 @@ const described = (method: InputMethod, target: string) => `${method} of "${targ
  * is this process's own: a retry reaching another proxy process is refused and the client asks again.
  */
 export class MrtrRelay {
-  private readonly codec = createRequestStateCodec<RelayedState>({ key: randomBytes(32) });
+  private readonly codec = createRequestStateCodec<RelayedState>({ key: randomBytes(32), ttlSeconds: 600 });
   /** The hook for ServerOptions.requestState.verify of the endpoint's Servers (both eras). */
   readonly verify = (state: string, ctx: ServerContext) => this.codec.verify(state, ctx);
 

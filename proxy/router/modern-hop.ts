@@ -10,12 +10,8 @@ import {
   type Implementation,
   type LoggingLevel,
 } from '@modelcontextprotocol/client';
+import { MODERN_REVISION } from '../../src/era/revision.js';
 
-/** The revision the proxy speaks statelessly to instances that serve it. */
-export const MODERN_REVISION = '2026-07-28';
-
-/** Error code of UnsupportedProtocolVersionError: the instance does not serve the revision asked for. */
-export const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 // The methods whose Mcp-Name header mirrors a param (SEP-2243), and which param.
 const NAMED: Readonly<Record<string, 'name' | 'uri'>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };

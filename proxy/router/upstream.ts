@@ -31,7 +31,8 @@ import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc
 import { upstreamFetch } from './sdk-fetch.js';
 import type { EraVerdicts } from './era-verdicts.js';
 import { ModernListen } from './modern-listen.js';
-import { completeResult, MODERN_REVISION, modernRequest, UNSUPPORTED_PROTOCOL_VERSION, withoutInstanceIdentity, type InputRetry } from './modern-hop.js';
+import { MODERN_REVISION } from '../../src/era/revision.js';
+import { completeResult, modernRequest, withoutInstanceIdentity, type InputRetry } from './modern-hop.js';
 
 /** What changed on an instance: one of its lists, or its session (a new session may serve other lists). */
 export type UpstreamChange = 'tools' | 'resources' | 'prompts' | 'session';
@@ -223,8 +224,8 @@ export class Upstream {
       const code = rpcCodeOf(error);
       const broken = (code === undefined && !(error instanceof MeshError)) || code === RPC_CONNECTION_CLOSED;
       // A modern verdict that no longer holds (the instance went back to legacy, or is gone): probe again on the next connect.
-      if (this.modern && (broken || code === UNSUPPORTED_PROTOCOL_VERSION)) this.setup.eras?.forget(this.url);
-      if (broken || (this.modern && code === UNSUPPORTED_PROTOCOL_VERSION)) this.reset();
+      if (this.modern && (broken || code === ProtocolErrorCode.UnsupportedProtocolVersion)) this.setup.eras?.forget(this.url);
+      if (broken || (this.modern && code === ProtocolErrorCode.UnsupportedProtocolVersion)) this.reset();
       throw error;
     } finally {
       this.inflight--;

@@ -29,9 +29,10 @@ export interface ModernEndpointOptions {
 type ParsedIncoming = { parsedBody?: unknown };
 
 /**
- * Serves 2026-07-28 clients statelessly in front of a legacy child: a plain `tools/call` takes the
- * lean path (no per-request server), everything else the SDK's `createMcpHandler` over a
- * per-request mirror of the child. Both share the bridge and the held calls of MRTR.
+ * Serves 2026-07-28 clients statelessly in front of the child: a plain `tools/call` takes the lean
+ * path (no per-request server), everything else the SDK's `createMcpHandler` over a per-request
+ * mirror of the child. A legacy child is translated for (results stamped, its requests to the client
+ * held as MRTR rounds); a modern child (`childEra`) gets the requests as they came.
  */
 export function createModernEndpoint(options: ModernEndpointOptions): ModernEndpoint & { notify: ServerNotifier; rounds: InputRounds } {
   const log = options.log ?? silentLogger;

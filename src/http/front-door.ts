@@ -46,10 +46,10 @@ export interface FrontDoorOptions {
   /** The server's drain: a `subscriptions/listen` stream is long-lived, like a GET stream, and not waited for at stop. */
   drain?: Pick<Drain, 'release'> | undefined;
   /**
-   * Everything else (the Hono app with the SDK transport). A POST /mcp arrives with its body read:
-   * `rawBody` (Buffer, which @hono/node-server reads instead of the stream) and `parsedBody`.
+   * Everything else: the Hono app with the SDK transport (its listener returns a promise it handles
+   * itself, errors become answers). A POST /mcp arrives with its body read: `rawBody` (Buffer, which
+   * @hono/node-server reads instead of the stream) and `parsedBody`.
    */
-  /** Hono's listener (it returns a promise it handles itself: errors become answers). */
   sdk: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 }
 
