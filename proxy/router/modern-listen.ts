@@ -17,21 +17,37 @@ export class ModernListen {
   private retryMs = 250;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The open in progress (opens are serialised). */
+  private opening: Promise<void> = Promise.resolve();
 
   constructor(private readonly renewed: () => void) {}
 
-  /** Opens (or re-opens, with the current filter) the stream on `client`. */
-  async open(client: Client): Promise<void> {
+  /**
+   * Opens (or re-opens, with the current filter) the stream on `client`. Opens run one after the
+   * other: two at once would both replace the same stream and leave one of theirs open for good.
+   */
+  open(client: Client): Promise<void> {
+    const next = this.opening.then(() => this.openNow(client));
+    this.opening = next.catch(() => undefined);
+    return next;
+  }
+
+  private async openNow(client: Client): Promise<void> {
     this.client = client;
     const filter = filterFor(client, this.watched);
     const previous = this.current;
     this.current = undefined;
     if (filter && !this.closed) {
       const subscription = await client.listen(filter);
-      this.current = subscription;
-      void subscription.closed.then((how) => {
-        if (how === 'remote' && this.current === subscription) this.lost(client);
-      });
+      // Closed while the instance was acknowledging: nobody will close this stream but us.
+      if (this.closed) {
+        await subscription.close().catch(() => undefined);
+      } else {
+        this.current = subscription;
+        void subscription.closed.then((how) => {
+          if (how === 'remote' && this.current === subscription) this.lost(client);
+        });
+      }
     }
     await previous?.close().catch(() => undefined);
   }
