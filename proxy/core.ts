@@ -1,10 +1,4 @@
-import {
-  Client,
-  StreamableHTTPClientTransport,
-  ProtocolError,
-  SdkHttpError,
-  type Tool,
-} from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, ProtocolError, SdkHttpError, type Tool } from '@modelcontextprotocol/client';
 import { toolsHash } from '../src/instance/tools-hash.js';
 import { checkClaim } from './claim-check.js';
 import { MeshError } from '../src/errors.js';
@@ -148,9 +142,7 @@ export class MeshCore {
 
   /** Healthy services and their tools: what the MCP endpoint advertises. */
   routableTools(): { name: string; tools: Tool[] }[] {
-    return this.registry
-      .services({ status: 'healthy' })
-      .map((service) => ({ name: service.name, tools: this.toolsOf(service.name) }));
+    return this.registry.services({ status: 'healthy' }).map((service) => ({ name: service.name, tools: this.toolsOf(service.name) }));
   }
 
   /**
@@ -198,9 +190,13 @@ export class MeshCore {
     this.registry.assertMayTakeOver(registration, lease, true);
     const check = await checkClaim(registration.url, registration.claim, this.token);
     if (!check.confirmed) {
-      throw new MeshError('CONFLICT', `a live instance of service "${registration.name}" holds id "${registration.id}" or url ${registration.url}; this registration carries no lease and its claim was not confirmed: ${check.reason}`, {
-        context: { id: registration.id, service: registration.name },
-      });
+      throw new MeshError(
+        'CONFLICT',
+        `a live instance of service "${registration.name}" holds id "${registration.id}" or url ${registration.url}; this registration carries no lease and its claim was not confirmed: ${check.reason}`,
+        {
+          context: { id: registration.id, service: registration.name },
+        },
+      );
     }
     return this.registry.register(input, lease, { claimProven: true });
   }

@@ -103,17 +103,21 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const sweeper = setInterval(() => registry.sweep(), 1_000);
   sweeper.unref();
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
-    const grace = options.drainTimeoutMs ?? DEFAULT_DRAIN_MS;
-    if (drain.active > 0) log.info(`draining ${drain.active} request(s) in flight (up to ${grace / 1000} s); new requests get 503`);
-    const drained = await drain.drain(servers.filter((server) => server.listening), grace);
-    if (drained.cut > 0) log.warn(`drain timeout (${grace / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
-    clearInterval(sweeper);
-    await modern.close();
-    await endpoint.close();
-    await core.router.close();
-    await registry.close();
-  })());
+  const stop = () =>
+    (stopping ??= (async () => {
+      const grace = options.drainTimeoutMs ?? DEFAULT_DRAIN_MS;
+      if (drain.active > 0) log.info(`draining ${drain.active} request(s) in flight (up to ${grace / 1000} s); new requests get 503`);
+      const drained = await drain.drain(
+        servers.filter((server) => server.listening),
+        grace,
+      );
+      if (drained.cut > 0) log.warn(`drain timeout (${grace / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
+      clearInterval(sweeper);
+      await modern.close();
+      await endpoint.close();
+      await core.router.close();
+      await registry.close();
+    })());
   try {
     const main = createServer(listener);
     servers.push(main);

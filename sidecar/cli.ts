@@ -31,7 +31,11 @@ const program = new Command('mesh-sidecar')
   .option('--cwd <dir>', 'working directory of the server process')
   .option('--env <KEY=VALUE>', 'environment variable for the server process (repeatable)', collect, [] as string[])
   .option('--allow-host <hostname>', 'extra hostname accepted in Host/Origin headers (repeatable)', collect, [] as string[])
-  .addOption(new Option('--child-era <era>', 'which MCP era to speak to the server: auto (probe with server/discover, else initialize) or legacy (initialize, no probe)').choices(['auto', 'legacy']).default('auto'))
+  .addOption(
+    new Option('--child-era <era>', 'which MCP era to speak to the server: auto (probe with server/discover, else initialize) or legacy (initialize, no probe)')
+      .choices(['auto', 'legacy'])
+      .default('auto'),
+  )
   .option('--probe-timeout <ms>', 'how long the server may stay silent on the server/discover probe (which MCP era it speaks) before it counts as a legacy server', wholeArg, 10_000)
   .option('--deadline <seconds>', 'deadline of every forwarded request', positive, 60)
   .option('--max-message-bytes <bytes>', 'largest message the server may send (one stdout line); a longer one is discarded and fails its call', wholeArg, DEFAULT_MAX_MESSAGE_BYTES)

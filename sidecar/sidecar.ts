@@ -217,4 +217,3 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     },
   };
 }
-

@@ -186,9 +186,10 @@ export class Supervisor {
     }
     const failed = bridge.failUnreadableAnswer(line.id, (pending) => {
       const what = pending.tool ? `tool "${pending.tool}"` : pending.method;
-      const message = pending.childId === line.id
-        ? `${name}: the answer to ${what} is larger than the ${limit}-byte limit of one message (--max-message-bytes); it was discarded`
-        : `${name}: while ${what} was in flight the server wrote a stdout line larger than the ${limit}-byte limit of one message (--max-message-bytes); it was discarded and this call failed`;
+      const message =
+        pending.childId === line.id
+          ? `${name}: the answer to ${what} is larger than the ${limit}-byte limit of one message (--max-message-bytes); it was discarded`
+          : `${name}: while ${what} was in flight the server wrote a stdout line larger than the ${limit}-byte limit of one message (--max-message-bytes); it was discarded and this call failed`;
       return new MeshError('PAYLOAD_TOO_LARGE', message, {
         context: { service: name, method: pending.method, tool: pending.tool, limitBytes: limit },
       });

@@ -22,8 +22,10 @@ try {
     dialogue_ratio: number;
     chapter_headings: { text: string }[];
   };
-  console.log(`\nfs.analyze_narrative_structure ${chapter}: ${narrative.word_count} words, dialogue ratio ${narrative.dialogue_ratio}, ` +
-    `headings: ${narrative.chapter_headings.map((h) => JSON.stringify(h.text)).join(', ') || '(none)'}`);
+  console.log(
+    `\nfs.analyze_narrative_structure ${chapter}: ${narrative.word_count} words, dialogue ratio ${narrative.dialogue_ratio}, ` +
+      `headings: ${narrative.chapter_headings.map((h) => JSON.stringify(h.text)).join(', ') || '(none)'}`,
+  );
 
   // cmc: its own metrics combined with fs's analysis, which cmc fetched through the mesh.
   const quality = (await mesh.call('cmc', 'analyze_chapter_quality', { path: chapter })).structuredContent as {

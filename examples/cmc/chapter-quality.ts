@@ -27,7 +27,33 @@ export interface NarrativeFacts {
 }
 
 const WORD = /[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu;
-const NOT_ADVERBS = new Set(['only', 'early', 'family', 'holy', 'ugly', 'lonely', 'lovely', 'friendly', 'silly', 'belly', 'jelly', 'reply', 'apply', 'supply', 'italy', 'daily', 'likely', 'july', 'fly', 'ally', 'rely', 'curly', 'oily', 'chilly', 'hilly']);
+const NOT_ADVERBS = new Set([
+  'only',
+  'early',
+  'family',
+  'holy',
+  'ugly',
+  'lonely',
+  'lovely',
+  'friendly',
+  'silly',
+  'belly',
+  'jelly',
+  'reply',
+  'apply',
+  'supply',
+  'italy',
+  'daily',
+  'likely',
+  'july',
+  'fly',
+  'ally',
+  'rely',
+  'curly',
+  'oily',
+  'chilly',
+  'hilly',
+]);
 const FILLERS = new Set(['very', 'really', 'just', 'suddenly', 'quite', 'rather', 'somehow', 'actually', 'basically', 'literally', 'seemed', 'totally']);
 
 function round(value: number, digits = 2): number {
@@ -45,7 +71,10 @@ export function chapterMetrics(text: string): ChapterMetrics {
     .split(/(?<=[.!?])["'”’)\]]*\s+/)
     .map((s) => (s.match(WORD) ?? []).length)
     .filter((n) => n > 0);
-  const paragraphs = text.split(/\n\s*\n/).map((p) => (p.match(WORD) ?? []).length).filter((n) => n > 0);
+  const paragraphs = text
+    .split(/\n\s*\n/)
+    .map((p) => (p.match(WORD) ?? []).length)
+    .filter((n) => n > 0);
   const mean = sentences.length ? sentences.reduce((a, b) => a + b, 0) / sentences.length : 0;
   const variance = sentences.length ? sentences.reduce((a, n) => a + (n - mean) ** 2, 0) / sentences.length : 0;
   const sample = words.slice(0, 1000);

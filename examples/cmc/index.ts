@@ -26,7 +26,7 @@ async function fromFs(args: { path?: string | undefined; text?: string | undefin
 
 const cmc = createInstance({
   name: process.env.MESH_SERVICE_NAME || 'cmc',
-  description: 'Chapter quality: prose metrics of its own, combined with the fs service\'s narrative analysis.',
+  description: "Chapter quality: prose metrics of its own, combined with the fs service's narrative analysis.",
   version: '1.0.0',
   tags: process.env.MESH_TAGS ? undefined : ['native', 'demo'],
 })
@@ -56,12 +56,9 @@ const cmc = createInstance({
       };
     },
   )
-  .tool(
-    'chapter_metrics',
-    "cmc's own prose metrics for a text (no other service involved).",
-    { text: z.string().min(1).describe('the text to measure') },
-    ({ text: chapter }) => ({ ...chapterMetrics(chapter) }),
-  );
+  .tool('chapter_metrics', "cmc's own prose metrics for a text (no other service involved).", { text: z.string().min(1).describe('the text to measure') }, ({ text: chapter }) => ({
+    ...chapterMetrics(chapter),
+  }));
 
 try {
   const { url } = await cmc.start();

@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Server,
-  WebStandardStreamableHTTPServerTransport,
-  ProtocolErrorCode,
-  type CallToolResult,
-  type Tool,
-} from '@modelcontextprotocol/server';
+import { Server, WebStandardStreamableHTTPServerTransport, ProtocolErrorCode, type CallToolResult, type Tool } from '@modelcontextprotocol/server';
 import { MeshError, toHttpJsonRpcError, toMeshError, type MeshErrorCode } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { hopsOf } from '../../src/instance/mesh-meta.js';
@@ -82,12 +76,20 @@ export class MeshEndpoint implements MeshSurface {
   private readonly limits: SessionLimits;
 
   /** `limits`: idle timeout and cap of the client sessions (defaults 30 min, 1,000), and the clock they read. */
-  constructor(private readonly core: MeshCore, private readonly log: Logger, private readonly version: string, limits: SessionLimitsOptions = {}) {
+  constructor(
+    private readonly core: MeshCore,
+    private readonly log: Logger,
+    private readonly version: string,
+    limits: SessionLimitsOptions = {},
+  ) {
     this.rebuildTools();
     this.announced.tools = this.toolsKey;
     core.onChange((announced) => this.changed(announced));
     this.limits = new SessionLimits(limits);
-    this.limits.startSweeping(() => this.sessions.entries(), (id) => this.expire(id, 'idle'));
+    this.limits.startSweeping(
+      () => this.sessions.entries(),
+      (id) => this.expire(id, 'idle'),
+    );
   }
 
   /** Open client sessions. */
@@ -247,7 +249,15 @@ export class MeshEndpoint implements MeshSurface {
       this.answerToolCall(name, args, caller, cancel && { cancel }, meta).catch((error: unknown) => {
         if (!(error instanceof InputRequired)) throw error;
         const kinds = Object.values(error.inputRequests ?? {}).map((request) => String((request as { method?: unknown }).method));
-        return { isError: true, content: [{ type: 'text' as const, text: `INPUT_REQUIRED: tool "${name}" needs the client's input (${kinds.join(', ') || 'unspecified'}), and this client declared no elicitation, sampling or roots capability` }] };
+        return {
+          isError: true,
+          content: [
+            {
+              type: 'text' as const,
+              text: `INPUT_REQUIRED: tool "${name}" needs the client's input (${kinds.join(', ') || 'unspecified'}), and this client declared no elicitation, sampling or roots capability`,
+            },
+          ],
+        };
       });
     return session ? this.limits.track(session, call) : call();
   }

@@ -21,13 +21,13 @@ const inputs = {
     .object({
       service: ServiceArg,
       tool: z.string().min(1).describe('Tool name as the service itself calls it (see get_service_info), e.g. "read_text".'),
-      arguments: z.record(z.string(), z.unknown()).default({}).describe('The tool\'s arguments, matching its input schema.'),
+      arguments: z.record(z.string(), z.unknown()).default({}).describe("The tool's arguments, matching its input schema."),
     })
     .strict(),
   register_service: z
     .object({
       name: z.string().describe('Service name: lowercase letters, digits, "-" and "_".'),
-      url: z.string().describe('The instance\'s MCP Streamable HTTP endpoint, e.g. http://127.0.0.1:5003/mcp.'),
+      url: z.string().describe("The instance's MCP Streamable HTTP endpoint, e.g. http://127.0.0.1:5003/mcp."),
       tags: z.array(z.string()).default([]).describe('Tags for discovery.'),
       id: z.string().optional().describe('Instance id (default: derived from name and url).'),
     })
@@ -44,10 +44,11 @@ const inputs = {
 const descriptions: Record<keyof typeof inputs, string> = {
   list_services: 'List the services in the mesh with their status, instance count, tool count and tags. Start here to discover what can be called.',
   get_service_info: 'Describe one service: its instances (url, status, last heartbeat, circuit breaker) and every tool with its description and input schema.',
-  get_service_status: 'Health of one service: overall status, and each instance\'s status and circuit breaker (closed, open = ejected after failing calls, half-open = on probation).',
-  call_service: 'Call any tool of any service in the mesh and return that tool\'s own result. Use get_service_info to see the tools and their arguments.',
-  register_service: 'Register an already running MCP Streamable HTTP server as a mesh service (metadata only: its URL; the proxy never starts anything). The proxy lists its tools. Answers with the instance\'s lease: keep it, heartbeat needs it.',
-  deregister_service: 'Remove one instance from the mesh (an operator action: allowed without the instance\'s lease, logged with the caller\'s name).',
+  get_service_status: "Health of one service: overall status, and each instance's status and circuit breaker (closed, open = ejected after failing calls, half-open = on probation).",
+  call_service: "Call any tool of any service in the mesh and return that tool's own result. Use get_service_info to see the tools and their arguments.",
+  register_service:
+    "Register an already running MCP Streamable HTTP server as a mesh service (metadata only: its URL; the proxy never starts anything). The proxy lists its tools. Answers with the instance's lease: keep it, heartbeat needs it.",
+  deregister_service: "Remove one instance from the mesh (an operator action: allowed without the instance's lease, logged with the caller's name).",
   heartbeat: 'Tell the mesh an instance registered through register_service is still alive (send every 30 s), with the lease register_service answered with.',
 };
 

@@ -54,7 +54,11 @@ function logRelay(ctx: ServerContext): Pick<Relay, 'logLevel' | 'onLog'> {
  * 400) before dispatch, as it does for an McpServer's registered tools.
  */
 class MeshRequestServer extends McpServer {
-  constructor(info: Implementation, options: ServerOptions, private readonly schemaOf: (name: string) => Record<string, unknown> | undefined) {
+  constructor(
+    info: Implementation,
+    options: ServerOptions,
+    private readonly schemaOf: (name: string) => Record<string, unknown> | undefined,
+  ) {
     super(info, options);
   }
 
@@ -76,7 +80,12 @@ export class ModernMeshEndpoint {
   private readonly parsedBodies = new WeakMap<IncomingMessage, unknown>();
   private readonly unwatch: () => void;
 
-  constructor(private readonly surface: MeshEndpoint, private readonly router: Router, private readonly version: string, log: Logger) {
+  constructor(
+    private readonly surface: MeshEndpoint,
+    private readonly router: Router,
+    private readonly version: string,
+    log: Logger,
+  ) {
     this.handler = createMcpHandler(() => this.buildServer(), {
       legacy: 'reject',
       bus: this.bus,

@@ -1,6 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, type ClientCapabilities, LOG_LEVEL_META_KEY, ProtocolErrorCode, SERVER_INFO_META_KEY, type Implementation } from '@modelcontextprotocol/server';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  type ClientCapabilities,
+  LOG_LEVEL_META_KEY,
+  ProtocolErrorCode,
+  SERVER_INFO_META_KEY,
+  type Implementation,
+} from '@modelcontextprotocol/server';
 import type { ModernRoute } from '../../src/http/front-door.js';
 import { toJsonRpcError } from '../../src/errors.js';
 import { sendJson } from '../../src/http/mcp-post.js';
@@ -8,7 +16,6 @@ import { CallCancel } from '../router/call-cancel.js';
 import { MODERN_REVISION } from '../../src/era/revision.js';
 import { InputRequired } from '../router/modern-hop.js';
 import type { MeshSurface } from './mesh-handlers.js';
-
 
 const ClientInfoSchema = z.object({ name: z.string().min(1).max(128) });
 

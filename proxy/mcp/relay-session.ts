@@ -1,10 +1,4 @@
-import {
-  CreateMessageResultSchema,
-  CreateMessageResultWithToolsSchema,
-  ElicitResultSchema,
-  ListRootsResultSchema,
-  LoggingLevelSchema,
-} from '@modelcontextprotocol/core';
+import { CreateMessageResultSchema, CreateMessageResultWithToolsSchema, ElicitResultSchema, ListRootsResultSchema, LoggingLevelSchema } from '@modelcontextprotocol/core';
 import {
   ProtocolError,
   ProtocolErrorCode,
@@ -41,7 +35,11 @@ export class RelaySession implements RelayTarget {
   readonly capabilities: ClientCapabilities;
   private readonly inflight: Extra[] = [];
 
-  constructor(readonly id: string, private readonly server: Server, declared: ClientCapabilities | undefined) {
+  constructor(
+    readonly id: string,
+    private readonly server: Server,
+    declared: ClientCapabilities | undefined,
+  ) {
     const { sampling, elicitation, roots } = declared ?? {};
     this.capabilities = { ...(sampling && { sampling }), ...(elicitation && { elicitation }), ...(roots && { roots }) };
   }

@@ -75,7 +75,10 @@ export class AuditLog {
   private stopped = false;
   private readonly insertStatement: Statement;
 
-  constructor(private readonly db: Database, private readonly options: AuditLogOptions) {
+  constructor(
+    private readonly db: Database,
+    private readonly options: AuditLogOptions,
+  ) {
     this.insertStatement = db.prepare(INSERT);
   }
 
@@ -115,8 +118,16 @@ export class AuditLog {
     inTransaction(this.db, () => {
       for (const r of batch) {
         this.insertStatement.run([
-          r.at ?? this.options.now(), orNull(r.caller), r.service, orNull(r.instance), r.tool, r.durationMs, r.outcome,
-          orNull(r.errorCode), orNull(r.requestBytes), orNull(r.responseBytes),
+          r.at ?? this.options.now(),
+          orNull(r.caller),
+          r.service,
+          orNull(r.instance),
+          r.tool,
+          r.durationMs,
+          r.outcome,
+          orNull(r.errorCode),
+          orNull(r.requestBytes),
+          orNull(r.responseBytes),
         ]);
       }
       this.db.run('DELETE FROM audit WHERE id <= (SELECT MAX(id) FROM audit) - ?', [this.options.retention]);
@@ -129,9 +140,7 @@ export class AuditLog {
   recent(query: { service?: string | undefined; limit?: number | undefined } = {}): AuditEntry[] {
     this.drain();
     const limit = Math.max(1, Math.min(query.limit ?? 100, this.options.retention));
-    const sql = query.service === undefined
-      ? 'SELECT * FROM audit ORDER BY id DESC LIMIT ?'
-      : 'SELECT * FROM audit WHERE service = ? ORDER BY id DESC LIMIT ?';
+    const sql = query.service === undefined ? 'SELECT * FROM audit ORDER BY id DESC LIMIT ?' : 'SELECT * FROM audit WHERE service = ? ORDER BY id DESC LIMIT ?';
     const statement = this.db.prepare(sql);
     try {
       statement.bind(query.service === undefined ? [limit] : [query.service, limit]);

@@ -52,9 +52,22 @@ export class InstanceStore {
   /** Inserts or replaces one instance row. */
   upsert(record: InstanceRecord): void {
     this.upsertStatement.run([
-      record.id, record.name, record.url, record.host, record.port, record.pid ?? null,
-      JSON.stringify(record.tags), JSON.stringify(record.tools), record.toolsHash, record.version, record.kind,
-      record.state ?? null, jsonOrNull(record.resources), jsonOrNull(record.prompts), record.registeredAt, record.updatedAt,
+      record.id,
+      record.name,
+      record.url,
+      record.host,
+      record.port,
+      record.pid ?? null,
+      JSON.stringify(record.tags),
+      JSON.stringify(record.tools),
+      record.toolsHash,
+      record.version,
+      record.kind,
+      record.state ?? null,
+      jsonOrNull(record.resources),
+      jsonOrNull(record.prompts),
+      record.registeredAt,
+      record.updatedAt,
       record.lease,
     ]);
   }
@@ -95,10 +108,20 @@ export class InstanceStore {
     let candidate: Record<string, unknown>;
     try {
       candidate = {
-        id: row.id, name: row.name, url: row.url, host: row.host, port: row.port,
-        pid: row.pid ?? undefined, tags: parseJson(row.tags), tools: parseJson(row.tools),
-        toolsHash: row.tools_hash, version: row.version, kind: row.kind, state: row.state ?? undefined,
-        resources: parseJson(row.resources), prompts: parseJson(row.prompts),
+        id: row.id,
+        name: row.name,
+        url: row.url,
+        host: row.host,
+        port: row.port,
+        pid: row.pid ?? undefined,
+        tags: parseJson(row.tags),
+        tools: parseJson(row.tools),
+        toolsHash: row.tools_hash,
+        version: row.version,
+        kind: row.kind,
+        state: row.state ?? undefined,
+        resources: parseJson(row.resources),
+        prompts: parseJson(row.prompts),
       };
     } catch (error) {
       return `bad JSON: ${(error as Error).message}`;

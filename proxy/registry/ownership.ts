@@ -19,14 +19,22 @@ export function assertMayRegister(entries: InstanceIndex, registration: Registra
   const owner = entries.get(registration.id);
   if (owner && isLive(owner, now, policy)) {
     if (owner.record.name !== registration.name) {
-      throw new MeshError('CONFLICT', `instance id "${registration.id}" belongs to the live service "${owner.record.name}" (at ${owner.record.url}); register "${registration.name}" under another id`, {
-        context: { id: registration.id, owner: owner.record.name },
-      });
+      throw new MeshError(
+        'CONFLICT',
+        `instance id "${registration.id}" belongs to the live service "${owner.record.name}" (at ${owner.record.url}); register "${registration.name}" under another id`,
+        {
+          context: { id: registration.id, owner: owner.record.name },
+        },
+      );
     }
     if (owner.record.url !== registration.url && !leaseMatches(lease, owner.record.lease)) {
-      throw new MeshError('CONFLICT', `instance id "${registration.id}" is live at ${owner.record.url}; moving it to ${registration.url} needs its lease (${LEASE_HEADER}), else register under another id`, {
-        context: { id: registration.id, owner: owner.record.name, url: owner.record.url },
-      });
+      throw new MeshError(
+        'CONFLICT',
+        `instance id "${registration.id}" is live at ${owner.record.url}; moving it to ${registration.url} needs its lease (${LEASE_HEADER}), else register under another id`,
+        {
+          context: { id: registration.id, owner: owner.record.name, url: owner.record.url },
+        },
+      );
     }
   }
   const atUrl = entries.get(entries.idAtUrl(registration.url) ?? '');
@@ -68,12 +76,20 @@ export function assertMayTakeOver(entries: InstanceIndex, registration: Registra
   const { id, name, url } = holder.record;
   const context = { id, service: name, url };
   if (registration.state !== undefined && registration.state !== 'starting' && registration.state !== 'ready') {
-    throw new MeshError('CONFLICT', `registration of the live instance "${id}" without its lease (${LEASE_HEADER}) may not set state "${registration.state}": only starting or ready; the lease holder reports other states`, { context });
+    throw new MeshError(
+      'CONFLICT',
+      `registration of the live instance "${id}" without its lease (${LEASE_HEADER}) may not set state "${registration.state}": only starting or ready; the lease holder reports other states`,
+      { context },
+    );
   }
   if (claimProven) return;
   const why = registration.claim === undefined ? 'carries neither its lease nor a claim' : 'carries a claim that was not confirmed';
   const taking = registration.id === id ? '' : ` (registering "${registration.id}" at its url would replace it)`;
-  throw new MeshError('CONFLICT', `instance "${id}" of service "${name}" is live at ${url}${taking}; this registration ${why}: send the lease its registration answered with (${LEASE_HEADER}), or the claim whose SHA-256 that instance's GET /healthz shows (claimSha256), or register under another id and url`, { context });
+  throw new MeshError(
+    'CONFLICT',
+    `instance "${id}" of service "${name}" is live at ${url}${taking}; this registration ${why}: send the lease its registration answered with (${LEASE_HEADER}), or the claim whose SHA-256 that instance's GET /healthz shows (claimSha256), or register under another id and url`,
+    { context },
+  );
 }
 
 /**
@@ -83,9 +99,10 @@ export function assertMayTakeOver(entries: InstanceIndex, registration: Registra
 export function assertLease(entry: Entry, presented: string | undefined, action: 'heartbeat' | 'deregistration'): void {
   if (leaseMatches(presented, entry.record.lease)) return;
   const { id, name } = entry.record;
-  const problem = presented === undefined
-    ? `carries no lease: send the lease its registration answered with, in the ${LEASE_HEADER} header`
-    : `carries a lease that is not the current lease of instance "${id}" (it registered again since, or the sender is not that instance)`;
+  const problem =
+    presented === undefined
+      ? `carries no lease: send the lease its registration answered with, in the ${LEASE_HEADER} header`
+      : `carries a lease that is not the current lease of instance "${id}" (it registered again since, or the sender is not that instance)`;
   throw new MeshError('CONFLICT', `${action} of instance "${id}" refused: it ${problem}; register again to get a lease`, { context: { id, service: name } });
 }
 

@@ -274,7 +274,10 @@ export class Registry {
 
   /** The replicas of a service that may be routed to. */
   healthyInstances(name: string): InstanceView[] {
-    return this.health.replicas(name, this.options.now()).filter((e) => e.status === 'healthy').map(toView);
+    return this.health
+      .replicas(name, this.options.now())
+      .filter((e) => e.status === 'healthy')
+      .map(toView);
   }
 
   /** A service's tools (from a healthy replica if any), or undefined for an unknown service. */

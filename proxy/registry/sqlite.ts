@@ -43,14 +43,8 @@ PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
 const expectedColumns: Record<string, readonly string[]> = {
-  instances: [
-    'id', 'name', 'url', 'host', 'port', 'pid', 'tags', 'tools', 'tools_hash', 'version', 'kind', 'state',
-    'resources', 'prompts', 'registered_at', 'updated_at', 'lease',
-  ],
-  audit: [
-    'id', 'at', 'caller', 'service', 'instance', 'tool', 'duration_ms', 'outcome', 'error_code', 'request_bytes',
-    'response_bytes',
-  ],
+  instances: ['id', 'name', 'url', 'host', 'port', 'pid', 'tags', 'tools', 'tools_hash', 'version', 'kind', 'state', 'resources', 'prompts', 'registered_at', 'updated_at', 'lease'],
+  audit: ['id', 'at', 'caller', 'service', 'instance', 'tool', 'duration_ms', 'outcome', 'error_code', 'request_bytes', 'response_bytes'],
 };
 
 let sqlJs: Promise<SqlJsStatic> | undefined;

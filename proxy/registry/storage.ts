@@ -18,9 +18,7 @@ const AUDIT_BATCH_SIZE = 256;
 /** Wires the instance table, the audit log and the coalescing file writer to one database. */
 export function createStorage(db: Database, options: ResolvedRegistryOptions): Storage {
   const { file, logger, now } = options;
-  const writer = file === undefined
-    ? undefined
-    : new CoalescedWriter({ file, delayMs: options.flushDelayMs, snapshot: () => db.export(), now, logger });
+  const writer = file === undefined ? undefined : new CoalescedWriter({ file, delayMs: options.flushDelayMs, snapshot: () => db.export(), now, logger });
   const auditLog = new AuditLog(db, {
     retention: options.auditRetention,
     batchDelayMs: options.auditBatchDelayMs,

@@ -20,10 +20,24 @@ export type { InstanceSummary, InstanceView, ServiceSummary } from '../../src/co
 export function toSummary(entry: Entry): InstanceSummary {
   const r = entry.record;
   return {
-    id: r.id, name: r.name, url: r.url, host: r.host, port: r.port, pid: r.pid, kind: r.kind, version: r.version,
-    tags: r.tags, toolsHash: r.toolsHash, toolCount: r.tools.length, state: entry.state, status: entry.status,
-    lastHeartbeat: entry.lastHeartbeat, registeredAt: r.registeredAt, updatedAt: r.updatedAt,
-    inflight: entry.inflight, calls: entry.calls,
+    id: r.id,
+    name: r.name,
+    url: r.url,
+    host: r.host,
+    port: r.port,
+    pid: r.pid,
+    kind: r.kind,
+    version: r.version,
+    tags: r.tags,
+    toolsHash: r.toolsHash,
+    toolCount: r.tools.length,
+    state: entry.state,
+    status: entry.status,
+    lastHeartbeat: entry.lastHeartbeat,
+    registeredAt: r.registeredAt,
+    updatedAt: r.updatedAt,
+    inflight: entry.inflight,
+    calls: entry.calls,
   };
 }
 

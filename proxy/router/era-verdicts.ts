@@ -13,7 +13,10 @@ export const LEGACY_VERDICT_MS = 10 * 60_000;
 export class EraVerdicts {
   private readonly verdicts = new Map<string, { prior: PriorDiscovery; storedAt: number }>();
 
-  constructor(private readonly legacyMs = LEGACY_VERDICT_MS, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly legacyMs = LEGACY_VERDICT_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The verdict to connect with, or undefined (the connect probes). */
   prior(url: string): PriorDiscovery | undefined {

@@ -106,7 +106,10 @@ export function postJsonRpc(
     };
     const req = httpRequest(target.url, { method: 'POST', agent: target.agent, headers: headers ? { ...sessionHeaders(target, body), ...headers } : sessionHeaders(target, body) }, (res) => {
       const limit = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-      readAnswer(res, id, limit, `${method} to ${target.url.host}`, onOther).then((value) => settle(undefined, value), (error: unknown) => settle(error instanceof Error ? error : new Error(String(error))));
+      readAnswer(res, id, limit, `${method} to ${target.url.host}`, onOther).then(
+        (value) => settle(undefined, value),
+        (error: unknown) => settle(error instanceof Error ? error : new Error(String(error))),
+      );
     });
     // Closing the request makes the instance cancel the call (it sees its client go away).
     const timer = setTimeout(() => {

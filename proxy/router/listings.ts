@@ -1,15 +1,5 @@
-import {
-  ListPromptsResultSchema,
-  ListResourcesResultSchema,
-  ListResourceTemplatesResultSchema,
-} from '@modelcontextprotocol/core';
-import {
-  ProtocolError,
-  ProtocolErrorCode,
-  type Prompt,
-  type Resource,
-  type ResourceTemplateType,
-} from '@modelcontextprotocol/client';
+import { ListPromptsResultSchema, ListResourcesResultSchema, ListResourceTemplatesResultSchema } from '@modelcontextprotocol/core';
+import { ProtocolError, ProtocolErrorCode, type Prompt, type Resource, type ResourceTemplateType } from '@modelcontextprotocol/client';
 import type { Upstream } from './upstream.js';
 
 /** What one instance offers besides tools, as its own list requests answered. */
@@ -84,7 +74,10 @@ interface CacheEntry {
 export class ListingCache {
   private readonly entries = new Map<string, CacheEntry>();
 
-  constructor(private readonly retryAfterMs = 5_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly retryAfterMs = 5_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** True when the instance's listings are known (or being fetched) and current. */
   has(instanceId: string, key: string): boolean {

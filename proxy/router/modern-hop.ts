@@ -12,7 +12,6 @@ import {
 } from '@modelcontextprotocol/client';
 import { MODERN_REVISION } from '../../src/era/revision.js';
 
-
 // The methods whose Mcp-Name header mirrors a param (SEP-2243), and which param.
 const NAMED: Readonly<Record<string, 'name' | 'uri'>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
 
@@ -39,7 +38,13 @@ export function modernRequest(method: string, params: Record<string, unknown>, c
     headers['mcp-name'] = value;
   }
   const meta = typeof params._meta === 'object' && params._meta !== null ? (params._meta as Record<string, unknown>) : {};
-  const envelope = { ...meta, [PROTOCOL_VERSION_META_KEY]: MODERN_REVISION, [CLIENT_INFO_META_KEY]: clientInfo, [CLIENT_CAPABILITIES_META_KEY]: declared, ...(logLevel && { [LOG_LEVEL_META_KEY]: logLevel }) };
+  const envelope = {
+    ...meta,
+    [PROTOCOL_VERSION_META_KEY]: MODERN_REVISION,
+    [CLIENT_INFO_META_KEY]: clientInfo,
+    [CLIENT_CAPABILITIES_META_KEY]: declared,
+    ...(logLevel && { [LOG_LEVEL_META_KEY]: logLevel }),
+  };
   return { params: { ...params, _meta: envelope }, headers };
 }
 
@@ -53,7 +58,11 @@ export class InputRequired extends Error {
   /** The instance that asked (set by the router). */
   instanceId = '';
 
-  constructor(readonly method: string, readonly inputRequests: Record<string, unknown> | undefined, readonly requestState: string | undefined) {
+  constructor(
+    readonly method: string,
+    readonly inputRequests: Record<string, unknown> | undefined,
+    readonly requestState: string | undefined,
+  ) {
     super(`the instance needs the client's input before it can answer ${method}`);
   }
 }

@@ -151,7 +151,11 @@ export class OutlierDetector {
   /** Each replica's breaker as shown to people; `kept` is judged among the replicas whose status is healthy. */
   describe(replicas: readonly (Replica & { status: string })[]): Map<string, CircuitView> {
     const now = this.now();
-    const kept = this.split(replicas.filter((r) => r.status === 'healthy'), now)?.kept ?? new Set<string>();
+    const kept =
+      this.split(
+        replicas.filter((r) => r.status === 'healthy'),
+        now,
+      )?.kept ?? new Set<string>();
     const views = new Map<string, CircuitView>();
     for (const { id } of replicas) {
       const breaker = this.breakers.get(id);

@@ -1,11 +1,4 @@
-import type {
-  ClientCapabilities,
-  LoggingLevel,
-  LoggingMessageNotification,
-  Progress,
-  Result,
-  ServerRequest,
-} from '@modelcontextprotocol/client';
+import type { ClientCapabilities, LoggingLevel, LoggingMessageNotification, Progress, Result, ServerRequest } from '@modelcontextprotocol/client';
 import type { CallCancel } from './call-cancel.js';
 import type { UpstreamRequestOptions } from './upstream.js';
 

@@ -1,10 +1,4 @@
-import type {
-  CallToolResult,
-  CompleteRequest,
-  CompleteResult,
-  GetPromptResult,
-  ReadResourceResult,
-} from '@modelcontextprotocol/client';
+import type { CallToolResult, CompleteRequest, CompleteResult, GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/client';
 import { CompleteResultSchema } from '@modelcontextprotocol/core';
 import { handleWhen, retry } from 'cockatiel';
 import { MeshError } from '../../src/errors.js';
@@ -213,8 +207,7 @@ export class Router {
         service,
         audited: `completion/complete ${ref.slice(0, 200)}`,
         label: { text: `${service} completion of ${ref}`, context: { service, ref: params.ref } },
-        send: (upstream, deadlineMs, meta, request) =>
-          upstream.request('completion/complete', params, CompleteResultSchema, deadlineMs, meta, request) as Promise<CompleteResult>,
+        send: (upstream, deadlineMs, meta, request) => upstream.request('completion/complete', params, CompleteResultSchema, deadlineMs, meta, request) as Promise<CompleteResult>,
       },
       options,
     );

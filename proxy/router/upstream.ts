@@ -1,10 +1,5 @@
 import { Agent } from 'node:http';
-import {
-  CallToolResultSchema,
-  GetPromptResultSchema,
-  ReadResourceResultSchema,
-  ResultSchema,
-} from '@modelcontextprotocol/core';
+import { CallToolResultSchema, GetPromptResultSchema, ReadResourceResultSchema, ResultSchema } from '@modelcontextprotocol/core';
 import {
   Client,
   ProtocolError,
@@ -138,7 +133,10 @@ export class Upstream {
       try {
         const requestInit = this.authorization === undefined ? undefined : { headers: { authorization: this.authorization } };
         const prior = eras?.prior(this.url);
-        const transport = new StreamableHTTPClientTransport(new URL(this.url), { fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES), ...(requestInit && { requestInit }) });
+        const transport = new StreamableHTTPClientTransport(new URL(this.url), {
+          fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES),
+          ...(requestInit && { requestInit }),
+        });
         await client.connect(transport, prior && { prior }).catch((error: unknown) => {
           // A probe that could not connect fails as any connect does: the era was never in question.
           throw error instanceof SdkError && error.code === SdkErrorCode.EraNegotiationFailed && isConnectFailure(error.cause) ? error.cause : error;
@@ -185,14 +183,7 @@ export class Upstream {
    * the instance no longer knows (it restarted) is reopened and the request sent once more.
    * With `options.onprogress` (or on a client session's own upstream) it goes through the SDK client.
    */
-  async request<S extends z.ZodType>(
-    method: string,
-    params: Record<string, unknown>,
-    schema: S | undefined,
-    deadlineMs: number,
-    meta?: Meta,
-    options?: UpstreamRequestOptions,
-  ): Promise<z.output<S>> {
+  async request<S extends z.ZodType>(method: string, params: Record<string, unknown>, schema: S | undefined, deadlineMs: number, meta?: Meta, options?: UpstreamRequestOptions): Promise<z.output<S>> {
     this.inflight++;
     const retry = options?.retry;
     // An MRTR retry goes stateless (the SDK client would start a flow of its own).
@@ -239,7 +230,11 @@ export class Upstream {
     const transport = client.transport as StreamableHTTPClientTransport | undefined;
     if (!transport?.sessionId) throw new NotSentError(`no session with ${this.url}`);
     const target: SessionTarget = {
-      url: this.endpoint, sessionId: transport.sessionId, protocolVersion: transport.protocolVersion, agent: this.agent, maxResponseBytes: this.setup.maxResponseBytes,
+      url: this.endpoint,
+      sessionId: transport.sessionId,
+      protocolVersion: transport.protocolVersion,
+      agent: this.agent,
+      maxResponseBytes: this.setup.maxResponseBytes,
       authorization: this.authorization,
     };
     return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel);
@@ -256,13 +251,19 @@ export class Upstream {
     const request = modernRequest(method, params, { name: this.clientName, version: '1.0.0' }, options?.clientCapabilities, options?.logLevel);
     if (!request) return client.request({ method, params } as never, ResultSchema, { timeout: deadlineMs });
     this.modernTarget ??= {
-      url: this.endpoint, protocolVersion: MODERN_REVISION, agent: this.agent, maxResponseBytes: this.setup.maxResponseBytes, authorization: this.authorization,
+      url: this.endpoint,
+      protocolVersion: MODERN_REVISION,
+      agent: this.agent,
+      maxResponseBytes: this.setup.maxResponseBytes,
+      authorization: this.authorization,
     };
     // The request's own stream carries its log lines (when it asked for a level); nothing else is expected on it.
     const onLog = options?.onLog;
-    const onOther = onLog && ((message: JSONRPCMessage) => {
-      if ('method' in message && message.method === 'notifications/message' && !('id' in message)) onLog(message.params as LoggingMessageNotification['params']);
-    });
+    const onOther =
+      onLog &&
+      ((message: JSONRPCMessage) => {
+        if ('method' in message && message.method === 'notifications/message' && !('id' in message)) onLog(message.params as LoggingMessageNotification['params']);
+      });
     const result = await postJsonRpc(this.modernTarget, `p${++this.nextId}`, method, request.params, deadlineMs, onOther, cancel, request.headers);
     return completeResult(method, result);
   }

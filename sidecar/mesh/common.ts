@@ -15,7 +15,7 @@ export interface ProxyOptions {
 /** Adds `--proxy URL`, `-f FILE` and `--json` to a command. */
 export function withProxyOptions(command: Command, json = true): Command {
   command
-    .addOption(new Option('--proxy <url>', 'mesh-proxy URL (default: -f FILE\'s proxy section, else MESH_PROXY_URL, else http://127.0.0.1:6001)'))
+    .addOption(new Option('--proxy <url>', "mesh-proxy URL (default: -f FILE's proxy section, else MESH_PROXY_URL, else http://127.0.0.1:6001)"))
     .option('-f, --file <file>', 'manifest whose proxy section names the proxy');
   if (json) command.option('--json', 'print JSON (for scripts)');
   return command;

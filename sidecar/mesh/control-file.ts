@@ -36,7 +36,8 @@ export function readControlFile(runDir: string, pid: number): ControlFile | unde
  */
 export async function controlRequest(runDir: string, pid: number, method: 'GET' | 'POST', path: string, body: unknown, manifest: string, timeoutMs = 120_000): Promise<unknown> {
   const control = readControlFile(runDir, pid);
-  if (control === undefined) throw new CliError(`the \`mesh up\` of ${manifest} (pid ${pid}) has no control channel (started by an older mesh CLI?); \`mesh down ${manifest}\` then \`mesh up ${manifest}\` instead`);
+  if (control === undefined)
+    throw new CliError(`the \`mesh up\` of ${manifest} (pid ${pid}) has no control channel (started by an older mesh CLI?); \`mesh down ${manifest}\` then \`mesh up ${manifest}\` instead`);
   let response: Response;
   try {
     response = await fetch(`${control.url}${path}`, {

@@ -15,7 +15,10 @@ export function runsDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function runDirFor(manifestFile: string, env: NodeJS.ProcessEnv = process.env): string {
   const absolute = resolve(manifestFile);
-  const name = basename(absolute, extname(absolute)).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40) || 'manifest';
+  const name =
+    basename(absolute, extname(absolute))
+      .replace(/[^A-Za-z0-9_.-]/g, '_')
+      .slice(0, 40) || 'manifest';
   const hash = createHash('sha256').update(absolute).digest('hex').slice(0, 8);
   return join(runsDir(env), `${name}-${hash}`);
 }

@@ -38,7 +38,10 @@ export function findRun(file: string | undefined, service?: string): { dir: stri
   const active = runs.filter((run) => isRunActive(run.state));
   const pool = active.length > 0 ? active : service !== undefined ? runs : [];
   if (pool.length === 0) {
-    throw new CliError(service === undefined ? 'no mesh is running (started by `mesh up`); give the manifest with -f FILE' : `no \`mesh up\` run has a service "${service}"; give the manifest with -f FILE`, 1);
+    throw new CliError(
+      service === undefined ? 'no mesh is running (started by `mesh up`); give the manifest with -f FILE' : `no \`mesh up\` run has a service "${service}"; give the manifest with -f FILE`,
+      1,
+    );
   }
   if (service === undefined && pool.length > 1) {
     throw new CliError(`${pool.length} meshes are running (${pool.map((r) => r.state.manifest).join(', ')}); say which with -f FILE`);

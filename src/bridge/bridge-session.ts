@@ -11,7 +11,11 @@ export class BridgeSession {
   lastActive = Date.now();
   private closed = false;
 
-  constructor(private readonly bridge: Bridge, readonly id: string, readonly channel: ClientChannel) {}
+  constructor(
+    private readonly bridge: Bridge,
+    readonly id: string,
+    readonly channel: ClientChannel,
+  ) {}
 
   /** Default reply for requests that arrived without one: answer on the session's channel. */
   private readonly channelReply: Reply = { respond: (message) => this.channel.send(message) };

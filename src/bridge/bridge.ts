@@ -105,8 +105,7 @@ export class Bridge {
   /** The initialize result a client gets: the child's, at the protocol version the client asked for when we speak it. */
   initializeResult(requested: unknown): InitializeResult {
     if (!this.serverInit) throw this.unavailable();
-    const protocolVersion =
-      typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
+    const protocolVersion = typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
     return { ...this.serverInit, protocolVersion };
   }
 
@@ -114,9 +113,14 @@ export class Bridge {
   request<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>, deadlineMs?: number): Promise<T> {
     return new Promise((resolve, reject) => {
       const message: JSONRPCRequest = { jsonrpc: '2.0', id: 0, method, ...(params ? { params } : {}) };
-      this.forward(undefined, message, {
-        respond: (answer) => ('error' in answer ? reject(rpcError(answer)) : resolve(answer.result as T)),
-      }, deadlineMs);
+      this.forward(
+        undefined,
+        message,
+        {
+          respond: (answer) => ('error' in answer ? reject(rpcError(answer)) : resolve(answer.result as T)),
+        },
+        deadlineMs,
+      );
     });
   }
 
@@ -368,10 +372,13 @@ export class Bridge {
       if (pending.deadline > now) continue;
       this.counters.timeouts++;
       const what = pending.tool ? `tool "${pending.tool}"` : pending.method;
-      this.cancel(pending.childId, `deadline of ${pending.deadlineMs} ms exceeded`,
+      this.cancel(
+        pending.childId,
+        `deadline of ${pending.deadlineMs} ms exceeded`,
         new MeshError('CALL_TIMEOUT', `${this.options.name}: ${what} did not answer within ${pending.deadlineMs} ms (cancelled)`, {
           context: { service: this.options.name, method: pending.method, tool: pending.tool, deadlineMs: pending.deadlineMs },
-        }));
+        }),
+      );
     }
   }
 }

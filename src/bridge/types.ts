@@ -1,9 +1,4 @@
-import type {
-  JSONRPCErrorResponse,
-  JSONRPCMessage,
-  JSONRPCResultResponse,
-  RequestId,
-} from '@modelcontextprotocol/server';
+import type { JSONRPCErrorResponse, JSONRPCMessage, JSONRPCResultResponse, RequestId } from '@modelcontextprotocol/server';
 
 /** How a client session receives messages that are not answers to one particular request. */
 export interface ClientChannel {
@@ -31,4 +26,3 @@ export interface Pending {
   deadline: number;
   deadlineMs: number;
 }
-

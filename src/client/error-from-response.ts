@@ -1,14 +1,6 @@
 import { ErrorAnswerSchema } from '../contract/error-answer.js';
 import { isMeshErrorCode, MeshError, type MeshErrorCode } from '../errors.js';
-import {
-  CallTimeout,
-  LoopDetected,
-  MeshClientError,
-  ServiceNotFound,
-  ServiceUnavailable,
-  ToolNotFound,
-  type ClientErrorContext,
-} from './errors.js';
+import { CallTimeout, LoopDetected, MeshClientError, ServiceNotFound, ServiceUnavailable, ToolNotFound, type ClientErrorContext } from './errors.js';
 
 const typed: Partial<Record<string, new (message: string, options: { context: ClientErrorContext; cause?: unknown }) => MeshClientError>> = {
   SERVICE_NOT_FOUND: ServiceNotFound,

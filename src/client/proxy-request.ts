@@ -65,9 +65,13 @@ export async function proxyRequest(transport: ProxyTransport, request: ProxyRequ
   const body = parse(text);
   if (!response.ok) throw errorFromResponse(response.status, body, context);
   if (typeof body !== 'object' || body === null) {
-    throw new MeshClientError('INTERNAL', `the proxy at ${transport.proxy} answered ${what} with HTTP ${response.status} and no JSON object: ${text.slice(0, 200) || '(empty body)'}; is it a mesh-proxy?`, {
-      context: { ...context, httpStatus: response.status },
-    });
+    throw new MeshClientError(
+      'INTERNAL',
+      `the proxy at ${transport.proxy} answered ${what} with HTTP ${response.status} and no JSON object: ${text.slice(0, 200) || '(empty body)'}; is it a mesh-proxy?`,
+      {
+        context: { ...context, httpStatus: response.status },
+      },
+    );
   }
   return body;
 }

@@ -16,7 +16,11 @@ export type CallBody = z.infer<typeof CallBodySchema>;
 // which would reset the loop guard.
 /** The call's headers, as read: hops taken so far and the caller's name. */
 export const CallHeadersSchema = z.object({
-  'x-mesh-hops': z.string().regex(/^\d{1,4}$/, 'expected a whole number of mesh hops').transform(Number).default(0),
+  'x-mesh-hops': z
+    .string()
+    .regex(/^\d{1,4}$/, 'expected a whole number of mesh hops')
+    .transform(Number)
+    .default(0),
   'x-mesh-caller': z.string().min(1).max(128).default('http-client'),
 });
 

@@ -14,7 +14,7 @@ export type Lease = z.infer<typeof LeaseSchema>;
 
 /** A claim as sent in a registration body (`claim`): base64url; made as 32 random bytes (43 characters). */
 export const ClaimSchema = z.string().regex(/^[A-Za-z0-9_-]{43,256}$/, {
-  error: 'must be the instance\'s claim: 43-256 characters of base64url, whose SHA-256 (hex) its GET /healthz shows as claimSha256',
+  error: "must be the instance's claim: 43-256 characters of base64url, whose SHA-256 (hex) its GET /healthz shows as claimSha256",
 });
 
 /** The part of an instance's GET /healthz the proxy reads to check a claim. */

@@ -10,7 +10,10 @@ export const ResourcesSummarySchema = z.union([
         uri: z.string().min(1).max(2048),
         name: z.string().max(256).optional(),
         mimeType: z.string().max(256).optional(),
-        description: z.string().max(8 * KiB).optional(),
+        description: z
+          .string()
+          .max(8 * KiB)
+          .optional(),
       }),
     )
     .max(1000),
@@ -25,8 +28,14 @@ export const PromptsSummarySchema = z.union([
       z.looseObject({
         name: z.string().min(1).max(128),
         title: z.string().max(256).optional(),
-        description: z.string().max(8 * KiB).optional(),
-        arguments: z.array(z.looseObject({ name: z.string().min(1).max(128) })).max(64).optional(),
+        description: z
+          .string()
+          .max(8 * KiB)
+          .optional(),
+        arguments: z
+          .array(z.looseObject({ name: z.string().min(1).max(128) }))
+          .max(64)
+          .optional(),
       }),
     )
     .max(1000),

@@ -51,7 +51,12 @@ export function buildRegistrationSchema(hostCheck: HostCheck = () => undefined) 
           }),
         host: z.string().min(1).max(255).superRefine(checkHost),
         port: z.number().int().min(1).max(65535),
-        pid: z.number().int().min(1).max(2 ** 31 - 1).optional(),
+        pid: z
+          .number()
+          .int()
+          .min(1)
+          .max(2 ** 31 - 1)
+          .optional(),
         tags: z.array(TagSchema).max(32).default([]),
         tools: z.array(ToolSchema).max(1000),
         toolsHash: z.string().min(1).max(128),

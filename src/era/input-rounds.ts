@@ -15,9 +15,7 @@ import { MeshError, toJsonRpcError } from '../errors.js';
 import type { ModernCall } from './modern-call.js';
 
 /** What the client gets for one HTTP round of a modern request. */
-export type RoundOutcome =
-  | { kind: 'answer'; message: JSONRPCResultResponse | JSONRPCErrorResponse }
-  | { kind: 'input'; inputRequests: Record<string, InputRequest>; requestState: string };
+export type RoundOutcome = { kind: 'answer'; message: JSONRPCResultResponse | JSONRPCErrorResponse } | { kind: 'input'; inputRequests: Record<string, InputRequest>; requestState: string };
 
 export interface InputRoundsOptions {
   /** HMAC key of `requestState` (>= 32 bytes); default: a random key per process (one sidecar serves every round of its calls). */
@@ -89,7 +87,10 @@ export class InputRounds {
       const declared = relayable.filter((request) => capabilities?.[CAPABILITY_OF[request.method]!] !== undefined);
       if (declared.length === 0 && relayable.length > 0) return this.missingCapability(call, relayable);
       for (const request of relayable) {
-        if (!declared.includes(request)) call.answerChild(toJsonRpcError(request.id, new MeshError('BAD_REQUEST', `the client did not declare the ${CAPABILITY_OF[request.method]} capability, so ${request.method} cannot reach it`)));
+        if (!declared.includes(request))
+          call.answerChild(
+            toJsonRpcError(request.id, new MeshError('BAD_REQUEST', `the client did not declare the ${CAPABILITY_OF[request.method]} capability, so ${request.method} cannot reach it`)),
+          );
       }
       if (declared.length > 0) return this.hold(call, declared);
     }
@@ -102,10 +103,16 @@ export class InputRounds {
   resume(state: StatePayload, method: string, name: string | undefined, responses: Record<string, unknown> | undefined): { call: ModernCall; unanswered: JSONRPCRequest[] } {
     const held = this.held.get(state.h);
     if (!held) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'requestState names no call waiting for input: it was used already (a replay), its call ended or expired, or the server restarted; send the request again without it');
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        'requestState names no call waiting for input: it was used already (a replay), its call ended or expired, or the server restarted; send the request again without it',
+      );
     }
     if (held.method !== method || held.name !== name) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `requestState belongs to ${held.method}${held.name === undefined ? '' : ` "${held.name}"`}, not to this ${method}${name === undefined ? '' : ` "${name}"`}`);
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `requestState belongs to ${held.method}${held.name === undefined ? '' : ` "${held.name}"`}, not to this ${method}${name === undefined ? '' : ` "${name}"`}`,
+      );
     }
     this.release(state.h, held);
     held.call.extendDeadline();

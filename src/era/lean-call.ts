@@ -1,12 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  isJsonContentType,
-  LOG_LEVEL_META_KEY,
-  ProtocolErrorCode,
-  SERVER_INFO_META_KEY,
-  type InboundModernRoute,
-  type JSONRPCRequest,
-} from '@modelcontextprotocol/server';
+import { isJsonContentType, LOG_LEVEL_META_KEY, ProtocolErrorCode, SERVER_INFO_META_KEY, type InboundModernRoute, type JSONRPCRequest } from '@modelcontextprotocol/server';
 import type { Bridge } from '../bridge/bridge.js';
 import { toJsonRpcError } from '../errors.js';
 import { clientCapabilitiesOf } from './mirror-server.js';

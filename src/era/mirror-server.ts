@@ -85,8 +85,7 @@ async function forward(options: MirrorOptions, request: { method: string; params
   }
   call.sink = {
     progress: (notification: JSONRPCNotification) => void ctx.mcpReq.notify(notification as never).catch(() => undefined),
-    log: ({ params }: JSONRPCNotification) =>
-      void ctx.mcpReq.log(params?.level as never, params?.data, typeof params?.logger === 'string' ? params.logger : undefined).catch(() => undefined),
+    log: ({ params }: JSONRPCNotification) => void ctx.mcpReq.log(params?.level as never, params?.data, typeof params?.logger === 'string' ? params.logger : undefined).catch(() => undefined),
   };
   const cancel = () => call.cancel('the client closed the request');
   ctx.mcpReq.signal.addEventListener('abort', cancel, { once: true });

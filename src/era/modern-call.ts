@@ -4,9 +4,7 @@ import type { Reply } from '../bridge/types.js';
 import { MeshError, toJsonRpcError } from '../errors.js';
 
 /** What a forwarded modern request does next: answer, or ask its client for input (the child's own requests). */
-export type CallStep =
-  | { kind: 'answer'; message: JSONRPCResultResponse | JSONRPCErrorResponse }
-  | { kind: 'input'; requests: JSONRPCRequest[] };
+export type CallStep = { kind: 'answer'; message: JSONRPCResultResponse | JSONRPCErrorResponse } | { kind: 'input'; requests: JSONRPCRequest[] };
 
 /**
  * How long the first request a child sends during a call waits for the child's next ones before its
@@ -37,7 +35,11 @@ export class ModernCall {
   private gathering: NodeJS.Timeout | undefined;
   private answered = false;
 
-  constructor(private readonly bridge: Bridge, readonly request: JSONRPCRequest, private readonly gatherMs = INPUT_GATHER_MS) {
+  constructor(
+    private readonly bridge: Bridge,
+    readonly request: JSONRPCRequest,
+    private readonly gatherMs = INPUT_GATHER_MS,
+  ) {
     this.reply = {
       respond: (message) => {
         this.answered = true;

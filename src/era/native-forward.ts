@@ -18,12 +18,16 @@ export function forwardToModernChild(bridge: Bridge, request: { method: string; 
     ...(requestState !== undefined && { requestState }),
   };
   return new Promise((resolve, reject) => {
-    const childId = bridge.forward(undefined, { jsonrpc: '2.0', id: ctx.mcpReq.id, method: request.method, params }, {
-      respond: (message) => ('error' in message ? reject(new ProtocolError(message.error.code, message.error.message, message.error.data)) : resolve(message.result)),
-      related: (message) => {
-        if ('method' in message && !('id' in message)) void ctx.mcpReq.notify(message as never).catch(() => undefined);
+    const childId = bridge.forward(
+      undefined,
+      { jsonrpc: '2.0', id: ctx.mcpReq.id, method: request.method, params },
+      {
+        respond: (message) => ('error' in message ? reject(new ProtocolError(message.error.code, message.error.message, message.error.data)) : resolve(message.result)),
+        related: (message) => {
+          if ('method' in message && !('id' in message)) void ctx.mcpReq.notify(message as never).catch(() => undefined);
+        },
       },
-    });
+    );
     if (childId !== undefined) ctx.mcpReq.signal.addEventListener('abort', () => bridge.cancel(childId, 'the client closed the request'), { once: true });
   });
 }

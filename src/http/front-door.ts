@@ -1,5 +1,13 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { classifyInboundRequest, PROTOCOL_VERSION_META_KEY, type InboundHttpRequest, type InboundLadderRejection, type InboundModernRoute, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/server';
+import {
+  classifyInboundRequest,
+  PROTOCOL_VERSION_META_KEY,
+  type InboundHttpRequest,
+  type InboundLadderRejection,
+  type InboundModernRoute,
+  type JSONRPCRequest,
+  type RequestId,
+} from '@modelcontextprotocol/server';
 import { MeshError, toJsonRpcError } from '../errors.js';
 import { unauthorizedBody, type TokenCheck } from './bearer-token.js';
 import type { Drain } from './drain.js';
@@ -72,7 +80,11 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
   return (req, res) => {
     const url = req.url;
     // The router (Hono's URL) resolves dot segments; a target it would read as another path than ours is refused.
-    if (!isNormalTarget(url)) return sendRefusal(res, new MeshError('BAD_REQUEST', `request target ${JSON.stringify(url?.slice(0, 200))} is not in normal form (dot segments or encoded dots); send the path itself, e.g. /mcp`));
+    if (!isNormalTarget(url))
+      return sendRefusal(
+        res,
+        new MeshError('BAD_REQUEST', `request target ${JSON.stringify(url?.slice(0, 200))} is not in normal form (dot segments or encoded dots); send the path itself, e.g. /mcp`),
+      );
     const refused = url !== undefined && checksOwnToken?.(url) ? undefined : checkToken(req.headers.authorization);
     if (refused) return sendJson(res, 401, unauthorizedBody(url, refused), { 'www-authenticate': refused.challenge });
     if (req.method !== 'POST' || !isMcpUrl(url)) return void sdk(req, res);

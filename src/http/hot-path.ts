@@ -4,7 +4,6 @@ import type { BridgeSession } from '../bridge/bridge-session.js';
 import type { Reply } from '../bridge/types.js';
 import { prefersJsonOverSse } from './media-type.js';
 
-
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' };
 
 /**

@@ -33,13 +33,7 @@ export function sendRefusal(res: ServerResponse, error: unknown, headers: Record
  * JSON nested deeper than MAX_JSON_DEPTH and an empty batch (400, -32600), then hands over the raw
  * body and its JSON (undefined when it is not JSON: the SDK transport behind answers that parse error).
  */
-export function receiveMcpPost(
-  req: IncomingMessage,
-  res: ServerResponse,
-  guard: HostGuard,
-  maxBodyBytes: number,
-  onBody: (body: Buffer, parsed: unknown) => void,
-): void {
+export function receiveMcpPost(req: IncomingMessage, res: ServerResponse, guard: HostGuard, maxBodyBytes: number, onBody: (body: Buffer, parsed: unknown) => void): void {
   const refused = guard(req.headers.host, req.headers.origin);
   if (refused) return sendRefusal(res, new MeshError('FORBIDDEN', `Forbidden: ${refused}`));
   readBody(req, maxBodyBytes).then(

@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  WebStandardStreamableHTTPServerTransport,
-  type EventStore,
-  type JSONRPCMessage,
-} from '@modelcontextprotocol/server';
+import { WebStandardStreamableHTTPServerTransport, type EventStore, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Bridge } from '../bridge/bridge.js';
 import type { BridgeSession } from '../bridge/bridge-session.js';
 import { MeshError, toHttpJsonRpcError } from '../errors.js';
@@ -40,7 +36,10 @@ export class McpSessions {
   constructor(private readonly options: McpSessionsOptions) {
     this.log = options.log ?? silentLogger;
     this.limits = new SessionLimits({ idleMs: options.idleMs, maxSessions: options.maxSessions, now: options.now });
-    this.limits.startSweeping(() => this.activity(), (id) => this.expire(id, 'idle'));
+    this.limits.startSweeping(
+      () => this.activity(),
+      (id) => this.expire(id, 'idle'),
+    );
   }
 
   // The bridge session keeps the activity: when it last received a message, what it has in flight.

@@ -39,9 +39,12 @@ export class SessionLimits {
 
   /** Sweeps `sessions` for idle ones every so often (a fraction of the idle timeout), closing them with `close`. */
   startSweeping<T extends SessionActivity>(sessions: () => Iterable<[string, T]>, close: (id: string, session: T) => void): void {
-    this.sweeper = setInterval(() => {
-      for (const [id, session] of this.idle(sessions())) close(id, session);
-    }, Math.max(50, Math.min(this.idleMs / 4, 30_000)));
+    this.sweeper = setInterval(
+      () => {
+        for (const [id, session] of this.idle(sessions())) close(id, session);
+      },
+      Math.max(50, Math.min(this.idleMs / 4, 30_000)),
+    );
     this.sweeper.unref();
   }
 

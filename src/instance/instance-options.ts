@@ -95,7 +95,12 @@ export function resolveInstanceOptions(options: InstanceOptions, env: Record<str
   if (!SERVICE_NAME_PATTERN.test(name)) {
     throw bad(`invalid service name "${name}": use 1-63 lowercase letters, digits, "_" or "-", starting with a letter or digit`);
   }
-  const tags = options.tags ?? (env.MESH_TAGS ?? '').split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
+  const tags =
+    options.tags ??
+    (env.MESH_TAGS ?? '')
+      .split(',')
+      .map((tag) => tag.trim())
+      .filter((tag) => tag !== '');
   for (const tag of tags) if (!TAG.test(tag)) throw bad(`invalid tag "${tag}": use 1-64 characters of A-Z, a-z, 0-9, "_", ".", ":" or "-"`);
   const isPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65_535;
   const port = options.port ?? envNumber(env, 'MESH_PORT', isPort, 'a port number 0-65535');

@@ -61,7 +61,12 @@ export class InstanceRuntime {
   private readonly claim: string;
   private stopping: Promise<void> | undefined;
 
-  private constructor(private readonly options: InstanceRuntimeOptions, server: InstanceServer, port: number, claim: string) {
+  private constructor(
+    private readonly options: InstanceRuntimeOptions,
+    server: InstanceServer,
+    port: number,
+    claim: string,
+  ) {
     this.server = server;
     this.port = port;
     this.claim = claim;

@@ -68,7 +68,11 @@ async function callTool(options: NativeServerOptions, server: Server, request: C
   const params = request.params;
   const tool = options.tools.get(params.name);
   if (!tool) {
-    const known = options.tools.list().map((t) => t.name).join(', ') || '(none)';
+    const known =
+      options.tools
+        .list()
+        .map((t) => t.name)
+        .join(', ') || '(none)';
     throw protocolError(id, new MeshError('TOOL_NOT_FOUND', `unknown tool ${JSON.stringify(params.name)}; tools: ${known}`, { context: { tool: params.name } }));
   }
   try {

@@ -97,7 +97,11 @@ export class RegistrationClient {
         const beat = { name: body.name, state: body.state, toolsHash: body.toolsHash };
         const status = await this.send('PUT', `/v1/instances/${encodeURIComponent(body.id)}/heartbeat`, beat, [404, 409]);
         if (status === 404 || status === 409) {
-          this.log.info(status === 404 ? 'proxy does not know this instance (it restarted or expired it): registering again' : `instance id ${body.id} is no longer ours (another service holds it, or it registered again with another lease): registering again`);
+          this.log.info(
+            status === 404
+              ? 'proxy does not know this instance (it restarted or expired it): registering again'
+              : `instance id ${body.id} is no longer ours (another service holds it, or it registered again with another lease): registering again`,
+          );
           this.registered = false;
           return this.tick();
         }

@@ -50,7 +50,10 @@ export function remainingMs(limitMs: number, elapsedMs: number): number {
 
 // ctx.mesh: each call gets the time left of the request being handled, unless it asks for less.
 class NestedMeshClient extends MeshClient {
-  constructor(options: MeshClientOptions, private readonly left: () => number) {
+  constructor(
+    options: MeshClientOptions,
+    private readonly left: () => number,
+  ) {
     super(options);
   }
 

@@ -95,7 +95,12 @@ export function inspectManifest(text: string, file: string, env: Readonly<Record
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
-      problems: doc.errors.map((error) => ({ file, line: error.linePos?.[0].line ?? 1, field: '', message: `YAML syntax error: ${(error.message.split('\n')[0] ?? error.code).replace(/ at line \d+, column \d+:?$/, '')}` })),
+      problems: doc.errors.map((error) => ({
+        file,
+        line: error.linePos?.[0].line ?? 1,
+        field: '',
+        message: `YAML syntax error: ${(error.message.split('\n')[0] ?? error.code).replace(/ at line \d+, column \d+:?$/, '')}`,
+      })),
     };
   }
   const unset = interpolateDocument(doc, lineCounter, file, env);

@@ -3,26 +3,22 @@ import { z } from 'zod';
 /** Service names: what `mesh call NAME` and the `NAME__tool` namespacing accept. */
 export const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
-export const ServiceNameSchema = z
-  .string()
-  .regex(SERVICE_NAME_PATTERN, {
-    error: 'a service name is 1-63 lowercase letters, digits, "_" or "-", starting with a letter or digit',
-  });
+export const ServiceNameSchema = z.string().regex(SERVICE_NAME_PATTERN, {
+  error: 'a service name is 1-63 lowercase letters, digits, "_" or "-", starting with a letter or digit',
+});
 
 // The OS cuts argv and environment strings at a NUL, so the child would get something else (or
 // spawn throws and the service crash-loops): refused here, where the file and line are known.
 const noNul = (schema: z.ZodString) => schema.refine((value) => !value.includes('\0'), { error: 'contains a NUL character (\\0), which a process argument or environment value cannot hold' });
 
-const stringList = (what: string) =>
-  z.array(noNul(z.string({ error: 'expected a string' })), { error: 'expected a list of strings' }).describe(what);
+const stringList = (what: string) => z.array(noNul(z.string({ error: 'expected a string' })), { error: 'expected a list of strings' }).describe(what);
 
 const positiveSeconds = z.number({ error: 'expected a number of seconds' }).positive({ error: 'expected a positive number of seconds' });
 const seconds = (what: string, fallback: number) => positiveSeconds.default(fallback).describe(what);
 
 // Omitted limits keep the daemon's own default (its flag's), so none is given here.
 const optionalSeconds = (what: string) => positiveSeconds.optional().describe(what);
-const optionalCount = (what: string) =>
-  z.int({ error: 'expected a whole number' }).min(1, { error: 'expected a whole number above 0' }).optional().describe(what);
+const optionalCount = (what: string) => z.int({ error: 'expected a whole number' }).min(1, { error: 'expected a whole number above 0' }).optional().describe(what);
 
 const portNumber = z.int({ error: 'expected a port number' }).min(0).max(65_535);
 
@@ -50,17 +46,19 @@ export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const envName = z.string().regex(ENV_NAME_PATTERN, { error: 'an environment variable name is letters, digits and "_", not starting with a digit (no "=", spaces or NUL)' });
 
 // Numbers and booleans are accepted as env values (`DEBUG: 1`) and passed on as strings.
-const envValue = z
-  .union([noNul(z.string()), z.number(), z.boolean()], { error: 'expected a string value' })
-  .transform((value) => String(value));
+const envValue = z.union([noNul(z.string()), z.number(), z.boolean()], { error: 'expected a string value' }).transform((value) => String(value));
 
 export const ServiceSchema = z
   .strictObject({
     kind: z
       .enum(['sidecar', 'native'], { error: 'expected "sidecar" or "native"' })
       .default('sidecar')
-      .describe('sidecar: a stdio MCP server run behind mesh-sidecar; native: a process that serves MCP and registers itself (createInstance()), run directly with MESH_SERVICE_NAME, MESH_PROXY_URL, MESH_PORT, MESH_TAGS and MESH_TOKEN set'),
-    command: noNul(z.string({ error: 'expected the command to run (a string)' }).min(1)).describe('program to run; "./" or "../" paths resolve against the manifest folder, others are looked up on PATH'),
+      .describe(
+        'sidecar: a stdio MCP server run behind mesh-sidecar; native: a process that serves MCP and registers itself (createInstance()), run directly with MESH_SERVICE_NAME, MESH_PROXY_URL, MESH_PORT, MESH_TAGS and MESH_TOKEN set',
+      ),
+    command: noNul(z.string({ error: 'expected the command to run (a string)' }).min(1)).describe(
+      'program to run; "./" or "../" paths resolve against the manifest folder, others are looked up on PATH',
+    ),
     args: stringList('arguments, passed as an argv array (never through a shell)').default([]),
     cwd: noNul(z.string()).optional().describe('working directory of the child; relative paths resolve against the manifest folder'),
     env: z.record(envName, envValue, { error: 'expected a map of NAME: value' }).default({}).describe('extra environment variables of the child'),
@@ -86,7 +84,7 @@ export const CircuitSchema = z
     ejectAfter: z.int().min(1).optional().describe('instance failures in a row that eject it from rotation (default 5)'),
     ejectionTime: z.number().positive().optional().describe('seconds of a first ejection; the n-th lasts n times as long (default 30)'),
     maxEjectionTime: z.number().positive().optional().describe('longest ejection in seconds (default 300)'),
-    maxEjectionPercent: z.int().min(1).max(100).optional().describe('most of a service\'s healthy replicas ejected at once, at least one, never all (default 50)'),
+    maxEjectionPercent: z.int().min(1).max(100).optional().describe("most of a service's healthy replicas ejected at once, at least one, never all (default 50)"),
   })
   .describe('circuit breaking: when failing instances are taken out of rotation');
 
@@ -94,14 +92,14 @@ export const ProxySchema = z
   .strictObject({
     host: z.string().default('127.0.0.1').describe('interface the proxy listens on; beyond loopback a bearer token is required'),
     port: portNumber.default(6001).describe('HTTP API (/v1), /mcp, /healthz and /metrics'),
-    mcpPort: portNumber.default(6000).describe('second MCP endpoint (the seed\'s port); 0 disables it'),
+    mcpPort: portNumber.default(6000).describe("second MCP endpoint (the seed's port); 0 disables it"),
     registry: z.string().optional().describe('registry database file; relative paths resolve against the manifest folder; omitted = user data dir'),
     heartbeatInterval: seconds('seconds between sidecar heartbeats', 30),
     heartbeatTimeout: seconds('seconds of silence after which an instance is removed', 120),
     deadline: seconds('default per-call deadline in seconds', 60),
     drainTimeout: optionalSeconds('on SIGTERM/SIGINT, seconds calls in flight may finish before they are cut (default 15)'),
     sessionIdleTimeout: optionalSeconds('seconds after which an idle MCP session of the proxy is closed (default 1800)'),
-    maxSessions: optionalCount('cap of the proxy\'s open MCP sessions: a new one evicts the least recently used idle one, or gets 503 when all are busy (default 1000)'),
+    maxSessions: optionalCount("cap of the proxy's open MCP sessions: a new one evicts the least recently used idle one, or gets 503 when all are busy (default 1000)"),
     maxResponseBytes: optionalCount('largest answer read from an instance (one JSON body or SSE event); a larger one fails its call (default 32 MiB)'),
     circuit: CircuitSchema.optional(),
   })

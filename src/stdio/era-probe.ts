@@ -15,7 +15,6 @@ import { MODERN_REVISION } from '../era/revision.js';
 /** Which MCP era a child speaks: `modern` (2026-07-28, per-request `_meta`) or `legacy` (the `initialize` handshake). */
 export type ChildEra = 'modern' | 'legacy';
 
-
 /** The id of the probe: a string, so it never meets the bridge's numeric ids on the child's pipe. */
 export const PROBE_ID = 'mesh-era-probe';
 

@@ -61,7 +61,9 @@ export class LineReader {
       this.size += piece.length;
       return;
     }
-    const head = Buffer.concat([...this.chunks, piece.subarray(0, PEEK_BYTES)]).subarray(0, PEEK_BYTES).toString('utf8');
+    const head = Buffer.concat([...this.chunks, piece.subarray(0, PEEK_BYTES)])
+      .subarray(0, PEEK_BYTES)
+      .toString('utf8');
     this.discarding = { bytes: this.size + piece.length, id: peekId(head) };
     this.chunks = [];
     this.size = 0;

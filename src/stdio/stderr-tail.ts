@@ -3,7 +3,10 @@ export class StderrTail {
   private readonly lines: string[] = [];
   private partial = '';
 
-  constructor(private readonly maxLines = 40, private readonly maxLineLength = 2_000) {}
+  constructor(
+    private readonly maxLines = 40,
+    private readonly maxLineLength = 2_000,
+  ) {}
 
   /** Feeds a raw chunk; returns the complete lines it finished (for logging). */
   push(chunk: string): string[] {

@@ -78,12 +78,14 @@ async function openAndAbandon(url: string): Promise<void> {
 
 async function flood(url: string, count: number, concurrency = 32): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      next++;
-      await openAndAbandon(url);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next++;
+        await openAndAbandon(url);
+      }
+    }),
+  );
 }
 
 function cli(options: FaultsOptions, which: 'proxy' | 'sidecar'): string {
@@ -94,7 +96,21 @@ async function startProxy(options: FaultsOptions, extra: string[] = []): Promise
   const port = await freePort();
   const registry = join(tmpdir(), `mm-bench-faults-${process.pid}-${port}.sqlite`);
   const limits = options.legacy ? [] : ['--session-idle-timeout', String(options.idleSeconds)];
-  const proc = spawnTracked('mesh-proxy', process.execPath, [cli(options, 'proxy'), '--port', String(port), '--mcp-port', '0', '--registry', registry, '--heartbeat-interval', '1', '--heartbeat-timeout', '5', ...limits, ...extra]);
+  const proc = spawnTracked('mesh-proxy', process.execPath, [
+    cli(options, 'proxy'),
+    '--port',
+    String(port),
+    '--mcp-port',
+    '0',
+    '--registry',
+    registry,
+    '--heartbeat-interval',
+    '1',
+    '--heartbeat-timeout',
+    '5',
+    ...limits,
+    ...extra,
+  ]);
   const base = `http://127.0.0.1:${port}`;
   await waitReady(proc, 'proxy /healthz', async () => (await httpJson(`${base}/healthz`)).status === 200);
   return { proc, base };
@@ -104,7 +120,18 @@ async function startEchoSidecar(options: FaultsOptions, proxy: string | undefine
   const port = await freePort();
   const limits = options.legacy ? [] : ['--session-idle-timeout', String(options.idleSeconds)];
   const join_ = proxy ? ['--proxy', proxy, '--heartbeat', '1'] : ['--no-proxy'];
-  const proc = spawnTracked('mesh-sidecar', process.execPath, [cli(options, 'sidecar'), '--name', 'echo', '--port', String(port), ...join_, ...limits, '--', 'python3', join(root, 'test/fixtures/echo_server.py')]);
+  const proc = spawnTracked('mesh-sidecar', process.execPath, [
+    cli(options, 'sidecar'),
+    '--name',
+    'echo',
+    '--port',
+    String(port),
+    ...join_,
+    ...limits,
+    '--',
+    'python3',
+    join(root, 'test/fixtures/echo_server.py'),
+  ]);
   const base = `http://127.0.0.1:${port}`;
   await waitReady(proc, 'sidecar /healthz', async () => (await httpJson(`${base}/healthz`)).status === 200);
   return { proc, base };
@@ -148,7 +175,9 @@ async function floodOne(target: 'proxy' | 'sidecar', options: FaultsOptions, log
     const rssSettledMiB = rssMiB(started.proc.pid);
     await flood(`${started.base}/mcp`, options.sessions);
     const rssSecondPeakMiB = rssMiB(started.proc.pid);
-    log(`  ${target}: expired after ${seconds === undefined ? '-' : seconds.toFixed(1)} s (${left} left); RSS ${rssAfterMiB.toFixed(0)}, ${options.settleSeconds} s later ${rssSettledMiB.toFixed(0)}, second flood ${rssSecondPeakMiB.toFixed(0)} MiB`);
+    log(
+      `  ${target}: expired after ${seconds === undefined ? '-' : seconds.toFixed(1)} s (${left} left); RSS ${rssAfterMiB.toFixed(0)}, ${options.settleSeconds} s later ${rssSettledMiB.toFixed(0)}, second flood ${rssSecondPeakMiB.toFixed(0)} MiB`,
+    );
     return { target, sessions: options.sessions, openSeconds, rssBeforeMiB, rssPeakMiB, rssAfterMiB, expiredAfterSeconds: seconds, sessionsLeft: left, rssSettledMiB, rssSecondPeakMiB };
   } finally {
     await started.proc.stop();
@@ -187,7 +216,9 @@ async function drain(options: FaultsOptions, log: (line: string) => void): Promi
 /** Runs the session flood on the proxy and on a sidecar, then the drain test. */
 export async function runFaultsSuite(options: FaultsOptions, log: (line: string) => void): Promise<FaultsResult> {
   const result: FaultsResult = { options, flood: [], drain: undefined, errors: [] };
-  log(`faults: ${options.sessions} abandoned sessions per target (idle timeout ${options.idleSeconds} s${options.legacy ? ', not passed: legacy build' : ''}); drain of ${options.drainCalls} calls of ${options.callMs} ms; build ${options.build}`);
+  log(
+    `faults: ${options.sessions} abandoned sessions per target (idle timeout ${options.idleSeconds} s${options.legacy ? ', not passed: legacy build' : ''}); drain of ${options.drainCalls} calls of ${options.callMs} ms; build ${options.build}`,
+  );
   for (const target of ['proxy', 'sidecar'] as const) {
     try {
       result.flood.push(await floodOne(target, options, log));
@@ -216,11 +247,18 @@ export function formatFaultsTable(r: FaultsResult): string {
   ];
   for (const f of r.flood) {
     const mib = (n: number, width: number) => `${fmt(n)} MiB`.padStart(width);
-    lines.push(`${f.target.padEnd(8)} | ${fmt(f.openSeconds, 1).padStart(8)} | ${mib(f.rssBeforeMiB, 10)} | ${mib(f.rssPeakMiB, 8)} | ${fmt(f.expiredAfterSeconds, 1).padStart(17)} | ${fmt(f.sessionsLeft).padStart(13)} | ${mib(f.rssAfterMiB, 13)} | ${mib(f.rssSettledMiB, 14)} | ${mib(f.rssSecondPeakMiB, 18)}`);
+    lines.push(
+      `${f.target.padEnd(8)} | ${fmt(f.openSeconds, 1).padStart(8)} | ${mib(f.rssBeforeMiB, 10)} | ${mib(f.rssPeakMiB, 8)} | ${fmt(f.expiredAfterSeconds, 1).padStart(17)} | ${fmt(f.sessionsLeft).padStart(13)} | ${mib(f.rssAfterMiB, 13)} | ${mib(f.rssSettledMiB, 14)} | ${mib(f.rssSecondPeakMiB, 18)}`,
+    );
   }
   if (r.drain) {
     const d = r.drain;
-    lines.push('', `Drain: ${d.calls} calls of ${d.callMs} ms in flight, SIGTERM to the proxy`, 'completed | failed | SIGTERM to exit (s) | exit code', '----------|--------|---------------------|----------');
+    lines.push(
+      '',
+      `Drain: ${d.calls} calls of ${d.callMs} ms in flight, SIGTERM to the proxy`,
+      'completed | failed | SIGTERM to exit (s) | exit code',
+      '----------|--------|---------------------|----------',
+    );
     lines.push(`${String(d.completed).padStart(9)} | ${String(d.failed).padStart(6)} | ${fmt(d.stopSeconds, 2).padStart(19)} | ${String(d.exitCode).padStart(9)}`);
   }
   return lines.join('\n');

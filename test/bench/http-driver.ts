@@ -60,9 +60,7 @@ export async function openMcpSession(url: string, options: HttpDriverOptions): P
   let nextId = 1;
   try {
     const started = performance.now();
-    const init = await post(
-      JSON.stringify({ jsonrpc: '2.0', id: nextId++, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: CLIENT_INFO } }),
-    );
+    const init = await post(JSON.stringify({ jsonrpc: '2.0', id: nextId++, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: CLIENT_INFO } }));
     if (init.status !== 200) throw new Error(`initialize: HTTP ${init.status}: ${init.text.slice(0, 300)}`);
     const session = init.headers['mcp-session-id'];
     if (typeof session !== 'string') throw new Error('initialize: no mcp-session-id header in the answer');

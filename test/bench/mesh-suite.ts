@@ -146,9 +146,18 @@ async function runMeshUp(options: MeshSuiteOptions, log: Log, errors: MeshSuiteR
     try {
       const result = await meshUpRound(r);
       rounds.push(result);
-      const services = Object.entries(result.servicesHealthyMs).map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(', ');
-      log(`  mesh up round ${r}/${options.rounds}: proxy healthy ${result.proxyHealthyMs.toFixed(0)} ms, ${services}; all ${result.allHealthyMs.toFixed(0)} ms; CLI returned ${result.cliExitMs.toFixed(0)} ms; down ${result.downMs.toFixed(0)} ms; ${result.leftovers.length} left over`);
-      if (result.leftovers.length > 0) errors.push({ part: 'mesh-up', round: r, message: `mesh down left ${result.leftovers.length} process(es) running (killed by the bench): ${result.leftovers.map((p) => `${p.pid} ${p.command}`).join('; ')}` });
+      const services = Object.entries(result.servicesHealthyMs)
+        .map(([n, ms]) => `${n} ${ms.toFixed(0)}`)
+        .join(', ');
+      log(
+        `  mesh up round ${r}/${options.rounds}: proxy healthy ${result.proxyHealthyMs.toFixed(0)} ms, ${services}; all ${result.allHealthyMs.toFixed(0)} ms; CLI returned ${result.cliExitMs.toFixed(0)} ms; down ${result.downMs.toFixed(0)} ms; ${result.leftovers.length} left over`,
+      );
+      if (result.leftovers.length > 0)
+        errors.push({
+          part: 'mesh-up',
+          round: r,
+          message: `mesh down left ${result.leftovers.length} process(es) running (killed by the bench): ${result.leftovers.map((p) => `${p.pid} ${p.command}`).join('; ')}`,
+        });
     } catch (error) {
       errors.push({ part: 'mesh-up', round: r, message: message(error) });
       log(`  mesh up round ${r} FAILED: ${message(error)}`);

@@ -104,7 +104,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         quick = true;
         break;
       case '--paths':
-        paths = (value() ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+        paths = (value() ?? '')
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
         if (paths.length === 0) throw new Error(`--paths expects a comma-separated list\n${USAGE}`);
         break;
       case '--rounds':
@@ -127,7 +130,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--suite': {
         const v = value();
-        if (v !== 'all' && v !== 'echo' && v !== 'registry' && v !== 'mesh' && v !== 'faults') throw new Error(`--suite expects all, echo, registry, mesh or faults, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
+        if (v !== 'all' && v !== 'echo' && v !== 'registry' && v !== 'mesh' && v !== 'faults')
+          throw new Error(`--suite expects all, echo, registry, mesh or faults, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
         suite = v;
         break;
       }

@@ -48,8 +48,7 @@ export async function startBenchProxy(nodeFlags: readonly string[] = [], extraAr
   });
   const base = `http://127.0.0.1:${port}`;
   let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= proc.stop().finally(() => rmSync(dir, { recursive: true, force: true })));
+  const stop = () => (stopping ??= proc.stop().finally(() => rmSync(dir, { recursive: true, force: true })));
   try {
     await waitReady(proc, 'GET /healthz', async () => (await httpStatus(`${base}/healthz`)) === 200);
   } catch (error) {

@@ -91,7 +91,17 @@ export interface RegistryScaleResult {
   };
   idle: { services: SampledRequest; listServices: SampledRequest; toolsList: SampledRequest & { tools: number } };
   /** One round of every instance's heartbeat, unpaced at `concurrency` in flight: the proxy's heartbeat capacity. */
-  capacity: { beats: number; seconds: number; perSec: number; latency: LatencyStats; proxyCpuMsPerCall: number; instancesAtRealRate: number; fileWritesDuring: number; proxyCpuPct: number; proxyCpuWaitPct: number };
+  capacity: {
+    beats: number;
+    seconds: number;
+    perSec: number;
+    latency: LatencyStats;
+    proxyCpuMsPerCall: number;
+    instancesAtRealRate: number;
+    fileWritesDuring: number;
+    proxyCpuPct: number;
+    proxyCpuWaitPct: number;
+  };
   /** Paced heartbeats with both samplers running back to back beside them. */
   underLoad: {
     targetPerSec: number;
@@ -365,7 +375,9 @@ export async function runRegistryScale(options: RegistryScaleOptions, log: Log):
     // 4. Paced heartbeats at `compression` x the real rate, both listings sampled back to back beside them.
     const targetPerSec = (n / REAL_INTERVAL_S) * options.compression;
     const beats = n * options.rounds;
-    log(`  ${beats} heartbeats paced at ${targetPerSec.toFixed(0)}/s (${options.compression}x ${n} instances per ${REAL_INTERVAL_S} s) with GET /v1/services and list_services sampled beside them (${options.sampleGapMs} ms between calls)`);
+    log(
+      `  ${beats} heartbeats paced at ${targetPerSec.toFixed(0)}/s (${options.compression}x ${n} instances per ${REAL_INTERVAL_S} s) with GET /v1/services and list_services sampled beside them (${options.sampleGapMs} ms between calls)`,
+    );
     cpu0 = cpuMs(pid);
     wait0 = runQueueWaitMs(pid);
     w0 = performance.now();
@@ -424,20 +436,45 @@ function fmt(value: number | undefined, digits: number): string {
 export function formatRegistryTable(r: RegistryScaleResult): string {
   const o = r.options;
   const header = ['operation', 'count', 'p50 ms', 'p99 ms', 'max ms', 'rate/s', 'answer KiB', 'note'];
-  const row = (name: string, l: LatencyStats, rate?: number, bytes?: number, note = '') => [name, String(l.count), fmt(l.p50Ms, 2), fmt(l.p99Ms, 2), fmt(l.maxMs, 2), rate === undefined ? '' : fmt(rate, 0), bytes === undefined ? '' : fmt(bytes / 1024, 0), note];
+  const row = (name: string, l: LatencyStats, rate?: number, bytes?: number, note = '') => [
+    name,
+    String(l.count),
+    fmt(l.p50Ms, 2),
+    fmt(l.p99Ms, 2),
+    fmt(l.maxMs, 2),
+    rate === undefined ? '' : fmt(rate, 0),
+    bytes === undefined ? '' : fmt(bytes / 1024, 0),
+    note,
+  ];
   const u = r.underLoad;
   const rows = [
     row('register POST /v1/instances', r.registration.latency, r.registration.perSec, undefined, `${o.concurrency} in flight; proxy ${fmt(r.registration.proxyCpuMsPerCall * 1000, 0)} µs CPU each`),
     row('GET /v1/services, idle', r.idle.services, undefined, r.idle.services.bytes),
     row('list_services (MCP), idle', r.idle.listServices, undefined, r.idle.listServices.bytes, 'tool result text'),
     row('tools/list (MCP), idle', r.idle.toolsList, undefined, r.idle.toolsList.bytes, `${r.idle.toolsList.tools} tools`),
-    row('heartbeat, unpaced', r.capacity.latency, r.capacity.perSec, undefined, `${o.concurrency} in flight; proxy ${fmt(r.capacity.proxyCpuMsPerCall * 1000, 0)} µs CPU each; ≈${fmt(r.capacity.instancesAtRealRate, 0)} instances at 1 beat/${REAL_INTERVAL_S} s`),
-    row(`heartbeat, paced ${o.compression}x`, u.heartbeat, u.achievedPerSec, undefined, `target ${fmt(u.targetPerSec, 0)}/s = ${o.compression}x ${o.instances}/${REAL_INTERVAL_S} s; ${fmt(u.meshSeconds, 0)} s of mesh time in ${fmt(u.seconds, 1)} s`),
+    row(
+      'heartbeat, unpaced',
+      r.capacity.latency,
+      r.capacity.perSec,
+      undefined,
+      `${o.concurrency} in flight; proxy ${fmt(r.capacity.proxyCpuMsPerCall * 1000, 0)} µs CPU each; ≈${fmt(r.capacity.instancesAtRealRate, 0)} instances at 1 beat/${REAL_INTERVAL_S} s`,
+    ),
+    row(
+      `heartbeat, paced ${o.compression}x`,
+      u.heartbeat,
+      u.achievedPerSec,
+      undefined,
+      `target ${fmt(u.targetPerSec, 0)}/s = ${o.compression}x ${o.instances}/${REAL_INTERVAL_S} s; ${fmt(u.meshSeconds, 0)} s of mesh time in ${fmt(u.seconds, 1)} s`,
+    ),
     row('GET /v1/services, under load', u.services, undefined, u.services.bytes, `beside the paced heartbeats, ${o.sampleGapMs} ms between calls`),
     row('list_services (MCP), under load', u.listServices, undefined, u.listServices.bytes, `beside the paced heartbeats, ${o.sampleGapMs} ms between calls`),
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => (x[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   const f = r.registration.file;
   return [
     `registry scale: ${o.instances} instances (${o.services} services × ${Math.ceil(o.instances / o.services)} replicas, ${o.toolsPerInstance} tools each, loopback URLs never served); one mesh-proxy, ready in ${fmt(r.proxyReadyMs, 0)} ms`,

@@ -103,8 +103,32 @@ export function summarize(path: BenchPath, rounds: RoundResult[]): PathSummary {
   const roles = rounds[0]?.processes?.map((p) => p.role) ?? [];
   if (roles.length > 0) {
     summary.processes = roles.map((role, i) => {
-      const of = (f: (p: ProcessFigures) => number) => median(rounds.map((r) => { const p = r.processes?.[i]; return p ? f(p) : Number.NaN; }));
-      return { role, cpuUsPerCall: round(of((p) => p.cpuUsPerCall), 0), cpuWaitPct: round(of((p) => p.cpuWaitPct), 0), rssMiB: round(of((p) => p.rssMiB), 1), treeRssMiB: round(of((p) => p.treeRssMiB), 1) };
+      const of = (f: (p: ProcessFigures) => number) =>
+        median(
+          rounds.map((r) => {
+            const p = r.processes?.[i];
+            return p ? f(p) : Number.NaN;
+          }),
+        );
+      return {
+        role,
+        cpuUsPerCall: round(
+          of((p) => p.cpuUsPerCall),
+          0,
+        ),
+        cpuWaitPct: round(
+          of((p) => p.cpuWaitPct),
+          0,
+        ),
+        rssMiB: round(
+          of((p) => p.rssMiB),
+          1,
+        ),
+        treeRssMiB: round(
+          of((p) => p.treeRssMiB),
+          1,
+        ),
+      };
     });
   }
   const sdk = rounds.flatMap((r) => (r.sdk ? [r.sdk] : []));
@@ -126,12 +150,20 @@ export function ratios(paths: readonly BenchPath[], summaries: readonly PathSumm
     if (!base) continue;
     for (const s of summaries) {
       if (s.name === versus) continue;
-      const ratio: Ratio = { path: s.name, versus, throughput: round(s.callsPerSec / base.callsPerSec, 2), p50: round(s.p50Ms / base.p50Ms, 2), cpuPerCall: round(s.cpuUsPerCall / base.cpuUsPerCall, 2) };
+      const ratio: Ratio = {
+        path: s.name,
+        versus,
+        throughput: round(s.callsPerSec / base.callsPerSec, 2),
+        p50: round(s.p50Ms / base.p50Ms, 2),
+        cpuPerCall: round(s.cpuUsPerCall / base.cpuUsPerCall, 2),
+      };
       if (s.sdkCallsPerSec !== undefined && base.sdkCallsPerSec !== undefined) ratio.sdkThroughput = round(s.sdkCallsPerSec / base.sdkCallsPerSec, 2);
       if (s.sdkP50Ms !== undefined && base.sdkP50Ms !== undefined) ratio.sdkP50 = round(s.sdkP50Ms / base.sdkP50Ms, 2);
       const targets = paths.find((p) => p.name === s.name)?.targets;
       if (versus === 'supergateway' && targets) {
-        const met = (targets.minThroughputVsSupergateway === undefined || ratio.throughput >= targets.minThroughputVsSupergateway) && (targets.maxP50VsSupergateway === undefined || ratio.p50 <= targets.maxP50VsSupergateway);
+        const met =
+          (targets.minThroughputVsSupergateway === undefined || ratio.throughput >= targets.minThroughputVsSupergateway) &&
+          (targets.maxP50VsSupergateway === undefined || ratio.p50 <= targets.maxP50VsSupergateway);
         ratio.target = { minThroughput: targets.minThroughputVsSupergateway, maxP50: targets.maxP50VsSupergateway, met };
       }
       out.push(ratio);
@@ -148,7 +180,24 @@ function fmt(value: number | undefined, digits: number): string {
 
 /** Aligned text table of the medians, then the ratios. */
 export function formatTable(summaries: readonly PathSummary[], ratioList: readonly Ratio[], rounds: number, concurrency: number, sdkRounds = 'every round'): string {
-  const header = ['path', 'ready ms', 'init ms', '1st answer ms', 'p50 ms', 'p99 ms', `calls/s @${concurrency}`, 'CPU µs/call', '+server', 'client', 'RSS MiB', '+children', 'SDK init ms', 'SDK p50', 'SDK p99', `SDK calls/s`];
+  const header = [
+    'path',
+    'ready ms',
+    'init ms',
+    '1st answer ms',
+    'p50 ms',
+    'p99 ms',
+    `calls/s @${concurrency}`,
+    'CPU µs/call',
+    '+server',
+    'client',
+    'RSS MiB',
+    '+children',
+    'SDK init ms',
+    'SDK p50',
+    'SDK p99',
+    `SDK calls/s`,
+  ];
   const rows = summaries.map((s) => [
     s.name,
     fmt(s.readyMs, 1),
@@ -170,7 +219,12 @@ export function formatTable(summaries: readonly PathSummary[], ratioList: readon
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const out = [
-    `medians of ${rounds} round(s) (SDK columns: ${sdkRounds}); lean load generator unless marked SDK. CPU µs/call at ${concurrency} in flight: bridge (server on direct; the proxy on proxy-*), whole route (bridge(s) + server), load generator. RSS: bridge, whole route.`, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
+    `medians of ${rounds} round(s) (SDK columns: ${sdkRounds}); lean load generator unless marked SDK. CPU µs/call at ${concurrency} in flight: bridge (server on direct; the proxy on proxy-*), whole route (bridge(s) + server), load generator. RSS: bridge, whole route.`,
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    '',
+  ];
   const multi = summaries.filter((s) => (s.processes?.length ?? 0) > 1);
   if (multi.length > 0) {
     out.push(`per process of the multi-hop routes (own CPU µs/call at ${concurrency} in flight, RSS MiB; the last hop's RSS with its server in parentheses):`);
@@ -184,10 +238,13 @@ export function formatTable(summaries: readonly PathSummary[], ratioList: readon
   const typed = summaries.filter((s) => s.answerType);
   if (typed.length > 0) out.push(`tools/call answered as: ${typed.map((s) => `${s.name} ${s.answerType === 'sse' ? 'SSE' : s.answerType === 'json' ? 'JSON' : s.answerType}`).join(', ')}`, '');
   const waits = summaries.map((s) => `${s.name}: ${[...(s.processes ?? []).map((p) => `${p.role} ${fmt(p.cpuWaitPct, 0)}%`), `load generator ${fmt(s.clientCpuWaitPct, 0)}%`].join(', ')}`);
-  if (waits.length > 0) out.push(`waiting for a CPU during the throughput window (main thread runnable but not running, share of the window; high = starved by other load):`, `  ${waits.join('; ')}`, '');
+  if (waits.length > 0)
+    out.push(`waiting for a CPU during the throughput window (main thread runnable but not running, share of the window; high = starved by other load):`, `  ${waits.join('; ')}`, '');
   for (const r of ratioList) {
     const sdk = r.sdkThroughput !== undefined ? `   (SDK client: throughput ${fmt(r.sdkThroughput, 2)}x, p50 ${fmt(r.sdkP50, 2)}x)` : '';
-    const goals = r.target ? [r.target.minThroughput !== undefined ? `throughput ≥${r.target.minThroughput}x` : '', r.target.maxP50 !== undefined ? `p50 ≤${r.target.maxP50}x` : ''].filter(Boolean).join(', ') : '';
+    const goals = r.target
+      ? [r.target.minThroughput !== undefined ? `throughput ≥${r.target.minThroughput}x` : '', r.target.maxP50 !== undefined ? `p50 ≤${r.target.maxP50}x` : ''].filter(Boolean).join(', ')
+      : '';
     const target = r.target ? `   target ${goals}: ${r.target.met ? 'MET' : 'NOT MET'}` : '';
     out.push(`${r.path} / ${r.versus}: throughput ${fmt(r.throughput, 2)}x, p50 ${fmt(r.p50, 2)}x, CPU/call ${fmt(r.cpuPerCall, 2)}x${sdk}${target}`);
   }

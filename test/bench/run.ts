@@ -43,7 +43,9 @@ async function withDriver<T>(open: Promise<Driver>, use: (driver: Driver) => Pro
 
 /** Starts one path, measures it with the lean driver, then with the SDK client, and stops it. */
 async function runPath(path: BenchPath, round: number, options: BenchOptions, profile?: ProfileRequest): Promise<RoundResult> {
-  const bridgeNodeFlags = profile ? ['--cpu-prof', '--cpu-prof-interval', String(options.cpuProfIntervalUs), '--cpu-prof-dir', profile.dir, '--cpu-prof-name', `${profile.path}-round${profile.round}.cpuprofile`] : [];
+  const bridgeNodeFlags = profile
+    ? ['--cpu-prof', '--cpu-prof-interval', String(options.cpuProfIntervalUs), '--cpu-prof-dir', profile.dir, '--cpu-prof-name', `${profile.path}-round${profile.round}.cpuprofile`]
+    : [];
   const phases: string[] = [];
   let mark = performance.now();
   const phase = (name: string) => {
@@ -135,10 +137,16 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   const profileDir = options.cpuProf ? join(resultsDir, `prof-${startedAt.replace(/[:.]/g, '-')}`) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const suites = [paths.length > 0 ? `${paths.map((p) => p.name).join(', ')}; ${options.rounds} round(s), ${options.concurrency} in flight` : '', runs('registry') ? `registry scale (${options.registry.instances} instances)` : '', runs('mesh') ? 'mesh (file polling vs mesh.call, mesh up)' : '', runs('faults') ? 'faults (session flood, drain)' : ''].filter(Boolean);
+  const suites = [
+    paths.length > 0 ? `${paths.map((p) => p.name).join(', ')}; ${options.rounds} round(s), ${options.concurrency} in flight` : '',
+    runs('registry') ? `registry scale (${options.registry.instances} instances)` : '',
+    runs('mesh') ? 'mesh (file polling vs mesh.call, mesh up)' : '',
+    runs('faults') ? 'faults (session flood, drain)' : '',
+  ].filter(Boolean);
   log(`mm-bench: ${suites.join('; then ')}; ${machine.cpus} cpu(s) ${machine.cpuModel}, node ${machine.node}`);
 
-  if ((machine.loadavg[0] ?? 0) > machine.cpus * 0.5) log(`warning: load average ${machine.loadavg.join(' ')} on ${machine.cpus} cpus: other work shares the machine, absolute figures will be low and noisy (compare ratios and CPU/call)`);
+  if ((machine.loadavg[0] ?? 0) > machine.cpus * 0.5)
+    log(`warning: load average ${machine.loadavg.join(' ')} on ${machine.cpus} cpus: other work shares the machine, absolute figures will be low and noisy (compare ratios and CPU/call)`);
   const rounds: Record<string, RoundResult[]> = Object.fromEntries(paths.map((p) => [p.name, []]));
   const errors: ResultsFile['errors'] = [];
   const profiles: ProfileSummary[] = [];

@@ -12,11 +12,14 @@ t.test("a child's sampling request belongs to the call in flight, not to a listi
   const client = await connectModern(t, sidecar.url, { capabilities: { sampling: {} } });
   client.setRequestHandler('sampling/createMessage', async () => ({ model: 'm', role: 'assistant', content: { type: 'text', text: 'answered for the call' } }));
   let listed: Promise<unknown> | undefined;
-  const result = await client.callTool({ name: 'ask_late', arguments: {} }, {
-    timeout: 10_000,
-    // The child has the call once it reports progress: now a listing goes to it too.
-    onprogress: () => void (listed ??= postModern(sidecar.url, 'prompts/list', {}, {}, 7)),
-  });
+  const result = await client.callTool(
+    { name: 'ask_late', arguments: {} },
+    {
+      timeout: 10_000,
+      // The child has the call once it reports progress: now a listing goes to it too.
+      onprogress: () => void (listed ??= postModern(sidecar.url, 'prompts/list', {}, {}, 7)),
+    },
+  );
   t.same(result.content, [{ type: 'text', text: 'answered for the call' }], 'the call asked its own client and completed');
-  t.match((await listed), { body: { result: { prompts: [] } } }, 'the listing was answered as a listing');
+  t.match(await listed, { body: { result: { prompts: [] } } }, 'the listing was answered as a listing');
 });

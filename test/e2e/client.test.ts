@@ -1,16 +1,5 @@
 import t from 'tap';
-import {
-  CallTimeout,
-  LoopDetected,
-  MeshClient,
-  MeshError,
-  ProxyUnreachable,
-  ServiceNotFound,
-  ServiceUnavailable,
-  text,
-  ToolError,
-  ToolNotFound,
-} from '../../src/client/index.js';
+import { CallTimeout, LoopDetected, MeshClient, MeshError, ProxyUnreachable, ServiceNotFound, ServiceUnavailable, text, ToolError, ToolNotFound } from '../../src/client/index.js';
 import { fixture, freePort, root } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { startSidecar } from '../helpers/sidecar.js';
@@ -37,7 +26,11 @@ t.test('MeshClient against a real proxy and sidecars', async (t) => {
     const chapter = await mesh.call('fs', 'read_text', { path: 'chapter1.txt' });
     t.match(text(chapter), /Lighthouse/);
     const many = await Promise.all(Array.from({ length: 20 }, (_, i) => mesh.call('echo', 'echo', { text: `n${i}` })));
-    t.same(many.map((r) => text(r)), Array.from({ length: 20 }, (_, i) => `n${i}`), 'concurrent calls get their own answers');
+    t.same(
+      many.map((r) => text(r)),
+      Array.from({ length: 20 }, (_, i) => `n${i}`),
+      'concurrent calls get their own answers',
+    );
   });
 
   t.test('services, service, tools, status', async (t) => {
@@ -47,13 +40,27 @@ t.test('MeshClient against a real proxy and sidecars', async (t) => {
     t.match(echo, { status: 'healthy', instanceCount: 1, healthyCount: 1, tags: ['demo'] });
     t.ok((echo?.toolCount ?? 0) >= 2, 'tool count listed');
     t.match(echo?.instances[0], { status: 'healthy', url: /^http:\/\/127\.0\.0\.1:\d+\/mcp$/, lastHeartbeat: Number });
-    t.same((await mesh.services({ tag: 'demo' })).map((s) => s.name), ['echo'], 'tag filter');
-    t.same((await mesh.services({ status: 'unhealthy' })).map((s) => s.name), [], 'status filter');
+    t.same(
+      (await mesh.services({ tag: 'demo' })).map((s) => s.name),
+      ['echo'],
+      'tag filter',
+    );
+    t.same(
+      (await mesh.services({ status: 'unhealthy' })).map((s) => s.name),
+      [],
+      'status filter',
+    );
     const fs = await mesh.service('fs');
     t.equal(fs.name, 'fs');
-    t.ok(fs.tools.some((tool) => tool.name === 'read_text' && tool.inputSchema.type === 'object'), 'service() carries the tools');
+    t.ok(
+      fs.tools.some((tool) => tool.name === 'read_text' && tool.inputSchema.type === 'object'),
+      'service() carries the tools',
+    );
     const tools = await mesh.tools('echo');
-    t.ok(['echo', 'sleep'].every((name) => tools.some((tool) => tool.name === name)), 'tools() lists echo and sleep');
+    t.ok(
+      ['echo', 'sleep'].every((name) => tools.some((tool) => tool.name === name)),
+      'tools() lists echo and sleep',
+    );
     t.equal(await mesh.status('fs'), 'healthy');
   });
 

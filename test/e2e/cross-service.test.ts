@@ -41,14 +41,18 @@ t.test('cmc.analyze_chapter_quality combines its metrics with fs analysis, throu
     const result = await mesh.call('cmc', 'analyze_chapter_quality', { path: 'chapter1.txt' });
     const quality = result.structuredContent as Quality;
     t.same(quality.narrative, fsAnalysis, "the combined result carries fs's analysis, unchanged");
-    t.match(quality, {
-      chapter: 'chapter1.txt',
-      score: Number,
-      grade: /^[ABCD]$/,
-      findings: Array,
-      quality: { words: fsAnalysis.word_count, sentences: Number, lexicalDiversity: Number },
-      sources: { quality: 'cmc', narrative: 'fs.analyze_narrative_structure', calledAs: 'cmc', hops: 1 },
-    }, "cmc's own metrics measured the text fs read for it (same word count)");
+    t.match(
+      quality,
+      {
+        chapter: 'chapter1.txt',
+        score: Number,
+        grade: /^[ABCD]$/,
+        findings: Array,
+        quality: { words: fsAnalysis.word_count, sentences: Number, lexicalDiversity: Number },
+        sources: { quality: 'cmc', narrative: 'fs.analyze_narrative_structure', calledAs: 'cmc', hops: 1 },
+      },
+      "cmc's own metrics measured the text fs read for it (same word count)",
+    );
     t.equal(JSON.parse(text(result)).score, quality.score, 'the text part is the same JSON');
 
     const inline = 'Chapter 2\n\n"Stay," she said. He stayed.\n\nThe lamp went out.';
@@ -59,7 +63,10 @@ t.test('cmc.analyze_chapter_quality combines its metrics with fs analysis, throu
   t.test('via the proxy MCP endpoint as cmc__analyze_chapter_quality', async (t) => {
     const client = await connectClient(t, `${proxy.base}/mcp`, {}, 'story-mcp-client');
     const { tools } = await client.listTools();
-    t.ok(tools.some((tool) => tool.name === 'cmc__analyze_chapter_quality'), 'listed, namespaced');
+    t.ok(
+      tools.some((tool) => tool.name === 'cmc__analyze_chapter_quality'),
+      'listed, namespaced',
+    );
     const result = await client.callTool({ name: 'cmc__analyze_chapter_quality', arguments: { path: 'chapter2.txt' } });
     t.notOk(result.isError, text(result));
     const quality = result.structuredContent as Quality;
@@ -74,9 +81,18 @@ t.test('cmc.analyze_chapter_quality combines its metrics with fs analysis, throu
   t.test('the audit trail shows cmc as the caller of fs, and each caller of cmc', async (t) => {
     const fsCalls = (await proxy.api('/v1/audit?service=fs&limit=100')).body.entries as { caller: string; tool: string; outcome: string }[];
     const byCmc = fsCalls.filter((entry) => entry.caller === 'cmc');
-    t.ok(byCmc.some((entry) => entry.tool === 'analyze_narrative_structure' && entry.outcome === 'ok'), 'fs.analyze_narrative_structure called by cmc');
-    t.ok(byCmc.some((entry) => entry.tool === 'read_text' && entry.outcome === 'ok'), 'fs.read_text called by cmc');
-    t.ok(fsCalls.some((entry) => entry.caller === 'story-test'), "the test's own fs calls are audited as story-test");
+    t.ok(
+      byCmc.some((entry) => entry.tool === 'analyze_narrative_structure' && entry.outcome === 'ok'),
+      'fs.analyze_narrative_structure called by cmc',
+    );
+    t.ok(
+      byCmc.some((entry) => entry.tool === 'read_text' && entry.outcome === 'ok'),
+      'fs.read_text called by cmc',
+    );
+    t.ok(
+      fsCalls.some((entry) => entry.caller === 'story-test'),
+      "the test's own fs calls are audited as story-test",
+    );
     const cmcCalls = (await proxy.api('/v1/audit?service=cmc&limit=100')).body.entries as { caller: string; tool: string }[];
     t.same(new Set(cmcCalls.map((entry) => entry.caller)), new Set(['story-test', 'story-mcp-client']), 'cmc was called by the MeshClient and the MCP client');
     t.ok(cmcCalls.every((entry) => entry.tool === 'analyze_chapter_quality'));
@@ -173,6 +189,9 @@ t.test('loop guard: two native instances calling each other fail fast with LOOP_
     const audit = (await proxy.api('/v1/audit?limit=1000')).body.entries as { caller: string; service: string; errorCode?: string }[];
     const refused = audit.filter((entry) => entry.errorCode === 'LOOP_DETECTED');
     t.ok(refused.some((entry) => entry.caller === 'ping') && refused.some((entry) => entry.caller === 'pong'), 'the audit shows the loop at each hop, with its caller');
-    t.ok(refused.some((entry) => entry.caller === 'loop-test' && entry.service === 'ping'), "the first caller's call is audited as LOOP_DETECTED too");
+    t.ok(
+      refused.some((entry) => entry.caller === 'loop-test' && entry.service === 'ping'),
+      "the first caller's call is audited as LOOP_DETECTED too",
+    );
   });
 });

@@ -26,7 +26,11 @@ t.test('proxy: SIGTERM lets 8 calls in flight finish, refuses new ones, then exi
   proxy.proc.kill('SIGTERM');
   await waitFor(async () => (await callSleep(proxy.base, 1)).status !== 200, 'the proxy stopped taking new calls');
   const results = await Promise.all(calls);
-  t.same(results.map((r) => r.status), Array(8).fill(200), `every call in flight finished: ${JSON.stringify(results.filter((r) => r.status !== 200))}`);
+  t.same(
+    results.map((r) => r.status),
+    Array(8).fill(200),
+    `every call in flight finished: ${JSON.stringify(results.filter((r) => r.status !== 200))}`,
+  );
   t.ok(results.every((r) => r.body.includes('slept 1500')));
   await waitFor(() => proxy.proc.exitCode !== null, 'the proxy exited after the drain');
   t.equal(proxy.proc.exitCode, 0);
@@ -62,7 +66,11 @@ t.test('sidecar: SIGTERM deregisters first, finishes calls in flight, then stops
   sidecar.proc.kill('SIGTERM');
   await waitFor(async () => (await proxy.api('/v1/services/echo')).status === 404, 'the sidecar deregistered');
   const results = await Promise.all(calls);
-  t.same(results.map((r) => r.status), Array(4).fill(200), `calls in flight finished: ${JSON.stringify(results.filter((r) => r.status !== 200))}`);
+  t.same(
+    results.map((r) => r.status),
+    Array(4).fill(200),
+    `calls in flight finished: ${JSON.stringify(results.filter((r) => r.status !== 200))}`,
+  );
   await waitFor(() => sidecar.proc.exitCode !== null, 'the sidecar exited');
   t.equal(sidecar.proc.exitCode, 0);
   const { procStat } = await import('../../src/stdio/process-group.js');
@@ -82,8 +90,15 @@ t.test('native instance: SIGTERM deregisters, lets calls in flight finish, then 
   await waitFor(async () => (await native.health()).inflight === 4, 'the calls reached the instance');
   native.proc.kill('SIGTERM');
   const results = await Promise.all(calls);
-  t.same(results.map((r) => r.status), Array(4).fill(200), `calls in flight finished: ${JSON.stringify(results.filter((r) => r.status !== 200))}`);
-  t.ok(results.every((r) => r.body.includes('not cancelled')), 'none was cancelled');
+  t.same(
+    results.map((r) => r.status),
+    Array(4).fill(200),
+    `calls in flight finished: ${JSON.stringify(results.filter((r) => r.status !== 200))}`,
+  );
+  t.ok(
+    results.every((r) => r.body.includes('not cancelled')),
+    'none was cancelled',
+  );
   await waitFor(() => native.proc.exitCode !== null || native.proc.signalCode !== null, 'the instance exited');
 });
 

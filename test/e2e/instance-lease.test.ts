@@ -18,20 +18,42 @@ t.test('a token holder cannot mark a live instance crashloop nor remove it, by h
   const view = (await proxy.api('/v1/services/pp')).body.instances[0];
   const { tools } = (await proxy.api('/v1/services/pp/tools')).body;
   // Everything a registration needs is public: id, name, url, tools.
-  const body = (extra: Record<string, unknown>) => JSON.stringify({
-    id: view.id, name: 'pp', url: view.url, host: view.host, port: view.port, tools, toolsHash: view.toolsHash, version: view.version, kind: 'native', ...extra,
-  });
+  const body = (extra: Record<string, unknown>) =>
+    JSON.stringify({
+      id: view.id,
+      name: 'pp',
+      url: view.url,
+      host: view.host,
+      port: view.port,
+      tools,
+      toolsHash: view.toolsHash,
+      version: view.version,
+      kind: 'native',
+      ...extra,
+    });
 
   const madeUp = 'C'.repeat(43);
-  for (const [what, headers] of [['no lease', {}], ['a wrong lease', { 'x-mesh-lease': 'A'.repeat(43) }]] as const) {
+  for (const [what, headers] of [
+    ['no lease', {}],
+    ['a wrong lease', { 'x-mesh-lease': 'A'.repeat(43) }],
+  ] as const) {
     const beat = await proxy.api(`/v1/instances/${view.id}/heartbeat`, { method: 'PUT', body: JSON.stringify({ name: 'pp', state: 'crashloop' }), headers });
     t.equal(beat.status, 409, `a crashloop beat with ${what}: 409`);
     t.match(beat.body.error.message, /heartbeat of instance .* refused/);
     t.equal((await proxy.api(`/v1/instances/${view.id}`, { method: 'DELETE', headers })).status, 409, `DELETE with ${what}: 409`);
-    for (const [how, extra] of [['no claim', { state: 'crashloop' }], ['no claim, state ready', { state: 'ready' }], ['a made-up claim', { state: 'ready', claim: madeUp }], ['a made-up claim, crashloop', { state: 'crashloop', claim: madeUp }]] as const) {
+    for (const [how, extra] of [
+      ['no claim', { state: 'crashloop' }],
+      ['no claim, state ready', { state: 'ready' }],
+      ['a made-up claim', { state: 'ready', claim: madeUp }],
+      ['a made-up claim, crashloop', { state: 'crashloop', claim: madeUp }],
+    ] as const) {
       const again = await proxy.api('/v1/instances', { method: 'POST', body: body(extra), headers });
       t.equal(again.status, 409, `a re-registration with ${what} and ${how}: 409`);
-      t.match(again.body.error.message, /instance "pp\.[^"]*" of service "pp" is live|live instance "pp\.[^"]*" without its lease|a live instance of service "pp" holds id "pp\./, 'naming the live instance');
+      t.match(
+        again.body.error.message,
+        /instance "pp\.[^"]*" of service "pp" is live|live instance "pp\.[^"]*" without its lease|a live instance of service "pp" holds id "pp\./,
+        'naming the live instance',
+      );
       t.notOk('lease' in again.body, 'and no lease');
     }
   }
@@ -44,7 +66,7 @@ t.test('a token holder cannot mark a live instance crashloop nor remove it, by h
   t.match(service, { status: 'healthy', instances: [{ id: view.id, state: 'ready', status: 'healthy', pid: view.pid }] }, 'pp stays registered, ready and routable');
   t.equal(service.instances.length, 1);
   t.notOk(JSON.stringify(service).includes('lease'), 'the listing carries no lease');
-  t.notMatch(JSON.stringify(await pp.health()), /"claim"/, 'its /healthz shows the claim\'s digest only');
+  t.notMatch(JSON.stringify(await pp.health()), /"claim"/, "its /healthz shows the claim's digest only");
   t.match(await pp.health(), { claimSha256: /^[0-9a-f]{64}$/ });
   const beatsAt = service.instances[0].lastHeartbeat as number;
   await waitFor(async () => (await proxy.api('/v1/services/pp')).body.instances[0].lastHeartbeat > beatsAt, 'pp still beats with its lease', 10_000);

@@ -28,12 +28,16 @@ const initialize = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { prot
 t.test('a sidecar with --token refuses requests without it and works through a proxy with the same token', async (t) => {
   const proxy = await startProxy(t, { token: TOKEN });
   const echo = await startSidecar(t, { name: 'echo', command: ['python3', fixture('echo_server.py')], proxy: proxy.base, token: TOKEN });
-  const post = (headers: Record<string, string>) => fetch(echo.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-    body: JSON.stringify(initialize),
-  });
-  for (const [what, headers] of [['no Authorization', {}], ['a wrong token', { authorization: 'Bearer wrong' }]] as const) {
+  const post = (headers: Record<string, string>) =>
+    fetch(echo.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: JSON.stringify(initialize),
+    });
+  for (const [what, headers] of [
+    ['no Authorization', {}],
+    ['a wrong token', { authorization: 'Bearer wrong' }],
+  ] as const) {
     const refused = await post(headers);
     t.equal(refused.status, 401, `initialize with ${what}: 401`);
     t.match(refused.headers.get('www-authenticate'), /^Bearer realm="mesh"/, 'WWW-Authenticate: Bearer, as the proxy answers');

@@ -7,7 +7,7 @@ import { connectClient, startSidecar } from '../helpers/sidecar.js';
 // discarded and fails its call naming the limit; the sidecar lives and the next call works.
 
 type Content = { type: string; text: string }[];
-const textOf = (result: unknown) => ((result as { content: Content }).content).map((c) => c.text).join('\n');
+const textOf = (result: unknown) => (result as { content: Content }).content.map((c) => c.text).join('\n');
 const big = ['python3', fixture('big_output_server.py')];
 
 t.test('sidecar: a 20 MB answer passes under the default limit; 50 MB of junk fails only its call', async (t) => {
@@ -49,13 +49,15 @@ t.test('through the proxy: 20 MB passes, junk fails its call clearly, the sideca
   t.equal(sidecar.proc.exitCode, null, 'the sidecar is alive');
 });
 
-t.test('proxy: an instance\'s answer over --max-response-bytes fails its call naming the limit; the proxy lives, the next call works', async (t) => {
+t.test("proxy: an instance's answer over --max-response-bytes fails its call naming the limit; the proxy lives, the next call works", async (t) => {
   const { startNative } = await import('../helpers/native.js');
   const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4', '--max-response-bytes', '100000'] });
   await startNative(t, { script: 'test/fixtures/flaky-instance.js', name: 'echo', proxy: proxy.base });
   const call = (bytes: number) =>
-    fetch(`${proxy.base}/v1/services/echo/tools/big/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ arguments: { bytes } }) })
-      .then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    fetch(`${proxy.base}/v1/services/echo/tools/big/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ arguments: { bytes } }) }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as any,
+    }));
   const over = await call(200_000);
   t.equal(over.status, 413);
   t.match(over.body.error, { code: 'PAYLOAD_TOO_LARGE', message: /larger than the 100000-byte limit .*--max-response-bytes/ });

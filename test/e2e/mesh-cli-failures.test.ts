@@ -26,7 +26,6 @@ async function hold(t: Test, server: Server | ReturnType<typeof createHttpServer
   return typeof address === 'object' && address !== null ? address.port : 0;
 }
 
-
 // The issue: proxy.port held by another program gave "using the mesh-proxy already running"
 // followed by EADDRINUSE (or, with a server that accepts and never answers, exit 13).
 const holders: [string, () => Server | ReturnType<typeof createHttpServer>][] = [
@@ -41,10 +40,17 @@ for (const [what, make] of holders) {
     const port = await hold(t, make());
     const file = writeManifest(dir, port, `  fs:\n    command: python3\n    args: [${fixture('echo_server.py')}]\n`);
     tearDownMeshes(t, dir, env, [file]);
-    for (const args of [['up', 'mesh.yaml'], ['up', 'mesh.yaml', '--detach']]) {
+    for (const args of [
+      ['up', 'mesh.yaml'],
+      ['up', 'mesh.yaml', '--detach'],
+    ]) {
       const up = await runMesh(args, { env, cwd: dir, timeoutMs: 60_000 });
       t.equal(up.code, 1, `mesh ${args.join(' ')}: exit 1\n${up.stdout}\n${up.stderr}`);
-      t.match(up.stderr, new RegExp(`proxy\\.port ${port} is in use by another program \\(not a mesh-proxy\\); free it or set proxy\\.port in mesh\\.yaml`), `mesh ${args.join(' ')}: names proxy.port\n${up.stderr}`);
+      t.match(
+        up.stderr,
+        new RegExp(`proxy\\.port ${port} is in use by another program \\(not a mesh-proxy\\); free it or set proxy\\.port in mesh\\.yaml`),
+        `mesh ${args.join(' ')}: names proxy.port\n${up.stderr}`,
+      );
       t.notMatch(`${up.stdout}${up.stderr}`, /already running|EADDRINUSE/, 'no "already running", no EADDRINUSE');
       // A detached run's supervisor may still be exiting when `up` returns: wait for it, bounded.
       await waitUntil(() => processesNaming(dir).length === 0, 10_000, 100);
@@ -56,9 +62,15 @@ for (const [what, make] of holders) {
 t.test('proxy.mcpPort held by another program: one message naming proxy.mcpPort', async (t) => {
   const dir = t.testdir({ home: {} });
   const env = { MESH_HOME: join(dir, 'home') };
-  const mcpPort = await hold(t, createServer(() => undefined));
+  const mcpPort = await hold(
+    t,
+    createServer(() => undefined),
+  );
   const file = join(dir, 'mesh.yaml');
-  writeFileSync(file, `version: 1\nproxy: { port: ${await freePort()}, mcpPort: ${mcpPort}, registry: ./registry.sqlite }\nservices:\n  fs:\n    command: python3\n    args: [${fixture('echo_server.py')}]\n`);
+  writeFileSync(
+    file,
+    `version: 1\nproxy: { port: ${await freePort()}, mcpPort: ${mcpPort}, registry: ./registry.sqlite }\nservices:\n  fs:\n    command: python3\n    args: [${fixture('echo_server.py')}]\n`,
+  );
   tearDownMeshes(t, dir, env, [file]);
   const up = await runMesh(['up', 'mesh.yaml'], { env, cwd: dir, timeoutMs: 60_000 });
   t.equal(up.code, 1, `${up.stdout}\n${up.stderr}`);
@@ -71,7 +83,10 @@ t.test('proxy.mcpPort held by another program: one message naming proxy.mcpPort'
 t.test('a failed service shows the line naming its error, not the last frame', async (t) => {
   const dir = t.testdir({ home: {} });
   const env = { MESH_HOME: join(dir, 'home') };
-  const file = writeManifest(dir, await freePort(), `  py:
+  const file = writeManifest(
+    dir,
+    await freePort(),
+    `  py:
     command: python3
     args: [${fixture('traceback_on_start.py')}]
     restart: { policy: never }
@@ -84,11 +99,16 @@ t.test('a failed service shows the line naming its error, not the last frame', a
     command: node
     args: [${fixture('throw-on-start.mjs')}]
     restart: { policy: never }
-`);
+`,
+  );
   tearDownMeshes(t, dir, env, [file]);
   const up = await runMesh(['up', file, '--detach'], { env });
   t.equal(up.code, 1, `exit 1: the services failed\n${up.stdout}\n${up.stderr}`);
-  t.match(up.stdout, /✗ py\s+failed\s+.*exited with code 1.*stderr: FileNotFoundError: \[Errno 2\] No such file or directory: '\/nonexistent\/mm-fixture-config\.json'/, `py: the traceback's last line\n${up.stdout}`);
+  t.match(
+    up.stdout,
+    /✗ py\s+failed\s+.*exited with code 1.*stderr: FileNotFoundError: \[Errno 2\] No such file or directory: '\/nonexistent\/mm-fixture-config\.json'/,
+    `py: the traceback's last line\n${up.stdout}`,
+  );
   t.match(up.stdout, /✗ js\s+failed\s+.*exited with code 1.*stderr: Error: cannot load config \/nonexistent\/mm-fixture\.toml: missing field "token"/, 'js: the Error line');
   t.match(up.stdout, /✗ jsnative\s+failed\s+process exited with code 1: Error: cannot load config \/nonexistent\/mm-fixture\.toml/, 'native: the Error line');
   t.notMatch(up.stdout, /\bat async |Node\.js v\d|File "/, 'no stack frame in the reasons');
@@ -100,14 +120,18 @@ t.test('mesh up: a service on the proxy port is shown failed, not started; the o
   const dir = t.testdir({ home: {} });
   const env = { MESH_HOME: join(dir, 'home') };
   const proxyPort = await freePort();
-  const file = writeManifest(dir, proxyPort, `  clash:
+  const file = writeManifest(
+    dir,
+    proxyPort,
+    `  clash:
     command: python3
     args: [${fixture('echo_server.py')}]
     port: ${proxyPort}
   echo:
     command: python3
     args: [${fixture('echo_server.py')}]
-`);
+`,
+  );
   tearDownMeshes(t, dir, env, [file]);
   const up = await runMesh(['up', file, '--detach'], { env });
   t.equal(up.code, 1, `exit 1: a service failed\n${up.stdout}\n${up.stderr}`);

@@ -15,13 +15,18 @@ t.test('invalid manifests: every error names file:line: field', async (t) => {
     'syntax.yaml': 'version: 1\nservices:\n  fs: [unclosed\n',
     'cwd.yaml': 'version: 1\nservices:\n  ok:\n    command: node\n  fs:\n    command: python3\n    cwd: ./no-such-folder\n',
     'ports.yaml': 'version: 1\nservices:\n  a:\n    command: node\n    port: 5050\n    replicas: 2\n  b:\n    command: node\n    port: 5051\n',
-    'many.yaml': 'version: 1\nproxy: { port: 6101 }\nservices:\n  fs:\n    command: python3\n    cwd: ${MM_TEST_UNSET_VAR}/x\n    port: 6101\n    tags: [a]\n    tag: b\n  web:\n    command: node\n    cwd: ./no-such-folder\n',
+    'many.yaml':
+      'version: 1\nproxy: { port: 6101 }\nservices:\n  fs:\n    command: python3\n    cwd: ${MM_TEST_UNSET_VAR}/x\n    port: 6101\n    tags: [a]\n    tag: b\n  web:\n    command: node\n    cwd: ./no-such-folder\n',
     home: {},
   });
   const env = { MESH_HOME: join(dir, 'home') };
   const many = await runMesh(['validate', 'many.yaml'], { env, cwd: dir });
   t.equal(many.code, 1);
-  t.match(many.stderr, /^many\.yaml: 4 problems\nmany\.yaml:6: services\.fs\.cwd: environment variable MM_TEST_UNSET_VAR is not set.*\nmany\.yaml:7: services\.fs\.port: port 6101 is proxy\.port.*\nmany\.yaml:9: services\.fs\.tag: unknown key "tag".*\nmany\.yaml:12: services\.web\.cwd: no such folder/, `an unset variable does not hide the others; a service on the proxy port is caught\n${many.stderr}`);
+  t.match(
+    many.stderr,
+    /^many\.yaml: 4 problems\nmany\.yaml:6: services\.fs\.cwd: environment variable MM_TEST_UNSET_VAR is not set.*\nmany\.yaml:7: services\.fs\.port: port 6101 is proxy\.port.*\nmany\.yaml:9: services\.fs\.tag: unknown key "tag".*\nmany\.yaml:12: services\.web\.cwd: no such folder/,
+    `an unset variable does not hide the others; a service on the proxy port is caught\n${many.stderr}`,
+  );
   const cases: [string, RegExp][] = [
     ['args.yaml', /args\.yaml:5: services\.fs\.args: expected a list of strings/],
     ['typo.yaml', /typo\.yaml:4: services\.fs\.comand: unknown key "comand" \(did you mean "command"\?\)/],
@@ -37,7 +42,14 @@ t.test('invalid manifests: every error names file:line: field', async (t) => {
     t.match(result.stderr, expected, `${name}: ${result.stderr.trim()}`);
   }
   const json = JSON.parse((await runMesh(['validate', 'typo.yaml', '--json'], { env, cwd: dir })).stdout) as { valid: boolean; problems: { file: string; line: number; field: string }[] };
-  t.same(json.problems.map((p) => [p.file, p.line, p.field]), [['typo.yaml', 3, 'services.fs.command'], ['typo.yaml', 4, 'services.fs.comand']], 'validate --json lists the problems (the missing command too)');
+  t.same(
+    json.problems.map((p) => [p.file, p.line, p.field]),
+    [
+      ['typo.yaml', 3, 'services.fs.command'],
+      ['typo.yaml', 4, 'services.fs.comand'],
+    ],
+    'validate --json lists the problems (the missing command too)',
+  );
   const up = await runMesh(['up', 'args.yaml'], { env, cwd: dir });
   t.equal(up.code, 1, 'up of an invalid manifest exits 1 and starts nothing');
   t.match(up.stderr, /args\.yaml:5: services\.fs\.args: expected a list of strings/);
@@ -67,10 +79,14 @@ t.test('mesh import of a .mcp.json', async (t) => {
   t.equal(printed.code, 0, printed.stderr);
   const manifest = parse(printed.stdout) as { version: number; services: Record<string, { command: string; args?: string[]; env?: Record<string, string> }> };
   t.equal(manifest.version, 1);
-  t.same(manifest.services, {
-    notes: { command: 'node', args: ['notes-server.js'], env: { NOTES_DIR: '/tmp/notes', DEBUG: '1' }, cwd: dir },
-    'py-tools': { command: 'python3', args: ['-m', 'tools'], cwd: dir },
-  }, 'printed: the folder of the config as an absolute cwd');
+  t.same(
+    manifest.services,
+    {
+      notes: { command: 'node', args: ['notes-server.js'], env: { NOTES_DIR: '/tmp/notes', DEBUG: '1' }, cwd: dir },
+      'py-tools': { command: 'python3', args: ['-m', 'tools'], cwd: dir },
+    },
+    'printed: the folder of the config as an absolute cwd',
+  );
   t.match(printed.stdout, /Not imported:\n#\s+remote: not imported yet: a remote server/, 'the remote entry is named as not imported');
   t.match(printed.stderr, /^mesh: remote: not imported yet: a remote server \(type http, https:\/\/example\.com\/mcp\)/m);
 
@@ -85,8 +101,14 @@ t.test('mesh import of a .mcp.json', async (t) => {
   t.equal(validate.code, 0, `the imported manifest validates\n${validate.stderr}`);
   t.equal((await runMesh(['import', '.mcp.json', '-o', 'mesh.yaml'], { cwd: dir })).code, 1, 'no overwrite without --force');
   const json = JSON.parse((await runMesh(['import', '.mcp.json', '--json'], { cwd: dir })).stdout) as { skipped: { name: string }[]; renamed: { from: string; to: string }[] };
-  t.same(json.renamed, [{ from: 'Notes', to: 'notes' }, { from: 'py tools', to: 'py-tools' }]);
-  t.same(json.skipped.map((s) => s.name), ['remote']);
+  t.same(json.renamed, [
+    { from: 'Notes', to: 'notes' },
+    { from: 'py tools', to: 'py-tools' },
+  ]);
+  t.same(
+    json.skipped.map((s) => s.name),
+    ['remote'],
+  );
 });
 
 // The issue's case: `mesh import .mcp.json -o configs/mine.yaml` then `mesh up` must run the

@@ -148,8 +148,14 @@ t.test('two manifests on one proxy: shared, a duplicate service refused, the las
   t.match(downA.stdout, /keeps running for .*b\/mesh\.yaml/);
   t.ok(pidAlive(proxyPid), 'the proxy B uses is still running');
   const listed = await services(proxyUrl);
-  t.ok(listed.some((s) => s.name === 'beta'), 'beta still registered');
-  t.notOk(listed.some((s) => s.name === 'alpha'), 'alpha deregistered');
+  t.ok(
+    listed.some((s) => s.name === 'beta'),
+    'beta still registered',
+  );
+  t.notOk(
+    listed.some((s) => s.name === 'alpha'),
+    'alpha deregistered',
+  );
   const ls = await runMesh(['call', '-f', fileB, 'beta', 'echo', 'text=still'], { env });
   t.equal(ls.code, 0, `B works after down A\n${ls.stderr}`);
 
@@ -188,7 +194,7 @@ t.test('up of a changed manifest on a running mesh applies the difference', asyn
 
   const v2 = stateOf(home, folder);
   t.same(a.filter(pidAlive), [], 'no process of a is left');
-  t.same(b.filter(pidAlive), [], 'b\'s old processes are gone');
+  t.same(b.filter(pidAlive), [], "b's old processes are gone");
   t.notSame(pidsOf(v2, 'b'), b, 'b runs new processes');
   t.ok(pidsOf(v2, 'b').every(pidAlive));
   t.ok(pidsOf(v2, 'c').length === 2 && pidsOf(v2, 'c').every(pidAlive), 'c started');

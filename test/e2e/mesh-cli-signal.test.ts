@@ -22,10 +22,14 @@ for (const moment of ['state.json', 'logs/proxy.log'] as const) {
   t.test(`SIGTERM to mesh up once ${moment} appears leaves no process`, async (t) => {
     const dir = t.testdir({ home: {} });
     const proxyPort = await freePort();
-    const file = writeManifest(dir, proxyPort, `  fs:
+    const file = writeManifest(
+      dir,
+      proxyPort,
+      `  fs:
     command: python3
     args: [${root}examples/fs_server.py, --root, ${root}examples/texts]
-`);
+`,
+    );
     const up = foregroundUp(t, dir, file);
     const runs = join(dir, 'home', 'runs');
     const seen = await waitUntil(() => existsSync(runs) && readdirSync(runs).some((run) => existsSync(join(runs, run, moment))), 20_000, 5);
@@ -42,11 +46,15 @@ for (const moment of ['state.json', 'logs/proxy.log'] as const) {
 // The service ignores SIGTERM, so the first stop surely lasts (up to its 10 s grace).
 t.test('a second SIGTERM while stopping exits 143', async (t) => {
   const dir = t.testdir({ home: {} });
-  const file = writeManifest(dir, await freePort(), `  stubborn:
+  const file = writeManifest(
+    dir,
+    await freePort(),
+    `  stubborn:
     kind: native
     command: python3
     args: ['-c', 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)']
-`);
+`,
+  );
   const up = foregroundUp(t, dir, file);
   const runs = join(dir, 'home', 'runs');
   const spawned = () => {

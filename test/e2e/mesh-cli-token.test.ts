@@ -11,7 +11,10 @@ t.test('mesh up --detach with MESH_TOKEN: probes and registrations carry the tok
   const dir = t.testdir({ home: {} });
   const env = { MESH_HOME: join(dir, 'home'), MESH_TOKEN: 's3cret' };
   const proxyPort = await freePort();
-  const file = writeManifest(dir, proxyPort, `  ping:
+  const file = writeManifest(
+    dir,
+    proxyPort,
+    `  ping:
     kind: native
     command: node
     args: [${dist('test/fixtures/ping-pong-instance.js')}]
@@ -20,7 +23,8 @@ t.test('mesh up --detach with MESH_TOKEN: probes and registrations carry the tok
     command: python3
     args: [${join(process.cwd(), 'test/fixtures/echo_server.py')}]
     port: ${await freePort()}
-`);
+`,
+  );
   t.teardown(async () => {
     await runMesh(['down', file], { env });
     for (const leftover of processesNaming(dir)) process.kill(leftover.pid, 'SIGKILL');
@@ -31,7 +35,9 @@ t.test('mesh up --detach with MESH_TOKEN: probes and registrations carry the tok
   t.match(up.stdout, /A call:\s+(npx )?mesh call -f \S+ ping \w+/, 'the example call (needs the tool list from the token-protected proxy)');
   // The control channel of mesh up refuses a missing or wrong token as the proxy does: 401 and a Bearer challenge.
   const runs = join(env.MESH_HOME, 'runs');
-  const control = readdirSync(runs).map((run) => join(runs, run, 'control.json')).filter((path) => existsSync(path));
+  const control = readdirSync(runs)
+    .map((run) => join(runs, run, 'control.json'))
+    .filter((path) => existsSync(path));
   t.equal(control.length, 1, 'one run with a control channel');
   const channel = JSON.parse(readFileSync(control[0]!, 'utf8')) as { url: string; token: string };
   for (const authorization of [undefined, 'Bearer guessed']) {

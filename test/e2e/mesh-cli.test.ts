@@ -12,7 +12,10 @@ t.test('mesh up --detach, ls, call, tools, logs, down', async (t) => {
   const proxyPort = await freePort();
   const echoPort = await freePort();
   const proxyUrl = `http://127.0.0.1:${proxyPort}`;
-  const file = writeManifest(dir, proxyPort, `  fs:
+  const file = writeManifest(
+    dir,
+    proxyPort,
+    `  fs:
     command: python3
     args: [${root}examples/fs_server.py, --root, ${root}examples/texts]
     tags: [python]
@@ -29,7 +32,8 @@ t.test('mesh up --detach, ls, call, tools, logs, down', async (t) => {
   broken:
     command: python3
     args: [${fixture('crash_on_start.py')}]
-`);
+`,
+  );
 
   // Whatever happens, nothing this test started outlives it: mesh down, then anything naming dir.
   tearDownMeshes(t, dir, env, [file]);
@@ -70,7 +74,7 @@ t.test('mesh up --detach, ls, call, tools, logs, down', async (t) => {
   t.equal(failed.code, 1, 'a tool error exits 1');
   t.match(failed.stderr, /echo\.fail reported an error: failed on purpose: testing/);
   const missing = await runMesh(['call', '-f', file, 'fs', 'read_text', 'path=no-such-file.txt'], { env });
-  t.equal(missing.code, 1, 'the fs server\'s own error is a tool error');
+  t.equal(missing.code, 1, "the fs server's own error is a tool error");
   const nowhere = await runMesh(['call', '--proxy', `http://127.0.0.1:${await freePort()}`, 'fs', 'list_files'], { env });
   t.equal(nowhere.code, 2);
   t.match(nowhere.stderr, /cannot reach the mesh-proxy at .*that URL came from --proxy/);
@@ -79,11 +83,14 @@ t.test('mesh up --detach, ls, call, tools, logs, down', async (t) => {
   t.equal(tools.code, 0, tools.stderr);
   t.match(tools.stdout, /read_text\n\s+Read a UTF-8 text file[^\n]*\n\s+- path \(string, required\)/);
   const toolsJson = JSON.parse((await runMesh(['tools', '-f', file, 'memory', '--json'], { env })).stdout) as { tools: { name: string }[] };
-  t.ok(toolsJson.tools.some((tool) => tool.name === 'create_entities'), 'tools --json');
+  t.ok(
+    toolsJson.tools.some((tool) => tool.name === 'create_entities'),
+    'tools --json',
+  );
 
   const logs = await runMesh(['logs', 'broken', '-n', '50'], { env });
   t.equal(logs.code, 0, logs.stderr);
-  t.match(logs.stdout, /fatal: could not open config/, 'the broken service\'s log holds its stderr');
+  t.match(logs.stdout, /fatal: could not open config/, "the broken service's log holds its stderr");
   const fsLog = await runMesh(['logs', 'fs', '-f', file, '-n', '5'], { env });
   t.equal(fsLog.code, 0, fsLog.stderr);
   // execa strips the final newline of stdout.

@@ -19,10 +19,13 @@ t.test('standalone (MESH_NO_PROXY=1): serves MCP, registers nowhere', async (t) 
   const client = await connectClient(t, instance.url);
   const { tools } = await client.listTools();
   t.same(tools.map((tool) => tool.name).sort(), ['analyze_chapter_quality', 'chapter_metrics']);
-  t.match(tools.find((tool) => tool.name === 'analyze_chapter_quality'), {
-    annotations: { readOnlyHint: true },
-    inputSchema: { type: 'object', properties: { path: { type: 'string', minLength: 1 }, text: { type: 'string' } } },
-  });
+  t.match(
+    tools.find((tool) => tool.name === 'analyze_chapter_quality'),
+    {
+      annotations: { readOnlyHint: true },
+      inputSchema: { type: 'object', properties: { path: { type: 'string', minLength: 1 }, text: { type: 'string' } } },
+    },
+  );
   const metrics = await client.callTool({ name: 'chapter_metrics', arguments: { text: chapter } });
   t.match(metrics.structuredContent, { words: 15, sentences: 3, adverbsPer100: 20, fillersPer100: 13.33 });
   const unreachable = await client.callTool({ name: 'analyze_chapter_quality', arguments: { text: chapter } });
@@ -68,7 +71,10 @@ t.test('registered with a real proxy', async (t) => {
   t.test("called through the proxy's MCP endpoint as cmc__tool", async (t) => {
     const client = await connectClient(t, `${proxy.base}/mcp`);
     const { tools } = await client.listTools();
-    t.match(tools.find((tool) => tool.name === 'cmc__analyze_chapter_quality'), { inputSchema: { type: 'object', properties: { path: { type: 'string' } } } });
+    t.match(
+      tools.find((tool) => tool.name === 'cmc__analyze_chapter_quality'),
+      { inputSchema: { type: 'object', properties: { path: { type: 'string' } } } },
+    );
     const metrics = await client.callTool({ name: 'cmc__chapter_metrics', arguments: { text: chapter } });
     t.match(metrics.structuredContent, { words: 15 });
     const quality = await client.callTool({ name: 'cmc__analyze_chapter_quality', arguments: { text: chapter } });

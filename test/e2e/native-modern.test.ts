@@ -17,10 +17,7 @@ t.test('a native instance serves both eras on one URL', async (t) => {
   t.equal(modern.getServerVersion()?.name, 'cmc');
   const { tools } = await modern.listTools();
   t.same(tools.map((tool) => tool.name).sort(), ['analyze_chapter_quality', 'chapter_metrics']);
-  const [a, b] = await Promise.all([
-    modern.callTool({ name: 'chapter_metrics', arguments: { text: chapter } }),
-    legacy.callTool({ name: 'chapter_metrics', arguments: { text: chapter } }),
-  ]);
+  const [a, b] = await Promise.all([modern.callTool({ name: 'chapter_metrics', arguments: { text: chapter } }), legacy.callTool({ name: 'chapter_metrics', arguments: { text: chapter } })]);
   t.match(a.structuredContent, { words: 15, sentences: 3 });
   t.same(a.structuredContent, b.structuredContent, 'same answer to both eras');
   const raw = await postModern(instance.url, 'tools/call', { name: 'chapter_metrics', arguments: { text: chapter } });

@@ -29,7 +29,7 @@ const post = async (url: string, body: string, headers: Record<string, string> =
   const response = await fetch(url, { method: 'POST', headers: { ...lean, ...headers }, body });
   const text = await response.text();
   // The SDK transport answers on an SSE stream: its one data line is the answer.
-  const json = isEventStream(response.headers.get('content-type')) ? /^data: (.*)$/m.exec(text)?.[1] ?? '' : text;
+  const json = isEventStream(response.headers.get('content-type')) ? (/^data: (.*)$/m.exec(text)?.[1] ?? '') : text;
   return { status: response.status, body: json === '' ? undefined : JSON.parse(json) };
 };
 
@@ -46,7 +46,7 @@ t.test('deep arguments on the lean path and on /v1 are a 400 naming the limit, a
     t.match(v1.body, { error: { code: 'BAD_REQUEST', message: /nested deeper than 64 levels/ } }, `/v1, deep call ${i}: the message names the limit`);
   }
   const sdkPath = await post(`${proxy.base}/mcp`, deepCall(5));
-  t.equal(sdkPath.status, 400, 'a deep body without a session (the SDK transport\'s path) is refused at the same front door');
+  t.equal(sdkPath.status, 400, "a deep body without a session (the SDK transport's path) is refused at the same front door");
   const service = (await proxy.api('/v1/services/pp')).body;
   t.equal(service.status, 'healthy', 'the service is still healthy');
   t.equal(service.instances[0].failures, 0, 'no failure was counted against the instance');
@@ -70,10 +70,13 @@ t.test('tools/call with arguments that are not an object, and an empty batch, ar
   t.equal((await proxy.api('/v1/services/pp')).body.instances[0].failures, 0, 'no failure was counted');
 });
 
-t.test('an instance\'s own front door (native and sidecar) refuses a deep body and stays ready', async (t) => {
+t.test("an instance's own front door (native and sidecar) refuses a deep body and stays ready", async (t) => {
   const native = await startNative(t, { script: 'test/fixtures/ping-pong-instance.js', name: 'pp' });
   const sidecar = await startSidecar(t, { name: 'echo', command: ['python3', 'test/fixtures/echo_server.py'] });
-  for (const [what, url] of [['native', native.url], ['sidecar', sidecar.url]] as const) {
+  for (const [what, url] of [
+    ['native', native.url],
+    ['sidecar', sidecar.url],
+  ] as const) {
     const id = await session(url);
     for (const headers of [{ 'mcp-session-id': id }, {}] as Record<string, string>[]) {
       const answer = await post(url, deepCall(5).replace('pp__whoami', 'whoami'), headers);

@@ -57,7 +57,11 @@ t.test('a failing replica is ejected, the other takes its calls, a probe brings 
   a.mode('hang');
   for (let i = 0; i < 20 && (await m.instance(a)).circuit?.state !== 'open'; i++) await m.call(`fail ${i}`);
   const ejected = await m.instance(a);
-  t.match(ejected, { status: 'healthy', failures: 3, circuit: { state: 'open', consecutiveFailures: 3, ejections: 1, kept: false, lastFailure: /did not answer within 500 ms/ } }, 'three timeouts in a row eject it; its status stays healthy (it heartbeats)');
+  t.match(
+    ejected,
+    { status: 'healthy', failures: 3, circuit: { state: 'open', consecutiveFailures: 3, ejections: 1, kept: false, lastFailure: /did not answer within 500 ms/ } },
+    'three timeouts in a row eject it; its status stays healthy (it heartbeats)',
+  );
   t.ok(ejected.circuit?.ejectedUntil > Date.now(), 'ejected until a moment in the future');
   const service = (await m.proxy.api('/v1/services')).body.services[0];
   t.match(service, { name: 'flaky', status: 'healthy', healthyCount: 2, ejectedCount: 1 }, '/v1/services counts it');
@@ -70,7 +74,17 @@ t.test('a failing replica is ejected, the other takes its calls, a probe brings 
 
   const client = await connectClient(t, `${m.proxy.base}/mcp`);
   const status = await client.callTool({ name: 'get_service_status', arguments: { service: 'flaky' } });
-  t.match(status.structuredContent, { ejectedCount: 1, instances: [{ id: a.id, circuit: { state: 'open' } }, { id: b.id, circuit: { state: 'closed' } }] }, 'get_service_status shows the breakers');
+  t.match(
+    status.structuredContent,
+    {
+      ejectedCount: 1,
+      instances: [
+        { id: a.id, circuit: { state: 'open' } },
+        { id: b.id, circuit: { state: 'closed' } },
+      ],
+    },
+    'get_service_status shows the breakers',
+  );
   const listed = await client.callTool({ name: 'list_services', arguments: {} });
   t.match(listed.structuredContent, { services: [{ name: 'flaky', ejectedCount: 1 }] }, 'list_services too');
   const ls = await runMesh(['ls', '--proxy', m.proxy.base]);
@@ -101,7 +115,7 @@ t.test('the last healthy replica is never ejected silently: still routed, marked
     const bad = await m.proxy.api('/v1/services/flaky/tools/work/call', { method: 'POST', body: JSON.stringify({ arguments: { text: 5 } }) });
     t.match(bad.body.error?.message ?? bad.body.content?.[0]?.text, /invalid arguments for tool "work"/, `bad arguments ${i}: the caller's error`);
   }
-  t.match((await m.instance(solo)).circuit, { state: 'closed', consecutiveFailures: 0 }, 'a caller\'s bad arguments never count');
+  t.match((await m.instance(solo)).circuit, { state: 'closed', consecutiveFailures: 0 }, "a caller's bad arguments never count");
   solo.mode('hang');
   const before = m.reached().solo ?? 0;
   for (let i = 0; i < 3; i++) t.equal((await m.call(`fail ${i}`)).status, 504, `call ${i} times out`);
@@ -111,7 +125,10 @@ t.test('the last healthy replica is never ejected silently: still routed, marked
   t.match(await m.metrics(), 'mesh_circuit_kept_total{service="flaky"} 1');
   t.match(m.proxy.stderr(), /flaky\/flaky\.127\.0\.0\.1\.\d+ is failing \(.*did not answer within 500 ms\) but still routed/);
   const client = await connectClient(t, `${m.proxy.base}/mcp`);
-  t.ok((await client.listTools()).tools.some((tool) => tool.name === 'flaky__work'), 'its tools stay on the MCP endpoint');
+  t.ok(
+    (await client.listTools()).tools.some((tool) => tool.name === 'flaky__work'),
+    'its tools stay on the MCP endpoint',
+  );
 
   solo.mode('ok');
   const answer = await m.call('recovered');

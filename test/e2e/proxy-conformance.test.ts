@@ -93,10 +93,12 @@ function startShim(targetPort: number, service: string, reserved: Set<string>): 
       forward.end(body);
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    resolve({ server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/mcp` });
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve({ server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/mcp` });
+    }),
+  );
 }
 
 const unavailable = await suiteUnavailable();
@@ -118,11 +120,11 @@ if (unavailable) {
   await waitFor(async () => {
     names = (await client.listTools()).tools.map((tool) => tool.name);
     return names.includes(`${SERVICE}__json_schema_2020_12_tool`);
-  }, 'the fixture\'s tools are on the endpoint');
-  t.ok(names.includes(`${SERVICE}__test_simple_text`) && names.includes(`${SERVICE}__test_input_required_result_elicitation`), 'the fixture\'s tools are listed as conformance__<tool>');
+  }, "the fixture's tools are on the endpoint");
+  t.ok(names.includes(`${SERVICE}__test_simple_text`) && names.includes(`${SERVICE}__test_input_required_result_elicitation`), "the fixture's tools are listed as conformance__<tool>");
   const meshTools = new Set(names.filter((name) => !name.startsWith(`${SERVICE}__`)));
 
-  await t.test('proxy-direct: the suite against the proxy\'s /mcp', async (t) => {
+  await t.test("proxy-direct: the suite against the proxy's /mcp", async (t) => {
     for (const revision of REVISIONS) {
       await t.test(`--spec-version ${revision}`, async (t) => judge(t, await runSuite(t, `${proxy.base}/mcp`, revision), 'proxy-direct', revision));
     }
@@ -130,10 +132,13 @@ if (unavailable) {
 
   await t.test('proxy-mapped: the suite through a shim that maps bare names to conformance__<name>', async (t) => {
     const shim = await startShim(proxy.port, SERVICE, meshTools);
-    t.teardown(() => new Promise<void>((resolve) => {
-      shim.server.closeAllConnections();
-      shim.server.close(() => resolve());
-    }));
+    t.teardown(
+      () =>
+        new Promise<void>((resolve) => {
+          shim.server.closeAllConnections();
+          shim.server.close(() => resolve());
+        }),
+    );
     for (const revision of REVISIONS) {
       await t.test(`--spec-version ${revision}`, async (t) => judge(t, await runSuite(t, shim.url, revision), 'proxy-mapped', revision));
     }

@@ -88,14 +88,25 @@ t.test('list_changed as a sidecar joins and leaves; names stable across leave an
   const { prompts } = await client.listPrompts();
   const architecture = resources.find((r) => r.uri === 'mesh://everything/demo://resource/static/document/architecture.md');
   t.ok(architecture, 'a static resource under mesh://<service>/<its own uri>');
-  t.match(architecture, { name: 'architecture.md', mimeType: 'text/markdown', description: /^\[everything\] /, _meta: { 'mesh/service': 'everything', 'mesh/uri': 'demo://resource/static/document/architecture.md' } });
-  t.ok(resources.every((r) => r.uri.startsWith('mesh://everything/')), 'every resource is namespaced');
+  t.match(architecture, {
+    name: 'architecture.md',
+    mimeType: 'text/markdown',
+    description: /^\[everything\] /,
+    _meta: { 'mesh/service': 'everything', 'mesh/uri': 'demo://resource/static/document/architecture.md' },
+  });
+  t.ok(
+    resources.every((r) => r.uri.startsWith('mesh://everything/')),
+    'every resource is namespaced',
+  );
   const textTemplate = resourceTemplates.find((r) => r.uriTemplate === 'mesh://everything/demo://resource/dynamic/text/{resourceId}');
   t.ok(textTemplate, 'templates are namespaced the same way');
   t.match(textTemplate?._meta, { 'mesh/uriTemplate': 'demo://resource/dynamic/text/{resourceId}' });
   const promptNames = prompts.map((p) => p.name);
   for (const name of ['everything__simple-prompt', 'everything__args-prompt', 'everything__resource-prompt']) t.ok(promptNames.includes(name), `lists prompt ${name}`);
-  t.match(prompts.find((p) => p.name === 'everything__args-prompt'), { arguments: [{ name: 'city', required: true }, { name: 'state' }], _meta: { 'mesh/prompt': 'args-prompt' } });
+  t.match(
+    prompts.find((p) => p.name === 'everything__args-prompt'),
+    { arguments: [{ name: 'city', required: true }, { name: 'state' }], _meta: { 'mesh/prompt': 'args-prompt' } },
+  );
 
   const read = await client.readResource({ uri: architecture!.uri });
   t.equal(read.contents[0]?.uri, architecture!.uri, 'contents carry the uri the client asked for');
@@ -117,7 +128,11 @@ t.test('list_changed as a sidecar joins and leaves; names stable across leave an
 
   const linked = await client.callTool({ name: 'everything__get-resource-links', arguments: { count: 2 } });
   const links = (linked.content as { type: string; uri?: string }[]).filter((c) => c.type === 'resource_link');
-  t.same(links.map((l) => l.uri), ['mesh://everything/demo://resource/dynamic/blob/1', 'mesh://everything/demo://resource/dynamic/text/2'], 'resource links in tool results point through the proxy');
+  t.same(
+    links.map((l) => l.uri),
+    ['mesh://everything/demo://resource/dynamic/blob/1', 'mesh://everything/demo://resource/dynamic/text/2'],
+    'resource links in tool results point through the proxy',
+  );
   const followed = await client.readResource({ uri: links[1]!.uri! });
   t.equal(followed.contents[0]?.uri, links[1]!.uri, 'and a link can be followed');
 
@@ -171,7 +186,7 @@ t.test('a sidecar going unhealthy drops out of the lists; reading it fails clear
   t.notOk((await toolNames(client)).includes('everything__echo'), 'its tools are gone too');
 });
 
-t.test('register_service by URL makes a standalone sidecar\'s tools appear; deregister_service removes them', async (t) => {
+t.test("register_service by URL makes a standalone sidecar's tools appear; deregister_service removes them", async (t) => {
   const proxy = await startProxy(t); // default timings: an instance registered by URL is not expired mid-test
   const solo = await startSidecar(t, { name: 'solo', command: ['python3', fixture('echo_server.py')] });
   t.equal((await proxy.api('/v1/services')).body.services.length, 0, 'a --no-proxy sidecar does not register itself');
@@ -183,7 +198,7 @@ t.test('register_service by URL makes a standalone sidecar\'s tools appear; dere
   t.notOk(registered.isError, JSON.stringify(registered.content));
   const { id, tools, lease } = registered.structuredContent as { id: string; tools: number; lease: string };
   t.ok(id && tools >= 5, `registered ${id} with ${tools} tools`);
-  t.match(lease, /^[A-Za-z0-9_-]{43}$/, 'register_service answers with the instance\'s lease');
+  t.match(lease, /^[A-Za-z0-9_-]{43}$/, "register_service answers with the instance's lease");
   await appeared;
   t.pass('tools/list_changed after register_service');
   const echoed = await client.callTool({ name: 'solo__echo', arguments: { text: 'through the mesh' } });

@@ -20,7 +20,7 @@ t.test('a heartbeat does not keep another service alive under its id; the instan
   });
   await waitFor(async () => (await proxy.api('/v1/services/pp')).status === 404, 'the silent instance expired', 20_000);
   const intruder = { id, name: 'evil', url: 'http://127.0.0.1:9/mcp', host: '127.0.0.1', port: 9, tools: [], toolsHash: 'h', version: '1', kind: 'native' };
-  t.equal((await proxy.api('/v1/instances', { method: 'POST', body: JSON.stringify(intruder) })).status, 201, 'a dead instance\'s id may be taken');
+  t.equal((await proxy.api('/v1/instances', { method: 'POST', body: JSON.stringify(intruder) })).status, 201, "a dead instance's id may be taken");
   process.kill(pid, 'SIGCONT');
   await waitFor(async () => (await proxy.api('/v1/services/evil')).status === 404, 'the intruder expired although pp beats under its id again', 20_000);
   await waitFor(async () => (await proxy.api('/v1/services/pp')).body.status === 'healthy', 'pp registered again under its id', 20_000);

@@ -23,7 +23,12 @@ const MESH_TOOLS = ['list_services', 'get_service_info', 'get_service_status', '
 t.setTimeout(420_000);
 
 const npxArgs = (version: string) => ['-y', '-p', 'node@22', '-p', `@modelcontextprotocol/inspector@${version}`];
-const tail = (text: string) => text.split('\n').filter((line) => line && !/EBADENGINE|nodedir/.test(line)).slice(-4).join(' ');
+const tail = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => line && !/EBADENGINE|nodedir/.test(line))
+    .slice(-4)
+    .join(' ');
 
 // Inspector 2.x keeps a catalog and OAuth storage under ~/.mcp-inspector unless told otherwise.
 const home = tempDir(t, 'mm-inspector-');
@@ -71,7 +76,9 @@ if ([...probes.values()].every((reason) => reason !== undefined)) {
         const started = performance.now();
         const [file, argv] = viaNpx || !where ? ['npx', [...npxArgs(version), 'mcp-inspector', '--cli', url, ...args]] : [where.node, [where.bin, '--cli', url, ...args]];
         const done = await execa(file, argv, { env, reject: false, timeout: 120_000 });
-        t.comment(`${viaNpx || !where ? `npx ${npxArgs(version).join(' ')} ` : ''}mcp-inspector --cli ${url} ${args.join(' ')} → exit ${done.exitCode} in ${Math.round(performance.now() - started)} ms`);
+        t.comment(
+          `${viaNpx || !where ? `npx ${npxArgs(version).join(' ')} ` : ''}mcp-inspector --cli ${url} ${args.join(' ')} → exit ${done.exitCode} in ${Math.round(performance.now() - started)} ms`,
+        );
         return done;
       };
       const npx = (...args: string[]) => run(true, args);
@@ -92,7 +99,10 @@ if ([...probes.values()].every((reason) => reason !== undefined)) {
         names = (json(listed).tools as { name: string }[]).map((tool) => tool.name);
       }
       for (const name of [...MESH_TOOLS, 'fs__read_text', 'fs__search_text', 'fs__list_files']) t.ok(names.includes(name), `tools/list shows ${name}`);
-      t.ok(names.every((name) => /^[A-Za-z0-9_-]{1,64}$/.test(name)), 'every listed name fits the MCP tool-name pattern');
+      t.ok(
+        names.every((name) => /^[A-Za-z0-9_-]{1,64}$/.test(name)),
+        'every listed name fits the MCP tool-name pattern',
+      );
 
       const read = await npx('--method', 'tools/call', '--tool-name', 'fs__read_text', '--tool-arg', 'path=chapter1.txt');
       t.equal(read.exitCode, 0, `tools/call fs__read_text exits 0 ${read.exitCode ? tail(read.stderr) : ''}`);
@@ -118,7 +128,10 @@ if ([...probes.values()].every((reason) => reason !== undefined)) {
   await t.test('eras mixed: the Inspector CLI and 25 modern clients at once, on the sidecar and on the proxy', where ? {} : { skip: 'no Inspector bin located' }, async (t) => {
     if (!where) return;
     const chapters = ['Chapter 1: The Lighthouse', 'Chapter 2: Seen'];
-    for (const [target, url, tool] of [['sidecar', sidecar.url, 'read_text'], ['proxy', `${proxy.base}/mcp`, 'fs__read_text']] as const) {
+    for (const [target, url, tool] of [
+      ['sidecar', sidecar.url, 'read_text'],
+      ['proxy', `${proxy.base}/mcp`, 'fs__read_text'],
+    ] as const) {
       const modern = await Promise.all(Array.from({ length: 25 }, (_, i) => connectModern(t, url, {}, `modern-${i}`)));
       t.equal(modern.filter((client) => client.getProtocolEra() === 'modern').length, 25, `${target}: 25 clients on 2026-07-28`);
       const crossed: string[] = [];
@@ -135,7 +148,11 @@ if ([...probes.values()].every((reason) => reason !== undefined)) {
         }
       });
       const inspectorCalls = [1, 2].map(async (chapter) => {
-        const done = await execa(where.node, [where.bin, '--cli', url, '--method', 'tools/call', '--tool-name', tool, '--tool-arg', `path=chapter${chapter}.txt`], { env, reject: false, timeout: 120_000 });
+        const done = await execa(where.node, [where.bin, '--cli', url, '--method', 'tools/call', '--tool-name', tool, '--tool-arg', `path=chapter${chapter}.txt`], {
+          env,
+          reject: false,
+          timeout: 120_000,
+        });
         const text = (JSON.parse(done.stdout || '{}') as { content?: { text?: string }[] }).content?.[0]?.text ?? `exit ${done.exitCode}: ${tail(done.stderr)}`;
         if (!text.startsWith(chapters[chapter - 1]!)) crossed.push(`Inspector asked chapter ${chapter}, got ${text.slice(0, 60)}`);
       });

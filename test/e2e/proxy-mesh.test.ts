@@ -23,7 +23,10 @@ t.test('discovery, routed calls, MCP endpoint, bad input', async (t) => {
   const listed = await proxy.api('/v1/services');
   t.same(listed.body.services.map((s: any) => s.name).sort(), ['everything', 'fragile', 'fs']);
   const tools = await proxy.api('/v1/services/fs/tools');
-  t.ok(tools.body.tools.some((tool: any) => tool.name === 'read_text' && tool.inputSchema.type === 'object'), 'tools carry their schemas');
+  t.ok(
+    tools.body.tools.some((tool: any) => tool.name === 'read_text' && tool.inputSchema.type === 'object'),
+    'tools carry their schemas',
+  );
 
   const called = await proxy.api('/v1/services/fs/tools/read_text/call', { method: 'POST', body: JSON.stringify({ arguments: { path: 'chapter1.txt' } }) });
   t.equal(called.status, 200);
@@ -32,10 +35,24 @@ t.test('discovery, routed calls, MCP endpoint, bad input', async (t) => {
   const client = await connectClient(t, `${proxy.base}/mcp`);
   const { tools: endpointTools } = await client.listTools();
   const names = endpointTools.map((tool) => tool.name);
-  for (const name of ['list_services', 'get_service_info', 'get_service_status', 'call_service', 'register_service', 'deregister_service', 'heartbeat', 'fs__read_text', 'everything__echo', 'fragile__echo']) {
+  for (const name of [
+    'list_services',
+    'get_service_info',
+    'get_service_status',
+    'call_service',
+    'register_service',
+    'deregister_service',
+    'heartbeat',
+    'fs__read_text',
+    'everything__echo',
+    'fragile__echo',
+  ]) {
     t.ok(names.includes(name), `endpoint lists ${name}`);
   }
-  t.ok(names.every((name) => /^[A-Za-z0-9_-]{1,64}$/.test(name)), 'every name fits the MCP tool-name pattern');
+  t.ok(
+    names.every((name) => /^[A-Za-z0-9_-]{1,64}$/.test(name)),
+    'every name fits the MCP tool-name pattern',
+  );
   const echoed = await client.callTool({ name: 'everything__echo', arguments: { message: 'namespaced' } });
   t.match(echoed.content, [{ text: /namespaced/ }]);
   const viaCallService = await client.callTool({ name: 'call_service', arguments: { service: 'fs', tool: 'search_text', arguments: { query: 'ledger' } } });
@@ -49,10 +66,54 @@ t.test('discovery, routed calls, MCP endpoint, bad input', async (t) => {
   // Bad input: every one answered clearly, the proxy keeps running.
   const cases: [string, RequestInit, number, RegExp][] = [
     ['/v1/instances', { method: 'POST', body: '{not json' }, 400, /malformed JSON/],
-    ['/v1/instances', { method: 'POST', body: JSON.stringify({ id: 'x', name: 'x', url: 'http://127.0.0.1:1/mcp', host: '127.0.0.1', port: 1, tags: [], tools: [], toolsHash: 'h', version: '1', kind: 'sidecar', command: 'rm -rf /' }) }, 400, /command/],
-    ['/v1/instances', { method: 'POST', body: JSON.stringify({ id: 'x', name: 'Bad Name!', url: 'http://127.0.0.1:1/mcp', host: '127.0.0.1', port: 1, tags: [], tools: [], toolsHash: 'h', version: '1', kind: 'sidecar' }) }, 400, /name/],
-    ['/v1/instances', { method: 'POST', body: JSON.stringify({ id: 'x', name: 'x', url: 'http://127.0.0.1:1/mcp', host: '127.0.0.1', port: 'eighty', tags: [], tools: [], toolsHash: 'h', version: '1', kind: 'sidecar' }) }, 400, /port/],
-    ['/v1/instances', { method: 'POST', body: JSON.stringify({ id: 'x', name: 'x', url: 'http://attacker.example/mcp', host: 'attacker.example', port: 80, tags: [], tools: [], toolsHash: 'h', version: '1', kind: 'sidecar' }) }, 400, /url|host|loopback/i],
+    [
+      '/v1/instances',
+      {
+        method: 'POST',
+        body: JSON.stringify({
+          id: 'x',
+          name: 'x',
+          url: 'http://127.0.0.1:1/mcp',
+          host: '127.0.0.1',
+          port: 1,
+          tags: [],
+          tools: [],
+          toolsHash: 'h',
+          version: '1',
+          kind: 'sidecar',
+          command: 'rm -rf /',
+        }),
+      },
+      400,
+      /command/,
+    ],
+    [
+      '/v1/instances',
+      {
+        method: 'POST',
+        body: JSON.stringify({ id: 'x', name: 'Bad Name!', url: 'http://127.0.0.1:1/mcp', host: '127.0.0.1', port: 1, tags: [], tools: [], toolsHash: 'h', version: '1', kind: 'sidecar' }),
+      },
+      400,
+      /name/,
+    ],
+    [
+      '/v1/instances',
+      {
+        method: 'POST',
+        body: JSON.stringify({ id: 'x', name: 'x', url: 'http://127.0.0.1:1/mcp', host: '127.0.0.1', port: 'eighty', tags: [], tools: [], toolsHash: 'h', version: '1', kind: 'sidecar' }),
+      },
+      400,
+      /port/,
+    ],
+    [
+      '/v1/instances',
+      {
+        method: 'POST',
+        body: JSON.stringify({ id: 'x', name: 'x', url: 'http://attacker.example/mcp', host: 'attacker.example', port: 80, tags: [], tools: [], toolsHash: 'h', version: '1', kind: 'sidecar' }),
+      },
+      400,
+      /url|host|loopback/i,
+    ],
     ['/v1/instances/nope/heartbeat', { method: 'PUT', body: '{}' }, 404, /register again/],
     ['/v1/services/nope', {}, 404, /unknown service "nope"/],
     ['/v1/services/fs/tools/nope/call', { method: 'POST', body: '{}' }, 404, /no tool "nope"/],

@@ -11,12 +11,18 @@ const CLAIM = 'modern-echo-claim-kept-across-a-restart-in-place-0123456789';
 const fast = ['--heartbeat-interval', '1', '--heartbeat-timeout', '10'];
 
 function startModernEcho(t: Test, proxyUrl: string, port: number): Spawned {
-  const spawned = spawnNode('test/fixtures/modern-echo.js', [], { MESH_SERVICE_NAME: 'modern', MESH_PROXY_URL: proxyUrl, MESH_PORT: String(port), MODERN_ECHO_NO_DEREGISTER: '1', MODERN_ECHO_CLAIM: CLAIM });
+  const spawned = spawnNode('test/fixtures/modern-echo.js', [], {
+    MESH_SERVICE_NAME: 'modern',
+    MESH_PROXY_URL: proxyUrl,
+    MESH_PORT: String(port),
+    MODERN_ECHO_NO_DEREGISTER: '1',
+    MODERN_ECHO_CLAIM: CLAIM,
+  });
   t.teardown(() => spawned.stop());
   return spawned;
 }
 
-const text = (result: { content?: unknown }) => ((result.content as { type: string; text: string }[])[0]?.text ?? '');
+const text = (result: { content?: unknown }) => (result.content as { type: string; text: string }[])[0]?.text ?? '';
 
 t.test('a modern-only instance is spoken to statelessly; restarting it loses nothing', async (t) => {
   const proxy = await startProxy(t, { extra: fast });
@@ -31,7 +37,11 @@ t.test('a modern-only instance is spoken to statelessly; restarting it loses not
   t.notOk('resultType' in (await client.callTool({ name: 'modern__echo', arguments: { text: 'two' } })), "the instance's resultType is consumed by the proxy");
   const seen = JSON.parse(text(await client.callTool({ name: 'modern__seen', arguments: {} }))) as string[];
   t.equal(seen.filter((method) => method === 'server/discover').length, 1, 'the instance was probed once');
-  t.same(seen.filter((method) => !method.includes('/')), [], 'every request to it was a 2026-07-28 one (Mcp-Method set): no initialize, no session');
+  t.same(
+    seen.filter((method) => !method.includes('/')),
+    [],
+    'every request to it was a 2026-07-28 one (Mcp-Method set): no initialize, no session',
+  );
   t.ok(seen.includes('tools/call'), 'tools/call went stateless');
 
   // Restart in place (same port, same instance id; the registry never noticed).
@@ -40,14 +50,25 @@ t.test('a modern-only instance is spoken to statelessly; restarting it loses not
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST' }).catch(() => undefined)) !== undefined, 'the restarted instance listens', 20_000).catch((error: Error) => {
     throw new Error(`${error.message}\nfixture stderr: ${second.stderr()}`);
   });
-  t.match(await client.callTool({ name: 'modern__echo', arguments: { text: 'after restart' } }), { content: [{ type: 'text', text: 'echo: after restart' }] }, 'the first call after the restart succeeds');
+  t.match(
+    await client.callTool({ name: 'modern__echo', arguments: { text: 'after restart' } }),
+    { content: [{ type: 'text', text: 'echo: after restart' }] },
+    'the first call after the restart succeeds',
+  );
   const seenAfter = text(await client.callTool({ name: 'modern__seen', arguments: {} }));
   const after = JSON.parse(seenAfter) as string[];
   t.notOk(after.includes('server/discover'), 'no new probe: the cached verdict holds');
-  t.same(after.filter((method) => !method.includes('/') && !method.startsWith('POST without')), [], 'no initialize, no session re-opened');
+  t.same(
+    after.filter((method) => !method.includes('/') && !method.startsWith('POST without')),
+    [],
+    'no initialize, no session re-opened',
+  );
   t.equal(after.filter((method) => method === 'tools/call').length, 2, 'each call reached the restarted instance once (no session-lost retry)');
   const audit = (await proxy.api('/v1/audit?service=modern&limit=100')).body.entries as { outcome: string }[];
-  t.ok(audit.every((entry) => entry.outcome === 'ok'), 'every call through the restart ended ok');
+  t.ok(
+    audit.every((entry) => entry.outcome === 'ok'),
+    'every call through the restart ended ok',
+  );
 });
 
 t.test('register_service lists a modern-only server, which then serves calls statelessly', async (t) => {
@@ -109,11 +130,20 @@ t.test("a modern request's own log level: the instance's log lines for it come b
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'modern__chatty', arguments: {}, _meta: meta } }),
     });
     const body = await response.text();
-    const messages = body.includes('data:') ? body.split('\n').filter((line) => line.startsWith('data:')).map((line) => JSON.parse(line.slice(5))) : [JSON.parse(body)];
+    const messages = body.includes('data:')
+      ? body
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => JSON.parse(line.slice(5)))
+      : [JSON.parse(body)];
     return { logs: messages.filter((m) => m.method === 'notifications/message').map((m) => m.params), answer: messages.find((m) => m.id === 1) };
   };
   const asked = await call('info');
-  t.same(asked.logs.map((p: { level: string; logger: string; data: unknown }) => [p.level, p.logger, p.data]), [['info', 'modern/chat', 'chatty says hello']], 'the info line, named by service; not the debug one');
+  t.same(
+    asked.logs.map((p: { level: string; logger: string; data: unknown }) => [p.level, p.logger, p.data]),
+    [['info', 'modern/chat', 'chatty says hello']],
+    'the info line, named by service; not the debug one',
+  );
   t.match(asked.answer, { result: { resultType: 'complete', content: [{ text: 'said it' }] } });
   const silent = await call();
   t.same(silent.logs, [], 'no level asked: no log lines');
@@ -128,17 +158,23 @@ t.test("a self-registered instance's list_changed reaches the proxy's listen str
   const modern = new Client({ name: 'listener', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await modern.connect(new StreamableHTTPClientTransport(new URL(`${proxy.base}/mcp`)));
   t.teardown(() => modern.close());
-  t.ok((await modern.listPrompts()).prompts.some((prompt) => prompt.name === 'self__greet'), 'its prompts are listed');
+  t.ok(
+    (await modern.listPrompts()).prompts.some((prompt) => prompt.name === 'self__greet'),
+    'its prompts are listed',
+  );
   const heard = { tools: 0, prompts: 0 };
   modern.setNotificationHandler('notifications/tools/list_changed', () => void heard.tools++);
   modern.setNotificationHandler('notifications/prompts/list_changed', () => void heard.prompts++);
   await modern.listen({ toolsListChanged: true, promptsListChanged: true });
   // Its registration names the same six tools before and after `grow` and its prompts stay the same:
   // only the instance's own announcement (on the proxy's listen stream to it, opened after the first call) says so.
-  await waitFor(async () => {
-    await modern.callTool({ name: 'self__grow', arguments: {} });
-    return heard.tools > 0 && heard.prompts > 0;
-  }, 'tools and prompts list_changed heard on the listen stream', 20_000);
+  await waitFor(
+    async () => {
+      await modern.callTool({ name: 'self__grow', arguments: {} });
+      return heard.tools > 0 && heard.prompts > 0;
+    },
+    'tools and prompts list_changed heard on the listen stream',
+    20_000,
+  );
   t.pass("the instance's announcements reached a modern client of the proxy");
 });
-

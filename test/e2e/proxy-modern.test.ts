@@ -49,8 +49,14 @@ t.test('a modern client and a legacy client on the same /mcp: discover, tools, a
   t.match(unknown, { code: -32602 }, 'an unknown tool is a protocol error, as for legacy clients');
 
   const audit = (await proxy.api('/v1/audit?service=echo&limit=100')).body.entries as { caller: string; tool: string }[];
-  t.ok(audit.some((entry) => entry.caller === 'modern-client' && entry.tool === 'echo'), 'the modern call is audited under the client name of its envelope');
-  t.ok(audit.some((entry) => entry.caller === 'legacy-client' && entry.tool === 'echo'), 'the legacy call as today');
+  t.ok(
+    audit.some((entry) => entry.caller === 'modern-client' && entry.tool === 'echo'),
+    'the modern call is audited under the client name of its envelope',
+  );
+  t.ok(
+    audit.some((entry) => entry.caller === 'legacy-client' && entry.tool === 'echo'),
+    'the legacy call as today',
+  );
 
   // subscriptions/listen: a joining service is heard as tools (and resources, prompts) list_changed.
   const heard: string[] = [];
@@ -79,7 +85,10 @@ t.test('a modern client and a legacy client on the same /mcp: discover, tools, a
   const read = await modern.readResource({ uri: architecture!.uri });
   t.match(read.contents, [{ uri: architecture!.uri, mimeType: 'text/markdown' }], 'a resource read through the proxy');
   const { resourceTemplates } = await modern.listResourceTemplates();
-  t.ok(resourceTemplates.some((r) => r.uriTemplate.startsWith('mesh://everything/')), 'templates too');
+  t.ok(
+    resourceTemplates.some((r) => r.uriTemplate.startsWith('mesh://everything/')),
+    'templates too',
+  );
   const prompt = await modern.getPrompt({ name: 'everything__args-prompt', arguments: { city: 'Lisbon' } });
   t.match(JSON.stringify(prompt.messages), /Lisbon/, 'a namespaced prompt');
   await t.rejects(modern.getPrompt({ name: 'ghost__greet' }), { code: -32602, message: /unknown service "ghost"/ });
@@ -107,7 +116,11 @@ t.test('the modern path answers what the spec says: -32022 for an unknown revisi
   const listed = await post({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: envelope('2026-07-28') } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
   t.equal(listed.status, 200);
   const body = await listed.json();
-  t.match(body, { id: 3, result: { resultType: 'complete', ttlMs: Number, cacheScope: String, _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'mesh-proxy' } } } }, 'resultType, cache fields and serverInfo on a modern answer');
+  t.match(
+    body,
+    { id: 3, result: { resultType: 'complete', ttlMs: Number, cacheScope: String, _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'mesh-proxy' } } } },
+    'resultType, cache fields and serverInfo on a modern answer',
+  );
   t.notOk(listed.headers.get('mcp-session-id'), 'no session');
 });
 
@@ -128,7 +141,10 @@ t.test('a plain modern tools/call (the lean path) answers exactly as the SDK pat
     });
     const text = await response.text();
     // The SDK path answers a request with a progress token on an SSE stream when progress flows; read the last data line.
-    const data = text.split('\n').filter((line) => line.startsWith('data:')).at(-1);
+    const data = text
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .at(-1);
     return JSON.parse(data ? data.slice(5) : text);
   };
   const lean = await call(1, 'echo__echo');

@@ -14,7 +14,7 @@ const ENVELOPE = {
   'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
 };
 
-const text = (result: { content?: unknown }) => ((result.content as { type: string; text: string }[])[0]?.text ?? '');
+const text = (result: { content?: unknown }) => (result.content as { type: string; text: string }[])[0]?.text ?? '';
 
 t.test('an instance asks for input: modern clients answer by MRTR, legacy ones by elicitation on their session', async (t) => {
   const proxy = await startProxy(t, { extra: fast });
@@ -66,8 +66,8 @@ t.test('an instance asks for input: modern clients answer by MRTR, legacy ones b
   t.match(foreign.body, { id: 4, error: { code: -32602 } }, 'a state the proxy never issued is refused');
 
   // prompts/get and resources/read may ask too (2026-07-28): the same relay, the same pinned retry.
-  t.match(await modern.getPrompt({ name: 'modern__greet' }), { messages: [{ content: { text: 'greet Ada' } }] }, 'a modern client answers a prompt\'s question by MRTR');
-  t.match(await modern.readResource({ uri: 'mesh://modern/secret://name' }), { contents: [{ uri: 'mesh://modern/secret://name', text: 'secret of Ada' }] }, 'and a resource\'s');
+  t.match(await modern.getPrompt({ name: 'modern__greet' }), { messages: [{ content: { text: 'greet Ada' } }] }, "a modern client answers a prompt's question by MRTR");
+  t.match(await modern.readResource({ uri: 'mesh://modern/secret://name' }), { contents: [{ uri: 'mesh://modern/secret://name', text: 'secret of Ada' }] }, "and a resource's");
   t.match(await legacy.getPrompt({ name: 'modern__greet' }), { messages: [{ content: { text: 'greet Grace' } }] }, 'a legacy client that declared elicitation is asked on its session for a prompt');
   t.match(await legacy.readResource({ uri: 'mesh://modern/secret://name' }), { contents: [{ text: 'secret of Grace' }] }, 'and for a resource');
   // The proxy declared nothing for it upstream, so the instance refuses to ask, and the client hears why.
@@ -83,14 +83,18 @@ t.test('an instance asks for input: modern clients answer by MRTR, legacy ones b
     return (await response.json()) as any;
   };
   const asked = await raw(5, 'prompts/get', { name: 'modern__greet' });
-  t.match(asked, { result: { resultType: 'input_required', inputRequests: { who: { method: 'elicitation/create' } }, requestState: String } }, 'a prompt\'s question reaches the client with the proxy\'s state');
+  t.match(
+    asked,
+    { result: { resultType: 'input_required', inputRequests: { who: { method: 'elicitation/create' } }, requestState: String } },
+    "a prompt's question reaches the client with the proxy's state",
+  );
   const greeted = await raw(6, 'prompts/get', { name: 'modern__greet', inputResponses, requestState: asked.result.requestState });
   t.match(greeted, { result: { resultType: 'complete', messages: [{ content: { text: 'greet Lin' } }] } }, 'and its retry reaches the instance that asked');
   const crossed = await raw(7, 'resources/read', { uri: 'mesh://modern/secret://name', inputResponses, requestState: asked.result.requestState });
-  t.match(crossed, { id: 7, error: { code: -32602, message: /issued for prompts\/get of "modern__greet"/ } }, 'a prompt\'s state is refused on a resources/read');
+  t.match(crossed, { id: 7, error: { code: -32602, message: /issued for prompts\/get of "modern__greet"/ } }, "a prompt's state is refused on a resources/read");
   const toolState = await raw(8, 'tools/call', { name: 'modern__ask', arguments: {} });
   const misused = await raw(9, 'prompts/get', { name: 'modern__greet', inputResponses, requestState: toolState.result.requestState });
-  t.match(misused, { id: 9, error: { code: -32602 } }, 'a tool call\'s state is refused on a prompts/get');
+  t.match(misused, { id: 9, error: { code: -32602 } }, "a tool call's state is refused on a prompts/get");
 });
 
 // Both hops: a legacy stdio child (test/fixtures/ask_client_server.py) asks for sampling, then for
@@ -103,7 +107,10 @@ t.test('MRTR through both hops: a legacy child behind a sidecar asks for samplin
   await pollJson(`${proxy.base}/v1/services/asker`, (status, body) => status === 200 && body.status === 'healthy');
   for (const era of ['modern', 'legacy'] as const) {
     const asked: string[] = [];
-    const client = new Client({ name: `${era}-asked`, version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {} }, ...(era === 'modern' && { versionNegotiation: { mode: { pin: '2026-07-28' as const } } }) });
+    const client = new Client(
+      { name: `${era}-asked`, version: '1.0.0' },
+      { capabilities: { sampling: {}, elicitation: {} }, ...(era === 'modern' && { versionNegotiation: { mode: { pin: '2026-07-28' as const } } }) },
+    );
     client.setRequestHandler('sampling/createMessage', () => {
       asked.push('sampling');
       return { role: 'assistant', content: { type: 'text', text: `a ${era} answer` }, model: 'test', stopReason: 'endTurn' };

@@ -66,6 +66,10 @@ t.test('register_service under the live id or url of another service is refused 
   t.match(sameId, /instance id "fs\.owner" belongs to the live service "fs"/, sameId);
   const sameUrl = await registerService(client, { name: 'evil', url: owner.url });
   t.match(sameUrl, /is served by the live instance "fs\.owner" of service "fs"/, sameUrl);
-  t.equal(target.hits(), 0, 'the intruder\'s URL was not contacted');
-  t.same((await proxy.api('/v1/services')).body.services.map((s: { name: string }) => s.name), ['fs'], 'fs is still the only service');
+  t.equal(target.hits(), 0, "the intruder's URL was not contacted");
+  t.same(
+    (await proxy.api('/v1/services')).body.services.map((s: { name: string }) => s.name),
+    ['fs'],
+    'fs is still the only service',
+  );
 });

@@ -1,11 +1,5 @@
 import t from 'tap';
-import type {
-  Client,
-  StreamableHTTPClientTransport,
-  CallToolResult,
-  LoggingMessageNotification,
-  ProgressNotification,
-} from '@modelcontextprotocol/client';
+import type { Client, StreamableHTTPClientTransport, CallToolResult, LoggingMessageNotification, ProgressNotification } from '@modelcontextprotocol/client';
 import { connectListeningClient } from '../helpers/listening-client.js';
 import { dist, pollJson, waitFor } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
@@ -18,8 +12,7 @@ import { connectClient, startSidecar, type RunningSidecar } from '../helpers/sid
 t.setTimeout(120_000);
 
 const proxy = await startProxy(t, { extra: ['--heartbeat-interval', '1', '--heartbeat-timeout', '4'] });
-const sidecarOf = (name: string, script: string) =>
-  startSidecar(t, { name, command: ['node', dist(script)], proxy: proxy.base, extra: ['--host', '127.0.0.1', '--heartbeat', '1'] });
+const sidecarOf = (name: string, script: string) => startSidecar(t, { name, command: ['node', dist(script)], proxy: proxy.base, extra: ['--host', '127.0.0.1', '--heartbeat', '1'] });
 const conformance = await sidecarOf('conformance', 'test/fixtures/conformance-server.js');
 const relay = await sidecarOf('relay', 'test/fixtures/relay-server.js');
 for (const name of ['conformance', 'relay']) await pollJson(`${proxy.base}/v1/services/${name}`, (status, body) => status === 200 && body.status === 'healthy');
@@ -29,18 +22,19 @@ const mcpUrl = `${proxy.base}/mcp`;
   await waitFor(async () => {
     const names = (await probe.listTools()).tools.map((tool) => tool.name);
     return names.includes('relay__state') && names.includes('conformance__test_sampling');
-  }, 'both services\' tools are on the endpoint');
+  }, "both services' tools are on the endpoint");
 }
 
 const textOf = (result: object) => (((result as { content?: unknown }).content as { text?: string }[] | undefined) ?? []).map((c) => c.text ?? '').join('');
-const fixtureState = async (client: Client) => JSON.parse(textOf(await client.callTool({ name: 'relay__state', arguments: {} }))) as {
-  subscribes: number;
-  unsubscribes: number;
-  subscribed: string[];
-  rootsChanged: number;
-  waits: number;
-  cancelled: number;
-};
+const fixtureState = async (client: Client) =>
+  JSON.parse(textOf(await client.callTool({ name: 'relay__state', arguments: {} }))) as {
+    subscribes: number;
+    unsubscribes: number;
+    subscribed: string[];
+    rootsChanged: number;
+    waits: number;
+    cancelled: number;
+  };
 /** A POST to the endpoint as a lean client sends it (JSON preferred). */
 function rawPost(session: string | undefined, body: unknown, signal?: AbortSignal): Promise<Response> {
   return fetch(mcpUrl, {
@@ -85,22 +79,38 @@ t.test('logging: logging/setLevel per client session, log lines of its calls rel
 
   t.match(textOf(await warn.callTool({ name: 'relay__log_levels', arguments: {} })), /logged 4 lines/);
   await waitFor(() => warnLines.length >= 2, 'the warning session has its 2 lines');
-  t.same(warnLines.map((l) => l.level), ['warning', 'error'], 'a session at "warning" gets warning and error only');
+  t.same(
+    warnLines.map((l) => l.level),
+    ['warning', 'error'],
+    'a session at "warning" gets warning and error only',
+  );
   t.match(warnLines[0], { logger: 'relay/relay-fixture', data: 'a warning line' }, 'the logger names the service');
 
   await debug.callTool({ name: 'relay__log_levels', arguments: {} });
   await waitFor(() => debugLines.length >= 4, 'the debug session has its 4 lines');
-  t.same(debugLines.map((l) => l.level), ['debug', 'info', 'warning', 'error'], 'a session at "debug" gets all four');
-  t.equal(warnLines.length, 2, 'the other session heard none of that call\'s lines');
+  t.same(
+    debugLines.map((l) => l.level),
+    ['debug', 'info', 'warning', 'error'],
+    'a session at "debug" gets all four',
+  );
+  t.equal(warnLines.length, 2, "the other session heard none of that call's lines");
 
   await warn.callTool({ name: 'call_service', arguments: { service: 'relay', tool: 'log_levels' } });
   await waitFor(() => warnLines.length >= 4, 'call_service relays too');
-  t.same(warnLines.slice(2).map((l) => l.level), ['warning', 'error'], 'through call_service, at the session\'s level');
+  t.same(
+    warnLines.slice(2).map((l) => l.level),
+    ['warning', 'error'],
+    "through call_service, at the session's level",
+  );
 
   await warn.setLoggingLevel('error');
   await warn.callTool({ name: 'relay__log_levels', arguments: {} });
   await waitFor(() => warnLines.length >= 5, 'the raised level applies');
-  t.same(warnLines.slice(4).map((l) => l.level), ['error'], 'a new level applies to the next call');
+  t.same(
+    warnLines.slice(4).map((l) => l.level),
+    ['error'],
+    'a new level applies to the next call',
+  );
 
   await silent.callTool({ name: 'relay__log_levels', arguments: {} });
   await debug.callTool({ name: 'relay__state', arguments: {} }); // a later round trip: anything relayed to `silent` would be here by now
@@ -111,25 +121,41 @@ t.test('progress: every upstream progress reaches the client with its exact toke
   const client = await connectClient(t, mcpUrl);
   const seen: ProgressNotification['params'][] = [];
   client.setNotificationHandler('notifications/progress', (n) => void seen.push(n.params));
-  const call = (name: string, args: Record<string, unknown>, progressToken: string | number) =>
-    client.request({ method: 'tools/call', params: { name, arguments: args, _meta: { progressToken } } });
+  const call = (name: string, args: Record<string, unknown>, progressToken: string | number) => client.request({ method: 'tools/call', params: { name, arguments: args, _meta: { progressToken } } });
   const ofToken = (token: string | number) => seen.filter((p) => p.progressToken === token);
 
   const result = await call('relay__progress', { steps: 3 }, 'tok-α/1');
-  t.notMatch(textOf(result), /tok-α/, 'the instance saw a token of the proxy\'s own');
+  t.notMatch(textOf(result), /tok-α/, "the instance saw a token of the proxy's own");
   await waitFor(() => ofToken('tok-α/1').length >= 3, 'three progress notifications for tok-α/1');
-  t.same(ofToken('tok-α/1').map((p) => [p.progress, p.total]), [[1, 3], [2, 3], [3, 3]], 'all three, in order, with the client\'s string token');
+  t.same(
+    ofToken('tok-α/1').map((p) => [p.progress, p.total]),
+    [
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ],
+    "all three, in order, with the client's string token",
+  );
 
   // Two calls at once on one session: each token gets exactly its own notifications; a number stays a number.
   await Promise.all([call('relay__progress', { steps: 4 }, 'A'), call('relay__progress', { steps: 2 }, 7)]);
-  await waitFor(() => ofToken('A').length >= 4 && ofToken(7).length >= 2, 'both concurrent calls\' progress arrived');
-  t.same(ofToken('A').map((p) => p.progress), [1, 2, 3, 4]);
-  t.same(ofToken(7).map((p) => p.progress), [1, 2]);
+  await waitFor(() => ofToken('A').length >= 4 && ofToken(7).length >= 2, "both concurrent calls' progress arrived");
+  t.same(
+    ofToken('A').map((p) => p.progress),
+    [1, 2, 3, 4],
+  );
+  t.same(
+    ofToken(7).map((p) => p.progress),
+    [1, 2],
+  );
   t.equal(seen.filter((p) => p.progressToken === '7').length, 0, 'numeric token 7 is never turned into "7"');
 
   await call('call_service', { service: 'relay', tool: 'progress', arguments: { steps: 2 } }, 'via-call-service');
   await waitFor(() => ofToken('via-call-service').length >= 2, 'call_service relays progress');
-  t.same(ofToken('via-call-service').map((p) => p.progress), [1, 2]);
+  t.same(
+    ofToken('via-call-service').map((p) => p.progress),
+    [1, 2],
+  );
   t.equal(seen.length, 3 + 4 + 2 + 2, 'nothing else arrived');
 
   // The SDK's own onprogress (numeric token = request id), against the conformance fixture's 0/50/100.
@@ -162,7 +188,7 @@ t.test('sampling, elicitation and roots: asked of the calling client, answers go
 
   const sampled = await client.callTool({ name: 'conformance__test_sampling', arguments: { prompt: 'say hi' } });
   t.notOk(sampled.isError, 'the sampling tool succeeds');
-  t.equal(textOf(sampled), 'LLM response: sampled by the client', 'the client\'s sampling answer went back to the instance');
+  t.equal(textOf(sampled), 'LLM response: sampled by the client', "the client's sampling answer went back to the instance");
   t.equal(await sessionsOf(conformance), before.conformance, 'no upstream session was opened at the 2026-07-28 instance');
 
   const elicited = await client.callTool({ name: 'conformance__test_elicitation', arguments: { message: 'who are you?' } });
@@ -188,7 +214,7 @@ t.test('sampling, elicitation and roots: asked of the calling client, answers go
   // Closing the client session (DELETE) closes its upstream sessions at both instances.
   await (client.transport as StreamableHTTPClientTransport).terminateSession();
   await waitFor(async () => (await sessionsOf(conformance)) === before.conformance && (await sessionsOf(relay)) === before.relay, 'the upstream sessions are gone');
-  t.pass('the client\'s upstream sessions were DELETEd when it closed its session');
+  t.pass("the client's upstream sessions were DELETEd when it closed its session");
 });
 
 t.test('completion/complete: namespaced prompts and mesh:// resource templates go to the service under its own names', async (t) => {
@@ -208,7 +234,10 @@ t.test('resources/subscribe: one upstream subscription shared by sessions, updat
   const a = await connectListeningClient(t, mcpUrl);
   const b = await connectListeningClient(t, mcpUrl);
   t.match(a.getServerCapabilities(), { resources: { subscribe: true } });
-  const updates = new Map<Client, string[]>([[a, []], [b, []]]);
+  const updates = new Map<Client, string[]>([
+    [a, []],
+    [b, []],
+  ]);
   for (const [client, list] of updates) client.setNotificationHandler('notifications/resources/updated', (n) => void list.push(n.params.uri));
   const start = await fixtureState(a);
 
@@ -217,7 +246,7 @@ t.test('resources/subscribe: one upstream subscription shared by sessions, updat
   await a.subscribeResource({ uri }); // the same session again changes nothing
   let state = await fixtureState(a);
   t.equal(state.subscribes - start.subscribes, 1, 'three subscribes, one upstream subscription');
-  t.ok(state.subscribed.includes('relay://counter'), 'under the service\'s own uri');
+  t.ok(state.subscribed.includes('relay://counter'), "under the service's own uri");
 
   await a.callTool({ name: 'relay__touch', arguments: { uri: 'relay://counter' } });
   await waitFor(() => updates.get(a)!.length === 1 && updates.get(b)!.length === 1, 'both sessions heard the update');
@@ -278,9 +307,9 @@ t.test('two asking clients at once: each is asked only about its own calls, and 
   const annSampling = ann.client.callTool({ name: 'conformance__test_sampling', arguments: { prompt: 'from ann' } });
   await ann.reached.sampling.opened;
   const bobSampling = await bob.client.callTool({ name: 'conformance__test_sampling', arguments: { prompt: 'from bob' } });
-  t.equal(textOf(bobSampling), 'LLM response: answer of bob', 'Bob\'s call, made while Ann\'s waits on Ann, gets Bob\'s answer');
+  t.equal(textOf(bobSampling), 'LLM response: answer of bob', "Bob's call, made while Ann's waits on Ann, gets Bob's answer");
   ann.held.sampling.open();
-  t.equal(textOf(await annSampling), 'LLM response: answer of ann', 'and Ann\'s gets Ann\'s');
+  t.equal(textOf(await annSampling), 'LLM response: answer of ann', "and Ann's gets Ann's");
 
   const annRoots = ann.client.callTool({ name: 'relay__list_roots', arguments: {} });
   await ann.reached.roots.opened;
@@ -288,16 +317,24 @@ t.test('two asking clients at once: each is asked only about its own calls, and 
   // Bob's log lines while Ann's call is still open: they are Bob's only.
   await bob.client.callTool({ name: 'relay__log_levels', arguments: {} });
   ann.held.roots.open();
-  t.same(JSON.parse(textOf(bobRoots)), [{ uri: 'file:///home/bob', name: 'bob' }], 'roots/list of Bob\'s call is answered by Bob');
-  t.same(JSON.parse(textOf(await annRoots)), [{ uri: 'file:///home/ann', name: 'ann' }], 'and of Ann\'s by Ann');
+  t.same(JSON.parse(textOf(bobRoots)), [{ uri: 'file:///home/bob', name: 'bob' }], "roots/list of Bob's call is answered by Bob");
+  t.same(JSON.parse(textOf(await annRoots)), [{ uri: 'file:///home/ann', name: 'ann' }], "and of Ann's by Ann");
   t.same(ann.asked, ['sampling: from ann', 'roots'], 'Ann was asked about her own calls only');
   t.same(bob.asked, ['sampling: from bob', 'roots'], 'Bob about his own only');
 
   await ann.client.callTool({ name: 'relay__log_levels', arguments: {} });
   await waitFor(() => ann.lines.length >= 4 && bob.lines.length >= 1, 'the log lines of both sessions arrived');
   await bob.client.callTool({ name: 'relay__state', arguments: {} }); // a later round trip: a stray line would be here by now
-  t.same(ann.lines.map((l) => l.level), ['debug', 'info', 'warning', 'error'], 'Ann (debug) got her call\'s 4 lines and none of Bob\'s');
-  t.same(bob.lines.map((l) => l.level), ['error'], 'Bob (error) got his call\'s error line only');
+  t.same(
+    ann.lines.map((l) => l.level),
+    ['debug', 'info', 'warning', 'error'],
+    "Ann (debug) got her call's 4 lines and none of Bob's",
+  );
+  t.same(
+    bob.lines.map((l) => l.level),
+    ['error'],
+    "Bob (error) got his call's error line only",
+  );
 });
 
 t.test('cancellation: a cancelled call is cancelled at the instance, on the lean path and on relayed ones', async (t) => {
@@ -307,10 +344,7 @@ t.test('cancellation: a cancelled call is cancelled at the instance, on the lean
   const cancelOne = async (client: Client, what: string, meta?: Record<string, unknown>) => {
     const before = await fixtureState(plain);
     const controller = new AbortController();
-    const call = client.request(
-      { method: 'tools/call', params: { name: 'relay__wait', arguments: { ms: 30_000 }, ...(meta ? { _meta: meta } : {}) } },
-      { signal: controller.signal },
-    );
+    const call = client.request({ method: 'tools/call', params: { name: 'relay__wait', arguments: { ms: 30_000 }, ...(meta ? { _meta: meta } : {}) } }, { signal: controller.signal });
     await waitFor(async () => (await fixtureState(plain)).waits > before.waits, `the ${what} call reached the instance`);
     const started = Date.now();
     controller.abort('changed my mind');
@@ -347,7 +381,7 @@ t.test('cancellation: a cancelled call is cancelled at the instance, on the lean
   t.pass('closing the HTTP request of a lean call cancels it at the instance');
 
   const health = await proxy.api('/v1/services/relay');
-  t.equal(health.body.status, 'healthy', 'cancelled calls do not count against the instance\'s health');
+  t.equal(health.body.status, 'healthy', "cancelled calls do not count against the instance's health");
 });
 
 t.test('the hot path answers plain sessions as JSON and leaves every relayed request to the SDK transport', async (t) => {
@@ -362,10 +396,10 @@ t.test('the hot path answers plain sessions as JSON and leaves every relayed req
   const state = { name: 'relay__state', arguments: {} };
 
   const plain = await open({});
-  t.equal(await kindOf(plain, 1, state), 'application/json', 'a plain session\'s tools/call takes the lean path (JSON)');
+  t.equal(await kindOf(plain, 1, state), 'application/json', "a plain session's tools/call takes the lean path (JSON)");
   t.equal(await kindOf(plain, 2, { ...state, _meta: { progressToken: 'p' } }), 'text/event-stream', 'one with a progress token goes to the SDK transport');
   t.equal(await kindOf(plain, 3, { level: 'info' }, 'logging/setLevel'), 'text/event-stream');
-  t.equal(await kindOf(plain, 4, state), 'text/event-stream', 'after logging/setLevel the session\'s calls go to the SDK transport');
+  t.equal(await kindOf(plain, 4, state), 'text/event-stream', "after logging/setLevel the session's calls go to the SDK transport");
   for (const capabilities of [{ sampling: {} }, { elicitation: {} }, { roots: {} }]) {
     const asking = await open(capabilities);
     t.equal(await kindOf(asking, 1, state), 'text/event-stream', `a session that declared ${Object.keys(capabilities)[0]} never takes the lean path`);

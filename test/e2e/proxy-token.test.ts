@@ -47,7 +47,11 @@ t.test('tools/call on an established session without the token, or with a wrong 
     const id = await session(url);
     t.ok(id, `a session on ${url}`);
     const deregister = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'deregister_service', arguments: { id: registration.id } } };
-    for (const [what, headers] of [['no Authorization', {}], ['a wrong token', auth('wrong')], ['not a bearer header', { authorization: `Basic ${TOKEN}` }]] as const) {
+    for (const [what, headers] of [
+      ['no Authorization', {}],
+      ['a wrong token', auth('wrong')],
+      ['not a bearer header', { authorization: `Basic ${TOKEN}` }],
+    ] as const) {
       const response = await mcpPost(url, deregister, { ...headers, 'mcp-session-id': id });
       t.equal(response.status, 401, `${url}, ${what}: 401`);
       t.match(response.headers.get('www-authenticate'), /^Bearer/, `${url}, ${what}: WWW-Authenticate: Bearer`);

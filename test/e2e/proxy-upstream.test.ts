@@ -12,12 +12,11 @@ t.test('an answer streamed after a log message, and a session lost to a restart'
   const proxy = await startProxy(t);
   const first = await startSidecar(t, { name: 'echo', command: echo, proxy: proxy.base });
   await pollJson(`${proxy.base}/v1/services/echo`, (status, body) => status === 200 && body.healthyCount === 1);
-  const call = (tool: string, text: string) =>
-    proxy.api(`/v1/services/echo/tools/${tool}/call`, { method: 'POST', body: JSON.stringify({ arguments: { text } }) });
+  const call = (tool: string, text: string) => proxy.api(`/v1/services/echo/tools/${tool}/call`, { method: 'POST', body: JSON.stringify({ arguments: { text } }) });
 
   const logged = await call('log', 'streamed');
   t.equal(logged.status, 200, 'a call whose answer comes after a log message succeeds');
-  t.equal(logged.body.content?.[0]?.text, 'logged', 'and carries the tool\'s answer');
+  t.equal(logged.body.content?.[0]?.text, 'logged', "and carries the tool's answer");
   t.equal((await call('echo', 'before')).body.content?.[0]?.text, 'before');
 
   // SIGKILL: no deregistration, so the proxy keeps the instance (same id, same url) and its session id.

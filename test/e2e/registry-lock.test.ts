@@ -13,7 +13,11 @@ import { spawnSync } from 'node:child_process';
 // Starts a proxy as the child of a Python parent that never reaps it; returns the proxy's pid and the parent.
 async function proxyUnderNonReapingParent(t: Test, registry: string, port: number) {
   const script = 'import subprocess, sys, time\np = subprocess.Popen(sys.argv[1:])\nprint(p.pid, flush=True)\ntime.sleep(600)\n';
-  const parent = execa('python3', ['-c', script, process.execPath, dist('proxy/cli.js'), '--port', String(port), '--mcp-port', '0', '--registry', registry], { reject: false, detached: true, buffer: false });
+  const parent = execa('python3', ['-c', script, process.execPath, dist('proxy/cli.js'), '--port', String(port), '--mcp-port', '0', '--registry', registry], {
+    reject: false,
+    detached: true,
+    buffer: false,
+  });
   parent.catch(() => undefined);
   t.teardown(() => {
     try {
@@ -54,7 +58,11 @@ t.test('a lock really held: the second proxy fails at once naming the holder pid
 const unshareWorks = spawnSync('unshare', ['-rn', 'true']).status === 0;
 t.test('a second proxy in another network namespace is refused naming the holder', { skip: unshareWorks ? false : 'needs unshare -rn (util-linux, user namespaces)' }, async (t) => {
   const first = await startProxy(t);
-  const second = execa('unshare', ['-rn', process.execPath, dist('proxy/cli.js'), '--port', String(await freePort()), '--mcp-port', '0', '--registry', first.registryFile], { reject: false, detached: true, buffer: false });
+  const second = execa('unshare', ['-rn', process.execPath, dist('proxy/cli.js'), '--port', String(await freePort()), '--mcp-port', '0', '--registry', first.registryFile], {
+    reject: false,
+    detached: true,
+    buffer: false,
+  });
   second.catch(() => undefined);
   t.teardown(() => {
     try {

@@ -9,8 +9,16 @@ import { loadSqlJs } from '../../proxy/registry/sqlite.js';
 // Registry write failures and rows dropped on load reach the proxy's log, not only /healthz counters.
 
 const registration = (id: string, port: number) => ({
-  id, name: 'fs', url: `http://127.0.0.1:${port}/mcp`, host: '127.0.0.1', port, tags: [],
-  tools: [{ name: 'read_text', description: 'Read', inputSchema: { type: 'object' } }], toolsHash: 'h1', version: '1.0.0', kind: 'sidecar',
+  id,
+  name: 'fs',
+  url: `http://127.0.0.1:${port}/mcp`,
+  host: '127.0.0.1',
+  port,
+  tags: [],
+  tools: [{ name: 'read_text', description: 'Read', inputSchema: { type: 'object' } }],
+  toolsHash: 'h1',
+  version: '1.0.0',
+  kind: 'sidecar',
 });
 
 t.test('a failing registry write is logged with the file and the reason', async (t) => {
@@ -19,7 +27,12 @@ t.test('a failing registry write is logged with the file and the reason', async 
   const registered = await proxy.api('/v1/instances', { method: 'POST', body: JSON.stringify(registration('fs-a', 5901)) });
   t.equal(registered.status < 300, true, `registered (${registered.status})`);
   await waitFor(() => /registry write to .*registry\.sqlite failed/.test(proxy.stderr()), 'the failed write is logged');
-  t.pass(proxy.stderr().split('\n').find((line) => line.includes('registry write')) ?? '');
+  t.pass(
+    proxy
+      .stderr()
+      .split('\n')
+      .find((line) => line.includes('registry write')) ?? '',
+  );
 });
 
 t.test('rows dropped on load are logged, naming the row and why', async (t) => {

@@ -16,13 +16,21 @@ async function openSession(url: string): Promise<string> {
   await response.text();
   const id = response.headers.get('mcp-session-id');
   if (!id) throw new Error(`no session id (status ${response.status})`);
-  await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) }).then((r) => r.text());
+  await fetch(url, {
+    method: 'POST',
+    headers: { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  }).then((r) => r.text());
   return id;
 }
 
 // The HTTP status of a tools/list on the session (200 while it lives, 404 once it is gone).
 async function statusOf(url: string, id: string): Promise<number> {
-  const response = await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+  });
   await response.text();
   return response.status;
 }
@@ -38,7 +46,7 @@ t.test('proxy: an abandoned session expires after the idle timeout and answers 4
   const open = async () => Number(/^mesh_mcp_sessions (\d+)$/m.exec(await (await fetch(`${proxy.base}/metrics`)).text())?.[1]);
   t.equal(await open(), 1);
   await waitFor(async () => (await open()) === 0, 'the idle session expired');
-  t.equal(await statusOf(url, id), 404, 'the spec\'s 404: the client initializes again');
+  t.equal(await statusOf(url, id), 404, "the spec's 404: the client initializes again");
   const client = await connectClient(t, url);
   t.ok((await client.listTools()).tools.length > 0, 'a new session works');
 });

@@ -1,9 +1,5 @@
 import t from 'tap';
-import {
-  ElicitRequestSchema,
-  LoggingMessageNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-} from '@modelcontextprotocol/core';
+import { ElicitRequestSchema, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/core';
 import { everythingServer } from '../helpers/processes.js';
 import { connectClient, startSidecar } from '../helpers/sidecar.js';
 
@@ -21,7 +17,10 @@ t.test('tools, resources, prompts, completion pass through', async (t) => {
   const client = await connectClient(t, sidecar.url);
   t.equal(client.getServerVersion()?.name, 'mcp-servers/everything');
   const { tools } = await client.listTools();
-  t.ok(tools.some((tool) => tool.name === 'echo'), 'echo listed');
+  t.ok(
+    tools.some((tool) => tool.name === 'echo'),
+    'echo listed',
+  );
   const echoed = await client.callTool({ name: 'echo', arguments: { message: 'through the mesh' } });
   t.match(echoed.content, [{ type: 'text', text: /through the mesh/ }]);
   const { resources } = await client.listResources();
@@ -45,10 +44,7 @@ t.test('progress notifications reach the caller with its own token', async (t) =
   const longOp = tools.find((tool) => /long.?running/i.test(tool.name));
   t.ok(longOp, 'a long-running-operation tool exists');
   const seen: number[] = [];
-  await client.callTool(
-    { name: longOp!.name, arguments: { duration: 0.3, steps: 3 } },
-    { onprogress: (p) => seen.push(p.progress) },
-  );
+  await client.callTool({ name: longOp!.name, arguments: { duration: 0.3, steps: 3 } }, { onprogress: (p) => seen.push(p.progress) });
   t.same(seen.length, 3, `progress events ${JSON.stringify(seen)}`);
 });
 

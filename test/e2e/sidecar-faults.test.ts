@@ -9,7 +9,7 @@ import { groupMembers, waitUntil } from '../../src/stdio/process-group.js';
 // One real sidecar per misbehaving fixture: each fault is observed from outside (healthz, the wire, /proc).
 
 type Content = { type: string; text: string }[];
-const textOf = (result: unknown) => ((result as { content: Content }).content).map((c) => c.text).join('\n');
+const textOf = (result: unknown) => (result as { content: Content }).content.map((c) => c.text).join('\n');
 
 /** The state letter of a process from /proc (R, S, Z...), or undefined when there is no such process. */
 function procState(pid: number): string | undefined {
@@ -66,11 +66,15 @@ t.test('crash on start: the sidecar stays up, restarting then crashloop, never r
     waitFor: (health) => (states.push(health.state), health.state === 'restarting'),
   });
   const base = sidecar.base;
-  const final = await pollJson(`${base}/healthz`, (status, health) => {
-    states.push(health.state);
-    if (health.state === 'crashloop') t.equal(status, 503, 'crashloop is not healthy');
-    return health.state === 'crashloop';
-  }, 90_000);
+  const final = await pollJson(
+    `${base}/healthz`,
+    (status, health) => {
+      states.push(health.state);
+      if (health.state === 'crashloop') t.equal(status, 503, 'crashloop is not healthy');
+      return health.state === 'crashloop';
+    },
+    90_000,
+  );
   t.notOk(states.includes('ready'), 'never ready');
   t.ok(states.indexOf('restarting') < states.indexOf('crashloop'), 'restarting before crashloop');
   t.match(final.lastExit, { code: 3, signal: null, description: 'exited with code 3' });
@@ -125,7 +129,7 @@ t.test('stubborn: SIGTERM to the sidecar ends the child and its grandchild, no o
 
 // The second signal exits at once; the child's group is its own, so it is SIGKILLed first (a child that
 // ignores SIGTERM and stdin EOF would otherwise be left under PID 1, with its grandchild).
-t.test('stubborn: a second SIGTERM while the sidecar stops kills the child\'s group and exits at once', async (t) => {
+t.test("stubborn: a second SIGTERM while the sidecar stops kills the child's group and exits at once", async (t) => {
   const sidecar = await startSidecar(t, { name: 'stubborn', command: ['python3', fixture('stubborn_server.py')] });
   const client = await connectClient(t, sidecar.url);
   const grandchild = Number(textOf(await client.callTool({ name: 'grandchild_pid', arguments: {} })));
@@ -159,7 +163,10 @@ t.test('list_changed: a tool added at runtime reaches healthz and connected clie
   t.equal(after.tools, before.tools + 1);
   t.not(after.toolsHash, before.toolsHash);
   const { tools } = await listener.listTools();
-  t.ok(tools.some((tool) => tool.name === 'shout'), 'listed');
+  t.ok(
+    tools.some((tool) => tool.name === 'shout'),
+    'listed',
+  );
   t.equal(textOf(await listener.callTool({ name: 'shout', arguments: { text: 'new tool' } })), 'new tool');
 });
 
@@ -202,7 +209,9 @@ t.test('all ports of the range busy: exit code 3 naming the range, no retrying f
 t.test('mesh restart while the child is still starting: one child afterwards, no crash counted, none left after stop', async (t) => {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const sidecar = spawnNode('sidecar/cli.js', ['--name', 'slow', '--port', String(port), '--no-proxy', '--backoff', '100-1000', '--', 'python3', fixture('slow_start_server.py'), '1.5'], { MESH_CONTROL_TOKEN: 'ctl' });
+  const sidecar = spawnNode('sidecar/cli.js', ['--name', 'slow', '--port', String(port), '--no-proxy', '--backoff', '100-1000', '--', 'python3', fixture('slow_start_server.py'), '1.5'], {
+    MESH_CONTROL_TOKEN: 'ctl',
+  });
   t.teardown(() => sidecar.stop('SIGKILL'));
   const seen = new Set<number>();
   t.teardown(() => {
@@ -226,5 +235,9 @@ t.test('mesh restart while the child is still starting: one child afterwards, no
   sidecar.proc.kill('SIGTERM');
   await waitFor(() => sidecar.proc.exitCode !== null || sidecar.proc.signalCode !== null, 'the sidecar exited', 15_000);
   await waitFor(() => [...seen].every((pgid) => groupMembers(pgid).length === 0), 'no process of any child group is left', 5_000).catch(() => undefined);
-  t.same([...seen].flatMap((pgid) => groupMembers(pgid)), [], `no process of the child groups ${[...seen].join(', ')} is left (read from /proc)`);
+  t.same(
+    [...seen].flatMap((pgid) => groupMembers(pgid)),
+    [],
+    `no process of the child groups ${[...seen].join(', ')} is left (read from /proc)`,
+  );
 });

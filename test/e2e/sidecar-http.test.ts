@@ -50,17 +50,35 @@ async function healthy(t: Test) {
 }
 
 async function initialize(): Promise<string> {
-  const init = await raw('POST', '/mcp', { 'content-type': 'application/json', accept: MCP_ACCEPT }, JSON.stringify({
-    jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-  }));
+  const init = await raw(
+    'POST',
+    '/mcp',
+    { 'content-type': 'application/json', accept: MCP_ACCEPT },
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    }),
+  );
   if (init.status !== 200) throw new Error(`initialize: ${init.status} ${init.text}`);
   return init.headers['mcp-session-id'] as string;
 }
 
 t.test('a foreign Host header is refused with 403 naming the Host, on every route', async (t) => {
-  for (const [method, path] of [['GET', '/healthz'], ['POST', '/mcp'], ['GET', '/mcp'], ['DELETE', '/mcp'], ['GET', '/nope']] as const) {
-    const response = await raw(method, path, { host: 'evil.example:8080', 'content-type': 'application/json', accept: MCP_ACCEPT },
-      method === 'POST' ? JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) : undefined);
+  for (const [method, path] of [
+    ['GET', '/healthz'],
+    ['POST', '/mcp'],
+    ['GET', '/mcp'],
+    ['DELETE', '/mcp'],
+    ['GET', '/nope'],
+  ] as const) {
+    const response = await raw(
+      method,
+      path,
+      { host: 'evil.example:8080', 'content-type': 'application/json', accept: MCP_ACCEPT },
+      method === 'POST' ? JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) : undefined,
+    );
     t.equal(response.status, 403, `${method} ${path}`);
     t.match(response.json(), { jsonrpc: '2.0', error: { message: /Host "evil\.example:8080" is not allowed/ } });
   }
@@ -69,9 +87,11 @@ t.test('a foreign Host header is refused with 403 naming the Host, on every rout
 });
 
 t.test('a foreign Origin is refused with 403', async (t) => {
-  for (const [method, path] of [['GET', '/healthz'], ['POST', '/mcp']] as const) {
-    const response = await raw(method, path, { origin: 'http://evil.example', 'content-type': 'application/json', accept: MCP_ACCEPT },
-      method === 'POST' ? '{}' : undefined);
+  for (const [method, path] of [
+    ['GET', '/healthz'],
+    ['POST', '/mcp'],
+  ] as const) {
+    const response = await raw(method, path, { origin: 'http://evil.example', 'content-type': 'application/json', accept: MCP_ACCEPT }, method === 'POST' ? '{}' : undefined);
     t.equal(response.status, 403, `${method} ${path}`);
     t.match(response.json(), { error: { message: /Origin "http:\/\/evil\.example" is not allowed/ } });
   }
@@ -100,14 +120,21 @@ t.test('a body over 4 MiB is refused with 413', async (t) => {
   // fetch (what the SDK client uses) must see the 413 too, not a write error on a closed socket.
   const viaFetch = await fetch(sidecar.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: MCP_ACCEPT }, body: big });
   t.equal(viaFetch.status, 413, 'fetch gets the 413');
-  t.notOk([...viaFetch.headers.keys()].some((name) => name.startsWith('access-control-')), 'no CORS headers');
+  t.notOk(
+    [...viaFetch.headers.keys()].some((name) => name.startsWith('access-control-')),
+    'no CORS headers',
+  );
   t.match(await viaFetch.json(), { error: { message: /exceeds the limit/ } });
   await healthy(t);
 });
 
 t.test('an unknown session id gets 404', async (t) => {
-  const response = await raw('POST', '/mcp', { 'content-type': 'application/json', accept: MCP_ACCEPT, 'mcp-session-id': 'no-such-session' },
-    JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }));
+  const response = await raw(
+    'POST',
+    '/mcp',
+    { 'content-type': 'application/json', accept: MCP_ACCEPT, 'mcp-session-id': 'no-such-session' },
+    JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  );
   t.equal(response.status, 404);
   t.match(response.json(), { jsonrpc: '2.0', error: { message: /Session not found: no-such-session/ } });
   const get = await raw('GET', '/mcp', { accept: 'text/event-stream', 'mcp-session-id': 'no-such-session' });
@@ -123,9 +150,17 @@ t.test('unknown routes get a JSON 404', async (t) => {
 });
 
 t.test('initialize, then tools/call over raw HTTP: the call is answered as application/json', async (t) => {
-  const init = await raw('POST', '/mcp', { 'content-type': 'application/json', accept: MCP_ACCEPT }, JSON.stringify({
-    jsonrpc: '2.0', id: 'init-1', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-  }));
+  const init = await raw(
+    'POST',
+    '/mcp',
+    { 'content-type': 'application/json', accept: MCP_ACCEPT },
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 'init-1',
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    }),
+  );
   t.equal(init.status, 200);
   const sessionId = init.headers['mcp-session-id'];
   t.type(sessionId, 'string', 'a session id is issued');

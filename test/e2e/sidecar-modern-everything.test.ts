@@ -39,7 +39,7 @@ t.test('list results carry cache hints; a resources/read result its resultType',
   t.equal(read.body.result.contents[0].uri, uri);
 });
 
-t.test('the child\'s resource updates reach a listen stream that asked for that URI', async (t) => {
+t.test("the child's resource updates reach a listen stream that asked for that URI", async (t) => {
   const client = await connectModern(t, sidecar.url);
   const { resources } = await client.listResources();
   const uri = resources[0]!.uri;

@@ -9,9 +9,11 @@ const sidecar = await startSidecar(t, { name: 'asker', command: ['python3', fixt
 const b64 = (text: string) => `=?base64?${Buffer.from(text).toString('base64')}?=`;
 
 // The lean path (a plain tools/call) and the SDK path (a progress token sends it through the per-request server).
-const paths = [['lean', {}], ['sdk', { progressToken: 'p' }]] as const;
-const call = (args: Record<string, unknown>, headers: Record<string, string>, meta: object) =>
-  postModern(sidecar.url, 'tools/call', { name: 'region', arguments: args, _meta: meta }, headers);
+const paths = [
+  ['lean', {}],
+  ['sdk', { progressToken: 'p' }],
+] as const;
+const call = (args: Record<string, unknown>, headers: Record<string, string>, meta: object) => postModern(sidecar.url, 'tools/call', { name: 'region', arguments: args, _meta: meta }, headers);
 
 t.test('headers that repeat the marked arguments are accepted', async (t) => {
   const accepted: [string, Record<string, unknown>, Record<string, string>][] = [

@@ -10,8 +10,8 @@ t.test('a modern client negotiates 2026-07-28 and sees the child through server/
   const client = await connectModern(t, sidecar.url);
   t.equal(client.getProtocolEra(), 'modern');
   t.equal(client.getNegotiatedProtocolVersion(), MODERN);
-  t.same(client.getServerVersion(), { name: 'echo', version: '1.0.0' }, 'serverInfo is the child\'s');
-  t.match(client.getServerCapabilities(), { tools: { listChanged: true } }, 'capabilities are the child\'s');
+  t.same(client.getServerVersion(), { name: 'echo', version: '1.0.0' }, "serverInfo is the child's");
+  t.match(client.getServerCapabilities(), { tools: { listChanged: true } }, "capabilities are the child's");
   const { tools } = await client.listTools();
   t.ok(tools.some((tool) => tool.name === 'echo'));
   const result = await client.callTool({ name: 'echo', arguments: { text: 'modern hello' } });
@@ -42,7 +42,12 @@ t.test('the right errors: unknown version, header mismatch, bad envelope, unknow
   t.equal(unknown.body.error.code, -32022);
   t.same(unknown.body.error.data.requested, '2099-01-01');
   t.ok(unknown.body.error.data.supported.includes(MODERN), 'names the revision served, as server/discover does');
-  const unknownCall = await postModern(sidecar.url, 'tools/call', { name: 'echo', arguments: { text: 'x' }, _meta: { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } }, { 'mcp-protocol-version': '2099-01-01' });
+  const unknownCall = await postModern(
+    sidecar.url,
+    'tools/call',
+    { name: 'echo', arguments: { text: 'x' }, _meta: { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } },
+    { 'mcp-protocol-version': '2099-01-01' },
+  );
   t.equal(unknownCall.body.error?.code, -32022, 'a tools/call at an unknown version never takes the lean path');
   const mismatch = await postModern(sidecar.url, 'tools/call', { name: 'echo', arguments: { text: 'x' } }, { 'mcp-method': 'tools/list' });
   t.equal(mismatch.status, 400);
@@ -62,8 +67,14 @@ t.test('the right errors: unknown version, header mismatch, bad envelope, unknow
 t.test('50 clients, legacy and modern at once on the same URL: zero crossed answers', async (t) => {
   const legacy = await Promise.all(Array.from({ length: 25 }, (_, i) => connectClient(t, sidecar.url, {}, `legacy-${i}`)));
   const modern = await Promise.all(Array.from({ length: 25 }, (_, i) => connectModern(t, sidecar.url, {}, `modern-${i}`)));
-  t.ok(legacy.every((client) => client.getProtocolEra() === 'legacy'), '25 legacy sessions');
-  t.ok(modern.every((client) => client.getProtocolEra() === 'modern'), '25 modern clients');
+  t.ok(
+    legacy.every((client) => client.getProtocolEra() === 'legacy'),
+    '25 legacy sessions',
+  );
+  t.ok(
+    modern.every((client) => client.getProtocolEra() === 'modern'),
+    '25 modern clients',
+  );
   const clients = [...legacy, ...modern];
   let crossed = 0;
   await Promise.all(
@@ -91,11 +102,19 @@ t.test('a raw modern notification POST is accepted (202) and a legacy initialize
   t.equal(legacy.getProtocolEra(), 'legacy');
 });
 
-t.test('progress and log messages ride the request\'s own response stream; logs only when the request asked for a level', async (t) => {
+t.test("progress and log messages ride the request's own response stream; logs only when the request asked for a level", async (t) => {
   const progress = await postModern(sidecar.url, 'tools/call', { name: 'progress', arguments: { steps: 3 }, _meta: { progressToken: 'p-1' } });
   t.equal(progress.type, 'text/event-stream');
   const ticks = progress.messages.filter((m) => m.method === 'notifications/progress');
-  t.same(ticks.map((m) => [m.params.progressToken, m.params.progress]), [['p-1', 1], ['p-1', 2], ['p-1', 3]], 'the caller\'s own token');
+  t.same(
+    ticks.map((m) => [m.params.progressToken, m.params.progress]),
+    [
+      ['p-1', 1],
+      ['p-1', 2],
+      ['p-1', 3],
+    ],
+    "the caller's own token",
+  );
   t.same(progress.body.result.content, [{ type: 'text', text: 'done 3 steps' }]);
   t.equal(progress.body.result.resultType, 'complete');
 
@@ -114,7 +133,7 @@ t.test('progress and log messages ride the request\'s own response stream; logs 
   t.same(silent.body.result.content, [{ type: 'text', text: 'logged' }]);
 });
 
-t.test('a modern listen stream hears the child\'s tools/list_changed', async (t) => {
+t.test("a modern listen stream hears the child's tools/list_changed", async (t) => {
   const client = await connectModern(t, sidecar.url);
   let changed = 0;
   client.setNotificationHandler('notifications/tools/list_changed', () => void changed++);
@@ -125,10 +144,13 @@ t.test('a modern listen stream hears the child\'s tools/list_changed', async (t)
   await waitFor(() => changed > 0, 'notifications/tools/list_changed on the listen stream');
   t.ok(changed >= 1);
   const { tools } = await client.listTools();
-  t.ok(tools.some((tool) => tool.name === 'late_tool'), 'the new tool is listed to the modern client');
+  t.ok(
+    tools.some((tool) => tool.name === 'late_tool'),
+    'the new tool is listed to the modern client',
+  );
 });
 
-t.test('closing a modern request\'s response is its cancellation: the child\'s call is dropped', async (t) => {
+t.test("closing a modern request's response is its cancellation: the child's call is dropped", async (t) => {
   for (const meta of [{}, { 'io.modelcontextprotocol/logLevel': 'debug' }]) {
     const path = Object.keys(meta).length === 0 ? 'lean path' : 'SDK path';
     const abort = new AbortController();

@@ -83,7 +83,10 @@ t.test('analyze_narrative_structure, by path and by text', async (t) => {
   t.ok(report.word_count > 100, `word_count ${report.word_count}`);
   t.ok(report.dialogue_ratio > 0 && report.dialogue_ratio < 1, `dialogue_ratio ${report.dialogue_ratio}`);
   t.same(report.chapter_headings, [{ line: 1, text: "Chapter 1: The Lighthouse Keeper's Ledger" }]);
-  t.ok(report.top_words.some((w: { word: string }) => w.word === 'ledger'), 'ledger is a top word');
+  t.ok(
+    report.top_words.some((w: { word: string }) => w.word === 'ledger'),
+    'ledger is a top word',
+  );
   const byText = JSON.parse((await call('analyze_narrative_structure', { text: 'One. Two words! "Three," she said.' })).text);
   t.equal(byText.sentence_count, 3);
   t.equal(byText.word_count, 6);
@@ -145,7 +148,10 @@ t.test('resources are listed and read', async (t) => {
   const uris = resources.map((r) => r.uri);
   t.ok(uris.includes('file://chapter1.txt'), `uris ${uris.join(' ')}`);
   t.ok(uris.includes('file://notes.md'));
-  t.match(resources.find((r) => r.uri === 'file://chapter2.txt'), { name: 'chapter2.txt', mimeType: 'text/plain', size: 736 });
+  t.match(
+    resources.find((r) => r.uri === 'file://chapter2.txt'),
+    { name: 'chapter2.txt', mimeType: 'text/plain', size: 736 },
+  );
   const read = await client.readResource({ uri: 'file://chapter2.txt' });
   t.equal(read.contents.length, 1);
   t.match(read.contents[0], { uri: 'file://chapter2.txt', mimeType: 'text/plain' });

@@ -19,9 +19,7 @@ t.test('50 concurrent sessions, 5 calls each, all in flight together: zero cross
       const expected = `client-${i}-call-${j}`;
       // Odd calls go through the child's sleep first, so answers come back out of order.
       const work = j % 2 === 1 ? client.callTool({ name: 'sleep', arguments: { ms: (i * 7 + j) % 40 } }) : Promise.resolve();
-      return work
-        .then(() => client.callTool({ name: 'echo', arguments: { text: expected } }))
-        .then((result) => ({ expected, got: textOf(result) }));
+      return work.then(() => client.callTool({ name: 'echo', arguments: { text: expected } })).then((result) => ({ expected, got: textOf(result) }));
     }),
   );
   const results = await Promise.all(calls);

@@ -51,19 +51,40 @@ t.test('a second SIGTERM while the child is still starting: exit at once, nothin
 // first, runs the start on to the lookup of --host localhost (the thread pool: an event-loop turn),
 // then takes the signal, after the child is ready but before startSidecar returned. It must stop.
 t.test('a SIGTERM as the start completes stops the sidecar and its child', async (t) => {
-  const sidecar = spawnNode('sidecar/cli.js', ['--name', 'quick', '--host', 'localhost', '--port', '0', '--no-proxy', '--', 'python3', fixture('slow_start_server.py'), '0', '--term-parent-after-tools-list']);
+  const sidecar = spawnNode('sidecar/cli.js', [
+    '--name',
+    'quick',
+    '--host',
+    'localhost',
+    '--port',
+    '0',
+    '--no-proxy',
+    '--',
+    'python3',
+    fixture('slow_start_server.py'),
+    '0',
+    '--term-parent-after-tools-list',
+  ]);
   t.teardown(() => sidecar.stop('SIGKILL'));
   const children = new Set<number>();
   const sidecarPid = sidecar.proc.pid!;
-  await waitFor(() => {
-    for (const pid of liveChildren(sidecarPid)) children.add(pid);
-    return sidecar.proc.exitCode !== null || sidecar.proc.signalCode !== null;
-  }, `the sidecar exited; stderr:\n${sidecar.stderr()}`, 8_000).catch((error: Error) => t.fail(`${error.message}\n${sidecar.stderr()}`));
+  await waitFor(
+    () => {
+      for (const pid of liveChildren(sidecarPid)) children.add(pid);
+      return sidecar.proc.exitCode !== null || sidecar.proc.signalCode !== null;
+    },
+    `the sidecar exited; stderr:\n${sidecar.stderr()}`,
+    8_000,
+  ).catch((error: Error) => t.fail(`${error.message}\n${sidecar.stderr()}`));
   t.equal(sidecar.proc.exitCode, 0, 'a requested stop is a clean exit');
   t.ok(children.size > 0, 'the child was seen');
   t.teardown(() => {
     for (const pgid of children) for (const pid of groupMembers(pgid)) process.kill(pid, 'SIGKILL');
   });
   await waitFor(() => [...children].every((pgid) => groupMembers(pgid).length === 0), 'no child group left', 5_000).catch(() => undefined);
-  t.same([...children].flatMap((pgid) => groupMembers(pgid)), [], 'no process of the child group is left');
+  t.same(
+    [...children].flatMap((pgid) => groupMembers(pgid)),
+    [],
+    'no process of the child group is left',
+  );
 });

@@ -106,11 +106,23 @@ export function judge(t: Test, run: SuiteRun, target: Target, revision: Revision
   t.ok(run.scenarios > 0, `the suite ran (${run.scenarios} scenarios, ${run.total ?? 'no total printed'})`);
   const { unexpected, nowPassing, notRun, passed, failed } = compareWithExpected(run.checks, list);
   t.same(unexpected, [], `${target} at ${revision}: every check passes except the ${Object.keys(list).length} listed in conformance-expected.json`);
-  t.same(nowPassing, [], nowPassing.length ? `${target} at ${revision}: these listed checks now PASS, remove them from conformance-expected.json: ${JSON.stringify(nowPassing)}` : `${target} at ${revision}: every listed check still fails`);
+  t.same(
+    nowPassing,
+    [],
+    nowPassing.length
+      ? `${target} at ${revision}: these listed checks now PASS, remove them from conformance-expected.json: ${JSON.stringify(nowPassing)}`
+      : `${target} at ${revision}: every listed check still fails`,
+  );
   t.same(notRun, [], notRun.length ? `${target} at ${revision}: these listed checks did not run, remove them: ${JSON.stringify(notRun)}` : `${target} at ${revision}: every listed check ran`);
   const byReason: Record<string, number> = {};
   for (const reason of Object.values(list)) byReason[reason] = (byReason[reason] ?? 0) + 1;
-  t.comment(`${target} at ${revision}: ${passed} check ids pass, ${failed} fail (expected: ${Object.keys(list).length}: ${Object.entries(byReason).map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}); statuses ${JSON.stringify(run.statuses)}; suite ${run.total ?? '?'}; ${run.seconds} s`);
+  t.comment(
+    `${target} at ${revision}: ${passed} check ids pass, ${failed} fail (expected: ${Object.keys(list).length}: ${
+      Object.entries(byReason)
+        .map(([reason, n]) => `${n} ${reason}`)
+        .join(', ') || 'none'
+    }); statuses ${JSON.stringify(run.statuses)}; suite ${run.total ?? '?'}; ${run.seconds} s`,
+  );
   if (unexpected.length) t.comment(`reasons available: ${Object.keys(reasons).join(', ')}`);
   // CONFORMANCE_RECORD=<file>: append this run's failing check ids (one JSON line) to re-measure the list.
   const record = process.env.CONFORMANCE_RECORD;

@@ -19,9 +19,6 @@ export async function connectListeningClient(t: Test, url: string, options: Cons
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: fetchWatchingGet }));
   t.teardown(() => client.close());
   let guard: NodeJS.Timeout | undefined;
-  await Promise.race([
-    streamOpen,
-    new Promise((_, reject) => (guard = setTimeout(() => reject(new Error('the client never opened its GET SSE stream')), 10_000))),
-  ]).finally(() => clearTimeout(guard));
+  await Promise.race([streamOpen, new Promise((_, reject) => (guard = setTimeout(() => reject(new Error('the client never opened its GET SSE stream')), 10_000)))]).finally(() => clearTimeout(guard));
   return client;
 }

@@ -57,7 +57,6 @@ export function processesNaming(marker: string): { pid: number; command: string 
   return found;
 }
 
-
 /**
  * When the test ends, whatever it started under `dir` is gone: `mesh down` of each manifest (the
  * list is read then, so a test may add to it), then a SIGKILL to anything still naming the folder.

@@ -43,9 +43,18 @@ export async function build(t: Test) {
 // Nothing listens on port 9 (discard) here: instances registered with it are metadata only.
 export function registration(id: string, name = 'fs', extra: Record<string, unknown> = {}) {
   return {
-    id, name, url: `http://127.0.0.1:9/${id}/mcp`, host: '127.0.0.1', port: 9, pid: 4242, tags: ['python'],
+    id,
+    name,
+    url: `http://127.0.0.1:9/${id}/mcp`,
+    host: '127.0.0.1',
+    port: 9,
+    pid: 4242,
+    tags: ['python'],
     tools: [{ name: 'read_text', description: 'Read a text file', inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } }],
-    toolsHash: 'h1', version: '1.0.0', kind: 'sidecar', ...extra,
+    toolsHash: 'h1',
+    version: '1.0.0',
+    kind: 'sidecar',
+    ...extra,
   };
 }
 
@@ -65,7 +74,11 @@ export function sseReader(response: Response) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-        const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+        const data = block
+          .split('\n')
+          .filter((l) => l.startsWith('data: '))
+          .map((l) => l.slice(6))
+          .join('\n');
         if (!data) continue;
         const parsed = { event, data: JSON.parse(data) };
         events.push(parsed);
@@ -96,7 +109,11 @@ export function mcpClient(app: ReturnType<typeof createProxyApp>) {
     const text = await response.text();
     if (!text) return { status: response.status, message: undefined };
     const json = isEventStream(response.headers.get('content-type'))
-      ? text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))).find((m) => 'id' in m)
+      ? text
+          .split('\n')
+          .filter((l) => l.startsWith('data: '))
+          .map((l) => JSON.parse(l.slice(6)))
+          .find((m) => 'id' in m)
       : JSON.parse(text);
     return { status: response.status, message: json };
   };

@@ -152,9 +152,16 @@ t.test('requests from the child go to the session whose request is in flight, an
   t.same(b.channel, []);
   // B tries to answer A's server request: dropped.
   b.session.receive({ jsonrpc: '2.0', id: 'srv-1', result: { model: 'intruder', role: 'assistant', content: { type: 'text', text: 'no' } } });
-  t.same(child.sent.filter((m) => 'result' in m), [], "B's answer never reaches the child");
+  t.same(
+    child.sent.filter((m) => 'result' in m),
+    [],
+    "B's answer never reaches the child",
+  );
   a.session.receive({ jsonrpc: '2.0', id: 'srv-1', result: { model: 'm', role: 'assistant', content: { type: 'text', text: 'yes' } } });
-  t.same(child.sent.filter((m) => 'result' in m), [{ jsonrpc: '2.0', id: 'srv-1', result: { model: 'm', role: 'assistant', content: { type: 'text', text: 'yes' } } }]);
+  t.same(
+    child.sent.filter((m) => 'result' in m),
+    [{ jsonrpc: '2.0', id: 'srv-1', result: { model: 'm', role: 'assistant', content: { type: 'text', text: 'yes' } } }],
+  );
   a.session.receive({ jsonrpc: '2.0', id: 'srv-1', result: {} });
   t.equal(child.sent.filter((m) => 'result' in m).length, 1, 'a second answer to the same request is dropped');
   child.say({ jsonrpc: '2.0', id: ra!.id, result: { content: [] } });
@@ -224,9 +231,7 @@ t.test('the deadline fails the call with -32001 and cancels it at the child', as
   t.equal(answer.error.code, -32001);
   t.match(answer.error.message, /svc: tool "hang" did not answer within 1000 ms/);
   t.equal(answer.error.data.code, 'CALL_TIMEOUT');
-  t.same(child.notifications('notifications/cancelled'), [
-    { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: request!.id, reason: 'deadline of 1000 ms exceeded' } },
-  ]);
+  t.same(child.notifications('notifications/cancelled'), [{ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: request!.id, reason: 'deadline of 1000 ms exceeded' } }]);
   t.equal(bridge.stats.timeouts, 1);
   t.equal(bridge.stats.inflight, 0);
   t.equal(a.session.inflight.size, 0);
@@ -257,9 +262,7 @@ t.test('a cancellation from the client reaches the child under the bridge id', a
   a.call('c-1', 'sleep', { ms: 5000 });
   const [request] = child.requests('tools/call');
   a.session.receive({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'c-1', reason: 'user aborted' } });
-  t.same(child.notifications('notifications/cancelled'), [
-    { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: request!.id, reason: 'user aborted' } },
-  ]);
+  t.same(child.notifications('notifications/cancelled'), [{ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: request!.id, reason: 'user aborted' } }]);
   t.equal(bridge.stats.inflight, 0);
   a.session.receive({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'unknown', reason: 'x' } });
   t.equal(child.notifications('notifications/cancelled').length, 1, 'cancelling something not in flight sends nothing');
@@ -273,7 +276,10 @@ t.test('closing a session cancels its calls at the child and leaves the others r
   b.call(1, 'sleep');
   const [ra, rb] = child.requests('tools/call');
   a.session.close();
-  t.same(child.notifications('notifications/cancelled').map((n) => (n as unknown as { params: { requestId: unknown } }).params.requestId), [ra!.id]);
+  t.same(
+    child.notifications('notifications/cancelled').map((n) => (n as unknown as { params: { requestId: unknown } }).params.requestId),
+    [ra!.id],
+  );
   t.equal(bridge.sessions.size, 1);
   child.say({ jsonrpc: '2.0', id: ra!.id, result: {} });
   child.say({ jsonrpc: '2.0', id: rb!.id, result: {} });

@@ -1,17 +1,5 @@
 import t from 'tap';
-import {
-  CallTimeout,
-  errorFromResponse,
-  LoopDetected,
-  MeshClient,
-  MeshClientError,
-  MeshError,
-  ServiceNotFound,
-  ServiceUnavailable,
-  text,
-  ToolError,
-  ToolNotFound,
-} from '../../src/client/index.js';
+import { CallTimeout, errorFromResponse, LoopDetected, MeshClient, MeshClientError, MeshError, ServiceNotFound, ServiceUnavailable, text, ToolError, ToolNotFound } from '../../src/client/index.js';
 
 // The client's HTTP handling with an injected fetch: no proxy, no sockets.
 const proxy = 'http://127.0.0.1:6001';
@@ -22,11 +10,11 @@ interface Seen {
 }
 
 function fakeFetch(answer: (seen: Seen) => Response | Promise<Response>, seen: Seen[] = []): typeof fetch {
-  return (async (url: string | URL | Request, init: RequestInit = {}) => {
+  return async (url: string | URL | Request, init: RequestInit = {}) => {
     const entry = { url: String(url), init };
     seen.push(entry);
     return answer(entry);
-  });
+  };
 }
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -48,16 +36,39 @@ t.test('errorFromResponse maps each proxy error to its class, with context', asy
   t.type(bad, MeshClientError);
   t.match(bad, { code: 'BAD_REQUEST', httpStatus: 400 });
   t.match(errorFromResponse(401, 'Unauthorized', { proxy }), { code: 'UNAUTHORIZED', message: /answered HTTP 401: Unauthorized/ });
-  t.match(errorFromResponse(401, { error: { code: 'UNAUTHORIZED', message: 'Unauthorized: the bearer token is wrong' } }, { proxy }), { code: 'UNAUTHORIZED', message: 'Unauthorized: the bearer token is wrong' });
+  t.match(errorFromResponse(401, { error: { code: 'UNAUTHORIZED', message: 'Unauthorized: the bearer token is wrong' } }, { proxy }), {
+    code: 'UNAUTHORIZED',
+    message: 'Unauthorized: the bearer token is wrong',
+  });
   t.match(errorFromResponse(504, '', { proxy }), { code: 'CALL_TIMEOUT', message: /HTTP 504/ }, 'status alone picks the class');
   t.match(errorFromResponse(502, { error: { code: 'CHILD_EXITED', message: 'exited with code 9' } }, { proxy }), { code: 'CHILD_EXITED' });
   t.match(errorFromResponse(404, { error: { code: 'NOT_FOUND', message: 'no route' } }, { proxy }), { code: 'NOT_FOUND', message: 'no route' });
-  t.match(errorFromResponse(404, { error: { code: 'NO_SUCH_THING', message: 'gone' } }, { proxy }), { code: 'INTERNAL', context: { remoteCode: 'NO_SUCH_THING' } }, 'a code that is not MM\'s is kept as remoteCode');
+  t.match(
+    errorFromResponse(404, { error: { code: 'NO_SUCH_THING', message: 'gone' } }, { proxy }),
+    { code: 'INTERNAL', context: { remoteCode: 'NO_SUCH_THING' } },
+    "a code that is not MM's is kept as remoteCode",
+  );
 });
 
 t.test('call sends arguments, deadline, caller, hops and token; returns the result', async (t) => {
   const seen: Seen[] = [];
-  const mesh = new MeshClient({ proxy, caller: 'app', hops: 2, timeoutMs: 1234, token: 's3cret', fetch: fakeFetch(() => json(200, { content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }), seen) });
+  const mesh = new MeshClient({
+    proxy,
+    caller: 'app',
+    hops: 2,
+    timeoutMs: 1234,
+    token: 's3cret',
+    fetch: fakeFetch(
+      () =>
+        json(200, {
+          content: [
+            { type: 'text', text: 'a' },
+            { type: 'text', text: 'b' },
+          ],
+        }),
+      seen,
+    ),
+  });
   const result = await mesh.call('my svc', 'do/it', { n: 1 });
   t.equal(text(result), 'a\nb');
   t.equal(text(result, ''), 'ab');
@@ -104,5 +115,8 @@ t.test('services() passes its filters as query parameters', async (t) => {
   const mesh = new MeshClient({ proxy: `${proxy}/`, fetch: fakeFetch(() => json(200, { services: [] }), seen) });
   await mesh.services();
   await mesh.services({ status: 'healthy', tag: 'a b' });
-  t.same(seen.map((s) => s.url), [`${proxy}/v1/services`, `${proxy}/v1/services?status=healthy&tag=a+b`]);
+  t.same(
+    seen.map((s) => s.url),
+    [`${proxy}/v1/services`, `${proxy}/v1/services?status=healthy&tag=a+b`],
+  );
 });

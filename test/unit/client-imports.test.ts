@@ -41,10 +41,16 @@ t.test('static import graph: only the client, src/errors and src/contract, no fo
   const { files, bare } = walk(entry);
   t.ok(files.length >= 5, `${files.length} compiled files reached`);
   for (const file of files) {
-    t.notOk(forbiddenDirs.some((dir) => file.startsWith(dir)), `${relative(root, file)} is not proxy/sidecar/stdio code`);
+    t.notOk(
+      forbiddenDirs.some((dir) => file.startsWith(dir)),
+      `${relative(root, file)} is not proxy/sidecar/stdio code`,
+    );
   }
   for (const specifier of bare) {
-    t.notOk(forbidden.some((pattern) => pattern.test(specifier)), `bare import "${specifier}" is allowed`);
+    t.notOk(
+      forbidden.some((pattern) => pattern.test(specifier)),
+      `bare import "${specifier}" is allowed`,
+    );
   }
   // zod: the wire contract's schemas (src/contract/), with which the client parses answers; the SDK's client package depends on it too.
   const allowed = [...bare].every((s) => s.startsWith('node:') || s === '@modelcontextprotocol/client' || s === 'zod');
@@ -68,12 +74,21 @@ export async function resolve(specifier, context, next) {
   const register = `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)});`;
   const run = spawnSync(
     process.execPath,
-    ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(entry).href)}); if (typeof m.MeshClient !== 'function') throw new Error('no MeshClient');`],
+    [
+      '--import',
+      `data:text/javascript,${encodeURIComponent(register)}`,
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(pathToFileURL(entry).href)}); if (typeof m.MeshClient !== 'function') throw new Error('no MeshClient');`,
+    ],
     { encoding: 'utf8', cwd: root },
   );
   t.equal(run.status, 0, `the entry loads on its own: ${run.stderr}`);
   const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-  t.ok(urls.some((url) => url.endsWith('/dist/src/client/mesh-client.js')), 'the hook saw the client load');
+  t.ok(
+    urls.some((url) => url.endsWith('/dist/src/client/mesh-client.js')),
+    'the hook saw the client load',
+  );
   const bad = urls.filter((url) => /\/node_modules\/(execa|sql\.js|hono|@hono|commander|prom-client)\//.test(url) || /\/dist\/(proxy|sidecar)\//.test(url));
   t.same(bad, [], 'no forbidden module is loaded');
 });

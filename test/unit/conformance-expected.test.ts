@@ -3,12 +3,14 @@ import { compareWithExpected, loadExpected, REVISIONS, type Check } from '../hel
 
 // The expected-failures list can only shrink: a listed check that passes, or no longer runs, is
 // reported, as is an unlisted failing one (test/fixtures/CONFORMANCE.md §9).
-const run = (entries: Record<string, Check['status'][]>) =>
-  new Map(Object.entries(entries).map(([key, statuses]) => [key, statuses.map((status) => ({ id: key.split('/')[1] ?? key, status }))]));
+const run = (entries: Record<string, Check['status'][]>) => new Map(Object.entries(entries).map(([key, statuses]) => [key, statuses.map((status) => ({ id: key.split('/')[1] ?? key, status }))]));
 
 t.test('an unlisted FAILURE or WARNING is unexpected; INFO and SKIPPED are neither', async (t) => {
   const result = compareWithExpected(run({ 'a/x': ['SUCCESS'], 'a/y': ['SUCCESS', 'FAILURE'], 'b/z': ['WARNING'], 'c/i': ['INFO'], 'c/s': ['SKIPPED'] }), {});
-  t.same(result.unexpected.map((line) => line.split(':')[0]), ['a/y', 'b/z']);
+  t.same(
+    result.unexpected.map((line) => line.split(':')[0]),
+    ['a/y', 'b/z'],
+  );
   t.equal(result.passed, 1);
   t.equal(result.failed, 2);
 });

@@ -2,8 +2,18 @@ import t, { type Test } from 'tap';
 import type { z } from 'zod';
 import { MeshClient } from '../../src/client/index.js';
 import {
-  AuditAnswerSchema, ErrorAnswerSchema, HeartbeatAnswerSchema, HelloEventSchema, RegistrationAnswerSchema, RegistrationSchema,
-  RegistryEventSchema, ServiceDetailSchema, ServicesAnswerSchema, ToolsAnswerSchema, buildRegistrationSchema, formatZodError,
+  AuditAnswerSchema,
+  ErrorAnswerSchema,
+  HeartbeatAnswerSchema,
+  HelloEventSchema,
+  RegistrationAnswerSchema,
+  RegistrationSchema,
+  RegistryEventSchema,
+  ServiceDetailSchema,
+  ServicesAnswerSchema,
+  ToolsAnswerSchema,
+  buildRegistrationSchema,
+  formatZodError,
 } from '../../src/contract/index.js';
 import { build, leased, registration, sseReader } from '../helpers/proxy-app.js';
 
@@ -42,7 +52,11 @@ t.test('every /v1 answer of the proxy fits the contract', async (t) => {
   const audit = fits(t, AuditAnswerSchema, (await request('/v1/audit?limit=10')).body, 'GET /v1/audit');
   t.equal(audit.entries.length, 2, 'both calls are in the trail');
 
-  for (const [path, status] of [['/v1/services/nope', 404], ['/v1/instances/ghost/heartbeat', 404], ['/nope', 404]] as const) {
+  for (const [path, status] of [
+    ['/v1/services/nope', 404],
+    ['/v1/instances/ghost/heartbeat', 404],
+    ['/nope', 404],
+  ] as const) {
     const failed = await request(path, path.endsWith('heartbeat') ? { method: 'PUT', json: {} } : {});
     t.equal(failed.status, status);
     fits(t, ErrorAnswerSchema, failed.body, `${path}'s error`);
@@ -77,7 +91,7 @@ t.test('a malformed registration is refused with a message naming the field', as
     t.notOk(result.success, 'refused');
     return result.success ? '' : formatZodError(result.error);
   };
-  t.ok(RegistrationSchema.safeParse(body).success, 'the helper\'s body is a registration');
+  t.ok(RegistrationSchema.safeParse(body).success, "the helper's body is a registration");
   t.match(refused({ ...body, port: 'x' }), /^port: expected number, received string/);
   t.match(refused({ ...body, name: 'Bad Name' }), /^name: must be 1-63 characters/);
   t.match(refused({ ...body, tools: [{ name: 'x', inputSchema: { type: 'array' } }] }), /^tools\.0\.inputSchema\.type: /);
@@ -93,13 +107,16 @@ t.test('a malformed registration is refused with a message naming the field', as
   const { request } = await build(t);
   const answer = await request('/v1/instances', { method: 'POST', json: { ...body, port: 'x' } });
   t.equal(answer.status, 400);
-  t.match(answer.body, { error: { code: 'BAD_REQUEST', message: /^invalid registration: port: expected number, received string/ } }, 'the proxy answers with the contract\'s message');
+  t.match(answer.body, { error: { code: 'BAD_REQUEST', message: /^invalid registration: port: expected number, received string/ } }, "the proxy answers with the contract's message");
 });
 
 // A fetch that answers every request with this JSON.
-const answering = (body: unknown): typeof fetch => async () => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+const answering =
+  (body: unknown): typeof fetch =>
+  async () =>
+    new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
 
-t.test('MeshClient parses the proxy\'s answers with the contract', async (t) => {
+t.test("MeshClient parses the proxy's answers with the contract", async (t) => {
   const { request } = await build(t);
   await request('/v1/instances', { method: 'POST', json: registration('fs-1') });
   const real = (await request('/v1/services/fs')).body;

@@ -2,8 +2,19 @@ import t from 'tap';
 import { ProtocolErrorCode } from '@modelcontextprotocol/client';
 import { ProtocolError, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import {
-  httpStatusFor, isMeshErrorCode, jsonRpcCodeFor, MESH_ERROR_CODES, MeshError, RPC_CONNECTION_CLOSED, RPC_REQUEST_TIMEOUT, rpcCodeOf,
-  toHttpError, toHttpJsonRpcError, toJsonRpcError, toMeshError, type MeshErrorCode,
+  httpStatusFor,
+  isMeshErrorCode,
+  jsonRpcCodeFor,
+  MESH_ERROR_CODES,
+  MeshError,
+  RPC_CONNECTION_CLOSED,
+  RPC_REQUEST_TIMEOUT,
+  rpcCodeOf,
+  toHttpError,
+  toHttpJsonRpcError,
+  toJsonRpcError,
+  toMeshError,
+  type MeshErrorCode,
 } from '../../src/errors.js';
 
 t.test('MeshError carries code, context and cause', async (t) => {
@@ -53,9 +64,26 @@ t.test('every code has a JSON-RPC code and an HTTP status', async (t) => {
   t.equal(httpStatusFor('CALL_TIMEOUT'), 504);
   t.equal(httpStatusFor('INTERNAL'), 500);
   t.equal(httpStatusFor('NO_FREE_PORT'), 500, 'no specific status: 500');
-  const before = ['SERVICE_NOT_FOUND', 'TOOL_NOT_FOUND', 'SERVICE_UNAVAILABLE', 'CALL_TIMEOUT', 'CHILD_EXITED', 'CHILD_START_FAILED',
-    'CALL_CANCELLED', 'TOOL_ERROR', 'BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'FORBIDDEN', 'NO_FREE_PORT', 'PORT_IN_USE', 'LOOP_DETECTED',
-    'REGISTRY_CORRUPT', 'MANIFEST_INVALID', 'PROXY_UNREACHABLE', 'INTERNAL'] as const;
+  const before = [
+    'SERVICE_NOT_FOUND',
+    'TOOL_NOT_FOUND',
+    'SERVICE_UNAVAILABLE',
+    'CALL_TIMEOUT',
+    'CHILD_EXITED',
+    'CHILD_START_FAILED',
+    'CALL_CANCELLED',
+    'TOOL_ERROR',
+    'BAD_REQUEST',
+    'PAYLOAD_TOO_LARGE',
+    'FORBIDDEN',
+    'NO_FREE_PORT',
+    'PORT_IN_USE',
+    'LOOP_DETECTED',
+    'REGISTRY_CORRUPT',
+    'MANIFEST_INVALID',
+    'PROXY_UNREACHABLE',
+    'INTERNAL',
+  ] as const;
   for (const code of before) t.ok(MESH_ERROR_CODES.includes(code), `${code} is still a code`);
   for (const code of MESH_ERROR_CODES) {
     const rpc = jsonRpcCodeFor(code);
@@ -117,7 +145,7 @@ t.test('a TOOL_ERROR keeps the JSON-RPC code the instance answered with, except 
   t.equal(toJsonRpcError(1, refused).error.code, ProtocolErrorCode.InvalidParams);
   t.same(toJsonRpcError(1, refused).error.data, { code: 'TOOL_ERROR', rpcCode: ProtocolErrorCode.InvalidParams });
   const closed = new MeshError('TOOL_ERROR', 'x', { context: { rpcCode: RPC_CONNECTION_CLOSED } });
-  t.equal(toJsonRpcError(1, closed).error.code, ProtocolErrorCode.InternalError, '-32000 is the hop\'s own code, never passed on');
+  t.equal(toJsonRpcError(1, closed).error.code, ProtocolErrorCode.InternalError, "-32000 is the hop's own code, never passed on");
   const other = new MeshError('SERVICE_NOT_FOUND', 'x', { context: { rpcCode: -32099 } });
   t.equal(toJsonRpcError(1, other).error.code, ProtocolErrorCode.InvalidParams, 'only a TOOL_ERROR passes a code on');
 });

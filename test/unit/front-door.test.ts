@@ -99,7 +99,7 @@ t.test('a 2026-07-28 request reaches the modern slot when one is given, with its
   t.equal((await withoutSlot.post(modernCall, { 'mcp-session-id': 's1' })).text, 'lean', 'no modern slot: served as today');
 });
 
-t.test('the modern ladder\'s refusals reach the modern slot; a body that is no JSON-RPC message does not', async (t) => {
+t.test("the modern ladder's refusals reach the modern slot; a body that is no JSON-RPC message does not", async (t) => {
   const { seen, post } = await door(t, { modern: true });
   t.equal((await post(modernCall, { 'mcp-method': 'tools/list' })).text, 'modern', 'Mcp-Method disagreeing with the body (HeaderMismatch)');
   t.equal((await post(legacyCall, { 'mcp-protocol-version': '2026-07-28' })).text, 'modern', 'a modern header without the envelope');
@@ -129,10 +129,17 @@ t.test('plain calls on a session go to the lean path; the rest, with its raw and
   t.equal((await post(legacyCall, { 'mcp-session-id': 's1', accept: 'text/event-stream;q=0.8, application/json' })).text, 'lean', 'JSON preferred by q');
   const cancelled = await post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'running' } }, { 'mcp-session-id': 's1' });
   t.equal(cancelled.status, 202, 'a lean call cancelled: 202');
-  t.equal((await post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'other' } }, { 'mcp-session-id': 's1' })).text, 'sdk', 'a cancellation of a call the lean path does not serve');
+  t.equal(
+    (await post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'other' } }, { 'mcp-session-id': 's1' })).text,
+    'sdk',
+    'a cancellation of a call the lean path does not serve',
+  );
   const sdk = seen.filter((s) => s.path === 'sdk');
   t.same(sdk[0], { path: 'sdk', parsed: legacyCall, rawBody: JSON.stringify(legacyCall) }, 'the SDK transport gets the body read and parsed');
-  t.same(seen.find((s) => s.path === 'cancel'), { path: 'cancel', sessionId: 's1', parsed: 'running' });
+  t.same(
+    seen.find((s) => s.path === 'cancel'),
+    { path: 'cancel', sessionId: 's1', parsed: 'running' },
+  );
 });
 
 t.test('refusals: token (401), Host/Origin (403), body limit (413), depth and empty batch (400), non-object arguments (-32602), all JSON-RPC shaped', async (t) => {

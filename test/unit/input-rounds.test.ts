@@ -38,7 +38,11 @@ t.test('a held call the client never retries is cancelled at its deadline, and i
   t.match(outcome.inputRequests, { 'input-1': { method: 'sampling/createMessage' } });
   t.equal(rounds.size, 1);
   await waitFor(() => rounds.size === 0, 'the held call expires');
-  t.match(child.sent, [{ method: 'tools/call' }, { method: 'notifications/cancelled', params: { requestId: call.childId } }, { id: ask.id, error: {} }], 'the child hears the cancellation and a refusal of its question');
+  t.match(
+    child.sent,
+    [{ method: 'tools/call' }, { method: 'notifications/cancelled', params: { requestId: call.childId } }, { id: ask.id, error: {} }],
+    'the child hears the cancellation and a refusal of its question',
+  );
   const payload = await rounds.verify(outcome.requestState, {} as ServerContext);
   t.throws(() => rounds.resume(payload, 'tools/call', 'ask', {}), /no call waiting for input/);
 });
@@ -52,7 +56,10 @@ t.test('beyond maxHeld calls waiting for input, the next one is refused and its 
   const refused = await rounds.settle(second.call, sampling);
   t.equal(refused.kind, 'answer');
   if (refused.kind === 'answer') t.match(refused.message, { error: { message: /1 calls are already waiting for input/ } });
-  t.ok(child.sent.some((m) => 'method' in m && m.method === 'notifications/cancelled' && m.params?.requestId === second.call.childId), 'the second call is cancelled');
+  t.ok(
+    child.sent.some((m) => 'method' in m && m.method === 'notifications/cancelled' && m.params?.requestId === second.call.childId),
+    'the second call is cancelled',
+  );
   t.equal(rounds.size, 1);
 });
 
@@ -66,7 +73,7 @@ t.test('a retry on another tool than the held call is refused', async (t) => {
   t.throws(() => rounds.resume(payload, 'tools/call', 'other', {}), /belongs to tools\/call "ask"/);
 });
 
-t.test('waiting for the client\'s input does not count against the bridge deadline; the answer restarts it', async (t) => {
+t.test("waiting for the client's input does not count against the bridge deadline; the answer restarts it", async (t) => {
   const clock = { now: 0 };
   const rounds = new InputRounds({ ttlMs: 300_000 });
   const { bridge, child, askingCall } = setup(t, rounds, clock);
@@ -107,20 +114,36 @@ t.test('requests the child sends in separate reads during one gather window go o
   const outcome = await settled;
   t.equal(outcome.kind, 'input');
   if (outcome.kind !== 'input') return;
-  t.same(Object.values(outcome.inputRequests).map((request) => request.method), ['elicitation/create', 'sampling/createMessage', 'roots/list']);
+  t.same(
+    Object.values(outcome.inputRequests).map((request) => request.method),
+    ['elicitation/create', 'sampling/createMessage', 'roots/list'],
+  );
 });
 
 t.test('of requests asked together, the declared go to the client and the undeclared are refused to the child; none declared: -32021', async (t) => {
   const rounds = new InputRounds();
   const { bridge, child } = setup(t, rounds);
-  const ask = (id: string, method: string): JSONRPCRequest => ({ jsonrpc: '2.0', id, method, params: { message: 'm', requestedSchema: { type: 'object', properties: {} }, messages: [], maxTokens: 5 } });
+  const ask = (id: string, method: string): JSONRPCRequest => ({
+    jsonrpc: '2.0',
+    id,
+    method,
+    params: { message: 'm', requestedSchema: { type: 'object', properties: {} }, messages: [], maxTokens: 5 },
+  });
   const mixed = new ModernCall(bridge, { jsonrpc: '2.0', id: 'x1', method: 'tools/call', params: { name: 'mixed' } }).start();
   child.say(ask('e1', 'elicitation/create'));
   child.say(ask('s1', 'sampling/createMessage'));
   const outcome = await rounds.settle(mixed, { sampling: {} });
   t.equal(outcome.kind, 'input');
-  if (outcome.kind === 'input') t.same(Object.values(outcome.inputRequests).map((request) => request.method), ['sampling/createMessage']);
-  t.match(child.sent.find((message) => 'id' in message && message.id === 'e1'), { error: { message: /did not declare the elicitation capability/ } }, 'the child hears why');
+  if (outcome.kind === 'input')
+    t.same(
+      Object.values(outcome.inputRequests).map((request) => request.method),
+      ['sampling/createMessage'],
+    );
+  t.match(
+    child.sent.find((message) => 'id' in message && message.id === 'e1'),
+    { error: { message: /did not declare the elicitation capability/ } },
+    'the child hears why',
+  );
 
   const none = new ModernCall(bridge, { jsonrpc: '2.0', id: 'x2', method: 'tools/call', params: { name: 'needy' } }).start();
   child.say(ask('e2', 'elicitation/create'));
@@ -128,5 +151,5 @@ t.test('of requests asked together, the declared go to the client and the undecl
   const refused = await rounds.settle(none, { sampling: {} });
   t.match(refused, { kind: 'answer', message: { id: 'x2', error: { code: -32021, data: { requiredCapabilities: { elicitation: {}, roots: {} } } } } });
   const cancelled = child.sent.filter((message) => 'method' in message && message.method === 'notifications/cancelled');
-  t.match(cancelled, [{ params: { requestId: none.childId } }], 'the child\'s call is cancelled');
+  t.match(cancelled, [{ params: { requestId: none.childId } }], "the child's call is cancelled");
 });

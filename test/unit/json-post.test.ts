@@ -83,7 +83,7 @@ t.test('an SSE answer with CRLF line endings (as the SSE standard allows) is rea
   t.match(await postJsonRpc(target, 'p4', 'tools/call', {}, 1_000).catch((e: unknown) => e), { code: ProtocolErrorCode.InternalError, message: /an SSE event that is not JSON: <html>/ });
 });
 
-t.test('errors keep the SDK client\'s shapes', async (t) => {
+t.test("errors keep the SDK client's shapes", async (t) => {
   let mode = '';
   const { target, seen } = await instance(t, (_req, res, body) => {
     if (mode === 'error') json(res, 200, { jsonrpc: '2.0', id: body.id, error: { code: -32602, message: 'bad arguments', data: { field: 'x' } } });
@@ -109,7 +109,10 @@ t.test('errors keep the SDK client\'s shapes', async (t) => {
   await t.rejects(silent, { code: SdkErrorCode.RequestTimeout }, 'no answer within the deadline → RequestTimeout');
   await new Promise((resolve) => setImmediate(resolve));
   const last = seen.at(-1);
-  await t.resolves(waitFor(() => last?.closed === true, 'the timed-out request is closed', 2_000), 'the timed-out request was closed, so the instance can cancel the call');
+  await t.resolves(
+    waitFor(() => last?.closed === true, 'the timed-out request is closed', 2_000),
+    'the timed-out request was closed, so the instance can cancel the call',
+  );
 });
 
 t.test('a cancel rejects with its reason and closes the request, so the instance can cancel the call', async (t) => {
@@ -119,7 +122,10 @@ t.test('a cancel rejects with its reason and closes the request, so the instance
   await waitFor(() => seen.length === 1, 'the instance got the request', 2_000);
   cancel.cancel(new Error('the client cancelled'));
   await t.rejects(call, { message: 'the client cancelled' });
-  await t.resolves(waitFor(() => seen[0]?.closed === true, 'the cancelled request is closed', 2_000), 'the request was closed');
+  await t.resolves(
+    waitFor(() => seen[0]?.closed === true, 'the cancelled request is closed', 2_000),
+    'the request was closed',
+  );
   t.equal(cancel.onCancel, undefined, 'the settled request let go of the cancel');
   const early = new AbortController();
   early.abort(new Error('already'));
@@ -148,13 +154,15 @@ t.test('a connection reset after the request was sent may have run: never retrie
   t.notOk(neverReached(error), 'the router does not send it to another replica');
 });
 
-t.test('a draining instance\'s 503: not sent (another replica may take it), its body a JSON-RPC error from the one mapper', async (t) => {
+t.test("a draining instance's 503: not sent (another replica may take it), its body a JSON-RPC error from the one mapper", async (t) => {
   const drain = new Drain('mcp-server');
   let served = 0;
-  const server = createServer(drain.wrap((_req, res) => {
-    served++;
-    json(res, 200, { jsonrpc: '2.0', id: 'p1', result: {} });
-  }));
+  const server = createServer(
+    drain.wrap((_req, res) => {
+      served++;
+      json(res, 200, { jsonrpc: '2.0', id: 'p1', result: {} });
+    }),
+  );
   const { port, agent } = await listenKeptAlive(t, server);
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   await drain.drain([], 0); // draining, still listening: a request on a kept-alive socket meets the 503
@@ -175,14 +183,19 @@ t.test('an answer over maxResponseBytes fails naming the limit, JSON or one SSE 
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const note = (text: string) => `data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: text } })}\n\n`;
     if (body.params.how === 'sse-big') res.write(note(big));
-    if (body.params.how === 'sse-endless') return res.write(`data: ${big}`); // an event that never ends
+    if (body.params.how === 'sse-endless')
+      return res.write(`data: ${big}`); // an event that never ends
     else for (let i = 0; i < 5; i++) res.write(note('y'.repeat(800)));
     res.end(`data: ${JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { content: [] } })}\n\n`);
   });
   const capped = { ...target, maxResponseBytes: 1_000 };
   for (const how of ['json', 'sse-big', 'sse-endless']) {
     const error = await postJsonRpc(capped, 'p1', 'tools/call', { how }, 1_000).catch((e: unknown) => e);
-    t.match(error, { code: 'PAYLOAD_TOO_LARGE', message: /tools\/call to 127\.0\.0\.1:\d+: the instance's answer is larger than the 1000-byte limit .*--max-response-bytes/, context: { limitBytes: 1_000 } }, how);
+    t.match(
+      error,
+      { code: 'PAYLOAD_TOO_LARGE', message: /tools\/call to 127\.0\.0\.1:\d+: the instance's answer is larger than the 1000-byte limit .*--max-response-bytes/, context: { limitBytes: 1_000 } },
+      how,
+    );
     t.notOk(neverReached(error), `${how}: it ran, not sent elsewhere`);
   }
   const others: unknown[] = [];

@@ -4,7 +4,15 @@ import { LineReader, type OversizedLine } from '../../src/stdio/line-reader.js';
 function reader(max: number) {
   const lines: string[] = [];
   const over: OversizedLine[] = [];
-  return { lines, over, r: new LineReader(max, (line) => lines.push(line), (line) => over.push(line)) };
+  return {
+    lines,
+    over,
+    r: new LineReader(
+      max,
+      (line) => lines.push(line),
+      (line) => over.push(line),
+    ),
+  };
 }
 
 t.test('lines split across chunks, several per chunk, CRLF and blank lines', async (t) => {

@@ -19,10 +19,16 @@ t.test('service limits become mesh-sidecar flags, and MESH_* variables of a nati
   const [fs, cmc] = plan(manifest('{}', ', drainTimeout: 2.5, sessionIdleTimeout: 60, maxSessions: 10, maxMessageBytes: 65536'));
   t.match(fs?.args.join(' '), / --drain-timeout 2\.5 --session-idle-timeout 60 --max-sessions 10 --max-message-bytes 65536 .* -- x$/);
   t.match(cmc?.env, { MESH_DRAIN_TIMEOUT: '2.5', MESH_SESSION_IDLE_TIMEOUT: '60', MESH_MAX_SESSIONS: '10' });
-  t.notOk(Object.keys(cmc?.env ?? {}).some((key) => /MESSAGE/.test(key)), 'maxMessageBytes is a sidecar limit only');
+  t.notOk(
+    Object.keys(cmc?.env ?? {}).some((key) => /MESSAGE/.test(key)),
+    'maxMessageBytes is a sidecar limit only',
+  );
   const [plainFs, plainCmc] = plan(manifest('{}'));
   t.notMatch(plainFs?.args.join(' '), /--drain-timeout|--session-idle-timeout|--max-sessions|--max-message-bytes/, 'omitted: mesh-sidecar defaults');
-  t.notOk(['MESH_DRAIN_TIMEOUT', 'MESH_SESSION_IDLE_TIMEOUT', 'MESH_MAX_SESSIONS'].some((key) => key in (plainCmc?.env ?? {})), 'omitted: createInstance defaults');
+  t.notOk(
+    ['MESH_DRAIN_TIMEOUT', 'MESH_SESSION_IDLE_TIMEOUT', 'MESH_MAX_SESSIONS'].some((key) => key in (plainCmc?.env ?? {})),
+    'omitted: createInstance defaults',
+  );
 });
 
 // A native instance got neither (createInstance fell back to 60 s and 30 s whatever the manifest said).

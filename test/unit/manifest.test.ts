@@ -81,11 +81,38 @@ t.test('an unknown key is named, with a hint for a near miss', async (t) => {
 });
 
 t.test('the limits of the proxy and of a service parse; bad values name file, line and field', async (t) => {
-  const text = ['version: 1', 'proxy:', '  drainTimeout: 5', '  sessionIdleTimeout: 600', '  maxSessions: 50', '  maxResponseBytes: 1048576', 'services:', '  fs:', '    command: x', '    drainTimeout: 2.5', '    sessionIdleTimeout: 60', '    maxSessions: 10', '    maxMessageBytes: 65536', ''].join('\n');
+  const text = [
+    'version: 1',
+    'proxy:',
+    '  drainTimeout: 5',
+    '  sessionIdleTimeout: 600',
+    '  maxSessions: 50',
+    '  maxResponseBytes: 1048576',
+    'services:',
+    '  fs:',
+    '    command: x',
+    '    drainTimeout: 2.5',
+    '    sessionIdleTimeout: 60',
+    '    maxSessions: 10',
+    '    maxMessageBytes: 65536',
+    '',
+  ].join('\n');
   const manifest = parseManifest(text, file, {});
   t.match(manifest.proxy, { drainTimeout: 5, sessionIdleTimeout: 600, maxSessions: 50, maxResponseBytes: 1_048_576 });
   t.match(manifest.services.fs, { drainTimeout: 2.5, sessionIdleTimeout: 60, maxSessions: 10, maxMessageBytes: 65_536 });
-  const bad = ['version: 1', 'proxy:', '  drainTimeout: 0', '  maxSessions: 1.5', '  maxResponseBytes: lots', 'services:', '  fs:', '    command: x', '    sessionIdleTimeout: -1', '    maxMessageBytes: 0', ''].join('\n');
+  const bad = [
+    'version: 1',
+    'proxy:',
+    '  drainTimeout: 0',
+    '  maxSessions: 1.5',
+    '  maxResponseBytes: lots',
+    'services:',
+    '  fs:',
+    '    command: x',
+    '    sessionIdleTimeout: -1',
+    '    maxMessageBytes: 0',
+    '',
+  ].join('\n');
   t.same(rejection(t, bad).lines, [
     'configs/x.yaml:3: proxy.drainTimeout: expected a positive number of seconds',
     'configs/x.yaml:4: proxy.maxSessions: expected a whole number, got number 1.5',
@@ -108,11 +135,10 @@ t.test('a missing command points at its service', async (t) => {
 t.test('several problems are all reported, in line order', async (t) => {
   const { error, lines } = rejection(t, ['version: 2', 'services:', '  fs:', '    command: x', '    replicas: 0', '    restart: { policy: sometimes }', ''].join('\n'));
   t.match(error.message, /^configs\/x\.yaml: 3 problems\n/);
-  t.same(lines.map((line) => line.split(':').slice(0, 3).join(':')), [
-    'configs/x.yaml:1: version',
-    'configs/x.yaml:5: services.fs.replicas',
-    'configs/x.yaml:6: services.fs.restart.policy',
-  ]);
+  t.same(
+    lines.map((line) => line.split(':').slice(0, 3).join(':')),
+    ['configs/x.yaml:1: version', 'configs/x.yaml:5: services.fs.replicas', 'configs/x.yaml:6: services.fs.restart.policy'],
+  );
 });
 
 t.test('YAML syntax errors carry their line', async (t) => {
@@ -148,7 +174,16 @@ t.test('inspectManifest: an unset ${VAR} does not hide the other problems', asyn
   const text = ['version: 1', 'services:', '  fs:', '    command: ${PY}', '    cwd: ${FS_HOME}', '    comand: x', '    port: 70000', ''].join('\n');
   const { manifest, problems } = inspectManifest(text, file, {});
   t.equal(manifest, undefined, 'no manifest: its shape is wrong');
-  t.same(problems.map((p) => [p.line, p.field]), [[4, 'services.fs.command'], [5, 'services.fs.cwd'], [6, 'services.fs.comand'], [7, 'services.fs.port']], 'every problem, one per field, in line order');
+  t.same(
+    problems.map((p) => [p.line, p.field]),
+    [
+      [4, 'services.fs.command'],
+      [5, 'services.fs.cwd'],
+      [6, 'services.fs.comand'],
+      [7, 'services.fs.port'],
+    ],
+    'every problem, one per field, in line order',
+  );
   t.match(problems[0]?.message, /environment variable PY is not set/, 'the emptied command is reported as its variable, not as empty');
   const shapeOk = inspectManifest(['version: 1', 'services:', '  fs:', '    command: x', '    cwd: ${FS_HOME}', ''].join('\n'), file, {});
   t.ok(shapeOk.manifest, 'the manifest is returned beside an unset variable when its shape is valid');
@@ -159,21 +194,36 @@ t.test('inspectManifest: an unset ${VAR} does not hide the other problems', asyn
 });
 
 t.test('checkManifestPorts: services on the proxy port, the mcpPort, or each other', async (t) => {
-  const text = ['version: 1', 'proxy: { port: 6101, mcpPort: 6100 }', 'services:',
-    '  a: { command: x, port: 6101 }', '  b: { command: x, port: 6099, replicas: 2 }', '  c: { command: x, port: 6200 }', '  d: { command: x, port: 6200 }', '  e: { command: x, port: 6101, enabled: false }', ''].join('\n');
+  const text = [
+    'version: 1',
+    'proxy: { port: 6101, mcpPort: 6100 }',
+    'services:',
+    '  a: { command: x, port: 6101 }',
+    '  b: { command: x, port: 6099, replicas: 2 }',
+    '  c: { command: x, port: 6200 }',
+    '  d: { command: x, port: 6200 }',
+    '  e: { command: x, port: 6101, enabled: false }',
+    '',
+  ].join('\n');
   const problems = checkManifestPorts(parseManifest(text, file, {}));
   t.same(problems, [
     { service: 'a', message: 'port 6101 is proxy.port (the mesh-proxy listens there)' },
     { service: 'b', message: 'port 6100 is proxy.mcpPort (the mesh-proxy listens there) (replicas use port, port+1, ...)' },
     { service: 'd', message: "port 6200 is also c's" },
   ]);
-  t.same(checkManifestPorts(parseManifest(['version: 1', 'proxy: { port: 6101, mcpPort: 0 }', 'services:', '  a: { command: x, port: 6000 }', ''].join('\n'), file, {})), [], 'mcpPort 0 holds no port');
+  t.same(
+    checkManifestPorts(parseManifest(['version: 1', 'proxy: { port: 6101, mcpPort: 0 }', 'services:', '  a: { command: x, port: 6000 }', ''].join('\n'), file, {})),
+    [],
+    'mcpPort 0 holds no port',
+  );
 });
 
 t.test('interpolation: values, defaults, typed plain scalars, $$', async (t) => {
   t.same(interpolate('${A}-${B:-b}-${C:-}-$$X', { A: 'a', C: '' }), { value: 'a-b--$X', unset: [] });
   t.same(interpolate('${MISSING}', {}), { value: '', unset: ['MISSING'] });
-  const text = ['version: 1', 'proxy:', '  port: ${PORT:-6101}', 'services:', '  fs:', '    command: ${PY:-python3}', '    args: ["${PORT:-7}", "$${NOT}"]', '    enabled: ${ON:-false}', ''].join('\n');
+  const text = ['version: 1', 'proxy:', '  port: ${PORT:-6101}', 'services:', '  fs:', '    command: ${PY:-python3}', '    args: ["${PORT:-7}", "$${NOT}"]', '    enabled: ${ON:-false}', ''].join(
+    '\n',
+  );
   const manifest = parseManifest(text, '/m/mesh.yaml', { PY: '/usr/bin/python3.12' });
   t.equal(manifest.proxy.port, 6101, 'an unquoted value becomes a number');
   t.equal(manifest.services.fs?.command, '/usr/bin/python3.12');
@@ -213,16 +263,22 @@ t.test('checkManifestPaths reports a missing cwd of an enabled service', async (
   const dir = t.testdir({});
   const m = parseManifest('version: 1\nservices:\n  a: { command: sh, cwd: ./nope }\n  b: { command: ./nope.sh }\n', join(dir, 'mesh.yaml'), {});
   const problems = await checkManifestPaths(m);
-  t.same(problems.map((p) => `${p.service}.${p.field}`), ['a.cwd', 'b.command']);
+  t.same(
+    problems.map((p) => `${p.service}.${p.field}`),
+    ['a.cwd', 'b.command'],
+  );
 });
 
-t.test('checkManifestPaths looks a bare command up on PATH (the service env\'s PATH first)', async (t) => {
+t.test("checkManifestPaths looks a bare command up on PATH (the service env's PATH first)", async (t) => {
   const dir = t.testdir({ bin: { 'my-server': '#!/bin/sh\n' } });
   const { chmodSync } = await import('node:fs');
   chmodSync(join(dir, 'bin', 'my-server'), 0o755);
   const text = `version: 1\nservices:\n  a: { command: no-such-program-mm }\n  b: { command: my-server }\n  c: { command: my-server, env: { PATH: ${join(dir, 'bin')} } }\n`;
   const problems = await checkManifestPaths(parseManifest(text, join(dir, 'mesh.yaml'), {}), { PATH: '/usr/bin:/bin' });
-  t.same(problems.map((p) => `${p.service}.${p.field}: ${p.message}`), ['a.command: command not found on PATH: no-such-program-mm', 'b.command: command not found on PATH: my-server']);
+  t.same(
+    problems.map((p) => `${p.service}.${p.field}: ${p.message}`),
+    ['a.command: command not found on PATH: no-such-program-mm', 'b.command: command not found on PATH: my-server'],
+  );
 });
 
 t.test('import of a .mcp.json: stdio entries become services, remote ones are skipped', async (t) => {
@@ -237,12 +293,24 @@ t.test('import of a .mcp.json: stdio entries become services, remote ones are sk
     },
   });
   const result = importMcpConfig(json, '/p/.mcp.json', { outputDir: '/p' });
-  t.same(result.services, {
-    'my-notes': { command: 'npx', args: ['-y', '@acme/notes'], env: { NOTES_DIR: '/n', LEVEL: '2' } },
-    fs: { command: 'python3', args: ['fs_server.py'] },
-  }, 'no cwd when the manifest lands in the folder of the config');
+  t.same(
+    result.services,
+    {
+      'my-notes': { command: 'npx', args: ['-y', '@acme/notes'], env: { NOTES_DIR: '/n', LEVEL: '2' } },
+      fs: { command: 'python3', args: ['fs_server.py'] },
+    },
+    'no cwd when the manifest lands in the folder of the config',
+  );
   t.same(result.renamed, [{ from: 'My Notes', to: 'my-notes' }]);
-  t.same(result.skipped.map((s) => [s.name, s.kind]), [['remote', 'remote'], ['events', 'remote'], ['bare', 'remote'], ['broken', 'invalid']]);
+  t.same(
+    result.skipped.map((s) => [s.name, s.kind]),
+    [
+      ['remote', 'remote'],
+      ['events', 'remote'],
+      ['bare', 'remote'],
+      ['broken', 'invalid'],
+    ],
+  );
   t.match(result.skipped[0]?.reason, /^not imported yet: a remote server \(type http, https:\/\/example\.com\/mcp\)/);
   t.match(result.skipped[3]?.reason, /no command/);
   const yaml = result.toYaml();
@@ -279,7 +347,15 @@ t.test('import: one bad entry is reported by name, the others are imported', asy
   });
   const result = importMcpConfig(json, '/p/.mcp.json', { outputDir: '/p' });
   t.same(Object.keys(result.services), ['good']);
-  t.same(result.skipped.map((s) => [s.name, s.kind]), [['listless', 'invalid'], ['badenv', 'invalid'], ['nul', 'invalid'], ['notobject', 'invalid']]);
+  t.same(
+    result.skipped.map((s) => [s.name, s.kind]),
+    [
+      ['listless', 'invalid'],
+      ['badenv', 'invalid'],
+      ['nul', 'invalid'],
+      ['notobject', 'invalid'],
+    ],
+  );
   t.match(result.skipped[0]?.reason, /^args: expected a list/);
   t.match(result.skipped[1]?.reason, /^env\.A=B: an environment variable name/);
   t.match(result.skipped[2]?.reason, /^env\.X: contains a NUL/);
@@ -290,7 +366,10 @@ t.test('import: Claude Desktop config, name clashes, bad input', async (t) => {
   const desktop = JSON.stringify({ globalShortcut: 'x', mcpServers: { 'Files!': { command: 'node', args: ['a.js'] }, files: { command: 'node' } } });
   const result = importMcpConfig(desktop, 'claude_desktop_config.json');
   t.same(Object.keys(result.services), ['files', 'files-2']);
-  t.same(result.renamed, [{ from: 'Files!', to: 'files' }, { from: 'files', to: 'files-2' }]);
+  t.same(result.renamed, [
+    { from: 'Files!', to: 'files' },
+    { from: 'files', to: 'files-2' },
+  ]);
   t.equal(normalizeServiceName('__Weird.Name__'), 'weird-name');
   t.equal(normalizeServiceName('!!!'), 'server');
   t.throws(() => importMcpConfig('{ nope', 'x.json'), { code: 'MANIFEST_INVALID', message: /^x\.json: not valid JSON/ });

@@ -9,12 +9,19 @@ function launch(service: string, replica = 0, extra: Partial<Launch> = {}): Laun
 t.test('diffLaunches: started, stopped, restarted, unchanged per service', async (t) => {
   const current = [launch('a'), launch('b'), launch('d'), launch('r'), launch('r', 1)];
   const next = [launch('b', 0, { env: { VERSION: '2' } }), launch('c'), launch('d'), launch('r')];
-  t.same([...diffLaunches(current, next)], [
-    ['b', 'restarted'],
-    ['c', 'started'],
-    ['d', 'unchanged'],
-    ['r', 'restarted'],
-    ['a', 'stopped'],
-  ], 'an env change and a replica count change restart; the order is the new manifest\'s, then the removed');
-  t.same([...diffLaunches(current, current)].map(([, change]) => change), ['unchanged', 'unchanged', 'unchanged', 'unchanged']);
+  t.same(
+    [...diffLaunches(current, next)],
+    [
+      ['b', 'restarted'],
+      ['c', 'started'],
+      ['d', 'unchanged'],
+      ['r', 'restarted'],
+      ['a', 'stopped'],
+    ],
+    "an env change and a replica count change restart; the order is the new manifest's, then the removed",
+  );
+  t.same(
+    [...diffLaunches(current, current)].map(([, change]) => change),
+    ['unchanged', 'unchanged', 'unchanged', 'unchanged'],
+  );
 });

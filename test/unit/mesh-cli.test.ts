@@ -44,12 +44,28 @@ t.test('proxy lookup: --proxy, then -f FILE, then MESH_PROXY_URL, then the defau
 t.test('classify: exit, child crash, registration, timeout', async (t) => {
   const listed = { name: 'fs', kind: 'sidecar' as const, url: 'http://127.0.0.1:5000/mcp', port: 5000, status: 'healthy', state: 'ready', toolCount: 5 };
   t.same(classify({ listed, elapsedMs: 100, timeoutMs: 1000 }), { status: 'healthy', tools: 5 });
-  t.match(classify({ exited: { description: 'exited with code 1', logTail: 'a\nError: boom\n' }, elapsedMs: 100, timeoutMs: 1000 }), { status: 'failed', reason: 'process exited with code 1: Error: boom' });
-  t.match(classify({ exited: { description: 'exited with code 1', logTail: 'starting\nbye\n' }, elapsedMs: 100, timeoutMs: 1000 }), { status: 'failed', reason: 'process exited with code 1: starting | bye' }, 'no error line: the last lines');
-  t.match(classify({ listed: { ...listed, status: 'restarting' }, health: { state: 'restarting', lastError: 'exited with code 3; stderr: fatal' }, elapsedMs: 1, timeoutMs: 1000 }), { status: 'failed', reason: 'exited with code 3; stderr: fatal (retrying)' });
+  t.match(classify({ exited: { description: 'exited with code 1', logTail: 'a\nError: boom\n' }, elapsedMs: 100, timeoutMs: 1000 }), {
+    status: 'failed',
+    reason: 'process exited with code 1: Error: boom',
+  });
+  t.match(
+    classify({ exited: { description: 'exited with code 1', logTail: 'starting\nbye\n' }, elapsedMs: 100, timeoutMs: 1000 }),
+    { status: 'failed', reason: 'process exited with code 1: starting | bye' },
+    'no error line: the last lines',
+  );
+  t.match(classify({ listed: { ...listed, status: 'restarting' }, health: { state: 'restarting', lastError: 'exited with code 3; stderr: fatal' }, elapsedMs: 1, timeoutMs: 1000 }), {
+    status: 'failed',
+    reason: 'exited with code 3; stderr: fatal (retrying)',
+  });
   t.same(classify({ elapsedMs: 10, timeoutMs: 1000 }), { status: 'starting' });
   t.match(classify({ elapsedMs: 2000, timeoutMs: 1000 }), { status: 'failed', reason: 'not registered with the proxy within 1 s' });
-  t.match(serviceVerdict([{ status: 'healthy', tools: 2 }, { status: 'failed', reason: 'x' }]), { status: 'failed', reason: '1/2 replicas healthy; x' });
+  t.match(
+    serviceVerdict([
+      { status: 'healthy', tools: 2 },
+      { status: 'failed', reason: 'x' },
+    ]),
+    { status: 'failed', reason: '1/2 replicas healthy; x' },
+  );
   t.match(serviceVerdict([{ status: 'healthy', tools: 2 }, { status: 'starting' }]), { status: 'starting' });
 });
 
@@ -82,7 +98,10 @@ t.test('errorLine: the line naming the error, not the last frame', async (t) => 
   t.equal(errorLine(nodeStack), 'Error: cannot load config /etc/x.toml: missing field', 'Node: the Error line before the frames');
   const chained = `${pythonTraceback}\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n  File "/srv/a.py", line 3, in <module>\n    raise RuntimeError("config missing")\nRuntimeError: config missing`;
   t.equal(errorLine(chained), 'RuntimeError: config missing', 'Python, chained: the final exception');
-  t.equal(errorLine('TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string\n    at open (node:fs:1:1)'), 'TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string');
+  t.equal(
+    errorLine('TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string\n    at open (node:fs:1:1)'),
+    'TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string',
+  );
   t.equal(errorLine('loading\nfatal: could not open config /x.toml\n'), 'fatal: could not open config /x.toml', 'a plain error message');
   t.equal(errorLine('starting\nbye\n'), undefined, 'nothing that looks like an error');
 });
@@ -107,7 +126,11 @@ t.test('launch plan: sidecar argv and the native env contract', async (t) => {
     {},
   );
   const launches = planLaunches(manifest, { proxyUrl: 'http://127.0.0.1:7000', node: '/usr/bin/node', sidecarScript: '/x/sidecar/cli.js', token: 'tok' });
-  t.same(launches.map((l) => `${l.service}.${l.replica}:${l.kind}`), ['fs.0:sidecar', 'fs.1:sidecar', 'cmc.0:native'], 'disabled services are left out');
+  t.same(
+    launches.map((l) => `${l.service}.${l.replica}:${l.kind}`),
+    ['fs.0:sidecar', 'fs.1:sidecar', 'cmc.0:native'],
+    'disabled services are left out',
+  );
   const [fs0, fs1, cmc] = launches;
   t.equal(fs0?.command, '/usr/bin/node');
   t.match(fs0?.args.join(' '), /^\/x\/sidecar\/cli\.js --name fs --proxy http:\/\/127\.0\.0\.1:7000 --port 5010 .* --tag py -- python3 s\.py$/);
@@ -121,13 +144,23 @@ t.test('launch plan: sidecar argv and the native env contract', async (t) => {
 
 t.test('output: tables align coloured cells, plain when piped', async (t) => {
   const out = { color: true };
-  const text = table(['NAME', 'STATUS'], [['fs', '\x1b[32mhealthy\x1b[0m'], ['memory', 'failed']], out);
+  const text = table(
+    ['NAME', 'STATUS'],
+    [
+      ['fs', '\x1b[32mhealthy\x1b[0m'],
+      ['memory', 'failed'],
+    ],
+    out,
+  );
   const lines = text.split('\n');
   t.equal(visibleLength(lines[0] ?? ''), 'NAME    STATUS'.length);
   t.match(lines[1], /^fs {6}/);
   t.same(outputMode({}, { isTTY: false } as NodeJS.WriteStream, {}), { tty: false, color: false, json: false, columns: 80 });
   t.match(outputMode({}, { isTTY: true, columns: 120 } as NodeJS.WriteStream, { NO_COLOR: '1' }), { tty: true, color: false });
-  t.equal(serviceLine('fs', { kind: 'sidecar', status: 'healthy', tools: 5, instances: [{ replica: 0, log: '', status: 'healthy', restarts: 0, port: 5000 }] }, 8, { color: false }), '  ✓ fs        healthy   5 tools, port 5000');
+  t.equal(
+    serviceLine('fs', { kind: 'sidecar', status: 'healthy', tools: 5, instances: [{ replica: 0, log: '', status: 'healthy', restarts: 0, port: 5000 }] }, 8, { color: false }),
+    '  ✓ fs        healthy   5 tools, port 5000',
+  );
 });
 
 // Claude Code's `claude mcp add` as its --help documents it (commander, like Claude Code itself):
@@ -145,13 +178,22 @@ function claudeMcpAdd(): Command {
     .option('-H, --header <header...>');
 }
 
-t.test('config claude with a token: a real shell and Claude Code\'s argument parser read the command as meant', async (t) => {
+t.test("config claude with a token: a real shell and Claude Code's argument parser read the command as meant", async (t) => {
   const config = claudeConfig('http://127.0.0.1:6001', 'mesh', true, undefined);
   t.equal(config.command, 'claude mcp add --transport http mesh http://127.0.0.1:6001/mcp --header "Authorization: Bearer ${MESH_TOKEN}"');
   t.notMatch(JSON.stringify(config), /s3cret/, 'the token is not in what is printed');
-  t.same(config.mcpJson, { mcpServers: { mesh: { type: 'http', url: 'http://127.0.0.1:6001/mcp', headers: { Authorization: 'Bearer ${MESH_TOKEN}' } } } }, '.mcp.json reads the token from the environment');
+  t.same(
+    config.mcpJson,
+    { mcpServers: { mesh: { type: 'http', url: 'http://127.0.0.1:6001/mcp', headers: { Authorization: 'Bearer ${MESH_TOKEN}' } } } },
+    '.mcp.json reads the token from the environment',
+  );
   // The words the shell hands to `claude`, with MESH_TOKEN set as the user has it.
-  const argv = execFileSync('sh', ['-c', `set -- ${config.command.replace(/^claude mcp add /, '')}; printf '%s\\0' "$@"`], { env: { PATH: process.env.PATH ?? '', MESH_TOKEN: 's3cret' }, encoding: 'utf8' }).split('\0').slice(0, -1);
+  const argv = execFileSync('sh', ['-c', `set -- ${config.command.replace(/^claude mcp add /, '')}; printf '%s\\0' "$@"`], {
+    env: { PATH: process.env.PATH ?? '', MESH_TOKEN: 's3cret' },
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .slice(0, -1);
   const add = claudeMcpAdd();
   add.parse(argv, { from: 'user' });
   t.same(add.args, ['mesh', 'http://127.0.0.1:6001/mcp'], 'name and URL reach Claude Code as its arguments');
@@ -159,7 +201,7 @@ t.test('config claude with a token: a real shell and Claude Code\'s argument par
 });
 
 t.test('meshInvocation: `mesh` only when PATH leads to this CLI, else `npx mesh`', async (t) => {
-  const dir = t.testdir({ pkg: { 'cli.js': '' }, other: { 'mesh': '' }, global: {}, empty: {} });
+  const dir = t.testdir({ pkg: { 'cli.js': '' }, other: { mesh: '' }, global: {}, empty: {} });
   symlinkSync(join(dir, 'pkg/cli.js'), join(dir, 'global/mesh'));
   const self = join(dir, 'pkg/cli.js');
   t.equal(meshInvocation(`${join(dir, 'empty')}:${join(dir, 'global')}`, self), 'mesh', 'a global install (a link to this CLI)');
@@ -170,8 +212,16 @@ t.test('meshInvocation: `mesh` only when PATH leads to this CLI, else `npx mesh`
 t.test('config claude, example call, log tail', async (t) => {
   const config = claudeConfig('http://127.0.0.1:6001', 'mesh', false, 'project');
   t.equal(config.command, 'claude mcp add --transport http mesh http://127.0.0.1:6001/mcp --scope project');
-  t.equal(exampleCall('fs', [{ name: 'read_text', inputSchema: { required: ['path'], properties: { path: { type: 'string' } } } }], '', 'mesh'), "mesh call fs read_text 'path=<string>'", 'a text placeholder is quoted for the shell');
-  t.equal(exampleCall('calc', [{ name: 'add', inputSchema: { required: ['a', 'on', 'xs'], properties: { a: { type: 'integer' }, on: { type: 'boolean' }, xs: { type: 'array' } } } }], '', 'mesh'), "mesh call calc add a=1 on=true xs:='[]'", 'other types get sample values');
+  t.equal(
+    exampleCall('fs', [{ name: 'read_text', inputSchema: { required: ['path'], properties: { path: { type: 'string' } } } }], '', 'mesh'),
+    "mesh call fs read_text 'path=<string>'",
+    'a text placeholder is quoted for the shell',
+  );
+  t.equal(
+    exampleCall('calc', [{ name: 'add', inputSchema: { required: ['a', 'on', 'xs'], properties: { a: { type: 'integer' }, on: { type: 'boolean' }, xs: { type: 'array' } } } }], '', 'mesh'),
+    "mesh call calc add a=1 on=true xs:='[]'",
+    'other types get sample values',
+  );
   t.equal(exampleCall('fs', [{ name: 'read_text', inputSchema: { required: ['path'] } }, { name: 'list_files' }], '-f m.yaml', 'npx mesh'), 'npx mesh call -f m.yaml fs list_files');
   const dir = t.testdir({ 'a.log': 'one\ntwo\nthree\n' });
   t.same(tailLines(join(dir, 'a.log'), 2), { text: 'two\nthree\n', size: 14 });

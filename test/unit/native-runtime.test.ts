@@ -22,13 +22,16 @@ t.test('a standalone native instance over MCP Streamable HTTP', async (t) => {
     .tool('mesh_fail', {}, () => {
       throw new MeshError('SERVICE_NOT_FOUND', 'unknown service "nope"');
     })
-    .tool('slow', {}, (_args, ctx) =>
-      new Promise((resolve) => {
-        ctx.signal.addEventListener('abort', () => {
-          aborted++;
-          resolve('too late');
-        });
-      }),
+    .tool(
+      'slow',
+      {},
+      (_args, ctx) =>
+        new Promise((resolve) => {
+          ctx.signal.addEventListener('abort', () => {
+            aborted++;
+            resolve('too late');
+          });
+        }),
     )
     .tool('steps', { n: z.number().int().min(1).max(10) }, async ({ n }, ctx) => {
       for (let i = 1; i <= n; i++) await ctx.progress(i, n, `step ${i}`);
@@ -52,7 +55,10 @@ t.test('a standalone native instance over MCP Streamable HTTP', async (t) => {
 
   t.test('tools/list carries the zod schemas as JSON Schema', async (t) => {
     const { tools } = await client.listTools();
-    t.same(tools.map((tool) => tool.name), ['add', 'stats', 'fail', 'mesh_fail', 'slow', 'steps']);
+    t.same(
+      tools.map((tool) => tool.name),
+      ['add', 'stats', 'fail', 'mesh_fail', 'slow', 'steps'],
+    );
     t.match(tools[0], { description: 'Adds two numbers', inputSchema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] } });
   });
 
@@ -62,7 +68,11 @@ t.test('a standalone native instance over MCP Streamable HTTP', async (t) => {
     const stats = await client.callTool({ name: 'stats', arguments: { text: 'two words' } });
     t.same(stats.structuredContent, { length: 9, words: 2 });
     const many = await Promise.all(Array.from({ length: 30 }, (_, i) => client.callTool({ name: 'add', arguments: { a: i, b: 1 } })));
-    t.same(many.map((r) => (r.content as { text: string }[])[0]?.text), Array.from({ length: 30 }, (_, i) => String(i + 1)), 'concurrent calls get their own answers');
+    t.same(
+      many.map((r) => (r.content as { text: string }[])[0]?.text),
+      Array.from({ length: 30 }, (_, i) => String(i + 1)),
+      'concurrent calls get their own answers',
+    );
   });
 
   t.test('invalid arguments: an isError result naming each field', async (t) => {
@@ -103,7 +113,10 @@ t.test('a standalone native instance over MCP Streamable HTTP', async (t) => {
     client.setNotificationHandler('notifications/message', (n) => void logs.push(n.params));
     const result = await client.callTool({ name: 'steps', arguments: { n: 3 } }, { onprogress: (p) => void progress.push(p) });
     t.same(result.content, [{ type: 'text', text: '3 steps' }]);
-    t.same(progress, [1, 2, 3].map((i) => ({ progress: i, total: 3, message: `step ${i}` })));
+    t.same(
+      progress,
+      [1, 2, 3].map((i) => ({ progress: i, total: 3, message: `step ${i}` })),
+    );
     t.match(logs, [{ level: 'info', logger: 'native-test', data: { done: 3 } }]);
   });
 
@@ -143,7 +156,7 @@ t.test('stop() during start() waits for it and leaves nothing listening', async 
 });
 
 // MESH_MAX_SESSIONS reaches the instance's sessions: at a cap of 1 a second session evicts the first (idle) one.
-t.test('MESH_MAX_SESSIONS caps the instance\'s MCP sessions', async (t) => {
+t.test("MESH_MAX_SESSIONS caps the instance's MCP sessions", async (t) => {
   const instance = createInstance({ name: 'capped', port: 0, proxy: false, handleSignals: false, log: silentLogger, env: { MESH_MAX_SESSIONS: '1' } });
   const { url } = await instance.start();
   t.teardown(() => instance.stop());
@@ -156,7 +169,11 @@ t.test('MESH_MAX_SESSIONS caps the instance\'s MCP sessions', async (t) => {
     return response.headers.get('mcp-session-id') ?? '';
   };
   const ping = async (session: string) => {
-    const response = await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
+    });
     await response.text();
     return response.status;
   };

@@ -11,10 +11,14 @@ import { errorResult, isCallToolResult, toToolResult } from '../../src/instance/
 
 t.test('toToolResult: string, object, array, scalars, CallToolResult, nothing', async (t) => {
   t.same(toToolResult('hi'), { content: [{ type: 'text', text: 'hi' }] });
-  t.same(toToolResult({ score: 7, tags: ['a'] }), {
-    content: [{ type: 'text', text: '{\n  "score": 7,\n  "tags": [\n    "a"\n  ]\n}' }],
-    structuredContent: { score: 7, tags: ['a'] },
-  }, 'a plain object: JSON text plus structuredContent');
+  t.same(
+    toToolResult({ score: 7, tags: ['a'] }),
+    {
+      content: [{ type: 'text', text: '{\n  "score": 7,\n  "tags": [\n    "a"\n  ]\n}' }],
+      structuredContent: { score: 7, tags: ['a'] },
+    },
+    'a plain object: JSON text plus structuredContent',
+  );
   t.same(toToolResult([1, 2]), { content: [{ type: 'text', text: '[\n  1,\n  2\n]' }] }, 'an array: text only (structuredContent must be an object)');
   t.same(toToolResult(42), { content: [{ type: 'text', text: '42' }] });
   t.same(toToolResult(false), { content: [{ type: 'text', text: 'false' }] });
@@ -66,7 +70,14 @@ t.test('NativeTools: JSON Schema, hash, names, schemas', async (t) => {
   t.throws(() => tools.add('x', {}, z.string(), () => 1), { message: /must be a z\.object.*got a zod string/ });
   t.throws(() => tools.add('y', {}, { a: 'not zod' }, () => 1), { message: /zod object schema or a shape/ });
   t.throws(() => tools.add('z', {}, {}, 'no handler'), { message: /handler must be a function/ });
-  t.equal(objectSchema('w', z.object({ a: z.string() }).refine(() => true))._zod.def.type, 'object', 'a refined object is still an object');
+  t.equal(
+    objectSchema(
+      'w',
+      z.object({ a: z.string() }).refine(() => true),
+    )._zod.def.type,
+    'object',
+    'a refined object is still an object',
+  );
 });
 
 t.test('argumentProblems names each wrong field', async (t) => {
@@ -97,14 +108,41 @@ t.test('deadlineOf reads mesh/deadlineMs; remainingMs leaves a margin', async (t
 t.test('resolveInstanceOptions: explicit options, then MESH_* variables, then defaults', async (t) => {
   const env = { MESH_SERVICE_NAME: 'envname', MESH_PROXY_URL: 'http://127.0.0.1:7000/', MESH_PORT: '5012', MESH_TAGS: 'a, b,,c', MESH_TOKEN: 'tok', MESH_HEARTBEAT: '2', MESH_DEADLINE: '5' };
   t.match(resolveInstanceOptions({}, env), {
-    name: 'envname', proxyUrl: 'http://127.0.0.1:7000', register: true, port: 5012, tags: ['a', 'b', 'c'], token: 'tok', heartbeatMs: 2000, deadlineMs: 5000, host: '127.0.0.1',
+    name: 'envname',
+    proxyUrl: 'http://127.0.0.1:7000',
+    register: true,
+    port: 5012,
+    tags: ['a', 'b', 'c'],
+    token: 'tok',
+    heartbeatMs: 2000,
+    deadlineMs: 5000,
+    host: '127.0.0.1',
   });
-  t.match(resolveInstanceOptions({ name: 'cmc', port: 0, tags: [], proxy: 'http://127.0.0.1:6101', heartbeatMs: 100 }, env), {
-    name: 'cmc', port: 0, tags: [], proxyUrl: 'http://127.0.0.1:6101', heartbeatMs: 100,
-  }, 'explicit options win');
-  t.match(resolveInstanceOptions({ name: 'cmc' }, {}), {
-    proxyUrl: 'http://127.0.0.1:6001', register: true, port: undefined, portRange: { from: 5000, to: 5099 }, heartbeatMs: 30_000, deadlineMs: 60_000, version: '0.0.0', handleSignals: true,
-  }, 'defaults');
+  t.match(
+    resolveInstanceOptions({ name: 'cmc', port: 0, tags: [], proxy: 'http://127.0.0.1:6101', heartbeatMs: 100 }, env),
+    {
+      name: 'cmc',
+      port: 0,
+      tags: [],
+      proxyUrl: 'http://127.0.0.1:6101',
+      heartbeatMs: 100,
+    },
+    'explicit options win',
+  );
+  t.match(
+    resolveInstanceOptions({ name: 'cmc' }, {}),
+    {
+      proxyUrl: 'http://127.0.0.1:6001',
+      register: true,
+      port: undefined,
+      portRange: { from: 5000, to: 5099 },
+      heartbeatMs: 30_000,
+      deadlineMs: 60_000,
+      version: '0.0.0',
+      handleSignals: true,
+    },
+    'defaults',
+  );
   t.match(resolveInstanceOptions({ name: 'cmc' }, { MESH_NO_PROXY: '1' }), { register: false, proxyUrl: 'http://127.0.0.1:6001' }, 'MESH_NO_PROXY=1: standalone (ctx.mesh still has a proxy URL)');
   t.match(resolveInstanceOptions({ name: 'cmc', proxy: false }, {}), { register: false });
   t.match(resolveInstanceOptions({ name: 'cmc', proxy: 'http://127.0.0.1:1' }, { MESH_NO_PROXY: '1' }), { register: true }, 'an explicit proxy beats MESH_NO_PROXY');
@@ -116,8 +154,16 @@ t.test('resolveInstanceOptions: explicit options, then MESH_* variables, then de
 });
 
 t.test('resolveInstanceOptions: session limits from options, then MESH_SESSION_IDLE_TIMEOUT and MESH_MAX_SESSIONS, then the session defaults', async (t) => {
-  t.match(resolveInstanceOptions({ name: 'x' }, { MESH_SESSION_IDLE_TIMEOUT: '90', MESH_MAX_SESSIONS: '20', MESH_DRAIN_TIMEOUT: '3' }), { sessionIdleMs: 90_000, maxSessions: 20, drainTimeoutMs: 3000 });
-  t.match(resolveInstanceOptions({ name: 'x', sessionIdleMs: 500, maxSessions: 2 }, { MESH_SESSION_IDLE_TIMEOUT: '90', MESH_MAX_SESSIONS: '20' }), { sessionIdleMs: 500, maxSessions: 2 }, 'explicit options win');
+  t.match(resolveInstanceOptions({ name: 'x' }, { MESH_SESSION_IDLE_TIMEOUT: '90', MESH_MAX_SESSIONS: '20', MESH_DRAIN_TIMEOUT: '3' }), {
+    sessionIdleMs: 90_000,
+    maxSessions: 20,
+    drainTimeoutMs: 3000,
+  });
+  t.match(
+    resolveInstanceOptions({ name: 'x', sessionIdleMs: 500, maxSessions: 2 }, { MESH_SESSION_IDLE_TIMEOUT: '90', MESH_MAX_SESSIONS: '20' }),
+    { sessionIdleMs: 500, maxSessions: 2 },
+    'explicit options win',
+  );
   t.match(resolveInstanceOptions({ name: 'x' }, {}), { sessionIdleMs: DEFAULT_SESSION_IDLE_MS, maxSessions: DEFAULT_MAX_SESSIONS }, 'defaults');
   t.throws(() => resolveInstanceOptions({ name: 'x' }, { MESH_SESSION_IDLE_TIMEOUT: '0' }), { code: 'BAD_REQUEST', message: /MESH_SESSION_IDLE_TIMEOUT="0": expected a positive number of seconds/ });
   t.throws(() => resolveInstanceOptions({ name: 'x' }, { MESH_MAX_SESSIONS: '2.5' }), { code: 'BAD_REQUEST', message: /MESH_MAX_SESSIONS="2\.5": expected a whole number above 0/ });

@@ -67,7 +67,10 @@ t.test('after the ejection time one probe goes through; success closes, failure 
   outliers.record(second, 'success');
   t.match(state('a', ['a', 'b']), { state: 'closed', consecutiveFailures: 0, ejectedUntil: undefined });
   t.same(ids(outliers.routable('fs', pair)), ['a', 'b'], 'a successful probe brings it back');
-  t.same(events.map((e) => e.type), ['ejected', 'ejected', 'ejected', 'restored']);
+  t.same(
+    events.map((e) => e.type),
+    ['ejected', 'ejected', 'ejected', 'restored'],
+  );
 });
 
 t.test('an ignored probe frees the probe slot and leaves the state alone', async (t) => {
@@ -129,9 +132,15 @@ t.test('at most maxEjectionPercent of the healthy replicas are ejected; the earl
 
 t.test('ejectable counts: at least one, never all', async (t) => {
   const policy = OutlierPolicySchema.parse({ maxEjectionPercent: 10 });
-  t.same([1, 2, 3, 10, 20].map((n) => ejectableCount(policy, n)), [0, 1, 1, 1, 2]);
+  t.same(
+    [1, 2, 3, 10, 20].map((n) => ejectableCount(policy, n)),
+    [0, 1, 1, 1, 2],
+  );
   const all = OutlierPolicySchema.parse({ maxEjectionPercent: 100 });
-  t.same([1, 2, 5].map((n) => ejectableCount(all, n)), [0, 1, 4]);
+  t.same(
+    [1, 2, 5].map((n) => ejectableCount(all, n)),
+    [0, 1, 4],
+  );
   t.same(OutlierPolicySchema.parse({}), { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 }, 'the defaults');
 });
 
@@ -144,7 +153,7 @@ t.test('forget drops an instance that left; a request admitted before says nothi
   t.same(outliers.states(), []);
   call('a', 'failure');
   outliers.record(before, 'failure');
-  t.equal(state('a')?.consecutiveFailures, 1, 'the old request\'s failure is not counted');
+  t.equal(state('a')?.consecutiveFailures, 1, "the old request's failure is not counted");
 });
 
 t.test('a probe still in flight when another request re-ejects the instance frees its slot on return', async (t) => {
@@ -166,9 +175,9 @@ t.test('what counts against an instance', async (t) => {
   const error = (code: ConstructorParameters<typeof MeshError>[0], context = {}) => new MeshError(code, 'x', { context });
   t.equal(classifyFailure(error('SERVICE_UNAVAILABLE'), proxy), 'instance', 'unreachable, reset, closed');
   t.equal(classifyFailure(error('CHILD_EXITED'), proxy), 'instance', 'the child died');
-  t.equal(classifyFailure(error('CALL_TIMEOUT'), proxy), 'instance', 'no answer within the proxy\'s own deadline');
+  t.equal(classifyFailure(error('CALL_TIMEOUT'), proxy), 'instance', "no answer within the proxy's own deadline");
   t.equal(classifyFailure(error('CALL_TIMEOUT'), { deadlineMs: 100, proxyDeadlineMs: 60_000, hops: 0 }), 'caller', 'a deadline the caller shortened');
-  t.equal(classifyFailure(error('CALL_TIMEOUT'), { deadlineMs: 100, proxyDeadlineMs: 60_000, hops: 1 }), 'instance', 'what was left of a calling service\'s deadline');
+  t.equal(classifyFailure(error('CALL_TIMEOUT'), { deadlineMs: 100, proxyDeadlineMs: 60_000, hops: 1 }), 'instance', "what was left of a calling service's deadline");
   t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ProtocolErrorCode.InvalidParams }), proxy), 'caller', '-32602: bad arguments');
   t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ProtocolErrorCode.MethodNotFound }), proxy), 'caller', '-32601: unknown tool or method');
   t.equal(classifyFailure(error('TOOL_ERROR', { rpcCode: ProtocolErrorCode.InternalError }), proxy), 'answered', 'the instance answered an error of its own');

@@ -20,7 +20,7 @@ t.test('instance hijack: another service under a live id or url is a 409 naming 
   t.equal(sameId.status, 409, 'another service under a live instance id');
   t.match(sameId.body, { error: { code: 'CONFLICT', message: /belongs to the live service "fs"/, owner: 'fs' } });
   const sameUrl = await request('/v1/instances', { method: 'POST', json: registration('evil-1', 'evil', { url: 'http://127.0.0.1:9/fs-1/mcp' }) });
-  t.equal(sameUrl.status, 409, 'another service at a live instance\'s url');
+  t.equal(sameUrl.status, 409, "another service at a live instance's url");
   t.match(sameUrl.body, { error: { code: 'CONFLICT', message: /is served by the live instance "fs-1" of service "fs"/ } });
   const beat = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { name: 'evil', state: 'crashloop' }, headers: leased(first.body.lease) });
   t.equal(beat.status, 409, 'a beat naming another service');
@@ -40,7 +40,10 @@ t.test('instance lease: a beat or a deregistration without the lease of the inst
 
   const noLease = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { state: 'crashloop' } });
   t.equal(noLease.status, 409, 'a crashloop beat without a lease: 409');
-  t.match(noLease.body.error, { code: 'CONFLICT', message: /heartbeat of instance "fs-1" refused: it carries no lease: send the lease its registration answered with, in the x-mesh-lease header; register again/ });
+  t.match(noLease.body.error, {
+    code: 'CONFLICT',
+    message: /heartbeat of instance "fs-1" refused: it carries no lease: send the lease its registration answered with, in the x-mesh-lease header; register again/,
+  });
   const named = await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: { name: 'fs', state: 'crashloop' } });
   t.equal(named.status, 409, 'naming the right service is no credential');
   const wrong = 'A'.repeat(43);
@@ -52,7 +55,10 @@ t.test('instance lease: a beat or a deregistration without the lease of the inst
   t.match(malformed.body.error.message, /invalid x-mesh-lease header/);
   for (const refused of [noLease, named, wrongLease, malformed]) t.notMatch(JSON.stringify(refused.body), lease, 'no refusal reveals the lease');
   t.equal(core.registry.service('fs')?.status, 'healthy', 'fs stays healthy and routable');
-  t.same(core.registry.healthyInstances('fs').map((i) => i.id), ['fs-1']);
+  t.same(
+    core.registry.healthyInstances('fs').map((i) => i.id),
+    ['fs-1'],
+  );
 
   const noDelete = await request('/v1/instances/fs-1', { method: 'DELETE' });
   t.equal(noDelete.status, 409, 'DELETE without the lease: 409');
@@ -70,11 +76,15 @@ t.test('instance lease: a beat or a deregistration without the lease of the inst
   const mcp = mcpClient(app);
   await mcp.initialize();
   const shown = [
-    (await request('/v1/services')).body, (await request('/v1/services/fs')).body, (await request('/metrics')).body, (await request('/healthz')).body,
+    (await request('/v1/services')).body,
+    (await request('/v1/services/fs')).body,
+    (await request('/metrics')).body,
+    (await request('/healthz')).body,
     (await mcp.request('tools/call', { name: 'list_services', arguments: {} })).result,
     (await mcp.request('tools/call', { name: 'get_service_info', arguments: { service: 'fs' } })).result,
     (await mcp.request('tools/call', { name: 'get_service_status', arguments: { service: 'fs' } })).result,
-    joined, status,
+    joined,
+    status,
   ];
   for (const [i, body] of shown.entries()) t.notMatch(JSON.stringify(body), lease, `reply ${i} does not carry the lease`);
   t.notOk(/"lease"/.test(JSON.stringify(shown)), 'no reply has a lease field');
@@ -92,7 +102,7 @@ t.test('instance lease: a beat or a deregistration without the lease of the inst
   t.equal(madeUp.status, 409, 'a made-up claim is not confirmed');
   t.match(madeUp.body.error.message, /its claim was not confirmed: http:\/\/127\.0\.0\.1:9\/healthz: connection failed/);
   t.notOk('lease' in again.body || 'lease' in madeUp.body, 'no refusal carries a lease');
-  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(lease) })).body.status, 'healthy', 'the holder\'s lease still beats');
+  t.equal((await request('/v1/instances/fs-1/heartbeat', { method: 'PUT', json: {}, headers: leased(lease) })).body.status, 'healthy', "the holder's lease still beats");
   const back = await request('/v1/instances', { method: 'POST', json: registration('fs-1'), headers: leased(lease) });
   t.equal(back.status, 200, 'the holder registers again with its lease (same service, same url)');
   t.equal(back.body.lease, lease, 'and keeps it');
@@ -102,11 +112,15 @@ t.test('instance lease: a beat or a deregistration without the lease of the inst
 
   // The MCP heartbeat tool needs the lease; deregister_service is an operator action, named in the left event.
   const toolBeat = await mcp.request('tools/call', { name: 'heartbeat', arguments: { id: 'fs-1', lease: wrong } });
-  t.match(toolBeat.result, { isError: true, content: [{ text: /CONFLICT: heartbeat of instance "fs-1" refused: it carries a lease that is not the current lease/ }] }, 'the heartbeat tool with a wrong lease is refused');
+  t.match(
+    toolBeat.result,
+    { isError: true, content: [{ text: /CONFLICT: heartbeat of instance "fs-1" refused: it carries a lease that is not the current lease/ }] },
+    'the heartbeat tool with a wrong lease is refused',
+  );
   const toolNoLease = await mcp.request('tools/call', { name: 'heartbeat', arguments: { id: 'fs-1' } });
   t.match(toolNoLease.error?.message, /lease/, 'the heartbeat tool without a lease is refused, naming the field');
   const toolMalformed = await mcp.request('tools/call', { name: 'heartbeat', arguments: { id: 'fs-1', lease: 'not a lease!' } });
-  t.match(toolMalformed.error?.message, /lease.*must be the lease POST \/v1\/instances answered with/, 'the heartbeat tool checks the lease\'s form as REST does (LeaseSchema)');
+  t.match(toolMalformed.error?.message, /lease.*must be the lease POST \/v1\/instances answered with/, "the heartbeat tool checks the lease's form as REST does (LeaseSchema)");
   t.match((await mcp.request('tools/call', { name: 'heartbeat', arguments: { id: 'fs-1', lease: back.body.lease } })).result.structuredContent, { ok: true, id: 'fs-1' });
   await mcp.request('tools/call', { name: 'deregister_service', arguments: { id: 'fs-1' } });
   t.equal(core.registry.stats().instances, 0, 'deregister_service removes without a lease');
@@ -119,7 +133,11 @@ t.test('instance lease: a beat or a deregistration without the lease of the inst
 t.test('a body nested deeper than the limit is a 400 naming it, on every JSON route', async (t) => {
   const { request } = await build(t);
   const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
-  for (const [method, path] of [['POST', '/v1/instances'], ['PUT', '/v1/instances/x/heartbeat'], ['POST', '/v1/services/fs/tools/a/call']]) {
+  for (const [method, path] of [
+    ['POST', '/v1/instances'],
+    ['PUT', '/v1/instances/x/heartbeat'],
+    ['POST', '/v1/services/fs/tools/a/call'],
+  ]) {
     const answer = await request(path as string, { method, body: `{"arguments":{"a":${deep}}}` });
     t.equal(answer.status, 400, `${method} ${path}`);
     t.match(answer.body, { error: { code: 'BAD_REQUEST', message: /nested deeper than 64 levels/ } });
@@ -147,7 +165,7 @@ t.test('with a token every route wants it: 401 with WWW-Authenticate: Bearer', a
   t.equal(ok.status, 200, 'the right token passes');
 });
 
-t.test('a live id changes hands without its lease only when the registered url\'s /healthz shows the claim\'s digest', async (t) => {
+t.test("a live id changes hands without its lease only when the registered url's /healthz shows the claim's digest", async (t) => {
   const { app, request } = await build(t);
   // A stand-in instance endpoint: its /healthz shows the digest of whatever claim it holds now.
   let shown = claimDigest('A'.repeat(43));
@@ -172,7 +190,11 @@ t.test('a live id changes hands without its lease only when the registered url\'
   const mcp = mcpClient(app);
   await mcp.initialize();
   const byUrl = await mcp.request('tools/call', { name: 'register_service', arguments: { name: 'fs', url: at.url, id: 'fs-1' } });
-  t.match(byUrl.result, { isError: true, content: [{ text: /CONFLICT: instance "fs-1" of service "fs" is live at .*; this registration carries neither its lease nor a claim/ }] }, 'register_service over a live id: 409');
+  t.match(
+    byUrl.result,
+    { isError: true, content: [{ text: /CONFLICT: instance "fs-1" of service "fs" is live at .*; this registration carries neither its lease nor a claim/ }] },
+    'register_service over a live id: 409',
+  );
 
   shown = claimDigest('B'.repeat(43)); // the instance restarted: a new process with a new claim
   const back = await request('/v1/instances', { method: 'POST', json: registration('fs-1', 'fs', { ...at, claim: 'B'.repeat(43), state: 'starting' }) });

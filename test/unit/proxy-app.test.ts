@@ -101,13 +101,28 @@ t.test('listing services: filters, one service, unknown names', async (t) => {
   clock.now += 30_000; // fs: 90 s silent (3 missed beats) → unhealthy; memory: 30 s → healthy
 
   const all = await request('/v1/services');
-  t.same(all.body.services.map((s: any) => [s.name, s.status]), [['fs', 'unhealthy'], ['memory', 'healthy']]);
+  t.same(
+    all.body.services.map((s: any) => [s.name, s.status]),
+    [
+      ['fs', 'unhealthy'],
+      ['memory', 'healthy'],
+    ],
+  );
   const healthy = await request('/v1/services?status=healthy');
-  t.same(healthy.body.services.map((s: any) => s.name), ['memory']);
+  t.same(
+    healthy.body.services.map((s: any) => s.name),
+    ['memory'],
+  );
   const unhealthy = await request('/v1/services?status=unhealthy');
-  t.same(unhealthy.body.services.map((s: any) => s.name), ['fs']);
+  t.same(
+    unhealthy.body.services.map((s: any) => s.name),
+    ['fs'],
+  );
   const tagged = await request('/v1/services?tag=files');
-  t.same(tagged.body.services.map((s: any) => s.name), ['fs']);
+  t.same(
+    tagged.body.services.map((s: any) => s.name),
+    ['fs'],
+  );
   const both = await request('/v1/services?status=healthy&tag=files');
   t.same(both.body.services, [], 'filters combine');
 
@@ -148,7 +163,11 @@ t.test('calls naming services that do not exist leave no per-service state behin
   t.equal((await request('/v1/services/fs/tools/nope/call', { method: 'POST', json: {} })).status, 404, 'a call to a live service is counted even when it fails');
 
   const services = await request('/v1/services');
-  t.same(services.body.services.map((s: any) => [s.name, s.calls]), [['fs', 1]], 'only the live service, with its one call');
+  t.same(
+    services.body.services.map((s: any) => [s.name, s.calls]),
+    [['fs', 1]],
+    'only the live service, with its one call',
+  );
   // A ghost that registers now starts from zero: the earlier calls naming it were not kept anywhere.
   await request('/v1/instances', { method: 'POST', json: registration('ghost-7-1', 'ghost-7') });
   t.equal((await request('/v1/services/ghost-7')).body.calls, 0, 'calls made while a name was unknown were not counted');
@@ -236,8 +255,8 @@ t.test('the MCP endpoint in-process: initialize, the seven mesh tools, routed er
     t.equal(tool?.inputSchema?.type, 'object', `${name} has an object input schema`);
   }
   t.same(byName.get('call_service').inputSchema.required, ['service', 'tool']);
-  t.ok(byName.get('call_service').inputSchema.properties.arguments, 'call_service takes the tool\'s arguments');
-  t.match(byName.get('fs__read_text'), { description: '[fs] Read a text file', inputSchema: { required: ['path'] } }, 'the healthy service\'s tool is namespaced');
+  t.ok(byName.get('call_service').inputSchema.properties.arguments, "call_service takes the tool's arguments");
+  t.match(byName.get('fs__read_text'), { description: '[fs] Read a text file', inputSchema: { required: ['path'] } }, "the healthy service's tool is namespaced");
 
   const services = await mcp.request('tools/call', { name: 'list_services', arguments: {} });
   t.match(services.result.structuredContent, { services: [{ name: 'fs', status: 'healthy', toolCount: 1, tags: ['python'] }] });

@@ -27,13 +27,21 @@ async function build(t: Test) {
   const registered = await request('/v1/instances', {
     method: 'POST',
     body: JSON.stringify({
-      id: 'fs-1', name: 'fs', url: 'http://127.0.0.1:9/mcp', host: '127.0.0.1', port: 9, pid: 4242, tags: [],
-      tools: [{ name: 'read_text', inputSchema: { type: 'object' } }], toolsHash: 'h1', version: '1.0.0', kind: 'sidecar',
+      id: 'fs-1',
+      name: 'fs',
+      url: 'http://127.0.0.1:9/mcp',
+      host: '127.0.0.1',
+      port: 9,
+      pid: 4242,
+      tags: [],
+      tools: [{ name: 'read_text', inputSchema: { type: 'object' } }],
+      toolsHash: 'h1',
+      version: '1.0.0',
+      kind: 'sidecar',
     }),
   });
   t.equal(registered.status, 201);
-  const call = (headers: Record<string, string>) =>
-    request('/v1/services/fs/tools/read_text/call', { method: 'POST', body: JSON.stringify({ arguments: { path: 'a' } }), headers });
+  const call = (headers: Record<string, string>) => request('/v1/services/fs/tools/read_text/call', { method: 'POST', body: JSON.stringify({ arguments: { path: 'a' } }), headers });
   return { request, call };
 }
 
@@ -47,10 +55,14 @@ t.test('a call at the hop limit is refused with LOOP_DETECTED (508) before any i
 
   const { status, body } = await request('/v1/audit?service=fs&limit=2');
   t.equal(status, 200);
-  t.match(body.entries, [
-    { caller: 'ping', service: 'fs', tool: 'read_text', outcome: 'error', errorCode: 'SERVICE_UNAVAILABLE', instance: 'fs-1' },
-    { caller: 'pong', service: 'fs', tool: 'read_text', outcome: 'error', errorCode: 'LOOP_DETECTED' },
-  ], 'the audit trail names the caller of each call, newest first');
+  t.match(
+    body.entries,
+    [
+      { caller: 'ping', service: 'fs', tool: 'read_text', outcome: 'error', errorCode: 'SERVICE_UNAVAILABLE', instance: 'fs-1' },
+      { caller: 'pong', service: 'fs', tool: 'read_text', outcome: 'error', errorCode: 'LOOP_DETECTED' },
+    ],
+    'the audit trail names the caller of each call, newest first',
+  );
   t.notOk('instance' in body.entries[1], 'the refused call reached no instance');
 });
 

@@ -21,10 +21,10 @@ t.test('a session unused for idleMs is closed, and reopened on the next use', as
   upstreams.get(ann, instance, 'docs');
   clock.now += 1;
   upstreams.sweepIdle();
-  t.equal(upstreams.size, 1, 'bob\'s session, unused for idleMs, is closed; ann\'s was used since');
+  t.equal(upstreams.size, 1, "bob's session, unused for idleMs, is closed; ann's was used since");
   clock.now += 60_000;
   upstreams.sweepIdle();
-  t.equal(upstreams.size, 0, 'then ann\'s too');
+  t.equal(upstreams.size, 0, "then ann's too");
   t.not(upstreams.get(ann, instance, 'docs'), first, 'the next use opens a new session');
 });
 

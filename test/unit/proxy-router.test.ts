@@ -31,10 +31,10 @@ async function startUpstream(t: Test, setup: (server: McpServer) => void, drain?
     if (req.method === 'GET') {
       // The standalone SSE stream is registered before its headers go out: count it as open then.
       const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => typeof res;
-      res.writeHead = ((...args: unknown[]) => {
+      res.writeHead = (...args: unknown[]) => {
         counts.set('GET stream', (counts.get('GET stream') ?? 0) + 1);
         return writeHead(...args);
-      });
+      };
     }
     const sid = req.headers['mcp-session-id'];
     let transport = typeof sid === 'string' ? transports.get(sid) : undefined;
@@ -98,8 +98,14 @@ t.test('listings are fetched once per instance and kept', async (t) => {
   const upstream = await startUpstream(t, docs);
   const { router } = routerFor(t, () => [{ id: 'docs-1', url: upstream.url, status: 'healthy', toolsHash: 'h1' }]);
   const first = await router.listingsOf('docs');
-  t.same(first.resources.map((r) => r.uri), ['docs://a.md']);
-  t.same(first.prompts.map((p) => p.name), ['greet']);
+  t.same(
+    first.resources.map((r) => r.uri),
+    ['docs://a.md'],
+  );
+  t.same(
+    first.prompts.map((p) => p.name),
+    ['greet'],
+  );
   t.same(first.templates, [], 'a server without templates has none (MethodNotFound is not an error)');
   const [second] = await Promise.all([router.listingsOf('docs'), router.listingsOf('docs'), router.listingsOf('docs')]);
   t.equal(second, first, 'the same cached object');
@@ -141,9 +147,17 @@ t.test('a new tools hash refetches; list_changed from the instance drops its lis
   t.ok(upstream.counts.has('GET stream'), 'the pooled session listens on its GET stream');
   upstream.servers[0]!.registerResource('b', 'docs://b.md', {}, async (uri) => ({ contents: [{ uri: uri.href, text: 'B' }] }));
   await heard;
-  t.same(changes.find(([, change]) => change === 'resources'), ['docs-1', 'resources'], 'the owner hears which instance changed');
+  t.same(
+    changes.find(([, change]) => change === 'resources'),
+    ['docs-1', 'resources'],
+    'the owner hears which instance changed',
+  );
   const after = await router.listingsOf('docs');
-  t.same(after.resources.map((r) => r.uri), ['docs://a.md', 'docs://b.md'], 'the new resource is listed');
+  t.same(
+    after.resources.map((r) => r.uri),
+    ['docs://a.md', 'docs://b.md'],
+    'the new resource is listed',
+  );
 });
 
 t.test('errors name the service, the uri or prompt, and the states', async (t) => {
@@ -155,7 +169,11 @@ t.test('errors name the service, the uri or prompt, and the states', async (t) =
   await t.rejects(router.listingsOf('docs'), { code: 'SERVICE_UNAVAILABLE' });
 
   instances[0]!.status = 'healthy';
-  await t.rejects(router.readResource('docs', 'docs://nope.md'), { code: 'TOOL_ERROR', message: /^docs resource "docs:\/\/nope\.md": Resource not found: docs:\/\/nope\.md$/, context: { rpcCode: -32602 } });
+  await t.rejects(router.readResource('docs', 'docs://nope.md'), {
+    code: 'TOOL_ERROR',
+    message: /^docs resource "docs:\/\/nope\.md": Resource not found: docs:\/\/nope\.md$/,
+    context: { rpcCode: -32602 },
+  });
   await t.rejects(router.getPrompt('docs', 'nope', undefined), { message: /^docs prompt "nope": Prompt nope not found/, context: { rpcCode: -32602 } });
   t.same(failures(), [], 'an instance that answered is not reported as failing');
 
@@ -196,7 +214,7 @@ t.test('breakers on the router: a refusing replica is retried elsewhere, ejected
   t.equal(circuit('dead')?.state, 'half-open', 'the ejection time is over on the injected clock');
   for (let i = 0; i < 6 && circuit('dead')?.state !== 'open'; i++) await router.readResource('docs', 'docs://a.md');
   t.match(circuit('dead'), { state: 'open', ejections: 2, ejectedUntil: 4_000 }, 'its probe was refused: ejected again, twice as long');
-  t.equal(retried.length, 3, 'and the probe\'s read was served by the other replica');
+  t.equal(retried.length, 3, "and the probe's read was served by the other replica");
 });
 
 // An instance that keeps the subscribed uris and the order it applied subscribe/unsubscribe in;
@@ -264,11 +282,14 @@ t.test('a request cancelled by an AbortSignal lets go of the signal once it sett
   t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'nor by a failed one');
 });
 
-t.test('a draining replica\'s 503 is a request it never ran: sent to the other replica, and counted against the draining one', async (t) => {
+t.test("a draining replica's 503 is a request it never ran: sent to the other replica, and counted against the draining one", async (t) => {
   const drain = new Drain('upstream');
   const draining = await startUpstream(t, docs, drain);
   const live = await startUpstream(t, docs);
-  const instances: RoutableInstance[] = [{ id: 'draining', url: draining.url, status: 'healthy' }, { id: 'live', url: live.url, status: 'healthy' }];
+  const instances: RoutableInstance[] = [
+    { id: 'draining', url: draining.url, status: 'healthy' },
+    { id: 'live', url: live.url, status: 'healthy' },
+  ];
   const { router, failures } = routerFor(t, () => instances);
   // Sessions open on both first (the drain's gap: the instance is still listed while it drains).
   for (let i = 0; i < 50 && ((draining.counts.get('resources/read') ?? 0) === 0 || (live.counts.get('resources/read') ?? 0) === 0); i++) await router.readResource('docs', 'docs://a.md');
@@ -280,7 +301,7 @@ t.test('a draining replica\'s 503 is a request it never ran: sent to the other r
   t.notOk(failures().includes('live'));
 });
 
-t.test('a draining instance\'s 503 on a client\'s own upstream (the SDK client path) is not sent either', async (t) => {
+t.test("a draining instance's 503 on a client's own upstream (the SDK client path) is not sent either", async (t) => {
   const drain = new Drain('upstream');
   const draining = await startUpstream(t, docs, drain);
   const upstream = new Upstream(draining.url, 'test', undefined, { capabilities: { roots: {} } });

@@ -13,8 +13,17 @@ const START = 1_700_000_000_000;
 // A valid registration for instance `id` of service `name` on `port`.
 function reg(id: string, name = 'fs', port = 5001, extra: Partial<RegistrationInput> = {}): RegistrationInput {
   return {
-    id, name, url: `http://127.0.0.1:${port}/mcp`, host: '127.0.0.1', port, tags: ['python'],
-    tools: [{ name: 'read_text', description: 'Read', inputSchema: { type: 'object' } }], toolsHash: 'h1', version: '1.0.0', kind: 'sidecar', ...extra,
+    id,
+    name,
+    url: `http://127.0.0.1:${port}/mcp`,
+    host: '127.0.0.1',
+    port,
+    tags: ['python'],
+    tools: [{ name: 'read_text', description: 'Read', inputSchema: { type: 'object' } }],
+    toolsHash: 'h1',
+    version: '1.0.0',
+    kind: 'sidecar',
+    ...extra,
   };
 }
 
@@ -117,7 +126,10 @@ t.test('the writer keeps one write in flight and picks up changes made during it
   let version = 0;
   let release: (() => void) | undefined;
   const writer = new CoalescedWriter({
-    file: '/nonexistent/x', delayMs: 0, now: () => 0, logger: silentLogger,
+    file: '/nonexistent/x',
+    delayMs: 0,
+    now: () => 0,
+    logger: silentLogger,
     snapshot: () => new Uint8Array([version]),
     write: async (_file, data) => {
       inFlight++;
@@ -164,7 +176,8 @@ t.test('garbage in the file: moved aside, start empty, say so', async (t) => {
 t.test('a truncated file is detected and quarantined', async (t) => {
   const { dir, file, clock } = setup(t);
   const registry = await Registry.open({ file, now: () => clock.now });
-  for (let i = 0; i < 30; i++) registry.register(reg(`fs-${i}`, 'fs', 5000 + i, { tools: Array.from({ length: 20 }, (_, k) => ({ name: `tool${k}`, description: 'x'.repeat(200), inputSchema: { type: 'object' } })) }));
+  for (let i = 0; i < 30; i++)
+    registry.register(reg(`fs-${i}`, 'fs', 5000 + i, { tools: Array.from({ length: 20 }, (_, k) => ({ name: `tool${k}`, description: 'x'.repeat(200), inputSchema: { type: 'object' } })) }));
   await registry.close();
   const size = statSync(file).size;
   t.ok(size > 8192, `file has several pages (${size} bytes)`);
@@ -220,7 +233,10 @@ t.test('a bad row is dropped on load, the rest kept', async (t) => {
   db.close();
   const second = await Registry.open({ file, now: () => clock.now });
   t.match(second.droppedRows, [{ id: 'fs-b', reason: /url: scheme "file:"/ }]);
-  t.same(second.instances('fs').map((i) => i.id), ['fs-a']);
+  t.same(
+    second.instances('fs').map((i) => i.id),
+    ['fs-a'],
+  );
   await second.close();
 });
 
@@ -232,7 +248,11 @@ t.test('one registry file, one proxy: a second open fails at once naming the hol
   const again = await Registry.open({ file });
   await again.close();
   t.pass('the lock is free once its holder closed the registry');
-  t.same(readdirSync(dir).filter((name) => name.includes('.lock')), [], 'a closed registry leaves no lock folder or socket behind');
+  t.same(
+    readdirSync(dir).filter((name) => name.includes('.lock')),
+    [],
+    'a closed registry leaves no lock folder or socket behind',
+  );
   // A leftover pid file of the old lock (here naming pid 1, alive and no proxy) no longer matters.
   writeFileSync(`${file}.lock`, '1\n');
   const ignored = await Registry.open({ file });
@@ -260,7 +280,11 @@ t.test('memory-only registry: no file, no lock, no writes', async (t) => {
 t.test('a failed write is counted, reported by flush, and retried', async (t) => {
   let failures = 1;
   const writer = new CoalescedWriter({
-    file: '/nonexistent/x', delayMs: 0, now: () => 5, logger: silentLogger, snapshot: () => new Uint8Array([1]),
+    file: '/nonexistent/x',
+    delayMs: 0,
+    now: () => 5,
+    logger: silentLogger,
+    snapshot: () => new Uint8Array([1]),
     write: async () => {
       if (failures-- > 0) throw new Error('ENOSPC: no space left on device');
     },

@@ -18,8 +18,18 @@ async function openClocked(t: Test, options: Parameters<typeof Registry.open>[0]
 // A valid registration for instance `id` of service `name` on `port`.
 function reg(id: string, name = 'fs', port = 5001, extra: Partial<RegistrationInput> = {}): RegistrationInput {
   return {
-    id, name, url: `http://127.0.0.1:${port}/mcp`, host: '127.0.0.1', port, pid: 1000 + port, tags: ['python'],
-    tools: [{ name: 'read_text', inputSchema: { type: 'object' } }], toolsHash: 'h1', version: '1.0.0', kind: 'sidecar', ...extra,
+    id,
+    name,
+    url: `http://127.0.0.1:${port}/mcp`,
+    host: '127.0.0.1',
+    port,
+    pid: 1000 + port,
+    tags: ['python'],
+    tools: [{ name: 'read_text', inputSchema: { type: 'object' } }],
+    toolsHash: 'h1',
+    version: '1.0.0',
+    kind: 'sidecar',
+    ...extra,
   };
 }
 
@@ -43,56 +53,106 @@ t.test('register is idempotent per id and keeps replicas apart', async (t) => {
   t.equal(fs?.status, 'healthy');
   t.same(fs?.tags, ['python', 'replica']);
   t.equal(fs?.toolCount, 1);
-  t.same(registry.services().map((s) => s.name), ['fs', 'memory']);
-  t.same(registry.services({ tag: 'node' }).map((s) => s.name), ['memory']);
+  t.same(
+    registry.services().map((s) => s.name),
+    ['fs', 'memory'],
+  );
+  t.same(
+    registry.services({ tag: 'node' }).map((s) => s.name),
+    ['memory'],
+  );
   t.same(registry.serviceNames(), ['fs', 'memory']);
   t.equal(registry.healthyInstances('fs').length, 2);
   t.equal(registry.tools('fs')?.[0]?.name, 'read_text');
   t.equal(registry.tools('nope'), undefined);
   t.equal(registry.service('nope'), undefined);
-  t.same(events.filter((e) => e.type === 'joined').map((e) => e.instance), ['fs-a', 'fs-b', 'mem-1']);
+  t.same(
+    events.filter((e) => e.type === 'joined').map((e) => e.instance),
+    ['fs-a', 'fs-b', 'mem-1'],
+  );
   t.throws(() => (registry.instance('fs-a')!.tools as unknown[]).push({}), TypeError, 'stored tools are frozen');
 });
 
 t.test('a new tool list, a new name, a reused url', async (t) => {
   const { registry, clock, events } = await openClocked(t);
   const { lease } = registry.register(reg('fs-a'));
-  registry.register(reg('fs-a', 'fs', 5001, { toolsHash: 'h2', tools: [{ name: 'a', inputSchema: { type: 'object' } }, { name: 'b', inputSchema: { type: 'object' } }] }), lease);
+  registry.register(
+    reg('fs-a', 'fs', 5001, {
+      toolsHash: 'h2',
+      tools: [
+        { name: 'a', inputSchema: { type: 'object' } },
+        { name: 'b', inputSchema: { type: 'object' } },
+      ],
+    }),
+    lease,
+  );
   t.match(events.at(-1), { type: 'tools', service: 'fs', instance: 'fs-a', toolsHash: 'h2', previousHash: 'h1', toolCount: 2 });
   clock.now += 90_000; // fs-a no longer beats in time: its id may go to another service
   registry.register(reg('fs-a', 'files', 5001));
-  t.match(events.slice(-2), [{ type: 'left', service: 'fs', reason: 'renamed' }, { type: 'joined', service: 'files', instance: 'fs-a' }]);
+  t.match(events.slice(-2), [
+    { type: 'left', service: 'fs', reason: 'renamed' },
+    { type: 'joined', service: 'files', instance: 'fs-a' },
+  ]);
   t.equal(registry.service('fs'), undefined);
-  t.throws(() => registry.register(reg('files-new', 'files', 5001)), { code: 'CONFLICT', message: /instance "fs-a" of service "files" is live at http:\/\/127\.0\.0\.1:5001\/mcp \(registering "files-new" at its url would replace it\); this registration carries neither its lease nor a claim/ }, 'another id at a live url of the same service needs proof');
+  t.throws(
+    () => registry.register(reg('files-new', 'files', 5001)),
+    {
+      code: 'CONFLICT',
+      message:
+        /instance "fs-a" of service "files" is live at http:\/\/127\.0\.0\.1:5001\/mcp \(registering "files-new" at its url would replace it\); this registration carries neither its lease nor a claim/,
+    },
+    'another id at a live url of the same service needs proof',
+  );
   registry.register(reg('files-new', 'files', 5001), undefined, { claimProven: true });
-  t.match(events.slice(-2), [{ type: 'left', instance: 'fs-a', reason: 'replaced' }, { type: 'joined', instance: 'files-new' }]);
+  t.match(events.slice(-2), [
+    { type: 'left', instance: 'fs-a', reason: 'replaced' },
+    { type: 'joined', instance: 'files-new' },
+  ]);
   t.equal(registry.service('files')?.instanceCount, 1, 'a server proven at the same url replaces its old id');
 });
 
 t.test('an instance id and url belong to the live service that registered them', async (t) => {
   const { registry, clock, events } = await openClocked(t);
   const { lease } = registry.register(reg('fs-a', 'fs', 5001));
-  t.throws(() => registry.register(reg('fs-a', 'evil', 5009)), { code: 'CONFLICT', message: /instance id "fs-a" belongs to the live service "fs" \(at http:\/\/127\.0\.0\.1:5001\/mcp\)/ }, 'another service under a live id: 409');
-  t.throws(() => registry.register(reg('evil-1', 'evil', 5001)), { code: 'CONFLICT', message: /url http:\/\/127\.0\.0\.1:5001\/mcp is served by the live instance "fs-a" of service "fs"/ }, 'another service at a live url: 409');
+  t.throws(
+    () => registry.register(reg('fs-a', 'evil', 5009)),
+    { code: 'CONFLICT', message: /instance id "fs-a" belongs to the live service "fs" \(at http:\/\/127\.0\.0\.1:5001\/mcp\)/ },
+    'another service under a live id: 409',
+  );
+  t.throws(
+    () => registry.register(reg('evil-1', 'evil', 5001)),
+    { code: 'CONFLICT', message: /url http:\/\/127\.0\.0\.1:5001\/mcp is served by the live instance "fs-a" of service "fs"/ },
+    'another service at a live url: 409',
+  );
   t.throws(() => registry.heartbeat('fs-a', { name: 'evil', state: 'crashloop' }, lease), { code: 'CONFLICT', message: /belongs to service "fs", not "evil"/ }, 'a beat naming another service: 409');
   t.equal(registry.service('fs')?.status, 'healthy', 'fs is still routable');
-  t.notOk(events.some((e) => e.type === 'left'), 'nothing was evicted');
+  t.notOk(
+    events.some((e) => e.type === 'left'),
+    'nothing was evicted',
+  );
   t.equal(registry.heartbeat('fs-a', { name: 'fs' }, lease)?.status, 'healthy', 'a beat naming its own service passes');
 
   // A live id stays at its url: moving it takes its lease (a restarted sidecar on a new port has a new id).
-  t.throws(() => registry.register(reg('fs-a', 'fs', 5002)), { code: 'CONFLICT', message: /instance id "fs-a" is live at http:\/\/127\.0\.0\.1:5001\/mcp; moving it to http:\/\/127\.0\.0\.1:5002\/mcp needs its lease \(x-mesh-lease\)/ }, 'the same service cannot move a live id without its lease');
+  t.throws(
+    () => registry.register(reg('fs-a', 'fs', 5002)),
+    { code: 'CONFLICT', message: /instance id "fs-a" is live at http:\/\/127\.0\.0\.1:5001\/mcp; moving it to http:\/\/127\.0\.0\.1:5002\/mcp needs its lease \(x-mesh-lease\)/ },
+    'the same service cannot move a live id without its lease',
+  );
   t.equal(registry.instance('fs-a')?.url, 'http://127.0.0.1:5001/mcp', 'the id still points at its own url');
   const moved = registry.register(reg('fs-a', 'fs', 5002), lease);
   t.equal(moved.instance.url, 'http://127.0.0.1:5002/mcp', 'with its lease the instance moves its id to a new url');
   t.equal(moved.lease, lease, 'and keeps its lease');
-  t.throws(() => registry.register(reg('fs-b', 'fs', 5002, { state: 'crashloop' }), undefined, { claimProven: true }), { code: 'CONFLICT', message: /live instance "fs-a" without its lease .* may not set state "crashloop"/ });
+  t.throws(() => registry.register(reg('fs-b', 'fs', 5002, { state: 'crashloop' }), undefined, { claimProven: true }), {
+    code: 'CONFLICT',
+    message: /live instance "fs-a" without its lease .* may not set state "crashloop"/,
+  });
   t.throws(() => registry.register(reg('fs-b', 'fs', 5002)), { code: 'CONFLICT', message: /registering "fs-b" at its url would replace it/ }, 'nor replace it under another id without proof');
   t.equal(registry.instance('fs-a')?.url, 'http://127.0.0.1:5002/mcp', 'fs-a is still there');
   registry.register(reg('fs-b', 'fs', 5002), undefined, { claimProven: true });
   t.match(events.at(-2), { type: 'left', instance: 'fs-a', reason: 'replaced' }, 'a replica of the same service proven at the url may take it over');
 
   clock.now += 90_000; // fs-b stopped beating: its id and url are free again
-  t.equal(registry.register(reg('fs-b', 'other', 5002)).instance.name, 'other', 'a dead instance\'s id may be taken');
+  t.equal(registry.register(reg('fs-b', 'other', 5002)).instance.name, 'other', "a dead instance's id may be taken");
 });
 
 t.test('a heartbeat or deregistration speaks only for the instance whose lease it carries', async (t) => {
@@ -106,7 +166,10 @@ t.test('a heartbeat or deregistration speaks only for the instance whose lease i
   t.equal(registry.instance('fs-a')?.state, 'ready');
   t.throws(() => registry.deregister('fs-a', { lease: undefined }), { code: 'CONFLICT', message: /deregistration of instance "fs-a" refused/ });
   t.throws(() => registry.deregister('fs-a', { lease: 'B'.repeat(43) }), { code: 'CONFLICT' });
-  t.notOk(events.some((e) => e.type === 'left'), 'nothing left');
+  t.notOk(
+    events.some((e) => e.type === 'left'),
+    'nothing left',
+  );
   t.notOk(JSON.stringify([registry.services(), registry.instance('fs-a'), events]).includes(lease), 'no view or event carries the lease');
 
   clock.now += 1_000;
@@ -114,9 +177,17 @@ t.test('a heartbeat or deregistration speaks only for the instance whose lease i
   // Re-registration: with the lease it is kept; without it a live id changes hands only once the
   // caller saw its claim at the instance's /healthz (claimProven), and never into crashloop.
   t.equal(registry.register(reg('fs-a', 'fs', 5001, { state: 'ready' }), lease).lease, lease);
-  t.throws(() => registry.register(reg('fs-a')), { code: 'CONFLICT', message: /instance "fs-a" of service "fs" is live at http:\/\/127\.0\.0\.1:5001\/mcp; this registration carries neither its lease nor a claim/ }, 'no lease, no claim: 409');
+  t.throws(
+    () => registry.register(reg('fs-a')),
+    { code: 'CONFLICT', message: /instance "fs-a" of service "fs" is live at http:\/\/127\.0\.0\.1:5001\/mcp; this registration carries neither its lease nor a claim/ },
+    'no lease, no claim: 409',
+  );
   t.throws(() => registry.register(reg('fs-a', 'fs', 5001, { claim: 'C'.repeat(43) })), { code: 'CONFLICT', message: /carries a claim that was not confirmed/ }, 'an unconfirmed claim: 409');
-  t.throws(() => registry.register(reg('fs-a', 'fs', 5001, { state: 'crashloop' }), undefined, { claimProven: true }), { code: 'CONFLICT', message: /may not set state "crashloop": only starting or ready/ }, 'never crashloop without the lease');
+  t.throws(
+    () => registry.register(reg('fs-a', 'fs', 5001, { state: 'crashloop' }), undefined, { claimProven: true }),
+    { code: 'CONFLICT', message: /may not set state "crashloop": only starting or ready/ },
+    'never crashloop without the lease',
+  );
   t.equal(registry.heartbeat('fs-a', {}, lease)?.status, 'healthy', 'the lease is still current');
   const taken = registry.register(reg('fs-a', 'fs', 5001, { claim: 'C'.repeat(43) }), undefined, { claimProven: true }).lease;
   t.not(taken, lease, 'a confirmed claim (a restarted instance) gets a new lease');
@@ -145,7 +216,10 @@ t.test('heartbeats: unknown id, memory-only, health transitions with the clock',
   clock.now = START + 90_000;
   const swept = registry.sweep();
   t.match(swept.changed, [{ type: 'status', instance: 'fs-b', previous: 'healthy', status: 'unhealthy', reason: 'heartbeat-timeout', serviceStatus: 'healthy' }]);
-  t.same(registry.healthyInstances('fs').map((i) => i.id), ['fs-a']);
+  t.same(
+    registry.healthyInstances('fs').map((i) => i.id),
+    ['fs-a'],
+  );
   t.equal(registry.service('fs')?.status, 'healthy', 'one healthy replica keeps the service healthy');
   clock.now = START + 100_000;
   registry.heartbeat('fs-b', {}, b);
@@ -177,7 +251,10 @@ t.test('child state reported by the sidecar', async (t) => {
   t.same(registry.healthyInstances('fs'), []);
   registry.heartbeat('fs-a', { state: 'crashloop' }, lease);
   t.equal(registry.service('fs')?.status, 'crashloop');
-  t.same(registry.services({ status: 'crashloop' }).map((s) => s.name), ['fs']);
+  t.same(
+    registry.services({ status: 'crashloop' }).map((s) => s.name),
+    ['fs'],
+  );
   t.same(registry.services({ status: 'healthy' }), []);
   t.same(registry.countByStatus(), { starting: 0, healthy: 0, unhealthy: 0, restarting: 0, crashloop: 1 });
   t.throws(() => registry.heartbeat('fs-a', { state: 'zombie' }, lease), /state/);
@@ -217,7 +294,10 @@ t.test('audit: buffered, batched, newest first, capped', async (t) => {
   t.equal(recent.length, 50, 'retention cap');
   t.match(recent[0], { tool: 't119', at: START + 119, durationMs: 1.5, outcome: 'ok', requestBytes: 10, responseBytes: 20, service: 'fs' });
   t.equal(recent.at(-1)?.tool, 't70');
-  t.same(registry.recentAudit({ service: 'memory', limit: 3 }).map((e) => e.tool), ['t118', 't116', 't114']);
+  t.same(
+    registry.recentAudit({ service: 'memory', limit: 3 }).map((e) => e.tool),
+    ['t118', 't116', 't114'],
+  );
   t.equal(registry.stats().auditRows, 50);
   registry.audit({ service: 'fs', tool: 'late', durationMs: 3, outcome: 'timeout', errorCode: 'CALL_TIMEOUT' });
   await registry.flush();

@@ -32,7 +32,11 @@ t.test('an answer over the limit becomes a PAYLOAD_TOO_LARGE error for its reque
   });
   const fetchCapped = upstreamFetch(1_000);
   const json = JSON.parse(await (await fetchCapped(url, { ...post(7), headers: { 'x-how': 'json' } })).text());
-  t.match(json, { jsonrpc: '2.0', id: 7, error: { message: /^tools\/call to 127\.0\.0\.1:\d+: .*larger than the 1000-byte limit .*--max-response-bytes/, data: { code: 'PAYLOAD_TOO_LARGE', limitBytes: 1_000 } } });
+  t.match(json, {
+    jsonrpc: '2.0',
+    id: 7,
+    error: { message: /^tools\/call to 127\.0\.0\.1:\d+: .*larger than the 1000-byte limit .*--max-response-bytes/, data: { code: 'PAYLOAD_TOO_LARGE', limitBytes: 1_000 } },
+  });
   const sse = await (await fetchCapped(url, { ...post(8), headers: { 'x-how': 'sse' } })).text();
   const events = sse.split('\n\n').filter((e) => e.startsWith('data: {'));
   t.equal(events.length, 2, 'the notification before the cut event, then the refusal');
@@ -42,7 +46,7 @@ t.test('an answer over the limit becomes a PAYLOAD_TOO_LARGE error for its reque
   t.equal(small.result.content[0]?.text.length, 5_000, 'under the limit the answer passes whole');
 });
 
-t.test('a draining instance\'s 503 is not sent', async (t) => {
+t.test("a draining instance's 503 is not sent", async (t) => {
   const drain = new Drain('instance');
   const url = await instance(t, (_req, res) => res.end('{}'), drain);
   await drain.drain([], 0);

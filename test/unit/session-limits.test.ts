@@ -11,9 +11,16 @@ t.test('idle: only sessions quiet longer than the timeout and with nothing in fl
   ]);
   clock.now += 30_000;
   sessions.set('new', { lastActive: clock.now, busy: 0 });
-  t.same(limits.idle(sessions).map(([id]) => id), []);
+  t.same(
+    limits.idle(sessions).map(([id]) => id),
+    [],
+  );
   clock.now += 30_001;
-  t.same(limits.idle(sessions).map(([id]) => id), ['old'], 'a busy session is never idle, however long its call');
+  t.same(
+    limits.idle(sessions).map(([id]) => id),
+    ['old'],
+    'a busy session is never idle, however long its call',
+  );
 });
 
 t.test('admit: room, else the least recently used idle session, else full', async (t) => {

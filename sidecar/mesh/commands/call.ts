@@ -25,10 +25,12 @@ export function callCommand(): Command {
     .description('Call a tool of a service through the proxy and print its result (exit 1 when the tool reports an error)')
     .argument('<service>', 'service name')
     .argument('<tool>', 'tool name')
-    .argument('[args...]', 'arguments: KEY=VALUE (typed by the tool\'s schema) or KEY:=JSON')
+    .argument('[args...]', "arguments: KEY=VALUE (typed by the tool's schema) or KEY:=JSON")
     .option('--args <json>', 'all arguments as one JSON object (KEY=VALUE pairs override its keys)')
     .option('--timeout <seconds>', 'deadline of the call', positiveArg)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The result's text is printed; a bare --json prints the whole MCP result as JSON instead.
 --json '{...}' (a JSON object) is taken as the arguments, like --args.
 
@@ -36,7 +38,8 @@ Examples:
   mesh call fs read_text path=chapter1.txt
   mesh call fs search_text --json '{"query": "ledger"}'
   mesh call everything add a=2 b=3 --json
-`);
+`,
+    );
   withProxyOptions(command, false);
   command.option('--json [arguments]', 'print the whole result as JSON; with a value, that JSON object is the arguments');
   return command.action(async (service: string, tool: string, given: string[], options: Omit<CallOptions, 'json'> & { json?: string | boolean }) => {
@@ -47,7 +50,7 @@ Examples:
     if (typeof json === 'string') {
       // `--json '{...}'` carries the arguments; anything else after a bare --json is a KEY=VALUE pair.
       if (json.trim().startsWith('{')) {
-        if (argsJson !== undefined) throw new CliError('give the arguments object once: --json \'{...}\' or --args \'{...}\'');
+        if (argsJson !== undefined) throw new CliError("give the arguments object once: --json '{...}' or --args '{...}'");
         argsJson = json;
       } else {
         printJson = true;

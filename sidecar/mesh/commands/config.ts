@@ -43,7 +43,9 @@ function claudeCommand(): Command {
     .description('Print the `claude mcp add` command and the .mcp.json snippet that put the mesh into Claude Code')
     .option('--name <name>', 'the server name Claude Code shows (its tools appear as mcp__NAME__service__tool)', 'mesh')
     .option('--scope <scope>', 'scope for `claude mcp add`: local, project (writes .mcp.json) or user');
-  withProxyOptions(command).addHelpText('after', `
+  withProxyOptions(command).addHelpText(
+    'after',
+    `
 With MESH_TOKEN set (a proxy bound beyond loopback), both carry the Authorization header as
 \${MESH_TOKEN}, read from the environment (by the shell for the command, by Claude Code for
 .mcp.json), so the token is neither printed nor written into a file you commit.
@@ -52,7 +54,8 @@ Examples:
   mesh config claude
   mesh config claude -f configs/demo.yaml --scope project
   mesh config claude --json | jq .mcpJson > .mcp.json
-`);
+`,
+  );
   return command.action(async (options: ClaudeOptions) => {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(options.name)) throw new CliError(`--name: use letters, digits, "_" or "-" (got ${JSON.stringify(options.name)})`);
     const out = outputMode(options);

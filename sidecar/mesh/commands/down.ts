@@ -77,7 +77,16 @@ async function down(file: string | undefined, options: DownOptions): Promise<num
   writeRunState(dir, { ...latest, phase: 'stopped' });
   const services = Object.keys(latest.services);
   if (out.json) {
-    process.stdout.write(jsonText({ manifest: latest.manifest, stopped: services, proxyStopped: latest.proxy.started && proxy.keptFor.length === 0, proxyKeptFor: proxy.keptFor.map((u) => u.manifest), forced: left.map((l) => l.what), remaining: remaining.map((r) => r.ref.pid) }));
+    process.stdout.write(
+      jsonText({
+        manifest: latest.manifest,
+        stopped: services,
+        proxyStopped: latest.proxy.started && proxy.keptFor.length === 0,
+        proxyKeptFor: proxy.keptFor.map((u) => u.manifest),
+        forced: left.map((l) => l.what),
+        remaining: remaining.map((r) => r.ref.pid),
+      }),
+    );
   } else {
     process.stdout.write(`mesh: stopped ${services.length} service${services.length === 1 ? '' : 's'} of ${label} (${services.join(', ')})${proxyOutcome(latest, proxy)}\n`);
     if (left.length > 0) process.stdout.write(`mesh: had to stop ${left.length} process group(s) directly: ${left.map((l) => `${l.what} pid ${l.ref.pid}`).join(', ')}\n`);

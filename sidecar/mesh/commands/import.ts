@@ -34,7 +34,9 @@ export function importCommand(): Command {
     .option('-o, --output <file>', 'write the manifest to this file instead of printing it')
     .option('--force', 'overwrite the --output file if it exists')
     .option('--json', 'print JSON (services, skipped, renamed) instead of YAML')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Each service runs in the folder of FILE (its cwd), as the client ran it, so relative paths in
 args keep working wherever the manifest is saved. Remote entries (type http/sse, or a url) are
 not imported yet and are named on stderr; an entry the mesh cannot run (no command, a bad env
@@ -45,7 +47,8 @@ Examples:
   mesh import .mcp.json
   mesh import ~/.config/Claude/claude_desktop_config.json -o configs/mesh.yaml
   mesh validate configs/mesh.yaml && mesh up configs/mesh.yaml
-`)
+`,
+    )
     .action(async (file: string, options: ImportOptions) => {
       let text: string;
       try {

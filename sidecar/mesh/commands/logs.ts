@@ -67,12 +67,18 @@ export function logsCommand(): Command {
     .option('-f, --file <file>', 'the manifest whose run to look in (default: the running mesh that has the service)')
     .option('-n, --lines <n>', 'lines to show from the end', countArg, 50)
     .option('--follow', 'keep printing what is appended (Ctrl-C to stop)')
-    .addHelpText('after', '\nLogs live in $MESH_HOME/runs/<manifest>-<hash>/logs/ (MESH_HOME defaults to ~/.mesh).\n\nExamples:\n  mesh logs fs\n  mesh logs fs -n 200\n  mesh logs memory --follow\n  mesh logs proxy -f configs/demo.yaml\n')
+    .addHelpText(
+      'after',
+      '\nLogs live in $MESH_HOME/runs/<manifest>-<hash>/logs/ (MESH_HOME defaults to ~/.mesh).\n\nExamples:\n  mesh logs fs\n  mesh logs fs -n 200\n  mesh logs memory --follow\n  mesh logs proxy -f configs/demo.yaml\n',
+    )
     .action(async (service: string, options: LogsOptions) => {
       const { dir, state } = findRun(options.file, options.file === undefined && service !== 'proxy' && service !== 'up' ? service : undefined);
       const files = logFiles(state, dir, service);
       if (files.length === 0) {
-        throw new CliError(`the mesh of ${state.manifest} has no service "${service}" (services: ${Object.keys(state.services).join(', ') || 'none'}${state.proxy.log === undefined ? '' : '; proxy'})`, EXIT.failed);
+        throw new CliError(
+          `the mesh of ${state.manifest} has no service "${service}" (services: ${Object.keys(state.services).join(', ') || 'none'}${state.proxy.log === undefined ? '' : '; proxy'})`,
+          EXIT.failed,
+        );
       }
       const out = outputMode({});
       const prefix = (label: string) => (files.length > 1 ? `${paint(out, 'cyan', `[${label}]`)} ` : '');

@@ -38,9 +38,12 @@ export function lsCommand(): Command {
       const filter = { ...(options.status ? { status: options.status as ServiceInfo['status'] } : {}), ...(options.tag ? { tag: options.tag } : {}) };
       const services = await mesh.services(filter);
       // With -f FILE, services of the manifest that never registered show up as absent.
-      const absent = manifest === undefined || options.status !== undefined || options.tag !== undefined
-        ? []
-        : Object.entries(manifest.services).filter(([name, s]) => s.enabled && !services.some((x) => x.name === name)).map(([name]) => name);
+      const absent =
+        manifest === undefined || options.status !== undefined || options.tag !== undefined
+          ? []
+          : Object.entries(manifest.services)
+              .filter(([name, s]) => s.enabled && !services.some((x) => x.name === name))
+              .map(([name]) => name);
       if (out.json) {
         process.stdout.write(jsonText({ proxy: mesh.proxy, services, absent }));
         return;

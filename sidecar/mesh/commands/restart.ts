@@ -15,7 +15,7 @@ export function restartCommand(): Command {
   return new Command('restart')
     .summary("restart one service's processes (the proxy keeps it listed meanwhile)")
     .description(
-      "Restart one service of a running mesh, through its `mesh up` supervisor: a sidecar restarts its server in place (the instance stays registered, as restarting, so callers see a short unavailability, never an unknown service); a native instance is stopped and started again",
+      'Restart one service of a running mesh, through its `mesh up` supervisor: a sidecar restarts its server in place (the instance stays registered, as restarting, so callers see a short unavailability, never an unknown service); a native instance is stopped and started again',
     )
     .argument('<service>', 'the service to restart')
     .option('-f, --file <file>', 'the manifest (default: the only running mesh)')

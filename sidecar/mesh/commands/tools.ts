@@ -35,7 +35,7 @@ function describeTool(tool: Tool, out: Output): string {
 export function toolsCommand(): Command {
   const command = new Command('tools')
     .summary("a service's tools with descriptions and parameters")
-    .description('Show a service\'s tools: names, descriptions, parameters')
+    .description("Show a service's tools: names, descriptions, parameters")
     .argument('<service>', 'service name')
     .addHelpText('after', '\nExamples:\n  mesh tools fs\n  mesh tools fs --json\n');
   return withProxyOptions(command).action(async (service: string, options: ProxyOptions) => {

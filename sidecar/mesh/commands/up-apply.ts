@@ -41,12 +41,17 @@ export async function applyToRunning(file: string, runDir: string, running: RunS
   } else {
     const entries = Object.entries(answer.changes);
     const changed = entries.filter(([, change]) => change !== 'unchanged').length;
-    process.stdout.write(`mesh up ${file}: the mesh is running (mesh up pid ${pid}); applied the manifest: ${changed === 0 ? 'nothing changed' : `${changed} service${changed === 1 ? '' : 's'} changed`}\n`);
+    process.stdout.write(
+      `mesh up ${file}: the mesh is running (mesh up pid ${pid}); applied the manifest: ${changed === 0 ? 'nothing changed' : `${changed} service${changed === 1 ? '' : 's'} changed`}\n`,
+    );
     for (const [name, change] of entries) {
       const status = change === 'stopped' ? '' : ` (${state?.services[name]?.status ?? '?'})`;
       process.stdout.write(`  ${MARK[change]} ${name.padEnd(16)} ${change}${status}\n`);
     }
-    if (proxyUrl !== running.proxy.url) process.stdout.write(`The proxy is still ${running.proxy.url}: a changed proxy section (now ${proxyUrl}) takes effect after \`${meshInvocation()} down ${file}\` and \`${meshInvocation()} up ${file}\`.\n`);
+    if (proxyUrl !== running.proxy.url)
+      process.stdout.write(
+        `The proxy is still ${running.proxy.url}: a changed proxy section (now ${proxyUrl}) takes effect after \`${meshInvocation()} down ${file}\` and \`${meshInvocation()} up ${file}\`.\n`,
+      );
     if (failed.length > 0) process.stdout.write(`Some services failed (${failed.join(', ')}); \`${meshInvocation()} logs SERVICE -f ${file}\` shows why.\n`);
   }
   return failed.length === 0 ? EXIT.ok : EXIT.failed;

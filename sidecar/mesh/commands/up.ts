@@ -39,16 +39,21 @@ interface UpOptions {
 export function upCommand(): Command {
   return new Command('up')
     .summary("start a manifest's mesh (proxy + services); --detach to background it; on a running mesh, apply changes")
-    .description('Start a manifest\'s mesh: the proxy (unless one answers), then every enabled service, with live progress; keeps supervising (restarting what dies, the proxy too) until Ctrl-C. On a mesh already running, apply the manifest: start new services, stop removed ones, restart changed ones')
+    .description(
+      "Start a manifest's mesh: the proxy (unless one answers), then every enabled service, with live progress; keeps supervising (restarting what dies, the proxy too) until Ctrl-C. On a mesh already running, apply the manifest: start new services, stop removed ones, restart changed ones",
+    )
     .argument('[file]', 'the manifest (same as -f FILE; default ./mesh.yaml)')
     .option('-f, --file <file>', 'the manifest')
-    .option('--proxy <url>', 'proxy URL to use or start (default: the manifest\'s proxy section)')
+    .option('--proxy <url>', "proxy URL to use or start (default: the manifest's proxy section)")
     .option('-d, --detach', 'leave the mesh running in the background (logs in files under $MESH_HOME/runs); returns once every service is healthy or failed')
     .option('--timeout <seconds>', 'how long a service may take to become healthy before it is reported failed', positiveArg, 60)
     .option('--json', 'print JSON: a line per status change, then the summary')
     .option('--share', 'let services whose names another running mesh on the same proxy also runs join them as replicas (refused otherwise)')
     .addOption(new Option('--supervise', 'internal: the background supervisor of `up --detach`').hideHelp())
-    .addHelpText('after', '\nExamples:\n  mesh up configs/demo.yaml\n  mesh up -f configs/mesh.yaml --detach\n\nExit status: 0 when every service became healthy (or after Ctrl-C), 1 when some failed (--detach) or the manifest is invalid.\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  mesh up configs/demo.yaml\n  mesh up -f configs/mesh.yaml --detach\n\nExit status: 0 when every service became healthy (or after Ctrl-C), 1 when some failed (--detach) or the manifest is invalid.\n',
+    )
     .action(async (file: string | undefined, options: UpOptions) => {
       process.exitCode = await up(file, options);
     });
@@ -61,7 +66,9 @@ async function up(positional: string | undefined, options: UpOptions): Promise<n
   const location = resolveProxy({ flag: options.proxy, manifest: { file, proxy: manifest.proxy } });
   const out = outputMode({ json: options.json });
   if (!options.supervise) {
-    const enabled = Object.entries(manifest.services).filter(([, s]) => s.enabled).map(([name]) => name);
+    const enabled = Object.entries(manifest.services)
+      .filter(([, s]) => s.enabled)
+      .map(([name]) => name);
     const clashes = options.share ? [] : serviceClashes(runDir, location.url, enabled);
     if (clashes.length > 0) throw new CliError(clashMessage(file, clashes), EXIT.failed);
     const existing = readRunState(runDir);

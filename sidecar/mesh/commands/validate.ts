@@ -27,7 +27,10 @@ export function validateCommand(): Command {
     .argument('<file>', 'the manifest')
     .option('--no-paths', 'skip the checks of cwd folders and commands (e.g. for a template)')
     .option('--json', 'print JSON: { file, valid, problems: [{ file, line, field, message }], services }')
-    .addHelpText('after', '\nEvery problem is printed as FILE:LINE: FIELD: MESSAGE. Exit status 1 when there is any.\n\nExamples:\n  mesh validate configs/demo.yaml\n  mesh validate configs/factory.yaml --json\n')
+    .addHelpText(
+      'after',
+      '\nEvery problem is printed as FILE:LINE: FIELD: MESSAGE. Exit status 1 when there is any.\n\nExamples:\n  mesh validate configs/demo.yaml\n  mesh validate configs/factory.yaml --json\n',
+    )
     .action(async (file: string, options: ValidateOptions) => {
       process.exitCode = await validate(file, options);
     });

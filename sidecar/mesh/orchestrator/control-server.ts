@@ -29,7 +29,11 @@ export const RestartBodySchema = z.object({ service: z.string().min(1) });
  * GET /status, POST /apply {manifest: file, env}, POST /restart {service}.
  * @example const control = await startControlServer(runDir, run, (file) => readManifest(file))
  */
-export async function startControlServer(runDir: string, run: Controlled, load: (file: string, env: Record<string, string>) => Promise<ResolvedManifest>): Promise<{ server: Server; close(): Promise<void> }> {
+export async function startControlServer(
+  runDir: string,
+  run: Controlled,
+  load: (file: string, env: Record<string, string>) => Promise<ResolvedManifest>,
+): Promise<{ server: Server; close(): Promise<void> }> {
   const token = randomBytes(32).toString('hex');
   const app = new Hono();
   app.use('*', requireBearerToken(token, 'the token in control.json of this run (the control channel of mesh up)'));
@@ -59,9 +63,10 @@ export async function startControlServer(runDir: string, run: Controlled, load: 
   writeControlFile(runDir, { url: `http://127.0.0.1:${port}`, token, pid: process.pid });
   return {
     server,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

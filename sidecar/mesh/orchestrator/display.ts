@@ -27,7 +27,8 @@ function serviceLines(state: RunState, out: Pick<Output, 'color'>, columns = Inf
 
 /** The line about the proxy: started by this run, shared with another run, or found running. */
 function proxyLine(state: RunState): string {
-  if (state.proxy.joined === true) return `using the mesh-proxy another \`mesh up\` started at ${state.proxy.url} (pid ${state.proxy.process?.pid ?? '?'}; shared, stopped when the last mesh using it goes down)`;
+  if (state.proxy.joined === true)
+    return `using the mesh-proxy another \`mesh up\` started at ${state.proxy.url} (pid ${state.proxy.process?.pid ?? '?'}; shared, stopped when the last mesh using it goes down)`;
   return state.proxy.started
     ? `mesh-proxy started at ${state.proxy.url} (pid ${state.proxy.process?.pid ?? '?'}; URL from ${state.proxy.from})`
     : `using the mesh-proxy already running at ${state.proxy.url} (URL from ${state.proxy.from})`;
@@ -43,7 +44,10 @@ export class ProgressDisplay {
   private readonly printed = new Map<string, string>();
   private proxyShown = false;
 
-  constructor(private readonly out: Output, private readonly write: (text: string) => void = (text) => process.stdout.write(text)) {}
+  constructor(
+    private readonly out: Output,
+    private readonly write: (text: string) => void = (text) => process.stdout.write(text),
+  ) {}
 
   update(state: RunState): void {
     if (this.out.json) return this.updateJson(state);

@@ -12,7 +12,10 @@ const MENTIONS = /\b(?:error|fatal|panic)\b/i;
  * @example errorLine('Traceback (most recent call last):\n  File "a.py", line 1\n    x()\nNameError: x') // 'NameError: x'
  */
 export function errorLine(stderr: string): string | undefined {
-  const lines = stderr.split('\n').map((line) => line.replace(/\r$/, '')).filter((line) => line.trim() !== '');
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.replace(/\r$/, ''))
+    .filter((line) => line.trim() !== '');
   const candidates: string[] = [];
   lines.forEach((line, i) => {
     if (FRAME.some((frame) => frame.test(line))) return;

@@ -131,7 +131,10 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   private async applyNow(manifest: ResolvedManifest): Promise<Map<string, ServiceChange>> {
     if (this.stopping !== undefined) throw new MeshError('SERVICE_UNAVAILABLE', 'the mesh is stopping');
     const next = this.plan(manifest);
-    const changes = diffLaunches(this.tracked.map((t) => t.launch), next);
+    const changes = diffLaunches(
+      this.tracked.map((t) => t.launch),
+      next,
+    );
     // Like `docker compose up`, an unchanged service that is not running (not started for a missing
     // path, or left down by its restart policy) is started again.
     for (const t of this.tracked) if (changes.get(t.launch.service) === 'unchanged' && t.proc === undefined && t.restartTimer === undefined) changes.set(t.launch.service, 'restarted');
@@ -164,7 +167,11 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
 
   private async restartNow(service: string): Promise<{ replica: number; pid: number | undefined }[]> {
     const instances = this.tracked.filter((t) => t.launch.service === service);
-    if (instances.length === 0) throw new MeshError('SERVICE_NOT_FOUND', `the mesh of ${this.manifest.source.file} has no service "${service}" (it runs: ${[...new Set(this.tracked.map((t) => t.launch.service))].join(', ') || 'none'})`);
+    if (instances.length === 0)
+      throw new MeshError(
+        'SERVICE_NOT_FOUND',
+        `the mesh of ${this.manifest.source.file} has no service "${service}" (it runs: ${[...new Set(this.tracked.map((t) => t.launch.service))].join(', ') || 'none'})`,
+      );
     // One replica at a time: the others keep serving meanwhile.
     const restarted: { replica: number; pid: number | undefined }[] = [];
     for (const tracked of instances) restarted.push(await this.restartInstance(tracked));
@@ -242,7 +249,8 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     const restarts = this.proxy.state.restarts ?? 0;
     if (await this.proxy.check(this.stopRequested.signal)) {
       this.state.proxy = this.proxy.state;
-      if ((this.state.proxy.restarts ?? 0) > restarts) process.stderr.write(`mesh: the mesh-proxy at ${this.state.proxy.url} had died; started it again (pid ${this.state.proxy.process?.pid ?? '?'})\n`);
+      if ((this.state.proxy.restarts ?? 0) > restarts)
+        process.stderr.write(`mesh: the mesh-proxy at ${this.state.proxy.url} had died; started it again (pid ${this.state.proxy.process?.pid ?? '?'})\n`);
       this.save();
     }
     const listed = await listInstances(this.state.proxy.url);

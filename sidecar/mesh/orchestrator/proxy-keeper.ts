@@ -109,4 +109,3 @@ export async function releaseProxy(proxy: RunState['proxy'], runDir: string): Pr
   forgetProxy(port);
   return { stopped: target !== undefined, keptFor: [] };
 }
-

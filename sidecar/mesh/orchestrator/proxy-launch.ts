@@ -28,7 +28,12 @@ function manifestName(manifest: ResolvedManifest): string {
 // Where the port came from, so the message names what to change.
 function portHeldMessage(holder: Exclude<PortHolder, 'free'>, port: number, location: ProxyLocation, manifest: ResolvedManifest): string {
   const what = location.source === 'flag' ? `--proxy ${location.url}: port ${port}` : location.source === 'env' ? `MESH_PROXY_URL ${location.url}: port ${port}` : `proxy.port ${port}`;
-  const fix = location.source === 'flag' ? 'free it or give --proxy another port' : location.source === 'env' ? 'free it or set MESH_PROXY_URL to another port' : `free it or set proxy.port in ${manifestName(manifest)}`;
+  const fix =
+    location.source === 'flag'
+      ? 'free it or give --proxy another port'
+      : location.source === 'env'
+        ? 'free it or set MESH_PROXY_URL to another port'
+        : `free it or set proxy.port in ${manifestName(manifest)}`;
   if (holder === 'token-required') return `${what} is held by a server that requires a bearer token (a mesh-proxy started with a token?); set MESH_TOKEN to use it, or ${fix}`;
   return `${what} is in use by another program (not a mesh-proxy); ${fix}`;
 }
@@ -61,14 +66,21 @@ export async function ensureProxy(
   const log = runLog(runDir, 'proxy');
   const args = [
     scripts.proxy,
-    '--host', host,
-    '--port', String(port),
-    '--mcp-port', String(p.mcpPort),
+    '--host',
+    host,
+    '--port',
+    String(port),
+    '--mcp-port',
+    String(p.mcpPort),
     // One registry file per proxy port: two meshes on two ports never share one.
-    '--registry', p.registry ?? join(home, `registry-${port}.sqlite`),
-    '--heartbeat-interval', String(p.heartbeatInterval),
-    '--heartbeat-timeout', String(p.heartbeatTimeout),
-    '--deadline', String(p.deadline),
+    '--registry',
+    p.registry ?? join(home, `registry-${port}.sqlite`),
+    '--heartbeat-interval',
+    String(p.heartbeatInterval),
+    '--heartbeat-timeout',
+    String(p.heartbeatTimeout),
+    '--deadline',
+    String(p.deadline),
     ...limitArgs(p),
     ...circuitArgs(p.circuit),
   ];
@@ -81,13 +93,20 @@ export async function ensureProxy(
   const started: RunState['proxy'] = { url: location.url, from: location.from, started: true, log, ...(proc.pid === undefined ? {} : { process: refOf(proc.pid) }) };
   if (ended === undefined && (answering || aborted())) return { state: started, proc };
   if (ended === undefined) proc.kill('SIGKILL');
-  throw new CliError(`the mesh-proxy for ${location.url} did not start (${ended ?? `no answer within ${timeoutMs / 1000} s`}); its log (${log}):\n  ${lastLines(logTail(log), 3, '\n  ') || '(empty)'}`);
+  throw new CliError(
+    `the mesh-proxy for ${location.url} did not start (${ended ?? `no answer within ${timeoutMs / 1000} s`}); its log (${log}):\n  ${lastLines(logTail(log), 3, '\n  ') || '(empty)'}`,
+  );
 }
 
 /** The manifest's `proxy.circuit` as mesh-proxy flags; what it leaves out keeps mesh-proxy's defaults. */
 export function circuitArgs(circuit: ProxyConfig['circuit']): string[] {
   if (!circuit) return [];
-  return flagArgs({ '--eject-after': circuit.ejectAfter, '--ejection-time': circuit.ejectionTime, '--max-ejection-time': circuit.maxEjectionTime, '--max-ejection-percent': circuit.maxEjectionPercent });
+  return flagArgs({
+    '--eject-after': circuit.ejectAfter,
+    '--ejection-time': circuit.ejectionTime,
+    '--max-ejection-time': circuit.maxEjectionTime,
+    '--max-ejection-percent': circuit.maxEjectionPercent,
+  });
 }
 
 /** The manifest's proxy limits as mesh-proxy flags; what it leaves out keeps mesh-proxy's defaults. */

@@ -17,7 +17,8 @@ export async function restartSidecarChild(mcpUrl: string, token: string, timeout
     throw new MeshError('SERVICE_UNAVAILABLE', `the sidecar at ${url} did not answer the restart request: ${(error as Error).message}`, { cause: error });
   }
   const parsed = RestartAnswerSchema.safeParse(await response.json().catch(() => undefined));
-  if (!parsed.success) throw new MeshError('SERVICE_UNAVAILABLE', `the sidecar at ${url} answered the restart request with HTTP ${response.status} and no restart result (a sidecar older than this mesh CLI?)`);
+  if (!parsed.success)
+    throw new MeshError('SERVICE_UNAVAILABLE', `the sidecar at ${url} answered the restart request with HTTP ${response.status} and no restart result (a sidecar older than this mesh CLI?)`);
   if (parsed.data.state !== 'ready') throw new MeshError('CHILD_START_FAILED', `the server restarted by ${url} is ${parsed.data.state}${parsed.data.lastError ? `: ${parsed.data.lastError}` : ''}`);
   return { pid: parsed.data.pid ?? undefined };
 }
