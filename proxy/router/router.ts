@@ -1,6 +1,7 @@
-import type { CallToolResult, CompleteRequest, CompleteResult, GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/client';
+import type { CallToolResult, CompleteRequest, CompleteResult, GetPromptResult, ReadResourceResult, Tool } from '@modelcontextprotocol/client';
 import { CompleteResultSchema } from '@modelcontextprotocol/core';
 import { handleWhen, retry } from 'cockatiel';
+import { paramHeadersFor } from '../../src/era/param-headers.js';
 import { MeshError } from '../../src/errors.js';
 import { ClientUpstreams } from './client-upstreams.js';
 import { classifyFailure } from './failure-fault.js';
@@ -166,7 +167,7 @@ export class Router {
         audited: tool,
         label: { text: `${service}.${tool}`, context: { service, tool } },
         check: () => this.checkTool(service, tool),
-        send: (upstream, deadlineMs, meta, request) => upstream.callTool(tool, args, deadlineMs, meta, request),
+        send: (upstream, deadlineMs, meta, request) => upstream.callTool(tool, args, deadlineMs, meta, withParamHeaders(request, this.options.table.toolsOf(service), tool, args)),
         isToolError: (result) => result.isError === true,
       },
       options,
@@ -349,4 +350,11 @@ export class Router {
 // A re-registration at another url or with another tool list may well list other resources too.
 function listingKey(instance: RoutableInstance): string {
   return `${instance.url} ${instance.toolsHash ?? ''}`;
+}
+
+// A tool that marks arguments with x-mcp-header wants them in Mcp-Param-* headers on a 2026-07-28 hop too.
+function withParamHeaders(request: UpstreamRequestOptions | undefined, tools: readonly Tool[], name: string, args: Record<string, unknown>): UpstreamRequestOptions | undefined {
+  const tool = tools.find((candidate) => candidate.name === name);
+  const headers = tool ? paramHeadersFor(tool, args) : {};
+  return Object.keys(headers).length === 0 ? request : { ...request, paramHeaders: headers };
 }

@@ -70,6 +70,8 @@ export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetT
   clientCapabilities?: ClientCapabilities;
   /** The log level a 2026-07-28 request asked for (sent in its envelope), and where the instance's log lines for it go. */
   logLevel?: LoggingLevel;
+  /** Mcp-Param-* headers of a tools/call (SEP-2243), sent on the stateless hop to a 2026-07-28 instance. */
+  paramHeaders?: Record<string, string>;
   onLog?: (params: LoggingMessageNotification['params']) => void;
   /** An MRTR retry: the client's inputResponses and the instance's own requestState go with the request (stateless path). */
   retry?: Pick<InputRetry, 'inputResponses' | 'requestState'>;
@@ -264,7 +266,8 @@ export class Upstream {
       ((message: JSONRPCMessage) => {
         if ('method' in message && message.method === 'notifications/message' && !('id' in message)) onLog(message.params as LoggingMessageNotification['params']);
       });
-    const result = await postJsonRpc(this.modernTarget, `p${++this.nextId}`, method, request.params, deadlineMs, onOther, cancel, request.headers);
+    const headers = options?.paramHeaders ? { ...request.headers, ...options.paramHeaders } : request.headers;
+    const result = await postJsonRpc(this.modernTarget, `p${++this.nextId}`, method, request.params, deadlineMs, onOther, cancel, headers);
     return completeResult(method, result);
   }
 

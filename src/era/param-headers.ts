@@ -75,6 +75,22 @@ export function checkParamHeaders(tool: Tool, args: unknown, headers: IncomingHt
   return undefined;
 }
 
+/**
+ * The Mcp-Param-* headers a client sends with a call of `tool` (SEP-2243): each argument the tool
+ * marks with x-mcp-header, as text, Base64-wrapped (`=?base64?...?=`) when it is not plain visible ASCII.
+ */
+export function paramHeadersFor(tool: Tool, args: unknown): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const declared of paramHeadersOf(tool)) {
+    const text = primitiveText(valueAt(args, declared.path));
+    if (text === undefined) continue;
+    headers[`mcp-param-${declared.header.toLowerCase()}`] = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(text)
+      ? text
+      : `${BASE64_PREFIX}${Buffer.from(text, 'utf8').toString('base64')}${BASE64_SUFFIX}`;
+  }
+  return headers;
+}
+
 function mismatch(id: RequestId, header: string, body: string): JSONRPCErrorResponse {
   return { jsonrpc: '2.0', id, error: { code: HEADER_MISMATCH, message: `Bad Request: the request headers and body disagree: ${body}`, data: { mismatch: { header, body } } } };
 }
