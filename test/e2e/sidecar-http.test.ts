@@ -49,20 +49,21 @@ async function healthy(t: Test) {
   t.equal(health.json().state, 'ready');
 }
 
-async function initialize(): Promise<string> {
+// A raw initialize (request id `id`); throws unless it is answered 200.
+async function initialize(id: string | number = 1) {
   const init = await raw(
     'POST',
     '/mcp',
     { 'content-type': 'application/json', accept: MCP_ACCEPT },
     JSON.stringify({
       jsonrpc: '2.0',
-      id: 1,
+      id,
       method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
     }),
   );
   if (init.status !== 200) throw new Error(`initialize: ${init.status} ${init.text}`);
-  return init.headers['mcp-session-id'] as string;
+  return init;
 }
 
 t.test('a foreign Host header is refused with 403 naming the Host, on every route', async (t) => {
@@ -103,7 +104,7 @@ t.test('malformed JSON is a JSON-RPC parse error (-32700) and harms nothing', as
   const response = await raw('POST', '/mcp', { 'content-type': 'application/json', accept: MCP_ACCEPT }, '{"jsonrpc": "2.0", "id": 1, "method": ');
   t.equal(response.status, 400);
   t.match(response.json(), { jsonrpc: '2.0', id: null, error: { code: -32700 } });
-  const sessionId = await initialize();
+  const sessionId = (await initialize()).headers['mcp-session-id'] as string;
   const inSession = await raw('POST', '/mcp', { 'content-type': 'application/json', accept: MCP_ACCEPT, 'mcp-session-id': sessionId }, 'not json at all');
   t.equal(inSession.status, 400);
   t.match(inSession.json(), { error: { code: -32700 } }, 'also on an established session');
@@ -150,18 +151,7 @@ t.test('unknown routes get a JSON 404', async (t) => {
 });
 
 t.test('initialize, then tools/call over raw HTTP: the call is answered as application/json', async (t) => {
-  const init = await raw(
-    'POST',
-    '/mcp',
-    { 'content-type': 'application/json', accept: MCP_ACCEPT },
-    JSON.stringify({
-      jsonrpc: '2.0',
-      id: 'init-1',
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-    }),
-  );
-  t.equal(init.status, 200);
+  const init = await initialize('init-1');
   const sessionId = init.headers['mcp-session-id'];
   t.type(sessionId, 'string', 'a session id is issued');
   t.match(rpcOf(init), { jsonrpc: '2.0', id: 'init-1', result: { protocolVersion: '2025-06-18', serverInfo: { name: 'echo' } } });
