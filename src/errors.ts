@@ -137,6 +137,15 @@ export interface HttpJsonRpcError {
 }
 
 /**
+ * The MeshError of a JSON-RPC error answer (what toJsonRpcError wrote, read back): the mesh code
+ * its data names when it is one of MM's, INTERNAL otherwise; the JSON-RPC code kept as `rpcCode`.
+ */
+export function fromJsonRpcError(answer: JSONRPCErrorResponse): MeshError {
+  const named = (answer.error.data as { code?: unknown } | undefined)?.code;
+  return new MeshError(isMeshErrorCode(named) ? named : 'INTERNAL', answer.error.message, { context: { rpcCode: answer.error.code } });
+}
+
+/**
  * The HTTP answer to an MCP request refused as a whole (a server draining, every session busy, a
  * wrong token): the status for the mesh code, and the same JSON-RPC error body toJsonRpcError gives, with id null.
  * @example const { status, body } = toHttpJsonRpcError(new MeshError('SERVICE_UNAVAILABLE', 'shutting down'))

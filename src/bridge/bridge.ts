@@ -9,7 +9,7 @@ import {
   type JSONRPCResultResponse,
   type Transport,
 } from '@modelcontextprotocol/server';
-import { MeshError, toJsonRpcError } from '../errors.js';
+import { fromJsonRpcError, MeshError, toJsonRpcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { BridgeSession } from './bridge-session.js';
 import { relatedChildId } from './related.js';
@@ -117,7 +117,7 @@ export class Bridge {
         undefined,
         message,
         {
-          respond: (answer) => ('error' in answer ? reject(rpcError(answer)) : resolve(answer.result as T)),
+          respond: (answer) => ('error' in answer ? reject(fromJsonRpcError(answer)) : resolve(answer.result as T)),
         },
         deadlineMs,
       );
@@ -395,10 +395,4 @@ function lastOf<V>(map: Map<string, V>): V | undefined {
   let last: V | undefined;
   for (const value of map.values()) last = value;
   return last;
-}
-
-function rpcError(answer: JSONRPCErrorResponse): MeshError {
-  const data = answer.error.data as { code?: string } | undefined;
-  const code = typeof data?.code === 'string' ? (data.code as MeshError['code']) : 'INTERNAL';
-  return new MeshError(code, answer.error.message, { context: { rpcCode: answer.error.code } });
 }

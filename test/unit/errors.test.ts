@@ -2,6 +2,7 @@ import t from 'tap';
 import { ProtocolErrorCode } from '@modelcontextprotocol/client';
 import { ProtocolError, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import {
+  fromJsonRpcError,
   httpStatusFor,
   isMeshErrorCode,
   jsonRpcCodeFor,
@@ -156,4 +157,13 @@ t.test('rpcCodeOf: the wire number of a failed SDK request', async (t) => {
   t.equal(rpcCodeOf(new SdkError(SdkErrorCode.ConnectionClosed, 'closed')), RPC_CONNECTION_CLOSED);
   t.equal(rpcCodeOf(new SdkError(SdkErrorCode.NotConnected, 'not connected')), undefined);
   t.equal(rpcCodeOf(new Error('x')), undefined);
+});
+
+t.test("fromJsonRpcError reads back what toJsonRpcError wrote; a code that is not MM's becomes INTERNAL", async (t) => {
+  const back = fromJsonRpcError(toJsonRpcError(7, new MeshError('CALL_TIMEOUT', 'too slow')));
+  t.equal(back.code, 'CALL_TIMEOUT');
+  t.equal(back.message, 'too slow');
+  t.equal(back.context.rpcCode, -32001);
+  const foreign = fromJsonRpcError({ jsonrpc: '2.0', id: 1, error: { code: -32000, message: 'x', data: { code: 'NOT_A_MESH_CODE' } } });
+  t.equal(foreign.code, 'INTERNAL', 'a peer cannot make up a mesh code');
 });
