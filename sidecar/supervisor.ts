@@ -137,7 +137,9 @@ export class Supervisor {
       const era = new ChildEraTransport(transport, { clientInfo, capabilities, probe: !this.skipProbe && this.options.childEra !== 'legacy', probeTimeoutMs: this.options.probeTimeoutMs, log });
       this.eraTransport = era;
       await era.start();
-      if (era.outcome === 'exit') this.skipProbe = true;
+      // A child that ended on the probe, or stayed silent through it, is a legacy server: its restarts
+      // skip the probe (a silent one would otherwise wait out --probe-timeout at every restart).
+      if (era.outcome === 'exit' || era.outcome === 'timeout') this.skipProbe = true;
       const exited = transport.exited;
       if (exited) {
         const stderr = exited.stderrTail ? `; stderr: ${lastLines(exited.stderrTail, 5)}` : '';

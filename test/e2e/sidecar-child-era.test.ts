@@ -65,6 +65,10 @@ t.test('legacy children that ignore or end on the probe still start, speaking in
   t.match(health, { state: 'ready', childEra: 'legacy', probe: { outcome: 'timeout' } }, 'a child silent on server/discover is legacy after the probe deadline');
   const client = await connectClient(t, silent.url);
   t.same((await client.callTool({ name: 'echo', arguments: { text: 'quiet' } })).content, [{ type: 'text', text: 'quiet' }], 'and serves calls');
+  // Its restarts do not wait out the probe again: it is known to be a legacy server.
+  process.kill(health.pid, 'SIGKILL');
+  const restarted = await pollJson(`${silent.base}/healthz`, (status, body) => status === 200 && body.pid !== health.pid && body.state === 'ready');
+  t.match(restarted, { childEra: 'legacy', probe: { outcome: 'skipped' } }, 'restarted without the probe');
 
   const exiting = await startSidecar(t, { name: 'exiting', command: ['python3', fixture('probe_hostile_server.py'), 'exit'], extra: ['--backoff', '50-100'] });
   const after = await exiting.health();
