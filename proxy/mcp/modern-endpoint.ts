@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
 import { LoggingLevelSchema } from '@modelcontextprotocol/core';
 import {
   LOG_LEVEL_META_KEY,
@@ -11,7 +10,7 @@ import {
   type McpHttpHandler,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import type { ModernRoute } from '../../src/http/front-door.js';
+import { sdkHandlerListener, type ModernRoute } from '../../src/http/front-door.js';
 import { sendJson } from '../../src/http/mcp-post.js';
 import { toJsonRpcError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
@@ -76,8 +75,7 @@ class MeshRequestServer extends McpServer {
 export class ModernMeshEndpoint {
   private readonly handler: McpHttpHandler;
   private readonly bus = new InMemoryServerEventBus();
-  private readonly listener: ReturnType<typeof getRequestListener>;
-  private readonly parsedBodies = new WeakMap<IncomingMessage, unknown>();
+  private readonly toSdk: (req: IncomingMessage, res: ServerResponse, parsed: unknown) => void;
   private readonly unwatch: () => void;
 
   constructor(
@@ -94,7 +92,7 @@ export class ModernMeshEndpoint {
     const notify = this.handler.notify;
     const publish: Record<ListKind, () => void> = { tools: () => notify.toolsChanged(), resources: () => notify.resourcesChanged(), prompts: () => notify.promptsChanged() };
     this.unwatch = surface.watchLists({ listening: () => this.bus.listenerCount > 0, changed: (kind) => publish[kind]() });
-    this.listener = getRequestListener((request, env) => this.handler.fetch(request, { parsedBody: this.parsedBodies.get(env.incoming as IncomingMessage) }));
+    this.toSdk = sdkHandlerListener(this.handler);
   }
 
   private get serverInfo() {
@@ -121,8 +119,7 @@ export class ModernMeshEndpoint {
       });
       return;
     }
-    this.parsedBodies.set(req, parsed);
-    void this.listener(req, res);
+    this.toSdk(req, res, parsed);
   }
 
   async close(): Promise<void> {

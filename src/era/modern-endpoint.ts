@@ -1,8 +1,7 @@
-import { getRequestListener } from '@hono/node-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMcpHandler, type InboundModernRoute, type ServerNotifier, type Tool } from '@modelcontextprotocol/server';
 import type { Bridge } from '../bridge/bridge.js';
-import type { ModernEndpoint } from '../http/front-door.js';
+import { sdkHandlerListener, type ModernEndpoint } from '../http/front-door.js';
 import { silentLogger, type Logger } from '../log.js';
 import { publishChildEvents, subscribeChildForListen } from './child-events.js';
 import { InputRounds, type InputRoundsOptions } from './input-rounds.js';
@@ -25,9 +24,6 @@ export interface ModernEndpointOptions {
   tools?: () => readonly Tool[];
 }
 
-/** The front door already read the body: it rides on the request to the SDK handler. */
-type ParsedIncoming = { parsedBody?: unknown };
-
 /**
  * Serves 2026-07-28 clients statelessly in front of the child: a plain `tools/call` takes the lean
  * path (no per-request server), everything else the SDK's `createMcpHandler` over a per-request
@@ -42,7 +38,7 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     onerror: (error) => log.debug(`modern request: ${error.message}`),
   });
   const stopEvents = publishChildEvents(options.bridge, handler.notify);
-  const listener = getRequestListener((request, env) => handler.fetch(request, { parsedBody: (env.incoming as ParsedIncoming).parsedBody }));
+  const toSdk = sdkHandlerListener(handler);
 
   return {
     notify: handler.notify,
@@ -57,8 +53,7 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
         }
         if (outcome.message.method === 'subscriptions/listen') subscribeChildForListen(options.bridge, outcome.message, res, log);
       }
-      Object.assign(req, { parsedBody: parsed });
-      void listener(req, res);
+      toSdk(req, res, parsed);
     },
     async close() {
       stopEvents();

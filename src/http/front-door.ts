@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import {
   classifyInboundRequest,
   PROTOCOL_VERSION_META_KEY,
@@ -59,6 +60,18 @@ export interface FrontDoorOptions {
    * @hono/node-server reads instead of the stream) and `parsedBody`.
    */
   sdk: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+}
+
+/**
+ * Serves a POST the front door already read with an SDK handler's web-standard face (`createMcpHandler`'s
+ * `fetch`): the parsed body rides on the request, so the handler reads nothing twice.
+ */
+export function sdkHandlerListener(handler: { fetch(request: Request, options?: { parsedBody?: unknown }): Promise<Response> }): (req: IncomingMessage, res: ServerResponse, parsed: unknown) => void {
+  const listener = getRequestListener((request, env) => handler.fetch(request, { parsedBody: (env as { incoming: ReadMcpPost }).incoming.parsedBody }));
+  return (req, res, parsed) => {
+    Object.assign(req, { parsedBody: parsed });
+    void listener(req, res);
+  };
 }
 
 /** The request a POST /mcp becomes for `sdk`: its body already read and parsed (undefined when not JSON). */
