@@ -17,6 +17,12 @@ const commands: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./commands/validate.js')).validateCommand(),
   import: async () => (await import('./commands/import.js')).importCommand(),
 };
+// A reader that stops early (`mesh tools | head`) ends the command quietly, as it does any Unix tool.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(EXIT.ok);
+});
+
 const wanted = process.argv[2];
 const loaded = wanted !== undefined && Object.hasOwn(commands, wanted) ? [commands[wanted]!] : Object.values(commands);
 

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
@@ -153,6 +154,13 @@ t.test('config claude, --help of every command, usage errors', async (t) => {
     t.equal(help.code, 0, `mesh ${command.join(' ')} --help`);
     t.match(help.stdout, new RegExp(`^Usage: mesh${command.length > 0 ? ` ${command.join(' ')}` : ''} `), `usage of mesh ${command.join(' ')}`);
   }
+  // The built commands run as files (npx, npm install -g), and a reader that stops early ends them quietly.
+  const bins = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin;
+  for (const [name, file] of Object.entries(bins)) t.ok((statSync(join(root, file)).mode & 0o111) !== 0, `${name} (${file}) is executable after the build`);
+  const piped = await execa('sh', ['-c', `"${join(root, bins.mesh!)}" --help | head -n 1`], { reject: false, env: { MESH_PROXY_URL: '' } });
+  t.equal(piped.exitCode, 0, 'mesh --help | head');
+  t.equal(String(piped.stderr), '', 'a closed pipe is no crash');
+  t.match(String(piped.stdout), /^Usage: mesh /);
   const unknown = await runMesh(['frobnicate']);
   t.equal(unknown.code, 2, 'an unknown command is a usage error');
   t.match(unknown.stderr, /unknown command 'frobnicate'/);

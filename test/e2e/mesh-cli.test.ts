@@ -114,7 +114,8 @@ t.test('mesh up --detach, ls, call, tools, logs, down', async (t) => {
   const pids = [state.supervisor.pid, state.proxy.process?.pid, ...Object.values(state.services).flatMap((s) => s.instances.flatMap((i) => [i.process?.pid, i.child?.pid]))].filter(
     (pid): pid is number => pid !== undefined,
   );
-  t.ok(pids.length >= 9, `supervisor, proxy, 4 sidecar/native processes, 3+ children recorded (${pids.length})`);
+  // broken's child dies at start, often before a health poll has seen its pid: fs and memory's children are certain.
+  t.ok(pids.length >= 8, `supervisor, proxy, 4 sidecar/native processes, 2+ children recorded (${pids.length})`);
 
   const down = await runMesh(['down', file], { env });
   t.equal(down.code, 0, down.stderr);
