@@ -329,10 +329,12 @@ export class Router {
     this.outliers.record(admission, fault === 'instance' ? 'failure' : fault === 'answered' ? 'success' : 'ignore', failure.message);
   }
 
-  /** Forgets the pooled session (closed once its calls in flight finish) and cached lists of an instance that left. */
+  /** Forgets the pooled session (closed once its calls in flight finish), era verdict and cached lists of an instance that left. */
   forget(instanceId: string): void {
     this.outliers.forget(instanceId);
-    this.upstreams.get(instanceId)?.retire();
+    const upstream = this.upstreams.get(instanceId);
+    if (upstream) this.eras.forget(upstream.url);
+    upstream?.retire();
     this.upstreams.delete(instanceId);
     this.listings.invalidate(instanceId);
     this.relays.forget(instanceId);

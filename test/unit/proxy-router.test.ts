@@ -37,6 +37,7 @@ async function startUpstream(t: Test, setup: (server: McpServer) => void, drain?
       };
     }
     const sid = req.headers['mcp-session-id'];
+    if (req.method === 'POST' && sid === undefined) counts.set('sessionless POST', (counts.get('sessionless POST') ?? 0) + 1);
     let transport = typeof sid === 'string' ? transports.get(sid) : undefined;
     if (!transport) {
       // `servers` lists the sessions' servers (not the one a sessionless request, the proxy's era probe, got).
@@ -312,4 +313,16 @@ t.test("a draining instance's 503 on a client's own upstream (the SDK client pat
   t.type(error, NotSentError);
   t.match((error as Error).message, /shutting down \(HTTP 503, draining\)/);
   t.equal(draining.counts.get('resources/read'), 1, 'the draining instance ran nothing more');
+});
+
+t.test('an instance that leaves takes its era verdict along: one that comes back at the same URL is probed again', async (t) => {
+  const upstream = await startUpstream(t, docs);
+  const { router } = routerFor(t, () => [{ id: 'docs-1', url: upstream.url, status: 'healthy', toolsHash: 'h1' }]);
+  // A connect without a verdict probes (server/discover), then initializes: two POSTs without a session.
+  const sessionless = () => upstream.counts.get('sessionless POST') ?? 0;
+  await router.listingsOf('docs');
+  t.equal(sessionless(), 2, 'the first connect probed, then opened a session');
+  router.forget('docs-1');
+  await router.listingsOf('docs');
+  t.equal(sessionless(), 4, 'after it left, the next connect probes again instead of trusting the old verdict');
 });

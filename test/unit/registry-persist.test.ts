@@ -6,7 +6,7 @@ import { CoalescedWriter } from '../../proxy/registry/persist.js';
 import { lockAddress } from '../../proxy/registry/file-lock.js';
 import { loadSqlJs } from '../../proxy/registry/sqlite.js';
 import { silentLogger } from '../../src/log.js';
-import type { RegistrationInput } from '../../proxy/registry/schemas.js';
+import type { RegistrationInput } from '../../src/contract/index.js';
 
 const START = 1_700_000_000_000;
 

@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap';
 import { MeshError } from '../../src/errors.js';
 import { Registry } from '../../proxy/registry/registry.js';
-import { HeartbeatSchema, InstanceIdSchema, RegistrationSchema, ServiceNameSchema, ToolSchema, registrationSchema } from '../../proxy/registry/schemas.js';
+import { HeartbeatSchema, InstanceIdSchema, ServiceNameSchema, ToolSchema } from '../../src/contract/index.js';
+import { RegistrationSchema, registrationSchema } from '../../proxy/registry/schemas.js';
 import { formatZodError } from '../../src/contract/zod-message.js';
 import { isLoopbackHost } from '../../proxy/registry/loopback.js';
 

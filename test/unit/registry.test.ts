@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { Registry } from '../../proxy/registry/registry.js';
 import type { RegistryEvent } from '../../proxy/registry/events.js';
-import type { RegistrationInput } from '../../proxy/registry/schemas.js';
+import type { RegistrationInput } from '../../src/contract/index.js';
 
 const START = 1_700_000_000_000;
 
