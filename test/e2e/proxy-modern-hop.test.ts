@@ -3,6 +3,8 @@ import type { Test } from 'tap';
 import { freePort, pollJson, spawnNode, waitFor, type Spawned } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
 import { connectClient } from '../helpers/sidecar.js';
+import { sseMessages } from '../helpers/modern.js';
+import { mediaTypeOf } from '../../src/http/media-type.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
 // The proxy→instance hop to an instance that serves MCP 2026-07-28 only (test/fixtures/modern-echo.ts,
@@ -130,12 +132,7 @@ t.test("a modern request's own log level: the instance's log lines for it come b
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'modern__chatty', arguments: {}, _meta: meta } }),
     });
     const body = await response.text();
-    const messages = body.includes('data:')
-      ? body
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => JSON.parse(line.slice(5)))
-      : [JSON.parse(body)];
+    const messages = mediaTypeOf(response.headers.get('content-type')) === 'text/event-stream' ? sseMessages(body) : [JSON.parse(body)];
     return { logs: messages.filter((m) => m.method === 'notifications/message').map((m) => m.params), answer: messages.find((m) => m.id === 1) };
   };
   const asked = await call('info');

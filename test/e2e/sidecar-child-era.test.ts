@@ -55,8 +55,8 @@ t.test('a dual-era v2 SDK child is found modern; a legacy client lists, calls, a
   // The child's change notifications come on a subscriptions/listen stream; the legacy client gets them unsolicited.
   const changed = new Promise<string>((resolve) => client.setNotificationHandler('notifications/tools/list_changed', (n) => resolve(n.method)));
   await client.callTool({ name: 'test_trigger_tool_change', arguments: {} });
-  const late = new Promise<string>((resolve) => setTimeout(() => resolve('nothing within 5 s'), 5_000).unref());
-  t.equal(await Promise.race([changed, late]), 'notifications/tools/list_changed', 'tools/list_changed reaches the legacy client');
+  // No timer of its own: the test's timeout ends a wait that never hears it.
+  t.equal(await changed, 'notifications/tools/list_changed', 'tools/list_changed reaches the legacy client');
 });
 
 t.test('legacy children that ignore or end on the probe still start, speaking initialize', async (t) => {
@@ -120,8 +120,7 @@ t.test("resources/subscribe of a legacy client becomes the filter of the modern 
   const updated = new Promise<unknown>((resolve) => client.setNotificationHandler('notifications/resources/updated', (n) => resolve(n.params)));
   await client.subscribeResource({ uri: 'test://watched' });
   await client.callTool({ name: 'touch', arguments: {} });
-  const late = new Promise<string>((resolve) => setTimeout(() => resolve('nothing within 5 s'), 5_000).unref());
-  t.same(await Promise.race([updated, late]), { uri: 'test://watched' }, 'the update of the subscribed URI reaches the client');
+  t.same(await updated, { uri: 'test://watched' }, 'the update of the subscribed URI reaches the client');
 });
 
 t.test("a modern child's questions go to the client whose call asked them, with calls of two sessions in flight", async (t) => {
