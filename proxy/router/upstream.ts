@@ -1,4 +1,4 @@
-import { Agent } from 'node:http';
+import { Pool } from 'undici';
 import { CallToolResultSchema, GetPromptResultSchema, ReadResourceResultSchema, ResultSchema } from '@modelcontextprotocol/core';
 import {
   Client,
@@ -95,7 +95,8 @@ export class Upstream {
   /** close() was called: a connect still in flight ends its session instead of keeping it. */
   private closed = false;
   private nextId = 0;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
+  /** Keep-alive sockets of the lean hop (postJsonRpc). */
+  private readonly pool: Pool;
   private readonly endpoint: URL;
   /** A client session's own upstream: every request goes through the SDK client (see UpstreamSetup). */
   private readonly relayed: boolean;
@@ -115,6 +116,7 @@ export class Upstream {
     private readonly setup: UpstreamSetup = {},
   ) {
     this.endpoint = new URL(url);
+    this.pool = new Pool(this.endpoint.origin, { connections: 256 });
     this.relayed = setup.capabilities !== undefined;
     this.authorization = setup.token ? `Bearer ${setup.token}` : undefined;
   }
@@ -235,7 +237,7 @@ export class Upstream {
       url: this.endpoint,
       sessionId: transport.sessionId,
       protocolVersion: transport.protocolVersion,
-      agent: this.agent,
+      dispatcher: this.pool,
       maxResponseBytes: this.setup.maxResponseBytes,
       authorization: this.authorization,
     };
@@ -255,7 +257,7 @@ export class Upstream {
     this.modernTarget ??= {
       url: this.endpoint,
       protocolVersion: MODERN_REVISION,
-      agent: this.agent,
+      dispatcher: this.pool,
       maxResponseBytes: this.setup.maxResponseBytes,
       authorization: this.authorization,
     };
@@ -326,8 +328,8 @@ export class Upstream {
     this.listening?.close();
     const client = this.client;
     this.client = undefined;
-    this.agent.destroy();
-    return client ? endSession(client, terminate) : Promise.resolve();
+    const destroyed = this.pool.destroy().catch(() => undefined);
+    return Promise.all([destroyed, client ? endSession(client, terminate) : undefined]).then(() => undefined);
   }
 }
 

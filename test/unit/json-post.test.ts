@@ -1,7 +1,7 @@
 // postJsonRpc against a real in-process HTTP server playing the instance: each way an instance can
 // answer (JSON, SSE after other messages, an error, a lost session, silence, junk, no listener).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Agent } from 'node:http';
+import { Pool } from 'undici';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { ProtocolErrorCode, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
@@ -14,16 +14,17 @@ import { waitFor } from '../helpers/processes.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: any) => void;
 
-// Listens on a free loopback port; requests go over one kept-alive agent; both end with the test.
-async function listenKeptAlive(t: Test, server: ReturnType<typeof createServer>): Promise<{ port: number; agent: Agent }> {
+// Listens on a free loopback port; requests go over one pool of kept-alive sockets; both end with the test.
+async function listenKeptAlive(t: Test, server: ReturnType<typeof createServer>): Promise<{ port: number; dispatcher: Pool }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const agent = new Agent({ keepAlive: true });
-  t.teardown(() => {
-    agent.destroy();
+  const port = (server.address() as AddressInfo).port;
+  const dispatcher = new Pool(`http://127.0.0.1:${port}`);
+  t.teardown(async () => {
+    await dispatcher.destroy();
     server.closeAllConnections();
     server.close();
   });
-  return { port: (server.address() as AddressInfo).port, agent };
+  return { port, dispatcher };
 }
 
 async function instance(t: Test, handler: Handler): Promise<{ target: SessionTarget; seen: { headers: IncomingMessage['headers']; closed: boolean }[] }> {
@@ -36,8 +37,8 @@ async function instance(t: Test, handler: Handler): Promise<{ target: SessionTar
     req.on('data', (c: Buffer) => (text += c.toString()));
     req.on('end', () => handler(req, res, JSON.parse(text)));
   });
-  const { port, agent } = await listenKeptAlive(t, server);
-  return { target: { url: new URL(`http://127.0.0.1:${port}/mcp`), sessionId: 's-1', protocolVersion: '2025-06-18', agent }, seen };
+  const { port, dispatcher } = await listenKeptAlive(t, server);
+  return { target: { url: new URL(`http://127.0.0.1:${port}/mcp`), sessionId: 's-1', protocolVersion: '2025-06-18', dispatcher }, seen };
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -140,7 +141,9 @@ t.test('a cancel rejects with its reason and closes the request, so the instance
 
 t.test('no listener: a connection failure worth another replica', async (t) => {
   const { target } = await instance(t, () => undefined);
-  const closed = { ...target, url: new URL('http://127.0.0.1:1/mcp') };
+  const nowhere = new Pool('http://127.0.0.1:1');
+  t.teardown(() => nowhere.destroy());
+  const closed = { ...target, url: new URL('http://127.0.0.1:1/mcp'), dispatcher: nowhere };
   const error = await postJsonRpc(closed, 'x', 'tools/call', {}, 1_000).catch((e: unknown) => e);
   t.ok(error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed, 'SdkError(ConnectionClosed)');
   t.ok(neverReached(error), 'the router fails over on it');
@@ -163,10 +166,10 @@ t.test("a draining instance's 503: not sent (another replica may take it), its b
       json(res, 200, { jsonrpc: '2.0', id: 'p1', result: {} });
     }),
   );
-  const { port, agent } = await listenKeptAlive(t, server);
+  const { port, dispatcher } = await listenKeptAlive(t, server);
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   await drain.drain([], 0); // draining, still listening: a request on a kept-alive socket meets the 503
-  const error = await postJsonRpc({ url, sessionId: 's-1', protocolVersion: undefined, agent }, 'p1', 'tools/call', { name: 'x' }, 1_000).catch((e: unknown) => e);
+  const error = await postJsonRpc({ url, sessionId: 's-1', protocolVersion: undefined, dispatcher }, 'p1', 'tools/call', { name: 'x' }, 1_000).catch((e: unknown) => e);
   t.type(error, NotSentError);
   t.ok(neverReached(error), 'the router sends it to another replica');
   t.match((error as Error).message, /shutting down/);
