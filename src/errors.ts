@@ -173,5 +173,18 @@ export interface HttpError {
  */
 export function toHttpError(error: unknown): HttpError {
   const mesh = toMeshError(error);
-  return { status: httpStatusFor(mesh.code), body: { error: { code: mesh.code, message: mesh.message, ...extraContext(mesh) } } };
+  return { status: answeredStatus(mesh) ?? httpStatusFor(mesh.code), body: { error: { code: mesh.code, message: mesh.message, ...extraContext(mesh) } } };
+}
+
+// An instance that refused what the caller sent (bad arguments, no such method) refused the caller, not the mesh: a 4xx, as its JSON-RPC code says.
+const CALLER_REFUSALS: Readonly<Record<number, number>> = {
+  [ProtocolErrorCode.ParseError]: 400,
+  [ProtocolErrorCode.InvalidRequest]: 400,
+  [ProtocolErrorCode.InvalidParams]: 400,
+  [ProtocolErrorCode.MethodNotFound]: 404,
+};
+
+function answeredStatus(mesh: MeshError): number | undefined {
+  const answered = mesh.code === 'TOOL_ERROR' ? mesh.context.rpcCode : undefined;
+  return typeof answered === 'number' ? CALLER_REFUSALS[answered] : undefined;
 }

@@ -149,6 +149,9 @@ t.test('a TOOL_ERROR keeps the JSON-RPC code the instance answered with, except 
   t.equal(toJsonRpcError(1, closed).error.code, ProtocolErrorCode.InternalError, "-32000 is the hop's own code, never passed on");
   const other = new MeshError('SERVICE_NOT_FOUND', 'x', { context: { rpcCode: -32099 } });
   t.equal(toJsonRpcError(1, other).error.code, ProtocolErrorCode.InvalidParams, 'only a TOOL_ERROR passes a code on');
+  t.equal(toHttpError(refused).status, 400, "over HTTP, an instance's refusal of the arguments is the caller's error");
+  t.equal(toHttpError(new MeshError('TOOL_ERROR', 'x', { context: { rpcCode: ProtocolErrorCode.MethodNotFound } })).status, 404);
+  t.equal(toHttpError(new MeshError('TOOL_ERROR', 'x', { context: { rpcCode: ProtocolErrorCode.InternalError } })).status, 500, 'its own failure stays a 500');
 });
 
 t.test('rpcCodeOf: the wire number of a failed SDK request', async (t) => {
