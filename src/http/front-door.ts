@@ -1,14 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import {
-  classifyInboundRequest,
-  PROTOCOL_VERSION_META_KEY,
-  type InboundHttpRequest,
-  type InboundLadderRejection,
-  type InboundModernRoute,
-  type JSONRPCRequest,
-  type RequestId,
-} from '@modelcontextprotocol/server';
+import type { JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
 import { MeshError, toJsonRpcError } from '../errors.js';
 import { unauthorizedBody, type TokenCheck } from './bearer-token.js';
 import type { Drain } from './drain.js';
@@ -16,6 +8,7 @@ import type { HostGuard } from './host-guard.js';
 import { isPlainCall } from './hot-path.js';
 import { isMcpUrl, receiveMcpPost, sendJson, sendRefusal } from './mcp-post.js';
 import { MAX_BODY_BYTES } from './read-body.js';
+import { modernRoute, type ModernRoute } from './modern-route.js';
 
 /**
  * What a server serves plain calls with, beside the SDK transport: the proxy's router, an
@@ -28,9 +21,6 @@ export interface LeanPath {
   /** Stops a call this lean path serves, named by a notifications/cancelled; true when it was one of its own (answered 202). */
   cancel?(sessionId: string, requestId: RequestId, reason: string): boolean;
 }
-
-/** The SDK's verdict on a POST the 2026-07-28 path answers: served modern, or refused on the modern ladder. */
-export type ModernRoute = InboundModernRoute | InboundLadderRejection;
 
 /** The 2026-07-28 side of a server (src/era for instances, proxy/mcp/modern-endpoint.ts for the proxy). */
 export interface ModernEndpoint {
@@ -77,7 +67,7 @@ export function sdkHandlerListener(handler: { fetch(request: Request, options?: 
 /** The request a POST /mcp becomes for `sdk`: its body already read and parsed (undefined when not JSON). */
 export type ReadMcpPost = IncomingMessage & { rawBody?: Buffer; parsedBody?: unknown };
 
-export { isMcpUrl };
+export { isMcpUrl, modernRoute, type ModernRoute };
 
 /**
  * The one front door of every MM HTTP server (the proxy's two ports, every sidecar and native
@@ -135,48 +125,6 @@ function isNormalTarget(url: string | undefined): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * The SDK classifier's verdict when it routes a POST to the 2026-07-28 path: classified modern, or
- * refused on the modern ladder (an envelope or header mismatch); undefined for legacy. A body that
- * is no JSON-RPC message at all, or a batch, stays where it goes today (the legacy transport answers it).
- */
-export function modernRoute(req: IncomingMessage, parsed: unknown): ModernRoute | undefined {
-  if (Array.isArray(parsed)) return undefined;
-  const { headers } = req;
-  const version = headers['mcp-protocol-version'];
-  // The classifier costs ~10 µs; a body with no envelope claim under no modern version header can only be legacy.
-  if (!hasEnvelopeClaim(parsed) && (typeof version !== 'string' || legacyVersionHeader(version))) return undefined;
-  const inbound: InboundHttpRequest = {
-    httpMethod: req.method ?? 'POST',
-    ...(typeof version === 'string' && { protocolVersionHeader: version }),
-    ...(typeof headers['mcp-method'] === 'string' && { mcpMethodHeader: headers['mcp-method'] }),
-    ...(typeof headers['mcp-name'] === 'string' && { mcpNameHeader: headers['mcp-name'] }),
-    body: parsed,
-  };
-  const outcome = classifyInboundRequest(inbound);
-  if (outcome.kind === 'modern' || (outcome.kind === 'reject' && outcome.rung !== 'jsonrpc-shape')) return outcome;
-  return undefined;
-}
-
-// The per-request envelope's claim: the protocol-version key in params._meta (what the classifier looks for first).
-function hasEnvelopeClaim(message: unknown): boolean {
-  const meta = (message as { params?: { _meta?: unknown } } | undefined)?.params?._meta;
-  return typeof meta === 'object' && meta !== null && PROTOCOL_VERSION_META_KEY in meta;
-}
-
-const legacyHeaders = new Map<string, boolean>();
-
-// Whether the SDK routes a claim-less request under this MCP-Protocol-Version header to legacy
-// serving, asked once per header value (a client sends the same one on every request).
-function legacyVersionHeader(version: string): boolean {
-  let legacy = legacyHeaders.get(version);
-  if (legacy === undefined) {
-    legacy = classifyInboundRequest({ httpMethod: 'POST', protocolVersionHeader: version, body: { jsonrpc: '2.0', id: 0, method: 'ping' } }).kind === 'legacy';
-    if (legacyHeaders.size < 64) legacyHeaders.set(version, legacy);
-  }
-  return legacy;
 }
 
 // The -32602 answer to a tools/call request whose `arguments` is not an object (a string, an array…).
