@@ -13,7 +13,7 @@ import type { ModernRoute } from '../../src/http/front-door.js';
 import { toJsonRpcError } from '../../src/errors.js';
 import { sendJson } from '../../src/http/mcp-post.js';
 import { CallCancel } from '../router/call-cancel.js';
-import { MODERN_REVISION } from '../../src/era/revision.js';
+import { callHeadersAgree } from '../../src/era/lean-call.js';
 import { InputRequired } from '../router/modern-hop.js';
 import type { MeshSurface } from './mesh-handlers.js';
 
@@ -52,15 +52,13 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  * else is undefined and goes to the SDK handler, which owns every rejection.
  */
 export function plainModernCall(req: IncomingMessage, route: ModernRoute, mirrorsParamHeaders: (name: string) => boolean): PlainModernCall | undefined {
-  if (route.kind !== 'modern' || route.messageKind !== 'request' || route.classification.revision !== MODERN_REVISION) return undefined;
-  const { id, method, params } = route.message;
-  if (method !== 'tools/call' || !isObject(params)) return undefined;
+  if (route.kind !== 'modern' || !callHeadersAgree(req, route)) return undefined;
+  const { id, params } = route.message;
+  if (!isObject(params)) return undefined;
   const { name, arguments: args = {}, _meta: meta, ...rest } = params;
   if (typeof name !== 'string' || !isObject(args) || !isObject(meta) || Object.keys(rest).length > 0) return undefined;
   if ('progressToken' in meta || LOG_LEVEL_META_KEY in meta) return undefined;
-  const { headers } = req;
-  if (headers['mcp-protocol-version'] !== MODERN_REVISION || headers['mcp-method'] !== 'tools/call' || headers['mcp-name'] !== name) return undefined;
-  if (mirrorsParamHeaders(name) || Object.keys(headers).some((header) => header.startsWith('mcp-param-'))) return undefined;
+  if (mirrorsParamHeaders(name) || Object.keys(req.headers).some((header) => header.startsWith('mcp-param-'))) return undefined;
   return { id, name, args, meta, caller: callerNamed(meta), declared: declaredBy(meta) };
 }
 
