@@ -85,7 +85,7 @@ export class MeshCore {
       toolsOf: (name) => this.toolsOf(name),
       serviceNames: () => registry.services({}).map((s) => s.name),
     };
-    const load = new LoadStats({ now: options.now, isService: (name) => registry.hasService(name) });
+    const load = new LoadStats({ now: options.now, isService: (name) => registry.hasService(name), isInstance: (id) => registry.hasInstance(id) });
     this.load = load;
     this.history = new EventHistory(registry.events);
     const changed = (announced?: AnnouncedList) => this.changeListeners.forEach((listener) => listener(announced));

@@ -308,6 +308,11 @@ export class Registry {
     if (this.entries.hasName(record.service)) this.callCounts.set(record.service, (this.callCounts.get(record.service) ?? 0) + 1);
   }
 
+  /** True while the instance is registered (a cheap check for per-call paths). */
+  hasInstance(id: string): boolean {
+    return this.entries.get(id) !== undefined;
+  }
+
   /** True while some instance serves `name` (a cheap check for per-call paths). */
   hasService(name: string): boolean {
     return this.entries.hasName(name);

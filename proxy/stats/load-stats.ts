@@ -18,6 +18,8 @@ export interface LoadStatsOptions {
   now?: () => number;
   /** True for a registered service: calls naming anything else get no figures (no growth from typos). */
   isService?: (name: string) => boolean;
+  /** True for a registered instance: a call that ends after its instance left creates no figures. */
+  isInstance?: (id: string) => boolean;
 }
 
 /** Failures that are the caller's own doing: not load, not an instance's error (DESIGN: a client's bad input never counts against an instance). */
@@ -46,17 +48,20 @@ export class LoadStats {
   private readonly services = new Map<string, Figures>();
   private readonly now: () => number;
   private readonly isService: (name: string) => boolean;
+  private readonly isInstance: (id: string) => boolean;
 
   constructor(options: LoadStatsOptions = {}) {
     this.now = options.now ?? Date.now;
     this.isService = options.isService ?? (() => true);
+    this.isInstance = options.isInstance ?? (() => true);
   }
 
   /** A request was sent to an instance. */
   begin(service: string, instance: string): void {
     const serviceFigures = this.serviceFigures(service);
     if (serviceFigures) serviceFigures.inFlight++;
-    this.instanceFigures(instance).inFlight++;
+    const figures = this.instanceFigures(instance);
+    if (figures) figures.inFlight++;
   }
 
   /** A request sent to an instance ended (either way). */
@@ -128,9 +133,9 @@ export class LoadStats {
     return { instances: this.instances.size, services: this.services.size, bytes };
   }
 
-  private instanceFigures(instance: string): Figures {
+  private instanceFigures(instance: string): Figures | undefined {
     let figures = this.instances.get(instance);
-    if (!figures) this.instances.set(instance, (figures = { window: new TimeWindow(INSTANCE_BUCKETS), inFlight: 0, lastError: undefined }));
+    if (!figures && this.isInstance(instance)) this.instances.set(instance, (figures = { window: new TimeWindow(INSTANCE_BUCKETS), inFlight: 0, lastError: undefined }));
     return figures;
   }
 

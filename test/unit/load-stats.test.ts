@@ -9,7 +9,7 @@ const START = 1_700_000_000_000 - (1_700_000_000_000 % BUCKET_MS);
 
 function clocked() {
   const clock = { now: START };
-  const stats = new LoadStats({ now: () => clock.now, isService: (name) => name !== 'typo' });
+  const stats = new LoadStats({ now: () => clock.now, isService: (name) => name !== 'typo', isInstance: (id) => id !== 'gone' });
   return { clock, stats };
 }
 
@@ -53,6 +53,8 @@ t.test('an instance and its service: calls, percentiles, error rate, last error,
   t.same(stats.instanceLoad('nobody'), { inFlight: 0, calls1m: 0, calls5m: 0, p50Ms: null, p95Ms: null, errorRate: 0, restarts: 0 }, 'no figures yet: zeros');
   stats.record({ service: 'typo', instance: undefined, durationMs: 1, outcome: 'error', errorCode: 'SERVICE_UNAVAILABLE' });
   t.equal(stats.size().services, 1, 'a name that is no service gets no figures');
+  stats.record({ service: 'fs', instance: 'gone', durationMs: 1, outcome: 'ok' });
+  t.equal(stats.size().instances, 2, 'a call that ended after its instance left creates no figures');
 });
 
 t.test('buckets roll over with the clock: 1 minute, 5 minutes, then nothing', async (t) => {
