@@ -14,7 +14,8 @@ import type { MeshEndpoint } from './mcp/endpoint.js';
 import type { ProxyMetrics } from './metrics.js';
 import { AuditQuerySchema, type AuditAnswer } from '../src/contract/audit.js';
 import { CallBodySchema, CallHeadersSchema } from '../src/contract/call.js';
-import type { HelloEvent } from '../src/contract/events.js';
+import { EventsQuerySchema, RecentEventsQuerySchema, type HelloEvent, type RecentEventsAnswer } from '../src/contract/events.js';
+import { SeriesQuerySchema, type SeriesAnswer } from '../src/contract/load.js';
 import { HeartbeatSchema, type HeartbeatAnswer } from '../src/contract/heartbeat.js';
 import { LEASE_HEADER, LeaseSchema } from '../src/contract/lease.js';
 import type { RegistrationAnswer } from '../src/contract/registration.js';
@@ -118,6 +119,10 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
     return c.json({ services: core.services({ status: status === 'all' ? undefined : status, tag }) } satisfies ServicesAnswer);
   });
   app.get('/v1/services/:name', (c) => c.json(core.serviceOrThrow(c.req.param('name')) satisfies ServiceDetail));
+  app.get('/v1/services/:name/series', (c) => {
+    const { minutes } = parseOrThrow(SeriesQuerySchema, c.req.query(), 'query');
+    return c.json(core.seriesOrThrow(c.req.param('name'), minutes) satisfies SeriesAnswer);
+  });
   app.get('/v1/services/:name/tools', (c) => c.json({ tools: core.serviceOrThrow(c.req.param('name')).tools } satisfies ToolsAnswer));
   app.post('/v1/services/:name/tools/:tool/call', async (c) => {
     const body = parseOrThrow(CallBodySchema, await jsonBody(c), 'call body');
@@ -136,16 +141,26 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
     return c.json({ entries: core.registry.recentAudit(query) } satisfies AuditAnswer);
   });
 
-  app.get('/v1/events', (c) =>
-    streamSSE(c, async (stream) => {
+  // The registry's last events (memory only), for a view that opens late.
+  app.get('/v1/events/recent', (c) => {
+    const query = parseOrThrow(RecentEventsQuerySchema, c.req.query(), 'query');
+    return c.json({ events: core.history.recent(query) } satisfies RecentEventsAnswer);
+  });
+
+  // With ?calls=1, each routed call too, as event `call` (its AuditEntry, id included: sent when its batch is stored).
+  app.get('/v1/events', (c) => {
+    const { calls } = parseOrThrow(EventsQuerySchema, c.req.query(), 'query');
+    return streamSSE(c, async (stream) => {
       const send = (event: string) => (data: unknown) => void stream.writeSSE({ event, data: JSON.stringify(data) });
       const handlers = (['joined', 'left', 'status', 'tools'] as const).map((event) => [event, send(event)] as const);
       for (const [event, handler] of handlers) core.registry.events.on(event, handler);
+      const offCalls = calls === '1' || calls === 'true' ? core.registry.onAudit(send('call')) : undefined;
       await stream.writeSSE({ event: 'hello', data: JSON.stringify({ services: core.registry.services({}).length } satisfies HelloEvent) });
       await new Promise<void>((resolve) => stream.onAbort(resolve));
       for (const [event, handler] of handlers) core.registry.events.off(event, handler);
-    }),
-  );
+      offCalls?.();
+    });
+  });
 
   app.all('/mcp', (c) => endpoint.handle(c.req.raw));
 

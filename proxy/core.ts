@@ -10,6 +10,9 @@ import type { InstanceSummary, ServiceSummary } from './registry/views.js';
 import { OutlierDetector, type CircuitEvent, type CircuitView } from './router/outlier-detector.js';
 import type { OutlierPolicyInput } from './router/outlier-policy.js';
 import { Router, type AuditRecord, type RouteTable } from './router/router.js';
+import { EventHistory } from './stats/event-history.js';
+import { LoadStats } from './stats/load-stats.js';
+import type { Load, SeriesAnswer } from '../src/contract/load.js';
 
 /** A list an instance announced as changed (its tools, resources or prompts list_changed). */
 export type AnnouncedList = 'tools' | 'resources' | 'prompts';
@@ -44,6 +47,7 @@ export interface RoutedInstanceSummary extends InstanceSummary {
   /** Instance failures in a row (the breaker's count). */
   failures: number;
   circuit: CircuitView;
+  load: Load;
 }
 
 /** A service as the API and the mesh tools show it. */
@@ -51,6 +55,7 @@ export interface RoutedServiceSummary extends Omit<ServiceSummary, 'instances'> 
   /** Healthy replicas ejected by their breakers now (open and not kept: out of rotation). */
   ejectedCount: number;
   instances: RoutedInstanceSummary[];
+  load: Load;
 }
 
 /**
@@ -60,6 +65,10 @@ export interface RoutedServiceSummary extends Omit<ServiceSummary, 'instances'> 
 export class MeshCore {
   readonly registry: Registry;
   readonly router: Router;
+  /** Live load figures per instance and service (memory only). */
+  readonly load: LoadStats;
+  /** The registry's last events (GET /v1/events/recent). */
+  readonly history: EventHistory;
   private readonly changeListeners = new Set<(announced?: AnnouncedList) => void>();
   /** Instances registered by URL (register_service): nobody else re-sends their tool lists. */
   private readonly byUrl = new Map<string, { name: string; url: string; tags: string[]; lease: string }>();
@@ -76,6 +85,9 @@ export class MeshCore {
       toolsOf: (name) => this.toolsOf(name),
       serviceNames: () => registry.services({}).map((s) => s.name),
     };
+    const load = new LoadStats({ now: options.now, isService: (name) => registry.hasService(name), isInstance: (id) => registry.hasInstance(id) });
+    this.load = load;
+    this.history = new EventHistory(registry.events);
     const changed = (announced?: AnnouncedList) => this.changeListeners.forEach((listener) => listener(announced));
     const outliers = new OutlierDetector({
       policy: options.outlier,
@@ -90,12 +102,14 @@ export class MeshCore {
       outliers,
       onRetry: options.observeRetry,
       token: options.token,
+      inflight: load,
       deadlineMs: options.deadlineMs,
       maxHops: options.maxHops,
       maxResponseBytes: options.maxResponseBytes,
       warn: log && ((message) => log.warn(message)),
       audit: (record: AuditRecord) => {
         registry.audit(record);
+        load.record(record);
         // A name no instance serves (a typo, or hostile input) gets no metrics series of its own.
         options.observe?.(registry.hasService(record.service) ? record : { ...record, service: UNKNOWN_SERVICE });
       },
@@ -115,6 +129,8 @@ export class MeshCore {
     registry.events.on('left', (event) => {
       this.byUrl.delete(event.instance);
       this.router.forget(event.instance);
+      load.forgetInstance(event.instance);
+      if (!registry.hasService(event.service)) load.forgetService(event.service);
       changed();
     });
     // A restarted child or a new tool list may come with other resources and prompts.
@@ -157,12 +173,23 @@ export class MeshCore {
   private withCircuits(service: ServiceSummary): RoutedServiceSummary {
     const circuits = this.router.outliers.describe(service.instances);
     let ejectedCount = 0;
+    let restarts = 0;
     const instances = service.instances.map((instance) => {
       const circuit = circuits.get(instance.id) as CircuitView;
       if (instance.status === 'healthy' && circuit.state === 'open' && !circuit.kept) ejectedCount++;
-      return { ...instance, failures: circuit.consecutiveFailures, circuit };
+      restarts += instance.restarts ?? 0;
+      return { ...instance, failures: circuit.consecutiveFailures, circuit, load: this.load.instanceLoad(instance.id, instance.restarts) };
     });
-    return { ...service, ejectedCount, instances };
+    return { ...service, ejectedCount, instances, load: this.load.serviceLoad(service.name, restarts) };
+  }
+
+  /**
+   * A service's calls, errors and latency in 10-second buckets over the last `minutes`, oldest first.
+   * @throws MeshError SERVICE_NOT_FOUND naming the known services
+   */
+  seriesOrThrow(name: string, minutes: number): SeriesAnswer {
+    this.serviceOrThrow(name);
+    return this.load.series(name, minutes);
   }
 
   /** One service with its breakers and tools, as GET /v1/services/:name answers; SERVICE_NOT_FOUND naming the known ones. */

@@ -195,7 +195,11 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   if (options.controlToken) serveControl(server, options.controlToken, supervisor, log);
   // The registry knows no `exited`: a child left stopped by its restart policy is not routable.
   const registration = options.proxy
-    ? instance.join(options.proxy, () => ({ tools: supervisor.tools, toolsHash: supervisor.toolsHash, state: supervisor.state === 'exited' ? 'crashloop' : supervisor.state }), options.heartbeatMs)
+    ? instance.join(
+        options.proxy,
+        () => ({ tools: supervisor.tools, toolsHash: supervisor.toolsHash, state: supervisor.state === 'exited' ? 'crashloop' : supervisor.state, restarts: supervisor.restarts }),
+        options.heartbeatMs,
+      )
     : undefined;
 
   let stopping: Promise<void> | undefined;

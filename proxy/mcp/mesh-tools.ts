@@ -42,9 +42,11 @@ const inputs = {
 };
 
 const descriptions: Record<keyof typeof inputs, string> = {
-  list_services: 'List the services in the mesh with their status, instance count, tool count and tags. Start here to discover what can be called.',
-  get_service_info: 'Describe one service: its instances (url, status, last heartbeat, circuit breaker) and every tool with its description and input schema.',
-  get_service_status: "Health of one service: overall status, and each instance's status and circuit breaker (closed, open = ejected after failing calls, half-open = on probation).",
+  list_services:
+    'List the services in the mesh with their status, instance count, tool count, tags and live load (per service and per instance: inFlight, calls1m, calls5m, p50Ms, p95Ms, errorRate, restarts, lastError). Start here to discover what can be called, or to pick the least-loaded instance.',
+  get_service_info: 'Describe one service: its instances (url, status, last heartbeat, circuit breaker, live load) and every tool with its description and input schema.',
+  get_service_status:
+    "Health and load of one service: overall status and load, and each instance's status, circuit breaker (closed, open = ejected after failing calls, half-open = on probation) and load (inFlight, calls1m, calls5m, p50Ms, p95Ms, errorRate over 5 minutes, restarts, lastError).",
   call_service: "Call any tool of any service in the mesh and return that tool's own result. Use get_service_info to see the tools and their arguments.",
   register_service:
     "Register an already running MCP Streamable HTTP server as a mesh service (metadata only: its URL; the proxy never starts anything). The proxy lists its tools. Answers with the instance's lease: keep it, heartbeat needs it.",
@@ -84,8 +86,8 @@ export async function callMeshTool(core: MeshCore, name: string, args: unknown, 
     case 'get_service_status': {
       const { service } = parse(inputs.get_service_status, args, name);
       const info = core.serviceOrThrow(service);
-      const instances = info.instances.map(({ id, status, lastHeartbeat, circuit }) => ({ id, status, lastHeartbeat, circuit }));
-      return json({ name: info.name, status: info.status, ejectedCount: info.ejectedCount, instances });
+      const instances = info.instances.map(({ id, status, lastHeartbeat, circuit, load }) => ({ id, status, lastHeartbeat, circuit, load }));
+      return json({ name: info.name, status: info.status, ejectedCount: info.ejectedCount, load: info.load, instances });
     }
     case 'call_service': {
       const { service, tool, arguments: toolArgs } = parse(inputs.call_service, args, name);

@@ -1,5 +1,6 @@
 import type { Database, SqlValue, Statement } from 'sql.js';
-import type { AuditOutcome } from '../../src/contract/audit.js';
+import type { AuditOutcome, Since } from '../../src/contract/audit.js';
+import { jsonBytes } from '../../src/contract/json-bytes.js';
 import { inTransaction } from './sqlite.js';
 
 /** One routed call, as the router reports it. */
@@ -15,12 +16,41 @@ export interface AuditRecord {
   errorCode?: string | undefined;
   requestBytes?: number | undefined;
   responseBytes?: number | undefined;
+  /** Mesh hops made before this call (0: from a client). */
+  hops?: number | undefined;
+  traceId?: string | undefined;
+  /** The arguments and result, when the sizes are still to be measured (when the batch is stored, off the call's path). */
+  request?: unknown;
+  response?: unknown;
 }
 
 /** One stored audit row. */
-export interface AuditEntry extends AuditRecord {
+export interface AuditEntry {
   id: number;
   at: number;
+  caller?: string;
+  service: string;
+  instance?: string;
+  tool: string;
+  durationMs: number;
+  outcome: AuditOutcome;
+  errorCode?: string;
+  requestBytes?: number;
+  responseBytes?: number;
+  hops?: number;
+  traceId?: string;
+}
+
+/** GET /v1/audit's filters, `since` resolved against the proxy's clock by the log. */
+export interface AuditFilter {
+  service?: string | undefined;
+  tool?: string | undefined;
+  caller?: string | undefined;
+  outcome?: AuditOutcome | undefined;
+  /** Only calls that did not end ok. */
+  errors?: boolean | undefined;
+  since?: Since | undefined;
+  limit?: number | undefined;
 }
 
 /** What the audit log needs. */
@@ -38,8 +68,11 @@ export interface AuditLogOptions {
   onError: (error: unknown) => void;
 }
 
-const INSERT = `INSERT INTO audit (at, caller, service, instance, tool, duration_ms, outcome, error_code, request_bytes, response_bytes)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** The live `call` events' subscriber: each stored row, in order, as soon as its batch is inserted. */
+export type AuditListener = (entry: AuditEntry) => void;
+
+const INSERT = `INSERT INTO audit (id, at, caller, service, instance, tool, duration_ms, outcome, error_code, request_bytes, response_bytes, hops, trace_id)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 // SQL NULL for an absent optional field.
 function orNull<T extends SqlValue>(value: T | undefined): T | null {
@@ -61,7 +94,30 @@ function toEntry(row: Record<string, SqlValue>): AuditEntry {
   if (row.error_code !== null && row.error_code !== undefined) entry.errorCode = String(row.error_code);
   if (row.request_bytes !== null && row.request_bytes !== undefined) entry.requestBytes = Number(row.request_bytes);
   if (row.response_bytes !== null && row.response_bytes !== undefined) entry.responseBytes = Number(row.response_bytes);
+  if (row.hops !== null && row.hops !== undefined) entry.hops = Number(row.hops);
+  if (row.trace_id !== null && row.trace_id !== undefined) entry.traceId = String(row.trace_id);
   return entry;
+}
+
+// A record as its stored row reads back (the live `call` event), without a second query.
+function entryOf(id: number, r: AuditRecord, at: number): AuditEntry {
+  const entry: AuditEntry = { id, at, service: r.service, tool: r.tool, durationMs: r.durationMs, outcome: r.outcome };
+  if (r.caller !== undefined) entry.caller = r.caller;
+  if (r.instance !== undefined) entry.instance = r.instance;
+  if (r.errorCode !== undefined) entry.errorCode = r.errorCode;
+  if (r.requestBytes !== undefined) entry.requestBytes = r.requestBytes;
+  if (r.responseBytes !== undefined) entry.responseBytes = r.responseBytes;
+  if (r.hops !== undefined) entry.hops = r.hops;
+  if (r.traceId !== undefined) entry.traceId = r.traceId;
+  return entry;
+}
+
+// The sizes of a record whose arguments and result were kept for measuring: measured once, references dropped.
+function measure(r: AuditRecord): void {
+  if (r.requestBytes === undefined && r.request !== undefined) r.requestBytes = jsonBytes(r.request);
+  if (r.responseBytes === undefined && r.response !== undefined) r.responseBytes = jsonBytes(r.response);
+  r.request = undefined;
+  r.response = undefined;
 }
 
 /**
@@ -74,6 +130,7 @@ export class AuditLog {
   private immediate: NodeJS.Immediate | undefined;
   private stopped = false;
   private readonly insertStatement: Statement;
+  private readonly listeners = new Set<AuditListener>();
 
   constructor(
     private readonly db: Database,
@@ -82,7 +139,16 @@ export class AuditLog {
     this.insertStatement = db.prepare(INSERT);
   }
 
-  /** Records one call; cheap and synchronous. */
+  /**
+   * Subscribes to every row as it is stored (batched: within the batch delay of its call); returns the unsubscribe function.
+   * @example const off = auditLog.onEntry((entry) => sse.send('call', entry))
+   */
+  onEntry(listener: AuditListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Records one call; cheap and synchronous (its sizes are measured when its batch is stored). */
   add(record: AuditRecord): void {
     this.buffer.push(record.at === undefined ? { ...record, at: this.options.now() } : record);
     if (this.stopped) return;
@@ -115,9 +181,14 @@ export class AuditLog {
     if (this.stopped || this.buffer.length === 0) return 0;
     const batch = this.buffer;
     this.buffer = [];
+    // Ids are given here (one past the largest), so the live `call` events carry them without a query per row.
+    let id = Number(this.db.exec('SELECT MAX(id) FROM audit')[0]?.values[0]?.[0] ?? 0);
+    const firstId = id + 1;
     inTransaction(this.db, () => {
       for (const r of batch) {
+        measure(r);
         this.insertStatement.run([
+          ++id,
           r.at ?? this.options.now(),
           orNull(r.caller),
           r.service,
@@ -128,22 +199,55 @@ export class AuditLog {
           orNull(r.errorCode),
           orNull(r.requestBytes),
           orNull(r.responseBytes),
+          orNull(r.hops),
+          orNull(r.traceId),
         ]);
       }
       this.db.run('DELETE FROM audit WHERE id <= (SELECT MAX(id) FROM audit) - ?', [this.options.retention]);
     });
     this.options.onInsert();
+    if (this.listeners.size > 0) this.announce(batch, firstId);
     return batch.length;
   }
 
-  /** Newest first, optionally for one service, including records not yet inserted. */
-  recent(query: { service?: string | undefined; limit?: number | undefined } = {}): AuditEntry[] {
+  // A throwing listener (a closed stream) must not break the batch nor the other listeners.
+  private announce(batch: readonly AuditRecord[], firstId: number): void {
+    batch.forEach((record, index) => {
+      const entry = entryOf(firstId + index, record, record.at ?? this.options.now());
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(entry);
+        } catch (error) {
+          this.options.onError(error);
+        }
+      }
+    });
+  }
+
+  /** Newest first, filtered, including records not yet inserted. */
+  recent(filter: AuditFilter = {}): AuditEntry[] {
     this.drain();
-    const limit = Math.max(1, Math.min(query.limit ?? 100, this.options.retention));
-    const sql = query.service === undefined ? 'SELECT * FROM audit ORDER BY id DESC LIMIT ?' : 'SELECT * FROM audit WHERE service = ? ORDER BY id DESC LIMIT ?';
+    const limit = Math.max(1, Math.min(filter.limit ?? 100, this.options.retention));
+    const where: string[] = [];
+    const values: SqlValue[] = [];
+    const equal = (column: string, value: string | undefined) => {
+      if (value === undefined) return;
+      where.push(`${column} = ?`);
+      values.push(value);
+    };
+    equal('service', filter.service);
+    equal('tool', filter.tool);
+    equal('caller', filter.caller);
+    equal('outcome', filter.outcome);
+    if (filter.errors === true) where.push("outcome <> 'ok'");
+    if (filter.since !== undefined) {
+      where.push('at >= ?');
+      values.push('at' in filter.since ? filter.since.at : this.options.now() - filter.since.agoMs);
+    }
+    const sql = `SELECT * FROM audit${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     const statement = this.db.prepare(sql);
     try {
-      statement.bind(query.service === undefined ? [limit] : [query.service, limit]);
+      statement.bind([...values, limit]);
       const entries: AuditEntry[] = [];
       while (statement.step()) entries.push(toEntry(statement.getAsObject()));
       return entries;

@@ -27,7 +27,7 @@ export class HealthTracker {
 
   /** A live entry for a record just registered or loaded: heard from `now`. */
   newEntry(record: InstanceRecord, now: number): Entry {
-    const entry: Entry = { record, lastHeartbeat: now, state: record.state ?? 'ready', status: 'starting', inflight: undefined, calls: undefined };
+    const entry: Entry = { record, lastHeartbeat: now, state: record.state ?? 'ready', status: 'starting', inflight: undefined, calls: undefined, restarts: undefined };
     entry.status = instanceStatus(entry, now, this.policy);
     return entry;
   }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from 'sql.js';
 import { MeshError } from '../../src/errors.js';
-import type { AuditLog, AuditEntry, AuditRecord } from './audit-log.js';
+import type { AuditFilter, AuditListener, AuditLog, AuditEntry, AuditRecord } from './audit-log.js';
 import { RegistryEmitter, type LeftEvent, type LeftReason, type RegistryEvents } from './events.js';
 import { acquireLock, type FileLock } from './file-lock.js';
 import { HealthTracker } from './health.js';
@@ -206,6 +206,7 @@ export class Registry {
     entry.lastHeartbeat = now;
     if (parsed.inflight !== undefined) entry.inflight = parsed.inflight;
     if (parsed.calls !== undefined) entry.calls = parsed.calls;
+    if (parsed.restarts !== undefined) entry.restarts = parsed.restarts;
     if (parsed.state !== undefined && parsed.state !== entry.state) this.storeState(entry, parsed.state, now);
     this.refresh(entry, now, 'heartbeat');
     return toView(entry);
@@ -307,15 +308,25 @@ export class Registry {
     if (this.entries.hasName(record.service)) this.callCounts.set(record.service, (this.callCounts.get(record.service) ?? 0) + 1);
   }
 
+  /** True while the instance is registered (a cheap check for per-call paths). */
+  hasInstance(id: string): boolean {
+    return this.entries.get(id) !== undefined;
+  }
+
   /** True while some instance serves `name` (a cheap check for per-call paths). */
   hasService(name: string): boolean {
     return this.entries.hasName(name);
   }
 
-  /** The newest audit entries, optionally for one service. */
-  recentAudit(query: { service?: string | undefined; limit?: number | undefined } = {}): AuditEntry[] {
+  /** The newest audit entries, filtered (GET /v1/audit). */
+  recentAudit(filter: AuditFilter = {}): AuditEntry[] {
     this.assertOpen();
-    return this.auditLog.recent(query);
+    return this.auditLog.recent(filter);
+  }
+
+  /** Subscribes to every audit row as its batch is stored (the live `call` events); returns the unsubscribe function. */
+  onAudit(listener: AuditListener): () => void {
+    return this.auditLog.onEntry(listener);
   }
 
   /** How many instances are in each status (for metrics gauges). */

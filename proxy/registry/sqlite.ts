@@ -2,7 +2,7 @@ import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic } from 'sql.js';
 
 /** The registry file's schema version (`PRAGMA user_version`). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS instances (
@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS audit (
   outcome TEXT NOT NULL,
   error_code TEXT,
   request_bytes INTEGER,
-  response_bytes INTEGER
+  response_bytes INTEGER,
+  hops INTEGER,
+  trace_id TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_by_service ON audit(service, id);
 PRAGMA user_version = ${SCHEMA_VERSION};
@@ -44,7 +46,7 @@ PRAGMA user_version = ${SCHEMA_VERSION};
 
 const expectedColumns: Record<string, readonly string[]> = {
   instances: ['id', 'name', 'url', 'host', 'port', 'pid', 'tags', 'tools', 'tools_hash', 'version', 'kind', 'state', 'resources', 'prompts', 'registered_at', 'updated_at', 'lease'],
-  audit: ['id', 'at', 'caller', 'service', 'instance', 'tool', 'duration_ms', 'outcome', 'error_code', 'request_bytes', 'response_bytes'],
+  audit: ['id', 'at', 'caller', 'service', 'instance', 'tool', 'duration_ms', 'outcome', 'error_code', 'request_bytes', 'response_bytes', 'hops', 'trace_id'],
 };
 
 let sqlJs: Promise<SqlJsStatic> | undefined;
@@ -70,11 +72,18 @@ export function tuneConnection(db: Database): void {
 }
 
 // Version 1 files predate leases: their rows gain an empty lease column and are dropped on load
-// (their instances get 404 on the next beat and register again, receiving a lease).
-/** Brings an older registry database to the current schema version in place. */
+// (their instances get 404 on the next beat and register again, receiving a lease). Version 2
+// files predate the audit's hop count and trace id: their rows keep NULL there.
+/** Brings an older registry database to the current schema version in place, one version at a time. */
 export function migrateSchema(db: Database): void {
-  const version = db.exec('PRAGMA user_version')[0]?.values[0]?.[0];
-  if (version === 1) db.exec('ALTER TABLE instances ADD COLUMN lease TEXT; PRAGMA user_version = 2;');
+  const version = () => db.exec('PRAGMA user_version')[0]?.values[0]?.[0];
+  if (version() === 1) db.exec('ALTER TABLE instances ADD COLUMN lease TEXT; PRAGMA user_version = 2;');
+  if (version() === 2) {
+    const present = new Set((db.exec('PRAGMA table_info(audit)')[0]?.values ?? []).map((row) => row[1]));
+    if (!present.has('hops')) db.exec('ALTER TABLE audit ADD COLUMN hops INTEGER');
+    if (!present.has('trace_id')) db.exec('ALTER TABLE audit ADD COLUMN trace_id TEXT');
+    db.exec('PRAGMA user_version = 3');
+  }
 }
 
 // A file that opens but holds something else (another app's db, an older layout) is not ours.

@@ -11,6 +11,8 @@ export interface Entry {
   status: InstanceStatus;
   inflight: number | undefined;
   calls: number | undefined;
+  /** Child restarts, as the sidecar's last beat said. */
+  restarts: number | undefined;
 }
 
 // The shapes the registry answers with are the wire contract's (src/contract/services.ts).
@@ -38,6 +40,7 @@ export function toSummary(entry: Entry): InstanceSummary {
     updatedAt: r.updatedAt,
     inflight: entry.inflight,
     calls: entry.calls,
+    restarts: entry.restarts,
   };
 }
 

@@ -26,8 +26,15 @@ export interface AuditRecord {
   durationMs: number;
   outcome: 'ok' | 'tool_error' | 'error' | 'timeout';
   errorCode: string | undefined;
-  requestBytes: number;
-  responseBytes: number;
+  /** The failure's message (for the load figures' lastError; not stored). */
+  errorMessage: string | undefined;
+  /** Mesh hops the call had made before reaching this proxy (0: straight from a client). */
+  hops: number;
+  /** The arguments and the result as they travelled: their JSON sizes are measured when the audit batch is stored, off the call's path. */
+  request: unknown;
+  response: unknown;
+  /** The call's W3C trace id, when it has one. */
+  traceId?: string | undefined;
 }
 
 export interface CallOptions {
@@ -64,6 +71,8 @@ export interface RouterOptions {
   maxResponseBytes?: number | undefined;
   /** The proxy's mesh token, sent to instances on every request (they check it when they have one). */
   token?: string | undefined;
+  /** Told when a request is sent to an instance and when it ends (the load figures' calls in flight). */
+  inflight?: { begin(service: string, instance: string): void; end(service: string, instance: string): void };
 }
 
 // A request that never reached its instance (refused connection) goes once to another replica;
@@ -75,6 +84,8 @@ interface Route<T> {
   /** What the audit trail calls the request. */
   audited: string;
   label: RouteLabel;
+  /** What the audit measures as the request's size (a tool call's arguments). */
+  params: unknown;
   send: (upstream: Upstream, deadlineMs: number, meta: Record<string, unknown>, request?: UpstreamRequestOptions) => Promise<T>;
   check?: () => void;
   isToolError?: (result: T) => boolean;
@@ -166,6 +177,7 @@ export class Router {
         service,
         audited: tool,
         label: { text: `${service}.${tool}`, context: { service, tool } },
+        params: args,
         check: () => this.checkTool(service, tool),
         send: (upstream, deadlineMs, meta, request) => upstream.callTool(tool, args, deadlineMs, meta, withParamHeaders(request, this.options.table.toolsOf(service), tool, args)),
         isToolError: (result) => result.isError === true,
@@ -181,6 +193,7 @@ export class Router {
         service,
         audited: `resources/read ${uri.slice(0, 200)}`,
         label: { text: `${service} resource "${uri}"`, context: { service, uri } },
+        params: { uri },
         send: (upstream, deadlineMs, meta, request) => upstream.readResource(uri, deadlineMs, meta, request),
       },
       options,
@@ -194,6 +207,7 @@ export class Router {
         service,
         audited: `prompts/get ${name}`,
         label: { text: `${service} prompt "${name}"`, context: { service, prompt: name } },
+        params: args ?? {},
         send: (upstream, deadlineMs, meta, request) => upstream.getPrompt(name, args, deadlineMs, meta, request),
       },
       options,
@@ -208,6 +222,7 @@ export class Router {
         service,
         audited: `completion/complete ${ref.slice(0, 200)}`,
         label: { text: `${service} completion of ${ref}`, context: { service, ref: params.ref } },
+        params,
         send: (upstream, deadlineMs, meta, request) => upstream.request('completion/complete', params, CompleteResultSchema, deadlineMs, meta, request) as Promise<CompleteResult>,
       },
       options,
@@ -271,6 +286,8 @@ export class Router {
         tried.add(target.id);
         instance = target;
         const admission = this.outliers.admit(route.service, target.id);
+        const inflight = this.options.inflight;
+        inflight?.begin(route.service, target.id);
         try {
           const value = await route.send(upstreamOf(target), deadlineMs, meta, request);
           this.outliers.record(admission, 'success');
@@ -285,6 +302,8 @@ export class Router {
           previous = error;
           this.judge(admission, this.failureOf(error, route, options, deadlineMs), deadlineMs, hops);
           throw error;
+        } finally {
+          inflight?.end(route.service, target.id);
         }
       });
       return result;
@@ -301,8 +320,10 @@ export class Router {
         durationMs: performance.now() - started,
         outcome: failure ? (failure.code === 'CALL_TIMEOUT' ? 'timeout' : 'error') : result !== undefined && route.isToolError?.(result) ? 'tool_error' : 'ok',
         errorCode: failure?.code,
-        requestBytes: 0,
-        responseBytes: 0,
+        errorMessage: failure?.message,
+        hops,
+        request: route.params,
+        response: result,
       });
     }
   }

@@ -10,6 +10,9 @@ const commands: Record<string, () => Promise<Command>> = {
   down: async () => (await import('./commands/down.js')).downCommand(),
   restart: async () => (await import('./commands/restart.js')).restartCommand(),
   ls: async () => (await import('./commands/ls.js')).lsCommand(),
+  status: async () => (await import('./commands/status.js')).statusCommand(),
+  watch: async () => (await import('./commands/watch.js')).watchCommand(),
+  audit: async () => (await import('./commands/audit.js')).auditCommand(),
   tools: async () => (await import('./commands/tools.js')).toolsCommand(),
   call: async () => (await import('./commands/call.js')).callCommand(),
   logs: async () => (await import('./commands/logs.js')).logsCommand(),
@@ -35,6 +38,9 @@ const program = new Command('mesh')
 Examples:
   mesh up configs/demo.yaml            start the demo mesh (Ctrl-C stops it; --detach to background it)
   mesh ls                              what is registered, and how it is doing
+  mesh status                          one screen: health, calls/min, p95, errors, restarts
+  mesh watch                           the mesh's events, live (Ctrl-C ends it)
+  mesh audit --since 10m --errors      who called what, and what failed
   mesh call fs list_files              call a tool (KEY=VALUE arguments, or --json '{...}')
   mesh config claude                   put the mesh into Claude Code
 

@@ -57,3 +57,19 @@ export type RegistryEvent = z.infer<typeof RegistryEventSchema>;
 /** The first event of the stream: how many services are registered. */
 export const HelloEventSchema = z.object({ services: z.number().int().min(0) });
 export type HelloEvent = z.infer<typeof HelloEventSchema>;
+
+/** GET /v1/events/recent's query: one service's events only, and how many (newest first; default 100). */
+export const RecentEventsQuerySchema = z.object({
+  service: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+export type RecentEventsQuery = z.infer<typeof RecentEventsQuerySchema>;
+
+/** GET /v1/events/recent's answer: the registry's last events (the proxy keeps 1,000 in memory), newest first. */
+export const RecentEventsAnswerSchema = z.object({ events: z.array(RegistryEventSchema) });
+export type RecentEventsAnswer = z.infer<typeof RecentEventsAnswerSchema>;
+
+/** GET /v1/events' query: `calls=1` adds an event named `call` per routed call (its AuditEntry as data). */
+export const EventsQuerySchema = z.object({
+  calls: z.enum(['0', '1', 'true', 'false']).optional(),
+});

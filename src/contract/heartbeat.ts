@@ -13,6 +13,8 @@ export const HeartbeatSchema = z.strictObject({
   toolsHash: z.string().min(1).max(128).optional(),
   inflight: z.number().int().min(0).optional(),
   calls: z.number().int().min(0).optional(),
+  /** How many times the sidecar restarted its child (sent once there was one). */
+  restarts: z.number().int().min(0).optional(),
 });
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 export type HeartbeatInput = z.input<typeof HeartbeatSchema>;

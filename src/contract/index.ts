@@ -7,6 +7,7 @@ export * from './offerings.js';
 export * from './lease.js';
 export * from './registration.js';
 export * from './heartbeat.js';
+export * from './load.js';
 export * from './services.js';
 export * from './call.js';
 export * from './audit.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LoadSchema } from './load.js';
 import { InstanceIdSchema, ServiceNameSchema, TagSchema } from './names.js';
 import { PromptsSummarySchema, ResourcesSummarySchema } from './offerings.js';
 import { ChildStateSchema, InstanceKindSchema, InstanceStatusSchema } from './states.js';
@@ -34,6 +35,8 @@ export const InstanceSummarySchema = z.object({
   /** Calls in flight and calls served, as the last heartbeat said. */
   inflight: count.optional(),
   calls: count.optional(),
+  /** Child restarts, as the sidecar's last heartbeat said. */
+  restarts: count.optional(),
 });
 export type InstanceSummary = z.infer<typeof InstanceSummarySchema>;
 
@@ -64,6 +67,8 @@ export const ListedInstanceSchema = InstanceSummarySchema.extend({
   failures: count,
   /** The proxy's circuit breaker for this instance (absent from older proxies). */
   circuit: CircuitSchema.optional(),
+  /** Live load: in flight, recent calls, latency, errors, restarts (absent from older proxies). */
+  load: LoadSchema.optional(),
 });
 export type ListedInstance = z.infer<typeof ListedInstanceSchema>;
 
@@ -91,6 +96,8 @@ export const ServiceInfoSchema = ServiceSummarySchema.extend({
   instances: z.array(ListedInstanceSchema),
   /** Absent from older proxies. */
   calls: count.optional(),
+  /** Live load of all its replicas together (absent from older proxies). */
+  load: LoadSchema.optional(),
 });
 export type ServiceInfo = z.infer<typeof ServiceInfoSchema>;
 

@@ -37,6 +37,8 @@ export interface RegistrationFacts {
   tools: Tool[];
   toolsHash: string;
   state: string;
+  /** Restarts of the child (a sidecar's): sent in heartbeats, not in the registration. */
+  restarts?: number;
 }
 
 /** The status of the instance's registration, as /healthz shows it. */
@@ -109,7 +111,11 @@ export class InstanceRuntime {
       claim: this.claim,
       intervalMs: heartbeatMs,
       log: o.log.child('registry'),
-      describe: () => ({ id: this.id, name: o.name, url: this.url, host: o.host, port: this.port, pid: process.pid, tags: o.tags, version: o.version, kind: o.kind, ...facts() }),
+      describe: () => {
+        const { restarts: _restarts, ...registered } = facts();
+        return { id: this.id, name: o.name, url: this.url, host: o.host, port: this.port, pid: process.pid, tags: o.tags, version: o.version, kind: o.kind, ...registered };
+      },
+      restarts: () => facts().restarts ?? 0,
     });
     this.registration.start();
     return this.registration;

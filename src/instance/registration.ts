@@ -25,6 +25,8 @@ export interface RegistrationOptions {
   token?: string | undefined;
   /** This process's claim (lease.ts), sent in every registration body; its /healthz shows the claim's SHA-256. */
   claim?: string | undefined;
+  /** Restarts of the child so far (a sidecar's), sent in heartbeats once there was one. */
+  restarts?: () => number;
 }
 
 /**
@@ -94,7 +96,9 @@ export class RegistrationClient {
         this.log.info(`registered with ${this.base} as ${body.id} (${body.tools.length} tools)`);
       } else {
         // The beat names our service: after an expiry another service may hold our id (409).
-        const beat = { name: body.name, state: body.state, toolsHash: body.toolsHash };
+        // Restarts go along once there was one (a proxy older than the field never hears of it before).
+        const restarts = this.options.restarts?.() ?? 0;
+        const beat = { name: body.name, state: body.state, toolsHash: body.toolsHash, ...(restarts > 0 ? { restarts } : {}) };
         const status = await this.send('PUT', `/v1/instances/${encodeURIComponent(body.id)}/heartbeat`, beat, [404, 409]);
         if (status === 404 || status === 409) {
           this.log.info(

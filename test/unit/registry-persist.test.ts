@@ -308,3 +308,25 @@ t.test('the registry file folder is created; remote instances only when allowed'
   t.match(strict.droppedRows, [{ id: 'far-1', reason: /not loopback/ }], 'a stricter proxy drops remote rows on load');
   await strict.close();
 });
+
+t.test('a version 2 file (audit rows without hops and trace id) is migrated, its rows kept', async (t) => {
+  const { file, clock } = setup(t);
+  const first = await Registry.open({ file, now: () => clock.now });
+  first.register(reg('fs-a'));
+  first.audit({ service: 'fs', tool: 'read_text', durationMs: 2, outcome: 'ok', requestBytes: 5 });
+  await first.close();
+  const SQL = await loadSqlJs();
+  const old = new SQL.Database(readFileSync(file));
+  old.exec('ALTER TABLE audit DROP COLUMN hops; ALTER TABLE audit DROP COLUMN trace_id; PRAGMA user_version = 2;');
+  writeFileSync(file, old.export());
+  old.close();
+  const second = await Registry.open({ file, now: () => clock.now });
+  t.equal(second.recovered, undefined, 'not quarantined');
+  t.same(second.droppedRows, []);
+  second.audit({ service: 'fs', tool: 'read_text', durationMs: 1, outcome: 'ok', hops: 1, traceId: '0af7651916cd43dd8448eb211c80319c' });
+  const [newest, older] = second.recentAudit({});
+  t.match(newest, { hops: 1, traceId: '0af7651916cd43dd8448eb211c80319c' }, 'new rows fill the new columns');
+  t.match(older, { tool: 'read_text', requestBytes: 5 });
+  t.equal(older?.hops, undefined, 'old rows have none');
+  await second.close();
+});
