@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { silentLogger } from '../../src/log.js';
 import { createProxyApp } from '../../proxy/app.js';
 import { MeshCore } from '../../proxy/core.js';
@@ -13,7 +13,7 @@ const TOKEN = 'dash-T0KEN';
 const HOST = '127.0.0.1:6001';
 const ORIGIN = `http://${HOST}`;
 
-async function build(t: Parameters<Parameters<typeof t.test>[1]>[0], token: string | null = TOKEN) {
+async function build(t: Test, token: string | null = TOKEN) {
   const registry = await Registry.open({});
   const metrics = createProxyMetrics({ instancesByStatus: () => registry.countByStatus() });
   const core = new MeshCore({ registry, deadlineMs: 2_000 });

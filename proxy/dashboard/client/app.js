@@ -28,7 +28,10 @@ function show() {
     fillServiceNames();
     void loadCalls();
   }
-  if (view === 'service') void showService(rest[0] ?? '', state.services, state.events, state.features);
+  if (view === 'service') {
+    void showService(rest[0] ?? '', state.services, state.events, state.features);
+    refreshServices();
+  }
 }
 
 // The services list, fetched again after registry events (coalesced: a burst of 200 joins is one request).
@@ -68,9 +71,9 @@ setInterval(() => {
   if (state.view === 'calls' && callsNeedPolling()) void loadCalls();
   else if (state.view === 'calls') renderCalls();
 }, 5_000);
+// Heartbeat times and call counts change without events: the list is read again on a slow beat.
 setInterval(() => {
-  if (!document.hidden && state.view === 'service') {
-    refreshCharts(state.features);
-    refreshServices();
-  }
+  if (document.hidden) return;
+  if (state.view === 'service') refreshCharts(state.features);
+  if (state.view === 'service' || state.view === 'services') refreshServices();
 }, 10_000);

@@ -68,13 +68,19 @@ async function renderCharts(name) {
     return;
   }
   if (current !== name) return;
-  for (const c of charts) c.destroy();
-  box.innerHTML = '<div class="chart" id="ch-rate"></div><div class="chart" id="ch-latency"></div><div class="chart" id="ch-errors"></div>';
   const points = answer.points ?? [];
   const perSecond = (answer.bucketMs ?? 10_000) / 1000;
   const xs = points.map((p) => p.at / 1000);
+  const data = [
+    [xs, points.map((p) => p.calls / perSecond)],
+    [xs, points.map((p) => p.p50Ms ?? null), points.map((p) => p.p95Ms ?? null)],
+    [xs, points.map((p) => (p.calls ? (100 * p.errors) / p.calls : 0))],
+  ];
+  if (charts.length === 3 && charts[0].root.isConnected) return charts.forEach((c, i) => c.setData(data[i]));
+  for (const c of charts) c.destroy();
+  box.innerHTML = '<div class="chart" id="ch-rate"></div><div class="chart" id="ch-latency"></div><div class="chart" id="ch-errors"></div>';
   charts = [
-    chart(document.getElementById('ch-rate'), 'Calls / s', [{ label: 'calls/s', stroke: '#2563eb', fill: 'rgba(37,99,235,0.12)' }], [xs, points.map((p) => p.calls / perSecond)], ''),
+    chart(document.getElementById('ch-rate'), 'Calls / s', [{ label: 'calls/s', stroke: '#2563eb', fill: 'rgba(37,99,235,0.12)' }], data[0], ''),
     chart(
       document.getElementById('ch-latency'),
       'Latency',
@@ -82,7 +88,7 @@ async function renderCharts(name) {
         { label: 'p50', stroke: '#059669' },
         { label: 'p95', stroke: '#d97706' },
       ],
-      [xs, points.map((p) => p.p50Ms ?? null), points.map((p) => p.p95Ms ?? null)],
+      data[1],
       ' ms',
     ),
     chart(
@@ -113,6 +119,12 @@ export async function showService(name, services, seen, features = {}) {
 <h3>Events</h3><ul id="svc-timeline" class="timeline"></ul>`;
     charts = [];
     timeline = seen.filter((e) => e.service === name);
+    // Without the proxy's recent events, each live instance's registration is still known.
+    if (!features.recent) {
+      for (const i of service.instances)
+        if (!timeline.some((e) => e.type === 'joined' && e.instance === i.id)) timeline.push({ type: 'joined', service: name, instance: i.id, url: i.url, at: i.registeredAt });
+      timeline.sort((a, b) => b.at - a.at);
+    }
     renderTimeline();
     if (features.series) void renderCharts(name);
     else document.getElementById('svc-charts').innerHTML = '<p class="muted">Charts appear when this proxy serves <code>/v1/services/:name/series</code>.</p>';

@@ -57,7 +57,7 @@ export function renderServices(services, now = Date.now()) {
         index === 0
           ? `<td class="svc" rowspan="${instances.length}"><a href="#service/${encodeURIComponent(service.name)}">${esc(service.name)}</a>${
               service.instanceCount > 1 ? `<div class="muted small">${service.healthyCount}/${service.instanceCount} healthy</div>` : ''
-            }${service.ejectedCount ? `<div class="warn small">${service.ejectedCount} ejected</div>` : ''}</td>`
+            }${service.calls ? `<div class="muted small">${service.calls} calls</div>` : ''}${service.ejectedCount ? `<div class="warn small">${service.ejectedCount} ejected</div>` : ''}</td>`
           : '';
       rows.push(`<tr class="${index === 0 ? 'group' : 'sub'}" data-service="${esc(service.name)}">${first}${instanceCells(instance, service, now)}</tr>`);
     });
