@@ -37,11 +37,11 @@ export function watchPage(page: Page): string[] {
   return problems;
 }
 
-/** Saves a full-page screenshot under .tap/screenshots/ and says where. */
-export async function screenshot(t: Test, page: Page, name: string): Promise<string> {
+/** Saves a screenshot (the full page unless `fullPage` is false) under .tap/screenshots/ and says where. */
+export async function screenshot(t: Test, page: Page, name: string, fullPage = true): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = `${SCREENSHOTS}${name}.png`;
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage });
   t.comment(`screenshot: ${path}`);
   return path;
 }

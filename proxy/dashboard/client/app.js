@@ -34,7 +34,7 @@ function show() {
   }
 }
 
-// The services list, fetched again after registry events (coalesced: a burst of 200 joins is one request).
+// The services list, fetched again after registry events (coalesced: a burst of 200 joins is a request or two).
 const refreshServices = coalesce(async () => {
   try {
     state.services = (await api('/v1/services')).services;
@@ -44,7 +44,7 @@ const refreshServices = coalesce(async () => {
   if (state.view === 'services') renderServices(state.services);
   if (state.view === 'service') void showService(route().rest[0] ?? '', state.services, state.events, state.features);
   fillServiceNames();
-}, 250);
+}, 100);
 
 function onEvent(name, data) {
   if (name === 'call') return addCall(data, state.view === 'calls');

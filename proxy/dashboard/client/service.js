@@ -50,7 +50,7 @@ function chart(target, title, series, data, unit) {
     title,
     width,
     height: 180,
-    scales: { x: { time: true } },
+    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
     axes: [{}, { values: (_u, ticks) => ticks.map((v) => `${v}${unit}`), size: 56 }],
     series: [{}, ...series],
     legend: { live: false },
