@@ -3,7 +3,7 @@ import type { Child } from 'hono/jsx';
 // The server-rendered pages: a shell the client scripts fill (proxy/dashboard/client/), and the login form.
 // No inline script or style anywhere (the Content-Security-Policy allows neither).
 
-function Shell(props: { title: string; children: Child; bodyClass?: string; styles?: string[] }) {
+function Shell(props: { title: string; children: Child; bodyClass?: string; styles?: string[]; modules?: string[] }) {
   return (
     <html lang="en">
       <head>
@@ -15,6 +15,9 @@ function Shell(props: { title: string; children: Child; bodyClass?: string; styl
           <link rel="stylesheet" href={href} />
         ))}
         <link rel="stylesheet" href="/dashboard/style.css" />
+        {(props.modules ?? []).map((href) => (
+          <link rel="modulepreload" href={href} />
+        ))}
       </head>
       <body class={props.bodyClass}>{props.children}</body>
     </html>
@@ -43,6 +46,9 @@ export function LoginPage(props: { error?: string | undefined }) {
   );
 }
 
+// The page's modules, fetched at once rather than as their imports are found (uPlot comes later, with the first chart).
+const MODULES = ['app.js', 'util.js', 'live.js', 'services.js', 'tools.js', 'calls.js', 'service.js'].map((file) => `/dashboard/${file}`);
+
 const tab = (view: string, label: string) => (
   <a href={`#${view}`} data-view={view}>
     {label}
@@ -52,7 +58,7 @@ const tab = (view: string, label: string) => (
 /** The dashboard's shell; `initial` is the services answer, embedded as a JSON data block (not a script). */
 export function DashboardPage(props: { initial: string; loginRequired: boolean; version: string }) {
   return (
-    <Shell title="MM mesh" styles={['/dashboard/uplot.css']}>
+    <Shell title="MM mesh" styles={['/dashboard/uplot.css']} modules={MODULES}>
       <header class="top">
         <a class="brand" href="#services">
           MM <span>mesh</span>

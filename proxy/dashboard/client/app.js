@@ -62,6 +62,8 @@ bindTools();
 const fillServiceNames = bindCalls(() => state.services);
 window.addEventListener('hashchange', show);
 show();
+// For the benchmark (test/bench/dashboard.ts): when the first view was on screen.
+performance.mark('mesh:first-view');
 connectLive(onEvent);
 
 // Relative times move on; views without live figures are refreshed on a slow beat.

@@ -1,6 +1,5 @@
 // One service: its instances with their load, calls/s, latency and error-rate charts over 15 minutes
 // (uPlot, from GET /v1/services/:name/series), and its events timeline (GET /v1/events/recent plus the stream).
-import uPlot from './uplot.js';
 import { api, badge, clock, esc, ms, span } from './util.js';
 
 const view = document.getElementById('view-service');
@@ -44,7 +43,7 @@ function instanceRows(service, now) {
     .join('');
 }
 
-function chart(target, title, series, data, unit) {
+function chart(uPlot, target, title, series, data, unit) {
   const width = Math.max(280, target.clientWidth - 8);
   const opts = {
     title,
@@ -77,11 +76,15 @@ async function renderCharts(name) {
     [xs, points.map((p) => (p.calls ? (100 * p.errors) / p.calls : 0))],
   ];
   if (charts.length === 3 && charts[0].root.isConnected) return charts.forEach((c, i) => c.setData(data[i]));
+  // uPlot is loaded when the first chart is drawn, not with the page.
+  const { default: uPlot } = await import('./uplot.js');
+  if (current !== name) return;
   for (const c of charts) c.destroy();
   box.innerHTML = '<div class="chart" id="ch-rate"></div><div class="chart" id="ch-latency"></div><div class="chart" id="ch-errors"></div>';
   charts = [
-    chart(document.getElementById('ch-rate'), 'Calls / s', [{ label: 'calls/s', stroke: '#2563eb', fill: 'rgba(37,99,235,0.12)' }], data[0], ''),
+    chart(uPlot, document.getElementById('ch-rate'), 'Calls / s', [{ label: 'calls/s', stroke: '#2563eb', fill: 'rgba(37,99,235,0.12)' }], data[0], ''),
     chart(
+      uPlot,
       document.getElementById('ch-latency'),
       'Latency',
       [
@@ -91,13 +94,7 @@ async function renderCharts(name) {
       data[1],
       ' ms',
     ),
-    chart(
-      document.getElementById('ch-errors'),
-      'Error rate',
-      [{ label: 'errors', stroke: '#dc2626', fill: 'rgba(220,38,38,0.12)' }],
-      [xs, points.map((p) => (p.calls ? (100 * p.errors) / p.calls : 0))],
-      '%',
-    ),
+    chart(uPlot, document.getElementById('ch-errors'), 'Error rate', [{ label: 'errors', stroke: '#dc2626', fill: 'rgba(220,38,38,0.12)' }], data[2], '%'),
   ];
 }
 
