@@ -63,7 +63,10 @@ export function renderCalls() {
 export async function loadCalls() {
   const f = filters();
   const query = new URLSearchParams({ limit: String(LIMIT) });
-  for (const key of ['service', 'tool', 'caller', 'outcome', 'since']) if (f[key]) query.set(key, f[key]);
+  for (const key of ['service', 'tool', 'caller', 'outcome']) if (f[key]) query.set(key, f[key]);
+  // Sent as ms since epoch, the form every proxy reads.
+  const since = sinceToEpoch(f.since);
+  if (since !== undefined) query.set('since', String(since));
   if (f.errors) query.set('errors', '1');
   try {
     entries = (await api(`/v1/audit?${query}`)).entries ?? [];
