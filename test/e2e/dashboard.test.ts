@@ -69,6 +69,9 @@ else
     const services = () => page.locator('#calls-table tr.call td:nth-child(2)').allTextContents();
     await waitFor(async () => (await services()).every((name) => name === 'fs'), 'only the fs calls are listed');
     t.equal(await page.locator('#calls-table tr.call').count(), 2, 'the filter leaves the two fs calls');
+    await page.locator('#call-filter select[name=outcome]').selectOption('tool_error');
+    await waitFor(async () => (await page.locator('#calls-table tr.call').count()) === 1, 'only the failed fs call is listed');
+    t.match(await page.locator('#calls-table tr.call').first().textContent(), /read_text[\s\S]*tool_error/, 'filtered by outcome too');
     await page.locator('#calls-table tr.call').first().click();
     await page.locator('#calls-table tr.detail').waitFor();
     await screenshot(t, page, 'dashboard-calls');
