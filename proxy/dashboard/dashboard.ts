@@ -48,6 +48,8 @@ const headers = secureHeaders({
     objectSrc: ["'none'"],
   },
   xFrameOptions: 'DENY',
+  // The proxy speaks plain HTTP on loopback; HSTS is for whoever terminates TLS in front of it.
+  strictTransportSecurity: false,
   referrerPolicy: 'same-origin',
   crossOriginResourcePolicy: 'same-origin',
 });
