@@ -24,6 +24,7 @@ const CLIENT_FILES: Record<string, string> = {
   'calls.js': JS,
   'service.js': JS,
   'style.css': CSS,
+  'views.css': CSS,
   'favicon.svg': 'image/svg+xml',
 };
 

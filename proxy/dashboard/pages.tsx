@@ -11,10 +11,10 @@ function Shell(props: { title: string; children: Child; bodyClass?: string; styl
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title}</title>
         <link rel="icon" href="/dashboard/favicon.svg" type="image/svg+xml" />
+        <link rel="stylesheet" href="/dashboard/style.css" />
         {(props.styles ?? []).map((href) => (
           <link rel="stylesheet" href={href} />
         ))}
-        <link rel="stylesheet" href="/dashboard/style.css" />
         {(props.modules ?? []).map((href) => (
           <link rel="modulepreload" href={href} />
         ))}
@@ -58,7 +58,7 @@ const tab = (view: string, label: string) => (
 /** The dashboard's shell; `initial` is the services answer, embedded as a JSON data block (not a script). */
 export function DashboardPage(props: { initial: string; loginRequired: boolean; version: string }) {
   return (
-    <Shell title="MM mesh" styles={['/dashboard/uplot.css']} modules={MODULES}>
+    <Shell title="MM mesh" styles={['/dashboard/uplot.css', '/dashboard/views.css']} modules={MODULES}>
       <header class="top">
         <a class="brand" href="#services">
           MM <span>mesh</span>
