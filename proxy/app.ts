@@ -22,6 +22,7 @@ import type { RegistrationAnswer } from '../src/contract/registration.js';
 import { ServicesQuerySchema, type ServiceDetail, type ServicesAnswer, type ToolsAnswer } from '../src/contract/services.js';
 import { parseOrThrow } from '../src/contract/zod-message.js';
 import { registrationSchema } from './registry/schemas.js';
+import { createDashboard } from './dashboard/dashboard.js';
 
 export interface ProxyAppOptions extends HostGuardOptions {
   core: MeshCore;
@@ -33,6 +34,8 @@ export interface ProxyAppOptions extends HostGuardOptions {
   allowRemoteRegistrations?: boolean;
   maxBodyBytes?: number;
   startedAt?: number;
+  /** Shown on the dashboard. */
+  version?: string;
 }
 
 // The lease header, if any; a malformed one is refused naming the header (its value is never echoed).
@@ -76,11 +79,17 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
     if (refused) return failed(c, new MeshError('FORBIDDEN', `Forbidden: ${refused}`));
     await next();
   });
-  // The same check as the listening front door (proxy/hot-path.ts), for every route of the app.
+  // The dashboard's page, login and assets check its login themselves (proxy/dashboard/).
+  const dashboard = createDashboard({ core, token: options.token, version: options.version, routes: () => app.routes });
+  app.route('/', dashboard.app);
+  // The same check as the listening front door (proxy/hot-path.ts), for every route of the app; a
+  // dashboard login (its cookie) passes where proxy/dashboard/access.ts says it may.
   const checkToken = createTokenCheck(options.token);
   app.use('*', async (c, next) => {
     const refused = checkToken(c.req.header('authorization'));
-    if (refused) return c.json(unauthorizedBody(c.req.path, refused), 401, { 'www-authenticate': refused.challenge });
+    const login = refused && dashboard.admits({ method: c.req.method, path: c.req.path, header: (name) => c.req.header(name) });
+    if (typeof login === 'string') return failed(c, new MeshError('FORBIDDEN', `Forbidden: ${login}`));
+    if (refused && login !== true) return c.json(unauthorizedBody(c.req.path, refused), 401, { 'www-authenticate': refused.challenge });
     await next();
   });
   app.use(

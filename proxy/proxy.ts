@@ -9,6 +9,7 @@ import { createHostGuard } from '../src/http/host-guard.js';
 import { DEFAULT_DRAIN_MS, Drain } from '../src/http/drain.js';
 import { createFrontDoor } from '../src/http/front-door.js';
 import { createProxyApp } from './app.js';
+import { checkedByDashboard } from './dashboard/access.js';
 import { createProxyLeanPath } from './hot-path.js';
 import { MeshCore } from './core.js';
 import { MeshEndpoint } from './mcp/endpoint.js';
@@ -86,12 +87,14 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     observeRetry: (service) => metrics.observeRetry(service),
   });
   const endpoint = new MeshEndpoint(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
-  const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts });
+  const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts, version: options.version });
   const drain = new Drain('mesh-proxy');
   const modern = new ModernMeshEndpoint(endpoint, core.router, options.version, log);
   // Both ports share one front door: token, guard, body checks, then modern / lean / SDK transport.
   const front = createFrontDoor({
     checkToken: createTokenCheck(options.token),
+    // The dashboard's login page and its cookie-carrying requests: the app checks those (proxy/dashboard/access.ts).
+    checksOwnToken: checkedByDashboard,
     guard: createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }),
     lean: createProxyLeanPath(endpoint),
     modern,

@@ -32,8 +32,8 @@ export interface ModernEndpoint {
 export interface FrontDoorOptions {
   /** The bearer-token check of every request (createTokenCheck). */
   checkToken: TokenCheck;
-  /** Paths that check their own credentials instead (an instance's `/control/*`). */
-  checksOwnToken?: ((url: string) => boolean) | undefined;
+  /** Requests the server checks the credentials of itself instead (an instance's `/control/*`, the proxy's dashboard login). */
+  checksOwnToken?: ((url: string, req: IncomingMessage) => boolean) | undefined;
   /** The Host/Origin guard of POST /mcp (other paths guard themselves in `sdk`). */
   guard: HostGuard;
   /** Largest request body read (default MAX_BODY_BYTES); a larger one is answered 413. */
@@ -88,7 +88,7 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
         res,
         new MeshError('BAD_REQUEST', `request target ${JSON.stringify(url?.slice(0, 200))} is not in normal form (dot segments or encoded dots); send the path itself, e.g. /mcp`),
       );
-    const refused = url !== undefined && checksOwnToken?.(url) ? undefined : checkToken(req.headers.authorization);
+    const refused = url !== undefined && checksOwnToken?.(url, req) ? undefined : checkToken(req.headers.authorization);
     if (refused) return sendJson(res, 401, unauthorizedBody(url, refused), { 'www-authenticate': refused.challenge });
     if (req.method !== 'POST' || !isMcpUrl(url)) return void sdk(req, res);
     receiveMcpPost(req, res, guard, maxBodyBytes, (body, parsed) => {
