@@ -14,6 +14,7 @@ import type { MeshEndpoint } from './mcp/endpoint.js';
 import type { ProxyMetrics } from './metrics.js';
 import { AuditQuerySchema, type AuditAnswer } from '../src/contract/audit.js';
 import { CallBodySchema, CallHeadersSchema } from '../src/contract/call.js';
+import { carrierFrom } from '../src/tracing/trace-context.js';
 import type { HelloEvent } from '../src/contract/events.js';
 import { HeartbeatSchema, type HeartbeatAnswer } from '../src/contract/heartbeat.js';
 import { LEASE_HEADER, LeaseSchema } from '../src/contract/lease.js';
@@ -126,7 +127,8 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
     const caller = headers['x-mesh-caller'];
     // A caller that goes away (an app's timeout, a native handler cancelled) cancels the call upstream.
     const relay = { signal: c.req.raw.signal };
-    const result = await core.router.call(c.req.param('name'), c.req.param('tool'), body.arguments, { caller, hops, deadlineMs: body.deadlineMs, relay });
+    const trace = carrierFrom(undefined, (name) => c.req.header(name));
+    const result = await core.router.call(c.req.param('name'), c.req.param('tool'), body.arguments, { caller, hops, deadlineMs: body.deadlineMs, relay, trace });
     return c.json(result);
   });
 

@@ -15,6 +15,7 @@ import { sendJson } from '../../src/http/mcp-post.js';
 import { CallCancel } from '../router/call-cancel.js';
 import { MODERN_REVISION } from '../../src/era/revision.js';
 import { InputRequired } from '../router/modern-hop.js';
+import { metaWithHeaderTrace } from '../../src/tracing/trace-context.js';
 import type { MeshSurface } from './mesh-handlers.js';
 
 const ClientInfoSchema = z.object({ name: z.string().min(1).max(128) });
@@ -61,7 +62,7 @@ export function plainModernCall(req: IncomingMessage, route: ModernRoute, mirror
   const { headers } = req;
   if (headers['mcp-protocol-version'] !== MODERN_REVISION || headers['mcp-method'] !== 'tools/call' || headers['mcp-name'] !== name) return undefined;
   if (mirrorsParamHeaders(name) || Object.keys(headers).some((header) => header.startsWith('mcp-param-'))) return undefined;
-  return { id, name, args, meta, caller: callerNamed(meta), declared: declaredBy(meta) };
+  return { id, name, args, meta: metaWithHeaderTrace(meta, (header) => headers[header]) as Record<string, unknown>, caller: callerNamed(meta), declared: declaredBy(meta) };
 }
 
 /**

@@ -15,6 +15,8 @@ export interface AuditRecord {
   errorCode?: string | undefined;
   requestBytes?: number | undefined;
   responseBytes?: number | undefined;
+  /** The W3C trace id of the call (32 hex digits). */
+  traceId?: string | undefined;
 }
 
 /** One stored audit row. */
