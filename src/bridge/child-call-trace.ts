@@ -19,8 +19,8 @@ export function traceChildCall(service: string, out: JSONRPCRequest): ChildCallS
   const parent = carrierFrom(out.params._meta);
   if (!parent) return undefined;
   const attributes = { 'mesh.service': service, 'rpc.method': out.method, ...(typeof out.params.name === 'string' && { 'mesh.tool': out.params.name }) };
-  const forward = startHop('sidecar.forward', SpanKind.SERVER, parent, attributes);
-  const child = startHop('sidecar.child', SpanKind.CLIENT, forward.carrier, attributes);
+  const forward = startHop('instance.forward', SpanKind.SERVER, parent, attributes);
+  const child = startHop('instance.child', SpanKind.CLIENT, forward.carrier, attributes);
   out.params = { ...out.params, _meta: withTraceMeta(out.params._meta ?? {}, child.carrier) };
   return { forward, child };
 }
