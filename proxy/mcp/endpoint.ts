@@ -207,7 +207,7 @@ export class MeshEndpoint implements MeshSurface {
 
   /** Calls an endpoint tool by its advertised name; `relay` carries what must flow back during the call. */
   async callTool(name: string, args: Record<string, unknown>, caller: string, hops = 0, relay?: Relay, retry?: InputRetry, trace?: TraceCarrier): Promise<CallToolResult> {
-    if (meshToolNames.has(name)) return callMeshTool(this.core, name, args, caller, hops, relay);
+    if (meshToolNames.has(name)) return callMeshTool(this.core, name, args, caller, hops, relay, trace);
     this.listTools();
     const ref = this.index.resolve(name);
     if (!ref) throw new MeshError('TOOL_NOT_FOUND', `unknown tool "${name}": mesh tools are ${[...meshToolNames].join(', ')}; service tools are named service__tool (see tools/list)`);
