@@ -261,7 +261,10 @@ export class Router {
       }
       route.check?.();
       // The deadline travels too, so a native instance's own mesh calls end when this one must.
-      const meta = withTraceMeta({ 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1, 'mesh/deadlineMs': deadlineMs }, span.carrier);
+      // The trace context the instance continues: the route span's (tracing on), else the caller's or a new one.
+      const meta: Record<string, unknown> = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1, 'mesh/deadlineMs': deadlineMs };
+      if (span.carrier?.traceparent !== undefined) meta.traceparent = span.carrier.traceparent;
+      if (span.carrier?.tracestate !== undefined) meta.tracestate = span.carrier.tracestate;
       const relay = options.relay;
       const retry = options.retry;
       const relayed = relay && relayRequestOptions(relay);

@@ -1,5 +1,5 @@
 import { SpanStatusCode, type Attributes, type Span, type SpanKind, type Tracer } from '@opentelemetry/api';
-import { carrierOf, contextOf, newTraceCarrier, traceIdOf, type TraceCarrier } from './trace-context.js';
+import { carrierOf, contextOf, newSpanContext, traceIdOf, type TraceCarrier } from './trace-context.js';
 
 export { SpanKind } from '@opentelemetry/api';
 
@@ -35,8 +35,8 @@ export function startHop(name: string, kind: SpanKind, parent: TraceCarrier | un
   if (!tracer) {
     const traceId = traceIdOf(parent);
     if (traceId !== undefined || !root) return { carrier: parent, traceId, end: noop };
-    const started = newTraceCarrier();
-    return { carrier: started, traceId: traceIdOf(started), end: noop };
+    const started = newSpanContext();
+    return { carrier: carrierOf(started), traceId: started.traceId, end: noop };
   }
   const span = tracer.startSpan(name, { kind, ...(attributes && { attributes }) }, contextOf(parent));
   const context = span.spanContext();

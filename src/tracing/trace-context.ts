@@ -64,8 +64,13 @@ export function carrierOf(span: SpanContext): TraceCarrier {
 
 /** A new trace (random ids, sampled), for a request that came without one and is not recorded here. */
 export function newTraceCarrier(): TraceCarrier {
+  return carrierOf(newSpanContext());
+}
+
+/** The span context of a new trace: random ids, sampled. */
+export function newSpanContext(): SpanContext {
   const ids = randomBytes(24).toString('hex');
-  return carrierOf({ traceId: ids.slice(0, 32), spanId: ids.slice(32), traceFlags: TraceFlags.SAMPLED });
+  return { traceId: ids.slice(0, 32), spanId: ids.slice(32), traceFlags: TraceFlags.SAMPLED };
 }
 
 /** The trace id `carrier` names (32 hex digits), or undefined. */
