@@ -5,7 +5,8 @@ import { fixture, pollJson, root, waitFor } from '../helpers/processes.js';
 import { startNative } from '../helpers/native.js';
 import { startOtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { startProxy } from '../helpers/proxy.js';
-import { startSidecar } from '../helpers/sidecar.js';
+import { connectClient, startSidecar } from '../helpers/sidecar.js';
+import { postModern } from '../helpers/modern.js';
 
 // W3C trace context across real processes: an app's MeshClient call to the native cmc example,
 // which asks the Python fs server (behind a sidecar) through the proxy, arrives at an OTLP/HTTP
@@ -123,4 +124,18 @@ t.test('tracing off: nothing exported, and the trace context still reaches the c
   t.match(startedMeta.traceparent, TRACEPARENT, 'a call without trace context gets a new W3C trace at the proxy');
   t.not(startedMeta.traceparent, given, 'a new one');
   t.equal(receiver.requests, 0, 'nothing was exported (no endpoint set)');
+
+  t.test('through /mcp, both eras: from _meta or from the traceparent header', async (t) => {
+    const metaOf = (result: any) => (result.structuredContent as { meta: Record<string, unknown> }).meta;
+    const legacy = await connectClient(t, `${mesh.proxy}/mcp`);
+    const fromLegacy = await legacy.callTool({ name: 'metaecho__whoami', arguments: {}, _meta: { traceparent: given } });
+    t.equal(metaOf(fromLegacy).traceparent, given, 'a legacy session: _meta');
+    const other = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const lean = await postModern(`${mesh.proxy}/mcp`, 'tools/call', { name: 'metaecho__whoami', arguments: {}, _meta: { traceparent: other, tracestate: 'x=y' } });
+    t.match(metaOf(lean.body.result), { traceparent: other, tracestate: 'x=y' }, 'a 2026-07-28 plain call (lean path): _meta');
+    const header = await postModern(`${mesh.proxy}/mcp`, 'tools/call', { name: 'metaecho__whoami', arguments: {} }, { traceparent: other });
+    t.equal(metaOf(header.body.result).traceparent, other, 'a 2026-07-28 call with the traceparent header only');
+    const sdk = await postModern(`${mesh.proxy}/mcp`, 'tools/call', { name: 'metaecho__whoami', arguments: {}, _meta: { traceparent: given, 'io.modelcontextprotocol/logLevel': 'error' } });
+    t.equal(metaOf(sdk.body.result).traceparent, given, "a 2026-07-28 call with a log level (the SDK's handler): _meta");
+  });
 });
