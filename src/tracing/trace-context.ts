@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { defaultTextMapGetter, defaultTextMapSetter, isSpanContextValid, ROOT_CONTEXT, trace, TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
@@ -69,8 +69,23 @@ export function newTraceCarrier(): TraceCarrier {
 
 /** The span context of a new trace: random ids, sampled. */
 export function newSpanContext(): SpanContext {
-  const ids = randomBytes(24).toString('hex');
+  const ids = randomIds();
   return { traceId: ids.slice(0, 32), spanId: ids.slice(32), traceFlags: TraceFlags.SAMPLED };
+}
+
+// Random bytes for 256 trace and span ids at a time: one getrandom call per 256 new traces, not per call
+// (as node's randomUUID keeps a cache), since a route without incoming context starts one per call.
+const ID_BYTES = 24;
+let pool = Buffer.alloc(0);
+let offset = 0;
+
+function randomIds(): string {
+  if (offset >= pool.length) {
+    pool = randomFillSync(Buffer.allocUnsafe(ID_BYTES * 256));
+    offset = 0;
+  }
+  offset += ID_BYTES;
+  return pool.toString('hex', offset - ID_BYTES, offset);
 }
 
 /** The trace id `carrier` names (32 hex digits), or undefined. */
