@@ -108,6 +108,27 @@ t.test('tracing on: app → cmc → fs is one trace with the right parent links'
   });
 });
 
+t.test('spans still in the batch are exported when the proxy and the sidecar stop on SIGTERM', async (t) => {
+  const receiver = await startOtlpReceiver(t);
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+  process.env.OTEL_BSP_SCHEDULE_DELAY = '600000';
+  t.teardown(() => {
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete process.env.OTEL_BSP_SCHEDULE_DELAY;
+  });
+  const proxy = await startProxy(t, { extra: fast });
+  const sidecar = await startSidecar(t, { name: 'metaecho', proxy: proxy.base, extra: ['--heartbeat', '1'], command: ['python3', fixture('meta_echo_server.py')] });
+  await pollJson(`${proxy.base}/v1/services/metaecho`, (status, body) => status === 200 && body.status === 'healthy');
+  const client = new MeshClient({ proxy: proxy.base, caller: 'trace-test' });
+  t.teardown(() => client.close());
+  await client.call('metaecho', 'whoami', {});
+  t.equal(receiver.spans.length, 0, 'nothing exported yet (the batch waits 10 minutes)');
+  await sidecar.stop();
+  await proxy.stop();
+  const names = receiver.spans.map((span) => `${span.name}@${span.service}`).sort();
+  t.same(names, ['instance.child@metaecho', 'instance.forward@metaecho', 'mesh.hop@mesh-proxy', 'mesh.route@mesh-proxy'], 'the call’s spans were flushed on the way out');
+});
+
 t.test('tracing off: nothing exported, and the trace context still reaches the child', async (t) => {
   const receiver = await startOtlpReceiver(t);
   const mesh = await startMesh(t);
