@@ -38,18 +38,12 @@ export function createProxyLeanPath(endpoint: HotEndpoint): LeanPath {
         if (!res.writableFinished) cancel.cancel(new Error('the client closed the request'));
       });
       const args = (params.arguments ?? {}) as Record<string, unknown>;
-      endpoint
-        .callToolForSession(
-          sessionId,
-          name,
-          args,
-          cancel,
-          metaWithHeaderTrace(params._meta, (header) => req.headers[header]),
-        )
-        .then(
-          (result) => sendJson(res, 200, { jsonrpc: '2.0', id, result }),
-          (error: unknown) => sendJson(res, 200, toJsonRpcError(id, error)),
-        );
+      // The trace context of the call: its _meta, else the traceparent/tracestate headers.
+      const meta = metaWithHeaderTrace(params._meta, (header) => req.headers[header]);
+      endpoint.callToolForSession(sessionId, name, args, cancel, meta).then(
+        (result) => sendJson(res, 200, { jsonrpc: '2.0', id, result }),
+        (error: unknown) => sendJson(res, 200, toJsonRpcError(id, error)),
+      );
       return true;
     },
     cancel(sessionId, requestId, reason) {

@@ -290,7 +290,7 @@ export class Router {
           hop?.end();
           return value;
         } catch (error) {
-          hop?.end(error);
+          hop?.end(error instanceof InputRequired ? undefined : error);
           // Asking the client for input is an answer, not a failure; the retry must come back to this instance.
           if (error instanceof InputRequired) {
             this.outliers.record(admission, 'success');
