@@ -16,6 +16,7 @@ import { AuditQuerySchema, type AuditAnswer } from '../src/contract/audit.js';
 import { CallBodySchema, CallHeadersSchema } from '../src/contract/call.js';
 import { EventsQuerySchema, RecentEventsQuerySchema, type HelloEvent, type RecentEventsAnswer } from '../src/contract/events.js';
 import { SeriesQuerySchema, type SeriesAnswer } from '../src/contract/load.js';
+import { carrierFrom } from '../src/tracing/trace-context.js';
 import { HeartbeatSchema, type HeartbeatAnswer } from '../src/contract/heartbeat.js';
 import { LEASE_HEADER, LeaseSchema } from '../src/contract/lease.js';
 import type { RegistrationAnswer } from '../src/contract/registration.js';
@@ -140,7 +141,8 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
     const caller = headers['x-mesh-caller'];
     // A caller that goes away (an app's timeout, a native handler cancelled) cancels the call upstream.
     const relay = { signal: c.req.raw.signal };
-    const result = await core.router.call(c.req.param('name'), c.req.param('tool'), body.arguments, { caller, hops, deadlineMs: body.deadlineMs, relay });
+    const trace = carrierFrom(undefined, (name) => c.req.header(name));
+    const result = await core.router.call(c.req.param('name'), c.req.param('tool'), body.arguments, { caller, hops, deadlineMs: body.deadlineMs, relay, trace });
     return c.json(result);
   });
 

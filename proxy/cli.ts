@@ -7,6 +7,7 @@ import { createLogger } from '../src/log.js';
 import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
 import { meshHome } from '../src/mesh-home.js';
 import { startProxy } from './proxy.js';
+import { startTracing, stopTracing } from '../src/tracing/tracing.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './router/json-post.js';
 
 const program = new Command('mesh-proxy')
@@ -59,6 +60,8 @@ if (!LOOPBACK_HOSTS.includes(opts.host) && !opts.token) {
 }
 
 try {
+  // Spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set: the OTel SDK is not even loaded otherwise.
+  await startTracing('mesh-proxy');
   const proxy = await startProxy({
     host: opts.host,
     port: opts.port,
@@ -92,8 +95,9 @@ try {
     }
     stopping = true;
     log.info(`${signal}: stopping (draining calls in flight up to ${opts.drainTimeout} s; send it again to stop at once)`);
+    // Spans still in the batch are exported before the process ends.
     proxy.stop().then(
-      () => process.exit(0),
+      () => stopTracing().then(() => process.exit(0)),
       (error: Error) => {
         log.error(`stop failed: ${error.message}`);
         process.exit(1);

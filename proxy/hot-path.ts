@@ -3,6 +3,7 @@ import { toJsonRpcError } from '../src/errors.js';
 import type { LeanPath } from '../src/http/front-door.js';
 import { sendJson } from '../src/http/mcp-post.js';
 import { CallCancel } from './router/call-cancel.js';
+import { metaWithHeaderTrace } from '../src/tracing/trace-context.js';
 
 /** What the lean path needs from the MCP endpoint. */
 export interface HotEndpoint {
@@ -25,7 +26,7 @@ export function createProxyLeanPath(endpoint: HotEndpoint): LeanPath {
   // Calls this path is serving, by session and request id, so a cancellation can find them.
   const inflight = new Map<string, CallCancel>();
   return {
-    call(sessionId, request, _req, res) {
+    call(sessionId, request, req, res) {
       const { id, method, params } = request;
       if (method !== 'tools/call' || typeof params?.name !== 'string' || !endpoint.isLeanSession(sessionId)) return false;
       const name = params.name;
@@ -37,7 +38,9 @@ export function createProxyLeanPath(endpoint: HotEndpoint): LeanPath {
         if (!res.writableFinished) cancel.cancel(new Error('the client closed the request'));
       });
       const args = (params.arguments ?? {}) as Record<string, unknown>;
-      endpoint.callToolForSession(sessionId, name, args, cancel, params._meta).then(
+      // The trace context of the call: its _meta, else the traceparent/tracestate headers.
+      const meta = metaWithHeaderTrace(params._meta, (header) => req.headers[header]);
+      endpoint.callToolForSession(sessionId, name, args, cancel, meta).then(
         (result) => sendJson(res, 200, { jsonrpc: '2.0', id, result }),
         (error: unknown) => sendJson(res, 200, toJsonRpcError(id, error)),
       );

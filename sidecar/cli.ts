@@ -8,6 +8,7 @@ import { parsePortRange } from '../src/http/ports.js';
 import { DEFAULT_PROXY_URL } from '../src/client/proxy-url.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../src/stdio/line-reader.js';
 import { startSidecar, type Sidecar } from './sidecar.js';
+import { startTracing, stopTracing } from '../src/tracing/tracing.js';
 import type { RestartPolicy } from './supervisor.js';
 
 function backoffArg(value: string): { initialMs: number; maxMs: number } {
@@ -93,9 +94,10 @@ const starting = new AbortController();
 const killing = new AbortController();
 let sidecar: Sidecar | undefined;
 let signals = 0;
+// Spans still in the batch are exported before the process ends.
 const stopAndExit = (running: Sidecar) =>
   running.stop().then(
-    () => process.exit(0),
+    () => stopTracing().then(() => process.exit(0)),
     (error: Error) => {
       log.error(`stop failed: ${error.message}`);
       process.exit(1);
@@ -119,6 +121,8 @@ process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
 
 try {
+  // Spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set: the OTel SDK is not even loaded otherwise.
+  await startTracing(opts.name);
   sidecar = await startSidecar({
     name: opts.name,
     command,

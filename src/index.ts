@@ -16,3 +16,5 @@ export { resolveInstanceOptions, type InstanceOptions, type ResolvedInstanceOpti
 export type { ArgsOf, ToolHandler, ToolInput, ToolSpec } from './instance/native-tools.js';
 export type { ToolContext } from './instance/tool-context.js';
 export { errorResult, isCallToolResult, toToolResult } from './instance/tool-result.js';
+export { flushTracing, startTracing, stopTracing, tracingWanted } from './tracing/tracing.js';
+export { carrierFrom, type TraceCarrier } from './tracing/trace-context.js';

@@ -3,6 +3,7 @@ import { Server, WebStandardStreamableHTTPServerTransport, ProtocolErrorCode, ty
 import { MeshError, toHttpJsonRpcError, toMeshError, type MeshErrorCode } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { hopsOf } from '../../src/instance/mesh-meta.js';
+import { carrierFrom, type TraceCarrier } from '../../src/tracing/trace-context.js';
 import type { MeshCore } from '../core.js';
 import { buildCatalog, type Catalog } from './catalog.js';
 import type { CallCancel } from '../router/call-cancel.js';
@@ -205,12 +206,12 @@ export class MeshEndpoint implements MeshSurface {
   }
 
   /** Calls an endpoint tool by its advertised name; `relay` carries what must flow back during the call. */
-  async callTool(name: string, args: Record<string, unknown>, caller: string, hops = 0, relay?: Relay, retry?: InputRetry): Promise<CallToolResult> {
-    if (meshToolNames.has(name)) return callMeshTool(this.core, name, args, caller, hops, relay);
+  async callTool(name: string, args: Record<string, unknown>, caller: string, hops = 0, relay?: Relay, retry?: InputRetry, trace?: TraceCarrier): Promise<CallToolResult> {
+    if (meshToolNames.has(name)) return callMeshTool(this.core, name, args, caller, hops, relay, trace);
     this.listTools();
     const ref = this.index.resolve(name);
     if (!ref) throw new MeshError('TOOL_NOT_FOUND', `unknown tool "${name}": mesh tools are ${[...meshToolNames].join(', ')}; service tools are named service__tool (see tools/list)`);
-    const result = await this.core.router.call(ref.service, ref.tool, args, { caller, hops, ...(relay && { relay }), ...(retry && { retry }) });
+    const result = await this.core.router.call(ref.service, ref.tool, args, { caller, hops, trace, ...(relay && { relay }), ...(retry && { retry }) });
     const content = meshContent(ref.service, result.content);
     return content === result.content ? result : { ...result, content };
   }
@@ -219,13 +220,14 @@ export class MeshEndpoint implements MeshSurface {
    * tools/call as a client sees it: the tool's result, or an isError result when the call failed on
    * its way (timeout, crash, nothing healthy: a tool error the model can read and act on).
    * `meta` is the request's `_meta`: the hop count it carries (every routed call has one) is kept,
-   * so a server that calls back into the mesh and passes its `_meta` on stays under the loop guard.
+   * so a server that calls back into the mesh and passes its `_meta` on stays under the loop guard;
+   * its `traceparent`/`tracestate` are the trace the call continues.
    * @throws MeshError when asking for something that does not exist (a protocol error)
    * @throws InputRequired when the instance asked for the client's input (MRTR; `retry` carries the answers back)
    */
   async answerToolCall(name: string, args: Record<string, unknown>, caller: string, relay?: Relay, meta?: unknown, retry?: InputRetry): Promise<CallToolResult> {
     try {
-      return await this.callTool(name, args, caller, hopsOf(meta), relay, retry);
+      return await this.callTool(name, args, caller, hopsOf(meta), relay, retry, carrierFrom(meta));
     } catch (error) {
       if (error instanceof InputRequired) throw error;
       const mesh = toMeshError(error);

@@ -4,6 +4,7 @@ import type { Catalog } from './catalog.js';
 import { toRpcError } from './rpc-error.js';
 import type { InputMethod, MrtrRelay } from './mrtr-relay.js';
 import { InputRequired, type InputRetry } from '../router/modern-hop.js';
+import { metaWithHeaderTrace } from '../../src/tracing/trace-context.js';
 
 /** What the mesh endpoint serves, the same for both eras (MeshEndpoint implements it). */
 export interface MeshSurface {
@@ -48,7 +49,8 @@ export function installMeshHandlers(server: Server, surface: MeshSurface, hooks:
       const { name } = request.params;
       const retry = surface.mrtr.retryOf(ctx, 'tools/call', name);
       // A mesh failure becomes its JSON-RPC error here (readResource and getPrompt throw theirs already).
-      const answer = () => surface.answerToolCall(name, request.params.arguments ?? {}, hooks.callerOf(ctx), relay, request.params._meta, retry);
+      const meta = metaWithHeaderTrace(request.params._meta, (header) => ctx.http?.req?.headers.get(header));
+      const answer = () => surface.answerToolCall(name, request.params.arguments ?? {}, hooks.callerOf(ctx), relay, meta, retry);
       return relayInput(surface, 'tools/call', name, () => answer().catch((error: unknown) => Promise.reject(error instanceof InputRequired ? error : toRpcError(error))));
     }),
   );

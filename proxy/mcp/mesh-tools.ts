@@ -5,6 +5,7 @@ import { LeaseSchema } from '../../src/contract/lease.js';
 import { parseOrThrow } from '../../src/contract/zod-message.js';
 import type { MeshCore } from '../core.js';
 import type { Relay } from '../router/relay.js';
+import type { TraceCarrier } from '../../src/tracing/trace-context.js';
 
 const ServiceArg = z.string().min(1).describe('Service name, e.g. "fs" (see list_services).');
 
@@ -73,7 +74,7 @@ function parse<T extends z.ZodType>(schema: T, args: unknown, tool: string): z.o
 }
 
 /** Runs a mesh tool. Throws MeshError for bad input; the caller turns it into a JSON-RPC error. */
-export async function callMeshTool(core: MeshCore, name: string, args: unknown, caller: string, hops: number, relay?: Relay): Promise<CallToolResult> {
+export async function callMeshTool(core: MeshCore, name: string, args: unknown, caller: string, hops: number, relay?: Relay, trace?: TraceCarrier): Promise<CallToolResult> {
   switch (name) {
     case 'list_services': {
       const { status, tag } = parse(inputs.list_services, args, name);
@@ -91,7 +92,7 @@ export async function callMeshTool(core: MeshCore, name: string, args: unknown, 
     }
     case 'call_service': {
       const { service, tool, arguments: toolArgs } = parse(inputs.call_service, args, name);
-      return core.router.call(service, tool, toolArgs, relay ? { caller, hops, relay } : { caller, hops });
+      return core.router.call(service, tool, toolArgs, relay ? { caller, hops, relay, trace } : { caller, hops, trace });
     }
     case 'register_service': {
       const input = parse(inputs.register_service, args, name);

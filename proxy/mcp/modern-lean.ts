@@ -15,6 +15,7 @@ import { sendJson } from '../../src/http/mcp-post.js';
 import { CallCancel } from '../router/call-cancel.js';
 import { callHeadersAgree } from '../../src/era/lean-call.js';
 import { InputRequired } from '../router/modern-hop.js';
+import { metaWithHeaderTrace } from '../../src/tracing/trace-context.js';
 import type { MeshSurface } from './mesh-handlers.js';
 
 const ClientInfoSchema = z.object({ name: z.string().min(1).max(128) });
@@ -59,7 +60,7 @@ export function plainModernCall(req: IncomingMessage, route: ModernRoute, mirror
   if (typeof name !== 'string' || !isObject(args) || !isObject(meta) || Object.keys(rest).length > 0) return undefined;
   if ('progressToken' in meta || LOG_LEVEL_META_KEY in meta) return undefined;
   if (mirrorsParamHeaders(name) || Object.keys(req.headers).some((header) => header.startsWith('mcp-param-'))) return undefined;
-  return { id, name, args, meta, caller: callerNamed(meta), declared: declaredBy(meta) };
+  return { id, name, args, meta: metaWithHeaderTrace(meta, (header) => req.headers[header]) as Record<string, unknown>, caller: callerNamed(meta), declared: declaredBy(meta) };
 }
 
 /**

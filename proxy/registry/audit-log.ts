@@ -18,6 +18,7 @@ export interface AuditRecord {
   responseBytes?: number | undefined;
   /** Mesh hops made before this call (0: from a client). */
   hops?: number | undefined;
+  /** The W3C trace id of the call (32 hex digits). */
   traceId?: string | undefined;
   /** The arguments and result, when the sizes are still to be measured (when the batch is stored, off the call's path). */
   request?: unknown;

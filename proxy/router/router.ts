@@ -14,6 +14,8 @@ import { ResourceSubscriptions } from './subscriptions.js';
 import { EraVerdicts } from './era-verdicts.js';
 import { InputRequired, type InputRetry } from './modern-hop.js';
 import { Upstream, type UpstreamChange, type UpstreamRequestOptions } from './upstream.js';
+import { withTraceMeta, type TraceCarrier } from '../../src/tracing/trace-context.js';
+import { SpanKind, startHop, tracingOn } from '../../src/tracing/hop-span.js';
 
 export type { RoutableInstance, RouteTable } from './replica-picker.js';
 
@@ -33,7 +35,7 @@ export interface AuditRecord {
   /** The arguments and the result as they travelled: their JSON sizes are measured when the audit batch is stored, off the call's path. */
   request: unknown;
   response: unknown;
-  /** The call's W3C trace id, when it has one. */
+  /** The W3C trace id of the call (continued from the caller, else started here). */
   traceId?: string | undefined;
 }
 
@@ -50,6 +52,8 @@ export interface CallOptions {
   relay?: Relay;
   /** An MRTR retry: sent to the instance that asked for input, with the client's answers (tools/call, prompts/get, resources/read). */
   retry?: InputRetry;
+  /** The caller's W3C trace context (its `_meta` or headers); a new trace is started without one. */
+  trace?: TraceCarrier | undefined;
 }
 
 export interface RouterOptions {
@@ -260,6 +264,8 @@ export class Router {
     let instance: RoutableInstance | undefined;
     let result: T | undefined;
     let failure: MeshError | undefined;
+    // The proxy route span; with tracing off, the caller's trace context (or a new one) passed on.
+    const span = startHop('mesh.route', SpanKind.SERVER, options.trace, { 'mesh.service': route.service, 'mesh.request': route.audited, 'mesh.caller': options.caller ?? 'client' }, true);
     try {
       if (hops >= maxHops) {
         throw new MeshError('LOOP_DETECTED', `${route.label.text} refused: ${hops} mesh hops already (limit ${maxHops}); is there a call loop?`, {
@@ -268,7 +274,10 @@ export class Router {
       }
       route.check?.();
       // The deadline travels too, so a native instance's own mesh calls end when this one must.
-      const meta = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1, 'mesh/deadlineMs': deadlineMs };
+      // The trace context the instance continues: the route span's (tracing on), else the caller's or a new one.
+      const meta: Record<string, unknown> = { 'mesh/caller': options.caller ?? 'client', 'mesh/hops': hops + 1, 'mesh/deadlineMs': deadlineMs };
+      if (span.carrier?.traceparent !== undefined) meta.traceparent = span.carrier.traceparent;
+      if (span.carrier?.tracestate !== undefined) meta.tracestate = span.carrier.tracestate;
       const relay = options.relay;
       const retry = options.retry;
       const relayed = relay && relayRequestOptions(relay);
@@ -288,11 +297,15 @@ export class Router {
         const admission = this.outliers.admit(route.service, target.id);
         const inflight = this.options.inflight;
         inflight?.begin(route.service, target.id);
+        // One instance hop span per attempt, the parent of what the instance does.
+        const hop = tracingOn() ? startHop('mesh.hop', SpanKind.CLIENT, span.carrier, { 'mesh.instance': target.id, 'url.full': target.url }) : undefined;
         try {
-          const value = await route.send(upstreamOf(target), deadlineMs, meta, request);
+          const value = await route.send(upstreamOf(target), deadlineMs, hop ? withTraceMeta(meta, hop.carrier) : meta, request);
           this.outliers.record(admission, 'success');
+          hop?.end();
           return value;
         } catch (error) {
+          hop?.end(error instanceof InputRequired ? undefined : error);
           // Asking the client for input is an answer, not a failure; the retry must come back to this instance.
           if (error instanceof InputRequired) {
             this.outliers.record(admission, 'success');
@@ -324,7 +337,9 @@ export class Router {
         hops,
         request: route.params,
         response: result,
+        traceId: span.traceId,
       });
+      span.end(failure);
     }
   }
 

@@ -1,18 +1,10 @@
-import {
-  LATEST_PROTOCOL_VERSION,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  type InitializeResult,
-  type JSONRPCErrorResponse,
-  type JSONRPCMessage,
-  type JSONRPCNotification,
-  type JSONRPCRequest,
-  type JSONRPCResultResponse,
-  type Transport,
-} from '@modelcontextprotocol/server';
+import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
+import type { InitializeResult, JSONRPCErrorResponse, JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, JSONRPCResultResponse, Transport } from '@modelcontextprotocol/server';
 import { fromJsonRpcError, MeshError, toJsonRpcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { BridgeSession } from './bridge-session.js';
 import { relatedChildId } from './related.js';
+import { endChildCall, traceChildCall } from './child-call-trace.js';
 import type { ClientChannel, Pending, Reply } from './types.js';
 
 // A listing never asks its client anything: a child's keyless request belongs to a call, prompt or read in flight when there is one.
@@ -151,6 +143,7 @@ export class Bridge {
       // The child sees our id as the progress token, so its progress notifications find their request.
       out.params = progressToken === undefined ? params : { ...params, _meta: { ...meta, progressToken: childId } };
     }
+    const spans = traceChildCall(this.options.name, out);
     const pending: Pending = {
       childId,
       originalId: request.id,
@@ -161,6 +154,7 @@ export class Bridge {
       reply,
       deadline: this.now() + deadlineMs,
       deadlineMs,
+      spans,
     };
     this.pending.set(childId, pending);
     if (session) session.inflight.set(request.id, childId);
@@ -183,6 +177,7 @@ export class Bridge {
     const pending = this.pending.get(childId);
     if (!pending) return false;
     this.pending.delete(childId);
+    if (!answer) endChildCall(pending.spans, reason);
     this.notify('notifications/cancelled', { requestId: childId, reason });
     if (answer) this.fail(pending, answer);
     else if (pending.session) this.sessions.get(pending.session.id)?.inflight.delete(pending.originalId);
@@ -273,6 +268,7 @@ export class Bridge {
     if (pending.session) this.sessions.get(pending.session.id)?.inflight.delete(pending.originalId);
     if ('error' in message) this.counters.failed++;
     message.id = pending.originalId;
+    endChildCall(pending.spans, 'error' in message ? message.error : undefined);
     pending.reply.respond(message);
   }
 
@@ -362,6 +358,7 @@ export class Bridge {
 
   private fail(pending: Pending, error: unknown): void {
     this.counters.failed++;
+    endChildCall(pending.spans, error);
     if (pending.session) this.sessions.get(pending.session.id)?.inflight.delete(pending.originalId);
     pending.reply.respond(toJsonRpcError(pending.originalId, error));
   }

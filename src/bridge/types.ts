@@ -1,3 +1,4 @@
+import type { ChildCallSpans } from './child-call-trace.js';
 import type { JSONRPCErrorResponse, JSONRPCMessage, JSONRPCResultResponse, RequestId } from '@modelcontextprotocol/server';
 
 /** How a client session receives messages that are not answers to one particular request. */
@@ -25,4 +26,6 @@ export interface Pending {
   reply: Reply;
   deadline: number;
   deadlineMs: number;
+  /** The request's spans (tracing on, a client request with trace context). */
+  spans?: ChildCallSpans | undefined;
 }

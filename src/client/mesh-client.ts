@@ -8,6 +8,8 @@ import { proxyRequest, type ProxyRequest, type ProxyTransport } from './proxy-re
 import type { CallToolResult, ServiceDetail, ServiceFilter, ServiceInfo, ServiceStatus, Tool } from './types.js';
 import { waitForService, type WaitForOptions } from './wait-for.js';
 import { proxyUrlFrom } from './proxy-url.js';
+import type { TraceCarrier } from '../tracing/trace-context.js';
+import { SpanKind, startHop } from '../tracing/hop-span.js';
 
 /** Options of `new MeshClient()`. */
 export interface MeshClientOptions {
@@ -23,6 +25,8 @@ export interface MeshClientOptions {
   token?: string;
   /** The fetch to use (default the global one, which keeps connections alive). */
   fetch?: typeof fetch;
+  /** The W3C trace context calls continue (a native handler's incoming request); without one each call starts a trace. */
+  trace?: TraceCarrier | undefined;
 }
 
 /** Options of one `call()`. */
@@ -30,6 +34,8 @@ export interface CallOptions {
   /** This call's deadline in ms (default the client's `timeoutMs`). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The W3C trace context this call continues (default the client's `trace`). */
+  trace?: TraceCarrier | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -56,12 +62,14 @@ export class MeshClient implements AsyncDisposable {
   readonly timeoutMs: number;
   private readonly transport: ProxyTransport;
   private readonly closing = new AbortController();
+  private readonly trace: TraceCarrier | undefined;
 
   constructor(options: MeshClientOptions = {}) {
     this.proxy = proxyUrlFrom(options.proxy);
     this.caller = options.caller;
     this.hops = options.hops ?? 0;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.trace = options.trace;
     // Every request in flight listens on this signal; hundreds of concurrent calls are normal.
     setMaxListeners(0, this.closing.signal);
     this.transport = { proxy: this.proxy, fetch: options.fetch ?? globalThis.fetch, token: options.token ?? process.env.MESH_TOKEN };
@@ -77,6 +85,10 @@ export class MeshClient implements AsyncDisposable {
     const deadlineMs = Math.max(1, Math.ceil(options.timeoutMs ?? this.timeoutMs));
     const headers: Record<string, string> = { 'x-mesh-hops': String(this.hops) };
     if (this.caller) headers['x-mesh-caller'] = this.caller;
+    // A client span with tracing on; else the caller's trace context passed on as headers.
+    const span = startHop('mesh.call', SpanKind.CLIENT, options.trace ?? this.trace, { 'mesh.service': service, 'mesh.tool': tool });
+    if (span.carrier?.traceparent) headers.traceparent = span.carrier.traceparent;
+    if (span.carrier?.tracestate) headers.tracestate = span.carrier.tracestate;
     const answer = await this.request(
       {
         method: 'POST',
@@ -87,6 +99,12 @@ export class MeshClient implements AsyncDisposable {
         context: { service, tool },
       },
       options.signal,
+    ).then(
+      (value) => (span.end(), value),
+      (error: unknown) => {
+        span.end(error);
+        throw error;
+      },
     );
     const checked = ToolCallAnswerSchema.safeParse(answer);
     if (!checked.success) {

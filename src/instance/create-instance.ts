@@ -6,6 +6,7 @@ import { connectNativeServer, type NativeServer } from './native-server.js';
 import { NativeTools, type ArgsOf, type ToolHandler, type ToolInput, type ToolSpec } from './native-tools.js';
 import { bridgeHealth, InstanceRuntime } from './instance-runtime.js';
 import { installStopSignals } from './stop-signals.js';
+import { flushTracing, startTracing } from '../tracing/tracing.js';
 
 /** Lifecycle of a native instance; `ready` is what the registry routes to. */
 export type NativeState = 'created' | 'starting' | 'ready' | 'stopping' | 'stopped';
@@ -94,6 +95,8 @@ export class NativeInstance {
   private async launch(): Promise<{ url: string; port: number }> {
     this.startedAt = Date.now();
     const o = this.options;
+    // Spans when OTEL_EXPORTER_OTLP_ENDPOINT is set (once per process; the OTel SDK is loaded only then).
+    await startTracing(o.name);
     const bridge = new Bridge({ name: o.name, deadlineMs: o.deadlineMs, log: this.log.child('bridge') });
     this.bridge = bridge;
     try {
@@ -149,6 +152,7 @@ export class NativeInstance {
       await this.starting?.catch(() => undefined);
       this.removeSignals?.();
       await this.release();
+      await flushTracing();
       this.state = 'stopped';
     })();
     return this.stopping;

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { stopTracing } from '../tracing/tracing.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
@@ -18,6 +19,9 @@ export function installStopSignals(stop: () => Promise<void>, log: Logger): () =
     log.info(`${signal}: stopping`);
     stop()
       .catch((error: Error) => log.error(`stop failed: ${error.message}`))
+      // The process is about to end: the spans still in the batch are exported first.
+      .then(() => stopTracing())
+      .catch(() => undefined)
       .finally(() => {
         if (process.listenerCount(signal) === 0) setTimeout(() => process.kill(process.pid, signal), DRAIN_MS).unref();
       });

@@ -1,6 +1,7 @@
 import type { LoggingLevel, RequestId } from '@modelcontextprotocol/server';
 import { MeshClient, type CallOptions, type MeshClientOptions } from '../client/mesh-client.js';
 import { deadlineOf, hopsOf } from './mesh-meta.js';
+import { carrierFrom } from '../tracing/trace-context.js';
 
 /** What a native tool handler gets besides its arguments. */
 export interface ToolContext {
@@ -74,7 +75,8 @@ export function createToolContext(facts: CallFacts): ToolContext {
   return {
     get mesh() {
       if (!mesh) {
-        const client = new NestedMeshClient({ ...facts.client, hops }, () => remainingMs(limitMs, performance.now() - started));
+        // Nested calls continue this request's trace (the context the instance received it with).
+        const client = new NestedMeshClient({ ...facts.client, hops, trace: carrierFrom(facts.meta) }, () => remainingMs(limitMs, performance.now() - started));
         mesh = client;
         // The caller gave up: the calls this request started on its behalf stop too.
         if (facts.signal.aborted) void client.close();

@@ -15,6 +15,7 @@ const everything = `${root}node_modules/@modelcontextprotocol/server-everything/
 const sidecarCli = `${root}dist/sidecar/cli.js`;
 export const proxyCli = `${root}dist/proxy/cli.js`;
 const supergatewayCli = `${root}node_modules/supergateway/dist/index.js`;
+const otlpSink = `${root}dist/test/bench/otlp-sink.js`;
 const node = process.execPath;
 
 const MESSAGE = 'hello from mm-bench';
@@ -39,12 +40,12 @@ export interface BenchProxy {
 }
 
 /** Spawns `mesh-proxy --port P --mcp-port 0 --registry <tmp>/registry.sqlite`; ready when GET /healthz is 200. */
-export async function startBenchProxy(nodeFlags: readonly string[] = [], extraArgs: readonly string[] = []): Promise<BenchProxy> {
+export async function startBenchProxy(nodeFlags: readonly string[] = [], extraArgs: readonly string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<BenchProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'mm-bench-proxy-'));
   const registryFile = join(dir, 'registry.sqlite');
   const port = await freePort();
   const proc = spawnTracked('mesh-proxy', node, [...nodeFlags, proxyCli, '--port', String(port), '--mcp-port', '0', '--registry', registryFile, ...extraArgs], {
-    env: { ...benchEnv(), MESH_HOME: dir },
+    env: { ...benchEnv(), MESH_HOME: dir, ...extraEnv },
   });
   const base = `http://127.0.0.1:${port}`;
   let stopping: Promise<void> | undefined;
@@ -143,18 +144,19 @@ const supergateway: BenchPath = {
  * when the proxy lists service "bench" as healthy. The proxy is "the bridge" of the report (its CPU
  * and RSS; --cpu-prof profiles it); the sidecar (and the server under it) are measured beside it.
  */
-async function startMeshRoute(bridgeNodeFlags: string[]): Promise<StartedPath> {
-  const proxy = await startBenchProxy(bridgeNodeFlags);
+async function startMeshRoute(bridgeNodeFlags: string[], extraEnv: NodeJS.ProcessEnv = {}, after?: () => Promise<void>): Promise<StartedPath> {
+  const proxy = await startBenchProxy(bridgeNodeFlags, [], extraEnv);
   let sidecarProc: Tracked | undefined;
   const stop = async () => {
     // The sidecar first: it deregisters from a proxy that is still there.
     await sidecarProc?.stop();
     await proxy.stop();
+    await after?.();
   };
   try {
     const port = await freePort();
     sidecarProc = spawnTracked('mesh-sidecar', node, [sidecarCli, '--name', 'bench', '--port', String(port), '--proxy', proxy.base, '--', node, everything, 'stdio'], {
-      env: { ...benchEnv(), MESH_HOME: proxy.dir },
+      env: { ...benchEnv(), MESH_HOME: proxy.dir, ...extraEnv },
     });
     await waitReady([proxy.proc, sidecarProc], 'service "bench" healthy in the proxy', async () => {
       const { status, body } = await httpJson(`${proxy.base}/v1/services/bench`);
@@ -211,5 +213,46 @@ const proxyNamespacedModern: BenchPath = {
   },
 };
 
+/**
+ * 5c. proxy-tool with tracing on: OTEL_EXPORTER_OTLP_ENDPOINT names a local OTLP/HTTP receiver (a
+ * process of its own, not measured as part of the route), so the proxy and the sidecar record
+ * their spans and export them (JSON, batched) while the load runs. Its stop checks spans arrived.
+ */
+const proxyNamespacedTraced: BenchPath = {
+  name: 'proxy-tool-traced',
+  description: 'proxy-tool with tracing on: proxy and sidecar export spans over OTLP/HTTP to a local receiver',
+  toolCall: proxyNamespaced.toolCall,
+  targets: { minThroughputVsSupergateway: 3 },
+  async start({ bridgeNodeFlags }) {
+    const port = await freePort();
+    const sink = spawnTracked('otlp-receiver', node, [otlpSink, String(port)], { env: benchEnv() });
+    const endpoint = `http://127.0.0.1:${port}`;
+    const stopSink = async () => {
+      const stats = await httpJson(`${endpoint}/stats`).catch(() => undefined);
+      await sink.stop();
+      const spans = (stats?.body as { spans?: number } | undefined)?.spans ?? 0;
+      if (spans === 0) process.stderr.write('proxy-tool-traced: the OTLP receiver got no spans\n');
+    };
+    try {
+      await waitReady(sink, 'GET /stats', async () => (await httpStatus(`${endpoint}/stats`)) === 200);
+    } catch (error) {
+      await sink.stop();
+      throw error;
+    }
+    // Exported every second at most (the SDK's default is 5 s), so the run includes the export work.
+    return startMeshRoute(bridgeNodeFlags, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '1000' }, stopSink);
+  },
+};
+
 /** Every path, in the order the report lists them. */
-export const PATHS: readonly BenchPath[] = [direct, sidecar, sidecarModern('lean'), sidecarModern('sdk'), supergateway, proxyCallService, proxyNamespaced, proxyNamespacedModern];
+export const PATHS: readonly BenchPath[] = [
+  direct,
+  sidecar,
+  sidecarModern('lean'),
+  sidecarModern('sdk'),
+  supergateway,
+  proxyCallService,
+  proxyNamespaced,
+  proxyNamespacedTraced,
+  proxyNamespacedModern,
+];

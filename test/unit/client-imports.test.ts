@@ -53,8 +53,9 @@ t.test('static import graph: only the client, src/errors and src/contract, no fo
     );
   }
   // zod: the wire contract's schemas (src/contract/), with which the client parses answers; the SDK's client package depends on it too.
-  const allowed = [...bare].every((s) => s.startsWith('node:') || s === '@modelcontextprotocol/client' || s === 'zod');
-  t.ok(allowed, `bare imports are node builtins, the MCP SDK's client package or zod: ${[...bare].join(', ')}`);
+  // The OTel API and its W3C propagator: a call continues its caller's trace (the SDK and exporter are never imported here).
+  const allowed = [...bare].every((s) => s.startsWith('node:') || s === '@modelcontextprotocol/client' || s === 'zod' || s === '@opentelemetry/api' || s === '@opentelemetry/core');
+  t.ok(allowed, `bare imports are node builtins, the MCP SDK's client package, zod or the OTel API and propagator: ${[...bare].join(', ')}`);
 });
 
 t.test('runtime module graph (resolve hook): no execa, sql.js, hono, proxy or sidecar', { skip: !existsSync(entry) }, async (t) => {
