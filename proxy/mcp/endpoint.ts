@@ -265,10 +265,10 @@ export class MeshEndpoint implements MeshSurface {
   }
 
   /** Reads a resource by its endpoint uri (`mesh://service/uri`). */
-  async readResource(uri: string, caller: string, relay?: Relay, retry?: InputRetry) {
+  async readResource(uri: string, caller: string, relay?: Relay, retry?: InputRetry, trace?: TraceCarrier) {
     const target = meshUriOrThrow(uri);
     try {
-      return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, { caller, ...(relay && { relay }), ...(retry && { retry }) }));
+      return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, { caller, trace, ...(relay && { relay }), ...(retry && { retry }) }));
     } catch (error) {
       if (error instanceof InputRequired) throw error;
       throw toRpcError(error);
@@ -276,7 +276,7 @@ export class MeshEndpoint implements MeshSurface {
   }
 
   /** Gets a prompt by its endpoint name (`service__prompt`). */
-  async getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay, retry?: InputRetry) {
+  async getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay, retry?: InputRetry, trace?: TraceCarrier) {
     const ref = (this.catalogBuilt ?? (await this.catalog())).promptIndex.resolve(name);
     if (!ref) throw unknownPrompt(name);
     // Name the real prompts when the service is known to lack this one (its lists are cached).
@@ -290,7 +290,7 @@ export class MeshEndpoint implements MeshSurface {
       });
     }
     try {
-      return meshPromptResult(ref.service, await this.core.router.getPrompt(ref.service, ref.tool, args, { caller, ...(relay && { relay }), ...(retry && { retry }) }));
+      return meshPromptResult(ref.service, await this.core.router.getPrompt(ref.service, ref.tool, args, { caller, trace, ...(relay && { relay }), ...(retry && { retry }) }));
     } catch (error) {
       if (error instanceof InputRequired) throw error;
       throw toRpcError(error);

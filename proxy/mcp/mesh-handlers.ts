@@ -4,7 +4,7 @@ import type { Catalog } from './catalog.js';
 import { toRpcError } from './rpc-error.js';
 import type { InputMethod, MrtrRelay } from './mrtr-relay.js';
 import { InputRequired, type InputRetry } from '../router/modern-hop.js';
-import { metaWithHeaderTrace } from '../../src/tracing/trace-context.js';
+import { carrierFrom, metaWithHeaderTrace, type HeaderLookup, type TraceCarrier } from '../../src/tracing/trace-context.js';
 
 /** What the mesh endpoint serves, the same for both eras (MeshEndpoint implements it). */
 export interface MeshSurface {
@@ -17,9 +17,9 @@ export interface MeshSurface {
   /** Relays MRTR between clients and instances (signs the proxy's requestState). */
   readonly mrtr: MrtrRelay;
   /** @throws InputRequired when the instance asked for the client's input (MRTR) */
-  readResource(uri: string, caller: string, relay?: Relay, retry?: InputRetry): Promise<ReadResourceResult>;
+  readResource(uri: string, caller: string, relay?: Relay, retry?: InputRetry, trace?: TraceCarrier): Promise<ReadResourceResult>;
   /** @throws InputRequired when the instance asked for the client's input (MRTR) */
-  getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay, retry?: InputRetry): Promise<GetPromptResult>;
+  getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay, retry?: InputRetry, trace?: TraceCarrier): Promise<GetPromptResult>;
 }
 
 /** How one era runs a request: who the caller is, and what its requests relay while they run. */
@@ -49,7 +49,7 @@ export function installMeshHandlers(server: Server, surface: MeshSurface, hooks:
       const { name } = request.params;
       const retry = surface.mrtr.retryOf(ctx, 'tools/call', name);
       // A mesh failure becomes its JSON-RPC error here (readResource and getPrompt throw theirs already).
-      const meta = metaWithHeaderTrace(request.params._meta, (header) => ctx.http?.req?.headers.get(header));
+      const meta = metaWithHeaderTrace(request.params._meta, headerOf(ctx));
       const answer = () => surface.answerToolCall(name, request.params.arguments ?? {}, hooks.callerOf(ctx), relay, meta, retry);
       return relayInput(surface, 'tools/call', name, () => answer().catch((error: unknown) => Promise.reject(error instanceof InputRequired ? error : toRpcError(error))));
     }),
@@ -60,7 +60,8 @@ export function installMeshHandlers(server: Server, surface: MeshSurface, hooks:
     hooks.relayed(ctx, request.params._meta, (relay) => {
       const { uri } = request.params;
       const retry = surface.mrtr.retryOf(ctx, 'resources/read', uri);
-      return relayInput(surface, 'resources/read', uri, () => surface.readResource(uri, hooks.callerOf(ctx), relay, retry));
+      const trace = carrierFrom(request.params._meta, headerOf(ctx));
+      return relayInput(surface, 'resources/read', uri, () => surface.readResource(uri, hooks.callerOf(ctx), relay, retry, trace));
     }),
   );
   server.setRequestHandler('prompts/list', async () => ({ prompts: (await surface.catalog()).prompts }));
@@ -68,10 +69,17 @@ export function installMeshHandlers(server: Server, surface: MeshSurface, hooks:
     hooks.relayed(ctx, request.params._meta, (relay) => {
       const { name } = request.params;
       const retry = surface.mrtr.retryOf(ctx, 'prompts/get', name);
-      return relayInput(surface, 'prompts/get', name, () => surface.getPrompt(name, request.params.arguments, hooks.callerOf(ctx), relay, retry));
+      const trace = carrierFrom(request.params._meta, headerOf(ctx));
+      return relayInput(surface, 'prompts/get', name, () => surface.getPrompt(name, request.params.arguments, hooks.callerOf(ctx), relay, retry, trace));
     }),
   );
 }
+
+// The request's HTTP headers, where its trace context may come from when its _meta has none.
+const headerOf =
+  (ctx: ServerContext): HeaderLookup =>
+  (header) =>
+    ctx.http?.req?.headers.get(header);
 
 // An instance's request for input goes to a modern client as is; on a legacy session the SDK's shim asks the client and calls again.
 async function relayInput<T>(surface: MeshSurface, method: InputMethod, target: string, answer: () => Promise<T>) {

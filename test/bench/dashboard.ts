@@ -3,21 +3,35 @@
  * only, 10 tools each), its page loaded in Debian's headless Chromium (playwright-core) several
  * times: first contentful paint, the moment the first view holds every row (a mark the page sets), and how long a
  * service that joins takes to appear on an open page (SSE event, one coalesced GET /v1/services,
- * one table rebuild). Run: `npm run build && node dist/test/bench/dashboard.js [services] [loads]`.
+ * one table rebuild). `npm run bench -- --suite dashboard [--dashboard-services N] [--dashboard-loads N]`.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { chromium } from 'playwright-core';
-import { killAllSync } from './child-processes.js';
-import { machineInfo } from './machine-info.js';
-import { root, startBenchProxy } from './paths.js';
+import { startBenchProxy } from './paths.js';
 import { median, percentile, round } from './stats.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const services = Number(process.argv[2] ?? 200);
-const loads = Number(process.argv[3] ?? 7);
-const joins = 10;
+
+/** Options of the dashboard suite. */
+export interface DashboardOptions {
+  services: number;
+  /** Page loads measured (a fresh browser context each). */
+  loads: number;
+  /** Services that join while one page stays open. */
+  joins: number;
+}
+
+export const DEFAULT_DASHBOARD_OPTIONS: DashboardOptions = { services: 200, loads: 7, joins: 10 };
+
+interface Spread {
+  median: number;
+  p90: number;
+  max: number;
+}
+
+/** What the suite measured, or why it did not run. */
+export type DashboardResult = { skipped: string } | { services: number; loads: number; joins: number; pageKiB: number; firstContentfulPaintMs: Spread; tableFilledMs: Spread; liveJoinMs: Spread };
 
 // One registration: a loopback URL nobody serves, 10 small tools.
 function registration(i: number) {
@@ -39,14 +53,13 @@ function registration(i: number) {
 }
 
 const row = (label: string, value: string) => `  ${label.padEnd(48)}${value}`;
-const figures = (s: { median: number; p90: number; max: number }) => `${s.median} / ${s.p90} / ${s.max}`;
+const figures = (s: Spread) => `${s.median} / ${s.p90} / ${s.max}`;
 
-async function main(): Promise<void> {
-  if (!existsSync(CHROMIUM)) {
-    process.stderr.write(`no ${CHROMIUM}: install Debian's package "chromium" (apt-get install chromium)\n`);
-    process.exitCode = 2;
-    return;
-  }
+/** Runs the dashboard suite; skipped (with the package to install) where Debian's chromium is missing. */
+export async function runDashboardSuite(options: DashboardOptions, log: (line: string) => void): Promise<DashboardResult> {
+  if (!existsSync(CHROMIUM)) return { skipped: `no ${CHROMIUM}: install Debian's package "chromium" (apt-get install chromium)` };
+  const { services, loads, joins } = options;
+  log(`dashboard: ${services} services, ${loads} page loads, ${joins} joins`);
   const proxy = await startBenchProxy();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -89,38 +102,22 @@ async function main(): Promise<void> {
       await page.locator(`#svc-table tbody tr[data-service="svc${String(i).padStart(3, '0')}"]`).waitFor();
       live.push(performance.now() - started);
     }
-    const stats = (values: number[]) => ({ median: round(median(values), 1), p90: round(percentile(values, 0.9), 1), max: round(Math.max(...values), 1) });
-    const result = {
-      at: new Date().toISOString(),
-      machine: machineInfo(),
-      services,
-      loads,
-      pageKiB: round(median(pageBytes) / 1024, 1),
-      firstContentfulPaintMs: stats(paint),
-      tableFilledMs: stats(filled),
-      liveJoinMs: stats(live),
-    };
-    const lines = [
-      `dashboard, ${services} services (${loads} page loads, ${joins} joins; ms since navigation start; median / p90 / max)`,
-      row('page (HTML with the embedded services list)', `${result.pageKiB} KiB`),
-      row('first contentful paint', figures(result.firstContentfulPaintMs)),
-      row(`table holds all ${services} rows (in-page mark)`, figures(result.tableFilledMs)),
-      row('a join shown on the open page (from POST)', figures(result.liveJoinMs)),
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    const dir = join(root, 'test/bench/results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `dashboard-${result.at.replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-    process.stderr.write(`results: ${file}\n`);
+    const stats = (values: number[]): Spread => ({ median: round(median(values), 1), p90: round(percentile(values, 0.9), 1), max: round(Math.max(...values), 1) });
+    return { services, loads, joins, pageKiB: round(median(pageBytes) / 1024, 1), firstContentfulPaintMs: stats(paint), tableFilledMs: stats(filled), liveJoinMs: stats(live) };
   } finally {
     await browser.close();
     await proxy.stop();
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  killAllSync();
-  process.exitCode = 1;
-});
+/** The suite's table. */
+export function formatDashboardTable(result: DashboardResult): string {
+  if ('skipped' in result) return `dashboard: skipped: ${result.skipped}`;
+  return [
+    `dashboard, ${result.services} services in headless chromium (${result.loads} page loads, ${result.joins} joins; ms since navigation start; median / p90 / max)`,
+    row('page (HTML with the embedded services list)', `${result.pageKiB} KiB`),
+    row('first contentful paint', figures(result.firstContentfulPaintMs)),
+    row(`table holds all ${result.services} rows (in-page mark)`, figures(result.tableFilledMs)),
+    row('a join shown on the open page (from POST)', figures(result.liveJoinMs)),
+  ].join('\n');
+}

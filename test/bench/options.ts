@@ -1,9 +1,10 @@
 import { DEFAULT_MESH_OPTIONS, QUICK_MESH_OPTIONS, type MeshSuiteOptions } from './mesh-suite.js';
 import { DEFAULT_REGISTRY_OPTIONS, type RegistryScaleOptions } from './registry-scale.js';
 import { DEFAULT_FAULTS_OPTIONS, type FaultsOptions } from './faults-suite.js';
+import { DEFAULT_DASHBOARD_OPTIONS, type DashboardOptions } from './dashboard.js';
 
-/** Which suites run: the echo paths, the registry-scale suite, the mesh suite, the faults suite, or all of them (the default). */
-export type Suite = 'all' | 'echo' | 'registry' | 'mesh' | 'faults';
+/** Which suites run: the echo paths, the registry-scale suite, the mesh suite, the faults suite, the dashboard suite, or all of them (the default). */
+export type Suite = 'all' | 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard';
 
 /** Command-line options of `npm run bench`. */
 export interface BenchOptions {
@@ -12,6 +13,7 @@ export interface BenchOptions {
   registry: RegistryScaleOptions;
   mesh: MeshSuiteOptions;
   faults: FaultsOptions;
+  dashboard: DashboardOptions;
   /** Path names to run, in report order; empty means all. */
   paths: string[];
   rounds: number;
@@ -42,7 +44,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick              smoke run: 1 round, few calls, a short registry suite
   --suite S            all (default), echo (the paths only), registry (the registry-scale suite only)
                        or mesh (file polling vs mesh.call, and mesh up of configs/demo.yaml)
-                       or faults (session flood and drain on SIGTERM);
+                       or faults (session flood and drain on SIGTERM)
+                       or dashboard (the proxy's page at N services in headless chromium);
                        --paths or --cpu-prof without --suite mean echo
   --paths a,b          only these paths (default: all; see the list printed at start)
   --rounds N           interleaved rounds per path (default 3, quick 1); medians are reported
@@ -70,6 +73,9 @@ faults suite (abandoned sessions: RSS before, at peak, after expiry; calls in fl
   --faults-call-ms N   duration of each of those calls (default 400)
   --faults-build DIR   run against the dist/ of another checkout (e.g. an older one)
   --faults-legacy      that build predates --session-idle-timeout: do not pass it
+dashboard suite (Debian's chromium; skipped with a line naming the package where it is missing):
+  --dashboard-services N  registered services (default 200)
+  --dashboard-loads N     page loads measured (default 7, quick 3)
   --help`;
 
 function positiveInt(flag: string, value: string | undefined): number {
@@ -95,6 +101,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   let meshRounds: number | undefined;
   const faults: FaultsOptions = { ...DEFAULT_FAULTS_OPTIONS };
   let faultsSessions: number | undefined;
+  const dashboard: DashboardOptions = { ...DEFAULT_DASHBOARD_OPTIONS };
+  let dashboardLoads: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -130,8 +138,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--suite': {
         const v = value();
-        if (v !== 'all' && v !== 'echo' && v !== 'registry' && v !== 'mesh' && v !== 'faults')
-          throw new Error(`--suite expects all, echo, registry, mesh or faults, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
+        if (v !== 'all' && v !== 'echo' && v !== 'registry' && v !== 'mesh' && v !== 'faults' && v !== 'dashboard')
+          throw new Error(`--suite expects all, echo, registry, mesh, faults or dashboard, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
         suite = v;
         break;
       }
@@ -180,6 +188,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       case '--faults-legacy':
         faults.legacy = true;
         break;
+      case '--dashboard-services':
+        dashboard.services = positiveInt(flag, value());
+        break;
+      case '--dashboard-loads':
+        dashboardLoads = positiveInt(flag, value());
+        break;
       case '--help':
       case '-h':
         return 'help';
@@ -197,7 +211,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const meshDefaults = quick ? QUICK_MESH_OPTIONS : DEFAULT_MESH_OPTIONS;
   const mesh: MeshSuiteOptions = { ...meshDefaults, samples: meshSamples ?? meshDefaults.samples, rounds: meshRounds ?? meshDefaults.rounds };
   faults.sessions = faultsSessions ?? (quick ? 500 : DEFAULT_FAULTS_OPTIONS.sessions);
-  const common = { quick, suite, registry, mesh, faults, paths, concurrency, sdk, sdkEveryRound, cpuProf, cpuProfIntervalUs };
+  dashboard.loads = dashboardLoads ?? (quick ? 3 : DEFAULT_DASHBOARD_OPTIONS.loads);
+  const common = { quick, suite, registry, mesh, faults, dashboard, paths, concurrency, sdk, sdkEveryRound, cpuProf, cpuProfIntervalUs };
   if (quick) {
     return {
       ...common,

@@ -269,6 +269,8 @@ export interface ResultsFile {
   mesh?: unknown;
   /** The faults suite (faults-suite.ts), when it ran. */
   faults?: unknown;
+  /** The dashboard suite (dashboard.ts), when it ran. */
+  dashboard?: unknown;
 }
 
 /** Writes bench-<timestamp>.json and latest.json under `dir`; returns the timestamped file. */

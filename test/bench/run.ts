@@ -20,6 +20,7 @@ import { rssMiB, treeRssMiB } from './proc-info.js';
 import { formatMeshTable } from './mesh-report.js';
 import { runMeshSuite, type MeshSuiteResult } from './mesh-suite.js';
 import { formatFaultsTable, runFaultsSuite, type FaultsResult } from './faults-suite.js';
+import { formatDashboardTable, runDashboardSuite, type DashboardResult } from './dashboard.js';
 import { formatRegistryTable, runRegistryScale, type RegistryScaleResult } from './registry-scale.js';
 import { openSdkDriver } from './sdk-driver.js';
 
@@ -130,7 +131,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
-  const runs = (suite: 'echo' | 'registry' | 'mesh' | 'faults') => options.suite === 'all' || options.suite === suite;
+  const runs = (suite: 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard') => options.suite === 'all' || options.suite === suite;
   const paths = runs('echo') ? selectPaths(options.paths) : [];
   for (const cli of ['dist/sidecar/cli.js', 'dist/proxy/cli.js']) if (!existsSync(join(root, cli))) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   const startedAt = new Date().toISOString();
@@ -142,6 +143,7 @@ async function main(): Promise<number> {
     runs('registry') ? `registry scale (${options.registry.instances} instances)` : '',
     runs('mesh') ? 'mesh (file polling vs mesh.call, mesh up)' : '',
     runs('faults') ? 'faults (session flood, drain)' : '',
+    runs('dashboard') ? `dashboard (${options.dashboard.services} services in chromium)` : '',
   ].filter(Boolean);
   log(`mm-bench: ${suites.join('; then ')}; ${machine.cpus} cpu(s) ${machine.cpuModel}, node ${machine.node}`);
 
@@ -210,6 +212,21 @@ async function main(): Promise<number> {
     log(`  faults suite done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
 
+  let dashboard: DashboardResult | undefined;
+  if (runs('dashboard')) {
+    const t0 = performance.now();
+    try {
+      dashboard = await runDashboardSuite(options.dashboard, log);
+      log(`  dashboard suite done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      if (interrupted) return 130;
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      errors.push({ path: 'dashboard', round: 1, message });
+      log(`  FAILED: ${message}`);
+      await stopAll();
+    }
+  }
+
   const summaries: PathSummary[] = paths.flatMap((p) => {
     const list = rounds[p.name] ?? [];
     return list.length > 0 ? [summarize(p, list)] : [];
@@ -223,6 +240,7 @@ async function main(): Promise<number> {
   if (registry) process.stdout.write(`\n${formatRegistryTable(registry)}\n`);
   if (mesh) process.stdout.write(`\n${formatMeshTable(mesh)}\n`);
   if (faults) process.stdout.write(`\n${formatFaultsTable(faults)}\n`);
+  if (dashboard) process.stdout.write(`\n${formatDashboardTable(dashboard)}\n`);
   const file = writeResults(resultsDir, {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -237,6 +255,7 @@ async function main(): Promise<number> {
     ...(registry ? { registry } : {}),
     ...(mesh ? { mesh } : {}),
     ...(faults ? { faults } : {}),
+    ...(dashboard ? { dashboard } : {}),
   });
   process.stdout.write(`\nresults: ${file} (run took ${((Date.now() - Date.parse(startedAt)) / 1000).toFixed(0)} s)\n`);
   if (errors.length > 0) {

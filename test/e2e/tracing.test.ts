@@ -158,5 +158,17 @@ t.test('tracing off: nothing exported, and the trace context still reaches the c
     t.equal(metaOf(header.body.result).traceparent, other, 'a 2026-07-28 call with the traceparent header only');
     const sdk = await postModern(`${mesh.proxy}/mcp`, 'tools/call', { name: 'metaecho__whoami', arguments: {}, _meta: { traceparent: given, 'io.modelcontextprotocol/logLevel': 'error' } });
     t.equal(metaOf(sdk.body.result).traceparent, given, "a 2026-07-28 call with a log level (the SDK's handler): _meta");
+
+    // resources/read continues the client's trace as tools/call does: its audit row carries the trace id.
+    const { resources } = await legacy.listResources();
+    const chapter = resources.find((r) => r.uri.includes('chapter1'));
+    t.ok(chapter, `fs offers chapter1 through the proxy (${resources.map((r) => r.uri).join(', ')})`);
+    const read = '00-11111111111111111111111111111111-2222222222222222-01';
+    await legacy.readResource({ uri: chapter?.uri ?? '', _meta: { traceparent: read } });
+    const audit = await pollJson(`${mesh.proxy}/v1/audit?service=fs&limit=50`, (status, body) =>
+      (body.entries as { tool: string; traceId?: string }[]).some((e) => e.tool.startsWith('resources/read') && e.traceId !== undefined),
+    );
+    const row = (audit.entries as { tool: string; traceId?: string }[]).find((e) => e.tool.startsWith('resources/read'));
+    t.equal(row?.traceId, '11111111111111111111111111111111', "resources/read: the audit row has the client's trace id");
   });
 });
