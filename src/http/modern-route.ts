@@ -45,8 +45,8 @@ function remember(key: string, outcome: RequestRoute): void {
 
 /**
  * What the classifier's verdict on a tools/call request depends on: the request's shape (its four
- * members, the id's kind), its `_meta` (the envelope, checked whole) and the POST's three MCP
- * headers; never the tool's name or arguments (the Mcp-Name check is the endpoints' own). Undefined
+ * members, the id's kind), its `_meta` (the envelope, checked whole, but for its trace context) and the
+ * POST's MCP headers; never the tool's name or arguments (the Mcp-Name check is the endpoints' own). Undefined
  * for anything else, which is classified every time: other methods, a progress token (unique per
  * request), anything not shaped like a plain request.
  */
@@ -61,7 +61,9 @@ export function verdictKey(req: IncomingMessage, parsed: unknown): string | unde
   for (const _ in body) members++;
   if (members !== 4) return undefined;
   const { headers } = req;
-  return `${req.method ?? ''}\n${idKind}\n${String(headers['mcp-protocol-version'])}\n${String(headers['mcp-method'])}\n${JSON.stringify(meta)}`;
+  // The trace context differs on every call (the classifier reads it as any loose _meta key): it is no part of the verdict.
+  const { traceparent: _parent, tracestate: _state, ...decisive } = meta as Record<string, unknown>;
+  return `${req.method ?? ''}\n${idKind}\n${String(headers['mcp-protocol-version'])}\n${String(headers['mcp-method'])}\n${JSON.stringify(decisive)}`;
 }
 
 // The per-request envelope's claim: the protocol-version key in params._meta (what the classifier looks for first).

@@ -55,6 +55,8 @@ const variants: [string, Record<string, string>, unknown][] = [
   ['a progress token', headers, { ...plain, params: { ...plain.params, _meta: { ...envelope, progressToken: 'p' } } }],
   ['a progress token of the wrong type', headers, { ...plain, params: { ...plain.params, _meta: { ...envelope, progressToken: { no: 1 } } } }],
   ['params that are an array', headers, { ...plain, params: [] }],
+  ['a trace context', headers, { ...plain, params: { ...plain.params, _meta: { ...envelope, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'a=1' } } }],
+  ['a trace context that is not W3C', headers, { ...plain, params: { ...plain.params, _meta: { ...envelope, traceparent: 'junk', tracestate: 42 } } }],
   ['another method', { ...headers, 'mcp-method': 'tools/list' }, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope } }],
 ];
 
@@ -83,4 +85,6 @@ t.test('verdictKey: only plain tools/call requests are remembered', async (t) =>
   t.equal(verdictKey(req(headers), { ...plain, extra: 1 }), undefined);
   t.equal(verdictKey(req(headers), { ...plain, params: { name: 'echo' } }), undefined, 'no envelope');
   t.not(verdictKey(req(headers), plain), verdictKey(req({ ...headers, 'mcp-method': 'x' }), plain), 'the headers are part of it');
+  const traced = { ...plain, params: { ...plain.params, _meta: { ...envelope, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } } };
+  t.equal(verdictKey(req(headers), traced), verdictKey(req(headers), plain), 'a trace context (new on every call) is not');
 });
