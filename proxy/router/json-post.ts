@@ -21,6 +21,11 @@ export interface SessionTarget {
   authorization?: string | undefined;
 }
 
+/** The bytes of the instance's answer as read on the hop (one JSON body, or the answer's SSE event). */
+export interface WireSizes {
+  responseBytes?: number;
+}
+
 /** Default cap of one answer the proxy reads from an instance (`--max-response-bytes`), as the sidecar's --max-message-bytes. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
@@ -83,7 +88,7 @@ function hasSocketCode(error: unknown, codes: ReadonlySet<string>): boolean {
  * a JSON-RPC error → ProtocolError(code), no answer in time → SdkError(RequestTimeout), a connection
  * that could not be made → NotSentError, one lost after it was made → SdkError(ConnectionClosed).
  * A `cancel` (the client cancelled) closes the request, which makes the instance cancel the call,
- * and rejects with the cancel's reason.
+ * and rejects with the cancel's reason. `sizes`, when given, gets the answer's bytes (the audit trail's response size).
  * Sent with undici's dispatcher and read chunk by chunk (no stream objects): about half the CPU of
  * Node's http.request for one hop (test/bench).
  */
@@ -96,6 +101,7 @@ export function postJsonRpc(
   onOther?: (message: JSONRPCMessage) => void,
   cancel?: CallCancel,
   headers?: Record<string, string>,
+  sizes?: WireSizes,
 ): Promise<unknown> {
   const body = JSON.stringify({ jsonrpc: '2.0', id, method, params });
   const what = `${method} to ${target.url.host}`;
@@ -137,7 +143,7 @@ export function postJsonRpc(
         },
         onResponseStart(c, status, responseHeaders) {
           if (status < 200) return;
-          reader = answerReader(status, responseHeaders, id, limit, what, onOther);
+          reader = answerReader(status, responseHeaders, id, limit, what, onOther, sizes);
           conclude(c, reader.outcome);
         },
         onResponseData(c, chunk) {
@@ -186,10 +192,10 @@ interface AnswerReader {
 
 // Reads the instance's answer to request `id` from a JSON body or an SSE stream, reading at most
 // `limit` bytes of one message (the JSON body, one SSE event) so no instance can fill the proxy's memory.
-function answerReader(status: number, headers: IncomingHttpHeaders, id: string, limit: number, what: string, onOther?: (message: JSONRPCMessage) => void): AnswerReader {
+function answerReader(status: number, headers: IncomingHttpHeaders, id: string, limit: number, what: string, onOther?: (message: JSONRPCMessage) => void, sizes?: WireSizes): AnswerReader {
   if (status === 404) return failed(new SessionLostError('the instance no longer knows the session'));
   if (isDrainingRefusal(status, headers[DRAINING_HEADER] !== undefined)) return failed(drainingRefusal(what));
-  if (status === 200 && mediaTypeOf(headerValue(headers['content-type'])) === 'text/event-stream') return sseReader(id, limit, what, onOther);
+  if (status === 200 && mediaTypeOf(headerValue(headers['content-type'])) === 'text/event-stream') return sseReader(id, limit, what, onOther, sizes);
   const chunks: Buffer[] = [];
   let size = 0;
   return {
@@ -200,6 +206,7 @@ function answerReader(status: number, headers: IncomingHttpHeaders, id: string, 
       return undefined;
     },
     end() {
+      if (sizes) sizes.responseBytes = size;
       const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
       let message: unknown;
       try {
@@ -231,12 +238,13 @@ export function drainingRefusal(what: string): NotSentError {
 // Reads an SSE stream (eventsource-parser) until the answer to `id` arrives. One event may hold at
 // most `limit` bytes of data; the parser buffers at most `limit` characters of an event still
 // arriving, so an event that never ends fails too.
-function sseReader(id: string, limit: number, what: string, onOther?: (message: JSONRPCMessage) => void): AnswerReader {
+function sseReader(id: string, limit: number, what: string, onOther?: (message: JSONRPCMessage) => void, sizes?: WireSizes): AnswerReader {
   const decoder = new StringDecoder('utf8');
   let outcome: ReaderOutcome | undefined;
   const onEvent = (event: EventSourceMessage) => {
     if (outcome !== undefined) return;
-    if (Buffer.byteLength(event.data) > limit) {
+    const bytes = Buffer.byteLength(event.data);
+    if (bytes > limit) {
       outcome = { error: answerTooLarge(what, limit) };
       return;
     }
@@ -248,8 +256,10 @@ function sseReader(id: string, limit: number, what: string, onOther?: (message: 
       outcome = { error: new ProtocolError(ProtocolErrorCode.InternalError, `the instance sent an SSE event that is not JSON: ${event.data.slice(0, 200)}`) };
       return;
     }
-    if ('id' in message && message.id === id && !('method' in message)) outcome = answerOutcome(message, false);
-    else onOther?.(message);
+    if ('id' in message && message.id === id && !('method' in message)) {
+      if (sizes) sizes.responseBytes = bytes;
+      outcome = answerOutcome(message, false);
+    } else onOther?.(message);
   };
   const parser = createParser({
     onEvent,

@@ -14,6 +14,7 @@ import { ResourceSubscriptions } from './subscriptions.js';
 import { EraVerdicts } from './era-verdicts.js';
 import { InputRequired, type InputRetry } from './modern-hop.js';
 import { Upstream, type UpstreamChange, type UpstreamRequestOptions } from './upstream.js';
+import type { WireSizes } from './json-post.js';
 import { withTraceMeta, type TraceCarrier } from '../../src/tracing/trace-context.js';
 import { SpanKind, startHop, tracingOn } from '../../src/tracing/hop-span.js';
 
@@ -32,7 +33,9 @@ export interface AuditRecord {
   errorMessage: string | undefined;
   /** Mesh hops the call had made before reaching this proxy (0: straight from a client). */
   hops: number;
-  /** The arguments and the result as they travelled: their JSON sizes are measured when the audit batch is stored, off the call's path. */
+  /** The bytes of the instance's answer as read on the hop (the lean way counts them as it reads). */
+  responseBytes: number | undefined;
+  /** The arguments (and, when the answer was not counted, the result): their JSON sizes are measured when the audit batch is stored, off the call's path. */
   request: unknown;
   response: unknown;
   /** The W3C trace id of the call (continued from the caller, else started here). */
@@ -264,6 +267,8 @@ export class Router {
     let instance: RoutableInstance | undefined;
     let result: T | undefined;
     let failure: MeshError | undefined;
+    // The answer's bytes on the hop, when the request went the lean way; otherwise the audit measures the result.
+    const sizes: WireSizes = {};
     // The proxy route span; with tracing off, the caller's trace context (or a new one) passed on.
     const span = startHop('mesh.route', SpanKind.SERVER, options.trace, { 'mesh.service': route.service, 'mesh.request': route.audited, 'mesh.caller': options.caller ?? 'client' }, true);
     try {
@@ -283,7 +288,7 @@ export class Router {
       const relayed = relay && relayRequestOptions(relay);
       const onLog = relay?.onLog;
       if (relayed && onLog && relay.logLevel) Object.assign(relayed, { logLevel: relay.logLevel, onLog: (params: Parameters<typeof onLog>[1]) => onLog(route.service, params) });
-      const request = retry ? { ...relayed, retry: { inputResponses: retry.inputResponses, requestState: retry.requestState } } : relayed;
+      const request = retry ? { ...relayed, sizes, retry: { inputResponses: retry.inputResponses, requestState: retry.requestState } } : { ...relayed, sizes };
       const upstreamOf = (target: RoutableInstance) => (relay?.session ? this.relays.get(relay.session, target, route.service) : this.upstream(target));
       const tried = new Set<string>();
       let previous: unknown;
@@ -335,8 +340,9 @@ export class Router {
         errorCode: failure?.code,
         errorMessage: failure?.message,
         hops,
+        responseBytes: sizes.responseBytes,
         request: route.params,
-        response: result,
+        response: sizes.responseBytes === undefined ? result : undefined,
         traceId: span.traceId,
       });
       span.end(failure);

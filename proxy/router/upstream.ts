@@ -22,7 +22,7 @@ import {
 import type { z } from 'zod';
 import { MeshError, RPC_CONNECTION_CLOSED, rpcCodeOf } from '../../src/errors.js';
 import { CallCancel } from './call-cancel.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget } from './json-post.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget, type WireSizes } from './json-post.js';
 import { upstreamFetch } from './sdk-fetch.js';
 import type { EraVerdicts } from './era-verdicts.js';
 import { ModernListen } from './modern-listen.js';
@@ -75,6 +75,8 @@ export type UpstreamRequestOptions = Pick<RequestOptions, 'onprogress' | 'resetT
   onLog?: (params: LoggingMessageNotification['params']) => void;
   /** An MRTR retry: the client's inputResponses and the instance's own requestState go with the request (stateless path). */
   retry?: Pick<InputRetry, 'inputResponses' | 'requestState'>;
+  /** Gets the bytes of the instance's answer, when the request went the lean way (postJsonRpc). */
+  sizes?: WireSizes;
 };
 
 /**
@@ -241,7 +243,7 @@ export class Upstream {
       maxResponseBytes: this.setup.maxResponseBytes,
       authorization: this.authorization,
     };
-    return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel);
+    return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel, undefined, options?.sizes);
   }
 
   // A stateless 2026-07-28 request on a keep-alive socket: no session, so an instance restart loses nothing.
@@ -269,7 +271,7 @@ export class Upstream {
         if ('method' in message && message.method === 'notifications/message' && !('id' in message)) onLog(message.params as LoggingMessageNotification['params']);
       });
     const headers = options?.paramHeaders ? { ...request.headers, ...options.paramHeaders } : request.headers;
-    const result = await postJsonRpc(this.modernTarget, `p${++this.nextId}`, method, request.params, deadlineMs, onOther, cancel, headers);
+    const result = await postJsonRpc(this.modernTarget, `p${++this.nextId}`, method, request.params, deadlineMs, onOther, cancel, headers, options?.sizes);
     return completeResult(method, result);
   }
 

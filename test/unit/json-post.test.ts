@@ -5,7 +5,7 @@ import { Pool } from 'undici';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { ProtocolErrorCode, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
-import { NotSentError, postJsonRpc, SessionLostError, type SessionTarget } from '../../proxy/router/json-post.js';
+import { NotSentError, postJsonRpc, SessionLostError, type SessionTarget, type WireSizes } from '../../proxy/router/json-post.js';
 import { RPC_CONNECTION_CLOSED } from '../../src/errors.js';
 import { Drain } from '../../src/http/drain.js';
 import { CallCancel } from '../../proxy/router/call-cancel.js';
@@ -48,7 +48,9 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 
 t.test('a JSON answer resolves with its result; the session headers are sent', async (t) => {
   const { target, seen } = await instance(t, (_req, res, body) => json(res, 200, { jsonrpc: '2.0', id: body.id, result: { content: [{ type: 'text', text: body.params.name }] } }));
-  t.same(await postJsonRpc(target, 'p1', 'tools/call', { name: 'echo' }, 1_000), { content: [{ type: 'text', text: 'echo' }] });
+  const sizes: WireSizes = {};
+  t.same(await postJsonRpc(target, 'p1', 'tools/call', { name: 'echo' }, 1_000, undefined, undefined, undefined, sizes), { content: [{ type: 'text', text: 'echo' }] });
+  t.equal(sizes.responseBytes, JSON.stringify({ jsonrpc: '2.0', id: 'p1', result: { content: [{ type: 'text', text: 'echo' }] } }).length, "the answer's bytes, as read");
   t.equal(seen[0]?.headers['mcp-session-id'], 's-1');
   t.equal(seen[0]?.headers['mcp-protocol-version'], '2025-06-18');
   t.match(seen[0]?.headers.accept, /^application\/json, text\/event-stream$/, 'JSON preferred, SSE accepted');
@@ -65,8 +67,11 @@ t.test('an SSE answer: messages before the answer go to onOther, split chunks an
     setImmediate(() => res.write('\n'));
   });
   const others: unknown[] = [];
-  t.same(await postJsonRpc(target, 'p2', 'tools/call', {}, 1_000, (m) => others.push(m)), { content: [] });
+  const sizes: WireSizes = {};
+  t.same(await postJsonRpc(target, 'p2', 'tools/call', {}, 1_000, (m) => others.push(m), undefined, undefined, sizes), { content: [] });
   t.match(others, [{ method: 'notifications/message' }], 'the log message reached onOther');
+  // Its event's data: the two data lines joined by a newline; not the stream's other events.
+  t.equal(sizes.responseBytes, JSON.stringify({ jsonrpc: '2.0', id: 'p2', result: { content: [] } }).length + 1, "the answer event's bytes, not the stream's");
 });
 
 t.test('an SSE answer with CRLF line endings (as the SSE standard allows) is read; an event that is not JSON fails the call', async (t) => {
