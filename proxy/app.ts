@@ -63,6 +63,9 @@ async function jsonBody(c: Context): Promise<unknown> {
   }
 }
 
+/** Call events queued for one /v1/events reader that does not keep up; past this, its call events are dropped (a stalled `mesh watch --calls` or a background tab must not grow the proxy). */
+const MAX_QUEUED_CALL_EVENTS = 1_000;
+
 /**
  * The proxy's HTTP surface as a Hono app (tested in-process with app.request()): the /v1 JSON
  * API, the MCP endpoint, health, metrics and the event stream. Nothing listens here.
@@ -162,14 +165,25 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   app.get('/v1/events', (c) => {
     const { calls } = parseOrThrow(EventsQuerySchema, c.req.query(), 'query');
     return streamSSE(c, async (stream) => {
-      const send = (event: string) => (data: unknown) => void stream.writeSSE({ event, data: JSON.stringify(data) });
+      // The end is heard before anything is written: a client gone during the first write leaves no listener behind.
+      const ended = new Promise<void>((resolve) => stream.onAbort(resolve));
+      // Writes still queued for a reader that does not keep up; past the cap, call events are dropped (registry events never are).
+      let queued = 0;
+      const send = (event: string) => (data: unknown) => {
+        if (event === 'call' && queued >= MAX_QUEUED_CALL_EVENTS) return;
+        queued++;
+        void stream.writeSSE({ event, data: JSON.stringify(data) }).finally(() => queued--);
+      };
       const handlers = (['joined', 'left', 'status', 'tools'] as const).map((event) => [event, send(event)] as const);
       for (const [event, handler] of handlers) core.registry.events.on(event, handler);
       const offCalls = calls === '1' || calls === 'true' ? core.registry.onAudit(send('call')) : undefined;
-      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ services: core.registry.services({}).length } satisfies HelloEvent) });
-      await new Promise<void>((resolve) => stream.onAbort(resolve));
-      for (const [event, handler] of handlers) core.registry.events.off(event, handler);
-      offCalls?.();
+      try {
+        if (!stream.aborted) await stream.writeSSE({ event: 'hello', data: JSON.stringify({ services: core.registry.services({}).length } satisfies HelloEvent) });
+        if (!stream.aborted) await ended;
+      } finally {
+        for (const [event, handler] of handlers) core.registry.events.off(event, handler);
+        offCalls?.();
+      }
     });
   });
 

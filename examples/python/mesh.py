@@ -205,16 +205,20 @@ class Mesh:
             headers["authorization"] = f"Bearer {self.token}"
         for attempt in (1, 2):
             connection, reused = self._connection(timeout)
+            sent = False
             try:
                 connection.request(method, path, body=data, headers=headers)
+                sent = True
                 response = connection.getresponse()
                 text = response.read().decode("utf-8", "replace")
                 self._local.used = time.monotonic()
                 break
             except (OSError, http.client.HTTPException) as error:
                 self._drop()
-                # A kept-alive connection the proxy had closed fails before anything was sent: once more on a new one.
-                if reused and attempt == 1 and isinstance(error, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)):
+                # A kept-alive connection the proxy had closed: once more on a new one, if the request cannot
+                # have run (it failed while being sent, or it only reads); a call the proxy may have received is never sent twice.
+                stale = isinstance(error, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError))
+                if reused and attempt == 1 and stale and (not sent or method == "GET"):
                     continue
                 if isinstance(error, socket.timeout):
                     raise CallTimeout("CALL_TIMEOUT", f"no answer from the proxy at {self.proxy} within {timeout:g} s", service=service, tool=tool) from error

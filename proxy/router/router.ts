@@ -4,7 +4,7 @@ import { handleWhen, retry } from 'cockatiel';
 import { paramHeadersFor } from '../../src/era/param-headers.js';
 import { MeshError } from '../../src/errors.js';
 import { ClientUpstreams } from './client-upstreams.js';
-import { classifyFailure } from './failure-fault.js';
+import { classifyFailure, type Fault } from './failure-fault.js';
 import { fetchListings, ListingCache, type Listings } from './listings.js';
 import { isCancelled, relayRequestOptions, type Relay } from './relay.js';
 import { OutlierDetector, type Admission } from './outlier-detector.js';
@@ -31,6 +31,8 @@ export interface AuditRecord {
   errorCode: string | undefined;
   /** The failure's message (for the load figures' lastError; not stored). */
   errorMessage: string | undefined;
+  /** Whose doing the failure was (the breakers' judgement): the load figures leave a caller's mistakes out. */
+  fault: Fault | undefined;
   /** Mesh hops the call had made before reaching this proxy (0: straight from a client). */
   hops: number;
   /** The bytes of the instance's answer as read on the hop (the lean way counts them as it reads). */
@@ -339,6 +341,7 @@ export class Router {
         outcome: failure ? (failure.code === 'CALL_TIMEOUT' ? 'timeout' : 'error') : result !== undefined && route.isToolError?.(result) ? 'tool_error' : 'ok',
         errorCode: failure?.code,
         errorMessage: failure?.message,
+        fault: failure && classifyFailure(failure, { deadlineMs, proxyDeadlineMs: this.options.deadlineMs, hops }),
         hops,
         responseBytes: sizes.responseBytes,
         request: route.params,

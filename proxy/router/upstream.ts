@@ -118,7 +118,8 @@ export class Upstream {
     private readonly setup: UpstreamSetup = {},
   ) {
     this.endpoint = new URL(url);
-    this.pool = new Pool(this.endpoint.origin, { connections: 256 });
+    // No timeouts of undici's own (300 s by default): each request's deadline (up to an hour) governs, in postJsonRpc.
+    this.pool = new Pool(this.endpoint.origin, { connections: 256, headersTimeout: 0, bodyTimeout: 0 });
     this.relayed = setup.capabilities !== undefined;
     this.authorization = setup.token ? `Bearer ${setup.token}` : undefined;
   }

@@ -1,3 +1,4 @@
+import type { Fault } from '../router/failure-fault.js';
 import type { AuditOutcome } from '../../src/contract/audit.js';
 import type { LastError, Load, SeriesAnswer } from '../../src/contract/load.js';
 import { quantile } from './latency-buckets.js';
@@ -11,6 +12,8 @@ export interface LoadRecord {
   outcome: AuditOutcome;
   errorCode?: string | undefined;
   errorMessage?: string | undefined;
+  /** Whose doing a failure was (proxy/router/failure-fault.ts): a caller's own mistake is no load figure. */
+  fault?: Fault | undefined;
 }
 
 export interface LoadStatsOptions {
@@ -21,9 +24,6 @@ export interface LoadStatsOptions {
   /** True for a registered instance: a call that ends after its instance left creates no figures. */
   isInstance?: (id: string) => boolean;
 }
-
-/** Failures that are the caller's own doing: not load, not an instance's error (DESIGN: a client's bad input never counts against an instance). */
-const CALLER_FAULTS: ReadonlySet<string> = new Set(['BAD_REQUEST', 'TOOL_NOT_FOUND', 'SERVICE_NOT_FOUND', 'LOOP_DETECTED', 'CALL_CANCELLED', 'PAYLOAD_TOO_LARGE']);
 
 /** Buckets of an instance (5 minutes) and of a service (15 minutes: its series). */
 const INSTANCE_BUCKETS = 30;
@@ -74,7 +74,7 @@ export class LoadStats {
 
   /** Counts one routed call (cheap: a few counters; nothing is allocated for a known instance and service). */
   record(record: LoadRecord): void {
-    if (record.errorCode !== undefined && CALLER_FAULTS.has(record.errorCode)) return;
+    if (record.fault === 'caller') return;
     const serviceFigures = this.serviceFigures(record.service);
     if (!serviceFigures) return;
     const now = this.now();

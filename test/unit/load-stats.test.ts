@@ -36,7 +36,9 @@ t.test('an instance and its service: calls, percentiles, error rate, last error,
   for (let i = 0; i < 19; i++) stats.record(ok(2));
   stats.record({ service: 'fs', instance: 'fs-1', durationMs: 5_000, outcome: 'timeout', errorCode: 'CALL_TIMEOUT', errorMessage: 'fs.slow timed out after 5000 ms' });
   stats.record({ service: 'fs', instance: 'fs-2', durationMs: 1, outcome: 'tool_error' });
-  stats.record({ service: 'fs', instance: undefined, durationMs: 1, outcome: 'error', errorCode: 'TOOL_NOT_FOUND', errorMessage: 'no tool' });
+  stats.record({ service: 'fs', instance: undefined, durationMs: 1, outcome: 'error', errorCode: 'TOOL_NOT_FOUND', errorMessage: 'no tool', fault: 'caller' });
+  // An instance refusing bad arguments is the caller's doing too (the breakers' judgement, classifyFailure).
+  stats.record({ service: 'fs', instance: 'fs-1', durationMs: 1, outcome: 'error', errorCode: 'TOOL_ERROR', errorMessage: 'bad arguments', fault: 'caller' });
   stats.begin('fs', 'fs-1');
   stats.begin('fs', 'fs-1');
   stats.end('fs', 'fs-1');

@@ -38,7 +38,7 @@ function instanceRows(service, now) {
       return `<tr><td class="mono small">${esc(i.id)}</td><td>${badge(i.status)}</td><td>${esc(i.state)}</td><td class="mono small">${esc(i.url)}</td>
 <td class="num">${esc(i.pid ?? '—')}</td><td>${esc(i.kind)} ${esc(i.version)}</td><td class="num">${span(now - i.registeredAt)}</td><td class="num">${span(now - i.lastHeartbeat)} ago</td>
 <td class="num">${esc(load.inFlight ?? i.inflight ?? '—')}</td><td class="num">${esc(load.calls5m ?? i.calls ?? '—')}</td><td class="num">${ms(load.p50Ms)} / ${ms(load.p95Ms)}</td>
-<td class="num">${load.errorRate === undefined ? '—' : `${(load.errorRate * 100).toFixed(1)}%`}</td><td>${esc(i.circuit?.state ?? '—')}${load.lastError ? ` <span class="error small">${esc(load.lastError)}</span>` : ''}</td></tr>`;
+<td class="num">${load.errorRate === undefined ? '—' : `${(load.errorRate * 100).toFixed(1)}%`}</td><td>${esc(i.circuit?.state ?? '—')}${load.lastError ? ` <span class="error small" title="${esc(new Date(load.lastError.at).toISOString())}">${esc(load.lastError.code ?? '')} ${esc(load.lastError.message)}</span>` : ''}</td></tr>`;
     })
     .join('');
 }

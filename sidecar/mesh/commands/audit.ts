@@ -79,7 +79,7 @@ export function auditCommand(): Command {
     const out = outputMode(options);
     const query = auditQuery(options);
     await withProxyApi(options, async (api) => {
-      // Following: the live stream opens first, so no call falls between the history and the stream.
+      // Following: the live stream is subscribed first, so no call falls between the history and the stream.
       const signal = options.follow ? untilInterrupted() : undefined;
       const early: AuditEntry[] = [];
       let lastId: number | undefined;
@@ -89,11 +89,14 @@ export function auditCommand(): Command {
         process.stdout.write(out.json ? `${JSON.stringify(entry)}\n` : `${callLine(out, entry)}\n`);
       };
       let history = false;
+      let subscribed = (): void => undefined;
+      const hello = new Promise<void>((resolve) => (subscribed = resolve));
       const following =
         signal &&
         api.stream(
           '/v1/events?calls=1',
           ({ event, data }) => {
+            if (event === 'hello') subscribed();
             if (event !== 'call') return;
             const entry = AuditEntrySchema.safeParse(JSON.parse(data));
             if (!entry.success || !matches(entry.data, options)) return;
@@ -104,6 +107,8 @@ export function auditCommand(): Command {
         );
       // Handled here too: a stream that fails while the history loads must not be an unhandled rejection.
       following?.catch(() => undefined);
+      // The proxy says hello once the stream is subscribed: the history is read after that, so no call falls in between.
+      if (following) await Promise.race([hello, following]);
       const { entries } = await api.get(AuditAnswerSchema, `/v1/audit?${query.toString()}`);
       if (out.json && !options.follow) {
         process.stdout.write(jsonText({ entries }));
