@@ -178,20 +178,28 @@ async function main(): Promise<number> {
     }
   }
 
+  // A suite that throws is one failed run in the report; the other suites still run.
+  const guarded = async <R>(name: string, run: () => Promise<R>): Promise<R | undefined> => {
+    const t0 = performance.now();
+    try {
+      const result = await run();
+      log(`  ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return result;
+    } catch (error) {
+      if (interrupted) return undefined;
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      errors.push({ path: name, round: 1, message });
+      log(`  FAILED: ${message}`);
+      await stopAll();
+      return undefined;
+    }
+  };
+
   let registry: RegistryScaleResult | undefined;
   if (runs('registry')) {
     log(`registry scale: ${options.registry.instances} instances, ${options.registry.services} services, ${options.registry.toolsPerInstance} tools each`);
-    const t0 = performance.now();
-    try {
-      registry = await runRegistryScale(options.registry, log);
-      log(`  registry scale done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    } catch (error) {
-      if (interrupted) return 130;
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      errors.push({ path: 'registry-scale', round: 1, message });
-      log(`  FAILED: ${message}`);
-      await stopAll();
-    }
+    registry = await guarded('registry-scale', () => runRegistryScale(options.registry, log));
+    if (interrupted) return 130;
   }
 
   let mesh: MeshSuiteResult | undefined;
@@ -214,17 +222,8 @@ async function main(): Promise<number> {
 
   let dashboard: DashboardResult | undefined;
   if (runs('dashboard')) {
-    const t0 = performance.now();
-    try {
-      dashboard = await runDashboardSuite(options.dashboard, log);
-      log(`  dashboard suite done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    } catch (error) {
-      if (interrupted) return 130;
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      errors.push({ path: 'dashboard', round: 1, message });
-      log(`  FAILED: ${message}`);
-      await stopAll();
-    }
+    dashboard = await guarded('dashboard', () => runDashboardSuite(options.dashboard, log));
+    if (interrupted) return 130;
   }
 
   const summaries: PathSummary[] = paths.flatMap((p) => {
