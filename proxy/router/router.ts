@@ -4,7 +4,7 @@ import { handleWhen, retry } from 'cockatiel';
 import { paramHeadersFor } from '../../src/era/param-headers.js';
 import { MeshError } from '../../src/errors.js';
 import { ClientUpstreams } from './client-upstreams.js';
-import { classifyFailure, type Fault } from './failure-fault.js';
+import { classifyFailure } from './failure-fault.js';
 import { fetchListings, ListingCache, type Listings } from './listings.js';
 import { isCancelled, relayRequestOptions, type Relay } from './relay.js';
 import { OutlierDetector, type Admission } from './outlier-detector.js';
@@ -19,30 +19,8 @@ import { withTraceMeta, type TraceCarrier } from '../../src/tracing/trace-contex
 import { SpanKind, startHop, tracingOn } from '../../src/tracing/hop-span.js';
 
 export type { RoutableInstance, RouteTable } from './replica-picker.js';
-
-export interface AuditRecord {
-  caller: string;
-  service: string;
-  instance: string | undefined;
-  /** The tool's name; `resources/read <uri>` or `prompts/get <name>` for the other routed requests. */
-  tool: string;
-  durationMs: number;
-  outcome: 'ok' | 'tool_error' | 'error' | 'timeout';
-  errorCode: string | undefined;
-  /** The failure's message (for the load figures' lastError; not stored). */
-  errorMessage: string | undefined;
-  /** Whose doing the failure was (the breakers' judgement): the load figures leave a caller's mistakes out. */
-  fault: Fault | undefined;
-  /** Mesh hops the call had made before reaching this proxy (0: straight from a client). */
-  hops: number;
-  /** The bytes of the instance's answer as read on the hop (the lean way counts them as it reads). */
-  responseBytes: number | undefined;
-  /** The arguments (and, when the answer was not counted, the result): their JSON sizes are measured when the audit batch is stored, off the call's path. */
-  request: unknown;
-  response: unknown;
-  /** The W3C trace id of the call (continued from the caller, else started here). */
-  traceId?: string | undefined;
-}
+export type { AuditRecord } from './audit-record.js';
+import type { AuditRecord } from './audit-record.js';
 
 export interface CallOptions {
   caller?: string;
