@@ -44,14 +44,19 @@ function lineage(spans: ReceivedSpan[], span: ReceivedSpan): string[] {
   return names;
 }
 
-t.test('tracing on: app → cmc → fs is one trace with the right parent links', async (t) => {
-  const receiver = await startOtlpReceiver(t);
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
-  process.env.OTEL_BSP_SCHEDULE_DELAY = '50';
+// Processes started from here on (and this one's tracing) export spans to `url`, batched every `delayMs`; undone at the test's end.
+function exportTo(t: Test, url: string, delayMs: string): void {
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = url;
+  process.env.OTEL_BSP_SCHEDULE_DELAY = delayMs;
   t.teardown(() => {
     delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
     delete process.env.OTEL_BSP_SCHEDULE_DELAY;
   });
+}
+
+t.test('tracing on: app → cmc → fs is one trace with the right parent links', async (t) => {
+  const receiver = await startOtlpReceiver(t);
+  exportTo(t, receiver.url, '50');
   const mesh = await startMesh(t);
   t.equal(await startTracing('trace-test-app'), true, 'the app side traces too');
   t.teardown(() => stopTracing());
@@ -110,12 +115,7 @@ t.test('tracing on: app → cmc → fs is one trace with the right parent links'
 
 t.test('spans still in the batch are exported when the proxy and the sidecar stop on SIGTERM', async (t) => {
   const receiver = await startOtlpReceiver(t);
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
-  process.env.OTEL_BSP_SCHEDULE_DELAY = '600000';
-  t.teardown(() => {
-    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    delete process.env.OTEL_BSP_SCHEDULE_DELAY;
-  });
+  exportTo(t, receiver.url, '600000');
   const proxy = await startProxy(t, { extra: fast });
   const sidecar = await startSidecar(t, { name: 'metaecho', proxy: proxy.base, extra: ['--heartbeat', '1'], command: ['python3', fixture('meta_echo_server.py')] });
   await pollJson(`${proxy.base}/v1/services/metaecho`, (status, body) => status === 200 && body.status === 'healthy');
