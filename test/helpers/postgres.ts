@@ -48,7 +48,7 @@ function runAs(): { uid: number; gid: number } | undefined {
 export async function startPostgres(t: Test, opts: { listen?: string } = {}): Promise<PgCluster | undefined> {
   const bin = findBinDir();
   if (!bin) {
-    t.skip('needs PostgreSQL: install the Debian package postgresql');
+    t.skip('needs PostgreSQL: install the Debian package postgresql', () => undefined);
     return undefined;
   }
   const host = opts.listen ?? '127.0.0.1';
