@@ -45,7 +45,7 @@ function runAs(): { uid: number; gid: number } | undefined {
  * Starts a PostgreSQL cluster in a temporary folder on a free loopback port, torn down with `t`.
  * Returns undefined (after one skip line) when PostgreSQL is not installed.
  */
-export async function startPostgres(t: Test, opts: { listen?: string } = {}): Promise<PgCluster | undefined> {
+export async function startPostgres(t: Test, opts: { listen?: string; netns?: string } = {}): Promise<PgCluster | undefined> {
   const bin = findBinDir();
   if (!bin) {
     t.skip('needs PostgreSQL: install the Debian package postgresql', () => undefined);
@@ -67,9 +67,12 @@ export async function startPostgres(t: Test, opts: { listen?: string } = {}): Pr
   const url = `postgres://mm:pw@${host.includes(':') ? `[${host}]` : host}:${port}/mm`;
   let proc: ResultPromise | undefined;
   let log = '';
+  // In a network namespace (opts.netns) `listen` is only reachable from inside it: the test's own
+  // connections go through the Unix socket in `dir`, which every namespace shares.
+  const via = opts.netns === undefined ? { host, port } : { host: dir, port };
 
   const ready = async (database: string) => {
-    const client = new pg.Client({ host, port, user: 'mm', password: 'pw', database, connectionTimeoutMillis: 2000 });
+    const client = new pg.Client({ ...via, user: 'mm', password: 'pw', database, connectionTimeoutMillis: 2000 });
     try {
       await client.connect();
       await client.query('select 1');
@@ -90,7 +93,10 @@ export async function startPostgres(t: Test, opts: { listen?: string } = {}): Pr
       if (proc) return;
       const settings = ['-p', String(port), '-D', data, '-c', `listen_addresses=${host}`, '-c', `unix_socket_directories=${dir}`];
       settings.push('-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200');
-      const child = execa(join(bin, 'postgres'), settings, { ...spawnOpts, reject: false, detached: true, buffer: false, stdin: 'ignore' });
+      const child =
+        opts.netns === undefined
+          ? execa(join(bin, 'postgres'), settings, { ...spawnOpts, reject: false, detached: true, buffer: false, stdin: 'ignore' })
+          : spawnInNetns(opts.netns, owner, join(bin, 'postgres'), settings, dir);
       child.catch(() => undefined);
       child.stderr?.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
       proc = child;
@@ -118,7 +124,7 @@ export async function startPostgres(t: Test, opts: { listen?: string } = {}): Pr
       await cluster.start();
     },
     async query(sql, params = []) {
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ ...via, user: 'mm', password: 'pw', database: 'mm' });
       await client.connect();
       try {
         return (await client.query(sql, params)).rows as unknown[];
@@ -133,9 +139,23 @@ export async function startPostgres(t: Test, opts: { listen?: string } = {}): Pr
     rmSync(dir, { recursive: true, force: true });
   });
   await cluster.start();
-  const admin = new pg.Client({ host, port, user: 'mm', password: 'pw', database: 'postgres' });
+  const admin = new pg.Client({ ...via, user: 'mm', password: 'pw', database: 'postgres' });
   await admin.connect();
   await admin.query('create database mm');
   await admin.end();
   return cluster;
+}
+
+// `ip netns exec` needs root, so the switch to the postgres user happens inside it (setpriv execs in place: same pid).
+function spawnInNetns(netns: string, owner: { uid: number; gid: number } | undefined, postgres: string, settings: string[], cwd: string): ResultPromise {
+  const user = owner === undefined ? [] : ['setpriv', `--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--clear-groups'];
+  return execa('ip', ['netns', 'exec', netns, ...user, postgres, ...settings], {
+    cwd,
+    env: { LANG: 'C', LC_ALL: 'C', PATH: process.env.PATH ?? '' },
+    extendEnv: false,
+    reject: false,
+    detached: true,
+    buffer: false,
+    stdin: 'ignore',
+  });
 }
