@@ -1,4 +1,5 @@
 import { silentLogger, type Logger } from '../../src/log.js';
+import type { InstanceNetworks } from './instance-networks.js';
 
 /** How a registry is opened; every field has a default. */
 export interface RegistryOptions {
@@ -12,8 +13,8 @@ export interface RegistryOptions {
   unhealthyAfterMisses?: number;
   /** Silence after which an instance is removed (default 120 s). */
   removeAfterMs?: number;
-  /** Accept instances whose url/host is not loopback (default false). */
-  allowRemote?: boolean;
+  /** Networks (`--allow-instances`) whose IP addresses instances may register from besides loopback (default none). */
+  allowInstances?: InstanceNetworks | undefined;
   /** Audit rows kept (default 10,000). */
   auditRetention?: number;
   /** Longest wait before buffered audit records are inserted (default 100 ms). */
@@ -28,14 +29,13 @@ export interface RegistryOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedRegistryOptions = Required<Omit<RegistryOptions, 'file'>> & { file: string | undefined };
+export type ResolvedRegistryOptions = Required<Omit<RegistryOptions, 'file' | 'allowInstances'>> & { file: string | undefined; allowInstances: InstanceNetworks | undefined };
 
 /** The defaults, from DESIGN.md's health and state sections. */
 export const registryDefaults = {
   heartbeatIntervalMs: 30_000,
   unhealthyAfterMisses: 3,
   removeAfterMs: 120_000,
-  allowRemote: false,
   auditRetention: 10_000,
   auditBatchDelayMs: 100,
   flushDelayMs: 200,
@@ -54,7 +54,7 @@ export function resolveRegistryOptions(options: RegistryOptions): ResolvedRegist
     heartbeatIntervalMs: pick('heartbeatIntervalMs'),
     unhealthyAfterMisses: pick('unhealthyAfterMisses'),
     removeAfterMs: pick('removeAfterMs'),
-    allowRemote: pick('allowRemote'),
+    allowInstances: options.allowInstances,
     auditRetention: pick('auditRetention'),
     auditBatchDelayMs: pick('auditBatchDelayMs'),
     flushDelayMs: pick('flushDelayMs'),

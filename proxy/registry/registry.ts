@@ -87,7 +87,7 @@ export class Registry {
     this.events = new RegistryEmitter(options.logger);
     this.policy = options;
     this.health = new HealthTracker(options, this.entries, this.events);
-    this.schema = registrationSchema({ allowRemote: options.allowRemote });
+    this.schema = registrationSchema({ allowInstances: options.allowInstances });
     ({ store: this.store, auditLog: this.auditLog, writer: this.writer } = createStorage(db, options));
     const { records, dropped } = this.store.loadAll(this.schema);
     this.droppedRows = dropped;

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { readdirSync, readFileSync, realpathSync, statSync, symlinkSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Registry } from '../../proxy/registry/registry.js';
+import { parseInstanceNetworks } from '../../proxy/registry/instance-networks.js';
 import { CoalescedWriter } from '../../proxy/registry/persist.js';
 import { lockAddress } from '../../proxy/registry/file-lock.js';
 import { loadSqlJs } from '../../proxy/registry/sqlite.js';
@@ -299,7 +300,7 @@ t.test('a failed write is counted, reported by flush, and retried', async (t) =>
 t.test('the registry file folder is created; remote instances only when allowed', async (t) => {
   const { dir, clock } = setup(t);
   const file = join(dir, 'nested', 'deeper', 'registry.db');
-  const registry = await Registry.open({ file, now: () => clock.now, allowRemote: true });
+  const registry = await Registry.open({ file, now: () => clock.now, allowInstances: parseInstanceNetworks(['10.0.0.0/8']) });
   registry.register(reg('far-1', 'far', 5001, { url: 'http://10.1.2.3:5001/mcp', host: '10.1.2.3' }));
   await registry.flush();
   t.ok(statSync(file).size > 0);
