@@ -11,9 +11,14 @@ export interface ServerTls {
   key: string;
 }
 
+// An inline PEM is not echoed in errors (a key could be in it).
+const shown = (value: string) => (value.includes('-----BEGIN ') ? '(inline PEM)' : value);
+
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
+// A PEM given inline (an option of createInstance()) or the path of a PEM file (a flag).
 function readPem(file: string, what: string): string {
+  if (file.includes('-----BEGIN ')) return file;
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
@@ -30,7 +35,7 @@ function readPem(file: string, what: string): string {
 export function readCa(file: string | undefined, what = '--ca'): string[] | undefined {
   if (file === undefined || file === '') return undefined;
   const certs = readPem(file, what).match(PEM_CERT);
-  if (!certs) throw new MeshError('BAD_REQUEST', `${what} ${file}: no "BEGIN CERTIFICATE" block (expected the PEM of the CA that signed the peers' certificates)`);
+  if (!certs) throw new MeshError('BAD_REQUEST', `${what} ${shown(file)}: no "BEGIN CERTIFICATE" block (expected the PEM of the CA that signed the peers' certificates)`);
   return [...rootCertificates, ...certs];
 }
 
@@ -43,10 +48,9 @@ export function readServerTls(certFile: string | undefined, keyFile: string | un
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) throw new MeshError('BAD_REQUEST', `${certFile ? '--tls-key' : '--tls-cert'} is missing: HTTPS needs both --tls-cert and --tls-key`);
   const cert = readPem(certFile, '--tls-cert');
-  if (!PEM_CERT.test(cert)) throw new MeshError('BAD_REQUEST', `--tls-cert ${certFile}: no "BEGIN CERTIFICATE" block`);
-  PEM_CERT.lastIndex = 0;
+  if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new MeshError('BAD_REQUEST', `--tls-cert ${shown(certFile)}: no "BEGIN CERTIFICATE" block`);
   const key = readPem(keyFile, '--tls-key');
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) throw new MeshError('BAD_REQUEST', `--tls-key ${keyFile}: no "BEGIN ... PRIVATE KEY" block`);
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) throw new MeshError('BAD_REQUEST', `--tls-key ${shown(keyFile)}: no "BEGIN ... PRIVATE KEY" block`);
   return { cert, key };
 }
 
