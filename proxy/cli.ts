@@ -2,7 +2,8 @@
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { packageVersion as version, portArg as int, positiveArg as seconds, wholeArg as whole } from '../src/cli-args.js';
+import { collect, packageVersion as version, portArg as int, positiveArg as seconds, wholeArg as whole } from '../src/cli-args.js';
+import { readCa, readServerTls } from '../src/http/tls-trust.js';
 import { createLogger } from '../src/log.js';
 import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
 import { meshHome } from '../src/mesh-home.js';
@@ -30,6 +31,16 @@ const program = new Command('mesh-proxy')
   .option('--max-sessions <n>', 'cap of open MCP sessions: a new one evicts the least recently used idle session, or gets 503 when all are busy', whole, 1000)
   .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long calls in flight may finish before they are cut (a second signal stops at once)', seconds, 15)
   .option('--max-response-bytes <bytes>', 'largest answer read from an instance (one JSON body or SSE event); a larger one fails its call, naming this limit', whole, DEFAULT_MAX_RESPONSE_BYTES)
+  .option('--tls-cert <pem>', 'serve HTTPS with this certificate (with --tls-key)')
+  .option('--tls-key <pem>', 'the private key of --tls-cert')
+  .addOption(new Option('--ca <pem>', 'trust these CAs (besides the system store) when calling https instances').env('MESH_CA'))
+  .option(
+    '--allow-instances <cidrs>',
+    'accept instances whose URL host is an IP address in these networks (comma-separated CIDRs, repeatable; loopback always; none by default)',
+    collect,
+    [] as string[],
+  )
+  .option('--allow-plain-http', 'accept registrations and heartbeats over plain HTTP from other hosts (refused by default: use TLS)')
   .addHelpText('after', '\nEnvironment: MESH_HOME (default ~/.mesh) holds the registry; MESH_PROXY_URL tells clients where the proxy is.\n');
 
 program.parse();
@@ -51,6 +62,11 @@ const opts = program.opts<{
   sessionIdleTimeout: number;
   maxSessions: number;
   maxResponseBytes: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  ca?: string;
+  allowInstances: string[];
+  allowPlainHttp?: boolean;
 }>();
 const log = createLogger('mesh-proxy');
 
@@ -60,6 +76,8 @@ if (!LOOPBACK_HOSTS.includes(opts.host) && !opts.token) {
 }
 
 try {
+  const tls = readServerTls(opts.tlsCert, opts.tlsKey);
+  const ca = readCa(opts.ca);
   // Spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set: the OTel SDK is not even loaded otherwise.
   await startTracing('mesh-proxy');
   const proxy = await startProxy({
@@ -76,6 +94,10 @@ try {
     sessionIdleMs: opts.sessionIdleTimeout * 1000,
     maxSessions: opts.maxSessions,
     maxResponseBytes: opts.maxResponseBytes,
+    tls,
+    ca,
+    allowInstances: opts.allowInstances,
+    allowPlainHttp: opts.allowPlainHttp === true,
     version,
     log,
     outlier: {

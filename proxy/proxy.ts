@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { dirname } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { createLogger, type Logger } from '../src/log.js';
@@ -17,6 +18,9 @@ import { ModernMeshEndpoint } from './mcp/modern-endpoint.js';
 import { createProxyMetrics } from './metrics.js';
 import { Registry } from './registry/registry.js';
 import type { OutlierPolicyInput } from './router/outlier-policy.js';
+import type { ServerTls } from '../src/http/tls-trust.js';
+import { markPlainRemote } from './plain-http.js';
+import { parseInstanceNetworks } from './registry/instance-networks.js';
 
 export interface ProxyOptions {
   host: string;
@@ -41,6 +45,14 @@ export interface ProxyOptions {
   log?: Logger;
   /** When failing instances are ejected (README, "Circuit breaking"). */
   outlier?: OutlierPolicyInput;
+  /** Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`). */
+  tls?: ServerTls | undefined;
+  /** CAs instances are verified against (readCa: the system store plus `--ca`); default the system store. */
+  ca?: string[] | undefined;
+  /** Networks non-loopback instances may register from (`--allow-instances`, CIDRs); default none. */
+  allowInstances?: string[] | undefined;
+  /** Accept registrations over plain HTTP from other hosts (`--allow-plain-http`; default refused). */
+  allowPlainHttp?: boolean | undefined;
 }
 
 export interface RunningProxy {
@@ -59,8 +71,10 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 /** Opens the registry, builds the apps and listens. Throws (MeshError) when the port or registry file is taken. */
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const log = options.log ?? createLogger('mesh-proxy');
+  const allowInstances = parseInstanceNetworks(options.allowInstances);
   if (options.registryFile) mkdirSync(dirname(options.registryFile), { recursive: true });
   const registry = await Registry.open({
+    allowInstances,
     file: options.registryFile,
     removeAfterMs: options.heartbeatTimeoutMs,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
@@ -80,6 +94,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     deadlineMs: options.deadlineMs ?? 60_000,
     maxResponseBytes: options.maxResponseBytes,
     token: options.token,
+    ca: options.ca,
     log,
     outlier: options.outlier,
     observe: (record) => metrics.observeCall(record),
@@ -101,7 +116,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     drain,
     sdk: getRequestListener(app.fetch),
   });
-  const listener = drain.wrap(front);
+  const listener = markPlainRemote(drain.wrap(front), { allowPlainHttp: options.allowPlainHttp === true || options.tls !== undefined });
+  const tls = options.tls;
+  const serve = (handler: RequestListener) => (tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createServer(handler));
   const servers: Server[] = [];
   const sweeper = setInterval(() => registry.sweep(), 1_000);
   sweeper.unref();
@@ -122,17 +139,17 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       await registry.close();
     })());
   try {
-    const main = createServer(listener);
+    const main = serve(listener);
     servers.push(main);
     const port = await listen(main, options.host, options.port);
     let mcpPort: number | undefined;
     if (options.mcpPort) {
-      const second = createServer(listener);
+      const second = serve(listener);
       servers.push(second);
       mcpPort = await listen(second, options.host, options.mcpPort);
     }
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    return { url: `http://${host}:${port}`, port, mcpPort, core, stop };
+    return { url: `${tls ? 'https' : 'http'}://${host}:${port}`, port, mcpPort, core, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -48,6 +48,8 @@ export interface UpstreamSetup {
   maxResponseBytes?: number | undefined;
   /** The proxy's mesh token, sent as `Authorization: Bearer` on every request to the instance. */
   token?: string | undefined;
+  /** CAs an https instance is verified against (`--ca` plus the system store); default the system store. */
+  ca?: string[] | undefined;
   /**
    * Where the era of each instance is cached. Set: the upstream finds out whether the instance
    * serves 2026-07-28 (one server/discover probe, then the cached verdict) and speaks it
@@ -119,7 +121,7 @@ export class Upstream {
   ) {
     this.endpoint = new URL(url);
     // No timeouts of undici's own (300 s by default): each request's deadline (up to an hour) governs, in postJsonRpc.
-    this.pool = new Pool(this.endpoint.origin, { connections: 256, headersTimeout: 0, bodyTimeout: 0 });
+    this.pool = new Pool(this.endpoint.origin, { connections: 256, headersTimeout: 0, bodyTimeout: 0, ...(setup.ca && { connect: { ca: setup.ca } }) });
     this.relayed = setup.capabilities !== undefined;
     this.authorization = setup.token ? `Bearer ${setup.token}` : undefined;
   }
@@ -141,7 +143,7 @@ export class Upstream {
         const requestInit = this.authorization === undefined ? undefined : { headers: { authorization: this.authorization } };
         const prior = eras?.prior(this.url);
         const transport = new StreamableHTTPClientTransport(new URL(this.url), {
-          fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES),
+          fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, this.setup.ca),
           ...(requestInit && { requestInit }),
         });
         await client.connect(transport, prior && { prior }).catch((error: unknown) => {
