@@ -24,6 +24,7 @@ import { MeshError, RPC_CONNECTION_CLOSED, rpcCodeOf } from '../../src/errors.js
 import { CallCancel } from './call-cancel.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget, type WireSizes } from './json-post.js';
 import { upstreamFetch } from './sdk-fetch.js';
+import { certificateProblem } from '../../src/http/tls-trust.js';
 import type { EraVerdicts } from './era-verdicts.js';
 import { ModernListen } from './modern-listen.js';
 import { MODERN_REVISION } from '../../src/era/revision.js';
@@ -350,6 +351,8 @@ async function sendUnlessRefused(send: (client: Client) => Promise<unknown>, cli
 // "fetch failed" says little; the cause's code (ECONNREFUSED) says why.
 function connectMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  const certificate = certificateProblem(error);
+  if (certificate) return `${message}: ${certificate}`;
   const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }

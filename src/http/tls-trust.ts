@@ -65,3 +65,20 @@ export function certificateHint(code: string | undefined): string | undefined {
   if (code === undefined || !CERTIFICATE_CODES.test(code)) return undefined;
   return `TLS: the server's certificate was not accepted (${code}); give the CA that signed it with --ca (MESH_CA, or the \`ca\` option), and check that the certificate names the host in the URL`;
 }
+
+/**
+ * The certificate hint for a failed request whose error, or any error it was caused by, carries a
+ * certificate code (libraries wrap it: the SDK's error → fetch's TypeError → the TLS error).
+ * @example certificateProblem(sdkError) // 'TLS: the server's certificate was not accepted (...)...' or undefined
+ */
+export function certificateProblem(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    const hint = typeof code === 'string' ? certificateHint(code) : undefined;
+    if (hint) return hint;
+    const nested = (current as { errors?: unknown }).errors;
+    current = Array.isArray(nested) && nested[0] instanceof Error ? nested[0] : current.cause;
+  }
+  return undefined;
+}
