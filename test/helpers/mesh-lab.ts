@@ -58,7 +58,7 @@ export async function startLab(t: Test, octet: number, hosts: string[]): Promise
   const net = await startNetwork(t, octet, ['db', ...hosts]);
   if (!net) return undefined;
   const db = net.host('db');
-  const pg = await startPostgres(t, { listen: db.address, netns: db.ns });
+  const pg = await startPostgres(t, { listen: db.address, netns: db.ns, allow: net.cidr });
   if (!pg) return undefined;
   const dir = tempDir(t, 'mm-lab-');
   const certs = makeCerts(dir, { ips: Object.values(net.hosts).map((host) => host.address) });

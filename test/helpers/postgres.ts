@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, chownSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, execaSync, type ResultPromise } from 'execa';
@@ -45,7 +45,7 @@ function runAs(): { uid: number; gid: number } | undefined {
  * Starts a PostgreSQL cluster in a temporary folder on a free loopback port, torn down with `t`.
  * Returns undefined (after one skip line) when PostgreSQL is not installed.
  */
-export async function startPostgres(t: Test, opts: { listen?: string; netns?: string } = {}): Promise<PgCluster | undefined> {
+export async function startPostgres(t: Test, opts: { listen?: string; netns?: string; allow?: string } = {}): Promise<PgCluster | undefined> {
   const bin = findBinDir();
   if (!bin) {
     t.skip('needs PostgreSQL: install the Debian package postgresql', () => undefined);
@@ -63,6 +63,8 @@ export async function startPostgres(t: Test, opts: { listen?: string; netns?: st
   }
   const spawnOpts = { ...(owner ?? {}), cwd: dir, env: { LANG: 'C', LC_ALL: 'C', PATH: process.env.PATH ?? '' }, extendEnv: false };
   await execa(join(bin, 'initdb'), ['-D', data, '-U', 'mm', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-sync'], spawnOpts);
+  // initdb lets in loopback only; clients on other hosts (opts.allow, a CIDR) log in with the password too.
+  if (opts.allow !== undefined) appendFileSync(join(data, 'pg_hba.conf'), `host all all ${opts.allow} scram-sha-256\n`);
   const port = await freePort();
   const url = `postgres://mm:pw@${host.includes(':') ? `[${host}]` : host}:${port}/mm`;
   let proc: ResultPromise | undefined;
