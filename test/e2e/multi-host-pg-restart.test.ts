@@ -42,6 +42,10 @@ t.test('PostgreSQL restarts while two proxies route calls and take heartbeats', 
   t.not(lab.pg.pid(), pid, 'PostgreSQL is a new process');
   const atRestart = calls;
   await waitFor(() => calls >= atRestart + 30, 'thirty calls after the restart', 60_000);
+  for (const [id, proxy] of [['A', a] as const, ['B', b] as const]) {
+    t.notOk(proxy.process.exited(), `proxy ${id} still runs after the restart`, { stderr: proxy.process.stderr().slice(-3000) });
+  }
+  if (a.process.exited() || b.process.exited()) return;
 
   // Reconnected: a registration made on each proxy after the restart reaches the other one.
   await lab.startSidecar('svc', 'late-a', [a], ['--heartbeat', '1']);
