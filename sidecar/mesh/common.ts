@@ -51,7 +51,8 @@ export async function locateProxy(options: ProxyOptions): Promise<{ location: Pr
  */
 export async function withClient<T>(options: ProxyOptions, work: (mesh: MeshClient, location: ProxyLocation, manifest: ResolvedManifest | undefined) => Promise<T>): Promise<T> {
   const { location, manifest } = await locateProxy(options);
-  const mesh = new MeshClient({ proxy: location.url, caller: 'mesh-cli' });
+  // Every proxy of the mesh when several are named: a request that never reached one goes to the next.
+  const mesh = new MeshClient({ proxyUrl: location.all?.split(',') ?? location.url, caller: 'mesh-cli' });
   try {
     return await work(mesh, location, manifest);
   } catch (error) {

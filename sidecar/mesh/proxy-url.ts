@@ -32,17 +32,26 @@ export function resolveProxy(
   options: { flag?: string | undefined; manifest?: { file: string; proxy: Pick<ProxyConfig, 'host' | 'port'> & Partial<Pick<ProxyConfig, 'url' | 'tlsCert'>> } | undefined },
   env: NodeJS.ProcessEnv = process.env,
 ): ProxyLocation {
-  if (options.flag !== undefined && options.flag !== '') return { url: trim(options.flag), source: 'flag', from: '--proxy' };
+  if (options.flag !== undefined && options.flag !== '') return listed(options.flag, 'flag', '--proxy');
   if (options.manifest !== undefined) {
     const all = options.manifest.proxy.url?.includes(',') ? options.manifest.proxy.url : undefined;
     return { url: manifestProxyUrl(options.manifest.proxy), source: 'manifest', from: `${options.manifest.file} (proxy section)`, ...(all && { all }) };
   }
-  if (env.MESH_PROXY_URL !== undefined && env.MESH_PROXY_URL !== '') return { url: trim(env.MESH_PROXY_URL), source: 'env', from: 'MESH_PROXY_URL' };
+  if (env.MESH_PROXY_URL !== undefined && env.MESH_PROXY_URL !== '') return listed(env.MESH_PROXY_URL, 'env', 'MESH_PROXY_URL');
   return { url: DEFAULT_PROXY_URL, source: 'default', from: 'the default' };
 }
 
 function trim(url: string): string {
   return url.replace(/\/+$/, '');
+}
+
+// A comma-separated list of the mesh's proxies: the first is the one asked; `all` keeps them for failover.
+function listed(value: string, source: ProxyLocation['source'], from: string): ProxyLocation {
+  const urls = value
+    .split(',')
+    .map((url) => trim(url.trim()))
+    .filter((url) => url !== '');
+  return { url: urls[0] ?? trim(value), source, from, ...(urls.length > 1 && { all: urls.join(',') }) };
 }
 
 /**

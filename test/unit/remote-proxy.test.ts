@@ -51,3 +51,9 @@ t.test('mesh up never starts a proxy for a remote proxy.url (nothing is contacte
   t.match(state, { url: 'https://203.0.113.7:6001', started: false });
   t.same(await keeper.release(), { stopped: false, keptFor: [] }, 'and mesh down leaves it alone');
 });
+
+t.test('the mesh CLI takes several proxies from --proxy or MESH_PROXY_URL: the first is asked, all are kept', async (t) => {
+  t.same(resolveProxy({ flag: 'https://a:1/, https://b:2' }, {}), { url: 'https://a:1', source: 'flag', from: '--proxy', all: 'https://a:1,https://b:2' });
+  t.same(resolveProxy({}, { MESH_PROXY_URL: 'https://a:1,https://b:2/' }), { url: 'https://a:1', source: 'env', from: 'MESH_PROXY_URL', all: 'https://a:1,https://b:2' });
+  t.same(resolveProxy({}, { MESH_PROXY_URL: 'https://a:1' }), { url: 'https://a:1', source: 'env', from: 'MESH_PROXY_URL' }, 'one URL: no list');
+});
