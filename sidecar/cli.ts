@@ -26,7 +26,7 @@ const program = new Command('mesh-sidecar')
   .option('--port-range <from-to>', 'ports to search when --port is not given (5060 and 5061 are skipped)', '5000-5099')
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .addOption(
-    new Option('--proxy <url>', 'mesh-proxy to register with; several (repeated or comma-separated) are tried in order, the next on a connection failure')
+    new Option('--proxy <url>', 'mesh-proxy to register with (default http://127.0.0.1:6001); several (repeated or comma-separated) are tried in order, the next on a connection failure')
       .env('MESH_PROXY_URL')
       .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
   )

@@ -4,6 +4,10 @@ import { DEFAULT_PROXY_URL, proxyUrlFrom, proxyUrlsFrom } from '../../src/client
 import { allUnreachable, mayTryNextProxy } from '../../src/client/failover.js';
 import { ProxyUnreachable } from '../../src/client/errors.js';
 import { MeshClient } from '../../src/client/mesh-client.js';
+import { RegistrationClient } from '../../src/instance/registration.js';
+import { silentLogger, type Logger } from '../../src/log.js';
+import { startProxy } from '../../proxy/proxy.js';
+import { freePort, waitFor } from '../helpers/processes.js';
 
 t.test('several proxy URLs: flags (repeated, comma lists), else MESH_PROXY_URL (comma list), else the default', async (t) => {
   t.same(proxyUrlsFrom(['https://a:6001/, https://b:6001', 'https://c:6001'], { MESH_PROXY_URL: 'http://env:1' }), ['https://a:6001', 'https://b:6001', 'https://c:6001'], 'flags win, in order');
@@ -47,4 +51,46 @@ t.test('what may go to the next proxy: a request that never reached one; a GET a
   t.match(all.message, /cannot reach any of the mesh-proxies: http:\/\/a:1 \(ECONNREFUSED\), http:\/\/b:2 \(ENOTFOUND\)/);
   const one = unreachable('http://a:1', 'ECONNREFUSED');
   t.equal(allUnreachable([one]), one, 'one proxy: its own error');
+});
+
+t.test('a registration tries the proxies in order, from the one that failed to the next, and stays where it registered', { timeout: 60_000 }, async (t) => {
+  const proxy = await startProxy({ host: '127.0.0.1', port: 0, mcpPort: 0, heartbeatTimeoutMs: 60_000, version: 'test', log: silentLogger });
+  t.teardown(() => proxy.stop());
+  const dead = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
+  const warnings: string[] = [];
+  const log: Logger = { ...silentLogger, warn: (message) => warnings.push(message), child: () => log };
+  const client = new RegistrationClient({
+    proxyUrl: [dead[0] as string, dead[1] as string, proxy.url],
+    describe: () => ({ id: 'svc.127.0.0.1.9', name: 'svc', url: 'http://127.0.0.1:9/mcp', host: '127.0.0.1', port: 9, tags: [], tools: [], toolsHash: 'h', version: '1', kind: 'native' }),
+    intervalMs: 60_000,
+    retryMs: 60_000,
+    log,
+  });
+  t.teardown(() => client.stop());
+  client.start();
+  await waitFor(() => client.registered, 'registered with the third proxy');
+  t.equal(client.base, proxy.url);
+  t.match(warnings, [
+    new RegExp(`^mesh-proxy at ${dead[0]} unavailable \\(.*ECONNREFUSED.*\\); failing over to ${dead[1]}$`),
+    new RegExp(`^mesh-proxy at ${dead[1]} unavailable .*; failing over to ${proxy.url}$`),
+  ]);
+  t.equal(proxy.core.registry.stats().instances, 1, 'registered once, there');
+});
+
+t.test('a whole round of dead proxies waits before the next round', { timeout: 60_000 }, async (t) => {
+  const dead = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
+  const warnings: string[] = [];
+  const log: Logger = { ...silentLogger, warn: (message) => warnings.push(message), child: () => log };
+  const client = new RegistrationClient({
+    proxyUrl: dead,
+    describe: () => ({ id: 'a.127.0.0.1.9', name: 'a', url: 'http://127.0.0.1:9/mcp', host: '127.0.0.1', port: 9, tags: [], tools: [], toolsHash: 'h', version: '1', kind: 'native' }),
+    retryMs: 60_000,
+    log,
+  });
+  t.teardown(() => client.stop());
+  client.start();
+  await waitFor(() => warnings.length >= 2, 'both proxies tried');
+  t.match(warnings[1], new RegExp(`mesh-proxy at ${dead[1]} unavailable .*; no proxy answers: retrying with ${dead[0]}`));
+  t.equal(client.base, dead[0], 'back to the first, after retryMs');
+  t.notOk(client.registered);
 });
