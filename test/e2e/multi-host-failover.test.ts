@@ -1,5 +1,5 @@
 import t from 'tap';
-import { missingFeatures, startLab } from '../helpers/mesh-lab.js';
+import { startLab } from '../helpers/mesh-lab.js';
 import { waitFor } from '../helpers/processes.js';
 
 // Issue 12, hosts as network namespaces: PostgreSQL on "db", proxies A and B on "pa" and "pb",
@@ -8,7 +8,7 @@ import { waitFor } from '../helpers/processes.js';
 // (b) kill -9 proxy A: the calls of a client that knows both proxies continue through B.
 t.setTimeout(300_000);
 
-t.test('two proxies on one PostgreSQL, sidecars on another host', { todo: missingFeatures() }, async (t) => {
+t.test('two proxies on one PostgreSQL, sidecars on another host', async (t) => {
   const lab = await startLab(t, 211, ['pa', 'pb', 'svc', 'client']);
   if (!lab) return;
   const a = await lab.startProxy('pa', 'A');

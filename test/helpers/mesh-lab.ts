@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Test } from 'tap';
 import { startNetwork, type Network, type NsHost, type NsProcess } from './netns.js';
 import type { NsAgent } from './netns-agent-client.js';
 import { startPostgres, type PgCluster } from './postgres.js';
-import { dist, fixture, freePort } from './processes.js';
+import { fixture, freePort } from './processes.js';
 import { tempDir } from './proxy.js';
 import { makeCerts, noOpenssl, type TestCerts } from './tls.js';
 
@@ -122,20 +121,4 @@ async function ready(agent: NsAgent, url: string, accept: (status: number, body:
   }
   const why = spawned.exited() ? `it exited (${spawned.proc.exitCode ?? spawned.proc.signalCode})` : `timed out polling ${url}; last: ${last}`;
   throw new Error(`${what} did not get ready: ${why}\nstderr:\n${spawned.stderr().slice(-3000)}`);
-}
-
-/**
- * What the CLIs in dist/ still lack of issue 12 (flags of h-pg and h-net), or undefined when all is
- * there; the multi-host tests are todo until then.
- */
-export function missingFeatures(): string | undefined {
-  const help = (script: string) => execFileSync('node', [dist(script), '--help'], { encoding: 'utf8' });
-  const proxy = help('proxy/cli.js');
-  const sidecar = help('sidecar/cli.js');
-  const lacks = [
-    ...['--tls-cert', '--tls-key', '--ca', '--allow-instances', '--proxy-id'].filter((flag) => !proxy.includes(flag)).map((flag) => `mesh-proxy ${flag}`),
-    ...(proxy.includes('postgres') ? [] : ['mesh-proxy --registry postgres://']),
-    ...['--tls-cert', '--tls-key', '--ca', '--advertise-url'].filter((flag) => !sidecar.includes(flag)).map((flag) => `mesh-sidecar ${flag}`),
-  ];
-  return lacks.length === 0 ? undefined : `needs ${lacks.join(', ')} (issue 12, branches h-pg and h-net)`;
 }

@@ -8,7 +8,8 @@ import { dist, waitFor } from './processes.js';
 
 // Hosts as Linux network namespaces: one "switch" namespace holds a bridge, every host namespace
 // has one veth ("eth0") whose peer sits on that bridge. Nothing is added to the root namespace:
-// the test talks to the hosts through processes it runs inside them (see NsAgent).
+// the test talks to the hosts through processes it runs inside them (see NsAgent). A host has no
+// route beyond its /24 and loopback, so nothing in the lab can reach an address outside it.
 
 /** A process started inside a host namespace, in its own process group. */
 export interface NsProcess {
@@ -110,9 +111,15 @@ export async function startNetwork(t: Test, octet: number, names: string[]): Pro
   const switchNs = `${prefix}switch`;
   const made: string[] = [];
   const processes: NsProcess[] = [];
-  t.teardown(() => teardown(made, processes));
-  ip('netns', 'add', switchNs);
+  // Should the test process end without its teardown (a crash, a timeout), nothing is left running.
+  const onExit = () => teardownSync(made, processes);
+  process.once('exit', onExit);
+  t.teardown(async () => {
+    await teardown(made, processes);
+    process.off('exit', onExit);
+  });
   made.push(switchNs);
+  ip('netns', 'add', switchNs);
   ip('-n', switchNs, 'link', 'set', 'lo', 'up');
   ip('-n', switchNs, 'link', 'add', 'br0', 'type', 'bridge');
   ip('-n', switchNs, 'link', 'set', 'br0', 'up');
@@ -121,8 +128,8 @@ export async function startNetwork(t: Test, octet: number, names: string[]): Pro
     const ns = `${prefix}${name}`;
     const peer = `v-${name}`.slice(0, 15);
     const address = `10.213.${octet}.${index + 1}`;
-    ip('netns', 'add', ns);
     made.push(ns);
+    ip('netns', 'add', ns);
     ip('link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', peer, 'netns', switchNs);
     ip('-n', ns, 'link', 'set', 'lo', 'up');
     ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
@@ -214,6 +221,27 @@ async function teardown(made: string[], processes: NsProcess[]): Promise<void> {
     }
   }
   // Deleting a host namespace deletes its veth and the peer on the bridge; the switch goes last.
+  for (const ns of [...made].reverse()) {
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+// The last resort, synchronous for process.on('exit'): SIGKILL to every group and namespace member, then delete.
+function teardownSync(made: string[], processes: NsProcess[]): void {
+  for (const spawned of processes) spawned.kill('SIGKILL');
+  for (const ns of made) {
+    for (const pid of namespacePids(ns)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+  }
   for (const ns of [...made].reverse()) {
     try {
       ip('netns', 'del', ns);
