@@ -115,6 +115,9 @@ try {
       maxEjectionPercent: opts.maxEjectionPercent,
     },
   });
+  if (!LOOPBACK_HOSTS.includes(opts.host) && !tls && opts.allowPlainHttp !== true) {
+    log.warn('plain HTTP beyond loopback: registrations from other hosts are refused (403) until the proxy serves TLS (--tls-cert, --tls-key) or gets --allow-plain-http');
+  }
   const extra = proxy.mcpPort ? ` (MCP also on port ${proxy.mcpPort})` : '';
   process.stdout.write(`mesh-proxy: ready at ${proxy.url} — MCP endpoint ${proxy.url}/mcp${extra}, registry ${redactUrl(opts.registry)}\n`);
   let stopping = false;

@@ -67,6 +67,8 @@ export interface RunningProxy {
   port: number;
   mcpPort: number | undefined;
   core: MeshCore;
+  /** The listening servers (the API port, then the MCP port): their connections, for tests and embedders. */
+  servers: readonly Server[];
   /** Drains (refuses new requests, lets those in flight finish up to the drain timeout), then closes. */
   stop(): Promise<void>;
 }
@@ -158,7 +160,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       mcpPort = await listen(second, options.host, options.mcpPort);
     }
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    return { url: `${tls ? 'https' : 'http'}://${host}:${port}`, port, mcpPort, core, stop };
+    return { url: `${tls ? 'https' : 'http'}://${host}:${port}`, port, mcpPort, core, servers, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -95,7 +95,8 @@ export class InstanceRuntime {
       token: options.token,
       log: options.log,
       bindHost: options.host,
-      allowedHosts: options.allowedHosts,
+      // The host of the URL it registers is a name it answers to (the proxy calls that URL).
+      allowedHosts: [...options.allowedHosts, new URL(advertisedUrl({ host: options.host, port: 1, tls: options.tls !== undefined, advertiseUrl: options.advertiseUrl })).hostname],
       sessionIdleMs: options.sessionIdleMs,
       maxSessions: options.maxSessions,
       tls: options.tls,

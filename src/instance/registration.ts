@@ -120,7 +120,7 @@ export class RegistrationClient {
       if (!this.registered) {
         const claimed = this.options.claim === undefined ? body : { ...body, claim: this.options.claim };
         const answer = RegisteredAnswerSchema.safeParse(await this.send('POST', '/v1/instances', claimed));
-        if (!answer.success) throw new Error('POST /v1/instances: the answer carries no lease (is this an older mesh-proxy?)');
+        if (!answer.success) throw new ProxyRefusal('POST /v1/instances: the answer carries no lease (is this an older mesh-proxy?)');
         this.lease = answer.data.lease;
         this.registered = true;
         this.log.info(`registered with ${this.base} as ${body.id} (${body.tools.length} tools)`);

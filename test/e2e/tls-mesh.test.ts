@@ -54,3 +54,19 @@ t.test('a proxy whose --ca does not trust the instance cannot call it', { skip: 
   const failed = await mesh.call('echo', 'echo', { text: 'x' }).catch((error: unknown) => error);
   t.match((failed as Error).message, /TLS: the server's certificate was not accepted \([A-Z_]+\)/, 'the hop to the instance verifies its certificate, and says so');
 });
+
+t.test('a sidecar bound to 0.0.0.0 registers its --advertise-url and answers to it', { skip: noOpenssl(), timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t);
+  // 127.0.0.2 reaches this machine (all of 127/8 is loopback) but is no name the sidecar knows otherwise.
+  const certs = makeCerts(`${dir}/mesh`, { ips: ['127.0.0.2'] });
+  const token = 'advertise-test-token';
+  const tls = ['--tls-cert', certs.certFile, '--tls-key', certs.keyFile, '--ca', certs.caFile, '--token', token];
+  const proxy = await proxyWith(t, tls, { caFile: certs.caFile, auth: token });
+  const sidecar = await echoSidecar(t, 'echo', [...tls, '--host', '0.0.0.0', '--proxy', proxy.base, '--advertise-url', 'https://127.0.0.2:PORT/mcp']);
+  const [instance] = await healthyOn(proxy.base, 'echo', certs.caFile, 30_000, token);
+  t.equal(instance.url, `https://127.0.0.2:${sidecar.port}/mcp`, 'the advertised URL is registered');
+  t.equal(instance.id, `echo.127.0.0.2.${sidecar.port}`, 'and names the instance');
+  const mesh = new MeshClient({ proxyUrl: proxy.base, ca: certs.caFile, token });
+  t.teardown(() => mesh.close());
+  t.equal(text(await mesh.call('echo', 'echo', { text: 'to the advertised URL' })), 'to the advertised URL', 'the proxy reaches it there (Host 127.0.0.2 accepted)');
+});
