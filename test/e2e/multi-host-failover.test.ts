@@ -57,6 +57,8 @@ t.test('two proxies on one PostgreSQL, sidecars on another host', async (t) => {
     const failedAfter = outcomes.filter((o) => o.afterKill && !o.ok);
     t.same(failedAfter, [], 'every call started after the kill succeeded (through B)');
     t.ok(outcomes.filter((o) => o.afterKill && o.ok).length >= 20, 'calls continued after the kill');
+    const onlyA = await client.call({ proxy: a.url, token: lab.token }, 'onb', 'echo', { text: 'A only' });
+    t.notOk(onlyA.ok, 'a client that knows only A fails (A is really gone)');
 
     // The sidecar that was on A moves to B; both services stay listed on B.
     await waitFor(async () => (await onA.health()).proxy?.url?.replace(/\/$/, '') === b.url && (await onA.health()).proxy?.registered === true, 'ona re-registered with B', 60_000);
