@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<Command>> = {
   config: async () => (await import('./commands/config.js')).configCommand(),
   validate: async () => (await import('./commands/validate.js')).validateCommand(),
   import: async () => (await import('./commands/import.js')).importCommand(),
+  service: async () => (await import('./commands/service.js')).serviceCommand(),
 };
 // A reader that stops early (`mesh tools | head`) ends the command quietly, as it does any Unix tool.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
