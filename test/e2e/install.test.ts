@@ -69,10 +69,11 @@ t.test('npm pack: the built CLIs, the demo and its examples; no tests, sources o
 });
 
 t.test('the installed CLIs are on the prefix PATH and answer', async (t) => {
-  for (const name of ['mesh', 'mesh-proxy', 'mesh-sidecar']) {
-    const result = await execa(bin(name), ['--version'], { cwd: elsewhere, env, reject: false });
-    t.equal(result.exitCode, 0, `${name} --version`, { stderr: result.stderr });
-    t.match(result.stdout, /^\d+\.\d+\.\d+/, `${name} prints its version`);
+  const names = ['mesh', 'mesh-proxy', 'mesh-sidecar'];
+  const results = await Promise.all(names.map((name) => execa(bin(name), ['--version'], { cwd: elsewhere, env, reject: false })));
+  for (const [index, result] of results.entries()) {
+    t.equal(result.exitCode, 0, `${names[index]} --version`, { stderr: result.stderr });
+    t.match(result.stdout, /^\d+\.\d+\.\d+/, `${names[index]} prints its version`);
   }
 });
 
@@ -94,6 +95,10 @@ t.test('mesh up of the installed demo, from another folder: healthy, a tool call
   t.same(services.map((s) => `${s.name}:${s.status}`).sort(), ['cmc:healthy', 'fs:healthy', 'memory:healthy'], 'mesh ls --json: the three demo services healthy');
   const proxy = processesNaming(join(prefix, 'lib/node_modules/mm-mesh/dist/proxy/cli.js'));
   t.ok(proxy.length > 0, 'the proxy runs from the installed package, not from the checkout');
+  for (const file of ['app.js', 'uplot.js']) {
+    const asset = await fetch(`${copy.proxyUrl}/dashboard/${file}`);
+    t.equal(asset.status, 200, `the dashboard serves ${file} from the installed package`);
+  }
 
   const remember = await mesh([
     'call',
