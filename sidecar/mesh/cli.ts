@@ -7,6 +7,7 @@ import { describeError, EXIT, exitCodeOf } from './errors.js';
 // only when that command runs, or all of them for the overview help.
 const commands: Record<string, () => Promise<Command>> = {
   up: async () => (await import('./commands/up.js')).upCommand(),
+  demo: async () => (await import('./commands/demo.js')).demoCommand(),
   down: async () => (await import('./commands/down.js')).downCommand(),
   restart: async () => (await import('./commands/restart.js')).restartCommand(),
   ls: async () => (await import('./commands/ls.js')).lsCommand(),
@@ -19,6 +20,7 @@ const commands: Record<string, () => Promise<Command>> = {
   config: async () => (await import('./commands/config.js')).configCommand(),
   validate: async () => (await import('./commands/validate.js')).validateCommand(),
   import: async () => (await import('./commands/import.js')).importCommand(),
+  service: async () => (await import('./commands/service.js')).serviceCommand(),
 };
 // A reader that stops early (`mesh tools | head`) ends the command quietly, as it does any Unix tool.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -39,13 +41,15 @@ const program = new Command('mesh')
     'after',
     `
 Examples:
-  mesh up configs/demo.yaml            start the demo mesh (Ctrl-C stops it; --detach to background it)
+  mesh demo                            start the demo mesh that ships with mm-mesh (--detach to background it)
+  mesh up configs/demo.yaml            start the mesh of a manifest (Ctrl-C stops it; --detach to background it)
   mesh ls                              what is registered, and how it is doing
   mesh status                          one screen: health, calls/min, p95, errors, restarts
   mesh watch                           the mesh's events, live (Ctrl-C ends it)
   mesh audit --since 10m --errors      who called what, and what failed
   mesh call fs list_files              call a tool (KEY=VALUE arguments, or --json '{...}')
-  mesh config claude                   put the mesh into Claude Code
+  mesh config claude                   put the mesh into Claude Code (or claude-desktop, cursor, vscode)
+  mesh service install mesh.yaml       run a manifest's mesh at login (systemd user unit, launchd agent)
 
 The proxy is found from --proxy URL, else -f FILE's proxy section, else MESH_PROXY_URL, else
 http://127.0.0.1:6001. State and logs of \`mesh up\` live under MESH_HOME (default ~/.mesh).

@@ -149,7 +149,26 @@ t.test('config claude, --help of every command, usage errors', async (t) => {
   t.match(withToken.stdout, /"Authorization": "Bearer \$\{MESH_TOKEN\}"/, '.mcp.json reads the token from the environment');
   t.notMatch(withToken.stdout, /s3cret/, 'the token itself is not printed');
 
-  for (const command of [[], ['up'], ['down'], ['ls'], ['tools'], ['call'], ['logs'], ['config'], ['config', 'claude'], ['validate'], ['import']]) {
+  for (const command of [
+    [],
+    ['up'],
+    ['down'],
+    ['ls'],
+    ['tools'],
+    ['call'],
+    ['logs'],
+    ['config'],
+    ['config', 'claude'],
+    ['config', 'claude-desktop'],
+    ['config', 'cursor'],
+    ['config', 'vscode'],
+    ['validate'],
+    ['import'],
+    ['demo'],
+    ['service'],
+    ['service', 'install'],
+    ['service', 'uninstall'],
+  ]) {
     const help = await runMesh([...command, '--help']);
     t.equal(help.code, 0, `mesh ${command.join(' ')} --help`);
     t.match(help.stdout, new RegExp(`^Usage: mesh${command.length > 0 ? ` ${command.join(' ')}` : ''} `), `usage of mesh ${command.join(' ')}`);
