@@ -22,7 +22,7 @@ import { LEASE_HEADER, LeaseSchema } from '../src/contract/lease.js';
 import type { RegistrationAnswer } from '../src/contract/registration.js';
 import { ServicesQuerySchema, type ServiceDetail, type ServicesAnswer, type ToolsAnswer } from '../src/contract/services.js';
 import { parseOrThrow } from '../src/contract/zod-message.js';
-import { registrationSchema } from './registry/schemas.js';
+import { refusePlainRemote } from './plain-http.js';
 import { createDashboard } from './dashboard/dashboard.js';
 
 export interface ProxyAppOptions extends HostGuardOptions {
@@ -32,7 +32,6 @@ export interface ProxyAppOptions extends HostGuardOptions {
   log?: Logger;
   /** Required as a bearer token on every request when set (always set when bound beyond loopback). */
   token?: string | undefined;
-  allowRemoteRegistrations?: boolean;
   maxBodyBytes?: number;
   startedAt?: number;
   /** Shown on the dashboard. */
@@ -75,7 +74,6 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   const log = options.log ?? silentLogger;
   const guard = createHostGuard(options);
   const startedAt = options.startedAt ?? Date.now();
-  const registration = registrationSchema({ allowRemote: options.allowRemoteRegistrations ?? false });
   const app = new Hono();
 
   app.use('*', async (c, next) => {
@@ -106,24 +104,33 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
 
   app.get('/healthz', (c) => {
     const services = core.registry.services({});
-    return c.json({ status: 'ok', uptime: Math.round((Date.now() - startedAt) / 1000), services: services.length, registry: core.registry.stats() });
+    // 200 while this proxy routes (from memory even without its store); `degraded` names a store problem.
+    const registry = core.registry.stats();
+    const status = registry.store.state === 'ok' ? 'ok' : 'degraded';
+    return c.json({ status, uptime: Math.round((Date.now() - startedAt) / 1000), services: services.length, registry });
   });
   app.get('/metrics', async (c) => c.text(await metrics.render(), 200, { 'content-type': metrics.contentType }));
 
   // The answer to a registration is the only place an instance's lease ever appears.
+  // The registry checks the body (its schema carries the proxy's host policy, --allow-instances).
   app.post('/v1/instances', async (c) => {
-    const body = parseOrThrow(registration, await jsonBody(c), 'registration');
-    const { instance, created, lease } = await core.registerInstance(body, leaseOf(c));
+    refusePlainRemote('registration');
+    const { instance, created, lease } = await core.registerInstance(await jsonBody(c), leaseOf(c));
+    // Acknowledged means stored (PostgreSQL: committed), unless the store is out of reach: then it is queued.
+    await core.registry.durable();
     return c.json({ instance, lease } satisfies RegistrationAnswer, created ? 201 : 200);
   });
   app.put('/v1/instances/:id/heartbeat', async (c) => {
+    refusePlainRemote('heartbeat');
     const beat = parseOrThrow(HeartbeatSchema, await jsonBody(c), 'heartbeat');
     const instance = core.registry.heartbeat(c.req.param('id'), beat, leaseOf(c));
     if (!instance) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}": register again`));
     return c.json({ ok: true, status: instance.status } satisfies HeartbeatAnswer);
   });
-  app.delete('/v1/instances/:id', (c) => {
+  app.delete('/v1/instances/:id', async (c) => {
+    refusePlainRemote('deregistration');
     if (!core.registry.deregister(c.req.param('id'), { lease: leaseOf(c) })) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}"`));
+    await core.registry.durable();
     return c.body(null, 204);
   });
 
@@ -150,9 +157,9 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   });
 
   // The audit trail, newest first: who called which tool, how long it took, how it ended.
-  app.get('/v1/audit', (c) => {
+  app.get('/v1/audit', async (c) => {
     const query = parseOrThrow(AuditQuerySchema, c.req.query(), 'query');
-    return c.json({ entries: core.registry.recentAudit(query) } satisfies AuditAnswer);
+    return c.json({ entries: await core.registry.recentAudit(query) } satisfies AuditAnswer);
   });
 
   // The registry's last events (memory only), for a view that opens late.

@@ -1,5 +1,6 @@
 import { Client, StreamableHTTPClientTransport, ProtocolError, SdkHttpError, type Tool } from '@modelcontextprotocol/client';
 import { toolsHash } from '../src/instance/tools-hash.js';
+import { trustedFetch } from '../src/http/trusted-fetch.js';
 import { checkClaim } from './claim-check.js';
 import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
@@ -40,6 +41,8 @@ export interface MeshCoreOptions {
   observeRetry?: (service: string) => void;
   /** The proxy's --token, sent to instances (the claim check's GET /healthz). */
   token?: string | undefined;
+  /** CAs https instances are verified against (`--ca` plus the system store); default the system store. */
+  ca?: string[] | undefined;
 }
 
 /** An instance as the API and the mesh tools show it: the registry's summary plus its circuit breaker (proxy memory, not stored). */
@@ -74,10 +77,12 @@ export class MeshCore {
   private readonly byUrl = new Map<string, { name: string; url: string; tags: string[]; lease: string }>();
 
   private readonly token: string | undefined;
+  private readonly ca: string[] | undefined;
 
   constructor(options: MeshCoreOptions) {
     this.registry = options.registry;
     this.token = options.token;
+    this.ca = options.ca;
     const registry = options.registry;
     const log = options.log;
     const table: RouteTable = {
@@ -102,6 +107,7 @@ export class MeshCore {
       outliers,
       onRetry: options.observeRetry,
       token: options.token,
+      ca: options.ca,
       inflight: load,
       deadlineMs: options.deadlineMs,
       maxHops: options.maxHops,
@@ -215,7 +221,7 @@ export class MeshCore {
     if (!this.registry.needsClaim(registration, lease) || registration.claim === undefined) return this.registry.register(input, lease);
     // The state rule needs no contact: checked before the URL is asked.
     this.registry.assertMayTakeOver(registration, lease, true);
-    const check = await checkClaim(registration.url, registration.claim, this.token);
+    const check = await checkClaim(registration.url, registration.claim, this.token, undefined, this.ca);
     if (!check.confirmed) {
       throw new MeshError(
         'CONFLICT',
@@ -262,7 +268,7 @@ export class MeshCore {
     try {
       // The SDK transport follows no redirect to another origin (its default redirectPolicy).
       // The mesh token goes with it, as with every request the proxy sends an instance.
-      await client.connect(new StreamableHTTPClientTransport(url, this.token ? { requestInit: { headers: { authorization: `Bearer ${this.token}` } } } : undefined));
+      await client.connect(new StreamableHTTPClientTransport(url, { fetch: trustedFetch(this.ca), ...(this.token && { requestInit: { headers: { authorization: `Bearer ${this.token}` } } }) }));
       // v1's listTools(): one request, even to a server that declared no tools (v2's listTools()
       // answers [] without asking then, and walks every page).
       tools = (await client.request({ method: 'tools/list', params: {} })).tools;

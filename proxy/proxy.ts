@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { createLogger, type Logger } from '../src/log.js';
@@ -16,14 +18,23 @@ import { MeshEndpoint } from './mcp/endpoint.js';
 import { ModernMeshEndpoint } from './mcp/modern-endpoint.js';
 import { createProxyMetrics } from './metrics.js';
 import { Registry } from './registry/registry.js';
+import { isPostgresUrl } from './registry/store/pg-url.js';
 import type { OutlierPolicyInput } from './router/outlier-policy.js';
+import type { ServerTls } from '../src/http/tls-trust.js';
+import { markPlainRemote } from './plain-http.js';
+import { parseInstanceNetworks } from './registry/instance-networks.js';
 
 export interface ProxyOptions {
   host: string;
   port: number;
   /** Second port serving the same endpoint (the seed's MCP port); 0 or undefined disables it. */
   mcpPort?: number | undefined;
+  /** @deprecated use `registry` */
   registryFile?: string | undefined;
+  /** A registry file or a PostgreSQL URL (postgres://…) shared by several proxies. */
+  registry?: string | undefined;
+  /** Names this proxy in audit rows and logs (default hostname:port). */
+  proxyId?: string | undefined;
   heartbeatTimeoutMs: number;
   heartbeatIntervalMs?: number;
   deadlineMs?: number;
@@ -41,6 +52,14 @@ export interface ProxyOptions {
   log?: Logger;
   /** When failing instances are ejected (README, "Circuit breaking"). */
   outlier?: OutlierPolicyInput;
+  /** Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`). */
+  tls?: ServerTls | undefined;
+  /** CAs instances are verified against (readCa: the system store plus `--ca`); default the system store. */
+  ca?: string[] | undefined;
+  /** Networks non-loopback instances may register from (`--allow-instances`, CIDRs); default none. */
+  allowInstances?: string[] | undefined;
+  /** Accept registrations over plain HTTP from other hosts (`--allow-plain-http`; default refused). */
+  allowPlainHttp?: boolean | undefined;
 }
 
 export interface RunningProxy {
@@ -48,6 +67,8 @@ export interface RunningProxy {
   port: number;
   mcpPort: number | undefined;
   core: MeshCore;
+  /** The listening servers (the API port, then the MCP port): their connections, for tests and embedders. */
+  servers: readonly Server[];
   /** Drains (refuses new requests, lets those in flight finish up to the drain timeout), then closes. */
   stop(): Promise<void>;
 }
@@ -59,9 +80,13 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 /** Opens the registry, builds the apps and listens. Throws (MeshError) when the port or registry file is taken. */
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const log = options.log ?? createLogger('mesh-proxy');
-  if (options.registryFile) mkdirSync(dirname(options.registryFile), { recursive: true });
+  const allowInstances = parseInstanceNetworks(options.allowInstances);
+  const where = options.registry ?? options.registryFile;
+  if (where !== undefined && !isPostgresUrl(where)) mkdirSync(dirname(where), { recursive: true });
   const registry = await Registry.open({
-    file: options.registryFile,
+    allowInstances,
+    registry: where,
+    proxyId: options.proxyId ?? `${hostname()}:${options.port || process.pid}`,
     removeAfterMs: options.heartbeatTimeoutMs,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     logger: log.child('registry'),
@@ -80,6 +105,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     deadlineMs: options.deadlineMs ?? 60_000,
     maxResponseBytes: options.maxResponseBytes,
     token: options.token,
+    ca: options.ca,
     log,
     outlier: options.outlier,
     observe: (record) => metrics.observeCall(record),
@@ -101,7 +127,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     drain,
     sdk: getRequestListener(app.fetch),
   });
-  const listener = drain.wrap(front);
+  const listener = markPlainRemote(drain.wrap(front), { allowPlainHttp: options.allowPlainHttp === true || options.tls !== undefined });
+  const tls = options.tls;
+  const serve = (handler: RequestListener) => (tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createServer(handler));
   const servers: Server[] = [];
   const sweeper = setInterval(() => registry.sweep(), 1_000);
   sweeper.unref();
@@ -122,17 +150,17 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       await registry.close();
     })());
   try {
-    const main = createServer(listener);
+    const main = serve(listener);
     servers.push(main);
     const port = await listen(main, options.host, options.port);
     let mcpPort: number | undefined;
     if (options.mcpPort) {
-      const second = createServer(listener);
+      const second = serve(listener);
       servers.push(second);
       mcpPort = await listen(second, options.host, options.mcpPort);
     }
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    return { url: `http://${host}:${port}`, port, mcpPort, core, stop };
+    return { url: `${tls ? 'https' : 'http'}://${host}:${port}`, port, mcpPort, core, servers, stop };
   } catch (error) {
     await stop();
     throw error;

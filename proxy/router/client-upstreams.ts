@@ -18,6 +18,8 @@ export interface ClientUpstreamsOptions {
   now?: () => number;
   /** Largest answer read from an instance (`--max-response-bytes`). */
   maxResponseBytes?: number | undefined;
+  /** CAs https instances are verified against. */
+  ca?: string[] | undefined;
   /** The proxy's mesh token, sent to instances (see UpstreamSetup). */
   token?: string | undefined;
   /** The router's era verdicts: a 2026-07-28 instance is spoken to statelessly, its MRTR input requests answered by the relay handlers. */
@@ -53,6 +55,7 @@ export class ClientUpstreams {
   private readonly idleMs: number;
   private readonly now: () => number;
   private readonly maxResponseBytes: number | undefined;
+  private readonly ca: string[] | undefined;
   private readonly token: string | undefined;
   private readonly eras: EraVerdicts | undefined;
   private sweeper: NodeJS.Timeout | undefined;
@@ -61,6 +64,7 @@ export class ClientUpstreams {
     this.idleMs = options.idleMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
     this.maxResponseBytes = options.maxResponseBytes;
+    this.ca = options.ca;
     this.token = options.token;
     this.eras = options.eras;
   }
@@ -96,6 +100,7 @@ export class ClientUpstreams {
         capabilities: target.capabilities,
         maxResponseBytes: this.maxResponseBytes,
         token: this.token,
+        ca: this.ca,
         eras: this.eras,
         configure: (client) => {
           created.client = client;

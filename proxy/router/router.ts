@@ -56,6 +56,8 @@ export interface RouterOptions {
   onRetry?: (service: string) => void;
   /** Largest answer read from an instance (`--max-response-bytes`; default 32 MiB). */
   maxResponseBytes?: number | undefined;
+  /** CAs https instances are verified against (`--ca` plus the system store). */
+  ca?: string[] | undefined;
   /** The proxy's mesh token, sent to instances on every request (they check it when they have one). */
   token?: string | undefined;
   /** Told when a request is sent to an instance and when it ends (the load figures' calls in flight). */
@@ -100,7 +102,7 @@ export class Router {
   constructor(private readonly options: RouterOptions) {
     this.outliers = options.outliers ?? new OutlierDetector();
     this.replicas = new ReplicaPicker(options.table, this.outliers, (id) => this.upstreams.get(id)?.inflight ?? 0);
-    this.relays = new ClientUpstreams({ maxResponseBytes: options.maxResponseBytes, token: options.token, eras: this.eras });
+    this.relays = new ClientUpstreams({ maxResponseBytes: options.maxResponseBytes, token: options.token, ca: options.ca, eras: this.eras });
     this.subscriptions = new ResourceSubscriptions({
       place: (service) => {
         const instance = this.replicas.first(service);
@@ -131,6 +133,7 @@ export class Router {
         {
           maxResponseBytes: this.options.maxResponseBytes,
           token: this.options.token,
+          ca: this.options.ca,
           eras: this.eras,
           configure: (client) =>
             client.setNotificationHandler('notifications/resources/updated', (notification) => {

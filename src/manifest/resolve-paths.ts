@@ -32,8 +32,18 @@ function resolveCommand(dir: string, command: string): string {
   return expandHome(command);
 }
 
+// The PEM files of TLS (tlsCert, tlsKey, ca) resolve against the manifest folder too.
+function pemPaths(dir: string, section: { tlsCert?: string | undefined; tlsKey?: string | undefined; ca?: string | undefined }): Record<string, string> {
+  const paths: Record<string, string> = {};
+  for (const key of ['tlsCert', 'tlsKey', 'ca'] as const) {
+    const value = section[key];
+    if (value !== undefined) paths[key] = resolveAgainst(dir, value);
+  }
+  return paths;
+}
+
 /*
- * Which values are paths: only `cwd`, `proxy.registry` and a `command` written as `./x` or `../x`
+ * Which values are paths: only `cwd`, `proxy.registry`, the PEM files (tlsCert, tlsKey, ca) and a `command` written as `./x` or `../x`
  * resolve against the manifest's folder. `args` are passed as written (only the server knows
  * which of them are paths), except that a leading `~/` expands as a shell would; relative args
  * are relative to the child's cwd, which defaults to the manifest's folder, so
@@ -50,8 +60,13 @@ export function resolvePaths(manifest: Manifest, file: string): ResolvedManifest
       command: resolveCommand(dir, service.command),
       args: service.args.map((arg) => expandHome(arg)),
       cwd: service.cwd === undefined ? dir : resolveAgainst(dir, service.cwd),
+      ...pemPaths(dir, service),
     };
   }
-  const proxy = manifest.proxy.registry === undefined ? manifest.proxy : { ...manifest.proxy, registry: resolveAgainst(dir, manifest.proxy.registry) };
+  // A PostgreSQL URL is passed on as it is; a file resolves against the manifest's folder.
+  const registry = manifest.proxy.registry;
+  const isUrl = registry !== undefined && /^postgres(ql)?:\/\//i.test(registry);
+  const resolved = registry === undefined || isUrl ? manifest.proxy : { ...manifest.proxy, registry: resolveAgainst(dir, registry) };
+  const proxy = { ...resolved, ...pemPaths(dir, manifest.proxy) };
   return { version: manifest.version, proxy, services, source: { file: absolute, dir } };
 }

@@ -22,6 +22,28 @@ const optionalCount = (what: string) => z.int({ error: 'expected a whole number'
 
 const portNumber = z.int({ error: 'expected a port number' }).min(0).max(65_535);
 
+// TLS and other hosts (README, "Other hosts"): PEM files resolve against the manifest folder.
+const pemFile = (what: string) =>
+  noNul(z.string({ error: 'expected the path of a PEM file' }).min(1))
+    .optional()
+    .describe(what);
+
+const httpUrl = (text: string) => {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+};
+
+/** One proxy URL, or several of one mesh (comma-separated, tried in order). */
+const proxyUrls = z
+  .string()
+  .refine((text) => text.split(',').every((part) => httpUrl(part.trim())), { error: 'expected an http(s) URL, or several separated by commas' })
+  .optional()
+  .describe('a mesh-proxy elsewhere (https://10.0.0.2:6001, or several of one mesh, comma-separated): `mesh up` starts no proxy and registers the services there');
+
 export const BackoffSchema = z
   .strictObject({
     initialMs: z.int().positive().default(500).describe('first restart delay in milliseconds'),
@@ -72,6 +94,11 @@ export const ServiceSchema = z
     maxSessions: optionalCount('cap of open MCP sessions per instance: a new one evicts the least recently used idle one, or gets 503 when all are busy (default 1000)'),
     maxMessageBytes: optionalCount('largest message (one stdout line) the server may send; a longer one fails its call (sidecar only; default 32 MiB)'),
     enabled: z.boolean().default(true).describe('false keeps the service in the file but out of `mesh up`'),
+    host: z.string().min(1).optional().describe('address the instance binds (default 127.0.0.1); beyond loopback MESH_TOKEN is required'),
+    advertiseUrl: z.string().refine(httpUrl, { error: 'expected an http(s) URL' }).optional().describe('the URL registered with the proxy (default from host; 0.0.0.0: the first non-internal IPv4)'),
+    tlsCert: pemFile('serve the instance over HTTPS with this certificate (with tlsKey)'),
+    tlsKey: pemFile('the private key of tlsCert'),
+    ca: pemFile('CA that signed the proxy certificate, besides the system store (default proxy.ca)'),
     description: z.string().optional().describe('free text shown by `mesh ls`'),
   })
   .describe('one MCP server of the mesh');
@@ -93,7 +120,10 @@ export const ProxySchema = z
     host: z.string().default('127.0.0.1').describe('interface the proxy listens on; beyond loopback a bearer token is required'),
     port: portNumber.default(6001).describe('HTTP API (/v1), /mcp, /healthz and /metrics'),
     mcpPort: portNumber.default(6000).describe("second MCP endpoint (the seed's port); 0 disables it"),
-    registry: z.string().optional().describe('registry database file; relative paths resolve against the manifest folder; omitted = user data dir'),
+    registry: z
+      .string()
+      .optional()
+      .describe('registry database file (relative paths resolve against the manifest folder; omitted = user data dir), or a PostgreSQL URL postgres://… shared by several proxies'),
     heartbeatInterval: seconds('seconds between sidecar heartbeats', 30),
     heartbeatTimeout: seconds('seconds of silence after which an instance is removed', 120),
     deadline: seconds('default per-call deadline in seconds', 60),
@@ -102,6 +132,12 @@ export const ProxySchema = z
     maxSessions: optionalCount("cap of the proxy's open MCP sessions: a new one evicts the least recently used idle one, or gets 503 when all are busy (default 1000)"),
     maxResponseBytes: optionalCount('largest answer read from an instance (one JSON body or SSE event); a larger one fails its call (default 32 MiB)'),
     circuit: CircuitSchema.optional(),
+    url: proxyUrls,
+    tlsCert: pemFile('serve the proxy over HTTPS with this certificate (with tlsKey)'),
+    tlsKey: pemFile('the private key of tlsCert'),
+    ca: pemFile('CA that signed the certificates of https instances (and, for `mesh up`, of the proxy), besides the system store'),
+    allowInstances: stringList('networks (CIDRs) whose IP addresses instances may register from, besides loopback').optional(),
+    allowPlainHttp: z.boolean().optional().describe('accept registrations over plain HTTP from other hosts (default refused)'),
   })
   .describe('the mesh-proxy daemon');
 export type ProxyConfig = z.infer<typeof ProxySchema>;

@@ -104,7 +104,14 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   }
 
   private plan(manifest: ResolvedManifest): Launch[] {
-    return planLaunches(manifest, { proxyUrl: this.state.proxy.url, node: process.execPath, sidecarScript: scripts.sidecar, token: process.env.MESH_TOKEN, controlToken: this.controlToken });
+    // Every proxy of the mesh when the manifest names several: registration fails over in order.
+    return planLaunches(manifest, {
+      proxyUrl: this.options.location.all ?? this.state.proxy.url,
+      node: process.execPath,
+      sidecarScript: scripts.sidecar,
+      token: process.env.MESH_TOKEN,
+      controlToken: this.controlToken,
+    });
   }
 
   // A service whose paths are missing is shown failed with the reason, not started.

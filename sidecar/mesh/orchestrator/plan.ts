@@ -65,6 +65,7 @@ function sidecarLaunch(name: string, service: ResolvedService, replica: number, 
     `${restart.backoff.initialMs}-${Math.max(restart.backoff.initialMs, restart.backoff.maxMs)}`,
     '--cwd',
     service.cwd,
+    ...flagArgs({ '--host': service.host, '--advertise-url': service.advertiseUrl, '--tls-cert': service.tlsCert, '--tls-key': service.tlsKey, '--ca': service.ca ?? manifest.proxy.ca }),
     ...service.tags.flatMap((tag) => ['--tag', tag]),
     '--',
     service.command,
@@ -85,6 +86,9 @@ function nativeLaunch(name: string, service: ResolvedService, replica: number, m
   const limits = { MESH_DRAIN_TIMEOUT: service.drainTimeout, MESH_SESSION_IDLE_TIMEOUT: service.sessionIdleTimeout, MESH_MAX_SESSIONS: service.maxSessions };
   for (const [key, value] of Object.entries(limits)) if (value !== undefined) env[key] = String(value);
   if (options.token !== undefined && options.token !== '') env.MESH_TOKEN = options.token;
+  // Other hosts and TLS, as createInstance() reads them.
+  const network = { MESH_HOST: service.host, MESH_ADVERTISE_URL: service.advertiseUrl, MESH_TLS_CERT: service.tlsCert, MESH_TLS_KEY: service.tlsKey, MESH_CA: service.ca ?? manifest.proxy.ca };
+  for (const [key, value] of Object.entries(network)) if (value !== undefined) env[key] = value;
   return { service: name, replica, kind: 'native', command: service.command, args: service.args, cwd: service.cwd, env };
 }
 

@@ -15,7 +15,7 @@ import { flagArgs } from './flag-args.js';
 
 // `--proxy URL` decides where the proxy listens; otherwise the manifest's proxy section does.
 function listenAddress(location: ProxyLocation, manifest: ResolvedManifest): { host: string; port: number } {
-  if (location.source !== 'flag' && location.source !== 'env') return { host: manifest.proxy.host, port: manifest.proxy.port };
+  if (location.source !== 'flag' && location.source !== 'env' && manifest.proxy.url === undefined) return { host: manifest.proxy.host, port: manifest.proxy.port };
   const url = new URL(location.url);
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
 }
@@ -83,6 +83,7 @@ export async function ensureProxy(
     String(p.deadline),
     ...limitArgs(p),
     ...circuitArgs(p.circuit),
+    ...otherHostArgs(p),
   ];
   const proc = spawnLogged(process.execPath, args, { log, cwd: manifest.source.dir });
   let ended: string | undefined;
@@ -107,6 +108,15 @@ export function circuitArgs(circuit: ProxyConfig['circuit']): string[] {
     '--max-ejection-time': circuit.maxEjectionTime,
     '--max-ejection-percent': circuit.maxEjectionPercent,
   });
+}
+
+/** The manifest's TLS and other-host settings as mesh-proxy flags (README, "Other hosts"). */
+export function otherHostArgs(proxy: ProxyConfig): string[] {
+  return [
+    ...flagArgs({ '--tls-cert': proxy.tlsCert, '--tls-key': proxy.tlsKey, '--ca': proxy.ca }),
+    ...(proxy.allowInstances && proxy.allowInstances.length > 0 ? ['--allow-instances', proxy.allowInstances.join(',')] : []),
+    ...(proxy.allowPlainHttp === true ? ['--allow-plain-http'] : []),
+  ];
 }
 
 /** The manifest's proxy limits as mesh-proxy flags; what it leaves out keeps mesh-proxy's defaults. */
