@@ -11,6 +11,8 @@ import { MAX_BODY_BYTES } from '../src/http/read-body.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
+import type { ViewEndpoints } from './mcp/view-endpoints.js';
+import { ViewsBodySchema, type ViewsAnswer } from '../src/contract/views.js';
 import type { ProxyMetrics } from './metrics.js';
 import { AuditQuerySchema, type AuditAnswer } from '../src/contract/audit.js';
 import { CallBodySchema, CallHeadersSchema } from '../src/contract/call.js';
@@ -28,6 +30,8 @@ import { createDashboard } from './dashboard/dashboard.js';
 export interface ProxyAppOptions extends HostGuardOptions {
   core: MeshCore;
   endpoint: MeshEndpoint;
+  /** The views' endpoints (/mcp/<view>, GET and PUT /v1/views); without it only /mcp is served. */
+  views?: ViewEndpoints;
   metrics: ProxyMetrics;
   log?: Logger;
   /** Required as a bearer token on every request when set (always set when bound beyond loopback). */
@@ -188,8 +192,19 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   });
 
   app.all('/mcp', (c) => endpoint.handle(c.req.raw));
+  const views = options.views;
+  if (views) {
+    app.all('/mcp/:view', (c) => views.handle(c.req.param('view'), c.req.raw));
+    app.get('/v1/views', (c) => c.json({ views: views.describe() } satisfies ViewsAnswer));
+    // The whole set at once (`mesh up` sends its manifest's): views left out stop serving.
+    app.put('/v1/views', async (c) => {
+      const body = parseOrThrow(ViewsBodySchema, await jsonBody(c), 'views');
+      await views.setViews(body.views);
+      return c.json({ views: views.describe() } satisfies ViewsAnswer);
+    });
+  }
 
-  app.notFound((c) => failed(c, new MeshError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; the API is under /v1, MCP at /mcp`)));
+  app.notFound((c) => failed(c, new MeshError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; the API is under /v1, MCP at /mcp and /mcp/<view>`)));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
     const mesh = toMeshError(error);

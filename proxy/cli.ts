@@ -7,6 +7,7 @@ import { createLogger } from '../src/log.js';
 import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
 import { meshHome } from '../src/mesh-home.js';
 import { startProxy } from './proxy.js';
+import { loadManifest } from '../src/manifest/load.js';
 import { startTracing, stopTracing } from '../src/tracing/tracing.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './router/json-post.js';
 
@@ -29,6 +30,7 @@ const program = new Command('mesh-proxy')
   .option('--session-idle-timeout <seconds>', 'close MCP sessions idle this long (their clients get 404 and initialize again)', seconds, 1800)
   .option('--max-sessions <n>', 'cap of open MCP sessions: a new one evicts the least recently used idle session, or gets 503 when all are busy', whole, 1000)
   .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long calls in flight may finish before they are cut (a second signal stops at once)', seconds, 15)
+  .option('--manifest <file>', "serve this manifest's named views at /mcp/<view> (mesh up passes its manifest; PUT /v1/views replaces them later)")
   .option('--max-response-bytes <bytes>', 'largest answer read from an instance (one JSON body or SSE event); a larger one fails its call, naming this limit', whole, DEFAULT_MAX_RESPONSE_BYTES)
   .addHelpText('after', '\nEnvironment: MESH_HOME (default ~/.mesh) holds the registry; MESH_PROXY_URL tells clients where the proxy is.\n');
 
@@ -51,6 +53,7 @@ const opts = program.opts<{
   sessionIdleTimeout: number;
   maxSessions: number;
   maxResponseBytes: number;
+  manifest?: string;
 }>();
 const log = createLogger('mesh-proxy');
 
@@ -62,6 +65,7 @@ if (!LOOPBACK_HOSTS.includes(opts.host) && !opts.token) {
 try {
   // Spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set: the OTel SDK is not even loaded otherwise.
   await startTracing('mesh-proxy');
+  const manifest = opts.manifest === undefined ? undefined : await loadManifest(opts.manifest);
   const proxy = await startProxy({
     host: opts.host,
     port: opts.port,
@@ -76,6 +80,7 @@ try {
     sessionIdleMs: opts.sessionIdleTimeout * 1000,
     maxSessions: opts.maxSessions,
     maxResponseBytes: opts.maxResponseBytes,
+    views: manifest?.views,
     version,
     log,
     outlier: {

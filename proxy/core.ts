@@ -146,10 +146,11 @@ export class MeshCore {
 
   /**
    * Called whenever what the MCP endpoint advertises (tools, resources, prompts) may have changed;
-   * `announced` names the list an instance itself said changed (its list_changed).
+   * `announced` names the list an instance itself said changed (its list_changed). Returns the removal.
    */
-  onChange(listener: (announced?: AnnouncedList) => void): void {
+  onChange(listener: (announced?: AnnouncedList) => void): () => void {
     this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   toolsOf(name: string): Tool[] {

@@ -10,13 +10,12 @@ import { DEFAULT_DRAIN_MS, Drain } from '../src/http/drain.js';
 import { createFrontDoor } from '../src/http/front-door.js';
 import { createProxyApp } from './app.js';
 import { checkedByDashboard } from './dashboard/access.js';
-import { createProxyLeanPath } from './hot-path.js';
 import { MeshCore } from './core.js';
-import { MeshEndpoint } from './mcp/endpoint.js';
-import { ModernMeshEndpoint } from './mcp/modern-endpoint.js';
+import { isProxyMcpUrl, ViewEndpoints } from './mcp/view-endpoints.js';
 import { createProxyMetrics } from './metrics.js';
 import { Registry } from './registry/registry.js';
 import type { OutlierPolicyInput } from './router/outlier-policy.js';
+import type { Views } from '../src/contract/views.js';
 
 export interface ProxyOptions {
   host: string;
@@ -41,6 +40,8 @@ export interface ProxyOptions {
   log?: Logger;
   /** When failing instances are ejected (README, "Circuit breaking"). */
   outlier?: OutlierPolicyInput;
+  /** The named views served at /mcp/<view> (replaced later with PUT /v1/views). */
+  views?: Views | undefined;
 }
 
 export interface RunningProxy {
@@ -48,6 +49,8 @@ export interface RunningProxy {
   port: number;
   mcpPort: number | undefined;
   core: MeshCore;
+  /** The MCP endpoints: /mcp, the discovery view and the named views. */
+  views: ViewEndpoints;
   /** Drains (refuses new requests, lets those in flight finish up to the drain timeout), then closes. */
   stop(): Promise<void>;
 }
@@ -73,7 +76,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const metrics = createProxyMetrics({
     instancesByStatus: () => registry.countByStatus(),
     circuits: () => core.router.outliers.states(),
-    mcpSessions: () => endpoint.sessionCount,
+    mcpSessions: () => views.sessionCount,
   });
   const core: MeshCore = new MeshCore({
     registry,
@@ -86,18 +89,20 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     observeCircuit: (event) => metrics.observeCircuit(event),
     observeRetry: (service) => metrics.observeRetry(service),
   });
-  const endpoint = new MeshEndpoint(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
-  const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts, version: options.version });
+  const views = new ViewEndpoints(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
+  if (options.views) await views.setViews(options.views);
+  const endpoint = views.main.legacy;
+  const app = createProxyApp({ core, endpoint, views, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts, version: options.version });
   const drain = new Drain('mesh-proxy');
-  const modern = new ModernMeshEndpoint(endpoint, core.router, options.version, log);
   // Both ports share one front door: token, guard, body checks, then modern / lean / SDK transport.
   const front = createFrontDoor({
     checkToken: createTokenCheck(options.token),
     // The dashboard's login page and its cookie-carrying requests: the app checks those (proxy/dashboard/access.ts).
     checksOwnToken: checkedByDashboard,
     guard: createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }),
-    lean: createProxyLeanPath(endpoint),
-    modern,
+    isMcp: isProxyMcpUrl,
+    lean: views.lean,
+    modern: views.modern,
     drain,
     sdk: getRequestListener(app.fetch),
   });
@@ -116,8 +121,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       );
       if (drained.cut > 0) log.warn(`drain timeout (${grace / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
       clearInterval(sweeper);
-      await modern.close();
-      await endpoint.close();
+      await views.close();
       await core.router.close();
       await registry.close();
     })());
@@ -132,7 +136,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       mcpPort = await listen(second, options.host, options.mcpPort);
     }
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    return { url: `http://${host}:${port}`, port, mcpPort, core, stop };
+    return { url: `http://${host}:${port}`, port, mcpPort, core, views, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -4,6 +4,7 @@ import type { MeshCore } from '../core.js';
 import type { Listings } from '../router/listings.js';
 import { namespacedName, ToolNameIndex } from './namespacing.js';
 import { toMeshUri } from './resource-uris.js';
+import type { ViewScope } from './view-scope.js';
 
 /** The resources, resource templates and prompts the endpoint advertises, at one moment. */
 export interface Catalog {
@@ -59,12 +60,15 @@ export function namespaceListings(service: string, listings: Listings): Namespac
 }
 
 /**
- * Gathers the lists of every healthy service (from the router's per-instance cache, fetching only
- * what is not cached). A service that cannot be listed is left out and named in `missing`; it never
+ * Gathers the lists of every healthy service `scope` shows (from the router's per-instance cache,
+ * fetching only what is not cached). A service that cannot be listed is left out and named in `missing`; it never
  * fails the whole catalog.
  */
-export async function buildCatalog(core: MeshCore, log: Logger): Promise<Catalog> {
-  const services = core.registry.services({ status: 'healthy' }).map((s) => s.name);
+export async function buildCatalog(core: MeshCore, log: Logger, scope?: ViewScope): Promise<Catalog> {
+  const services = core.registry
+    .services({ status: 'healthy' })
+    .filter((s) => scope === undefined || scope.showsService(s.name, s.tags))
+    .map((s) => s.name);
   const missing: string[] = [];
   const parts = await Promise.all(
     services.map(async (service) => {

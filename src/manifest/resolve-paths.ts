@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Manifest, ProxyConfig, Service } from './schema.js';
+import type { Views } from '../contract/views.js';
 
 /** A service as `mesh up` runs it: `cwd` is always an absolute folder. */
 export type ResolvedService = Omit<Service, 'cwd'> & { cwd: string };
@@ -10,6 +11,8 @@ export interface ResolvedManifest {
   version: 1;
   proxy: ProxyConfig;
   services: Record<string, ResolvedService>;
+  /** Named views (`/mcp/<view>` on the proxy). */
+  views: Views;
   /** Absolute path of the manifest file and its folder (the base of relative paths). */
   source: { file: string; dir: string };
 }
@@ -53,5 +56,5 @@ export function resolvePaths(manifest: Manifest, file: string): ResolvedManifest
     };
   }
   const proxy = manifest.proxy.registry === undefined ? manifest.proxy : { ...manifest.proxy, registry: resolveAgainst(dir, manifest.proxy.registry) };
-  return { version: manifest.version, proxy, services, source: { file: absolute, dir } };
+  return { version: manifest.version, proxy, services, views: manifest.views, source: { file: absolute, dir } };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ViewsSchema } from '../contract/views.js';
 
 /** Service names: what `mesh call NAME` and the `NAME__tool` namespacing accept. */
 export const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -111,6 +112,7 @@ export const ManifestSchema = z
     version: z.literal(1, { error: 'expected version: 1' }).describe('manifest format version'),
     proxy: ProxySchema.prefault({}),
     services: z.record(ServiceNameSchema, ServiceSchema, { error: 'expected a map of service name to service' }).default({}),
+    views: ViewsSchema.default({}).describe('named views: each an MCP endpoint /mcp/<view> of the proxy showing only the services (by name or tag) and tools it selects'),
   })
   .describe('MM - MCP Mesh manifest');
 /** A validated manifest with defaults filled (paths as written; see load.ts for the resolved form). */

@@ -83,6 +83,9 @@ export async function ensureProxy(
     String(p.deadline),
     ...limitArgs(p),
     ...circuitArgs(p.circuit),
+    // The proxy reads the manifest's views itself, so a proxy restarted by the run serves them again.
+    '--manifest',
+    manifest.source.file,
   ];
   const proc = spawnLogged(process.execPath, args, { log, cwd: manifest.source.dir });
   let ended: string | undefined;
