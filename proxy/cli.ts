@@ -8,6 +8,7 @@ import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
 import { meshHome } from '../src/mesh-home.js';
 import { startProxy } from './proxy.js';
 import { loadManifest } from '../src/manifest/load.js';
+import { SEPARATOR_PATTERN } from './mcp/namespacing.js';
 import { startTracing, stopTracing } from '../src/tracing/tracing.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './router/json-post.js';
 
@@ -30,6 +31,7 @@ const program = new Command('mesh-proxy')
   .option('--session-idle-timeout <seconds>', 'close MCP sessions idle this long (their clients get 404 and initialize again)', seconds, 1800)
   .option('--max-sessions <n>', 'cap of open MCP sessions: a new one evicts the least recently used idle session, or gets 503 when all are busy', whole, 1000)
   .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long calls in flight may finish before they are cut (a second signal stops at once)', seconds, 15)
+  .option('--separator <sep>', 'between service and tool in the MCP endpoint\'s tool names (1-4 of A-Z a-z 0-9 _ -, with a "_" or "-")', '__')
   .option('--manifest <file>', "serve this manifest's named views at /mcp/<view> (mesh up passes its manifest; PUT /v1/views replaces them later)")
   .option('--max-response-bytes <bytes>', 'largest answer read from an instance (one JSON body or SSE event); a larger one fails its call, naming this limit', whole, DEFAULT_MAX_RESPONSE_BYTES)
   .addHelpText('after', '\nEnvironment: MESH_HOME (default ~/.mesh) holds the registry; MESH_PROXY_URL tells clients where the proxy is.\n');
@@ -54,10 +56,12 @@ const opts = program.opts<{
   maxSessions: number;
   maxResponseBytes: number;
   manifest?: string;
+  separator: string;
 }>();
 const log = createLogger('mesh-proxy');
 
 if (opts.maxEjectionPercent > 100) program.error(`error: --max-ejection-percent ${opts.maxEjectionPercent}: expected a percentage, 1-100`);
+if (!SEPARATOR_PATTERN.test(opts.separator)) program.error(`error: --separator ${JSON.stringify(opts.separator)}: use 1-4 characters of A-Z, a-z, 0-9, "_" or "-", at least one "_" or "-"`);
 if (!LOOPBACK_HOSTS.includes(opts.host) && !opts.token) {
   program.error(`error: --host ${opts.host} exposes the mesh beyond this machine; set --token (or MESH_TOKEN) so every request must carry it`);
 }
@@ -81,6 +85,7 @@ try {
     maxSessions: opts.maxSessions,
     maxResponseBytes: opts.maxResponseBytes,
     views: manifest?.views,
+    separator: opts.separator,
     version,
     log,
     outlier: {

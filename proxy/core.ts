@@ -12,6 +12,7 @@ import type { OutlierPolicyInput } from './router/outlier-policy.js';
 import { Router, type AuditRecord, type RouteTable } from './router/router.js';
 import { EventHistory } from './stats/event-history.js';
 import { LoadStats } from './stats/load-stats.js';
+import { ToolNamer } from './mcp/namespacing.js';
 import type { Load, SeriesAnswer } from '../src/contract/load.js';
 
 /** A list an instance announced as changed (its tools, resources or prompts list_changed). */
@@ -40,6 +41,8 @@ export interface MeshCoreOptions {
   observeRetry?: (service: string) => void;
   /** The proxy's --token, sent to instances (the claim check's GET /healthz). */
   token?: string | undefined;
+  /** Between service and tool in the endpoint's names (`--separator`; default `__`). */
+  separator?: string | undefined;
 }
 
 /** An instance as the API and the mesh tools show it: the registry's summary plus its circuit breaker (proxy memory, not stored). */
@@ -69,6 +72,8 @@ export class MeshCore {
   readonly load: LoadStats;
   /** The registry's last events (GET /v1/events/recent). */
   readonly history: EventHistory;
+  /** Names the endpoint's tools and prompts (`service__tool`). */
+  readonly namer: ToolNamer;
   private readonly changeListeners = new Set<(announced?: AnnouncedList) => void>();
   /** Instances registered by URL (register_service): nobody else re-sends their tool lists. */
   private readonly byUrl = new Map<string, { name: string; url: string; tags: string[]; lease: string }>();
@@ -78,6 +83,7 @@ export class MeshCore {
   constructor(options: MeshCoreOptions) {
     this.registry = options.registry;
     this.token = options.token;
+    this.namer = new ToolNamer(options.separator);
     const registry = options.registry;
     const log = options.log;
     const table: RouteTable = {

@@ -40,6 +40,8 @@ export interface ProxyOptions {
   log?: Logger;
   /** When failing instances are ejected (README, "Circuit breaking"). */
   outlier?: OutlierPolicyInput;
+  /** Between service and tool in the endpoint's names (default `__`; checked by checkSeparator). */
+  separator?: string | undefined;
   /** The named views served at /mcp/<view> (replaced later with PUT /v1/views). */
   views?: Views | undefined;
 }
@@ -83,6 +85,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     deadlineMs: options.deadlineMs ?? 60_000,
     maxResponseBytes: options.maxResponseBytes,
     token: options.token,
+    separator: options.separator,
     log,
     outlier: options.outlier,
     observe: (record) => metrics.observeCall(record),

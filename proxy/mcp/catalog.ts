@@ -2,7 +2,7 @@ import type { Prompt, Resource, ResourceTemplateType } from '@modelcontextprotoc
 import type { Logger } from '../../src/log.js';
 import type { MeshCore } from '../core.js';
 import type { Listings } from '../router/listings.js';
-import { namespacedName, ToolNameIndex } from './namespacing.js';
+import { ToolNameIndex, ToolNamer } from './namespacing.js';
 import { toMeshUri } from './resource-uris.js';
 import type { ViewScope } from './view-scope.js';
 
@@ -20,6 +20,7 @@ export interface Catalog {
 
 interface Namespaced {
   service: string;
+  namer: ToolNamer;
   resources: Resource[];
   templates: ResourceTemplateType[];
   prompts: Prompt[];
@@ -27,15 +28,18 @@ interface Namespaced {
 
 const described = (service: string, text: string | undefined, fallback: string) => `[${service}] ${text ?? fallback}`;
 
+const DEFAULT_NAMER = new ToolNamer();
+
 // Listings objects live as long as an instance's cache entry: namespace each one once.
 const namespacedCache = new WeakMap<Listings, Namespaced>();
 
 /** One service's listings under endpoint names, keeping the originals in `_meta`. */
-export function namespaceListings(service: string, listings: Listings): Namespaced {
+export function namespaceListings(service: string, listings: Listings, namer = DEFAULT_NAMER): Namespaced {
   const cached = namespacedCache.get(listings);
-  if (cached?.service === service) return cached;
+  if (cached?.service === service && cached.namer === namer) return cached;
   const value: Namespaced = {
     service,
+    namer,
     resources: listings.resources.map((r) => ({
       ...r,
       uri: toMeshUri(service, r.uri),
@@ -50,7 +54,7 @@ export function namespaceListings(service: string, listings: Listings): Namespac
     })),
     prompts: listings.prompts.map((p) => ({
       ...p,
-      name: namespacedName(service, p.name),
+      name: namer.name(service, p.name),
       description: described(service, p.description, p.name),
       _meta: { ...p._meta, 'mesh/service': service, 'mesh/prompt': p.name },
     })),
@@ -73,7 +77,7 @@ export async function buildCatalog(core: MeshCore, log: Logger, scope?: ViewScop
   const parts = await Promise.all(
     services.map(async (service) => {
       try {
-        return namespaceListings(service, await core.router.listingsOf(service));
+        return namespaceListings(service, await core.router.listingsOf(service), core.namer);
       } catch (error) {
         log.warn(`cannot list resources and prompts of "${service}": ${(error as Error).message}`);
         missing.push(service);
@@ -81,7 +85,7 @@ export async function buildCatalog(core: MeshCore, log: Logger, scope?: ViewScop
       }
     }),
   );
-  const catalog: Catalog = { resources: [], templates: [], prompts: [], promptIndex: new ToolNameIndex([]), missing, builtAt: Date.now() };
+  const catalog: Catalog = { resources: [], templates: [], prompts: [], promptIndex: core.namer.index([]), missing, builtAt: Date.now() };
   const promptRefs: { service: string; tool: string }[] = [];
   for (const part of parts) {
     if (!part) continue;
@@ -90,6 +94,6 @@ export async function buildCatalog(core: MeshCore, log: Logger, scope?: ViewScop
     catalog.prompts.push(...part.prompts);
     for (const prompt of part.prompts) promptRefs.push({ service: part.service, tool: prompt._meta?.['mesh/prompt'] as string });
   }
-  catalog.promptIndex = new ToolNameIndex(promptRefs);
+  catalog.promptIndex = core.namer.index(promptRefs);
   return catalog;
 }

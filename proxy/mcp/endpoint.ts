@@ -9,7 +9,7 @@ import { buildCatalog, type Catalog } from './catalog.js';
 import type { CallCancel } from '../router/call-cancel.js';
 import type { Relay } from '../router/relay.js';
 import { callMeshTool, meshToolNames, meshTools } from './mesh-tools.js';
-import { namespacedName, ToolNameIndex } from './namespacing.js';
+import { ToolNameIndex } from './namespacing.js';
 import { scopedTools } from './scoped-lists.js';
 import { ViewScope } from './view-scope.js';
 import { installRelayHandlers, newSessionState, relayTargetOf, releaseSession, type SessionState } from './relay-handlers.js';
@@ -118,7 +118,7 @@ export class MeshEndpoint implements MeshSurface {
   private rebuildTools(): void {
     this.toolsDirty = false; // first: a status change noticed while rebuilding marks it dirty again
     const { refs, tools } = scopedTools(this.core, this.scope);
-    this.index = new ToolNameIndex(refs);
+    this.index = this.core.namer.index(refs);
     this.tools = tools;
     this.paramHeaderTools = new Map(tools.filter(mirrorsParamHeaders).map((tool) => [tool.name, tool.inputSchema]));
     this.toolsKey = JSON.stringify(tools);
@@ -218,7 +218,11 @@ export class MeshEndpoint implements MeshSurface {
     }
     this.listTools();
     const ref = this.index.resolve(name);
-    if (!ref) throw new MeshError('TOOL_NOT_FOUND', `unknown tool "${name}": mesh tools are ${[...meshToolNames].join(', ')}; service tools are named service__tool (see tools/list)`);
+    if (!ref)
+      throw new MeshError(
+        'TOOL_NOT_FOUND',
+        `unknown tool "${name}": mesh tools are ${[...meshToolNames].join(', ')}; service tools are named service${this.core.namer.separator}tool (see tools/list)`,
+      );
     if (!this.shows(ref.service, ref.tool)) throw this.scope.outside(`tool "${name}"`);
     const result = await this.core.router.call(ref.service, ref.tool, args, { caller, hops, trace, ...(relay && { relay }), ...(retry && { retry }) });
     const content = meshContent(ref.service, result.content);
@@ -300,7 +304,7 @@ export class MeshEndpoint implements MeshSurface {
     // Name the real prompts when the service is known to lack this one (its lists are cached).
     const listings = await this.core.router.listingsOf(ref.service).catch(() => undefined);
     if (listings && !listings.prompts.some((p) => p.name === ref.tool)) {
-      const names = listings.prompts.map((p) => namespacedName(ref.service, p.name));
+      const names = listings.prompts.map((p) => this.core.namer.name(ref.service, p.name));
       throw rpcError(ProtocolErrorCode.InvalidParams, `service "${ref.service}" has no prompt "${ref.tool}"; its prompts: ${names.length ? names.join(', ') : '(none)'}`, {
         code: 'PROMPT_NOT_FOUND',
         service: ref.service,

@@ -1,7 +1,7 @@
 import type { Tool } from '@modelcontextprotocol/server';
 import type { MeshCore } from '../core.js';
 import { meshTools } from './mesh-tools.js';
-import { namespacedName, type ToolRef } from './namespacing.js';
+import type { ToolRef } from './namespacing.js';
 import type { ViewScope } from './view-scope.js';
 
 /**
@@ -16,7 +16,7 @@ export function scopedTools(core: MeshCore, scope: ViewScope): { refs: ToolRef[]
     for (const tool of core.toolsOf(service.name)) {
       if (!scope.showsTool(service.name, tool.name)) continue;
       refs.push({ service: service.name, tool: tool.name });
-      tools.push({ ...tool, name: namespacedName(service.name, tool.name), description: `[${service.name}] ${tool.description ?? tool.name}` });
+      tools.push({ ...tool, name: core.namer.name(service.name, tool.name), description: `[${service.name}] ${tool.description ?? tool.name}` });
     }
   }
   return { refs, tools };

@@ -103,6 +103,11 @@ export const ProxySchema = z
     maxSessions: optionalCount("cap of the proxy's open MCP sessions: a new one evicts the least recently used idle one, or gets 503 when all are busy (default 1000)"),
     maxResponseBytes: optionalCount('largest answer read from an instance (one JSON body or SSE event); a larger one fails its call (default 32 MiB)'),
     circuit: CircuitSchema.optional(),
+    separator: z
+      .string()
+      .regex(/^(?=.*[_-])[A-Za-z0-9_-]{1,4}$/, { error: 'a separator is 1-4 characters of A-Z, a-z, 0-9, "_" or "-", at least one of them "_" or "-" (e.g. "__", "_", "--")' })
+      .optional()
+      .describe('between service and tool in the MCP endpoint\'s tool names (default "__": fs__read_text)'),
   })
   .describe('the mesh-proxy daemon');
 export type ProxyConfig = z.infer<typeof ProxySchema>;

@@ -4,6 +4,7 @@ import t from 'tap';
 import { MeshError } from '../../src/errors.js';
 import { loadManifest, parseManifest } from '../../src/manifest/load.js';
 import { claudeConfig } from '../../sidecar/mesh/commands/config.js';
+import { limitArgs } from '../../sidecar/mesh/orchestrator/proxy-launch.js';
 
 const manifest = (views: string[]) => parseManifest(['version: 1', 'services: {}', 'views:', ...views, ''].join('\n'), 'configs/x.yaml', {});
 
@@ -37,4 +38,10 @@ t.test('mesh config claude --view: the view endpoint', async (t) => {
   t.equal(config.url, 'http://127.0.0.1:6001/mcp/writing');
   t.equal(config.command, 'claude mcp add --transport http mesh-writing http://127.0.0.1:6001/mcp/writing');
   t.same(config.mcpJson, { mcpServers: { 'mesh-writing': { type: 'http', url: 'http://127.0.0.1:6001/mcp/writing' } } });
+});
+
+t.test('proxy.separator: checked, and passed to mesh-proxy as --separator', async (t) => {
+  const parsed = parseManifest('version: 1\nproxy: { separator: "-" }\n', 'configs/x.yaml', {});
+  t.same(limitArgs(parsed.proxy), ['--separator', '-']);
+  t.throws(() => parseManifest('version: 1\nproxy: { separator: "::" }\n', 'configs/x.yaml', {}), { message: /configs\/x\.yaml:2: proxy\.separator: a separator is 1-4 characters/ });
 });

@@ -112,3 +112,18 @@ t.test('PUT /v1/views replaces the views: sessions hear list_changed, a removed 
   const empty = await put({ views: { x: {} } });
   t.equal(empty.status, 400, 'a view selects something');
 });
+
+t.test('a configured separator names the tools of every endpoint, and calls resolve with it', async (t) => {
+  const proxy = await startProxy({ host: '127.0.0.1', port: 0, heartbeatTimeoutMs: 120_000, version: '0.0.0-test', log: silentLogger, separator: '-', views: views({ w: { services: ['svc'] } }) });
+  t.teardown(() => proxy.stop());
+  const remote = await startRemoteMcp({ tools: ['odd.name'] });
+  t.teardown(() => remote.close());
+  await proxy.core.registerByUrl({ name: 'svc', url: remote.url, tags: [] });
+  const listed = await postModern(`${proxy.url}/mcp/w`, 'tools/list', {});
+  const listedNames = names(listed.body.result.tools);
+  t.equal(listedNames[0], 'svc-echo');
+  t.match(listedNames[1], /^svc-odd_name_[0-9a-f]{8}$/, 'an odd tool name is cleaned and hashed');
+  const called = await postModern(`${proxy.url}/mcp/w`, 'tools/call', { name: listedNames[1], arguments: {} });
+  t.same(called.body.result.content, [{ type: 'text', text: 'odd.name' }], 'the hashed name routes to the tool');
+  await t.rejects(startProxy({ host: '127.0.0.1', port: 0, heartbeatTimeoutMs: 1_000, version: 'x', log: silentLogger, separator: '::' }), { message: /separator "::"/ });
+});

@@ -114,5 +114,11 @@ export function circuitArgs(circuit: ProxyConfig['circuit']): string[] {
 
 /** The manifest's proxy limits as mesh-proxy flags; what it leaves out keeps mesh-proxy's defaults. */
 export function limitArgs(proxy: ProxyConfig): string[] {
-  return flagArgs({ '--drain-timeout': proxy.drainTimeout, '--session-idle-timeout': proxy.sessionIdleTimeout, '--max-sessions': proxy.maxSessions, '--max-response-bytes': proxy.maxResponseBytes });
+  return flagArgs({
+    '--drain-timeout': proxy.drainTimeout,
+    '--session-idle-timeout': proxy.sessionIdleTimeout,
+    '--max-sessions': proxy.maxSessions,
+    '--max-response-bytes': proxy.maxResponseBytes,
+    '--separator': proxy.separator,
+  });
 }
