@@ -13,6 +13,8 @@ import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
 import type { ViewEndpoints } from './mcp/view-endpoints.js';
 import { ViewsBodySchema, type ViewsAnswer } from '../src/contract/views.js';
+import { RemotesBodySchema, type RemotesAnswer } from '../src/contract/remotes.js';
+import type { RemoteServices } from './remote/remote-services.js';
 import type { ProxyMetrics } from './metrics.js';
 import { AuditQuerySchema, type AuditAnswer } from '../src/contract/audit.js';
 import { CallBodySchema, CallHeadersSchema } from '../src/contract/call.js';
@@ -32,6 +34,8 @@ export interface ProxyAppOptions extends HostGuardOptions {
   endpoint: MeshEndpoint;
   /** The views' endpoints (/mcp/<view>, GET and PUT /v1/views); without it only /mcp is served. */
   views?: ViewEndpoints;
+  /** The remote servers (GET and PUT /v1/remotes); without it they are not configurable here. */
+  remotes?: RemoteServices;
   metrics: ProxyMetrics;
   log?: Logger;
   /** Required as a bearer token on every request when set (always set when bound beyond loopback). */
@@ -201,6 +205,17 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
       const body = parseOrThrow(ViewsBodySchema, await jsonBody(c), 'views');
       await views.setViews(body.views);
       return c.json({ views: views.describe() } satisfies ViewsAnswer);
+    });
+  }
+
+  const remotes = options.remotes;
+  if (remotes) {
+    app.get('/v1/remotes', (c) => c.json({ remotes: remotes.describe() } satisfies RemotesAnswer));
+    // The whole set at once (`mesh up` sends its manifest's); the headers are kept in memory only and never answered.
+    app.put('/v1/remotes', async (c) => {
+      const body = parseOrThrow(RemotesBodySchema, await jsonBody(c), 'remotes');
+      remotes.set(body.remotes);
+      return c.json({ remotes: remotes.describe() } satisfies RemotesAnswer);
     });
   }
 

@@ -8,6 +8,7 @@ import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
 import { meshHome } from '../src/mesh-home.js';
 import { startProxy } from './proxy.js';
 import { loadManifest } from '../src/manifest/load.js';
+import { enabledRemotes } from '../src/manifest/remotes.js';
 import { SEPARATOR_PATTERN } from './mcp/namespacing.js';
 import { startTracing, stopTracing } from '../src/tracing/tracing.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './router/json-post.js';
@@ -32,7 +33,7 @@ const program = new Command('mesh-proxy')
   .option('--max-sessions <n>', 'cap of open MCP sessions: a new one evicts the least recently used idle session, or gets 503 when all are busy', whole, 1000)
   .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long calls in flight may finish before they are cut (a second signal stops at once)', seconds, 15)
   .option('--separator <sep>', 'between service and tool in the MCP endpoint\'s tool names (1-4 of A-Z a-z 0-9 _ -, with a "_" or "-")', '__')
-  .option('--manifest <file>', "serve this manifest's named views at /mcp/<view> (mesh up passes its manifest; PUT /v1/views replaces them later)")
+  .option('--manifest <file>', "serve this manifest's named views at /mcp/<view> and register its remote servers (url:); mesh up passes its manifest, PUT /v1/views and /v1/remotes replace them later")
   .option('--max-response-bytes <bytes>', 'largest answer read from an instance (one JSON body or SSE event); a larger one fails its call, naming this limit', whole, DEFAULT_MAX_RESPONSE_BYTES)
   .addHelpText('after', '\nEnvironment: MESH_HOME (default ~/.mesh) holds the registry; MESH_PROXY_URL tells clients where the proxy is.\n');
 
@@ -85,6 +86,7 @@ try {
     maxSessions: opts.maxSessions,
     maxResponseBytes: opts.maxResponseBytes,
     views: manifest?.views,
+    remotes: manifest && enabledRemotes(manifest),
     separator: opts.separator,
     version,
     log,

@@ -16,6 +16,8 @@ import { createProxyMetrics } from './metrics.js';
 import { Registry } from './registry/registry.js';
 import type { OutlierPolicyInput } from './router/outlier-policy.js';
 import type { Views } from '../src/contract/views.js';
+import type { RemoteService } from '../src/contract/remotes.js';
+import { RemoteServices } from './remote/remote-services.js';
 
 export interface ProxyOptions {
   host: string;
@@ -42,6 +44,8 @@ export interface ProxyOptions {
   outlier?: OutlierPolicyInput;
   /** Between service and tool in the endpoint's names (default `__`; checked by checkSeparator). */
   separator?: string | undefined;
+  /** Remote servers to register, health-check and route to (replaced later with PUT /v1/remotes). */
+  remotes?: Record<string, RemoteService> | undefined;
   /** The named views served at /mcp/<view> (replaced later with PUT /v1/views). */
   views?: Views | undefined;
 }
@@ -95,7 +99,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const views = new ViewEndpoints(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
   if (options.views) await views.setViews(options.views);
   const endpoint = views.main.legacy;
-  const app = createProxyApp({ core, endpoint, views, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts, version: options.version });
+  const remotes = new RemoteServices(core, log.child('remote'), options.heartbeatIntervalMs ?? 30_000);
+  if (options.remotes) remotes.set(options.remotes);
+  const app = createProxyApp({ core, endpoint, views, remotes, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts, version: options.version });
   const drain = new Drain('mesh-proxy');
   // Both ports share one front door: token, guard, body checks, then modern / lean / SDK transport.
   const front = createFrontDoor({
@@ -124,6 +130,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       );
       if (drained.cut > 0) log.warn(`drain timeout (${grace / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
       clearInterval(sweeper);
+      remotes.close();
       await views.close();
       await core.router.close();
       await registry.close();

@@ -20,6 +20,8 @@ export interface ClientUpstreamsOptions {
   maxResponseBytes?: number | undefined;
   /** The proxy's mesh token, sent to instances (see UpstreamSetup). */
   token?: string | undefined;
+  /** A remote server's headers, sent instead of the token (see UpstreamSetup). */
+  hopHeaders?: ((instanceId: string) => Record<string, string> | undefined) | undefined;
   /** The router's era verdicts: a 2026-07-28 instance is spoken to statelessly, its MRTR input requests answered by the relay handlers. */
   eras?: EraVerdicts;
 }
@@ -54,6 +56,7 @@ export class ClientUpstreams {
   private readonly now: () => number;
   private readonly maxResponseBytes: number | undefined;
   private readonly token: string | undefined;
+  private readonly hopHeaders: ClientUpstreamsOptions['hopHeaders'];
   private readonly eras: EraVerdicts | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -62,6 +65,7 @@ export class ClientUpstreams {
     this.now = options.now ?? Date.now;
     this.maxResponseBytes = options.maxResponseBytes;
     this.token = options.token;
+    this.hopHeaders = options.hopHeaders;
     this.eras = options.eras;
   }
 
@@ -96,6 +100,7 @@ export class ClientUpstreams {
         capabilities: target.capabilities,
         maxResponseBytes: this.maxResponseBytes,
         token: this.token,
+        headers: this.hopHeaders?.(instance.id),
         eras: this.eras,
         configure: (client) => {
           created.client = client;

@@ -15,3 +15,4 @@ export * from './events.js';
 export * from './error-answer.js';
 export * from './zod-message.js';
 export * from './views.js';
+export * from './remotes.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ViewsSchema } from '../contract/views.js';
+import { RemoteHeadersSchema, RemoteUrlSchema } from '../contract/remotes.js';
 
 /** Service names: what `mesh call NAME` and the `NAME__tool` namespacing accept. */
 export const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -49,6 +50,39 @@ const envName = z.string().regex(ENV_NAME_PATTERN, { error: 'an environment vari
 // Numbers and booleans are accepted as env values (`DEBUG: 1`) and passed on as strings.
 const envValue = z.union([noNul(z.string()), z.number(), z.boolean()], { error: 'expected a string value' }).transform((value) => String(value));
 
+// A service runs a command (a local stdio or native server) or names a url (a remote server): one of them, and a remote one takes no process settings.
+function checkServiceKind(
+  service: {
+    command?: string | undefined;
+    url?: string | undefined;
+    headers?: unknown;
+    args: string[];
+    cwd?: string | undefined;
+    env: object;
+    port?: number | undefined;
+    replicas: number;
+    kind: string;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (service.url === undefined) {
+    if (service.command === undefined) issue('command', 'required field is missing (or url: for a remote Streamable HTTP server)');
+    if (service.headers !== undefined) issue('headers', 'headers are sent to a remote server: give url: too');
+    return;
+  }
+  if (service.command !== undefined) issue('url', 'a service has either command (run here) or url (a remote server), not both');
+  const local: [string, boolean][] = [
+    ['args', service.args.length > 0],
+    ['cwd', service.cwd !== undefined],
+    ['env', Object.keys(service.env).length > 0],
+    ['port', service.port !== undefined],
+    ['replicas', service.replicas !== 1],
+    ['kind', service.kind !== 'sidecar'],
+  ];
+  for (const [field, set] of local) if (set) issue(field, 'not used by a remote server (url:): nothing runs here');
+}
+
 export const ServiceSchema = z
   .strictObject({
     kind: z
@@ -57,9 +91,11 @@ export const ServiceSchema = z
       .describe(
         'sidecar: a stdio MCP server run behind mesh-sidecar; native: a process that serves MCP and registers itself (createInstance()), run directly with MESH_SERVICE_NAME, MESH_PROXY_URL, MESH_PORT, MESH_TAGS and MESH_TOKEN set',
       ),
-    command: noNul(z.string({ error: 'expected the command to run (a string)' }).min(1)).describe(
-      'program to run; "./" or "../" paths resolve against the manifest folder, others are looked up on PATH',
-    ),
+    command: noNul(z.string({ error: 'expected the command to run (a string)' }).min(1))
+      .optional()
+      .describe('program to run; "./" or "../" paths resolve against the manifest folder, others are looked up on PATH (or give url: for a remote server)'),
+    url: RemoteUrlSchema.optional().describe('instead of command: a remote Streamable HTTP MCP server (http or https) the proxy registers, health-checks and routes to'),
+    headers: RemoteHeadersSchema.optional().describe('with url: headers sent on every request to the remote server, e.g. Authorization: "Bearer ${API_TOKEN}" (never logged or shown)'),
     args: stringList('arguments, passed as an argv array (never through a shell)').default([]),
     cwd: noNul(z.string()).optional().describe('working directory of the child; relative paths resolve against the manifest folder'),
     env: z.record(envName, envValue, { error: 'expected a map of NAME: value' }).default({}).describe('extra environment variables of the child'),
@@ -75,6 +111,7 @@ export const ServiceSchema = z
     enabled: z.boolean().default(true).describe('false keeps the service in the file but out of `mesh up`'),
     description: z.string().optional().describe('free text shown by `mesh ls`'),
   })
+  .superRefine(checkServiceKind)
   .describe('one MCP server of the mesh');
 export type Service = z.infer<typeof ServiceSchema>;
 export type ServiceInput = z.input<typeof ServiceSchema>;

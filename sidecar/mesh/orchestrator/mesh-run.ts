@@ -13,7 +13,7 @@ import { listInstances } from './observe.js';
 import { restartSidecarChild } from './sidecar-control.js';
 import { launchProblems, planLaunches, type Launch } from './plan.js';
 import { ProxyKeeper } from './proxy-keeper.js';
-import { pushViews } from './push-views.js';
+import { hasProxyConfig, pushViews } from './push-views.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 import { DEFAULT_DRAIN_MS } from '../../../src/http/drain.js';
@@ -95,8 +95,8 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       throw error;
     }
     if (stopped.aborted) return;
-    // A proxy this run started read the views from the manifest (--manifest); one already running is told them.
-    if (!this.state.proxy.started && Object.keys(manifest.views).length > 0) this.warn(await pushViews(this.state.proxy.url, manifest.views));
+    // A proxy this run started read the views and remotes from the manifest (--manifest); one already running is told them.
+    if (!this.state.proxy.started && hasProxyConfig(manifest)) this.warn(await pushViews(this.state.proxy.url, manifest));
     const launches = this.plan(manifest);
     const problems = await launchProblems(manifest);
     if (stopped.aborted) return;
@@ -155,7 +155,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     this.state.phase = 'starting';
     this.refreshServices();
     this.save();
-    this.warn(await pushViews(this.state.proxy.url, manifest.views));
+    this.warn(await pushViews(this.state.proxy.url, manifest));
     return changes;
   }
 
