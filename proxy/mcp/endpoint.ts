@@ -223,17 +223,16 @@ export class MeshEndpoint implements MeshSurface {
         'TOOL_NOT_FOUND',
         `unknown tool "${name}": mesh tools are ${[...meshToolNames].join(', ')}; service tools are named service${this.core.namer.separator}tool (see tools/list)`,
       );
-    if (!this.shows(ref.service, ref.tool)) throw this.scope.outside(`tool "${name}"`);
+    this.assertShows(ref.service, `tool "${name}"`, ref.tool);
     const result = await this.core.router.call(ref.service, ref.tool, args, { caller, hops, trace, ...(relay && { relay }), ...(retry && { retry }) });
     const content = meshContent(ref.service, result.content);
     return content === result.content ? result : { ...result, content };
   }
 
-  // A view shows a service's tool when it selects the service (by name or its instances' tags) and, with an allow list, the tool.
-  private shows(service: string, tool?: string): boolean {
-    if (this.scope.kind === 'all') return true;
-    const tags = this.core.registry.service(service)?.tags ?? [];
-    return this.scope.showsService(service, tags) && (tool === undefined || this.scope.showsTool(service, tool));
+  /** @throws MeshError naming the view when this endpoint does not show `service` (or its `tool`): a view selects it by name or its instances' tags. */
+  assertShows(service: string, what: string, tool?: string, as: (error: MeshError) => Error = (error) => error): void {
+    const tags = () => this.core.registry.service(service)?.tags ?? [];
+    if (this.scope.kind !== 'all' && !(this.scope.showsService(service, tags()) && (tool === undefined || this.scope.showsTool(service, tool)))) throw as(this.scope.outside(what));
   }
 
   /**
@@ -287,8 +286,8 @@ export class MeshEndpoint implements MeshSurface {
   /** Reads a resource by its endpoint uri (`mesh://service/uri`). */
   async readResource(uri: string, caller: string, relay?: Relay, retry?: InputRetry, trace?: TraceCarrier) {
     const target = meshUriOrThrow(uri);
-    if (!this.shows(target.service)) throw toRpcError(this.scope.outside(`resource "${uri}"`));
     try {
+      this.assertShows(target.service, `resource "${uri}"`);
       return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, { caller, trace, ...(relay && { relay }), ...(retry && { retry }) }));
     } catch (error) {
       if (error instanceof InputRequired) throw error;
@@ -300,7 +299,7 @@ export class MeshEndpoint implements MeshSurface {
   async getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay, retry?: InputRetry, trace?: TraceCarrier) {
     const ref = (this.catalogBuilt ?? (await this.catalog())).promptIndex.resolve(name);
     if (!ref) throw unknownPrompt(name);
-    if (!this.shows(ref.service)) throw toRpcError(this.scope.outside(`prompt "${name}"`));
+    this.assertShows(ref.service, `prompt "${name}"`, undefined, toRpcError);
     // Name the real prompts when the service is known to lack this one (its lists are cached).
     const listings = await this.core.router.listingsOf(ref.service).catch(() => undefined);
     if (listings && !listings.prompts.some((p) => p.name === ref.tool)) {
@@ -337,7 +336,7 @@ export class MeshEndpoint implements MeshSurface {
     const callerOf = () => server.getClientVersion()?.name ?? 'mcp-client';
     server.oninitialized = () => void relayTargetOf(state);
     installMeshHandlers(server, this, { callerOf, relayed: (ctx, meta, handle) => this.relayed(state, ctx, meta, handle) });
-    installRelayHandlers(state, { router: this.core.router, catalog: () => this.catalog(), callerOf });
+    installRelayHandlers(state, { router: this.core.router, catalog: () => this.catalog(), callerOf, check: (service, what) => this.assertShows(service, what) });
     return { server, state };
   }
 

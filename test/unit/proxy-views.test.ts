@@ -50,6 +50,9 @@ t.test('legacy sessions: each view lists and calls only its selection; outside i
     await t.rejects(writing.callTool({ name, arguments: {} }), { message: /not in view "writing" \(\/mcp\/writing\)/ }, `${name} is outside the view`);
   }
   await t.rejects(writing.readResource({ uri: 'mesh://code/file:///x' }), { message: /not in view "writing"/ }, 'a resource of another service');
+  await t.rejects(writing.subscribeResource({ uri: 'mesh://code/file:///x' }), { message: /not in view "writing"/ }, 'nor a subscription to it');
+  await t.rejects(writing.getPrompt({ name: 'code__review' }), { message: /prompt "code__review" is not in view "writing"/ }, 'a prompt of another service');
+  await t.rejects(writing.complete({ ref: { type: 'ref/resource', uri: 'mesh://code/file:///{x}' }, argument: { name: 'x', value: '' } }), { message: /not in view "writing"/ }, 'nor a completion');
   t.same(names((await writing.listResources()).resources), [], 'resources: only those of the view (none here)');
 
   const code = await connectClient(t, `${proxy.url}/mcp/code`);
