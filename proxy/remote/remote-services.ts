@@ -10,6 +10,8 @@ interface Remote {
   lastCheck?: string;
   healthy?: boolean;
   lastError?: string | undefined;
+  /** The check in flight: one at a time per remote (a slow server never piles up contacts). */
+  checking?: Promise<void> | undefined;
 }
 
 /** The instance id of remote server `name`: one per service (a remote server has no replicas here). */
@@ -70,8 +72,13 @@ export class RemoteServices {
     await Promise.all([...this.remotes.values()].map((remote) => this.check(remote)));
   }
 
+  private check(remote: Remote): Promise<void> {
+    remote.checking ??= this.checkOnce(remote).finally(() => (remote.checking = undefined));
+    return remote.checking;
+  }
+
   // One check: list its tools again (registering it anew if the registry let it go).
-  private async check(remote: Remote): Promise<void> {
+  private async checkOnce(remote: Remote): Promise<void> {
     if (this.closed) return;
     const { name, config } = remote;
     const input = { name, url: config.url, tags: config.tags, id: remoteInstanceId(name), headers: config.headers, remote: true };

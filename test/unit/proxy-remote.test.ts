@@ -42,7 +42,7 @@ t.test('a remote server: registered beyond loopback, routed with its header, hea
     host: '127.0.0.1',
     port: 0,
     heartbeatTimeoutMs: 60_000,
-    heartbeatIntervalMs: 200,
+    heartbeatIntervalMs: 500,
     version: '0.0.0-test',
     log: recordingLogger(lines),
     remotes: { rem: RemoteServiceSchema.parse({ url, headers: { 'X-Api-Key': SECRET }, tags: ['remote'] }) },
