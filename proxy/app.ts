@@ -11,6 +11,10 @@ import { MAX_BODY_BYTES } from '../src/http/read-body.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
+import type { ViewEndpoints } from './mcp/view-endpoints.js';
+import { ViewsBodySchema, type ViewsAnswer } from '../src/contract/views.js';
+import { RemotesBodySchema, type RemotesAnswer } from '../src/contract/remotes.js';
+import type { RemoteServices } from './remote/remote-services.js';
 import type { ProxyMetrics } from './metrics.js';
 import { AuditQuerySchema, type AuditAnswer } from '../src/contract/audit.js';
 import { CallBodySchema, CallHeadersSchema } from '../src/contract/call.js';
@@ -28,6 +32,10 @@ import { createDashboard } from './dashboard/dashboard.js';
 export interface ProxyAppOptions extends HostGuardOptions {
   core: MeshCore;
   endpoint: MeshEndpoint;
+  /** The views' endpoints (/mcp/<view>, GET and PUT /v1/views); without it only /mcp is served. */
+  views?: ViewEndpoints;
+  /** The remote servers (GET and PUT /v1/remotes); without it they are not configurable here. */
+  remotes?: RemoteServices;
   metrics: ProxyMetrics;
   log?: Logger;
   /** Required as a bearer token on every request when set (always set when bound beyond loopback). */
@@ -195,8 +203,30 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   });
 
   app.all('/mcp', (c) => endpoint.handle(c.req.raw));
+  const views = options.views;
+  if (views) {
+    app.all('/mcp/:view', (c) => views.handle(c.req.param('view'), c.req.raw));
+    app.get('/v1/views', (c) => c.json({ views: views.describe() } satisfies ViewsAnswer));
+    // The whole set at once (`mesh up` sends its manifest's): views left out stop serving.
+    app.put('/v1/views', async (c) => {
+      const body = parseOrThrow(ViewsBodySchema, await jsonBody(c), 'views');
+      await views.setViews(body.views);
+      return c.json({ views: views.describe() } satisfies ViewsAnswer);
+    });
+  }
 
-  app.notFound((c) => failed(c, new MeshError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; the API is under /v1, MCP at /mcp`)));
+  const remotes = options.remotes;
+  if (remotes) {
+    app.get('/v1/remotes', (c) => c.json({ remotes: remotes.describe() } satisfies RemotesAnswer));
+    // The whole set at once (`mesh up` sends its manifest's); the headers are kept in memory only and never answered.
+    app.put('/v1/remotes', async (c) => {
+      const body = parseOrThrow(RemotesBodySchema, await jsonBody(c), 'remotes');
+      remotes.set(body.remotes);
+      return c.json({ remotes: remotes.describe() } satisfies RemotesAnswer);
+    });
+  }
+
+  app.notFound((c) => failed(c, new MeshError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; the API is under /v1, MCP at /mcp and /mcp/<view>`)));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
     const mesh = toMeshError(error);

@@ -9,6 +9,9 @@ import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
 import { meshHome } from '../src/mesh-home.js';
 import { startProxy } from './proxy.js';
 import { redactUrl } from './registry/store/pg-url.js';
+import { loadManifest } from '../src/manifest/load.js';
+import { enabledRemotes } from '../src/manifest/remotes.js';
+import { SEPARATOR_PATTERN } from './mcp/namespacing.js';
 import { startTracing, stopTracing } from '../src/tracing/tracing.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './router/json-post.js';
 
@@ -36,6 +39,8 @@ const program = new Command('mesh-proxy')
   .option('--session-idle-timeout <seconds>', 'close MCP sessions idle this long (their clients get 404 and initialize again)', seconds, 1800)
   .option('--max-sessions <n>', 'cap of open MCP sessions: a new one evicts the least recently used idle session, or gets 503 when all are busy', whole, 1000)
   .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long calls in flight may finish before they are cut (a second signal stops at once)', seconds, 15)
+  .option('--separator <sep>', 'between service and tool in the MCP endpoint\'s tool names (1-4 of A-Z a-z 0-9 _ -, with a "_" or "-")', '__')
+  .option('--manifest <file>', "serve this manifest's named views at /mcp/<view> and register its remote servers (url:); mesh up passes its manifest, PUT /v1/views and /v1/remotes replace them later")
   .option('--max-response-bytes <bytes>', 'largest answer read from an instance (one JSON body or SSE event); a larger one fails its call, naming this limit', whole, DEFAULT_MAX_RESPONSE_BYTES)
   .option('--tls-cert <pem>', 'serve HTTPS with this certificate (with --tls-key)')
   .option('--tls-key <pem>', 'the private key of --tls-cert')
@@ -74,10 +79,13 @@ const opts = program.opts<{
   ca?: string;
   allowInstances: string[];
   allowPlainHttp?: boolean;
+  manifest?: string;
+  separator: string;
 }>();
 const log = createLogger('mesh-proxy');
 
 if (opts.maxEjectionPercent > 100) program.error(`error: --max-ejection-percent ${opts.maxEjectionPercent}: expected a percentage, 1-100`);
+if (!SEPARATOR_PATTERN.test(opts.separator)) program.error(`error: --separator ${JSON.stringify(opts.separator)}: use 1-4 characters of A-Z, a-z, 0-9, "_" or "-", at least one "_" or "-"`);
 if (!LOOPBACK_HOSTS.includes(opts.host) && !opts.token) {
   program.error(`error: --host ${opts.host} exposes the mesh beyond this machine; set --token (or MESH_TOKEN) so every request must carry it`);
 }
@@ -87,6 +95,7 @@ try {
   const ca = readCa(opts.ca);
   // Spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set: the OTel SDK is not even loaded otherwise.
   await startTracing('mesh-proxy');
+  const manifest = opts.manifest === undefined ? undefined : await loadManifest(opts.manifest);
   const proxy = await startProxy({
     host: opts.host,
     port: opts.port,
@@ -106,6 +115,9 @@ try {
     ca,
     allowInstances: opts.allowInstances,
     allowPlainHttp: opts.allowPlainHttp === true,
+    views: manifest?.views,
+    remotes: manifest && enabledRemotes(manifest),
+    separator: opts.separator,
     version,
     log,
     outlier: {

@@ -12,10 +12,8 @@ import { DEFAULT_DRAIN_MS, Drain } from '../src/http/drain.js';
 import { createFrontDoor } from '../src/http/front-door.js';
 import { createProxyApp } from './app.js';
 import { checkedByDashboard } from './dashboard/access.js';
-import { createProxyLeanPath } from './hot-path.js';
 import { MeshCore } from './core.js';
-import { MeshEndpoint } from './mcp/endpoint.js';
-import { ModernMeshEndpoint } from './mcp/modern-endpoint.js';
+import { isProxyMcpUrl, ViewEndpoints } from './mcp/view-endpoints.js';
 import { createProxyMetrics } from './metrics.js';
 import { Registry } from './registry/registry.js';
 import { isPostgresUrl } from './registry/store/pg-url.js';
@@ -23,6 +21,9 @@ import type { OutlierPolicyInput } from './router/outlier-policy.js';
 import type { ServerTls } from '../src/http/tls-trust.js';
 import { markPlainRemote } from './plain-http.js';
 import { parseInstanceNetworks } from './registry/instance-networks.js';
+import type { Views } from '../src/contract/views.js';
+import type { RemoteService } from '../src/contract/remotes.js';
+import { RemoteServices } from './remote/remote-services.js';
 
 export interface ProxyOptions {
   host: string;
@@ -60,6 +61,12 @@ export interface ProxyOptions {
   allowInstances?: string[] | undefined;
   /** Accept registrations over plain HTTP from other hosts (`--allow-plain-http`; default refused). */
   allowPlainHttp?: boolean | undefined;
+  /** Between service and tool in the endpoint's names (default `__`; checked by checkSeparator). */
+  separator?: string | undefined;
+  /** Remote servers to register, health-check and route to (replaced later with PUT /v1/remotes). */
+  remotes?: Record<string, RemoteService> | undefined;
+  /** The named views served at /mcp/<view> (replaced later with PUT /v1/views). */
+  views?: Views | undefined;
 }
 
 export interface RunningProxy {
@@ -69,6 +76,8 @@ export interface RunningProxy {
   core: MeshCore;
   /** The listening servers (the API port, then the MCP port): their connections, for tests and embedders. */
   servers: readonly Server[];
+  /** The MCP endpoints: /mcp, the discovery view and the named views. */
+  views: ViewEndpoints;
   /** Drains (refuses new requests, lets those in flight finish up to the drain timeout), then closes. */
   stop(): Promise<void>;
 }
@@ -98,7 +107,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const metrics = createProxyMetrics({
     instancesByStatus: () => registry.countByStatus(),
     circuits: () => core.router.outliers.states(),
-    mcpSessions: () => endpoint.sessionCount,
+    mcpSessions: () => views.sessionCount,
   });
   const core: MeshCore = new MeshCore({
     registry,
@@ -106,24 +115,29 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     maxResponseBytes: options.maxResponseBytes,
     token: options.token,
     ca: options.ca,
+    separator: options.separator,
     log,
     outlier: options.outlier,
     observe: (record) => metrics.observeCall(record),
     observeCircuit: (event) => metrics.observeCircuit(event),
     observeRetry: (service) => metrics.observeRetry(service),
   });
-  const endpoint = new MeshEndpoint(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
-  const app = createProxyApp({ core, endpoint, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts, version: options.version });
+  const views = new ViewEndpoints(core, log, options.version, { idleMs: options.sessionIdleMs, maxSessions: options.maxSessions });
+  if (options.views) await views.setViews(options.views);
+  const endpoint = views.main.legacy;
+  const remotes = new RemoteServices(core, log.child('remote'), options.heartbeatIntervalMs ?? 30_000);
+  if (options.remotes) remotes.set(options.remotes);
+  const app = createProxyApp({ core, endpoint, views, remotes, metrics, log, token: options.token, bindHost: options.host, allowedHosts: options.allowedHosts, version: options.version });
   const drain = new Drain('mesh-proxy');
-  const modern = new ModernMeshEndpoint(endpoint, core.router, options.version, log);
   // Both ports share one front door: token, guard, body checks, then modern / lean / SDK transport.
   const front = createFrontDoor({
     checkToken: createTokenCheck(options.token),
     // The dashboard's login page and its cookie-carrying requests: the app checks those (proxy/dashboard/access.ts).
     checksOwnToken: checkedByDashboard,
     guard: createHostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts }),
-    lean: createProxyLeanPath(endpoint),
-    modern,
+    isMcp: isProxyMcpUrl,
+    lean: views.lean,
+    modern: views.modern,
     drain,
     sdk: getRequestListener(app.fetch),
   });
@@ -144,8 +158,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       );
       if (drained.cut > 0) log.warn(`drain timeout (${grace / 1000} s) reached: cut ${drained.cut} request(s) still in flight`);
       clearInterval(sweeper);
-      await modern.close();
-      await endpoint.close();
+      remotes.close();
+      await views.close();
       await core.router.close();
       await registry.close();
     })());
@@ -160,7 +174,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       mcpPort = await listen(second, options.host, options.mcpPort);
     }
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    return { url: `${tls ? 'https' : 'http'}://${host}:${port}`, port, mcpPort, core, servers, stop };
+    return { url: `${tls ? 'https' : 'http'}://${host}:${port}`, port, mcpPort, core, servers, views, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -17,6 +17,7 @@ import { type ChildState, type InstanceStatus } from '../../src/contract/states.
 import type { Tool } from '../../src/contract/tool.js';
 import { parseOrThrow } from '../../src/contract/zod-message.js';
 import { registrationSchema } from './schemas.js';
+import { RegistrationSchema as AnyHostRegistrationSchema } from '../../src/contract/registration.js';
 import type { RegisterResult, RegistryStats, ServiceFilter, SweepResult } from './registry-types.js';
 import { isExpired, isLive, type HealthPolicy } from './status.js';
 import { deepFreeze, representative, toServiceSummary, toView, type Entry, type InstanceView, type ServiceSummary } from './views.js';
@@ -106,8 +107,8 @@ export class Registry {
    * Validates the body strictly: unknown fields (`command`, `args`, `env`…) are refused, naming the field.
    * @throws MeshError BAD_REQUEST naming every invalid field, CONFLICT naming the owner
    */
-  register(input: RegistrationInput | unknown, presentedLease?: string, proof: { claimProven?: boolean } = {}): RegisterResult {
-    const admitted = this.admit(input, presentedLease);
+  register(input: RegistrationInput | unknown, presentedLease?: string, proof: { claimProven?: boolean; anyHost?: boolean } = {}): RegisterResult {
+    const admitted = this.admit(input, presentedLease, proof);
     const now = this.options.now();
     assertMayTakeOver(this.entries, admitted, presentedLease, proof.claimProven === true, now, this.policy);
     // The claim is a proof for this registration only: never stored, shown or logged.
@@ -145,12 +146,12 @@ export class Registry {
   /**
    * Checks a registration without registering it (register_service checks before it contacts the
    * URL): the body must be valid, its id and url must not belong to another live service, and a
-   * live id moves to another url only with its lease.
+   * live id moves to another url only with its lease. `anyHost`: a remote server of the proxy's own config.
    * @throws MeshError BAD_REQUEST naming every invalid field, CONFLICT naming the owner
    */
-  admit(input: RegistrationInput | unknown, lease?: string): Registration {
+  admit(input: RegistrationInput | unknown, lease?: string, options: { anyHost?: boolean } = {}): Registration {
     this.assertOpen();
-    const registration = parseOrThrow(this.schema, input, 'registration');
+    const registration = parseOrThrow(options.anyHost === true ? AnyHostRegistrationSchema : this.schema, input, 'registration');
     assertMayRegister(this.entries, registration, lease, this.options.now(), this.policy);
     return registration;
   }

@@ -22,6 +22,8 @@ export interface ClientUpstreamsOptions {
   ca?: string[] | undefined;
   /** The proxy's mesh token, sent to instances (see UpstreamSetup). */
   token?: string | undefined;
+  /** A remote server's headers, sent instead of the token (see UpstreamSetup). */
+  hopHeaders?: ((instanceId: string) => Record<string, string> | undefined) | undefined;
   /** The router's era verdicts: a 2026-07-28 instance is spoken to statelessly, its MRTR input requests answered by the relay handlers. */
   eras?: EraVerdicts;
 }
@@ -57,6 +59,7 @@ export class ClientUpstreams {
   private readonly maxResponseBytes: number | undefined;
   private readonly ca: string[] | undefined;
   private readonly token: string | undefined;
+  private readonly hopHeaders: ClientUpstreamsOptions['hopHeaders'];
   private readonly eras: EraVerdicts | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -66,6 +69,7 @@ export class ClientUpstreams {
     this.maxResponseBytes = options.maxResponseBytes;
     this.ca = options.ca;
     this.token = options.token;
+    this.hopHeaders = options.hopHeaders;
     this.eras = options.eras;
   }
 
@@ -101,6 +105,7 @@ export class ClientUpstreams {
         maxResponseBytes: this.maxResponseBytes,
         token: this.token,
         ca: this.ca,
+        headers: this.hopHeaders?.(instance.id),
         eras: this.eras,
         configure: (client) => {
           created.client = client;

@@ -51,6 +51,8 @@ export interface UpstreamSetup {
   token?: string | undefined;
   /** CAs an https instance is verified against (`--ca` plus the system store); default the system store. */
   ca?: string[] | undefined;
+  /** A remote server's own headers (its token): sent on every request instead of the mesh token, never logged. */
+  headers?: Record<string, string> | undefined;
   /**
    * Where the era of each instance is cached. Set: the upstream finds out whether the instance
    * serves 2026-07-28 (one server/discover probe, then the cached verdict) and speaks it
@@ -124,7 +126,7 @@ export class Upstream {
     // No timeouts of undici's own (300 s by default): each request's deadline (up to an hour) governs, in postJsonRpc.
     this.pool = new Pool(this.endpoint.origin, { connections: 256, headersTimeout: 0, bodyTimeout: 0, ...(setup.ca && { connect: { ca: setup.ca } }) });
     this.relayed = setup.capabilities !== undefined;
-    this.authorization = setup.token ? `Bearer ${setup.token}` : undefined;
+    this.authorization = setup.headers === undefined && setup.token ? `Bearer ${setup.token}` : undefined;
   }
 
   private connect(): Promise<Client> {
@@ -141,7 +143,8 @@ export class Upstream {
       client.setNotificationHandler('notifications/prompts/list_changed', () => this.onChange('prompts'));
       this.setup.configure?.(client);
       try {
-        const requestInit = this.authorization === undefined ? undefined : { headers: { authorization: this.authorization } };
+        const headers = this.setup.headers ?? (this.authorization === undefined ? undefined : { authorization: this.authorization });
+        const requestInit = headers === undefined ? undefined : { headers };
         const prior = eras?.prior(this.url);
         const transport = new StreamableHTTPClientTransport(new URL(this.url), {
           fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, this.setup.ca),
@@ -246,6 +249,7 @@ export class Upstream {
       dispatcher: this.pool,
       maxResponseBytes: this.setup.maxResponseBytes,
       authorization: this.authorization,
+      headers: this.setup.headers,
     };
     return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel, undefined, options?.sizes);
   }
@@ -266,6 +270,7 @@ export class Upstream {
       dispatcher: this.pool,
       maxResponseBytes: this.setup.maxResponseBytes,
       authorization: this.authorization,
+      headers: this.setup.headers,
     };
     // The request's own stream carries its log lines (when it asked for a level); nothing else is expected on it.
     const onLog = options?.onLog;

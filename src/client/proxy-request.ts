@@ -5,7 +5,7 @@ import { CallTimeout, MeshClientError, ProxyUnreachable, type ClientErrorContext
 
 /** One HTTP request to the proxy's /v1 API, as MeshClient sends it. */
 export interface ProxyRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
   body?: unknown;
   headers?: Record<string, string>;

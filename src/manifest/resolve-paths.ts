@@ -1,15 +1,30 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Manifest, ProxyConfig, Service } from './schema.js';
+import type { Views } from '../contract/views.js';
 
 /** A service as `mesh up` runs it: `cwd` is always an absolute folder. */
-export type ResolvedService = Omit<Service, 'cwd'> & { cwd: string };
+export type ResolvedService = Omit<Service, 'cwd' | 'command' | 'url' | 'headers'> & { cwd: string; command: string };
+
+/** A remote server of the manifest (`url:` instead of `command:`): the proxy registers it; nothing runs here. */
+export interface ResolvedRemote {
+  url: string;
+  /** Sent on every request to it (secrets: never logged or shown). */
+  headers: Record<string, string>;
+  tags: string[];
+  enabled: boolean;
+  description?: string | undefined;
+}
 
 /** A manifest with defaults filled and every path absolute. */
 export interface ResolvedManifest {
   version: 1;
   proxy: ProxyConfig;
   services: Record<string, ResolvedService>;
+  /** Remote servers (`url:`), apart from the services `mesh up` runs. */
+  remotes: Record<string, ResolvedRemote>;
+  /** Named views (`/mcp/<view>` on the proxy). */
+  views: Views;
   /** Absolute path of the manifest file and its folder (the base of relative paths). */
   source: { file: string; dir: string };
 }
@@ -54,10 +69,15 @@ export function resolvePaths(manifest: Manifest, file: string): ResolvedManifest
   const absolute = resolve(file);
   const dir = resolve(absolute, '..');
   const services: Record<string, ResolvedService> = {};
-  for (const [name, service] of Object.entries(manifest.services)) {
+  const remotes: Record<string, ResolvedRemote> = {};
+  for (const [name, { url, headers, command, ...service }] of Object.entries(manifest.services)) {
+    if (url !== undefined) {
+      remotes[name] = { url, headers: headers ?? {}, tags: service.tags, enabled: service.enabled, ...(service.description !== undefined && { description: service.description }) };
+      continue;
+    }
     services[name] = {
       ...service,
-      command: resolveCommand(dir, service.command),
+      command: resolveCommand(dir, command ?? ''),
       args: service.args.map((arg) => expandHome(arg)),
       cwd: service.cwd === undefined ? dir : resolveAgainst(dir, service.cwd),
       ...pemPaths(dir, service),
@@ -68,5 +88,5 @@ export function resolvePaths(manifest: Manifest, file: string): ResolvedManifest
   const isUrl = registry !== undefined && /^postgres(ql)?:\/\//i.test(registry);
   const resolved = registry === undefined || isUrl ? manifest.proxy : { ...manifest.proxy, registry: resolveAgainst(dir, registry) };
   const proxy = { ...resolved, ...pemPaths(dir, manifest.proxy) };
-  return { version: manifest.version, proxy, services, source: { file: absolute, dir } };
+  return { version: manifest.version, proxy, services, remotes, views: manifest.views, source: { file: absolute, dir } };
 }

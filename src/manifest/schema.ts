@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ViewsSchema } from '../contract/views.js';
+import { RemoteHeadersSchema, RemoteUrlSchema } from '../contract/remotes.js';
 
 /** Service names: what `mesh call NAME` and the `NAME__tool` namespacing accept. */
 export const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -70,6 +72,39 @@ const envName = z.string().regex(ENV_NAME_PATTERN, { error: 'an environment vari
 // Numbers and booleans are accepted as env values (`DEBUG: 1`) and passed on as strings.
 const envValue = z.union([noNul(z.string()), z.number(), z.boolean()], { error: 'expected a string value' }).transform((value) => String(value));
 
+// A service runs a command (a local stdio or native server) or names a url (a remote server): one of them, and a remote one takes no process settings.
+function checkServiceKind(
+  service: {
+    command?: string | undefined;
+    url?: string | undefined;
+    headers?: unknown;
+    args: string[];
+    cwd?: string | undefined;
+    env: object;
+    port?: number | undefined;
+    replicas: number;
+    kind: string;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (service.url === undefined) {
+    if (service.command === undefined) issue('command', 'required field is missing (or url: for a remote Streamable HTTP server)');
+    if (service.headers !== undefined) issue('headers', 'headers are sent to a remote server: give url: too');
+    return;
+  }
+  if (service.command !== undefined) issue('url', 'a service has either command (run here) or url (a remote server), not both');
+  const local: [string, boolean][] = [
+    ['args', service.args.length > 0],
+    ['cwd', service.cwd !== undefined],
+    ['env', Object.keys(service.env).length > 0],
+    ['port', service.port !== undefined],
+    ['replicas', service.replicas !== 1],
+    ['kind', service.kind !== 'sidecar'],
+  ];
+  for (const [field, set] of local) if (set) issue(field, 'not used by a remote server (url:): nothing runs here');
+}
+
 export const ServiceSchema = z
   .strictObject({
     kind: z
@@ -78,9 +113,11 @@ export const ServiceSchema = z
       .describe(
         'sidecar: a stdio MCP server run behind mesh-sidecar; native: a process that serves MCP and registers itself (createInstance()), run directly with MESH_SERVICE_NAME, MESH_PROXY_URL, MESH_PORT, MESH_TAGS and MESH_TOKEN set',
       ),
-    command: noNul(z.string({ error: 'expected the command to run (a string)' }).min(1)).describe(
-      'program to run; "./" or "../" paths resolve against the manifest folder, others are looked up on PATH',
-    ),
+    command: noNul(z.string({ error: 'expected the command to run (a string)' }).min(1))
+      .optional()
+      .describe('program to run; "./" or "../" paths resolve against the manifest folder, others are looked up on PATH (or give url: for a remote server)'),
+    url: RemoteUrlSchema.optional().describe('instead of command: a remote Streamable HTTP MCP server (http or https) the proxy registers, health-checks and routes to'),
+    headers: RemoteHeadersSchema.optional().describe('with url: headers sent on every request to the remote server, e.g. Authorization: "Bearer ${API_TOKEN}" (never logged or shown)'),
     args: stringList('arguments, passed as an argv array (never through a shell)').default([]),
     cwd: noNul(z.string()).optional().describe('working directory of the child; relative paths resolve against the manifest folder'),
     env: z.record(envName, envValue, { error: 'expected a map of NAME: value' }).default({}).describe('extra environment variables of the child'),
@@ -101,6 +138,7 @@ export const ServiceSchema = z
     ca: pemFile('CA that signed the proxy certificate, besides the system store (default proxy.ca)'),
     description: z.string().optional().describe('free text shown by `mesh ls`'),
   })
+  .superRefine(checkServiceKind)
   .describe('one MCP server of the mesh');
 export type Service = z.infer<typeof ServiceSchema>;
 export type ServiceInput = z.input<typeof ServiceSchema>;
@@ -138,6 +176,11 @@ export const ProxySchema = z
     ca: pemFile('CA that signed the certificates of https instances (and, for `mesh up`, of the proxy), besides the system store'),
     allowInstances: stringList('networks (CIDRs) whose IP addresses instances may register from, besides loopback').optional(),
     allowPlainHttp: z.boolean().optional().describe('accept registrations over plain HTTP from other hosts (default refused)'),
+    separator: z
+      .string()
+      .regex(/^(?=.*[_-])[A-Za-z0-9_-]{1,4}$/, { error: 'a separator is 1-4 characters of A-Z, a-z, 0-9, "_" or "-", at least one of them "_" or "-" (e.g. "__", "_", "--")' })
+      .optional()
+      .describe('between service and tool in the MCP endpoint\'s tool names (default "__": fs__read_text)'),
   })
   .describe('the mesh-proxy daemon');
 export type ProxyConfig = z.infer<typeof ProxySchema>;
@@ -147,6 +190,7 @@ export const ManifestSchema = z
     version: z.literal(1, { error: 'expected version: 1' }).describe('manifest format version'),
     proxy: ProxySchema.prefault({}),
     services: z.record(ServiceNameSchema, ServiceSchema, { error: 'expected a map of service name to service' }).default({}),
+    views: ViewsSchema.default({}).describe('named views: each an MCP endpoint /mcp/<view> of the proxy showing only the services (by name or tag) and tools it selects'),
   })
   .describe('MM - MCP Mesh manifest');
 /** A validated manifest with defaults filled (paths as written; see load.ts for the resolved form). */

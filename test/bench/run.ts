@@ -19,6 +19,7 @@ import { formatTable, ratios, summarize, writeResults, type PathSummary, type Re
 import { rssMiB, treeRssMiB } from './proc-info.js';
 import { formatMeshTable } from './mesh-report.js';
 import { runMeshSuite, type MeshSuiteResult } from './mesh-suite.js';
+import { formatViewsTable, runViewsSuite, type ViewsResult } from './views-suite.js';
 import { formatFaultsTable, runFaultsSuite, type FaultsResult } from './faults-suite.js';
 import { formatDashboardTable, runDashboardSuite, type DashboardResult } from './dashboard.js';
 import { formatRegistryTable, runRegistryScale, type RegistryScaleResult } from './registry-scale.js';
@@ -131,7 +132,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
-  const runs = (suite: 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard') => options.suite === 'all' || options.suite === suite;
+  const runs = (suite: 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard' | 'views') => options.suite === 'all' || options.suite === suite;
   const paths = runs('echo') ? selectPaths(options.paths) : [];
   for (const cli of ['dist/sidecar/cli.js', 'dist/proxy/cli.js']) if (!existsSync(join(root, cli))) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   const startedAt = new Date().toISOString();
@@ -144,6 +145,7 @@ async function main(): Promise<number> {
     runs('mesh') ? 'mesh (file polling vs mesh.call, mesh up)' : '',
     runs('faults') ? 'faults (session flood, drain)' : '',
     runs('dashboard') ? `dashboard (${options.dashboard.services} services in chromium)` : '',
+    runs('views') ? 'views (tools/list size per endpoint of configs/factory.yaml)' : '',
   ].filter(Boolean);
   log(`mm-bench: ${suites.join('; then ')}; ${machine.cpus} cpu(s) ${machine.cpuModel}, node ${machine.node}`);
 
@@ -226,6 +228,12 @@ async function main(): Promise<number> {
     if (interrupted) return 130;
   }
 
+  let views: ViewsResult | undefined;
+  if (runs('views')) {
+    views = await guarded('views', () => runViewsSuite(log));
+    if (interrupted) return 130;
+  }
+
   const summaries: PathSummary[] = paths.flatMap((p) => {
     const list = rounds[p.name] ?? [];
     return list.length > 0 ? [summarize(p, list)] : [];
@@ -240,6 +248,7 @@ async function main(): Promise<number> {
   if (mesh) process.stdout.write(`\n${formatMeshTable(mesh)}\n`);
   if (faults) process.stdout.write(`\n${formatFaultsTable(faults)}\n`);
   if (dashboard) process.stdout.write(`\n${formatDashboardTable(dashboard)}\n`);
+  if (views) process.stdout.write(`\n${formatViewsTable(views)}\n`);
   const file = writeResults(resultsDir, {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -255,6 +264,7 @@ async function main(): Promise<number> {
     ...(mesh ? { mesh } : {}),
     ...(faults ? { faults } : {}),
     ...(dashboard ? { dashboard } : {}),
+    ...(views ? { views } : {}),
   });
   process.stdout.write(`\nresults: ${file} (run took ${((Date.now() - Date.parse(startedAt)) / 1000).toFixed(0)} s)\n`);
   if (errors.length > 0) {

@@ -13,6 +13,7 @@ import { listInstances } from './observe.js';
 import { restartSidecarChild } from './sidecar-control.js';
 import { launchProblems, planLaunches, type Launch } from './plan.js';
 import { ProxyKeeper } from './proxy-keeper.js';
+import { hasProxyConfig, pushViews } from './push-views.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 import { DEFAULT_DRAIN_MS } from '../../../src/http/drain.js';
@@ -94,6 +95,8 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       throw error;
     }
     if (stopped.aborted) return;
+    // A proxy this run started read the views and remotes from the manifest (--manifest); one already running is told them.
+    if (!this.state.proxy.started && hasProxyConfig(manifest)) this.warn(await pushViews(this.state.proxy.url, manifest));
     const launches = this.plan(manifest);
     const problems = await launchProblems(manifest);
     if (stopped.aborted) return;
@@ -159,7 +162,12 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     this.state.phase = 'starting';
     this.refreshServices();
     this.save();
+    this.warn(await pushViews(this.state.proxy.url, manifest));
     return changes;
+  }
+
+  private warn(problem: string | undefined): void {
+    if (problem !== undefined) process.stderr.write(`mesh: ${problem}\n`);
   }
 
   /**

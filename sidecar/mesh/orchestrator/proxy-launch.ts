@@ -84,6 +84,9 @@ export async function ensureProxy(
     ...limitArgs(p),
     ...circuitArgs(p.circuit),
     ...otherHostArgs(p),
+    // The proxy reads the manifest's views itself, so a proxy restarted by the run serves them again.
+    '--manifest',
+    manifest.source.file,
   ];
   const proc = spawnLogged(process.execPath, args, { log, cwd: manifest.source.dir });
   let ended: string | undefined;
@@ -121,5 +124,11 @@ export function otherHostArgs(proxy: ProxyConfig): string[] {
 
 /** The manifest's proxy limits as mesh-proxy flags; what it leaves out keeps mesh-proxy's defaults. */
 export function limitArgs(proxy: ProxyConfig): string[] {
-  return flagArgs({ '--drain-timeout': proxy.drainTimeout, '--session-idle-timeout': proxy.sessionIdleTimeout, '--max-sessions': proxy.maxSessions, '--max-response-bytes': proxy.maxResponseBytes });
+  return flagArgs({
+    '--drain-timeout': proxy.drainTimeout,
+    '--session-idle-timeout': proxy.sessionIdleTimeout,
+    '--max-sessions': proxy.maxSessions,
+    '--max-response-bytes': proxy.maxResponseBytes,
+    '--separator': proxy.separator,
+  });
 }
