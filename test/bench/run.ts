@@ -23,6 +23,9 @@ import { formatFaultsTable, runFaultsSuite, type FaultsResult } from './faults-s
 import { formatDashboardTable, runDashboardSuite, type DashboardResult } from './dashboard.js';
 import { formatRegistryTable, runRegistryScale, type RegistryScaleResult } from './registry-scale.js';
 import { openSdkDriver } from './sdk-driver.js';
+import { runMultiProxy, type MultiProxyOutcome } from './multi-proxy.js';
+import { formatMultiProxyTable } from './multi-proxy-report.js';
+import { stopPgClustersSync } from '../helpers/pg-cluster.js';
 
 const resultsDir = join(root, 'test/bench/results');
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -131,7 +134,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
-  const runs = (suite: 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard') => options.suite === 'all' || options.suite === suite;
+  const runs = (suite: Exclude<BenchOptions['suite'], 'all'>) => options.suite === 'all' || options.suite === suite;
   const paths = runs('echo') ? selectPaths(options.paths) : [];
   for (const cli of ['dist/sidecar/cli.js', 'dist/proxy/cli.js']) if (!existsSync(join(root, cli))) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   const startedAt = new Date().toISOString();
@@ -144,6 +147,9 @@ async function main(): Promise<number> {
     runs('mesh') ? 'mesh (file polling vs mesh.call, mesh up)' : '',
     runs('faults') ? 'faults (session flood, drain)' : '',
     runs('dashboard') ? `dashboard (${options.dashboard.services} services in chromium)` : '',
+    runs('multi-proxy')
+      ? `multi-proxy (${options.multiProxy.proxies} proxies on ${options.multiProxy.store === 'postgres' ? 'one PostgreSQL' : 'sql.js files'}, ${options.multiProxy.instances} instances)`
+      : '',
   ].filter(Boolean);
   log(`mm-bench: ${suites.join('; then ')}; ${machine.cpus} cpu(s) ${machine.cpuModel}, node ${machine.node}`);
 
@@ -226,6 +232,13 @@ async function main(): Promise<number> {
     if (interrupted) return 130;
   }
 
+  let multiProxy: MultiProxyOutcome | undefined;
+  if (runs('multi-proxy')) {
+    const routed = { concurrency: options.concurrency, warmupMs: options.throughputWarmupMs, windowMs: options.throughputMs, maxCalls: options.throughputMaxCalls };
+    multiProxy = await guarded('multi-proxy', () => runMultiProxy(options.multiProxy, routed, log));
+    if (interrupted) return 130;
+  }
+
   const summaries: PathSummary[] = paths.flatMap((p) => {
     const list = rounds[p.name] ?? [];
     return list.length > 0 ? [summarize(p, list)] : [];
@@ -240,6 +253,7 @@ async function main(): Promise<number> {
   if (mesh) process.stdout.write(`\n${formatMeshTable(mesh)}\n`);
   if (faults) process.stdout.write(`\n${formatFaultsTable(faults)}\n`);
   if (dashboard) process.stdout.write(`\n${formatDashboardTable(dashboard)}\n`);
+  if (multiProxy) process.stdout.write(`\n${formatMultiProxyTable(multiProxy)}\n`);
   const file = writeResults(resultsDir, {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -255,6 +269,7 @@ async function main(): Promise<number> {
     ...(mesh ? { mesh } : {}),
     ...(faults ? { faults } : {}),
     ...(dashboard ? { dashboard } : {}),
+    ...(multiProxy ? { multiProxy } : {}),
   });
   process.stdout.write(`\nresults: ${file} (run took ${((Date.now() - Date.parse(startedAt)) / 1000).toFixed(0)} s)\n`);
   if (errors.length > 0) {
@@ -289,7 +304,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void stopAll().finally(() => process.exit(130));
   });
 }
-process.on('exit', killAllSync);
+process.on('exit', () => {
+  killAllSync();
+  stopPgClustersSync();
+});
 
 main().then(
   async (code) => {
