@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { RegisteredAnswerSchema } from '../../src/contract/registration.js';
-import { findPgBin, PG_MISSING, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { findPgBin, PG_MISSING, startPgCluster, type OwnedPgCluster } from '../helpers/pg-cluster.js';
 import { watchJoins, type JoinWatch } from './join-watch.js';
 import { pgRates, readPgCounters, type PgCounters, type PgRates } from './pg-activity.js';
 import { proxyCli, startBenchProxy, type BenchProxy } from './paths.js';
@@ -133,7 +133,7 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     if (findPgBin() === undefined) return { skipped: PG_MISSING };
     if (!proxyHasPostgres()) return { skipped: 'this build of mesh-proxy has no PostgreSQL registry (--registry postgres://…)' };
   }
-  let cluster: PgCluster | undefined;
+  let cluster: OwnedPgCluster | undefined;
   const proxies: BenchProxy[] = [];
   const pools: Pool[] = [];
   const watches: JoinWatch[] = [];
@@ -260,6 +260,6 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     for (const w of watches) w.close();
     await Promise.all(pools.map((p) => p.close().catch(() => undefined)));
     await Promise.all(proxies.map((p) => p.stop()));
-    await cluster?.stop();
+    await cluster?.destroy();
   }
 }

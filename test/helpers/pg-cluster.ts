@@ -1,167 +1,174 @@
 /**
- * A throwaway PostgreSQL cluster in a temporary folder (initdb, pg_ctl), with no test framework in
- * it: the tap helper (test/helpers/postgres.ts) and the bench (test/bench/) both start theirs here.
+ * A throw-away PostgreSQL cluster in a temporary folder, with no test framework in it: the tap
+ * helper (test/helpers/postgres.ts) and the bench (test/bench/) both start theirs here.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { execa, execaSync, type ResultPromise } from 'execa';
 import pg from 'pg';
-
-const run = promisify(execFile);
+import { freePort, waitFor } from './processes.js';
 
 /** The one line a test or bench prints when PostgreSQL is not installed. */
 export const PG_MISSING = 'needs PostgreSQL: install the Debian package postgresql';
 
-/** A running cluster: database `mm`, owned by the superuser `mm` (password `pw`), on loopback or `listen`. */
+/** A throw-away PostgreSQL cluster (see docs in issue12-contract). */
 export interface PgCluster {
-  /** postgres://mm:pw@HOST:PORT/mm */
-  readonly url: string;
-  readonly host: string;
-  readonly port: number;
-  /** Fast shutdown; the data folder is removed (idempotent). */
+  /** postgres://mm:pw@127.0.0.1:PORT/mm */
+  url: string;
+  host: string;
+  port: number;
   stop(): Promise<void>;
-  /** Starts a stopped cluster again (same port, same data). */
   start(): Promise<void>;
-  /** Immediate stop (no checkpoint, clients cut) and start again. */
+  /** Fast restart on the same port and data: connections drop, committed data stays. */
   restart(): Promise<void>;
-  /** One statement on a fresh connection as the superuser; its rows. */
   query(sql: string, params?: unknown[]): Promise<unknown[]>;
+  /** pid of the running postmaster (undefined while stopped); tests check /proc with it. */
+  pid(): number | undefined;
 }
 
-export interface PgClusterOptions {
-  /** Address to listen on (default 127.0.0.1). */
-  listen?: string;
+/** A cluster as its owner holds it: `destroy` stops it and removes its folder. */
+export interface OwnedPgCluster extends PgCluster {
+  destroy(): Promise<void>;
 }
 
-const USER = 'mm';
-const PASSWORD = 'pw';
-const live = new Set<{ data: string; bin: string; owner: Owner | undefined }>();
+const live = new Set<{ pid: () => number | undefined; dir: string }>();
 
-interface Owner {
-  uid: number;
-  gid: number;
-}
-
-/** The folder holding initdb and pg_ctl: on PATH, else the newest /usr/lib/postgresql/<version>/bin; undefined when absent. */
+/** initdb/pg_ctl/postgres from PATH, else the newest /usr/lib/postgresql/<version>/bin; undefined when not installed. */
 export function findPgBin(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) return dir;
+  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'))) return dir;
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return undefined;
   const versions = readdirSync(base)
     .filter((v) => existsSync(join(base, v, 'bin', 'initdb')))
     .sort((a, b) => Number(b) - Number(a));
-  return versions[0] === undefined ? undefined : join(base, versions[0], 'bin');
+  return versions.length > 0 ? join(base, versions[0]!, 'bin') : undefined;
 }
 
-// initdb refuses to run as root: then the cluster belongs to the `postgres` OS user.
-function clusterOwner(): Owner | undefined {
+// initdb and postgres refuse root: as root the cluster runs as the `postgres` OS user.
+function runAs(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function pgTool(bin: string, owner: Owner | undefined, cwd: string, tool: string, args: string[]): Promise<void> {
-  try {
-    await run(join(bin, tool), args, { cwd, env: { ...process.env, LC_ALL: 'C' }, ...(owner ?? {}) });
-  } catch (error) {
-    const e = error as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`${tool} ${args.join(' ')} failed: ${e.stderr || e.stdout || e.message}`, { cause: error });
-  }
+  const out = execaSync('id', ['-u', 'postgres'], { reject: false });
+  const gid = execaSync('id', ['-g', 'postgres'], { reject: false });
+  if (out.exitCode !== 0 || gid.exitCode !== 0) throw new Error('running as root needs the `postgres` OS user (Debian package postgresql)');
+  return { uid: Number(out.stdout), gid: Number(gid.stdout) };
 }
 
 /**
- * initdb + pg_ctl start on a free port, fsync off; database `mm` created. Throws PG_MISSING when
- * the binaries are not installed (callers that skip test findPgBin() first).
- * @example const pg = await startPgCluster(); try { … pg.url … } finally { await pg.stop(); }
+ * Starts a cluster in a temporary folder on a free port (database `mm`, user `mm`, password `pw`;
+ * fsync off). Throws PG_MISSING where PostgreSQL is not installed (test findPgBin() first to skip).
+ * @example const cluster = await startPgCluster(); try { use(cluster.url) } finally { await cluster.destroy() }
  */
-export async function startPgCluster(options: PgClusterOptions = {}): Promise<PgCluster> {
+export async function startPgCluster(opts: { listen?: string } = {}): Promise<OwnedPgCluster> {
   const bin = findPgBin();
-  if (bin === undefined) throw new Error(PG_MISSING);
-  const host = options.listen ?? '127.0.0.1';
-  const owner = clusterOwner();
+  if (!bin) throw new Error(PG_MISSING);
+  const host = opts.listen ?? '127.0.0.1';
+  const owner = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'mm-pg-'));
   const data = join(dir, 'data');
-  const logFile = join(dir, 'postgres.log');
-  const pwFile = join(dir, 'pw');
-  writeFileSync(pwFile, `${PASSWORD}\n`);
+  const pwfile = join(dir, 'pw');
+  writeFileSync(pwfile, 'pw\n');
   if (owner) {
     chownSync(dir, owner.uid, owner.gid);
-    chownSync(pwFile, owner.uid, owner.gid);
+    chownSync(pwfile, owner.uid, owner.gid);
   }
-  const entry = { data, bin, owner };
-  const port = await freePort(host);
-  const ctl = (args: string[]) => pgTool(bin, owner, dir, 'pg_ctl', ['-D', data, ...args]);
-  let removed = false;
-  const remove = () => {
-    removed = true;
-    live.delete(entry);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await pgTool(bin, owner, dir, 'initdb', ['-D', data, '-U', USER, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-sync']);
-    appendFileSync(
-      join(data, 'postgresql.conf'),
-      [`port = ${port}`, `listen_addresses = '${host}'`, `unix_socket_directories = '${dir}'`, 'fsync = off', 'synchronous_commit = off', 'full_page_writes = off', 'max_connections = 200', ''].join(
-        '\n',
-      ),
-    );
-    if (host !== '127.0.0.1' && host !== 'localhost') appendFileSync(join(data, 'pg_hba.conf'), 'host all all 0.0.0.0/0 scram-sha-256\n');
-    await ctl(['-l', logFile, '-w', '-t', '60', 'start']);
-    live.add(entry);
-  } catch (error) {
-    remove();
-    throw error;
-  }
-  const url = `postgres://${USER}:${PASSWORD}@${host}:${port}/mm`;
-  const query = async (sql: string, params: unknown[] = [], database = 'mm') => {
-    const client = new pg.Client({ host, port, user: USER, password: PASSWORD, database });
-    await client.connect();
+  const spawnOpts = { ...(owner ?? {}), cwd: dir, env: { LANG: 'C', LC_ALL: 'C', PATH: process.env.PATH ?? '' }, extendEnv: false };
+  const port = await freePort();
+  const url = `postgres://mm:pw@${host.includes(':') ? `[${host}]` : host}:${port}/mm`;
+  let proc: ResultPromise | undefined;
+  let log = '';
+
+  const ready = async (database: string) => {
+    const client = new pg.Client({ host, port, user: 'mm', password: 'pw', database, connectionTimeoutMillis: 2000 });
     try {
-      return (await client.query(sql, params)).rows as unknown[];
+      await client.connect();
+      await client.query('select 1');
+      return true;
+    } catch {
+      return false;
     } finally {
-      await client.end();
+      await client.end().catch(() => undefined);
     }
   };
-  await query('CREATE DATABASE mm', [], 'postgres');
-  return {
+
+  const entry = { pid: () => proc?.pid, dir };
+  const cluster: OwnedPgCluster = {
     url,
     host,
     port,
-    query: (sql, params) => query(sql, params),
-    start: () => ctl(['-l', logFile, '-w', '-t', '60', 'start']),
-    restart: () => ctl(['-l', logFile, '-w', '-t', '60', '-m', 'immediate', 'restart']),
+    pid: () => proc?.pid,
+    async start() {
+      if (proc) return;
+      const settings = ['-p', String(port), '-D', data, '-c', `listen_addresses=${host}`, '-c', `unix_socket_directories=${dir}`];
+      settings.push('-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200');
+      const child = execa(join(bin, 'postgres'), settings, { ...spawnOpts, reject: false, detached: true, buffer: false, stdin: 'ignore' });
+      child.catch(() => undefined);
+      child.stderr?.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
+      proc = child;
+      await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`postgres exited (${child.exitCode}): ${log}`);
+          return ready('postgres');
+        },
+        'PostgreSQL answers',
+        30_000,
+      );
+    },
     async stop() {
-      if (removed) return;
-      await ctl(['-w', '-t', '30', '-m', 'fast', 'stop']).catch(() => undefined);
-      remove();
+      const child = proc;
+      if (!child) return;
+      proc = undefined;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT'); // fast shutdown
+      await child;
+      const pid = child.pid;
+      // The postmaster waits for its children; a stray one would be a leak, so insist.
+      if (pid !== undefined) await waitFor(() => !existsSync(`/proc/${pid}`), `postgres ${pid} is gone`, 10_000);
+    },
+    async restart() {
+      await cluster.stop();
+      await cluster.start();
+    },
+    async query(sql, params = []) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return (await client.query(sql, params)).rows as unknown[];
+      } finally {
+        await client.end();
+      }
+    },
+    async destroy() {
+      await cluster.stop().catch(() => undefined);
+      live.delete(entry);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
+
+  live.add(entry);
+  try {
+    await execa(join(bin, 'initdb'), ['-D', data, '-U', 'mm', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-sync'], spawnOpts);
+    await cluster.start();
+    const admin = new pg.Client({ host, port, user: 'mm', password: 'pw', database: 'postgres' });
+    await admin.connect();
+    await admin.query('create database mm');
+    await admin.end();
+  } catch (error) {
+    await cluster.destroy();
+    throw error;
+  }
+  return cluster;
 }
 
-/** Last resort from a synchronous exit handler: immediate stop of every cluster still running, folders removed. */
+/** Last resort from a synchronous exit handler (the bench on SIGINT): immediate shutdown of every cluster still running, folders removed. */
 export function stopPgClustersSync(): void {
-  for (const { data, bin, owner } of live) {
+  for (const { pid, dir } of live) {
+    const postmaster = pid();
     try {
-      execFileSync(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], { stdio: 'ignore', ...(owner ?? {}) });
+      if (postmaster !== undefined) process.kill(postmaster, 'SIGQUIT');
     } catch {
-      // Already stopped.
+      // Already gone.
     }
-    rmSync(join(data, '..'), { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
   live.clear();
 }
