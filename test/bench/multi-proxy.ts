@@ -14,7 +14,7 @@ import { watchJoins, type JoinWatch } from './join-watch.js';
 import { pgRates, readPgCounters, type PgCounters, type PgRates } from './pg-activity.js';
 import { proxyCli, startBenchProxy, type BenchProxy } from './paths.js';
 import { cpuMs } from './proc-info.js';
-import { heartbeatBody, registrationBody, runBounded, sample, send, stats, type LatencyStats, type SampledRequest } from './registry-load.js';
+import { heartbeatBody, registrationBody, runBounded, send, stats, type LatencyStats, type SampledRequest } from './registry-load.js';
 import { compareRoutedCalls, type RoutedCompare, type RoutedOptions } from './routed-compare.js';
 import { round } from './stats.js';
 
@@ -32,7 +32,7 @@ export interface MultiProxyOptions {
   rounds: number;
   /** While the heartbeats run, a new instance registers this often (rotating over the proxies): visibility under load. */
   probeEveryMs: number;
-  /** Pause between an answer of GET /v1/services and the next call, on each proxy. */
+  /** GET /v1/services is sampled on one proxy at a time, round robin, with this pause between an answer and the next call (at 10,000 instances it is a MiB-sized answer: the probe must not become the load). */
   sampleGapMs: number;
   /** How long a registration may take to show on every proxy before it counts as missing. */
   visibleTimeoutMs: number;
@@ -51,7 +51,7 @@ export const DEFAULT_MULTI_OPTIONS: MultiProxyOptions = {
   compression: 1,
   rounds: 2,
   probeEveryMs: 100,
-  sampleGapMs: 200,
+  sampleGapMs: 500,
   visibleTimeoutMs: 30_000,
   callRounds: 3,
   store: 'postgres',
@@ -120,6 +120,29 @@ async function untilVisible(ids: readonly string[], watches: readonly JoinWatch[
     if (broken) throw new Error(`GET ${broken.base}/v1/events broke: ${broken.broken}`);
     await delay(50);
   }
+}
+
+// The answer is counted, not decoded: the bench's own CPU stays with the load it generates.
+async function getSize(pool: Pool, path: string): Promise<number> {
+  const response = await pool.request({ path, method: 'GET' });
+  let bytes = 0;
+  for await (const chunk of response.body) bytes += (chunk as Buffer).length;
+  if (response.statusCode !== 200) throw new Error(`GET ${path}: HTTP ${response.statusCode}`);
+  return bytes;
+}
+
+/** GET /v1/services on one proxy at a time, round robin, `gapMs` apart, until `done()` (at least 3 samples per proxy). */
+async function sampleServices(pools: readonly Pool[], done: () => boolean, deadline: number, gapMs: number): Promise<SampledRequest[]> {
+  const latencies: number[][] = pools.map(() => []);
+  const bytes: number[] = pools.map(() => 0);
+  for (let k = 0; (k < pools.length * 3 || !done()) && performance.now() < deadline; k++) {
+    const p = k % pools.length;
+    const t0 = performance.now();
+    bytes[p] = await getSize(pools[p] as Pool, '/v1/services');
+    latencies[p]?.push(performance.now() - t0);
+    await delay(gapMs);
+  }
+  return latencies.map((l, p) => ({ ...stats(l), bytes: bytes[p] ?? 0 }));
 }
 
 async function healthInstances(pool: Pool): Promise<number> {
@@ -223,20 +246,8 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
         await delay(o.probeEveryMs);
       }
     })();
-    const listings = pools.map((pool, p) =>
-      sample(
-        async () => {
-          const answer = await send(pool, 'GET', '/v1/services');
-          if (answer.status !== 200) throw new Error(`GET /v1/services on proxy ${p}: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
-          return Buffer.byteLength(answer.text);
-        },
-        5,
-        () => !beating,
-        deadline,
-        o.sampleGapMs,
-      ),
-    );
-    const [hbLatencies, services] = await Promise.all([heartbeats, Promise.all(listings), probing]);
+    const listings = sampleServices(pools, () => !beating, deadline, o.sampleGapMs);
+    const [hbLatencies, services] = await Promise.all([heartbeats, listings, probing]);
     const hbSeconds = (performance.now() - w0) / 1000;
     const hbCpu = proxyCpu() - cpu0;
     const hbPg = rates(pg0, await pgNow());
