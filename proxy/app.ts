@@ -106,7 +106,10 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
 
   app.get('/healthz', (c) => {
     const services = core.registry.services({});
-    return c.json({ status: 'ok', uptime: Math.round((Date.now() - startedAt) / 1000), services: services.length, registry: core.registry.stats() });
+    // 200 while this proxy routes (from memory even without its store); `degraded` names a store problem.
+    const registry = core.registry.stats();
+    const status = registry.store.state === 'ok' ? 'ok' : 'degraded';
+    return c.json({ status, uptime: Math.round((Date.now() - startedAt) / 1000), services: services.length, registry });
   });
   app.get('/metrics', async (c) => c.text(await metrics.render(), 200, { 'content-type': metrics.contentType }));
 
@@ -114,6 +117,8 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   app.post('/v1/instances', async (c) => {
     const body = parseOrThrow(registration, await jsonBody(c), 'registration');
     const { instance, created, lease } = await core.registerInstance(body, leaseOf(c));
+    // Acknowledged means stored (PostgreSQL: committed), unless the store is out of reach: then it is queued.
+    await core.registry.durable();
     return c.json({ instance, lease } satisfies RegistrationAnswer, created ? 201 : 200);
   });
   app.put('/v1/instances/:id/heartbeat', async (c) => {
@@ -122,8 +127,9 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
     if (!instance) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}": register again`));
     return c.json({ ok: true, status: instance.status } satisfies HeartbeatAnswer);
   });
-  app.delete('/v1/instances/:id', (c) => {
+  app.delete('/v1/instances/:id', async (c) => {
     if (!core.registry.deregister(c.req.param('id'), { lease: leaseOf(c) })) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}"`));
+    await core.registry.durable();
     return c.body(null, 204);
   });
 
@@ -150,9 +156,9 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   });
 
   // The audit trail, newest first: who called which tool, how long it took, how it ended.
-  app.get('/v1/audit', (c) => {
+  app.get('/v1/audit', async (c) => {
     const query = parseOrThrow(AuditQuerySchema, c.req.query(), 'query');
-    return c.json({ entries: core.registry.recentAudit(query) } satisfies AuditAnswer);
+    return c.json({ entries: await core.registry.recentAudit(query) } satisfies AuditAnswer);
   });
 
   // The registry's last events (memory only), for a view that opens late.

@@ -1,9 +1,18 @@
+import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../../src/log.js';
+import { isPostgresUrl } from './store/pg-url.js';
 
 /** How a registry is opened; every field has a default. */
 export interface RegistryOptions {
   /** The registry file; absent = memory only (no file, no lock). */
   file?: string | undefined;
+  /**
+   * A file, or a PostgreSQL URL (`postgres://…`, `postgresql://…`; credentials from the URL or the
+   * PG* variables) shared by several proxies. Takes precedence over `file`.
+   */
+  registry?: string | undefined;
+  /** Names this proxy in audit rows and logs (PostgreSQL; default hostname:pid). */
+  proxyId?: string | undefined;
   /** The clock for every age and timestamp (tests inject one; default `Date.now`). */
   now?: () => number;
   /** Expected time between heartbeats (default 30 s). */
@@ -28,7 +37,12 @@ export interface RegistryOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedRegistryOptions = Required<Omit<RegistryOptions, 'file'>> & { file: string | undefined };
+export type ResolvedRegistryOptions = Required<Omit<RegistryOptions, 'file' | 'registry' | 'proxyId'>> & {
+  file: string | undefined;
+  /** The PostgreSQL URL when the registry lives there. */
+  url: string | undefined;
+  proxyId: string;
+};
 
 /** The defaults, from DESIGN.md's health and state sections. */
 export const registryDefaults = {
@@ -47,8 +61,11 @@ export const registryDefaults = {
 /** Fills in defaults. */
 export function resolveRegistryOptions(options: RegistryOptions): ResolvedRegistryOptions {
   const pick = <K extends keyof typeof registryDefaults>(key: K) => options[key] ?? registryDefaults[key];
+  const url = isPostgresUrl(options.registry) ? options.registry : undefined;
   return {
-    file: options.file,
+    file: url === undefined ? (options.registry ?? options.file) : undefined,
+    url,
+    proxyId: options.proxyId ?? `${hostname()}:${process.pid}`,
     now: options.now ?? Date.now,
     logger: options.logger ?? silentLogger,
     heartbeatIntervalMs: pick('heartbeatIntervalMs'),

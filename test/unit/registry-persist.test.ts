@@ -59,7 +59,7 @@ t.test('round trip: instances survive a restart and come back fresh', async (t) 
   t.match(a, { name: 'fs', pid: 77, resources: 2, prompts: [{ name: 'p' }], status: 'healthy', lastHeartbeat: START + 100_000, registeredAt: START });
   t.equal(a?.tools[0]?.description, 'Read');
   t.equal(second.instance('fs-b')?.status, 'restarting', 'child state persisted');
-  t.equal(second.recentAudit({ limit: 10 }).length, 1, 'audit persisted');
+  t.equal((await second.recentAudit({ limit: 10 })).length, 1, 'audit persisted');
   clock.now += 89_000;
   t.same(second.sweep().changed, [], 'fresh after load: the restart did not expire anyone');
   clock.now += 1_000;
@@ -89,7 +89,7 @@ t.test('leases survive a restart; a file from before leases drops its rows (they
   t.equal(third.recovered, undefined, 'an older file is migrated, not quarantined');
   t.match(third.droppedRows, [{ id: 'fs-a', reason: /no valid lease/ }], 'its lease-less rows are dropped');
   t.equal(third.heartbeat('fs-a', {}, lease), undefined, 'so the instance gets 404 and registers again');
-  t.equal(third.recentAudit({}).length, 1, 'the audit trail is kept');
+  t.equal((await third.recentAudit({})).length, 1, 'the audit trail is kept');
   await third.close();
 });
 
@@ -324,7 +324,7 @@ t.test('a version 2 file (audit rows without hops and trace id) is migrated, its
   t.equal(second.recovered, undefined, 'not quarantined');
   t.same(second.droppedRows, []);
   second.audit({ service: 'fs', tool: 'read_text', durationMs: 1, outcome: 'ok', hops: 1, traceId: '0af7651916cd43dd8448eb211c80319c' });
-  const [newest, older] = second.recentAudit({});
+  const [newest, older] = await second.recentAudit({});
   t.match(newest, { hops: 1, traceId: '0af7651916cd43dd8448eb211c80319c' }, 'new rows fill the new columns');
   t.match(older, { tool: 'read_text', requestBytes: 5 });
   t.equal(older?.hops, undefined, 'old rows have none');

@@ -290,18 +290,18 @@ t.test('audit: buffered, batched, newest first, capped', async (t) => {
     registry.audit({ caller: 'c', service: i % 2 ? 'fs' : 'memory', instance: 'x', tool: `t${i}`, durationMs: 1.5, outcome: 'ok', errorCode: undefined, requestBytes: 10, responseBytes: 20 });
   }
   t.equal(registry.stats().auditPending, 120, 'nothing inserted on the caller path');
-  const recent = registry.recentAudit({ limit: 1000 });
+  const recent = await registry.recentAudit({ limit: 1000 });
   t.equal(recent.length, 50, 'retention cap');
   t.match(recent[0], { tool: 't119', at: START + 119, durationMs: 1.5, outcome: 'ok', requestBytes: 10, responseBytes: 20, service: 'fs' });
   t.equal(recent.at(-1)?.tool, 't70');
   t.same(
-    registry.recentAudit({ service: 'memory', limit: 3 }).map((e) => e.tool),
+    (await registry.recentAudit({ service: 'memory', limit: 3 })).map((e) => e.tool),
     ['t118', 't116', 't114'],
   );
   t.equal(registry.stats().auditRows, 50);
   registry.audit({ service: 'fs', tool: 'late', durationMs: 3, outcome: 'timeout', errorCode: 'CALL_TIMEOUT' });
   await registry.flush();
-  t.match(registry.recentAudit({ limit: 1 })[0], { tool: 'late', outcome: 'timeout', errorCode: 'CALL_TIMEOUT' });
+  t.match((await registry.recentAudit({ limit: 1 }))[0], { tool: 'late', outcome: 'timeout', errorCode: 'CALL_TIMEOUT' });
   t.equal(registry.stats().auditRows, 50);
 });
 
