@@ -15,7 +15,8 @@ const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
 
 function pgLine(what: string, pg: PgRates | undefined): string {
   if (!pg) return `${what}: no PostgreSQL`;
-  return `${what}: ${fmt(pg.commitsPerSec, 0)} commits/s (read-only ones included), ${fmt(pg.rowsWrittenPerSec, 0)} rows written/s (inserted + updated + deleted), ${fmt(pg.walKiBPerSec, 0)} KiB WAL/s over ${fmt(pg.seconds, 1)} s`;
+  const tables = pg.tables.map((t) => `${t.table} ${fmt(t.rowsPerSec, 0)}`).join(', ');
+  return `${what}: ${fmt(pg.writeTransactionsPerSec, 0)} write transactions/s (${fmt(pg.commitsPerSec, 0)} commits/s with the read-only ones), ${fmt(pg.rowsWrittenPerSec, 0)} rows written/s${tables ? ` (${tables})` : ''}, ${fmt(pg.walKiBPerSec, 0)} KiB WAL/s; over ${fmt(pg.seconds, 1)} s`;
 }
 
 /** The suite's table, for stdout. */
@@ -75,7 +76,7 @@ export function formatMultiProxyTable(r: MultiProxyOutcome): string {
     '',
     pgLine('PostgreSQL during registration', r.registration.pg),
     pgLine(`PostgreSQL during heartbeats (${fmt(h.achievedPerSec, 0)} beats/s)`, h.pg),
-    `proxies' CPU (sum, share of one core): registration ${fmt(r.registration.proxyCpuPct, 0)}%, heartbeats ${fmt(h.proxyCpuPct, 0)}%; instances per proxy at the end (GET /healthz): ${r.instancesPerProxy.join(', ')}`,
+    `proxies' CPU (sum, share of one core) / waiting for a CPU (mean share of the phase; high = starved by other load): registration ${fmt(r.registration.proxyCpuPct, 0)}% / ${fmt(r.registration.proxyCpuWaitPct, 0)}%, heartbeats ${fmt(h.proxyCpuPct, 0)}% / ${fmt(h.proxyCpuWaitPct, 0)}%; instances per proxy at the end (GET /healthz): ${r.instancesPerProxy.join(', ')}`,
   ];
   const c = r.routed;
   if (c) {

@@ -13,7 +13,7 @@ import { findPgBin, PG_MISSING, startPgCluster, type OwnedPgCluster } from '../h
 import { watchJoins, type JoinWatch } from './join-watch.js';
 import { pgRates, readPgCounters, type PgCounters, type PgRates } from './pg-activity.js';
 import { proxyCli, startBenchProxy, type BenchProxy } from './paths.js';
-import { cpuMs } from './proc-info.js';
+import { cpuMs, runQueueWaitMs } from './proc-info.js';
 import { heartbeatBody, registrationBody, runBounded, send, stats, type LatencyStats, type SampledRequest } from './registry-load.js';
 import { compareRoutedCalls, type RoutedCompare, type RoutedOptions } from './routed-compare.js';
 import { round } from './stats.js';
@@ -47,7 +47,7 @@ export const DEFAULT_MULTI_OPTIONS: MultiProxyOptions = {
   instances: 10_000,
   services: 2_500,
   toolsPerInstance: 3,
-  concurrency: 16,
+  concurrency: 48,
   compression: 1,
   rounds: 2,
   probeEveryMs: 100,
@@ -69,7 +69,7 @@ export interface VisibleStats extends LatencyStats {
 export interface MultiProxyResult {
   options: MultiProxyOptions;
   proxyReadyMs: number;
-  registration: { seconds: number; perSec: number; latency: LatencyStats; visible: VisibleStats; pg?: PgRates; proxyCpuPct: number };
+  registration: { seconds: number; perSec: number; latency: LatencyStats; visible: VisibleStats; pg?: PgRates; proxyCpuPct: number; proxyCpuWaitPct: number };
   heartbeats: {
     targetPerSec: number;
     achievedPerSec: number;
@@ -81,6 +81,7 @@ export interface MultiProxyResult {
     failures: Record<string, number>;
     pg?: PgRates;
     proxyCpuPct: number;
+    proxyCpuWaitPct: number;
   };
   /** Registrations made while the heartbeats ran. */
   probes: VisibleStats;
@@ -174,6 +175,9 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     watches.push(...(await Promise.all(proxies.map((p) => watchJoins(p.base)))));
     const pids = proxies.map((p) => p.proc.pid);
     const proxyCpu = () => pids.reduce((total, pid) => total + cpuMs(pid), 0);
+    const proxyWait = () => pids.reduce((total, pid) => total + runQueueWaitMs(pid), 0);
+    // Share of the phase the proxies' main threads waited for a CPU (mean over proxies): high = starved by other load.
+    const waitPct = (waited: number, seconds: number) => round((100 * waited) / (seconds * 1000 * pids.length), 0);
     const pgNow = async (): Promise<PgCounters | undefined> => (cluster ? readPgCounters(cluster) : undefined);
     const rates = (a: PgCounters | undefined, b: PgCounters | undefined) => (a && b ? pgRates(a, b) : undefined);
     const n = o.instances;
@@ -193,10 +197,12 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     const bodies = Array.from({ length: n }, (_, i) => registrationBody(i, shape));
     let pg0 = await pgNow();
     let cpu0 = proxyCpu();
+    let wait0 = proxyWait();
     let w0 = performance.now();
     const regLatencies = await runBounded(n, o.concurrency, (i) => register(i, bodies[i]?.body ?? ''));
     const regSeconds = (performance.now() - w0) / 1000;
     const regCpu = proxyCpu() - cpu0;
+    const regWait = proxyWait() - wait0;
     const regPg = rates(pg0, await pgNow());
     const ids = bodies.map((b) => b.id);
     await untilVisible(ids, watches, o.visibleTimeoutMs);
@@ -207,6 +213,7 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
       visible: visibility(ids, answeredAt, watches),
       ...(regPg ? { pg: regPg } : {}),
       proxyCpuPct: round((100 * regCpu) / (regSeconds * 1000), 0),
+      proxyCpuWaitPct: waitPct(regWait, regSeconds),
     };
     log(`  ${registration.perSec} registrations/s; visible on every proxy p50 ${registration.visible.p50Ms} ms, p99 ${registration.visible.p99Ms} ms, ${registration.visible.missing} missing`);
 
@@ -224,6 +231,7 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     };
     pg0 = await pgNow();
     cpu0 = proxyCpu();
+    wait0 = proxyWait();
     w0 = performance.now();
     let beating = true;
     const deadline = w0 + (beats / targetPerSec) * 3000 + 30_000;
@@ -250,6 +258,7 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     const [hbLatencies, services] = await Promise.all([heartbeats, listings, probing]);
     const hbSeconds = (performance.now() - w0) / 1000;
     const hbCpu = proxyCpu() - cpu0;
+    const hbWait = proxyWait() - wait0;
     const hbPg = rates(pg0, await pgNow());
     await untilVisible(probeIds, watches, o.visibleTimeoutMs);
     const heartbeatFigures = {
@@ -262,6 +271,7 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
       failures,
       ...(hbPg ? { pg: hbPg } : {}),
       proxyCpuPct: round((100 * hbCpu) / (hbSeconds * 1000), 0),
+      proxyCpuWaitPct: waitPct(hbWait, hbSeconds),
     };
     const probes = visibility(probeIds, probeAnsweredAt, watches);
     log(`  heartbeat p99 ${heartbeatFigures.latency.p99Ms} ms at ${heartbeatFigures.achievedPerSec}/s; ${probeIds.length} registrations under load visible everywhere p99 ${probes.p99Ms} ms`);

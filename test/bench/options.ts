@@ -85,7 +85,7 @@ multi-proxy suite (proxies on one PostgreSQL cluster the bench starts; Debian's 
   --multi-instances N     synthetic instances, registering spread over them (default 10000, quick 600)
   --multi-services N      service names they spread over as replicas (default 2500, quick 150)
   --multi-tools N         tools per instance (default 3)
-  --multi-concurrency N   registrations/heartbeats in flight over all proxies (default 16)
+  --multi-concurrency N   registrations/heartbeats in flight over all proxies (default 48)
   --multi-compression N   heartbeat rate as a multiple of the real N per 30 s (default 1, quick 3)
   --multi-rounds N        rounds of all N heartbeats (30 s of mesh time each; default 2, quick 1)
   --multi-call-rounds N   interleaved rounds of routed calls on PostgreSQL and on sql.js (default 3, quick 1)
