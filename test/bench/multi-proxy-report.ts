@@ -38,13 +38,19 @@ export function formatMultiProxyTable(r: MultiProxyOutcome): string {
   const failed = Object.entries(h.failures).map(([status, count]) => `${count} × ${status}`);
   const visibleTarget = (p99: number, missing: number) => `p99 < ${MULTI_TARGETS.visibleP99Ms}: ${verdict(p99 < MULTI_TARGETS.visibleP99Ms && missing === 0)}`;
   const rows = [
-    row('register POST /v1/instances', r.registration.latency, r.registration.perSec, '', `unpaced, ${o.concurrency} in flight over ${o.proxies} proxies`),
+    row(
+      'register POST /v1/instances',
+      r.registration.latency,
+      r.registration.perSec,
+      '',
+      `${o.registerPerSec > 0 ? `paced at ${o.registerPerSec}/s` : 'unpaced'}, ${o.concurrency} in flight over ${o.proxies} proxies; ${fmt(r.registration.proxyCpuMsEach, 2)} ms proxy CPU each (all proxies)`,
+    ),
     row(
       'visible on every proxy, bulk',
       r.registration.visible,
       undefined,
       visibleTarget(r.registration.visible.p99Ms, r.registration.visible.missing),
-      `POST answered → last proxy's /v1/events joined; during the unpaced burst${r.registration.visible.missing > 0 ? `; ${r.registration.visible.missing} MISSING` : ''}`,
+      `POST answered → last proxy's /v1/events joined; during the registrations above${r.registration.visible.missing > 0 ? `; ${r.registration.visible.missing} MISSING` : ''}`,
     ),
     row(
       'visible on every proxy, steady',
@@ -57,8 +63,8 @@ export function formatMultiProxyTable(r: MultiProxyOutcome): string {
       'heartbeat PUT',
       h.latency,
       h.achievedPerSec,
-      `p99 < ${MULTI_TARGETS.heartbeatP99Ms}: ${verdict(h.latency.p99Ms < MULTI_TARGETS.heartbeatP99Ms && failed.length === 0)}`,
-      `${o.compression === 1 ? 'real rate' : `${o.compression}x the real rate (time-compressed)`}: target ${fmt(h.targetPerSec, 0)}/s; ${fmt(h.meshSeconds, 0)} s of mesh time in ${fmt(h.seconds, 1)} s${failed.length > 0 ? `; FAILED ${failed.join(', ')}` : ''}`,
+      `p99 < ${MULTI_TARGETS.heartbeatP99Ms}: ${verdict(h.latency.p99Ms < MULTI_TARGETS.heartbeatP99Ms && failed.length === 0 && h.reregistered === 0)}`,
+      `${o.compression === 1 ? 'real rate' : `${o.compression}x the real rate (time-compressed)`}: target ${fmt(h.targetPerSec, 0)}/s; ${fmt(h.meshSeconds, 0)} s of mesh time in ${fmt(h.seconds, 1)} s; ${fmt(h.proxyCpuMsEach, 2)} ms proxy CPU each${h.reregistered > 0 ? `; ${h.reregistered} × 404 → registered again` : ''}${failed.length > 0 ? `; FAILED ${failed.join(', ')}` : ''}`,
     ),
     ...r.services.map((s, p) => row(`GET /v1/services, proxy ${p + 1}`, s, undefined, '', `${fmt(s.bytes / 1024, 0)} KiB; one proxy at a time beside the heartbeats, ${o.sampleGapMs} ms apart`)),
   ];
@@ -69,7 +75,7 @@ export function formatMultiProxyTable(r: MultiProxyOutcome): string {
       .join('  ')
       .trimEnd();
   const lines = [
-    `multi-proxy: ${o.proxies} mesh-proxy processes on ${o.store === 'postgres' ? 'one PostgreSQL' : 'sql.js files of their own (nothing shared: machinery only)'}, ${o.instances} instances (${o.services} services, ${o.toolsPerInstance} tools each, loopback URLs never served), instance i on proxy i mod ${o.proxies}; proxies ready in ${fmt(r.proxyReadyMs, 0)} ms`,
+    `multi-proxy: ${o.proxies} mesh-proxy processes on ${o.store === 'postgres' ? 'one PostgreSQL' : 'sql.js files of their own (nothing shared: machinery only)'}, ${o.instances} instances (${o.services} services, ${o.toolsPerInstance} tools each, loopback URLs never served), instance i on proxy i mod ${o.proxies}, removed after ${o.removeAfterS} s silent; proxies ready in ${fmt(r.proxyReadyMs, 0)} ms`,
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),

@@ -26,6 +26,8 @@ export interface MultiProxyOptions {
   toolsPerInstance: number;
   /** Registrations and heartbeats in flight, over all proxies. */
   concurrency: number;
+  /** Registrations per second in the first phase, over all proxies; 0 = unpaced (as fast as `concurrency` allows). */
+  registerPerSec: number;
   /** Heartbeat rate as a multiple of the real one (instances / 30 s); 1 = the real rate. */
   compression: number;
   /** Rounds of every instance's heartbeat (each is 30 s of mesh time). */
@@ -38,6 +40,12 @@ export interface MultiProxyOptions {
   visibleTimeoutMs: number;
   /** Interleaved rounds of routed calls on each store. */
   callRounds: number;
+  /**
+   * The proxies' --heartbeat-timeout (s). Above the default 120 s, so instances registered first in
+   * a slow burst are not removed before the paced heartbeats reach them (a real sidecar beats from its
+   * own registration on).
+   */
+  removeAfterS: number;
   /** 'sqljs': every proxy on a file of its own, nothing shared (to try the machinery without PostgreSQL). */
   store: 'postgres' | 'sqljs';
 }
@@ -48,12 +56,14 @@ export const DEFAULT_MULTI_OPTIONS: MultiProxyOptions = {
   services: 2_500,
   toolsPerInstance: 3,
   concurrency: 48,
+  registerPerSec: 0,
   compression: 1,
   rounds: 2,
   probeEveryMs: 100,
   sampleGapMs: 500,
   visibleTimeoutMs: 30_000,
   callRounds: 3,
+  removeAfterS: 600,
   store: 'postgres',
 };
 
@@ -69,7 +79,17 @@ export interface VisibleStats extends LatencyStats {
 export interface MultiProxyResult {
   options: MultiProxyOptions;
   proxyReadyMs: number;
-  registration: { seconds: number; perSec: number; latency: LatencyStats; visible: VisibleStats; pg?: PgRates; proxyCpuPct: number; proxyCpuWaitPct: number };
+  registration: {
+    seconds: number;
+    perSec: number;
+    latency: LatencyStats;
+    visible: VisibleStats;
+    pg?: PgRates;
+    proxyCpuPct: number;
+    /** The proxies' CPU (all of them) per registration. */
+    proxyCpuMsEach: number;
+    proxyCpuWaitPct: number;
+  };
   heartbeats: {
     targetPerSec: number;
     achievedPerSec: number;
@@ -77,8 +97,12 @@ export interface MultiProxyResult {
     seconds: number;
     meshSeconds: number;
     latency: LatencyStats;
-    /** Heartbeats not answered 200, by status. */
+    /** Heartbeats answered neither 200 nor 404, by status. */
     failures: Record<string, number>;
+    /** Heartbeats answered 404 (the instance was removed), after which the instance registered again. */
+    reregistered: number;
+    /** The proxies' CPU (all of them) per heartbeat, the rest of the phase's work included (listings, probes). */
+    proxyCpuMsEach: number;
     pg?: PgRates;
     proxyCpuPct: number;
     proxyCpuWaitPct: number;
@@ -169,7 +193,7 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     const routed = cluster ? await compareRoutedCalls(cluster.url, { ...routedOptions, rounds: o.callRounds }, log) : undefined;
 
     const t0 = performance.now();
-    proxies.push(...(await Promise.all(Array.from({ length: o.proxies }, () => startBenchProxy([], [], {}, cluster?.url)))));
+    proxies.push(...(await Promise.all(Array.from({ length: o.proxies }, () => startBenchProxy([], ['--heartbeat-timeout', String(o.removeAfterS)], {}, cluster?.url)))));
     const proxyReadyMs = round(performance.now() - t0, 0);
     for (const p of proxies) pools.push(new Pool(p.base, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 60_000 }));
     watches.push(...(await Promise.all(proxies.map((p) => watchJoins(p.base)))));
@@ -199,7 +223,9 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     let cpu0 = proxyCpu();
     let wait0 = proxyWait();
     let w0 = performance.now();
-    const regLatencies = await runBounded(n, o.concurrency, (i) => register(i, bodies[i]?.body ?? ''));
+    const regStart = w0;
+    const pace = o.registerPerSec > 0 ? (i: number) => regStart + (i * 1000) / o.registerPerSec : undefined;
+    const regLatencies = await runBounded(n, o.concurrency, (i) => register(i, bodies[i]?.body ?? ''), pace);
     const regSeconds = (performance.now() - w0) / 1000;
     const regCpu = proxyCpu() - cpu0;
     const regWait = proxyWait() - wait0;
@@ -213,6 +239,7 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
       visible: visibility(ids, answeredAt, watches),
       ...(regPg ? { pg: regPg } : {}),
       proxyCpuPct: round((100 * regCpu) / (regSeconds * 1000), 0),
+      proxyCpuMsEach: round(regCpu / n, 2),
       proxyCpuWaitPct: waitPct(regWait, regSeconds),
     };
     log(`  ${registration.perSec} registrations/s; visible on every proxy p50 ${registration.visible.p50Ms} ms, p99 ${registration.visible.p99Ms} ms, ${registration.visible.missing} missing`);
@@ -224,10 +251,18 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
       `  ${beats} heartbeats paced at ${targetPerSec.toFixed(0)}/s (${o.compression === 1 ? 'the real rate' : `${o.compression}x the real rate, time-compressed`}: ${n} instances, one beat each per ${REAL_INTERVAL_S} s); GET /v1/services on each proxy and a new instance every ${o.probeEveryMs} ms beside them`,
     );
     const failures: Record<string, number> = {};
+    const putLatencies: number[] = [];
+    let reregistered = 0;
+    // As a sidecar does: a 404 (the registry forgot the instance) is answered by registering again.
     const beat = async (k: number) => {
       const i = k % n;
+      const t = performance.now();
       const answer = await send(poolOf(i), 'PUT', `/v1/instances/${encodeURIComponent(bodies[i]?.id ?? '')}/heartbeat`, heartbeatBody(i, shape), leases[i]);
-      if (answer.status !== 200) failures[`HTTP ${answer.status}`] = (failures[`HTTP ${answer.status}`] ?? 0) + 1;
+      putLatencies.push(performance.now() - t);
+      if (answer.status === 404) {
+        reregistered++;
+        await register(i, bodies[i]?.body ?? '');
+      } else if (answer.status !== 200) failures[`HTTP ${answer.status}`] = (failures[`HTTP ${answer.status}`] ?? 0) + 1;
     };
     pg0 = await pgNow();
     cpu0 = proxyCpu();
@@ -255,7 +290,7 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
       }
     })();
     const listings = sampleServices(pools, () => !beating, deadline, o.sampleGapMs);
-    const [hbLatencies, services] = await Promise.all([heartbeats, listings, probing]);
+    const [beatsDone, services] = await Promise.all([heartbeats, listings, probing]);
     const hbSeconds = (performance.now() - w0) / 1000;
     const hbCpu = proxyCpu() - cpu0;
     const hbWait = proxyWait() - wait0;
@@ -263,12 +298,14 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     await untilVisible(probeIds, watches, o.visibleTimeoutMs);
     const heartbeatFigures = {
       targetPerSec: round(targetPerSec, 0),
-      achievedPerSec: round(hbLatencies.length / hbSeconds, 0),
-      beats: hbLatencies.length,
+      achievedPerSec: round(beatsDone.length / hbSeconds, 0),
+      beats: beatsDone.length,
       seconds: round(hbSeconds, 1),
-      meshSeconds: round((hbLatencies.length / n) * REAL_INTERVAL_S, 0),
-      latency: stats(hbLatencies),
+      meshSeconds: round((beatsDone.length / n) * REAL_INTERVAL_S, 0),
+      latency: stats(putLatencies),
       failures,
+      reregistered,
+      proxyCpuMsEach: round(hbCpu / beatsDone.length, 2),
       ...(hbPg ? { pg: hbPg } : {}),
       proxyCpuPct: round((100 * hbCpu) / (hbSeconds * 1000), 0),
       proxyCpuWaitPct: waitPct(hbWait, hbSeconds),

@@ -86,6 +86,9 @@ multi-proxy suite (proxies on one PostgreSQL cluster the bench starts; Debian's 
   --multi-services N      service names they spread over as replicas (default 2500, quick 150)
   --multi-tools N         tools per instance (default 3)
   --multi-concurrency N   registrations/heartbeats in flight over all proxies (default 48)
+  --multi-register-rate N registrations per second over all proxies (default: unpaced)
+  --multi-remove-after S  the proxies' --heartbeat-timeout (default 600: the first registrations of a slow
+                          burst outlive it; a 404 on a heartbeat is answered by registering again)
   --multi-compression N   heartbeat rate as a multiple of the real N per 30 s (default 1, quick 3)
   --multi-rounds N        rounds of all N heartbeats (30 s of mesh time each; default 2, quick 1)
   --multi-call-rounds N   interleaved rounds of routed calls on PostgreSQL and on sql.js (default 3, quick 1)
@@ -223,6 +226,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--multi-concurrency':
         multi.concurrency = positiveInt(flag, value());
+        break;
+      case '--multi-register-rate':
+        multi.registerPerSec = positiveInt(flag, value());
+        break;
+      case '--multi-remove-after':
+        multi.removeAfterS = positiveInt(flag, value());
         break;
       case '--multi-compression':
         multi.compression = positiveInt(flag, value());
