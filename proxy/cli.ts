@@ -7,6 +7,7 @@ import { createLogger } from '../src/log.js';
 import { LOOPBACK_HOSTS } from '../src/http/host-guard.js';
 import { meshHome } from '../src/mesh-home.js';
 import { startProxy } from './proxy.js';
+import { redactUrl } from './registry/store/pg-url.js';
 import { startTracing, stopTracing } from '../src/tracing/tracing.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './router/json-post.js';
 
@@ -16,7 +17,12 @@ const program = new Command('mesh-proxy')
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--port <port>', 'port of the JSON API (/v1), /mcp, /healthz, /metrics', int, 6001)
   .option('--mcp-port <port>', "second port serving /mcp (the seed's MCP port; 0 disables it)", int, 6000)
-  .option('--registry <file>', 'registry database file', join(meshHome(), 'registry.sqlite'))
+  .option(
+    '--registry <file | postgres://…>',
+    'registry: a sql.js database file, or a PostgreSQL URL shared by several proxies (credentials from the URL or PG* variables)',
+    join(meshHome(), 'registry.sqlite'),
+  )
+  .option('--proxy-id <id>', 'names this proxy in audit rows and logs (default hostname:port)')
   .option('--heartbeat-timeout <seconds>', 'remove an instance silent this long', seconds, 120)
   .option('--heartbeat-interval <seconds>', 'expected heartbeat interval (unhealthy after 3 missed)', seconds, 30)
   .option('--deadline <seconds>', 'deadline of a routed call', seconds, 60)
@@ -38,6 +44,7 @@ const opts = program.opts<{
   port: number;
   mcpPort: number;
   registry: string;
+  proxyId?: string;
   heartbeatTimeout: number;
   heartbeatInterval: number;
   deadline: number;
@@ -66,7 +73,8 @@ try {
     host: opts.host,
     port: opts.port,
     mcpPort: opts.mcpPort,
-    registryFile: opts.registry,
+    registry: opts.registry,
+    proxyId: opts.proxyId,
     heartbeatTimeoutMs: opts.heartbeatTimeout * 1000,
     heartbeatIntervalMs: opts.heartbeatInterval * 1000,
     deadlineMs: opts.deadline * 1000,
@@ -86,7 +94,7 @@ try {
     },
   });
   const extra = proxy.mcpPort ? ` (MCP also on port ${proxy.mcpPort})` : '';
-  process.stdout.write(`mesh-proxy: ready at ${proxy.url} — MCP endpoint ${proxy.url}/mcp${extra}, registry ${opts.registry}\n`);
+  process.stdout.write(`mesh-proxy: ready at ${proxy.url} — MCP endpoint ${proxy.url}/mcp${extra}, registry ${redactUrl(opts.registry)}\n`);
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) {

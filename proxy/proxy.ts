@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { createLogger, type Logger } from '../src/log.js';
@@ -16,6 +17,7 @@ import { MeshEndpoint } from './mcp/endpoint.js';
 import { ModernMeshEndpoint } from './mcp/modern-endpoint.js';
 import { createProxyMetrics } from './metrics.js';
 import { Registry } from './registry/registry.js';
+import { isPostgresUrl } from './registry/store/pg-url.js';
 import type { OutlierPolicyInput } from './router/outlier-policy.js';
 
 export interface ProxyOptions {
@@ -23,7 +25,12 @@ export interface ProxyOptions {
   port: number;
   /** Second port serving the same endpoint (the seed's MCP port); 0 or undefined disables it. */
   mcpPort?: number | undefined;
+  /** @deprecated use `registry` */
   registryFile?: string | undefined;
+  /** A registry file or a PostgreSQL URL (postgres://…) shared by several proxies. */
+  registry?: string | undefined;
+  /** Names this proxy in audit rows and logs (default hostname:port). */
+  proxyId?: string | undefined;
   heartbeatTimeoutMs: number;
   heartbeatIntervalMs?: number;
   deadlineMs?: number;
@@ -59,9 +66,11 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 /** Opens the registry, builds the apps and listens. Throws (MeshError) when the port or registry file is taken. */
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const log = options.log ?? createLogger('mesh-proxy');
-  if (options.registryFile) mkdirSync(dirname(options.registryFile), { recursive: true });
+  const where = options.registry ?? options.registryFile;
+  if (where !== undefined && !isPostgresUrl(where)) mkdirSync(dirname(where), { recursive: true });
   const registry = await Registry.open({
-    file: options.registryFile,
+    registry: where,
+    proxyId: options.proxyId ?? `${hostname()}:${options.port || process.pid}`,
     removeAfterMs: options.heartbeatTimeoutMs,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     logger: log.child('registry'),

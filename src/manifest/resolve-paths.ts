@@ -52,6 +52,9 @@ export function resolvePaths(manifest: Manifest, file: string): ResolvedManifest
       cwd: service.cwd === undefined ? dir : resolveAgainst(dir, service.cwd),
     };
   }
-  const proxy = manifest.proxy.registry === undefined ? manifest.proxy : { ...manifest.proxy, registry: resolveAgainst(dir, manifest.proxy.registry) };
+  // A PostgreSQL URL is passed on as it is; a file resolves against the manifest's folder.
+  const registry = manifest.proxy.registry;
+  const isUrl = registry !== undefined && /^postgres(ql)?:\/\//i.test(registry);
+  const proxy = registry === undefined || isUrl ? manifest.proxy : { ...manifest.proxy, registry: resolveAgainst(dir, registry) };
   return { version: manifest.version, proxy, services, source: { file: absolute, dir } };
 }

@@ -93,7 +93,10 @@ export const ProxySchema = z
     host: z.string().default('127.0.0.1').describe('interface the proxy listens on; beyond loopback a bearer token is required'),
     port: portNumber.default(6001).describe('HTTP API (/v1), /mcp, /healthz and /metrics'),
     mcpPort: portNumber.default(6000).describe("second MCP endpoint (the seed's port); 0 disables it"),
-    registry: z.string().optional().describe('registry database file; relative paths resolve against the manifest folder; omitted = user data dir'),
+    registry: z
+      .string()
+      .optional()
+      .describe('registry database file (relative paths resolve against the manifest folder; omitted = user data dir), or a PostgreSQL URL postgres://… shared by several proxies'),
     heartbeatInterval: seconds('seconds between sidecar heartbeats', 30),
     heartbeatTimeout: seconds('seconds of silence after which an instance is removed', 120),
     deadline: seconds('default per-call deadline in seconds', 60),
