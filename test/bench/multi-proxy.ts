@@ -5,6 +5,8 @@
  * registration-to-visible-everywhere; then routed calls through one proxy on PostgreSQL vs sql.js.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
@@ -12,7 +14,8 @@ import { RegisteredAnswerSchema } from '../../src/contract/registration.js';
 import { findPgBin, PG_MISSING, startPgCluster, type OwnedPgCluster } from '../helpers/pg-cluster.js';
 import { watchJoins, type JoinWatch } from './join-watch.js';
 import { pgRates, readPgCounters, type PgCounters, type PgRates } from './pg-activity.js';
-import { proxyCli, startBenchProxy, type BenchProxy } from './paths.js';
+import { proxyCli, root, startBenchProxy, type BenchProxy } from './paths.js';
+import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile.js';
 import { cpuMs, runQueueWaitMs } from './proc-info.js';
 import { heartbeatBody, registrationBody, runBounded, send, stats, type LatencyStats, type SampledRequest } from './registry-load.js';
 import { compareRoutedCalls, type RoutedCompare, type RoutedOptions } from './routed-compare.js';
@@ -46,6 +49,8 @@ export interface MultiProxyOptions {
    * own registration on).
    */
   removeAfterS: number;
+  /** Run the proxies under node --cpu-prof into this folder; their profiles are summarized over the heartbeat phase. */
+  cpuProfDir?: string | undefined;
   /** 'sqljs': every proxy on a file of its own, nothing shared (to try the machinery without PostgreSQL). */
   store: 'postgres' | 'sqljs';
 }
@@ -114,6 +119,8 @@ export interface MultiProxyResult {
   /** GET /healthz registry.instances of each proxy at the end (all equal on a shared store). */
   instancesPerProxy: number[];
   routed?: RoutedCompare;
+  /** With cpuProfDir: each proxy's CPU profile over the heartbeat phase. */
+  profiles?: ProfileSummary[];
 }
 
 export type MultiProxyOutcome = { skipped: string } | MultiProxyResult;
@@ -181,6 +188,17 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     if (findPgBin() === undefined) return { skipped: PG_MISSING };
     if (!proxyHasPostgres()) return { skipped: 'this build of mesh-proxy has no PostgreSQL registry (--registry postgres://…)' };
   }
+  const { result, hbWindowUs } = await runPhases(o, routedOptions, log);
+  const dir = o.cpuProfDir;
+  if (dir === undefined) return result;
+  // Written by each proxy as it exits, i.e. once runPhases stopped them.
+  const profiles = Array.from({ length: o.proxies }, (_, i) => join(dir, `proxy-${i + 1}.cpuprofile`))
+    .filter((file) => existsSync(file))
+    .map((file) => summarizeCpuProfile(file, root, hbWindowUs));
+  return { ...result, profiles };
+}
+
+async function runPhases(o: MultiProxyOptions, routedOptions: Omit<RoutedOptions, 'rounds'>, log: Log): Promise<{ result: MultiProxyResult; hbWindowUs: [number, number] }> {
   let cluster: OwnedPgCluster | undefined;
   const proxies: BenchProxy[] = [];
   const pools: Pool[] = [];
@@ -193,7 +211,18 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     const routed = cluster ? await compareRoutedCalls(cluster.url, { ...routedOptions, rounds: o.callRounds }, log) : undefined;
 
     const t0 = performance.now();
-    proxies.push(...(await Promise.all(Array.from({ length: o.proxies }, () => startBenchProxy([], ['--heartbeat-timeout', String(o.removeAfterS)], {}, cluster?.url)))));
+    proxies.push(
+      ...(await Promise.all(
+        Array.from({ length: o.proxies }, (_, i) =>
+          startBenchProxy(
+            o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir, '--cpu-prof-name', `proxy-${i + 1}.cpuprofile`] : [],
+            ['--heartbeat-timeout', String(o.removeAfterS), ...(o.store === 'postgres' ? ['--proxy-id', `bench-${i + 1}`] : [])],
+            {},
+            cluster?.url,
+          ),
+        ),
+      )),
+    );
     const proxyReadyMs = round(performance.now() - t0, 0);
     for (const p of proxies) pools.push(new Pool(p.base, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 60_000 }));
     watches.push(...(await Promise.all(proxies.map((p) => watchJoins(p.base)))));
@@ -268,6 +297,7 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     cpu0 = proxyCpu();
     wait0 = proxyWait();
     w0 = performance.now();
+    const hbWindowUs: [number, number] = [Number(process.hrtime.bigint() / 1000n), 0];
     let beating = true;
     const deadline = w0 + (beats / targetPerSec) * 3000 + 30_000;
     const heartbeats = runBounded(
@@ -292,6 +322,7 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     const listings = sampleServices(pools, () => !beating, deadline, o.sampleGapMs);
     const [beatsDone, services] = await Promise.all([heartbeats, listings, probing]);
     const hbSeconds = (performance.now() - w0) / 1000;
+    hbWindowUs[1] = Number(process.hrtime.bigint() / 1000n);
     const hbCpu = proxyCpu() - cpu0;
     const hbWait = proxyWait() - wait0;
     const hbPg = rates(pg0, await pgNow());
@@ -313,7 +344,7 @@ export async function runMultiProxy(o: MultiProxyOptions, routedOptions: Omit<Ro
     const probes = visibility(probeIds, probeAnsweredAt, watches);
     log(`  heartbeat p99 ${heartbeatFigures.latency.p99Ms} ms at ${heartbeatFigures.achievedPerSec}/s; ${probeIds.length} registrations under load visible everywhere p99 ${probes.p99Ms} ms`);
     const instancesPerProxy = await Promise.all(pools.map(healthInstances));
-    return { options: o, proxyReadyMs, registration, heartbeats: heartbeatFigures, probes, services, instancesPerProxy, ...(routed ? { routed } : {}) };
+    return { result: { options: o, proxyReadyMs, registration, heartbeats: heartbeatFigures, probes, services, instancesPerProxy, ...(routed ? { routed } : {}) }, hbWindowUs };
   } finally {
     for (const w of watches) w.close();
     await Promise.all(pools.map((p) => p.close().catch(() => undefined)));

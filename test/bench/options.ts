@@ -58,6 +58,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --sdk-every-round    measure the SDK client in every round (default: the last round only)
   --cpu-prof           profile the HTTP bridges (node --cpu-prof) and print their top self-time
                        functions during the throughput window (default paths: sidecar; 1 round)
+                       with --suite multi-proxy: its proxies, over the heartbeat phase
   --cpu-prof-interval N  sampling interval in µs (default 1000)
 registry suite (one proxy; N instances register, then heartbeat while the listings are timed):
   --registry-instances N    instances (default 1000)

@@ -235,7 +235,8 @@ async function main(): Promise<number> {
   let multiProxy: MultiProxyOutcome | undefined;
   if (runs('multi-proxy')) {
     const routed = { concurrency: options.concurrency, warmupMs: options.throughputWarmupMs, windowMs: options.throughputMs, maxCalls: options.throughputMaxCalls };
-    multiProxy = await guarded('multi-proxy', () => runMultiProxy(options.multiProxy, routed, log));
+    const multiOptions = options.cpuProf ? { ...options.multiProxy, cpuProfDir: join(resultsDir, `prof-multi-${startedAt.replace(/[:.]/g, '-')}`) } : options.multiProxy;
+    multiProxy = await guarded('multi-proxy', () => runMultiProxy(multiOptions, routed, log));
     if (interrupted) return 130;
   }
 
@@ -254,6 +255,7 @@ async function main(): Promise<number> {
   if (faults) process.stdout.write(`\n${formatFaultsTable(faults)}\n`);
   if (dashboard) process.stdout.write(`\n${formatDashboardTable(dashboard)}\n`);
   if (multiProxy) process.stdout.write(`\n${formatMultiProxyTable(multiProxy)}\n`);
+  for (const p of multiProxy && 'profiles' in multiProxy ? (multiProxy.profiles ?? []) : []) process.stdout.write(`\n${formatProfile(p)}\n`);
   const file = writeResults(resultsDir, {
     startedAt,
     finishedAt: new Date().toISOString(),
