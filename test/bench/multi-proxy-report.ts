@@ -66,7 +66,9 @@ export function formatMultiProxyTable(r: MultiProxyOutcome): string {
       `p99 < ${MULTI_TARGETS.heartbeatP99Ms}: ${verdict(h.latency.p99Ms < MULTI_TARGETS.heartbeatP99Ms && failed.length === 0 && h.reregistered === 0)}`,
       `${o.compression === 1 ? 'real rate' : `${o.compression}x the real rate (time-compressed)`}: target ${fmt(h.targetPerSec, 0)}/s; ${fmt(h.meshSeconds, 0)} s of mesh time in ${fmt(h.seconds, 1)} s; ${fmt(h.proxyCpuMsEach, 2)} ms proxy CPU each${h.reregistered > 0 ? `; ${h.reregistered} × 404 → registered again` : ''}${failed.length > 0 ? `; FAILED ${failed.join(', ')}` : ''}`,
     ),
-    ...r.services.map((s, p) => row(`GET /v1/services, proxy ${p + 1}`, s, undefined, '', `${fmt(s.bytes / 1024, 0)} KiB; one proxy at a time beside the heartbeats, ${o.sampleGapMs} ms apart`)),
+    ...r.services.map((s, p) =>
+      row(`GET /v1/services, proxy ${p + 1}`, s, undefined, '', `${fmt(s.bytes / 1024, 0)} KiB; one proxy at a time beside the heartbeats, ≥ ${o.sampleGapMs} ms and ≥ 4× its time apart`),
+    ),
   ];
   const widths = header.map((x, i) => Math.max(x.length, ...rows.map((c) => (c[i] ?? '').length)));
   const line = (cells: string[]) =>

@@ -37,7 +37,7 @@ export interface MultiProxyOptions {
   rounds: number;
   /** While the heartbeats run, a new instance registers this often (rotating over the proxies): visibility under load. */
   probeEveryMs: number;
-  /** GET /v1/services is sampled on one proxy at a time, round robin, with this pause between an answer and the next call (at 10,000 instances it is a MiB-sized answer: the probe must not become the load). */
+  /** GET /v1/services is sampled on one proxy at a time, round robin, with at least this pause between an answer and the next call (and 4 times the answer's time when longer: at 10,000 instances it is MiBs, and the probe must not become the load). */
   sampleGapMs: number;
   /** How long a registration may take to show on every proxy before it counts as missing. */
   visibleTimeoutMs: number;
@@ -163,7 +163,11 @@ async function getSize(pool: Pool, path: string): Promise<number> {
   return bytes;
 }
 
-/** GET /v1/services on one proxy at a time, round robin, `gapMs` apart, until `done()` (at least 3 samples per proxy). */
+/**
+ * GET /v1/services on one proxy at a time, round robin, until `done()` (at least 3 samples per
+ * proxy). The pause after an answer is `gapMs` or 4 times that answer's time, whichever is longer:
+ * at 10,000 instances the answer is MiBs, and the probe must stay a fifth of one proxy's time at most.
+ */
 async function sampleServices(pools: readonly Pool[], done: () => boolean, deadline: number, gapMs: number): Promise<SampledRequest[]> {
   const latencies: number[][] = pools.map(() => []);
   const bytes: number[] = pools.map(() => 0);
@@ -171,8 +175,9 @@ async function sampleServices(pools: readonly Pool[], done: () => boolean, deadl
     const p = k % pools.length;
     const t0 = performance.now();
     bytes[p] = await getSize(pools[p] as Pool, '/v1/services');
-    latencies[p]?.push(performance.now() - t0);
-    await delay(gapMs);
+    const took = performance.now() - t0;
+    latencies[p]?.push(took);
+    await delay(Math.max(gapMs, 4 * took));
   }
   return latencies.map((l, p) => ({ ...stats(l), bytes: bytes[p] ?? 0 }));
 }
