@@ -98,7 +98,12 @@ t.test('two mesh-proxy processes on one PostgreSQL are one mesh', async (t) => {
   await t.test('PostgreSQL restarts under registrations: both proxies reconnect and nothing is lost', async (t) => {
     const ids = Array.from({ length: 12 }, (_, i) => `r${i}`);
     const restart = cluster.restart();
-    await Promise.all(ids.map((id, i) => register(i % 2 === 0 ? a : b, id, 5200 + i)));
+    try {
+      await Promise.all(ids.map((id, i) => register(i % 2 === 0 ? a : b, id, 5200 + i)));
+    } catch (error) {
+      t.comment(`proxy A stderr:\n${a.stderr()}\nproxy B stderr:\n${b.stderr()}`);
+      throw error;
+    }
     await restart;
     for (const p of [a, b]) {
       await waitFor(async () => (await p.api('/healthz')).body.registry.store.state === 'ok', 'the store is back', 30_000);

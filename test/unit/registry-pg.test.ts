@@ -126,9 +126,11 @@ t.test('PostgreSQL: several proxies, one registry', async (t) => {
     await waitFor(() => b.registry.hasInstance('fs-1'), 'B sees fs-1');
     await cluster.stop();
     a.registry.register(reg('fs-2', 'fs', 5002));
+    a.registry.audit({ service: 'fs', tool: 'during-outage', durationMs: 1, outcome: 'ok' });
     t.equal(a.registry.healthyInstances('fs').length, 2, 'the table still answers');
     await waitFor(() => a.registry.stats().store.state === 'unavailable', 'the store reports the outage');
-    t.match(a.registry.stats().store, { kind: 'postgres', reason: /\S/, queued: 1 });
+    t.match(a.registry.stats().store, { kind: 'postgres', reason: /\S/ });
+    t.ok(a.registry.stats().store.queued >= 1, 'the registration waits in the queue');
     t.notMatch(JSON.stringify(a.registry.stats().store), /:pw@/, 'no password in what /healthz shows');
     t.equal(await a.registry.durable(200), false, 'the change is not stored yet');
     await cluster.start();
@@ -136,5 +138,6 @@ t.test('PostgreSQL: several proxies, one registry', async (t) => {
     await waitFor(() => b.registry.hasInstance('fs-2'), 'B gets the change queued during the outage', 30_000);
     await waitFor(() => b.registry.stats().store.state === 'ok', 'B listens again', 30_000);
     t.same(b.registry.serviceNames(), ['fs']);
+    t.match(await b.registry.recentAudit({}), [{ tool: 'during-outage' }], 'audit rows queued during the outage are stored too');
   });
 });

@@ -22,6 +22,8 @@ export class PgAuditStore implements AuditStore {
   private rows = 0;
   private batches = 0;
   private queued = 0;
+  /** Records refused because `retention` of them already waited for an unreachable database. */
+  dropped = 0;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -30,6 +32,11 @@ export class PgAuditStore implements AuditStore {
   ) {}
 
   add(record: AuditRecord): void {
+    // While PostgreSQL is out of reach, at most `retention` records wait in memory: the table keeps no more anyway.
+    if (this.queued + this.buffer.length >= this.options.retention) {
+      this.dropped++;
+      return;
+    }
     record.at ??= this.options.now();
     this.buffer.push(record);
     if (this.buffer.length >= BATCH_SIZE) this.drain();

@@ -113,8 +113,11 @@ export class PgWriteQueue {
   // One transaction for the batch; its NOTIFYs are delivered on commit, so nobody reads a row before it is there.
   private async send(ops: PgOp[]): Promise<'ok' | 'retry' | 'split'> {
     let client: pg.PoolClient | undefined;
+    // A connection lost between two queries is emitted as an 'error' event: the next query fails anyway.
+    const ignore = () => undefined;
     try {
       client = await this.pool.connect();
+      client.on('error', ignore);
       await client.query('BEGIN');
       const notices: NoticeDraft[] = [];
       const after: Array<() => void> = [];
@@ -125,6 +128,7 @@ export class PgWriteQueue {
       }
       for (const payload of noticePayloads(this.options.origin, notices)) await client.query('SELECT pg_notify($1, $2)', [this.options.channel, payload]);
       await client.query('COMMIT');
+      client.off('error', ignore);
       client.release();
       for (const fn of after) fn();
       this.recovered();
@@ -132,7 +136,7 @@ export class PgWriteQueue {
     } catch (error) {
       if (client) {
         await client.query('ROLLBACK').catch(() => undefined);
-        client.release(error as Error);
+        client.release(error as Error); // destroyed: it keeps the listener for any late event
       }
       if (isTransient(error)) {
         this.lost(error);

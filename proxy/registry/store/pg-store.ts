@@ -69,11 +69,14 @@ export class PgStore implements RegistryStore {
     pool.on('error', (error) => options.logger.warn(`registry pool connection lost: ${describe(error)}`));
     try {
       const client = await pool.connect();
+      const ignore = () => undefined; // a lost connection fails the next query; the event must not crash the proxy
+      client.on('error', ignore);
       let schema: string;
       try {
         await migrate(client);
         schema = String((await client.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s ?? 'public');
       } finally {
+        client.off('error', ignore);
         client.release();
       }
       const store = new PgStore(options, pgOptions, pool, config, `mm_registry_${schema}`.slice(0, 63));
