@@ -64,7 +64,7 @@ export const DEFAULT_MULTI_OPTIONS: MultiProxyOptions = {
   registerPerSec: 0,
   compression: 1,
   rounds: 2,
-  probeEveryMs: 100,
+  probeEveryMs: 250,
   sampleGapMs: 500,
   visibleTimeoutMs: 30_000,
   callRounds: 3,

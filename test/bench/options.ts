@@ -90,6 +90,8 @@ multi-proxy suite (proxies on one PostgreSQL cluster the bench starts; Debian's 
   --multi-register-rate N registrations per second over all proxies (default: unpaced)
   --multi-remove-after S  the proxies' --heartbeat-timeout (default 600: the first registrations of a slow
                           burst outlive it; a 404 on a heartbeat is answered by registering again)
+  --multi-probe-every MS  while the heartbeats run, a new instance registers this often (default 250):
+                          its time to be visible on every proxy is the steady-state figure
   --multi-compression N   heartbeat rate as a multiple of the real N per 30 s (default 1, quick 3)
   --multi-rounds N        rounds of all N heartbeats (30 s of mesh time each; default 2, quick 1)
   --multi-call-rounds N   interleaved rounds of routed calls on PostgreSQL and on sql.js (default 3, quick 1)
@@ -233,6 +235,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--multi-remove-after':
         multi.removeAfterS = positiveInt(flag, value());
+        break;
+      case '--multi-probe-every':
+        multi.probeEveryMs = positiveInt(flag, value());
         break;
       case '--multi-compression':
         multi.compression = positiveInt(flag, value());
