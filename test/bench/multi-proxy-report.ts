@@ -89,7 +89,7 @@ export function formatMultiProxyTable(r: MultiProxyOutcome): string {
   const c = r.routed;
   if (c) {
     lines.push(
-      `routed calls through one proxy (proxy-tool route, ${c.rounds.length / 2} interleaved round(s), medians): PostgreSQL ${fmt(c.postgres.callsPerSec, 0)}/s (proxy ${fmt(c.postgres.proxyCpuUsPerCall, 0)} µs CPU/call) vs sql.js ${fmt(c.sqljs.callsPerSec, 0)}/s (${fmt(c.sqljs.proxyCpuUsPerCall, 0)} µs): ${fmt(c.ratio * 100, 1)}%; target ≥ ${MULTI_TARGETS.routedRatio * 100}%: ${verdict(c.ratio >= MULTI_TARGETS.routedRatio)}`,
+      `routed calls through one proxy (proxy-tool route; both routes side by side, ${c.rounds.length / 2} pairs of alternating windows; medians): PostgreSQL ${fmt(c.postgres.callsPerSec, 0)}/s (proxy ${fmt(c.postgres.proxyCpuUsPerCall, 0)} µs CPU/call) vs sql.js ${fmt(c.sqljs.callsPerSec, 0)}/s (${fmt(c.sqljs.proxyCpuUsPerCall, 0)} µs); median of the pairs' ratios ${fmt(c.ratio * 100, 1)}% (proxy CPU per call ${fmt(c.cpuRatio * 100, 1)}%); target ≥ ${MULTI_TARGETS.routedRatio * 100}%: ${verdict(c.ratio >= MULTI_TARGETS.routedRatio)}`,
     );
   }
   return lines.join('\n');

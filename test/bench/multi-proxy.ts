@@ -41,7 +41,7 @@ export interface MultiProxyOptions {
   sampleGapMs: number;
   /** How long a registration may take to show on every proxy before it counts as missing. */
   visibleTimeoutMs: number;
-  /** Interleaved rounds of routed calls on each store. */
+  /** Pairs of alternating routed-call windows (one on each store). */
   callRounds: number;
   /**
    * The proxies' --heartbeat-timeout (s). Above the default 120 s, so instances registered first in
@@ -67,12 +67,12 @@ export const DEFAULT_MULTI_OPTIONS: MultiProxyOptions = {
   probeEveryMs: 250,
   sampleGapMs: 500,
   visibleTimeoutMs: 30_000,
-  callRounds: 3,
+  callRounds: 8,
   removeAfterS: 600,
   store: 'postgres',
 };
 
-export const QUICK_MULTI_OPTIONS: MultiProxyOptions = { ...DEFAULT_MULTI_OPTIONS, instances: 600, services: 150, compression: 3, rounds: 1, callRounds: 1 };
+export const QUICK_MULTI_OPTIONS: MultiProxyOptions = { ...DEFAULT_MULTI_OPTIONS, instances: 600, services: 150, compression: 3, rounds: 1, callRounds: 2 };
 
 const REAL_INTERVAL_S = 30;
 

@@ -94,7 +94,7 @@ multi-proxy suite (proxies on one PostgreSQL cluster the bench starts; Debian's 
                           its time to be visible on every proxy is the steady-state figure
   --multi-compression N   heartbeat rate as a multiple of the real N per 30 s (default 1, quick 3)
   --multi-rounds N        rounds of all N heartbeats (30 s of mesh time each; default 2, quick 1)
-  --multi-call-rounds N   interleaved rounds of routed calls on PostgreSQL and on sql.js (default 3, quick 1)
+  --multi-call-rounds N   pairs of alternating routed-call windows, PostgreSQL and sql.js (default 8, quick 2)
   --multi-sqljs           each proxy on a sql.js file of its own (nothing shared): tries the machinery only
   --help`;
 

@@ -234,7 +234,7 @@ async function main(): Promise<number> {
 
   let multiProxy: MultiProxyOutcome | undefined;
   if (runs('multi-proxy')) {
-    const routed = { concurrency: options.concurrency, warmupMs: options.throughputWarmupMs, windowMs: options.throughputMs, maxCalls: options.throughputMaxCalls };
+    const routed = { concurrency: options.concurrency, warmupMs: options.throughputWarmupMs, windowMs: options.throughputMs / 2, maxCalls: options.throughputMaxCalls };
     const multiOptions = options.cpuProf ? { ...options.multiProxy, cpuProfDir: join(resultsDir, `prof-multi-${startedAt.replace(/[:.]/g, '-')}`) } : options.multiProxy;
     multiProxy = await guarded('multi-proxy', () => runMultiProxy(multiOptions, routed, log));
     if (interrupted) return 130;
