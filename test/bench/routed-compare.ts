@@ -45,6 +45,9 @@ export interface RoutedCompare {
 
 type Log = (line: string) => void;
 
+/** Unmeasured turns of load on each route before the pairs (seen on a loaded 2-core machine: about 6 s until the proxy's CPU per call settles). */
+const WARM_TURNS = 4;
+
 interface Route {
   store: RoutedRound['store'];
   started: StartedPath;
@@ -75,7 +78,8 @@ export async function compareRoutedCalls(pgUrl: string, o: RoutedOptions, log: L
   try {
     routes.push(await openRoute('postgres', pgUrl, o));
     routes.push(await openRoute('sql.js', undefined, o));
-    for (const route of routes) await throughput(route.driver, o.concurrency, o.warmupMs, Number.MAX_SAFE_INTEGER);
+    // Fresh proxies are cold: their CPU per call keeps falling for several seconds of load (JIT), so both warm in turns first.
+    for (let w = 0; w < WARM_TURNS; w++) for (const route of routes) await throughput(route.driver, o.concurrency, o.warmupMs * 1.5, Number.MAX_SAFE_INTEGER);
     const rounds: RoutedRound[] = [];
     const ratios: number[] = [];
     const cpuRatios: number[] = [];
