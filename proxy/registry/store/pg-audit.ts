@@ -22,7 +22,7 @@ export class PgAuditStore implements AuditStore {
   private rows = 0;
   private batches = 0;
   private queued = 0;
-  /** Records refused because `retention` of them already waited for an unreachable database. */
+  /** Records refused because `retention` of them already waited for the unreachable database. */
   dropped = 0;
 
   constructor(
@@ -32,8 +32,8 @@ export class PgAuditStore implements AuditStore {
   ) {}
 
   add(record: AuditRecord): void {
-    // While PostgreSQL is out of reach, at most `retention` records wait in memory: the table keeps no more anyway.
-    if (this.queued + this.buffer.length >= this.options.retention) {
+    // While PostgreSQL is out of reach, at most `retention` records wait in memory (later ones are counted, not kept).
+    if (this.queue.state.down && this.queued + this.buffer.length >= this.options.retention) {
       this.dropped++;
       return;
     }
