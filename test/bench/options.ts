@@ -2,9 +2,11 @@ import { DEFAULT_MESH_OPTIONS, QUICK_MESH_OPTIONS, type MeshSuiteOptions } from 
 import { DEFAULT_REGISTRY_OPTIONS, type RegistryScaleOptions } from './registry-scale.js';
 import { DEFAULT_FAULTS_OPTIONS, type FaultsOptions } from './faults-suite.js';
 import { DEFAULT_DASHBOARD_OPTIONS, type DashboardOptions } from './dashboard.js';
+import { DEFAULT_MULTI_OPTIONS, QUICK_MULTI_OPTIONS, type MultiProxyOptions } from './multi-proxy.js';
 
-/** Which suites run: the echo paths, the registry-scale suite, the mesh suite, the faults suite, the dashboard suite, or all of them (the default). */
-export type Suite = 'all' | 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard' | 'views';
+/** Which suites run: the echo paths, the registry-scale suite, the mesh suite, the faults suite, the dashboard suite, the views suite, the multi-proxy suite, or all of them (the default). */
+export type Suite = 'all' | 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard' | 'views' | 'multi-proxy';
+const SUITES: readonly Suite[] = ['all', 'echo', 'registry', 'mesh', 'faults', 'dashboard', 'views', 'multi-proxy'];
 
 /** Command-line options of `npm run bench`. */
 export interface BenchOptions {
@@ -14,6 +16,7 @@ export interface BenchOptions {
   mesh: MeshSuiteOptions;
   faults: FaultsOptions;
   dashboard: DashboardOptions;
+  multiProxy: MultiProxyOptions;
   /** Path names to run, in report order; empty means all. */
   paths: string[];
   rounds: number;
@@ -47,6 +50,7 @@ export const USAGE = `usage: npm run bench -- [options]
                        or faults (session flood and drain on SIGTERM)
                        or dashboard (the proxy's page at N services in headless chromium)
                        or views (tools/list size of /mcp, /mcp/discovery and each view of configs/factory.yaml);
+                       or multi-proxy (3 proxies on one PostgreSQL; skipped where it is not installed);
                        --paths or --cpu-prof without --suite mean echo
   --paths a,b          only these paths (default: all; see the list printed at start)
   --rounds N           interleaved rounds per path (default 3, quick 1); medians are reported
@@ -55,6 +59,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --sdk-every-round    measure the SDK client in every round (default: the last round only)
   --cpu-prof           profile the HTTP bridges (node --cpu-prof) and print their top self-time
                        functions during the throughput window (default paths: sidecar; 1 round)
+                       with --suite multi-proxy: its proxies, over the heartbeat phase
   --cpu-prof-interval N  sampling interval in µs (default 1000)
 registry suite (one proxy; N instances register, then heartbeat while the listings are timed):
   --registry-instances N    instances (default 1000)
@@ -77,6 +82,21 @@ faults suite (abandoned sessions: RSS before, at peak, after expiry; calls in fl
 dashboard suite (Debian's chromium; skipped with a line naming the package where it is missing):
   --dashboard-services N  registered services (default 200)
   --dashboard-loads N     page loads measured (default 7, quick 3)
+multi-proxy suite (proxies on one PostgreSQL cluster the bench starts; Debian's postgresql, else skipped with a line):
+  --multi-proxies N       mesh-proxy processes (default 3)
+  --multi-instances N     synthetic instances, registering spread over them (default 10000, quick 600)
+  --multi-services N      service names they spread over as replicas (default 2500, quick 150)
+  --multi-tools N         tools per instance (default 3)
+  --multi-concurrency N   registrations/heartbeats in flight over all proxies (default 48)
+  --multi-register-rate N registrations per second over all proxies (default: unpaced)
+  --multi-remove-after S  the proxies' --heartbeat-timeout (default 600: the first registrations of a slow
+                          burst outlive it; a 404 on a heartbeat is answered by registering again)
+  --multi-probe-every MS  while the heartbeats run, a new instance registers this often (default 250):
+                          its time to be visible on every proxy is the steady-state figure
+  --multi-compression N   heartbeat rate as a multiple of the real N per 30 s (default 1, quick 3)
+  --multi-rounds N        rounds of all N heartbeats (30 s of mesh time each; default 2, quick 1)
+  --multi-call-rounds N   pairs of alternating routed-call windows, PostgreSQL and sql.js (default 8, quick 2)
+  --multi-sqljs           each proxy on a sql.js file of its own (nothing shared): tries the machinery only
   --help`;
 
 function positiveInt(flag: string, value: string | undefined): number {
@@ -104,6 +124,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   let faultsSessions: number | undefined;
   const dashboard: DashboardOptions = { ...DEFAULT_DASHBOARD_OPTIONS };
   let dashboardLoads: number | undefined;
+  const multi: Partial<MultiProxyOptions> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -139,9 +160,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--suite': {
         const v = value();
-        if (v !== 'all' && v !== 'echo' && v !== 'registry' && v !== 'mesh' && v !== 'faults' && v !== 'dashboard' && v !== 'views')
-          throw new Error(`--suite expects all, echo, registry, mesh, faults, dashboard or views, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
-        suite = v;
+        const known = SUITES.find((x) => x === v);
+        if (known === undefined) throw new Error(`--suite expects ${SUITES.join(', ')}; got ${JSON.stringify(v ?? '')}\n${USAGE}`);
+        suite = known;
         break;
       }
       case '--registry-instances':
@@ -195,6 +216,42 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       case '--dashboard-loads':
         dashboardLoads = positiveInt(flag, value());
         break;
+      case '--multi-proxies':
+        multi.proxies = positiveInt(flag, value());
+        break;
+      case '--multi-instances':
+        multi.instances = positiveInt(flag, value());
+        break;
+      case '--multi-services':
+        multi.services = positiveInt(flag, value());
+        break;
+      case '--multi-tools':
+        multi.toolsPerInstance = positiveInt(flag, value());
+        break;
+      case '--multi-concurrency':
+        multi.concurrency = positiveInt(flag, value());
+        break;
+      case '--multi-register-rate':
+        multi.registerPerSec = positiveInt(flag, value());
+        break;
+      case '--multi-remove-after':
+        multi.removeAfterS = positiveInt(flag, value());
+        break;
+      case '--multi-probe-every':
+        multi.probeEveryMs = positiveInt(flag, value());
+        break;
+      case '--multi-compression':
+        multi.compression = positiveInt(flag, value());
+        break;
+      case '--multi-rounds':
+        multi.rounds = positiveInt(flag, value());
+        break;
+      case '--multi-call-rounds':
+        multi.callRounds = positiveInt(flag, value());
+        break;
+      case '--multi-sqljs':
+        multi.store = 'sqljs';
+        break;
       case '--help':
       case '-h':
         return 'help';
@@ -213,7 +270,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const mesh: MeshSuiteOptions = { ...meshDefaults, samples: meshSamples ?? meshDefaults.samples, rounds: meshRounds ?? meshDefaults.rounds };
   faults.sessions = faultsSessions ?? (quick ? 500 : DEFAULT_FAULTS_OPTIONS.sessions);
   dashboard.loads = dashboardLoads ?? (quick ? 3 : DEFAULT_DASHBOARD_OPTIONS.loads);
-  const common = { quick, suite, registry, mesh, faults, dashboard, paths, concurrency, sdk, sdkEveryRound, cpuProf, cpuProfIntervalUs };
+  const multiProxy: MultiProxyOptions = { ...(quick ? QUICK_MULTI_OPTIONS : DEFAULT_MULTI_OPTIONS), ...multi };
+  const common = { quick, suite, registry, mesh, faults, dashboard, multiProxy, paths, concurrency, sdk, sdkEveryRound, cpuProf, cpuProfIntervalUs };
   if (quick) {
     return {
       ...common,

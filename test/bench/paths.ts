@@ -39,10 +39,13 @@ export interface BenchProxy {
   stop(): Promise<void>;
 }
 
-/** Spawns `mesh-proxy --port P --mcp-port 0 --registry <tmp>/registry.sqlite`; ready when GET /healthz is 200. */
-export async function startBenchProxy(nodeFlags: readonly string[] = [], extraArgs: readonly string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<BenchProxy> {
+/**
+ * Spawns `mesh-proxy --port P --mcp-port 0 --registry <tmp>/registry.sqlite` (or `--registry <registry>`,
+ * e.g. a postgres:// URL); ready when GET /healthz is 200.
+ */
+export async function startBenchProxy(nodeFlags: readonly string[] = [], extraArgs: readonly string[] = [], extraEnv: NodeJS.ProcessEnv = {}, registry?: string): Promise<BenchProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'mm-bench-proxy-'));
-  const registryFile = join(dir, 'registry.sqlite');
+  const registryFile = registry ?? join(dir, 'registry.sqlite');
   const port = await freePort();
   const proc = spawnTracked('mesh-proxy', node, [...nodeFlags, proxyCli, '--port', String(port), '--mcp-port', '0', '--registry', registryFile, ...extraArgs], {
     env: { ...benchEnv(), MESH_HOME: dir, ...extraEnv },
@@ -143,9 +146,10 @@ const supergateway: BenchPath = {
  * The full route: a mesh-proxy, and a mesh-sidecar wrapping the server registered with it; ready
  * when the proxy lists service "bench" as healthy. The proxy is "the bridge" of the report (its CPU
  * and RSS; --cpu-prof profiles it); the sidecar (and the server under it) are measured beside it.
+ * `registry`: the proxy's --registry (default: a fresh sql.js file).
  */
-async function startMeshRoute(bridgeNodeFlags: string[], extraEnv: NodeJS.ProcessEnv = {}, after?: () => Promise<void>): Promise<StartedPath> {
-  const proxy = await startBenchProxy(bridgeNodeFlags, [], extraEnv);
+export async function startMeshRoute(bridgeNodeFlags: string[], extraEnv: NodeJS.ProcessEnv = {}, after?: () => Promise<void>, registry?: string): Promise<StartedPath> {
+  const proxy = await startBenchProxy(bridgeNodeFlags, [], extraEnv, registry);
   let sidecarProc: Tracked | undefined;
   const stop = async () => {
     // The sidecar first: it deregisters from a proxy that is still there.
@@ -189,11 +193,14 @@ const proxyCallService: BenchPath = {
   start: ({ bridgeNodeFlags }) => startMeshRoute(bridgeNodeFlags),
 };
 
+/** The namespaced echo of the full route's service "bench". */
+export const PROXY_TOOL_CALL: ToolCall = { name: 'bench__echo', arguments: { message: MESSAGE } };
+
 /** 5. The proxy's namespaced tool bench__echo → sidecar → server. */
 const proxyNamespaced: BenchPath = {
   name: 'proxy-tool',
   description: 'HTTP → mesh-proxy /mcp bench__echo → mesh-sidecar → stdio → server-everything',
-  toolCall: { name: 'bench__echo', arguments: { message: MESSAGE } },
+  toolCall: PROXY_TOOL_CALL,
   targets: { minThroughputVsSupergateway: 3 },
   start: ({ bridgeNodeFlags }) => startMeshRoute(bridgeNodeFlags),
 };

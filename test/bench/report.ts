@@ -273,6 +273,8 @@ export interface ResultsFile {
   views?: unknown;
   /** The dashboard suite (dashboard.ts), when it ran. */
   dashboard?: unknown;
+  /** The multi-proxy suite (multi-proxy.ts), when it ran: its figures, or why it was skipped. */
+  multiProxy?: unknown;
 }
 
 /** Writes bench-<timestamp>.json and latest.json under `dir`; returns the timestamped file. */

@@ -24,6 +24,9 @@ import { formatFaultsTable, runFaultsSuite, type FaultsResult } from './faults-s
 import { formatDashboardTable, runDashboardSuite, type DashboardResult } from './dashboard.js';
 import { formatRegistryTable, runRegistryScale, type RegistryScaleResult } from './registry-scale.js';
 import { openSdkDriver } from './sdk-driver.js';
+import { runMultiProxy, type MultiProxyOutcome } from './multi-proxy.js';
+import { formatMultiProxyTable } from './multi-proxy-report.js';
+import { stopPgClustersSync } from '../helpers/pg-cluster.js';
 
 const resultsDir = join(root, 'test/bench/results');
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -132,7 +135,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
-  const runs = (suite: 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard' | 'views') => options.suite === 'all' || options.suite === suite;
+  const runs = (suite: Exclude<BenchOptions['suite'], 'all'>) => options.suite === 'all' || options.suite === suite;
   const paths = runs('echo') ? selectPaths(options.paths) : [];
   for (const cli of ['dist/sidecar/cli.js', 'dist/proxy/cli.js']) if (!existsSync(join(root, cli))) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   const startedAt = new Date().toISOString();
@@ -146,6 +149,9 @@ async function main(): Promise<number> {
     runs('faults') ? 'faults (session flood, drain)' : '',
     runs('dashboard') ? `dashboard (${options.dashboard.services} services in chromium)` : '',
     runs('views') ? 'views (tools/list size per endpoint of configs/factory.yaml)' : '',
+    runs('multi-proxy')
+      ? `multi-proxy (${options.multiProxy.proxies} proxies on ${options.multiProxy.store === 'postgres' ? 'one PostgreSQL' : 'sql.js files'}, ${options.multiProxy.instances} instances)`
+      : '',
   ].filter(Boolean);
   log(`mm-bench: ${suites.join('; then ')}; ${machine.cpus} cpu(s) ${machine.cpuModel}, node ${machine.node}`);
 
@@ -234,6 +240,14 @@ async function main(): Promise<number> {
     if (interrupted) return 130;
   }
 
+  let multiProxy: MultiProxyOutcome | undefined;
+  if (runs('multi-proxy')) {
+    const routed = { concurrency: options.concurrency, warmupMs: options.throughputWarmupMs, windowMs: options.throughputMs / 2, maxCalls: options.throughputMaxCalls };
+    const multiOptions = options.cpuProf ? { ...options.multiProxy, cpuProfDir: join(resultsDir, `prof-multi-${startedAt.replace(/[:.]/g, '-')}`) } : options.multiProxy;
+    multiProxy = await guarded('multi-proxy', () => runMultiProxy(multiOptions, routed, log));
+    if (interrupted) return 130;
+  }
+
   const summaries: PathSummary[] = paths.flatMap((p) => {
     const list = rounds[p.name] ?? [];
     return list.length > 0 ? [summarize(p, list)] : [];
@@ -249,6 +263,8 @@ async function main(): Promise<number> {
   if (faults) process.stdout.write(`\n${formatFaultsTable(faults)}\n`);
   if (dashboard) process.stdout.write(`\n${formatDashboardTable(dashboard)}\n`);
   if (views) process.stdout.write(`\n${formatViewsTable(views)}\n`);
+  if (multiProxy) process.stdout.write(`\n${formatMultiProxyTable(multiProxy)}\n`);
+  for (const p of multiProxy && 'profiles' in multiProxy ? (multiProxy.profiles ?? []) : []) process.stdout.write(`\n${formatProfile(p)}\n`);
   const file = writeResults(resultsDir, {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -265,6 +281,7 @@ async function main(): Promise<number> {
     ...(faults ? { faults } : {}),
     ...(dashboard ? { dashboard } : {}),
     ...(views ? { views } : {}),
+    ...(multiProxy ? { multiProxy } : {}),
   });
   process.stdout.write(`\nresults: ${file} (run took ${((Date.now() - Date.parse(startedAt)) / 1000).toFixed(0)} s)\n`);
   if (errors.length > 0) {
@@ -299,7 +316,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void stopAll().finally(() => process.exit(130));
   });
 }
-process.on('exit', killAllSync);
+process.on('exit', () => {
+  killAllSync();
+  stopPgClustersSync();
+});
 
 main().then(
   async (code) => {
