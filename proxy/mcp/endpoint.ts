@@ -65,6 +65,8 @@ export class MeshEndpoint implements MeshSurface {
   private toolsDirty = false;
   private changeTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> = Promise.resolve();
+  /** How long the last refresh took (ms): the next one waits at least 4× that, so rebuilding a large mesh's lists never holds the event loop more than a fifth of the time. */
+  private lastRefreshMs = 0;
   private catalogPromise: Promise<Catalog> | undefined;
   private catalogBuilt: Catalog | undefined;
   private catalogKeys = { resources: '[[],[]]', prompts: '[]' };
@@ -172,22 +174,32 @@ export class MeshEndpoint implements MeshSurface {
     this.catalogBuilt = undefined;
     // Coalesce bursts (a manifest starting eleven services) into one round of notifications.
     if (this.changeTimer || this.closed) return;
-    this.changeTimer = setTimeout(() => {
-      this.changeTimer = undefined;
-      this.refreshing = this.refreshing.then(() => this.refresh()).catch((error) => this.log.warn(`refreshing the endpoint's lists failed: ${String(error)}`));
-    }, 50);
+    this.changeTimer = setTimeout(
+      () => {
+        this.changeTimer = undefined;
+        this.refreshing = this.refreshing.then(() => this.timedRefresh()).catch((error) => this.log.warn(`refreshing the endpoint's lists failed: ${String(error)}`));
+      },
+      Math.max(50, 4 * this.lastRefreshMs),
+    );
     this.changeTimer.unref();
   }
 
-  // Recomputes what is advertised and tells every session what actually changed.
+  private async timedRefresh(): Promise<void> {
+    const started = performance.now();
+    await this.refresh();
+    this.lastRefreshMs = performance.now() - started;
+  }
+
+  // Recomputes what is advertised and tells every session what actually changed. With no session
+  // and no listener nobody is told anything: the lists stay dirty and are rebuilt when first asked
+  // for (a proxy of 10,000 instances that nobody lists spends nothing on them at each heartbeat).
   private async refresh(): Promise<void> {
+    if (this.sessions.size === 0 && !this.watchers.some((watcher) => watcher.listening())) return;
     const forced = new Set(this.instanceAnnounced);
     this.instanceAnnounced.clear();
     this.listTools();
     if (this.toolsKey !== this.announced.tools || forced.has('tools')) this.broadcast('tools', (server) => server.sendToolListChanged());
     this.announced.tools = this.toolsKey;
-    // With no session or listener nobody needs to hear about it; the catalog is built when first listed.
-    if (this.sessions.size === 0 && !this.watchers.some((watcher) => watcher.listening())) return;
     await this.catalog();
     const { resources, prompts } = this.catalogKeys;
     if (resources !== this.announced.resources || forced.has('resources')) this.broadcast('resources', (server) => server.sendResourceListChanged());
