@@ -21,10 +21,10 @@ const program = new Command('mesh-proxy')
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--port <port>', 'port of the JSON API (/v1), /mcp, /healthz, /metrics', int, 6001)
   .option('--mcp-port <port>', "second port serving /mcp (the seed's MCP port; 0 disables it)", int, 6000)
-  .option(
-    '--registry <file | postgres://…>',
-    'registry: a sql.js database file, or a PostgreSQL URL shared by several proxies (credentials from the URL or PG* variables)',
-    join(meshHome(), 'registry.sqlite'),
+  .addOption(
+    new Option('--registry <file | postgres://…>', 'registry: a sql.js database file, or a PostgreSQL URL shared by several proxies (credentials from the URL or PG* variables)')
+      .env('MESH_REGISTRY')
+      .default(join(meshHome(), 'registry.sqlite')),
   )
   .option('--proxy-id <id>', 'names this proxy in audit rows and logs (default hostname:port)')
   .option('--heartbeat-timeout <seconds>', 'remove an instance silent this long', seconds, 120)

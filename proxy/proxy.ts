@@ -16,7 +16,7 @@ import { MeshCore } from './core.js';
 import { isProxyMcpUrl, ViewEndpoints } from './mcp/view-endpoints.js';
 import { createProxyMetrics } from './metrics.js';
 import { Registry } from './registry/registry.js';
-import { isPostgresUrl } from './registry/store/pg-url.js';
+import { isPostgresUrl } from '../src/manifest/registry-url.js';
 import type { OutlierPolicyInput } from './router/outlier-policy.js';
 import type { ServerTls } from '../src/http/tls-trust.js';
 import { markPlainRemote } from './plain-http.js';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../../src/log.js';
 import type { InstanceNetworks } from './instance-networks.js';
-import { isPostgresUrl } from './store/pg-url.js';
+import { isPostgresUrl } from '../../src/manifest/registry-url.js';
 
 /** How a registry is opened; every field has a default. */
 export interface RegistryOptions {

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Manifest, ProxyConfig, Service } from './schema.js';
 import type { Views } from '../contract/views.js';
+import { isPostgresUrl } from './registry-url.js';
 
 /** A service as `mesh up` runs it: `cwd` is always an absolute folder. */
 export type ResolvedService = Omit<Service, 'cwd' | 'command' | 'url' | 'headers'> & { cwd: string; command: string };
@@ -85,8 +86,7 @@ export function resolvePaths(manifest: Manifest, file: string): ResolvedManifest
   }
   // A PostgreSQL URL is passed on as it is; a file resolves against the manifest's folder.
   const registry = manifest.proxy.registry;
-  const isUrl = registry !== undefined && /^postgres(ql)?:\/\//i.test(registry);
-  const resolved = registry === undefined || isUrl ? manifest.proxy : { ...manifest.proxy, registry: resolveAgainst(dir, registry) };
+  const resolved = registry === undefined || isPostgresUrl(registry) ? manifest.proxy : { ...manifest.proxy, registry: resolveAgainst(dir, registry) };
   const proxy = { ...resolved, ...pemPaths(dir, manifest.proxy) };
   return { version: manifest.version, proxy, services, remotes, views: manifest.views, source: { file: absolute, dir } };
 }

@@ -1,8 +1,3 @@
-/** True when a `--registry` value names a PostgreSQL database rather than a file. */
-export function isPostgresUrl(value: string | undefined): value is string {
-  return value !== undefined && /^postgres(ql)?:\/\//i.test(value);
-}
-
 /**
  * The URL with its password replaced by *** (for logs, /healthz and errors); credentials never leave.
  * @example redactUrl('postgres://mm:secret@db:5432/mm') // 'postgres://mm:***@db:5432/mm'

@@ -12,6 +12,7 @@ import { portHolder, type PortHolder } from './port-holder.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 import { flagArgs } from './flag-args.js';
+import { isPostgresUrl } from '../../../src/manifest/registry-url.js';
 
 // `--proxy URL` decides where the proxy listens; otherwise the manifest's proxy section does.
 function listenAddress(location: ProxyLocation, manifest: ResolvedManifest): { host: string; port: number } {
@@ -64,6 +65,7 @@ export async function ensureProxy(
     throw new CliError(`proxy.mcpPort ${p.mcpPort} is in use by another program; free it or set proxy.mcpPort in ${manifestName(manifest)} (0 disables the second MCP port)`);
   }
   const log = runLog(runDir, 'proxy');
+  const registryUrl = isPostgresUrl(p.registry) ? p.registry : undefined;
   const args = [
     scripts.proxy,
     '--host',
@@ -72,9 +74,9 @@ export async function ensureProxy(
     String(port),
     '--mcp-port',
     String(p.mcpPort),
-    // One registry file per proxy port: two meshes on two ports never share one.
-    '--registry',
-    p.registry ?? join(home, `registry-${port}.sqlite`),
+    // One registry file per proxy port: two meshes on two ports never share one. A PostgreSQL URL
+    // (it may hold a password) goes in the environment, never in argv (ps) or the run's log.
+    ...(registryUrl ? [] : ['--registry', p.registry ?? join(home, `registry-${port}.sqlite`)]),
     '--heartbeat-interval',
     String(p.heartbeatInterval),
     '--heartbeat-timeout',
@@ -88,7 +90,7 @@ export async function ensureProxy(
     '--manifest',
     manifest.source.file,
   ];
-  const proc = spawnLogged(process.execPath, args, { log, cwd: manifest.source.dir });
+  const proc = spawnLogged(process.execPath, args, { log, cwd: manifest.source.dir, ...(registryUrl && { env: { ...process.env, MESH_REGISTRY: registryUrl } }) });
   let ended: string | undefined;
   void proc.then((result) => (ended = describeEnd(result)));
   let answering = false;
