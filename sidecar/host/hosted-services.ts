@@ -36,11 +36,11 @@ export class HostedServices {
     const old = this.entries.get(service.key);
     if (old !== undefined && isDeepStrictEqual(old.service, service)) return 'unchanged';
     if (old !== undefined) await this.remove(service.key);
-    const { log, close } = service.log === undefined ? { log: createLogger(service.sidecar.name), close: () => undefined } : fileLogger(service.sidecar.name, service.log);
+    const logger = service.log === undefined ? { log: createLogger(service.sidecar.name), close: () => undefined } : fileLogger(service.sidecar.name, service.log);
     const entry: Entry = {
       service,
-      log,
-      closeLog: close,
+      log: logger.log,
+      closeLog: () => logger.close(),
       sidecar: undefined,
       starting: undefined,
       abort: new AbortController(),
