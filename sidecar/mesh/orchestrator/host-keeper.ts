@@ -24,9 +24,9 @@ const MAX_BACKOFF_MS = 30_000;
  * The one sidecar host process of a `mesh up` run: started when a first service is set, given the
  * current services in its spec file (so a host started again brings back every service), changed
  * through its control API, and started again with backoff (1 s doubling to 30 s) when it dies.
- * Emits `spawn` (proc, ref) and `exit` (description, delay before the next start).
+ * Emits `spawn` (proc, ref) and `exit` (description, delay before the next start, the dead host).
  */
-export class HostKeeper extends EventEmitter<{ spawn: [LoggedProcess, ProcessRef]; exit: [string, number] }> {
+export class HostKeeper extends EventEmitter<{ spawn: [LoggedProcess, ProcessRef]; exit: [string, number, ProcessRef | undefined] }> {
   private readonly services = new Map<string, HostedService>();
   private proc: LoggedProcess | undefined;
   private client: HostClient | undefined;
@@ -118,7 +118,7 @@ export class HostKeeper extends EventEmitter<{ spawn: [LoggedProcess, ProcessRef
     if (Date.now() - startedAt > 60_000) this.backoffMs = 1_000;
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
-    this.emit('exit', description, delay);
+    this.emit('exit', description, delay, this.ref);
     this.timer = setTimeout(() => {
       this.restarts++;
       this.spawn();

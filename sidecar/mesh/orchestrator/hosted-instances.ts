@@ -33,7 +33,7 @@ export function onHostSpawn(tracked: readonly Tracked[], proc: LoggedProcess, re
  * The host died: each of its instances is shown failed until the host is back, and the groups of
  * their children (which a SIGKILLed host could not stop) are stopped now, so none is left orphaned.
  */
-export async function onHostExit(tracked: readonly Tracked[], description: string, delayMs: number): Promise<void> {
+export async function onHostExit(tracked: readonly Tracked[], description: string, delayMs: number, proxy: { url: string; hostPid: number | undefined }): Promise<void> {
   const children: ProcessRef[] = [];
   for (const t of tracked) {
     if (t.launch.hosted === undefined || t.proc === undefined) continue;
@@ -44,7 +44,22 @@ export async function onHostExit(tracked: readonly Tracked[], description: strin
     if (t.state.child !== undefined) children.push(t.state.child);
     delete t.state.child;
   }
-  await Promise.all(children.map((child) => stopGroup(child, 2_000)));
+  await Promise.all([...children.map((child) => stopGroup(child, 2_000)), proxy.hostPid === undefined ? undefined : deregisterPid(proxy.url, proxy.hostPid)]);
+}
+
+// The dead host's instances leave the registry now, not after the heartbeat timeout: calls stop
+// going to them, and the new host's services may take their ports (one URL serves one service).
+async function deregisterPid(proxyUrl: string, pid: number): Promise<void> {
+  const token = process.env.MESH_TOKEN;
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  try {
+    const response = await fetch(`${proxyUrl}/v1/services`, { headers, signal: AbortSignal.timeout(2_000) });
+    const body = (await response.json()) as { services?: { instances?: { id: string; pid?: number }[] }[] };
+    const ids = (body.services ?? []).flatMap((s) => (s.instances ?? []).filter((i) => i.pid === pid).map((i) => i.id));
+    await Promise.all(ids.map((id) => fetch(`${proxyUrl}/v1/instances/${encodeURIComponent(id)}`, { method: 'DELETE', headers, signal: AbortSignal.timeout(2_000) }).catch(() => undefined)));
+  } catch {
+    // The proxy is down too: it forgets them by itself (heartbeat timeout).
+  }
 }
 
 /** Records what the host says of each instance: its URL (how the proxy's listing is matched) and its child. */

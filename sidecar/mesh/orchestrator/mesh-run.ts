@@ -80,9 +80,9 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       this.refreshServices();
       this.save();
     });
-    this.host.on('exit', (description, delayMs) => {
+    this.host.on('exit', (description, delayMs, dead) => {
       process.stderr.write(`mesh: the sidecar host ${description}; starting it again in ${Math.round(delayMs / 1000)} s\n`);
-      onHostExit(this.tracked, description, delayMs)
+      onHostExit(this.tracked, description, delayMs, { url: this.state.proxy.url, hostPid: dead?.pid })
         .catch((error: unknown) => this.report('stopping the servers of the sidecar host', error))
         .finally(() => {
           this.refreshServices();
