@@ -17,6 +17,7 @@ import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 import { DEFAULT_DRAIN_MS } from '../../../src/http/drain.js';
 import { HostKeeper } from './host-keeper.js';
+import { leanNodeFlags } from './node-flags.js';
 import { applyHostStatus, hostedService, hostKey, onHostExit, onHostSpawn } from './hosted-instances.js';
 import { join } from 'node:path';
 
@@ -34,8 +35,6 @@ const SETTLING_POLL_MS = 250;
 const RUNNING_POLL_MS = 2_000;
 // Time to drain (calls in flight finish, up to the default drain timeout) before SIGKILL.
 const SIDECAR_STOP_GRACE_MS = DEFAULT_DRAIN_MS + 5_000;
-// Measured (npm run bench): a small young generation keeps the idle host's RSS down at no cost in throughput.
-const HOST_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 /**
  * One `mesh up`: starts the proxy if none answers, then every enabled service's processes; keeps
@@ -73,7 +72,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       node: process.execPath,
       hostScript: scripts.host,
       controlToken: this.controlToken,
-      nodeFlags: HOST_NODE_FLAGS,
+      nodeFlags: leanNodeFlags(),
     });
     this.host.on('spawn', (proc, ref) => {
       onHostSpawn(this.tracked, proc, ref);
@@ -113,8 +112,16 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     const { manifest } = this;
     const stopped = this.stopRequested.signal;
     this.save();
+    // Sidecars start while the proxy does (they retry their registration until it answers); native
+    // instances, which may call the mesh as they start, wait for it.
+    const launches = this.plan(manifest);
+    const proxyStart = this.proxy.start(stopped);
+    proxyStart.catch(() => undefined);
+    const problems = await launchProblems(manifest);
+    const early = stopped.aborted ? [] : launches.filter((launch) => launch.kind === 'sidecar');
+    for (const launch of early) this.track(launch, problems);
     try {
-      this.state.proxy = await this.proxy.start(stopped);
+      this.state.proxy = await proxyStart;
       if (!stopped.aborted) this.save();
     } catch (error) {
       this.state.phase = 'failed';
@@ -123,10 +130,9 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       throw error;
     }
     if (stopped.aborted) return;
-    const launches = this.plan(manifest);
-    const problems = await launchProblems(manifest);
-    if (stopped.aborted) return;
-    for (const launch of launches) this.track(launch, problems);
+    for (const launch of launches) if (!early.includes(launch)) this.track(launch, problems);
+    // In manifest order, whichever started first.
+    this.tracked.sort((a, b) => launches.indexOf(a.launch) - launches.indexOf(b.launch));
     this.refreshServices();
     this.save();
     this.schedule(0);

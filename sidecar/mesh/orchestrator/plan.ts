@@ -1,6 +1,7 @@
 import { checkManifestPaths, checkManifestPorts, type ResolvedManifest, type ResolvedService } from '../../../src/manifest/index.js';
 import type { HostedSidecar } from '../../host/host-spec.js';
 import { flagArgs } from './flag-args.js';
+import { leanNodeFlags } from './node-flags.js';
 
 /** One process `mesh up` starts: a sidecar for a stdio server, or a native instance itself. */
 export interface Launch {
@@ -44,6 +45,7 @@ function sidecarLaunch(name: string, service: ResolvedService, replica: number, 
   const port = replicaPort(service, replica);
   const { restart } = service;
   const args = [
+    ...leanNodeFlags(),
     options.sidecarScript,
     '--name',
     name,

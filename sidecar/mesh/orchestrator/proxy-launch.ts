@@ -11,6 +11,7 @@ import { proxyAnswers } from './observe.js';
 import { portHolder, type PortHolder } from './port-holder.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
+import { leanNodeFlags } from './node-flags.js';
 import { flagArgs } from './flag-args.js';
 
 // `--proxy URL` decides where the proxy listens; otherwise the manifest's proxy section does.
@@ -65,6 +66,7 @@ export async function ensureProxy(
   }
   const log = runLog(runDir, 'proxy');
   const args = [
+    ...leanNodeFlags(),
     scripts.proxy,
     '--host',
     host,
