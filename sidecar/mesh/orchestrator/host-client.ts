@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MeshError } from '../../../src/errors.js';
 import { waitUntil } from '../../../src/stdio/process-group.js';
+import { requestJson } from './http-json.js';
 import { HostControlFileSchema, HostedStatusSchema, type HostControlFile, type HostedService, type HostedStatus } from '../../host/host-spec.js';
 
 const ListSchema = z.object({ pid: z.number(), services: z.array(HostedStatusSchema) });
@@ -32,15 +33,9 @@ export class HostClient {
 
   private async call(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<unknown> {
     const base = await this.url(timeoutMs);
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const answer: unknown = await response.json().catch(() => undefined);
-    if (!response.ok && response.status !== 404) throw new MeshError('SERVICE_UNAVAILABLE', `the sidecar host answered ${method} ${path} with HTTP ${response.status}: ${JSON.stringify(answer)}`);
-    return answer;
+    const answer = await requestJson(`${base}${path}`, { method, headers: { authorization: `Bearer ${this.token}` }, body, timeoutMs });
+    if (!answer.ok && answer.status !== 404) throw new MeshError('SERVICE_UNAVAILABLE', `the sidecar host answered ${method} ${path} with HTTP ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return answer.body;
   }
 
   /** Starts (or replaces, or keeps) one service in the host. */

@@ -42,6 +42,11 @@ export class HostKeeper extends EventEmitter<{ spawn: [LoggedProcess, ProcessRef
     super();
   }
 
+  /** Whether the host runs (or will run) the service of `key`. */
+  has(key: string): boolean {
+    return this.services.has(key);
+  }
+
   /** The running host process, if any. */
   get process(): LoggedProcess | undefined {
     return this.proc;

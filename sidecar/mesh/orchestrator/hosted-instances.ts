@@ -3,6 +3,7 @@ import { refOf, stopGroup } from '../process-refs.js';
 import type { ProcessRef } from '../run-state.js';
 import type { Tracked } from './instance-status.js';
 import type { LoggedProcess } from './spawn-logged.js';
+import { requestJson } from './http-json.js';
 
 /** The key of an instance in the sidecar host: its service, `.N` for replica N > 0 (as its log file). */
 export function hostKey(tracked: Tracked): string {
@@ -16,9 +17,10 @@ export function hostedService(tracked: Tracked): HostedService {
 }
 
 /** A (new) host process runs every hosted instance: they are starting in it. */
-export function onHostSpawn(tracked: readonly Tracked[], proc: LoggedProcess, ref: ProcessRef): void {
+export function onHostSpawn(tracked: readonly Tracked[], proc: LoggedProcess, ref: ProcessRef, inHost: (key: string) => boolean): void {
   for (const t of tracked) {
-    if (t.launch.hosted === undefined || t.state.status === 'stopped') continue;
+    // Not one not started (a missing path) nor one stopped meanwhile.
+    if (t.launch.hosted === undefined || !inHost(hostKey(t))) continue;
     t.proc = proc;
     t.state.process = ref;
     t.startedAt = Date.now();
@@ -53,10 +55,10 @@ async function deregisterPid(proxyUrl: string, pid: number): Promise<void> {
   const token = process.env.MESH_TOKEN;
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   try {
-    const response = await fetch(`${proxyUrl}/v1/services`, { headers, signal: AbortSignal.timeout(2_000) });
-    const body = (await response.json()) as { services?: { instances?: { id: string; pid?: number }[] }[] };
+    const { body: listed } = await requestJson(`${proxyUrl}/v1/services`, { headers, timeoutMs: 2_000 });
+    const body = (listed ?? {}) as { services?: { instances?: { id: string; pid?: number }[] }[] };
     const ids = (body.services ?? []).flatMap((s) => (s.instances ?? []).filter((i) => i.pid === pid).map((i) => i.id));
-    await Promise.all(ids.map((id) => fetch(`${proxyUrl}/v1/instances/${encodeURIComponent(id)}`, { method: 'DELETE', headers, signal: AbortSignal.timeout(2_000) }).catch(() => undefined)));
+    await Promise.all(ids.map((id) => requestJson(`${proxyUrl}/v1/instances/${encodeURIComponent(id)}`, { method: 'DELETE', headers, timeoutMs: 2_000 }).catch(() => undefined)));
   } catch {
     // The proxy is down too: it forgets them by itself (heartbeat timeout).
   }

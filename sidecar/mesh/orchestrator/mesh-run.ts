@@ -75,7 +75,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       nodeFlags: leanNodeFlags(),
     });
     this.host.on('spawn', (proc, ref) => {
-      onHostSpawn(this.tracked, proc, ref);
+      onHostSpawn(this.tracked, proc, ref, (key) => this.host.has(key));
       this.refreshServices();
       this.save();
     });
