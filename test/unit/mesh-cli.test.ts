@@ -155,7 +155,10 @@ t.test('launch plan: sidecars share the host unless isolate: true', async (t) =>
   t.equal(fs1?.hosted?.port, 5011, 'replicas take port+i in the host too');
   t.equal(iso?.hosted, undefined, 'isolate: true runs its own mesh-sidecar');
   t.equal(iso?.kind, 'sidecar');
-  t.ok(planLaunches(manifest, { ...options, shareHost: false }).every((l) => l.hosted === undefined), 'shareHost: false isolates every sidecar');
+  t.ok(
+    planLaunches(manifest, { ...options, shareHost: false }).every((l) => l.hosted === undefined),
+    'shareHost: false isolates every sidecar',
+  );
 });
 
 t.test('output: tables align coloured cells, plain when piped', async (t) => {
