@@ -60,6 +60,8 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   private changes: Promise<unknown> = Promise.resolve();
   /** The one process running every sidecar not marked `isolate`. */
   private readonly host: HostKeeper;
+  /** Set once the proxy was found or started: sidecars may start before. */
+  private proxyKnown = false;
 
   constructor(private readonly options: MeshRunOptions) {
     super();
@@ -77,7 +79,8 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     this.host.on('spawn', (proc, ref) => {
       onHostSpawn(this.tracked, proc, ref, (key) => this.host.has(key));
       this.refreshServices();
-      this.save();
+      // Shown once the proxy's start is known (the display names the proxy with the first state).
+      if (this.proxyKnown) this.save();
     });
     this.host.on('exit', (description, delayMs, dead) => {
       process.stderr.write(`mesh: the sidecar host ${description}; starting it again in ${Math.round(delayMs / 1000)} s\n`);
@@ -122,6 +125,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     for (const launch of early) this.track(launch, problems);
     try {
       this.state.proxy = await proxyStart;
+      this.proxyKnown = true;
       if (!stopped.aborted) this.save();
     } catch (error) {
       this.state.phase = 'failed';
