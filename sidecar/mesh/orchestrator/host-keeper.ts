@@ -42,6 +42,15 @@ export class HostKeeper extends EventEmitter<{ spawn: [LoggedProcess, ProcessRef
     super();
   }
 
+  /** The next host starts the service of `key` on `port` if it is free (else the next free one after it). */
+  prefer(key: string, port: number): void {
+    const service = this.services.get(key);
+    if (service === undefined || service.sidecar.port !== undefined) return;
+    const { portRange } = service.sidecar;
+    if (port < portRange.from || port > portRange.to) return;
+    this.services.set(key, { ...service, sidecar: { ...service.sidecar, portRange: { from: port, to: portRange.to } } });
+  }
+
   /** Whether the host runs (or will run) the service of `key`. */
   has(key: string): boolean {
     return this.services.has(key);

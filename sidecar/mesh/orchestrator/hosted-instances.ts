@@ -3,7 +3,6 @@ import { refOf, stopGroup } from '../process-refs.js';
 import type { ProcessRef } from '../run-state.js';
 import type { Tracked } from './instance-status.js';
 import type { LoggedProcess } from './spawn-logged.js';
-import { requestJson } from './http-json.js';
 
 /** The key of an instance in the sidecar host: its service, `.N` for replica N > 0 (as its log file). */
 export function hostKey(tracked: Tracked): string {
@@ -34,8 +33,11 @@ export function onHostSpawn(tracked: readonly Tracked[], proc: LoggedProcess, re
 /**
  * The host died: each of its instances is shown failed until the host is back, and the groups of
  * their children (which a SIGKILLed host could not stop) are stopped now, so none is left orphaned.
+ * Each instance then prefers the port it had (`prefer`): its registration, which the proxy keeps
+ * until its heartbeat times out, is taken over by the new host's sidecar on the same URL, never
+ * claimed by another service (one URL serves one service).
  */
-export async function onHostExit(tracked: readonly Tracked[], description: string, delayMs: number, proxy: { url: string; hostPid: number | undefined }): Promise<void> {
+export async function onHostExit(tracked: readonly Tracked[], description: string, delayMs: number, prefer: (key: string, port: number) => void): Promise<void> {
   const children: ProcessRef[] = [];
   for (const t of tracked) {
     if (t.launch.hosted === undefined || t.proc === undefined) continue;
@@ -43,25 +45,11 @@ export async function onHostExit(tracked: readonly Tracked[], description: strin
     t.state.restarts++;
     t.state.status = 'failed';
     t.state.reason = `the sidecar host ${description} (restarting it in ${Math.round(delayMs / 1000)} s)`;
+    if (t.state.port !== undefined) prefer(hostKey(t), t.state.port);
     if (t.state.child !== undefined) children.push(t.state.child);
     delete t.state.child;
   }
-  await Promise.all([...children.map((child) => stopGroup(child, 2_000)), proxy.hostPid === undefined ? undefined : deregisterPid(proxy.url, proxy.hostPid)]);
-}
-
-// The dead host's instances leave the registry now, not after the heartbeat timeout: calls stop
-// going to them, and the new host's services may take their ports (one URL serves one service).
-async function deregisterPid(proxyUrl: string, pid: number): Promise<void> {
-  const token = process.env.MESH_TOKEN;
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  try {
-    const { body: listed } = await requestJson(`${proxyUrl}/v1/services`, { headers, timeoutMs: 2_000 });
-    const body = (listed ?? {}) as { services?: { instances?: { id: string; pid?: number }[] }[] };
-    const ids = (body.services ?? []).flatMap((s) => (s.instances ?? []).filter((i) => i.pid === pid).map((i) => i.id));
-    await Promise.all(ids.map((id) => requestJson(`${proxyUrl}/v1/instances/${encodeURIComponent(id)}`, { method: 'DELETE', headers, timeoutMs: 2_000 }).catch(() => undefined)));
-  } catch {
-    // The proxy is down too: it forgets them by itself (heartbeat timeout).
-  }
+  await Promise.all(children.map((child) => stopGroup(child, 2_000)));
 }
 
 /** Records what the host says of each instance: its URL (how the proxy's listing is matched) and its child. */

@@ -82,9 +82,9 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       // Shown once the proxy's start is known (the display names the proxy with the first state).
       if (this.proxyKnown) this.save();
     });
-    this.host.on('exit', (description, delayMs, dead) => {
+    this.host.on('exit', (description, delayMs) => {
       process.stderr.write(`mesh: the sidecar host ${description}; starting it again in ${Math.round(delayMs / 1000)} s\n`);
-      onHostExit(this.tracked, description, delayMs, { url: this.state.proxy.url, hostPid: dead?.pid })
+      onHostExit(this.tracked, description, delayMs, (key, port) => this.host.prefer(key, port))
         .catch((error: unknown) => this.report('stopping the servers of the sidecar host', error))
         .finally(() => {
           this.refreshServices();
