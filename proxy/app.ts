@@ -11,6 +11,10 @@ import { MAX_BODY_BYTES } from '../src/http/read-body.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import type { MeshCore } from './core.js';
 import type { MeshEndpoint } from './mcp/endpoint.js';
+import type { ViewEndpoints } from './mcp/view-endpoints.js';
+import { ViewsBodySchema, type ViewsAnswer } from '../src/contract/views.js';
+import { RemotesBodySchema, type RemotesAnswer } from '../src/contract/remotes.js';
+import type { RemoteServices } from './remote/remote-services.js';
 import type { ProxyMetrics } from './metrics.js';
 import { AuditQuerySchema, type AuditAnswer } from '../src/contract/audit.js';
 import { CallBodySchema, CallHeadersSchema } from '../src/contract/call.js';
@@ -22,17 +26,20 @@ import { LEASE_HEADER, LeaseSchema } from '../src/contract/lease.js';
 import type { RegistrationAnswer } from '../src/contract/registration.js';
 import { ServicesQuerySchema, type ServiceDetail, type ServicesAnswer, type ToolsAnswer } from '../src/contract/services.js';
 import { parseOrThrow } from '../src/contract/zod-message.js';
-import { registrationSchema } from './registry/schemas.js';
+import { refusePlainRemote } from './plain-http.js';
 import { createDashboard } from './dashboard/dashboard.js';
 
 export interface ProxyAppOptions extends HostGuardOptions {
   core: MeshCore;
   endpoint: MeshEndpoint;
+  /** The views' endpoints (/mcp/<view>, GET and PUT /v1/views); without it only /mcp is served. */
+  views?: ViewEndpoints;
+  /** The remote servers (GET and PUT /v1/remotes); without it they are not configurable here. */
+  remotes?: RemoteServices;
   metrics: ProxyMetrics;
   log?: Logger;
   /** Required as a bearer token on every request when set (always set when bound beyond loopback). */
   token?: string | undefined;
-  allowRemoteRegistrations?: boolean;
   maxBodyBytes?: number;
   startedAt?: number;
   /** Shown on the dashboard. */
@@ -75,7 +82,6 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   const log = options.log ?? silentLogger;
   const guard = createHostGuard(options);
   const startedAt = options.startedAt ?? Date.now();
-  const registration = registrationSchema({ allowRemote: options.allowRemoteRegistrations ?? false });
   const app = new Hono();
 
   app.use('*', async (c, next) => {
@@ -106,24 +112,33 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
 
   app.get('/healthz', (c) => {
     const services = core.registry.services({});
-    return c.json({ status: 'ok', uptime: Math.round((Date.now() - startedAt) / 1000), services: services.length, registry: core.registry.stats() });
+    // 200 while this proxy routes (from memory even without its store); `degraded` names a store problem.
+    const registry = core.registry.stats();
+    const status = registry.store.state === 'ok' ? 'ok' : 'degraded';
+    return c.json({ status, uptime: Math.round((Date.now() - startedAt) / 1000), services: services.length, registry });
   });
   app.get('/metrics', async (c) => c.text(await metrics.render(), 200, { 'content-type': metrics.contentType }));
 
   // The answer to a registration is the only place an instance's lease ever appears.
+  // The registry checks the body (its schema carries the proxy's host policy, --allow-instances).
   app.post('/v1/instances', async (c) => {
-    const body = parseOrThrow(registration, await jsonBody(c), 'registration');
-    const { instance, created, lease } = await core.registerInstance(body, leaseOf(c));
+    refusePlainRemote('registration');
+    const { instance, created, lease } = await core.registerInstance(await jsonBody(c), leaseOf(c));
+    // Acknowledged means stored (PostgreSQL: committed), unless the store is out of reach: then it is queued.
+    await core.registry.durable();
     return c.json({ instance, lease } satisfies RegistrationAnswer, created ? 201 : 200);
   });
   app.put('/v1/instances/:id/heartbeat', async (c) => {
+    refusePlainRemote('heartbeat');
     const beat = parseOrThrow(HeartbeatSchema, await jsonBody(c), 'heartbeat');
     const instance = core.registry.heartbeat(c.req.param('id'), beat, leaseOf(c));
     if (!instance) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}": register again`));
     return c.json({ ok: true, status: instance.status } satisfies HeartbeatAnswer);
   });
-  app.delete('/v1/instances/:id', (c) => {
+  app.delete('/v1/instances/:id', async (c) => {
+    refusePlainRemote('deregistration');
     if (!core.registry.deregister(c.req.param('id'), { lease: leaseOf(c) })) return failed(c, new MeshError('INSTANCE_NOT_FOUND', `no instance "${c.req.param('id')}"`));
+    await core.registry.durable();
     return c.body(null, 204);
   });
 
@@ -150,9 +165,9 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   });
 
   // The audit trail, newest first: who called which tool, how long it took, how it ended.
-  app.get('/v1/audit', (c) => {
+  app.get('/v1/audit', async (c) => {
     const query = parseOrThrow(AuditQuerySchema, c.req.query(), 'query');
-    return c.json({ entries: core.registry.recentAudit(query) } satisfies AuditAnswer);
+    return c.json({ entries: await core.registry.recentAudit(query) } satisfies AuditAnswer);
   });
 
   // The registry's last events (memory only), for a view that opens late.
@@ -188,8 +203,30 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
   });
 
   app.all('/mcp', (c) => endpoint.handle(c.req.raw));
+  const views = options.views;
+  if (views) {
+    app.all('/mcp/:view', (c) => views.handle(c.req.param('view'), c.req.raw));
+    app.get('/v1/views', (c) => c.json({ views: views.describe() } satisfies ViewsAnswer));
+    // The whole set at once (`mesh up` sends its manifest's): views left out stop serving.
+    app.put('/v1/views', async (c) => {
+      const body = parseOrThrow(ViewsBodySchema, await jsonBody(c), 'views');
+      await views.setViews(body.views);
+      return c.json({ views: views.describe() } satisfies ViewsAnswer);
+    });
+  }
 
-  app.notFound((c) => failed(c, new MeshError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; the API is under /v1, MCP at /mcp`)));
+  const remotes = options.remotes;
+  if (remotes) {
+    app.get('/v1/remotes', (c) => c.json({ remotes: remotes.describe() } satisfies RemotesAnswer));
+    // The whole set at once (`mesh up` sends its manifest's); the headers are kept in memory only and never answered.
+    app.put('/v1/remotes', async (c) => {
+      const body = parseOrThrow(RemotesBodySchema, await jsonBody(c), 'remotes');
+      remotes.set(body.remotes);
+      return c.json({ remotes: remotes.describe() } satisfies RemotesAnswer);
+    });
+  }
+
+  app.notFound((c) => failed(c, new MeshError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; the API is under /v1, MCP at /mcp and /mcp/<view>`)));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
     const mesh = toMeshError(error);

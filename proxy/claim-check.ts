@@ -17,11 +17,11 @@ export type ClaimCheck = { confirmed: true } | { confirmed: false; reason: strin
  * loopback and ownership checks.
  * @example const check = await checkClaim('http://127.0.0.1:5001/mcp', body.claim, token)
  */
-export async function checkClaim(url: string, claim: string, token: string | undefined, timeoutMs = CLAIM_CHECK_TIMEOUT_MS): Promise<ClaimCheck> {
+export async function checkClaim(url: string, claim: string, token: string | undefined, timeoutMs = CLAIM_CHECK_TIMEOUT_MS, ca?: string[]): Promise<ClaimCheck> {
   const healthz = `${new URL(url).origin}/healthz`;
   let text: string;
   try {
-    text = await getHealth(healthz, token, timeoutMs);
+    text = await getHealth(healthz, token, timeoutMs, ca);
   } catch (error) {
     return { confirmed: false, reason: `${healthz}: ${(error as Error).message}` };
   }
@@ -38,10 +38,11 @@ export async function checkClaim(url: string, claim: string, token: string | und
 
 // node:http rather than fetch: fetch refuses "bad ports" (5060, 5061 in the default instance range).
 // Rejects with an Error in our own words; a body over the cap, a redirect or an odd status is a refusal.
-function getHealth(healthz: string, token: string | undefined, timeoutMs: number): Promise<string> {
-  const get = healthz.startsWith('https:') ? httpsGet : httpGet;
+function getHealth(healthz: string, token: string | undefined, timeoutMs: number, ca: string[] | undefined): Promise<string> {
+  const https = healthz.startsWith('https:');
+  const get = https ? httpsGet : httpGet;
   return new Promise((resolve, reject) => {
-    const request = get(healthz, { headers: token ? { authorization: `Bearer ${token}` } : {}, timeout: timeoutMs }, (response) => {
+    const request = get(healthz, { headers: token ? { authorization: `Bearer ${token}` } : {}, timeout: timeoutMs, ...(https && ca && { ca }) }, (response) => {
       // A not-ready instance answers 503 with the same body; anything else shows no claim.
       if (response.statusCode !== 200 && response.statusCode !== 503) {
         response.destroy();

@@ -1,5 +1,6 @@
 import { Client, StreamableHTTPClientTransport, ProtocolError, SdkHttpError, type Tool } from '@modelcontextprotocol/client';
 import { toolsHash } from '../src/instance/tools-hash.js';
+import { trustedFetch } from '../src/http/trusted-fetch.js';
 import { checkClaim } from './claim-check.js';
 import { MeshError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
@@ -12,7 +13,18 @@ import type { OutlierPolicyInput } from './router/outlier-policy.js';
 import { Router, type AuditRecord, type RouteTable } from './router/router.js';
 import { EventHistory } from './stats/event-history.js';
 import { LoadStats } from './stats/load-stats.js';
+import { ToolNamer } from './mcp/namespacing.js';
 import type { Load, SeriesAnswer } from '../src/contract/load.js';
+
+/** An instance registered by URL, as the proxy re-lists it; `headers` (a remote server's, secret) go on every hop to it and are never shown. */
+interface ByUrl {
+  name: string;
+  url: string;
+  tags: string[];
+  lease: string;
+  headers?: Record<string, string> | undefined;
+  remote?: boolean | undefined;
+}
 
 /** A list an instance announced as changed (its tools, resources or prompts list_changed). */
 export type AnnouncedList = 'tools' | 'resources' | 'prompts';
@@ -40,6 +52,10 @@ export interface MeshCoreOptions {
   observeRetry?: (service: string) => void;
   /** The proxy's --token, sent to instances (the claim check's GET /healthz). */
   token?: string | undefined;
+  /** CAs https instances are verified against (`--ca` plus the system store); default the system store. */
+  ca?: string[] | undefined;
+  /** Between service and tool in the endpoint's names (`--separator`; default `__`). */
+  separator?: string | undefined;
 }
 
 /** An instance as the API and the mesh tools show it: the registry's summary plus its circuit breaker (proxy memory, not stored). */
@@ -69,15 +85,20 @@ export class MeshCore {
   readonly load: LoadStats;
   /** The registry's last events (GET /v1/events/recent). */
   readonly history: EventHistory;
+  /** Names the endpoint's tools and prompts (`service__tool`). */
+  readonly namer: ToolNamer;
   private readonly changeListeners = new Set<(announced?: AnnouncedList) => void>();
   /** Instances registered by URL (register_service): nobody else re-sends their tool lists. */
-  private readonly byUrl = new Map<string, { name: string; url: string; tags: string[]; lease: string }>();
+  private readonly byUrl = new Map<string, ByUrl>();
 
   private readonly token: string | undefined;
+  private readonly ca: string[] | undefined;
 
   constructor(options: MeshCoreOptions) {
     this.registry = options.registry;
     this.token = options.token;
+    this.ca = options.ca;
+    this.namer = new ToolNamer(options.separator);
     const registry = options.registry;
     const log = options.log;
     const table: RouteTable = {
@@ -102,6 +123,8 @@ export class MeshCore {
       outliers,
       onRetry: options.observeRetry,
       token: options.token,
+      ca: options.ca,
+      hopHeaders: (id) => this.byUrl.get(id)?.headers,
       inflight: load,
       deadlineMs: options.deadlineMs,
       maxHops: options.maxHops,
@@ -146,10 +169,11 @@ export class MeshCore {
 
   /**
    * Called whenever what the MCP endpoint advertises (tools, resources, prompts) may have changed;
-   * `announced` names the list an instance itself said changed (its list_changed).
+   * `announced` names the list an instance itself said changed (its list_changed). Returns the removal.
    */
-  onChange(listener: (announced?: AnnouncedList) => void): void {
+  onChange(listener: (announced?: AnnouncedList) => void): () => void {
     this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   toolsOf(name: string): Tool[] {
@@ -215,7 +239,7 @@ export class MeshCore {
     if (!this.registry.needsClaim(registration, lease) || registration.claim === undefined) return this.registry.register(input, lease);
     // The state rule needs no contact: checked before the URL is asked.
     this.registry.assertMayTakeOver(registration, lease, true);
-    const check = await checkClaim(registration.url, registration.claim, this.token);
+    const check = await checkClaim(registration.url, registration.claim, this.token, undefined, this.ca);
     if (!check.confirmed) {
       throw new MeshError(
         'CONFLICT',
@@ -234,26 +258,38 @@ export class MeshCore {
    * URL answered is never echoed back: only how the contact failed. Answers with the instance's
    * lease (for the caller only; the heartbeat tool needs it). A re-listing keeps the lease.
    */
-  async registerByUrl(input: { name: string; url: string; tags: string[]; id?: string | undefined; lease?: string | undefined }) {
+  async registerByUrl(input: {
+    name: string;
+    url: string;
+    tags: string[];
+    id?: string | undefined;
+    lease?: string | undefined;
+    /** A remote server's headers: sent instead of the mesh token, on this contact and every hop. */
+    headers?: Record<string, string> | undefined;
+    /** A remote server of the proxy's own configuration: its URL may be beyond loopback. */
+    remote?: boolean | undefined;
+  }) {
     let url: URL;
     try {
       url = new URL(input.url);
     } catch {
       throw new MeshError('BAD_REQUEST', `url "${input.url}" is not a valid URL`);
     }
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
     const body = (tools: Tool[]) => ({
-      id: input.id ?? `${input.name}.${url.hostname}.${url.port || '80'}`,
+      id: input.id ?? `${input.name}.${url.hostname}.${port}`,
       name: input.name,
       url: input.url,
       host: url.hostname,
-      port: Number(url.port || 80),
+      port: Number(port),
       tags: input.tags,
       tools,
       toolsHash: toolsHash(tools),
       version: '0',
       kind: 'native' as const,
     });
-    const admitted = this.registry.admit(body([]), input.lease);
+    const anyHost = input.remote === true;
+    const admitted = this.registry.admit(body([]), input.lease, { anyHost });
     // register_service has no claim: a live id changes hands only with its lease (checked before any contact).
     this.registry.assertMayTakeOver(admitted, input.lease, false);
     // Either era: a 2026-07-28-only server is listed as well (one server/discover probe first).
@@ -262,7 +298,8 @@ export class MeshCore {
     try {
       // The SDK transport follows no redirect to another origin (its default redirectPolicy).
       // The mesh token goes with it, as with every request the proxy sends an instance.
-      await client.connect(new StreamableHTTPClientTransport(url, this.token ? { requestInit: { headers: { authorization: `Bearer ${this.token}` } } } : undefined));
+      const headers = input.headers ?? (this.token ? { authorization: `Bearer ${this.token}` } : undefined);
+      await client.connect(new StreamableHTTPClientTransport(url, { fetch: trustedFetch(this.ca), ...(headers && { requestInit: { headers } }) }));
       // v1's listTools(): one request, even to a server that declared no tools (v2's listTools()
       // answers [] without asking then, and walks every page).
       tools = (await client.request({ method: 'tools/list', params: {} })).tools;
@@ -271,8 +308,11 @@ export class MeshCore {
     } finally {
       await client.close().catch(() => undefined);
     }
-    const { instance, lease } = this.registry.register(body(tools), input.lease);
-    this.byUrl.set(instance.id, { name: input.name, url: input.url, tags: input.tags, lease });
+    const { instance, lease } = this.registry.register(body(tools), input.lease, { anyHost });
+    const previous = this.byUrl.get(instance.id);
+    this.byUrl.set(instance.id, { name: input.name, url: input.url, tags: input.tags, lease, headers: input.headers, remote: input.remote });
+    // New headers (a re-applied manifest): the pooled session to it is opened again with them.
+    if (previous !== undefined && JSON.stringify(previous.headers) !== JSON.stringify(input.headers)) this.router.forget(instance.id);
     return { id: instance.id, name: input.name, tools: tools.length, lease };
   }
 }

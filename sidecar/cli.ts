@@ -5,7 +5,8 @@ import { collect, envPairs, packageVersion as version, portArg as port, positive
 import { MeshError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { parsePortRange } from '../src/http/ports.js';
-import { DEFAULT_PROXY_URL } from '../src/client/proxy-url.js';
+import { proxyUrlsFrom } from '../src/client/proxy-url.js';
+import { readCa, readServerTls } from '../src/http/tls-trust.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../src/stdio/line-reader.js';
 import { startSidecar, type Sidecar } from './sidecar.js';
 import { startTracing, stopTracing } from '../src/tracing/tracing.js';
@@ -24,9 +25,17 @@ const program = new Command('mesh-sidecar')
   .option('--port <port>', 'port to bind (0: any free port); default: first free port of --port-range', port)
   .option('--port-range <from-to>', 'ports to search when --port is not given (5060 and 5061 are skipped)', '5000-5099')
   .option('--host <host>', 'address to bind', '127.0.0.1')
-  .addOption(new Option('--proxy <url>', 'mesh-proxy to register with').env('MESH_PROXY_URL').default(DEFAULT_PROXY_URL))
+  .addOption(
+    new Option('--proxy <url>', 'mesh-proxy to register with (default http://127.0.0.1:6001); several (repeated or comma-separated) are tried in order, the next on a connection failure')
+      .env('MESH_PROXY_URL')
+      .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+  )
   .option('--no-proxy', 'run standalone: do not register with a mesh-proxy')
   .addOption(new Option('--token <token>', 'the mesh token: sent to the proxy, and required on every request to this sidecar (required when bound beyond loopback)').env('MESH_TOKEN'))
+  .option('--tls-cert <pem>', 'serve HTTPS with this certificate (with --tls-key)')
+  .option('--tls-key <pem>', 'the private key of --tls-cert')
+  .addOption(new Option('--ca <pem>', 'trust these CAs (besides the system store) when calling an https proxy').env('MESH_CA'))
+  .option('--advertise-url <url>', 'the URL registered with the proxy (what it calls); default: from --host, and for 0.0.0.0 the first non-internal IPv4 address')
   .option('--heartbeat <seconds>', 'heartbeat interval (jittered ±10%)', positive, 30)
   .option('--tag <tag>', 'tag for discovery (repeatable)', collect, [] as string[])
   .option('--cwd <dir>', 'working directory of the server process')
@@ -52,13 +61,23 @@ const program = new Command('mesh-sidecar')
   .showHelpAfterError()
   .addHelpText('after', '\nExample:\n  mesh-sidecar --name fs -- python3 examples/fs_server.py --root examples/texts\n');
 
+// --no-proxy: standalone; else every --proxy (each may list several), else MESH_PROXY_URL, else the default.
+function proxyUrls(value: string[] | string | false | undefined): string[] | undefined {
+  if (value === false) return undefined;
+  return proxyUrlsFrom(typeof value === 'string' ? [value] : value, {});
+}
+
 program.parse();
 const opts = program.opts<{
   name: string;
   port?: number;
   portRange: string;
   host: string;
-  proxy: string | false;
+  proxy?: string[] | string | false;
+  tlsCert?: string;
+  tlsKey?: string;
+  ca?: string;
+  advertiseUrl?: string;
   token?: string;
   heartbeat: number;
   tag: string[];
@@ -132,7 +151,10 @@ try {
     host: opts.host,
     port: opts.port,
     portRange: parsePortRange(opts.portRange),
-    proxy: opts.proxy || undefined,
+    proxy: proxyUrls(opts.proxy),
+    tls: readServerTls(opts.tlsCert, opts.tlsKey),
+    ca: readCa(opts.ca),
+    advertiseUrl: opts.advertiseUrl,
     token: opts.token || undefined,
     heartbeatMs: opts.heartbeat * 1000,
     tags: opts.tag,

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../src/log.js';
 import type { InstanceServer } from '../src/http/instance-server.js';
 import { tokenRequiredFor } from '../src/http/bearer-token.js';
 import type { PortRange } from '../src/http/ports.js';
+import type { ServerTls } from '../src/http/tls-trust.js';
 import { bridgeHealth, InstanceRuntime } from '../src/instance/instance-runtime.js';
 import type { RegistrationClient } from '../src/instance/registration.js';
 import type { ChildCommand } from '../src/stdio/child-transport.js';
@@ -16,8 +17,14 @@ export interface SidecarOptions extends ChildCommand {
   host: string;
   port?: number | undefined;
   portRange: PortRange;
-  /** mesh-proxy base URL to register with; undefined runs standalone. */
-  proxy?: string | undefined;
+  /** mesh-proxy base URL(s) to register with (one at a time, failing over in order); undefined runs standalone. */
+  proxy?: string | readonly string[] | undefined;
+  /** Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`). */
+  tls?: ServerTls | undefined;
+  /** CAs an https proxy is verified against (readCa: `--ca` plus the system store). */
+  ca?: string[] | undefined;
+  /** The URL registered with the proxy (`--advertise-url`); default derived from `host`. */
+  advertiseUrl?: string | undefined;
   /** Bearer token the proxy requires (its --token). */
   token?: string | undefined;
   heartbeatMs?: number;
@@ -184,6 +191,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       health,
       childEra: () => supervisor.childEra,
       tools: () => supervisor.tools,
+      tls: options.tls,
+      ca: options.ca,
+      advertiseUrl: options.advertiseUrl,
     });
   } catch (error) {
     await supervisor.stop();
@@ -194,13 +204,14 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const { server, url, port } = instance;
   if (options.controlToken) serveControl(server, options.controlToken, supervisor, log);
   // The registry knows no `exited`: a child left stopped by its restart policy is not routable.
-  const registration = options.proxy
-    ? instance.join(
-        options.proxy,
-        () => ({ tools: supervisor.tools, toolsHash: supervisor.toolsHash, state: supervisor.state === 'exited' ? 'crashloop' : supervisor.state, restarts: supervisor.restarts }),
-        options.heartbeatMs,
-      )
-    : undefined;
+  const registration =
+    options.proxy !== undefined && options.proxy.length > 0
+      ? instance.join(
+          options.proxy,
+          () => ({ tools: supervisor.tools, toolsHash: supervisor.toolsHash, state: supervisor.state === 'exited' ? 'crashloop' : supervisor.state, restarts: supervisor.restarts }),
+          options.heartbeatMs,
+        )
+      : undefined;
 
   let stopping: Promise<void> | undefined;
   return {

@@ -133,7 +133,8 @@ class Mesh:
     """A client of one mesh-proxy. Arguments default to MESH_PROXY_URL, MESH_CALLER and MESH_TOKEN."""
 
     def __init__(self, proxy=None, caller=None, token=None, timeout=DEFAULT_TIMEOUT):
-        self.proxy = (proxy or os.environ.get("MESH_PROXY_URL") or DEFAULT_PROXY).rstrip("/")
+        # MESH_PROXY_URL may list several proxies of one mesh (comma-separated): this client uses the first.
+        self.proxy = (proxy or os.environ.get("MESH_PROXY_URL", "").split(",")[0].strip() or DEFAULT_PROXY).rstrip("/")
         parsed = urllib.parse.urlsplit(self.proxy)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"the proxy URL must be http(s)://host:port, got {self.proxy!r}")

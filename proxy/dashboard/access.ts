@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { parse } from 'hono/utils/cookie';
-import { isMcpUrl } from '../../src/http/mcp-post.js';
+import { isProxyMcpUrl } from '../mcp/view-scope.js';
 
 /** The dashboard's login cookie: a random session id, HttpOnly, SameSite=Strict. */
 export const SESSION_COOKIE = 'mesh_dashboard';
@@ -20,7 +20,7 @@ export const TOOL_CALL_PATH = /^\/v1\/services\/[^/]+\/tools\/[^/]+\/call$/;
  * the app then admits it only with a live session, and only where a login may go.
  */
 export function checkedByDashboard(url: string, req: IncomingMessage): boolean {
-  if (isMcpUrl(url)) return false;
+  if (isProxyMcpUrl(url)) return false;
   const path = url.split('?', 1)[0] ?? '';
   if (isDashboardPath(path)) return true;
   const cookie = req.headers.cookie;

@@ -2,8 +2,9 @@ import type { Prompt, Resource, ResourceTemplateType } from '@modelcontextprotoc
 import type { Logger } from '../../src/log.js';
 import type { MeshCore } from '../core.js';
 import type { Listings } from '../router/listings.js';
-import { namespacedName, ToolNameIndex } from './namespacing.js';
+import { ToolNameIndex, ToolNamer } from './namespacing.js';
 import { toMeshUri } from './resource-uris.js';
+import type { ViewScope } from './view-scope.js';
 
 /** The resources, resource templates and prompts the endpoint advertises, at one moment. */
 export interface Catalog {
@@ -19,6 +20,7 @@ export interface Catalog {
 
 interface Namespaced {
   service: string;
+  namer: ToolNamer;
   resources: Resource[];
   templates: ResourceTemplateType[];
   prompts: Prompt[];
@@ -26,15 +28,18 @@ interface Namespaced {
 
 const described = (service: string, text: string | undefined, fallback: string) => `[${service}] ${text ?? fallback}`;
 
+const DEFAULT_NAMER = new ToolNamer();
+
 // Listings objects live as long as an instance's cache entry: namespace each one once.
 const namespacedCache = new WeakMap<Listings, Namespaced>();
 
 /** One service's listings under endpoint names, keeping the originals in `_meta`. */
-export function namespaceListings(service: string, listings: Listings): Namespaced {
+export function namespaceListings(service: string, listings: Listings, namer = DEFAULT_NAMER): Namespaced {
   const cached = namespacedCache.get(listings);
-  if (cached?.service === service) return cached;
+  if (cached?.service === service && cached.namer === namer) return cached;
   const value: Namespaced = {
     service,
+    namer,
     resources: listings.resources.map((r) => ({
       ...r,
       uri: toMeshUri(service, r.uri),
@@ -49,7 +54,7 @@ export function namespaceListings(service: string, listings: Listings): Namespac
     })),
     prompts: listings.prompts.map((p) => ({
       ...p,
-      name: namespacedName(service, p.name),
+      name: namer.name(service, p.name),
       description: described(service, p.description, p.name),
       _meta: { ...p._meta, 'mesh/service': service, 'mesh/prompt': p.name },
     })),
@@ -59,17 +64,20 @@ export function namespaceListings(service: string, listings: Listings): Namespac
 }
 
 /**
- * Gathers the lists of every healthy service (from the router's per-instance cache, fetching only
- * what is not cached). A service that cannot be listed is left out and named in `missing`; it never
+ * Gathers the lists of every healthy service `scope` shows (from the router's per-instance cache,
+ * fetching only what is not cached). A service that cannot be listed is left out and named in `missing`; it never
  * fails the whole catalog.
  */
-export async function buildCatalog(core: MeshCore, log: Logger): Promise<Catalog> {
-  const services = core.registry.services({ status: 'healthy' }).map((s) => s.name);
+export async function buildCatalog(core: MeshCore, log: Logger, scope?: ViewScope): Promise<Catalog> {
+  const services = core.registry
+    .services({ status: 'healthy' })
+    .filter((s) => scope === undefined || scope.showsService(s.name, s.tags))
+    .map((s) => s.name);
   const missing: string[] = [];
   const parts = await Promise.all(
     services.map(async (service) => {
       try {
-        return namespaceListings(service, await core.router.listingsOf(service));
+        return namespaceListings(service, await core.router.listingsOf(service), core.namer);
       } catch (error) {
         log.warn(`cannot list resources and prompts of "${service}": ${(error as Error).message}`);
         missing.push(service);
@@ -77,7 +85,7 @@ export async function buildCatalog(core: MeshCore, log: Logger): Promise<Catalog
       }
     }),
   );
-  const catalog: Catalog = { resources: [], templates: [], prompts: [], promptIndex: new ToolNameIndex([]), missing, builtAt: Date.now() };
+  const catalog: Catalog = { resources: [], templates: [], prompts: [], promptIndex: core.namer.index([]), missing, builtAt: Date.now() };
   const promptRefs: { service: string; tool: string }[] = [];
   for (const part of parts) {
     if (!part) continue;
@@ -86,6 +94,6 @@ export async function buildCatalog(core: MeshCore, log: Logger): Promise<Catalog
     catalog.prompts.push(...part.prompts);
     for (const prompt of part.prompts) promptRefs.push({ service: part.service, tool: prompt._meta?.['mesh/prompt'] as string });
   }
-  catalog.promptIndex = new ToolNameIndex(promptRefs);
+  catalog.promptIndex = core.namer.index(promptRefs);
   return catalog;
 }

@@ -9,7 +9,9 @@ import { buildCatalog, type Catalog } from './catalog.js';
 import type { CallCancel } from '../router/call-cancel.js';
 import type { Relay } from '../router/relay.js';
 import { callMeshTool, meshToolNames, meshTools } from './mesh-tools.js';
-import { namespacedName, ToolNameIndex } from './namespacing.js';
+import { ToolNameIndex } from './namespacing.js';
+import { scopedTools } from './scoped-lists.js';
+import { ViewScope } from './view-scope.js';
 import { installRelayHandlers, newSessionState, relayTargetOf, releaseSession, type SessionState } from './relay-handlers.js';
 import { relayFor, type Extra } from './relay-session.js';
 import { InputRequired, type InputRetry } from '../router/modern-hop.js';
@@ -75,17 +77,22 @@ export class MeshEndpoint implements MeshSurface {
   /** MRTR between clients and instances (the proxy's signed requestState), for both eras. */
   readonly mrtr = new MrtrRelay();
   private readonly limits: SessionLimits;
+  private readonly offChange: () => void;
 
-  /** `limits`: idle timeout and cap of the client sessions (defaults 30 min, 1,000), and the clock they read. */
+  /**
+   * `limits`: idle timeout and cap of the client sessions (defaults 30 min, 1,000), and the clock they read.
+   * `scope`: what this endpoint shows (default everything: `/mcp`; a named view or the discovery view otherwise).
+   */
   constructor(
     private readonly core: MeshCore,
     private readonly log: Logger,
     private readonly version: string,
     limits: SessionLimitsOptions = {},
+    readonly scope: ViewScope = ViewScope.all(),
   ) {
     this.rebuildTools();
     this.announced.tools = this.toolsKey;
-    core.onChange((announced) => this.changed(announced));
+    this.offChange = core.onChange((announced) => this.changed(announced));
     this.limits = new SessionLimits(limits);
     this.limits.startSweeping(
       () => this.sessions.entries(),
@@ -110,15 +117,8 @@ export class MeshEndpoint implements MeshSurface {
   /** Recomputes the advertised tools from the healthy services. */
   private rebuildTools(): void {
     this.toolsDirty = false; // first: a status change noticed while rebuilding marks it dirty again
-    const refs: { service: string; tool: string }[] = [];
-    const tools: Tool[] = [...meshTools];
-    for (const { name, tools: serviceTools } of this.core.routableTools()) {
-      for (const tool of serviceTools) {
-        refs.push({ service: name, tool: tool.name });
-        tools.push({ ...tool, name: namespacedName(name, tool.name), description: `[${name}] ${tool.description ?? tool.name}` });
-      }
-    }
-    this.index = new ToolNameIndex(refs);
+    const { refs, tools } = scopedTools(this.core, this.scope);
+    this.index = this.core.namer.index(refs);
     this.tools = tools;
     this.paramHeaderTools = new Map(tools.filter(mirrorsParamHeaders).map((tool) => [tool.name, tool.inputSchema]));
     this.toolsKey = JSON.stringify(tools);
@@ -147,7 +147,7 @@ export class MeshEndpoint implements MeshSurface {
     const built = this.catalogBuilt;
     if (built && built.missing.length > 0 && Date.now() - built.builtAt > RETRY_MISSING_MS) this.catalogPromise = undefined;
     if (!this.catalogPromise) {
-      const building: Promise<Catalog> = buildCatalog(this.core, this.log).then((catalog) => {
+      const building: Promise<Catalog> = buildCatalog(this.core, this.log, this.scope).then((catalog) => {
         if (this.catalogPromise === building) {
           this.catalogBuilt = catalog;
           this.catalogKeys = { resources: JSON.stringify([catalog.resources, catalog.templates]), prompts: JSON.stringify(catalog.prompts) };
@@ -157,6 +157,11 @@ export class MeshEndpoint implements MeshSurface {
       this.catalogPromise = building;
     }
     return this.catalogPromise;
+  }
+
+  /** The view's selection was replaced (a re-applied manifest): its lists are recomputed and its clients hear what changed. */
+  scopeChanged(): void {
+    this.changed();
   }
 
   // `announced`: an instance said this list changed; its clients hear it even if the aggregate looks the same.
@@ -207,13 +212,27 @@ export class MeshEndpoint implements MeshSurface {
 
   /** Calls an endpoint tool by its advertised name; `relay` carries what must flow back during the call. */
   async callTool(name: string, args: Record<string, unknown>, caller: string, hops = 0, relay?: Relay, retry?: InputRetry, trace?: TraceCarrier): Promise<CallToolResult> {
-    if (meshToolNames.has(name)) return callMeshTool(this.core, name, args, caller, hops, relay, trace);
+    if (meshToolNames.has(name)) {
+      if (this.scope.showsMeshTool(name)) return callMeshTool(this.core, name, args, caller, hops, relay, trace);
+      throw this.scope.outside(`mesh tool "${name}"`);
+    }
     this.listTools();
     const ref = this.index.resolve(name);
-    if (!ref) throw new MeshError('TOOL_NOT_FOUND', `unknown tool "${name}": mesh tools are ${[...meshToolNames].join(', ')}; service tools are named service__tool (see tools/list)`);
+    if (!ref)
+      throw new MeshError(
+        'TOOL_NOT_FOUND',
+        `unknown tool "${name}": mesh tools are ${[...meshToolNames].join(', ')}; service tools are named service${this.core.namer.separator}tool (see tools/list)`,
+      );
+    this.assertShows(ref.service, `tool "${name}"`, ref.tool);
     const result = await this.core.router.call(ref.service, ref.tool, args, { caller, hops, trace, ...(relay && { relay }), ...(retry && { retry }) });
     const content = meshContent(ref.service, result.content);
     return content === result.content ? result : { ...result, content };
+  }
+
+  /** @throws MeshError naming the view when this endpoint does not show `service` (or its `tool`): a view selects it by name or its instances' tags. */
+  assertShows(service: string, what: string, tool?: string, as: (error: MeshError) => Error = (error) => error): void {
+    const tags = () => this.core.registry.service(service)?.tags ?? [];
+    if (this.scope.kind !== 'all' && !(this.scope.showsService(service, tags()) && (tool === undefined || this.scope.showsTool(service, tool)))) throw as(this.scope.outside(what));
   }
 
   /**
@@ -268,6 +287,7 @@ export class MeshEndpoint implements MeshSurface {
   async readResource(uri: string, caller: string, relay?: Relay, retry?: InputRetry, trace?: TraceCarrier) {
     const target = meshUriOrThrow(uri);
     try {
+      this.assertShows(target.service, `resource "${uri}"`);
       return meshReadResult(target.service, await this.core.router.readResource(target.service, target.uri, { caller, trace, ...(relay && { relay }), ...(retry && { retry }) }));
     } catch (error) {
       if (error instanceof InputRequired) throw error;
@@ -279,10 +299,11 @@ export class MeshEndpoint implements MeshSurface {
   async getPrompt(name: string, args: Record<string, string> | undefined, caller: string, relay?: Relay, retry?: InputRetry, trace?: TraceCarrier) {
     const ref = (this.catalogBuilt ?? (await this.catalog())).promptIndex.resolve(name);
     if (!ref) throw unknownPrompt(name);
+    this.assertShows(ref.service, `prompt "${name}"`, undefined, toRpcError);
     // Name the real prompts when the service is known to lack this one (its lists are cached).
     const listings = await this.core.router.listingsOf(ref.service).catch(() => undefined);
     if (listings && !listings.prompts.some((p) => p.name === ref.tool)) {
-      const names = listings.prompts.map((p) => namespacedName(ref.service, p.name));
+      const names = listings.prompts.map((p) => this.core.namer.name(ref.service, p.name));
       throw rpcError(ProtocolErrorCode.InvalidParams, `service "${ref.service}" has no prompt "${ref.tool}"; its prompts: ${names.length ? names.join(', ') : '(none)'}`, {
         code: 'PROMPT_NOT_FOUND',
         service: ref.service,
@@ -315,7 +336,7 @@ export class MeshEndpoint implements MeshSurface {
     const callerOf = () => server.getClientVersion()?.name ?? 'mcp-client';
     server.oninitialized = () => void relayTargetOf(state);
     installMeshHandlers(server, this, { callerOf, relayed: (ctx, meta, handle) => this.relayed(state, ctx, meta, handle) });
-    installRelayHandlers(state, { router: this.core.router, catalog: () => this.catalog(), callerOf });
+    installRelayHandlers(state, { router: this.core.router, catalog: () => this.catalog(), callerOf, check: (service, what) => this.assertShows(service, what) });
     return { server, state };
   }
 
@@ -364,6 +385,7 @@ export class MeshEndpoint implements MeshSurface {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.offChange();
     this.limits.stop();
     if (this.changeTimer) clearTimeout(this.changeTimer);
     const all = [...this.sessions.values()];

@@ -4,6 +4,7 @@ import { MeshError } from '../../src/errors.js';
 import { LeaseSchema } from '../../src/contract/lease.js';
 import { parseOrThrow } from '../../src/contract/zod-message.js';
 import type { MeshCore } from '../core.js';
+import { refusePlainRemote } from '../plain-http.js';
 import type { Relay } from '../router/relay.js';
 import type { TraceCarrier } from '../../src/tracing/trace-context.js';
 
@@ -95,15 +96,18 @@ export async function callMeshTool(core: MeshCore, name: string, args: unknown, 
       return core.router.call(service, tool, toolArgs, relay ? { caller, hops, relay, trace } : { caller, hops, trace });
     }
     case 'register_service': {
+      refusePlainRemote('register_service');
       const input = parse(inputs.register_service, args, name);
       return json(await core.registerByUrl(input));
     }
     case 'deregister_service': {
+      refusePlainRemote('deregister_service');
       const { id } = parse(inputs.deregister_service, args, name);
       if (!core.registry.deregister(id, { operator: caller })) throw new MeshError('SERVICE_NOT_FOUND', `no instance with id "${id}"`);
       return json({ deregistered: id });
     }
     case 'heartbeat': {
+      refusePlainRemote('heartbeat');
       const { id, lease } = parse(inputs.heartbeat, args, name);
       if (!core.registry.heartbeat(id, {}, lease)) throw new MeshError('SERVICE_NOT_FOUND', `no instance with id "${id}"; register it again`);
       return json({ ok: true, id });

@@ -103,7 +103,7 @@ export class ModernMeshEndpoint {
     const options = { capabilities: { ...MESH_CAPABILITIES, logging: {} }, requestState: { verify: this.surface.mrtr.verify } };
     const mcp = new MeshRequestServer(this.serverInfo, options, (name) => this.surface.paramHeaderSchema(name));
     installMeshHandlers(mcp.server, this.surface, MODERN_HOOKS);
-    installCompletion(mcp.server, { router: this.router, catalog: () => this.surface.catalog(), callerOf });
+    installCompletion(mcp.server, { router: this.router, catalog: () => this.surface.catalog(), callerOf, check: (service, what) => this.surface.assertShows(service, what) });
     return mcp;
   }
 

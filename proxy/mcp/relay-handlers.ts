@@ -25,6 +25,8 @@ export interface RelayHandlerDeps {
   catalog: () => Promise<Catalog>;
   /** The calling client's name, as the audit records it (a modern request names it in its own envelope). */
   callerOf: (ctx: ServerContext) => string;
+  /** Throws (a MeshError naming the view) when the endpoint does not show this service: a view's subscriptions and completions stay inside it. */
+  check?: (service: string, what: string) => void;
 }
 
 export function newSessionState(server: Server, id: () => string | undefined): SessionState {
@@ -83,6 +85,7 @@ export function installRelayHandlers(state: SessionState, deps: RelayHandlerDeps
       updated: (service, uri) => void server.sendResourceUpdated({ uri: toMeshUri(service, uri) }).catch(() => undefined),
     };
     try {
+      deps.check?.(target.service, `resource "${request.params.uri}"`);
       await router.subscriptions.subscribe(target.service, target.uri, state.subscriber);
     } catch (error) {
       throw toRpcError(error);
@@ -119,6 +122,7 @@ async function complete(params: CompleteRequest['params'], deps: RelayHandlerDep
     mapped = { ...ref, uri: target.uri };
   }
   try {
+    deps.check?.(service, ref.type === 'ref/prompt' ? `prompt "${ref.name}"` : `resource "${ref.uri}"`);
     return await deps.router.complete(service, { ...params, ref: mapped }, { caller: deps.callerOf(ctx), relay: { signal: ctx.mcpReq.signal } });
   } catch (error) {
     throw toRpcError(error);

@@ -80,8 +80,8 @@ function orNull<T extends SqlValue>(value: T | undefined): T | null {
   return value === undefined ? null : value;
 }
 
-// A stored row back into the shape callers gave, dropping NULL columns.
-function toEntry(row: Record<string, SqlValue>): AuditEntry {
+/** A stored row (sql.js or PostgreSQL) back into the shape callers gave, dropping NULL columns. */
+export function toEntry(row: Record<string, unknown>): AuditEntry {
   const entry: AuditEntry = {
     id: Number(row.id),
     at: Number(row.at),
@@ -100,8 +100,8 @@ function toEntry(row: Record<string, SqlValue>): AuditEntry {
   return entry;
 }
 
-// A record as its stored row reads back (the live `call` event), without a second query.
-function entryOf(id: number, r: AuditRecord, at: number): AuditEntry {
+/** A record as its stored row reads back (the live `call` event), without a second query. */
+export function entryOf(id: number, r: AuditRecord, at: number): AuditEntry {
   const entry: AuditEntry = { id, at, service: r.service, tool: r.tool, durationMs: r.durationMs, outcome: r.outcome };
   if (r.caller !== undefined) entry.caller = r.caller;
   if (r.instance !== undefined) entry.instance = r.instance;
@@ -113,8 +113,8 @@ function entryOf(id: number, r: AuditRecord, at: number): AuditEntry {
   return entry;
 }
 
-// The sizes of a record whose arguments and result were kept for measuring: measured once, references dropped.
-function measure(r: AuditRecord): void {
+/** Measures the sizes of a record whose arguments and result were kept for it, once, and drops the references. */
+export function measure(r: AuditRecord): void {
   if (r.requestBytes === undefined && r.request !== undefined) r.requestBytes = jsonBytes(r.request);
   if (r.responseBytes === undefined && r.response !== undefined) r.responseBytes = jsonBytes(r.response);
   r.request = undefined;

@@ -1,4 +1,4 @@
-import type { Database, SqlValue, Statement } from 'sql.js';
+import type { Database, Statement } from 'sql.js';
 import { LeaseSchema } from '../../src/contract/lease.js';
 import type { Registration, RegistrationSchema } from '../../src/contract/registration.js';
 import type { ChildState } from '../../src/contract/states.js';
@@ -30,7 +30,7 @@ function jsonOrNull(value: unknown): string | null {
 }
 
 // Parses a JSON column, leaving undefined for NULL so the schema sees a missing field.
-function parseJson(value: SqlValue | undefined): unknown {
+function parseJson(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : undefined;
 }
 
@@ -92,7 +92,7 @@ export class InstanceStore {
       while (statement.step()) {
         const row = statement.getAsObject();
         const id = String(row.id);
-        const outcome = this.parseRow(schema, row);
+        const outcome = recordFromRow(schema, row);
         if (typeof outcome === 'string') dropped.push({ id, reason: outcome });
         else records.push(outcome);
       }
@@ -102,38 +102,38 @@ export class InstanceStore {
     for (const row of dropped) this.delete(row.id);
     return { records, dropped };
   }
+}
 
-  // One row back into a record, or the reason it is unusable.
-  private parseRow(schema: typeof RegistrationSchema, row: Record<string, SqlValue>): InstanceRecord | string {
-    let candidate: Record<string, unknown>;
-    try {
-      candidate = {
-        id: row.id,
-        name: row.name,
-        url: row.url,
-        host: row.host,
-        port: row.port,
-        pid: row.pid ?? undefined,
-        tags: parseJson(row.tags),
-        tools: parseJson(row.tools),
-        toolsHash: row.tools_hash,
-        version: row.version,
-        kind: row.kind,
-        state: row.state ?? undefined,
-        resources: parseJson(row.resources),
-        prompts: parseJson(row.prompts),
-      };
-    } catch (error) {
-      return `bad JSON: ${(error as Error).message}`;
-    }
-    for (const key of Object.keys(candidate)) if (candidate[key] === undefined) delete candidate[key];
-    const parsed = schema.safeParse(candidate);
-    if (!parsed.success) return formatZodError(parsed.error);
-    const registeredAt = Number(row.registered_at);
-    const updatedAt = Number(row.updated_at);
-    if (!Number.isFinite(registeredAt) || !Number.isFinite(updatedAt)) return 'bad timestamps';
-    const lease = LeaseSchema.safeParse(row.lease);
-    if (!lease.success) return 'no valid lease (stored by an older proxy): the instance registers again on its next heartbeat';
-    return { ...parsed.data, registeredAt, updatedAt, lease: lease.data };
+/** One stored row (sql.js or PostgreSQL) back into a record, or the reason it is unusable. */
+export function recordFromRow(schema: typeof RegistrationSchema, row: Record<string, unknown>): InstanceRecord | string {
+  let candidate: Record<string, unknown>;
+  try {
+    candidate = {
+      id: row.id,
+      name: row.name,
+      url: row.url,
+      host: row.host,
+      port: row.port,
+      pid: row.pid ?? undefined,
+      tags: parseJson(row.tags),
+      tools: parseJson(row.tools),
+      toolsHash: row.tools_hash,
+      version: row.version,
+      kind: row.kind,
+      state: row.state ?? undefined,
+      resources: parseJson(row.resources),
+      prompts: parseJson(row.prompts),
+    };
+  } catch (error) {
+    return `bad JSON: ${(error as Error).message}`;
   }
+  for (const key of Object.keys(candidate)) if (candidate[key] === undefined) delete candidate[key];
+  const parsed = schema.safeParse(candidate);
+  if (!parsed.success) return formatZodError(parsed.error);
+  const registeredAt = Number(row.registered_at);
+  const updatedAt = Number(row.updated_at);
+  if (!Number.isFinite(registeredAt) || !Number.isFinite(updatedAt)) return 'bad timestamps';
+  const lease = LeaseSchema.safeParse(row.lease);
+  if (!lease.success) return 'no valid lease (stored by an older proxy): the instance registers again on its next heartbeat';
+  return { ...parsed.data, registeredAt, updatedAt, lease: lease.data };
 }

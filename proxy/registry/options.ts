@@ -1,9 +1,19 @@
+import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../../src/log.js';
+import type { InstanceNetworks } from './instance-networks.js';
+import { isPostgresUrl } from './store/pg-url.js';
 
 /** How a registry is opened; every field has a default. */
 export interface RegistryOptions {
   /** The registry file; absent = memory only (no file, no lock). */
   file?: string | undefined;
+  /**
+   * A file, or a PostgreSQL URL (`postgres://…`, `postgresql://…`; credentials from the URL or the
+   * PG* variables) shared by several proxies. Takes precedence over `file`.
+   */
+  registry?: string | undefined;
+  /** Names this proxy in audit rows and logs (PostgreSQL; default hostname:pid). */
+  proxyId?: string | undefined;
   /** The clock for every age and timestamp (tests inject one; default `Date.now`). */
   now?: () => number;
   /** Expected time between heartbeats (default 30 s). */
@@ -12,8 +22,8 @@ export interface RegistryOptions {
   unhealthyAfterMisses?: number;
   /** Silence after which an instance is removed (default 120 s). */
   removeAfterMs?: number;
-  /** Accept instances whose url/host is not loopback (default false). */
-  allowRemote?: boolean;
+  /** Networks (`--allow-instances`) whose IP addresses instances may register from besides loopback (default none). */
+  allowInstances?: InstanceNetworks | undefined;
   /** Audit rows kept (default 10,000). */
   auditRetention?: number;
   /** Longest wait before buffered audit records are inserted (default 100 ms). */
@@ -28,14 +38,19 @@ export interface RegistryOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedRegistryOptions = Required<Omit<RegistryOptions, 'file'>> & { file: string | undefined };
+export type ResolvedRegistryOptions = Required<Omit<RegistryOptions, 'file' | 'registry' | 'proxyId' | 'allowInstances'>> & {
+  file: string | undefined;
+  /** The PostgreSQL URL when the registry lives there. */
+  url: string | undefined;
+  proxyId: string;
+  allowInstances: InstanceNetworks | undefined;
+};
 
 /** The defaults, from DESIGN.md's health and state sections. */
 export const registryDefaults = {
   heartbeatIntervalMs: 30_000,
   unhealthyAfterMisses: 3,
   removeAfterMs: 120_000,
-  allowRemote: false,
   auditRetention: 10_000,
   auditBatchDelayMs: 100,
   flushDelayMs: 200,
@@ -47,14 +62,17 @@ export const registryDefaults = {
 /** Fills in defaults. */
 export function resolveRegistryOptions(options: RegistryOptions): ResolvedRegistryOptions {
   const pick = <K extends keyof typeof registryDefaults>(key: K) => options[key] ?? registryDefaults[key];
+  const url = isPostgresUrl(options.registry) ? options.registry : undefined;
   return {
-    file: options.file,
+    file: url === undefined ? (options.registry ?? options.file) : undefined,
+    url,
+    proxyId: options.proxyId ?? `${hostname()}:${process.pid}`,
     now: options.now ?? Date.now,
     logger: options.logger ?? silentLogger,
     heartbeatIntervalMs: pick('heartbeatIntervalMs'),
     unhealthyAfterMisses: pick('unhealthyAfterMisses'),
     removeAfterMs: pick('removeAfterMs'),
-    allowRemote: pick('allowRemote'),
+    allowInstances: options.allowInstances,
     auditRetention: pick('auditRetention'),
     auditBatchDelayMs: pick('auditBatchDelayMs'),
     flushDelayMs: pick('flushDelayMs'),

@@ -10,7 +10,7 @@ export function emptyStatusCounts(): Record<InstanceStatus, number> {
 
 // Counts come from the index and the writer, never from SQL, so stats() is cheap to poll.
 /** The registry's figures from its index, its file writer and its audit log. */
-export function collectStats(index: InstanceIndex, writes: WriteStats | undefined, audit: { rows: number; pending: number }): RegistryStats {
+export function collectStats(index: InstanceIndex, writes: WriteStats | undefined, audit: { rows: number; pending: number }): Omit<RegistryStats, 'evictions' | 'store'> {
   let healthy = 0;
   for (const entry of index.values()) if (entry.status === 'healthy') healthy++;
   return {

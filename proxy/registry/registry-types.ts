@@ -1,3 +1,4 @@
+import type { StoreHealth } from './store/store-types.js';
 import type { LeftEvent, StatusEvent } from './events.js';
 import type { InstanceStatus } from '../../src/contract/states.js';
 import type { InstanceView } from './views.js';
@@ -36,4 +37,8 @@ export interface RegistryStats {
   writePending: boolean;
   auditRows: number;
   auditPending: number;
+  /** Silent instances this proxy evicted (on PostgreSQL, one proxy evicts each: the winner of its conditional delete). */
+  evictions: number;
+  /** The store's kind, location (password redacted) and state. */
+  store: StoreHealth;
 }

@@ -1,25 +1,23 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { Database } from 'sql.js';
 import { MeshError } from '../../src/errors.js';
-import type { AuditFilter, AuditListener, AuditLog, AuditEntry, AuditRecord } from './audit-log.js';
+import type { AuditFilter, AuditListener, AuditEntry, AuditRecord } from './audit-log.js';
 import { RegistryEmitter, type LeftEvent, type LeftReason, type RegistryEvents } from './events.js';
-import { acquireLock, type FileLock } from './file-lock.js';
 import { HealthTracker } from './health.js';
 import { InstanceIndex } from './instance-index.js';
-import type { DroppedRow, InstanceRecord, InstanceStore } from './instance-store.js';
-import { openDatabase, type Recovery } from './open-database.js';
+import type { DroppedRow, InstanceRecord } from './instance-store.js';
+import type { Recovery } from './open-database.js';
 import { assertLease, assertMayRegister, assertMayTakeOver, leaseFor, needsClaim } from './ownership.js';
 import { resolveRegistryOptions, type RegistryOptions, type ResolvedRegistryOptions } from './options.js';
-import type { CoalescedWriter } from './persist.js';
 import { collectStats, emptyStatusCounts } from './registry-stats.js';
-import { createStorage } from './storage.js';
+import { applyRemote, loadEntries } from './remote-apply.js';
+import { openStore } from './store/open-store.js';
+import { storedWithin, type LoadResult, type RegistryStore } from './store/store-types.js';
 import { HeartbeatSchema, type HeartbeatInput } from '../../src/contract/heartbeat.js';
 import type { Registration, RegistrationInput } from '../../src/contract/registration.js';
 import { type ChildState, type InstanceStatus } from '../../src/contract/states.js';
 import type { Tool } from '../../src/contract/tool.js';
 import { parseOrThrow } from '../../src/contract/zod-message.js';
 import { registrationSchema } from './schemas.js';
+import { RegistrationSchema as AnyHostRegistrationSchema } from '../../src/contract/registration.js';
 import type { RegisterResult, RegistryStats, ServiceFilter, SweepResult } from './registry-types.js';
 import { isExpired, isLive, type HealthPolicy } from './status.js';
 import { deepFreeze, representative, toServiceSummary, toView, type Entry, type InstanceView, type ServiceSummary } from './views.js';
@@ -27,8 +25,9 @@ import { deepFreeze, representative, toServiceSummary, toView, type Entry, type 
 export type { RegisterResult, RegistryStats, ServiceFilter, SweepResult } from './registry-types.js';
 
 /**
- * The mesh-proxy's registry: instances and their tools in a sql.js database persisted to one file
- * (crash-safe, coalesced writes), heartbeat times and health in memory, an audit trail, events.
+ * The mesh-proxy's registry: instances and their tools in memory (every read), persisted by a store
+ * (a sql.js file, coalesced and crash-safe; or PostgreSQL shared by several proxies, whose changes
+ * arrive here by LISTEN/NOTIFY), health derived from heartbeat times, an audit trail, events.
  * @example
  * const registry = await Registry.open({ file: '/home/me/.mesh/registry.db' });
  * if (registry.recovered) log.warn(`registry file was corrupt; moved to ${registry.recovered.movedTo}; starting empty`);
@@ -39,9 +38,6 @@ export class Registry {
   private readonly entries = new InstanceIndex();
   /** The event listeners (`registry.events.on('left', …)`; same as `registry.on`). */
   readonly events: RegistryEmitter;
-  private readonly store: InstanceStore;
-  private readonly auditLog: AuditLog;
-  private readonly writer: CoalescedWriter | undefined;
   private readonly policy: HealthPolicy;
   private readonly health: HealthTracker;
   private readonly sweeper: NodeJS.Timeout | undefined;
@@ -59,45 +55,39 @@ export class Registry {
   readonly droppedRows: readonly DroppedRow[];
 
   /**
-   * Opens a registry: takes the file's lock, loads it (or quarantines it), and marks every loaded
-   * instance as freshly heard from, so a proxy restart never expires live services. Creates the
-   * file's folder if needed; the file itself is written on the first change.
-   * @throws MeshError when another live process holds the registry file
+   * Opens a registry on its store: a file (its lock taken, loaded or quarantined; created on the
+   * first change), memory only, or a PostgreSQL URL (`registry: 'postgres://…'`: schema migrated,
+   * other proxies' changes followed). Loaded instances count as heard from at most one heartbeat
+   * interval ago, so a proxy restart never expires live services.
+   * @throws MeshError when another live process holds the registry file; Error when PostgreSQL cannot be reached
    */
   static async open(options: RegistryOptions = {}): Promise<Registry> {
     const resolved = resolveRegistryOptions(options);
-    if (resolved.file !== undefined) mkdirSync(dirname(resolved.file), { recursive: true, mode: 0o700 });
-    const lock = resolved.file === undefined ? undefined : await acquireLock(resolved.file);
+    const store = await openStore(resolved);
     try {
-      const opened = await openDatabase(resolved.file, resolved.now);
-      return new Registry(resolved, opened.db, lock, opened.recovered);
+      return new Registry(resolved, store, await store.load(registrationSchema({ allowInstances: resolved.allowInstances })));
     } catch (error) {
-      await lock?.release();
+      await store.close();
       throw error;
     }
   }
 
   private constructor(
     private readonly options: ResolvedRegistryOptions,
-    private readonly db: Database,
-    private readonly lock: FileLock | undefined,
-    recovered: Recovery | undefined,
+    private readonly store: RegistryStore,
+    loaded: LoadResult,
   ) {
-    this.recovered = recovered;
+    this.recovered = store.recovered;
     this.events = new RegistryEmitter(options.logger);
     this.policy = options;
     this.health = new HealthTracker(options, this.entries, this.events);
-    this.schema = registrationSchema({ allowRemote: options.allowRemote });
-    ({ store: this.store, auditLog: this.auditLog, writer: this.writer } = createStorage(db, options));
-    const { records, dropped } = this.store.loadAll(this.schema);
-    this.droppedRows = dropped;
-    const now = options.now();
-    for (const record of records) this.entries.add(this.health.newEntry(deepFreeze(record), now));
-    if (recovered !== undefined || dropped.length > 0) this.writer?.markDirty();
-    if (options.sweepIntervalMs > 0) {
-      this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs);
-      this.sweeper.unref();
-    }
+    this.schema = registrationSchema({ allowInstances: options.allowInstances });
+    this.droppedRows = loaded.dropped;
+    const { entries, health, events, policy } = this;
+    const target = { entries, health, events, policy, now: options.now, drop: (e: Entry, why: LeftReason, by?: string) => this.remove(e, why, by, false) };
+    loadEntries(target, loaded.records);
+    store.listen((change) => applyRemote(target, change));
+    this.sweeper = options.sweepIntervalMs > 0 ? setInterval(() => this.sweep(), options.sweepIntervalMs).unref() : undefined;
   }
 
   /**
@@ -117,8 +107,8 @@ export class Registry {
    * Validates the body strictly: unknown fields (`command`, `args`, `env`…) are refused, naming the field.
    * @throws MeshError BAD_REQUEST naming every invalid field, CONFLICT naming the owner
    */
-  register(input: RegistrationInput | unknown, presentedLease?: string, proof: { claimProven?: boolean } = {}): RegisterResult {
-    const admitted = this.admit(input, presentedLease);
+  register(input: RegistrationInput | unknown, presentedLease?: string, proof: { claimProven?: boolean; anyHost?: boolean } = {}): RegisterResult {
+    const admitted = this.admit(input, presentedLease, proof);
     const now = this.options.now();
     assertMayTakeOver(this.entries, admitted, presentedLease, proof.claimProven === true, now, this.policy);
     // The claim is a proof for this registration only: never stored, shown or logged.
@@ -133,7 +123,6 @@ export class Registry {
     const record: InstanceRecord = deepFreeze({ ...registration, registeredAt: existing?.record.registeredAt ?? now, updatedAt: now, lease });
     if (existing && existing.record.name !== record.name) this.remove(existing, 'renamed');
     this.store.upsert(record);
-    this.writer?.markDirty();
     const previous = this.entries.get(record.id);
     if (!previous) {
       const entry = this.health.newEntry(record, now);
@@ -157,12 +146,12 @@ export class Registry {
   /**
    * Checks a registration without registering it (register_service checks before it contacts the
    * URL): the body must be valid, its id and url must not belong to another live service, and a
-   * live id moves to another url only with its lease.
+   * live id moves to another url only with its lease. `anyHost`: a remote server of the proxy's own config.
    * @throws MeshError BAD_REQUEST naming every invalid field, CONFLICT naming the owner
    */
-  admit(input: RegistrationInput | unknown, lease?: string): Registration {
+  admit(input: RegistrationInput | unknown, lease?: string, options: { anyHost?: boolean } = {}): Registration {
     this.assertOpen();
-    const registration = parseOrThrow(this.schema, input, 'registration');
+    const registration = parseOrThrow(options.anyHost === true ? AnyHostRegistrationSchema : this.schema, input, 'registration');
     assertMayRegister(this.entries, registration, lease, this.options.now(), this.policy);
     return registration;
   }
@@ -204,6 +193,7 @@ export class Registry {
     assertLease(entry, lease, 'heartbeat');
     const now = this.options.now();
     entry.lastHeartbeat = now;
+    this.store.beat(id);
     if (parsed.inflight !== undefined) entry.inflight = parsed.inflight;
     if (parsed.calls !== undefined) entry.calls = parsed.calls;
     if (parsed.restarts !== undefined) entry.restarts = parsed.restarts;
@@ -304,7 +294,7 @@ export class Registry {
   /** Records a routed call; buffered, inserted in batches off the caller's path. */
   audit(record: AuditRecord): void {
     if (this.closed) return;
-    this.auditLog.add(record);
+    this.store.audit.add(record);
     if (this.entries.hasName(record.service)) this.callCounts.set(record.service, (this.callCounts.get(record.service) ?? 0) + 1);
   }
 
@@ -318,15 +308,15 @@ export class Registry {
     return this.entries.hasName(name);
   }
 
-  /** The newest audit entries, filtered (GET /v1/audit). */
-  recentAudit(filter: AuditFilter = {}): AuditEntry[] {
+  /** The newest audit entries, filtered (GET /v1/audit); on PostgreSQL, every proxy's. */
+  recentAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
     this.assertOpen();
-    return this.auditLog.recent(filter);
+    return this.store.audit.recent(filter);
   }
 
   /** Subscribes to every audit row as its batch is stored (the live `call` events); returns the unsubscribe function. */
   onAudit(listener: AuditListener): () => void {
-    return this.auditLog.onEntry(listener);
+    return this.store.audit.onEntry(listener);
   }
 
   /** How many instances are in each status (for metrics gauges). */
@@ -337,31 +327,35 @@ export class Registry {
     return counts;
   }
 
-  /** Counts and file figures. */
+  /** Counts, store and file figures. */
   stats(): RegistryStats {
-    const audit = this.closed ? { rows: 0, pending: 0 } : { rows: this.auditLog.count(), pending: this.auditLog.pending };
-    return collectStats(this.entries, this.writer?.stats(), audit);
+    const audit = this.closed ? { rows: 0, pending: 0 } : { rows: this.store.audit.count(), pending: this.store.audit.pending };
+    return { ...collectStats(this.entries, this.store.writeStats(), audit), evictions: this.store.evictions, store: this.store.health() };
   }
 
-  /** Inserts pending audit records and writes the file now if anything changed. */
+  /**
+   * Resolves when every change made so far is stored (at once for sql.js, whose file follows
+   * coalesced), or after `timeoutMs`: an unreachable database delays an answer, never blocks it.
+   * @returns true when stored, false when the wait timed out (the change stays queued and is replayed)
+   */
+  durable(timeoutMs = 5_000): Promise<boolean> {
+    return storedWithin(this.store, timeoutMs);
+  }
+
+  /** Inserts pending audit records and writes the file (or the queued changes) now. */
   async flush(): Promise<void> {
     if (this.closed) return;
-    this.auditLog.drain();
-    await this.writer?.flush();
+    await this.store.flush();
   }
 
-  /** Flushes, stops timers, closes the database and releases the file lock. Idempotent. */
+  /** Flushes, stops timers, closes the store (and releases the file lock). Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     try {
-      this.auditLog.drain();
-      await this.writer?.close();
+      await this.store.close();
     } finally {
       this.closed = true;
-      this.auditLog.stop();
-      this.db.close();
-      await this.lock?.release();
     }
   }
 
@@ -370,10 +364,9 @@ export class Registry {
     if (this.closed) throw new MeshError('INTERNAL', 'the registry is closed');
   }
 
-  // Deleting from SQL, the indexes and telling listeners always go together.
-  private remove(entry: Entry, reason: LeftReason, by?: string): LeftEvent {
-    this.store.delete(entry.record.id);
-    this.writer?.markDirty();
+  // Deleting from the store, the indexes and telling listeners always go together (another proxy's deletion: not stored again).
+  private remove(entry: Entry, reason: LeftReason, by?: string, persist = true): LeftEvent {
+    if (persist) this.store.delete(entry.record.id, reason, by);
     this.entries.delete(entry);
     if (!this.entries.hasName(entry.record.name)) this.callCounts.delete(entry.record.name);
     const now = this.options.now();
@@ -387,7 +380,6 @@ export class Registry {
     entry.state = state;
     entry.record = deepFreeze({ ...entry.record, state, updatedAt: now });
     this.store.setState(entry.record.id, state, now);
-    this.writer?.markDirty();
   }
 
   // Status is a function of time: every read re-derives it (and announces any change).

@@ -18,8 +18,12 @@ export interface ClientUpstreamsOptions {
   now?: () => number;
   /** Largest answer read from an instance (`--max-response-bytes`). */
   maxResponseBytes?: number | undefined;
+  /** CAs https instances are verified against. */
+  ca?: string[] | undefined;
   /** The proxy's mesh token, sent to instances (see UpstreamSetup). */
   token?: string | undefined;
+  /** A remote server's headers, sent instead of the token (see UpstreamSetup). */
+  hopHeaders?: ((instanceId: string) => Record<string, string> | undefined) | undefined;
   /** The router's era verdicts: a 2026-07-28 instance is spoken to statelessly, its MRTR input requests answered by the relay handlers. */
   eras?: EraVerdicts;
 }
@@ -53,7 +57,9 @@ export class ClientUpstreams {
   private readonly idleMs: number;
   private readonly now: () => number;
   private readonly maxResponseBytes: number | undefined;
+  private readonly ca: string[] | undefined;
   private readonly token: string | undefined;
+  private readonly hopHeaders: ClientUpstreamsOptions['hopHeaders'];
   private readonly eras: EraVerdicts | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -61,7 +67,9 @@ export class ClientUpstreams {
     this.idleMs = options.idleMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
     this.maxResponseBytes = options.maxResponseBytes;
+    this.ca = options.ca;
     this.token = options.token;
+    this.hopHeaders = options.hopHeaders;
     this.eras = options.eras;
   }
 
@@ -96,6 +104,8 @@ export class ClientUpstreams {
         capabilities: target.capabilities,
         maxResponseBytes: this.maxResponseBytes,
         token: this.token,
+        ca: this.ca,
+        headers: this.hopHeaders?.(instance.id),
         eras: this.eras,
         configure: (client) => {
           created.client = client;

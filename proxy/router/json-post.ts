@@ -19,6 +19,8 @@ export interface SessionTarget {
   maxResponseBytes?: number | undefined;
   /** `Bearer <mesh token>` when the proxy has one: instances check it on every request. */
   authorization?: string | undefined;
+  /** A remote server's own headers (lowercase names), sent on every request; the protocol's own headers win. */
+  headers?: Record<string, string> | undefined;
 }
 
 /** The bytes of the instance's answer as read on the hop (one JSON body, or the answer's SSE event). */
@@ -173,7 +175,7 @@ export function postJsonRpcAnswer(target: SessionTarget, message: JSONRPCMessage
 
 // JSON preferred, SSE accepted: the instance answers plain JSON unless it has something to stream first.
 function sessionHeaders(target: SessionTarget): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const headers: Record<string, string> = { ...target.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   if (target.sessionId) headers['mcp-session-id'] = target.sessionId;
   if (target.protocolVersion) headers['mcp-protocol-version'] = target.protocolVersion;
   if (target.authorization) headers.authorization = target.authorization;

@@ -56,8 +56,12 @@ export interface RouterOptions {
   onRetry?: (service: string) => void;
   /** Largest answer read from an instance (`--max-response-bytes`; default 32 MiB). */
   maxResponseBytes?: number | undefined;
+  /** CAs https instances are verified against (`--ca` plus the system store). */
+  ca?: string[] | undefined;
   /** The proxy's mesh token, sent to instances on every request (they check it when they have one). */
   token?: string | undefined;
+  /** Headers of a remote server (manifest `headers:`), sent on every request to that instance instead of the mesh token. */
+  hopHeaders?: ((instanceId: string) => Record<string, string> | undefined) | undefined;
   /** Told when a request is sent to an instance and when it ends (the load figures' calls in flight). */
   inflight?: { begin(service: string, instance: string): void; end(service: string, instance: string): void };
 }
@@ -100,7 +104,7 @@ export class Router {
   constructor(private readonly options: RouterOptions) {
     this.outliers = options.outliers ?? new OutlierDetector();
     this.replicas = new ReplicaPicker(options.table, this.outliers, (id) => this.upstreams.get(id)?.inflight ?? 0);
-    this.relays = new ClientUpstreams({ maxResponseBytes: options.maxResponseBytes, token: options.token, eras: this.eras });
+    this.relays = new ClientUpstreams({ maxResponseBytes: options.maxResponseBytes, token: options.token, ca: options.ca, hopHeaders: options.hopHeaders, eras: this.eras });
     this.subscriptions = new ResourceSubscriptions({
       place: (service) => {
         const instance = this.replicas.first(service);
@@ -131,6 +135,8 @@ export class Router {
         {
           maxResponseBytes: this.options.maxResponseBytes,
           token: this.options.token,
+          ca: this.options.ca,
+          headers: this.options.hopHeaders?.(instance.id),
           eras: this.eras,
           configure: (client) =>
             client.setNotificationHandler('notifications/resources/updated', (notification) => {

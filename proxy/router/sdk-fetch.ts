@@ -2,6 +2,7 @@ import type { FetchLike, RequestId } from '@modelcontextprotocol/client';
 import { toJsonRpcError } from '../../src/errors.js';
 import { DRAINING_HEADER } from '../../src/http/drain.js';
 import { mediaTypeOf } from '../../src/http/media-type.js';
+import { trustedFetch } from '../../src/http/trusted-fetch.js';
 import { answerTooLarge, drainingRefusal, isDrainingRefusal } from './json-post.js';
 
 /**
@@ -11,9 +12,11 @@ import { answerTooLarge, drainingRefusal, isDrainingRefusal } from './json-post.
  * or one SSE event) is not read: its request gets a PAYLOAD_TOO_LARGE error naming the limit instead,
  * so the SDK client settles it at once rather than waiting out its deadline on a cut stream.
  */
-export function upstreamFetch(maxResponseBytes: number): FetchLike {
+export function upstreamFetch(maxResponseBytes: number, ca?: string[]): FetchLike {
+  // With --ca, https instances are verified against it (and the system store).
+  const send = trustedFetch(ca);
   return async (url, init) => {
-    const response = await fetch(url, init);
+    const response = await send(url, init);
     const request = init?.method === 'POST' ? requestOf(init.body) : undefined;
     const what = `${request?.method ?? init?.method ?? 'GET'} to ${new URL(url).host}`;
     if (isDrainingRefusal(response.status, response.headers.has(DRAINING_HEADER))) {

@@ -24,6 +24,7 @@ import { MeshError, RPC_CONNECTION_CLOSED, rpcCodeOf } from '../../src/errors.js
 import { CallCancel } from './call-cancel.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, isConnectFailure, NotSentError, postJsonRpc, postJsonRpcAnswer, SessionLostError, type SessionTarget, type WireSizes } from './json-post.js';
 import { upstreamFetch } from './sdk-fetch.js';
+import { certificateProblem } from '../../src/http/tls-trust.js';
 import type { EraVerdicts } from './era-verdicts.js';
 import { ModernListen } from './modern-listen.js';
 import { MODERN_REVISION } from '../../src/era/revision.js';
@@ -48,6 +49,10 @@ export interface UpstreamSetup {
   maxResponseBytes?: number | undefined;
   /** The proxy's mesh token, sent as `Authorization: Bearer` on every request to the instance. */
   token?: string | undefined;
+  /** CAs an https instance is verified against (`--ca` plus the system store); default the system store. */
+  ca?: string[] | undefined;
+  /** A remote server's own headers (its token): sent on every request instead of the mesh token, never logged. */
+  headers?: Record<string, string> | undefined;
   /**
    * Where the era of each instance is cached. Set: the upstream finds out whether the instance
    * serves 2026-07-28 (one server/discover probe, then the cached verdict) and speaks it
@@ -119,9 +124,9 @@ export class Upstream {
   ) {
     this.endpoint = new URL(url);
     // No timeouts of undici's own (300 s by default): each request's deadline (up to an hour) governs, in postJsonRpc.
-    this.pool = new Pool(this.endpoint.origin, { connections: 256, headersTimeout: 0, bodyTimeout: 0 });
+    this.pool = new Pool(this.endpoint.origin, { connections: 256, headersTimeout: 0, bodyTimeout: 0, ...(setup.ca && { connect: { ca: setup.ca } }) });
     this.relayed = setup.capabilities !== undefined;
-    this.authorization = setup.token ? `Bearer ${setup.token}` : undefined;
+    this.authorization = setup.headers === undefined && setup.token ? `Bearer ${setup.token}` : undefined;
   }
 
   private connect(): Promise<Client> {
@@ -138,10 +143,11 @@ export class Upstream {
       client.setNotificationHandler('notifications/prompts/list_changed', () => this.onChange('prompts'));
       this.setup.configure?.(client);
       try {
-        const requestInit = this.authorization === undefined ? undefined : { headers: { authorization: this.authorization } };
+        const headers = this.setup.headers ?? (this.authorization === undefined ? undefined : { authorization: this.authorization });
+        const requestInit = headers === undefined ? undefined : { headers };
         const prior = eras?.prior(this.url);
         const transport = new StreamableHTTPClientTransport(new URL(this.url), {
-          fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES),
+          fetch: upstreamFetch(this.setup.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, this.setup.ca),
           ...(requestInit && { requestInit }),
         });
         await client.connect(transport, prior && { prior }).catch((error: unknown) => {
@@ -243,6 +249,7 @@ export class Upstream {
       dispatcher: this.pool,
       maxResponseBytes: this.setup.maxResponseBytes,
       authorization: this.authorization,
+      headers: this.setup.headers,
     };
     return postJsonRpc(target, `p${++this.nextId}`, method, params, deadlineMs, (message) => this.unasked(transport, target, message), cancel, undefined, options?.sizes);
   }
@@ -263,6 +270,7 @@ export class Upstream {
       dispatcher: this.pool,
       maxResponseBytes: this.setup.maxResponseBytes,
       authorization: this.authorization,
+      headers: this.setup.headers,
     };
     // The request's own stream carries its log lines (when it asked for a level); nothing else is expected on it.
     const onLog = options?.onLog;
@@ -348,6 +356,8 @@ async function sendUnlessRefused(send: (client: Client) => Promise<unknown>, cli
 // "fetch failed" says little; the cause's code (ECONNREFUSED) says why.
 function connectMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  const certificate = certificateProblem(error);
+  if (certificate) return `${message}: ${certificate}`;
   const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }

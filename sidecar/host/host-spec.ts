@@ -14,7 +14,8 @@ export const HostedSidecarSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65_535).optional(),
   portRange: z.object({ from: z.number().int(), to: z.number().int() }).default({ from: 5000, to: 5099 }),
-  proxy: z.string().optional(),
+  /** The mesh's proxies, in failover order. */
+  proxy: z.array(z.string()).optional(),
   token: z.string().optional(),
   heartbeatMs: positiveMs.optional(),
   tags: z.array(z.string()).default([]),

@@ -28,6 +28,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(EXIT.ok);
 });
 
+// MESH_CA: an https proxy's CA, trusted by every command (besides the system store).
+if (process.env.MESH_CA) (await import('./trust-ca.js')).trustCaGlobally(process.env.MESH_CA);
+
 const wanted = process.argv[2];
 const loaded = wanted !== undefined && Object.hasOwn(commands, wanted) ? [commands[wanted]!] : Object.values(commands);
 

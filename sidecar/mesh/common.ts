@@ -4,6 +4,7 @@ import { MeshError } from '../../src/errors.js';
 import { loadManifest, type ResolvedManifest } from '../../src/manifest/index.js';
 import { CliError, describeError, EXIT } from './errors.js';
 import { resolveProxy, type ProxyLocation } from './proxy-url.js';
+import { trustCaGlobally } from './trust-ca.js';
 
 /** Options every proxy-facing command takes. */
 export interface ProxyOptions {
@@ -27,7 +28,10 @@ export function withProxyOptions(command: Command, json = true): Command {
  */
 export async function readManifest(file: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<ResolvedManifest> {
   try {
-    return await loadManifest(file, env);
+    const manifest = await loadManifest(file, env);
+    // The manifest's CA (a proxy or instances over HTTPS) is trusted by this process's probes too.
+    if (manifest.proxy.ca !== undefined) trustCaGlobally(manifest.proxy.ca);
+    return manifest;
   } catch (error) {
     if (error instanceof MeshError && error.code === 'MANIFEST_INVALID') throw new CliError(error.message, EXIT.failed);
     throw error;
@@ -47,7 +51,8 @@ export async function locateProxy(options: ProxyOptions): Promise<{ location: Pr
  */
 export async function withClient<T>(options: ProxyOptions, work: (mesh: MeshClient, location: ProxyLocation, manifest: ResolvedManifest | undefined) => Promise<T>): Promise<T> {
   const { location, manifest } = await locateProxy(options);
-  const mesh = new MeshClient({ proxy: location.url, caller: 'mesh-cli' });
+  // Every proxy of the mesh when several are named: a request that never reached one goes to the next.
+  const mesh = new MeshClient({ proxyUrl: location.all?.split(',') ?? location.url, caller: 'mesh-cli' });
   try {
     return await work(mesh, location, manifest);
   } catch (error) {

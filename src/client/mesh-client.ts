@@ -7,14 +7,27 @@ import { parseAnswer } from './answer.js';
 import { proxyRequest, type ProxyRequest, type ProxyTransport } from './proxy-request.js';
 import type { CallToolResult, ServiceDetail, ServiceFilter, ServiceInfo, ServiceStatus, Tool } from './types.js';
 import { waitForService, type WaitForOptions } from './wait-for.js';
-import { proxyUrlFrom } from './proxy-url.js';
+import { proxyUrlsFrom } from './proxy-url.js';
+import { allUnreachable, mayTryNextProxy } from './failover.js';
+import { ProxyUnreachable } from './errors.js';
+import { readCa } from '../http/tls-trust.js';
+import { trustedFetch } from '../http/trusted-fetch.js';
 import type { TraceCarrier } from '../tracing/trace-context.js';
 import { SpanKind, startHop } from '../tracing/hop-span.js';
 
 /** Options of `new MeshClient()`. */
 export interface MeshClientOptions {
-  /** Base URL of the mesh-proxy (default `MESH_PROXY_URL`, else `http://127.0.0.1:6001`). */
-  proxy?: string;
+  /**
+   * Base URL of the mesh-proxy, or the proxies of one mesh in the order to try them (default
+   * `MESH_PROXY_URL`, comma-separated, else `http://127.0.0.1:6001`). A request goes to the next
+   * proxy when it never reached one (connection refused, no route, certificate refused), and a
+   * lookup (GET) also when the connection broke; a tool call that may have run is never sent twice.
+   */
+  proxyUrl?: string | string[];
+  /** The same as `proxyUrl` (its older name). */
+  proxy?: string | string[];
+  /** CA(s) an https proxy is verified against besides the system store: a PEM or the path of a PEM file, or a list of PEMs used as the whole store (default `MESH_CA`). */
+  ca?: string | string[] | undefined;
   /** Name this client calls as (sent as `x-mesh-caller`, shown in the audit trail). */
   caller?: string;
   /** Mesh hops already taken by the request this client acts for (native instances pass theirs on). */
@@ -55,8 +68,10 @@ const LOOKUP_TIMEOUT_MS = 10_000;
  * await mesh.close();
  */
 export class MeshClient implements AsyncDisposable {
-  /** The proxy's base URL, without a trailing slash. */
-  readonly proxy: string;
+  /** Every proxy this client may use, in order, without trailing slashes. */
+  readonly proxies: readonly string[];
+  /** Which of `proxies` answered last (requests start there). */
+  private current = 0;
   readonly caller: string | undefined;
   readonly hops: number;
   readonly timeoutMs: number;
@@ -65,14 +80,20 @@ export class MeshClient implements AsyncDisposable {
   private readonly trace: TraceCarrier | undefined;
 
   constructor(options: MeshClientOptions = {}) {
-    this.proxy = proxyUrlFrom(options.proxy);
+    this.proxies = proxyUrlsFrom(options.proxyUrl ?? options.proxy);
     this.caller = options.caller;
     this.hops = options.hops ?? 0;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.trace = options.trace;
     // Every request in flight listens on this signal; hundreds of concurrent calls are normal.
     setMaxListeners(0, this.closing.signal);
-    this.transport = { proxy: this.proxy, fetch: options.fetch ?? globalThis.fetch, token: options.token ?? process.env.MESH_TOKEN };
+    const ca = Array.isArray(options.ca) ? options.ca : readCa(options.ca ?? (process.env.MESH_CA || undefined), options.ca === undefined ? 'MESH_CA' : 'ca');
+    this.transport = { proxy: this.proxy, fetch: trustedFetch(ca, options.fetch ?? globalThis.fetch), token: options.token ?? process.env.MESH_TOKEN };
+  }
+
+  /** The proxy's base URL, without a trailing slash: the one that answered last. */
+  get proxy(): string {
+    return this.proxies[this.current] as string;
   }
 
   /**
@@ -193,8 +214,21 @@ export class MeshClient implements AsyncDisposable {
     return parseAnswer(schema, body, `GET ${path}`, { proxy: this.proxy, service: name });
   }
 
-  private request(request: ProxyRequest, signal?: AbortSignal): Promise<unknown> {
-    if (this.closing.signal.aborted) return Promise.reject(this.closing.signal.reason);
-    return proxyRequest(this.transport, { ...request, signals: [this.closing.signal, signal] });
+  // Tries the proxies in turn from the one that answered last, as far as failover.ts allows.
+  private async request(request: ProxyRequest, signal?: AbortSignal): Promise<unknown> {
+    if (this.closing.signal.aborted) throw this.closing.signal.reason;
+    const failures: ProxyUnreachable[] = [];
+    for (let attempt = 0; attempt < this.proxies.length; attempt++) {
+      const index = (this.current + attempt) % this.proxies.length;
+      try {
+        const answer = await proxyRequest({ ...this.transport, proxy: this.proxies[index] as string }, { ...request, signals: [this.closing.signal, signal] });
+        this.current = index;
+        return answer;
+      } catch (error) {
+        if (!(error instanceof ProxyUnreachable) || !mayTryNextProxy(error, request.method)) throw error;
+        failures.push(error);
+      }
+    }
+    throw allUnreachable(failures);
   }
 }

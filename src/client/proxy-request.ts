@@ -1,10 +1,11 @@
 import { MeshError } from '../errors.js';
+import { certificateHint } from '../http/tls-trust.js';
 import { errorFromResponse } from './error-from-response.js';
 import { CallTimeout, MeshClientError, ProxyUnreachable, type ClientErrorContext } from './errors.js';
 
 /** One HTTP request to the proxy's /v1 API, as MeshClient sends it. */
 export interface ProxyRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
   body?: unknown;
   headers?: Record<string, string>;
@@ -109,13 +110,16 @@ function requestFailure(error: unknown, facts: FailureFacts): MeshError {
     return new MeshClientError('CALL_CANCELLED', `${target} was cancelled by the caller`, { cause: reason ?? error, context });
   }
   const code = systemCode(error);
+  const certificate = certificateHint(code);
+  if (certificate) return new ProxyUnreachable(`cannot reach the mesh-proxy at ${context.proxy}: ${certificate}`, { cause: error, context: { ...context, systemCode: code } });
   return new ProxyUnreachable(
     `cannot reach the mesh-proxy at ${context.proxy}${code ? ` (${code})` : ''}: start one with \`mesh-proxy\` (or \`npm start\` in the mm-mesh folder), or point MESH_PROXY_URL / the \`proxy\` option at a running one`,
     { cause: error, context: code ? { ...context, systemCode: code } : context },
   );
 }
 
-function systemCode(error: unknown): string | undefined {
+/** The system error code of a failed fetch (ECONNREFUSED, a certificate code...), looking through its causes. */
+export function systemCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
     const code = (current as { code?: unknown }).code;

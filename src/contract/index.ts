@@ -14,3 +14,5 @@ export * from './audit.js';
 export * from './events.js';
 export * from './error-answer.js';
 export * from './zod-message.js';
+export * from './views.js';
+export * from './remotes.js';

@@ -34,6 +34,8 @@ export interface FrontDoorOptions {
   checkToken: TokenCheck;
   /** Requests the server checks the credentials of itself instead (an instance's `/control/*`, the proxy's dashboard login). */
   checksOwnToken?: ((url: string, req: IncomingMessage) => boolean) | undefined;
+  /** The paths served as MCP endpoints (default `/mcp`; the proxy adds its views, `/mcp/<view>`). */
+  isMcp?: ((url: string | undefined) => boolean) | undefined;
   /** The Host/Origin guard of POST /mcp (other paths guard themselves in `sdk`). */
   guard: HostGuard;
   /** Largest request body read (default MAX_BODY_BYTES); a larger one is answered 413. */
@@ -79,6 +81,7 @@ export { isMcpUrl, modernRoute, type ModernRoute };
  */
 export function createFrontDoor(options: FrontDoorOptions): RequestListener {
   const { checkToken, checksOwnToken, guard, lean, modern, drain, sdk } = options;
+  const isMcp = options.isMcp ?? isMcpUrl;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   return (req, res) => {
     const url = req.url;
@@ -90,7 +93,7 @@ export function createFrontDoor(options: FrontDoorOptions): RequestListener {
       );
     const refused = url !== undefined && checksOwnToken?.(url, req) ? undefined : checkToken(req.headers.authorization);
     if (refused) return sendJson(res, 401, unauthorizedBody(url, refused), { 'www-authenticate': refused.challenge });
-    if (req.method !== 'POST' || !isMcpUrl(url)) return void sdk(req, res);
+    if (req.method !== 'POST' || !isMcp(url)) return void sdk(req, res);
     receiveMcpPost(req, res, guard, maxBodyBytes, (body, parsed) => {
       const route = modern && modernRoute(req, parsed);
       if (route) {

@@ -1,4 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { ServerTls } from './tls-trust.js';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Bridge } from '../bridge/bridge.js';
@@ -34,6 +36,8 @@ export interface InstanceServerOptions extends HostGuardOptions {
   eventStore?: McpSessionsOptions['eventStore'];
   /** Serves 2026-07-28 requests (src/era, the front door's modern slot); closed with the server. Without it every request takes the legacy paths. */
   modern?: ModernEndpoint | undefined;
+  /** Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`). */
+  tls?: ServerTls | undefined;
 }
 
 export interface InstanceServer {
@@ -99,7 +103,9 @@ export function createInstanceServer(options: InstanceServerOptions): InstanceSe
     drain,
     sdk: getRequestListener(app.fetch),
   });
-  const server = createServer(drain.wrap(front));
+  const listener = drain.wrap(front);
+  const tls = options.tls;
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, listener) : createServer(listener);
   server.keepAliveTimeout = 65_000;
 
   return {

@@ -104,7 +104,7 @@ export class NativeInstance {
         info: { name: o.name, version: o.version, ...(o.description ? { description: o.description } : {}) },
         instructions: o.description,
         tools: this.tools,
-        client: { caller: o.name, proxy: o.proxyUrl, token: o.token, timeoutMs: o.deadlineMs },
+        client: { caller: o.name, proxyUrl: o.proxyUrls, ca: o.ca, token: o.token, timeoutMs: o.deadlineMs },
       });
       bridge.attach(this.native.transport);
       bridge.serverInit = await bridge.request('initialize', {
@@ -129,6 +129,9 @@ export class NativeInstance {
         bridge,
         health: () => this.health(),
         tools: () => this.tools.list(),
+        tls: o.tls,
+        ca: o.ca,
+        advertiseUrl: o.advertiseUrl,
       });
     } catch (error) {
       await this.release();
@@ -139,9 +142,9 @@ export class NativeInstance {
     this.port = this.runtime.port;
     if (this.stopping) return { url: this.url, port: this.port };
     this.state = 'ready';
-    if (o.register) this.runtime.join(o.proxyUrl, () => ({ tools: this.tools.list(), toolsHash: this.tools.hash(), state: 'ready' }), o.heartbeatMs);
+    if (o.register) this.runtime.join(o.proxyUrls, () => ({ tools: this.tools.list(), toolsHash: this.tools.hash(), state: 'ready' }), o.heartbeatMs);
     if (o.handleSignals) this.removeSignals = installStopSignals(() => this.stop(), this.log);
-    this.log.info(`${o.name} ready at ${this.url} (${this.tools.size} tools${o.register ? `, joining ${o.proxyUrl}` : ', standalone'})`);
+    this.log.info(`${o.name} ready at ${this.url} (${this.tools.size} tools${o.register ? `, joining ${o.proxyUrls.join(', ')}` : ', standalone'})`);
     return { url: this.url, port: this.port };
   }
 

@@ -5,7 +5,8 @@ import { MeshError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PortRange } from '../http/ports.js';
 import { SERVICE_NAME_PATTERN } from '../manifest/schema.js';
-import { proxyUrlFrom } from '../client/proxy-url.js';
+import { proxyUrlsFrom } from '../client/proxy-url.js';
+import { readCa, readServerTls, type ServerTls } from '../http/tls-trust.js';
 
 /** Options of `createInstance()`; each falls back to an environment variable, then a default. */
 export interface InstanceOptions {
@@ -23,8 +24,14 @@ export interface InstanceOptions {
   port?: number;
   /** Ports searched when no port is given (default 5000-5099; 5060 and 5061 are skipped). */
   portRange?: PortRange;
-  /** mesh-proxy base URL (`MESH_PROXY_URL`, default http://127.0.0.1:6001); false runs standalone (also `MESH_NO_PROXY=1`). */
-  proxy?: string | false;
+  /** mesh-proxy base URL, or several tried in order (`MESH_PROXY_URL`, comma-separated; default http://127.0.0.1:6001); false runs standalone (also `MESH_NO_PROXY=1`). */
+  proxy?: string | string[] | false;
+  /** Serve HTTPS: certificate and key, each a PEM or the path of a PEM file (`MESH_TLS_CERT`, `MESH_TLS_KEY`). */
+  tls?: { cert: string; key: string };
+  /** CA(s) an https proxy is verified against besides the system store: a PEM or the path of a PEM file (`MESH_CA`). */
+  ca?: string;
+  /** The URL registered with the proxy (`MESH_ADVERTISE_URL`); default from `host` (0.0.0.0: the first non-internal IPv4). */
+  advertiseUrl?: string;
   /** Bearer token for the proxy (`MESH_TOKEN`). */
   token?: string;
   /** Heartbeat interval in ms (`MESH_HEARTBEAT`, in seconds; default 30 s, jittered ±10%). */
@@ -55,8 +62,14 @@ export interface ResolvedInstanceOptions {
   host: string;
   port: number | undefined;
   portRange: PortRange;
-  /** Where ctx.mesh calls go (set even when standalone). */
+  /** Where ctx.mesh calls go (set even when standalone): the first of `proxyUrls`. */
   proxyUrl: string;
+  /** Every proxy, in the order registration and ctx.mesh try them. */
+  proxyUrls: string[];
+  tls: ServerTls | undefined;
+  /** The system store plus `ca`; undefined without one. */
+  ca: string[] | undefined;
+  advertiseUrl: string | undefined;
   /** False when not registering. */
   register: boolean;
   token: string | undefined;
@@ -116,7 +129,8 @@ export function resolveInstanceOptions(options: InstanceOptions, env: Record<str
   const token = options.token ?? (env.MESH_TOKEN || undefined);
   const unprotected = tokenRequiredFor(host, token, `instance "${name}"`, 'its token option (or MESH_TOKEN)');
   if (unprotected) throw bad(unprotected);
-  const proxyUrl = proxyUrlFrom(typeof options.proxy === 'string' ? options.proxy : undefined, env);
+  const proxyUrls = proxyUrlsFrom(options.proxy === false ? undefined : options.proxy, env);
+  const tls = readServerTls(options.tls?.cert ?? (env.MESH_TLS_CERT || undefined), options.tls?.key ?? (env.MESH_TLS_KEY || undefined));
   return {
     name,
     description: options.description,
@@ -125,7 +139,11 @@ export function resolveInstanceOptions(options: InstanceOptions, env: Record<str
     host,
     port,
     portRange: options.portRange ?? { from: 5000, to: 5099 },
-    proxyUrl,
+    proxyUrl: proxyUrls[0] as string,
+    proxyUrls,
+    tls,
+    ca: readCa(options.ca ?? (env.MESH_CA || undefined), 'ca (MESH_CA)'),
+    advertiseUrl: options.advertiseUrl ?? (env.MESH_ADVERTISE_URL || undefined),
     register: !noProxy,
     token,
     heartbeatMs: options.heartbeatMs ?? (heartbeatS === undefined ? 30_000 : heartbeatS * 1000),

@@ -6,6 +6,8 @@ import { newClaim } from '../http/lease.js';
 import { listenOnFreePort, type PortRange } from '../http/ports.js';
 import type { Logger } from '../log.js';
 import { RegistrationClient } from './registration.js';
+import { advertisedUrl } from './advertise-url.js';
+import type { ServerTls } from '../http/tls-trust.js';
 
 /** What a sidecar and a native instance both are once their MCP server sits behind a bridge. */
 export interface InstanceRuntimeOptions {
@@ -30,6 +32,12 @@ export interface InstanceRuntimeOptions {
   childEra?: () => 'modern' | 'legacy' | undefined;
   /** The served tools now (for the modern endpoint's Mcp-Param-* header checks). */
   tools?: () => readonly Tool[];
+  /** Serve HTTPS with this certificate and key. */
+  tls?: ServerTls | undefined;
+  /** CAs an https proxy is verified against (readCa: `--ca` plus the system store). */
+  ca?: string[] | undefined;
+  /** The URL registered with the proxy (`--advertise-url`); default derived from `host` (advertise-url.ts). */
+  advertiseUrl?: string | undefined;
 }
 
 /** What the registration tells the proxy that changes while the instance runs (read at every beat). */
@@ -58,7 +66,6 @@ export class InstanceRuntime {
   readonly port: number;
   readonly server: InstanceServer;
   registration: RegistrationClient | undefined;
-  private proxyUrl = '';
   /** Proves a registration of our id comes from this process (lease.ts): sent to the proxy, only its digest shown at /healthz. */
   private readonly claim: string;
   private stopping: Promise<void> | undefined;
@@ -72,7 +79,8 @@ export class InstanceRuntime {
     this.server = server;
     this.port = port;
     this.claim = claim;
-    this.url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/mcp`;
+    // The URL the proxy calls (and the id names): another host cannot call 0.0.0.0.
+    this.url = advertisedUrl({ host: options.host, port, tls: options.tls !== undefined, advertiseUrl: options.advertiseUrl });
   }
 
   /** Serves /mcp and /healthz on a free port of the range (or the given port). */
@@ -87,33 +95,43 @@ export class InstanceRuntime {
       token: options.token,
       log: options.log,
       bindHost: options.host,
-      allowedHosts: options.allowedHosts,
+      // The host of the URL it registers is a name it answers to (the proxy calls that URL).
+      allowedHosts: [...options.allowedHosts, new URL(advertisedUrl({ host: options.host, port: 1, tls: options.tls !== undefined, advertiseUrl: options.advertiseUrl })).hostname],
       sessionIdleMs: options.sessionIdleMs,
       maxSessions: options.maxSessions,
+      tls: options.tls,
     };
     const server = createInstanceServer(serverOptions);
     const port = await listenOnFreePort(server.server, options.host, options.port, options.portRange);
     return new InstanceRuntime(options, server, port, claim);
   }
 
-  /** The id the instance registers under: one per service, host and port. */
+  /** The host and port of the URL registered (the advertised one). */
+  private get advertised(): { host: string; port: number } {
+    const url = new URL(this.url);
+    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+  }
+
+  /** The id the instance registers under: one per service, host and port (as advertised). */
   get id(): string {
-    return `${this.options.name}.${this.options.host}.${this.port}`.replace(/[^A-Za-z0-9_.:-]/g, '_');
+    const { host, port } = this.advertised;
+    return `${this.options.name}.${host}.${port}`.replace(/[^A-Za-z0-9_.:-]/g, '_');
   }
 
   /** Registers with the proxy and keeps the registration alive (heartbeat, re-registration); a missing proxy only delays joining. */
-  join(proxyUrl: string, facts: () => RegistrationFacts, heartbeatMs?: number): RegistrationClient {
+  join(proxyUrl: string | readonly string[], facts: () => RegistrationFacts, heartbeatMs?: number): RegistrationClient {
     const o = this.options;
-    this.proxyUrl = proxyUrl;
+    const { host, port } = this.advertised;
     this.registration = new RegistrationClient({
       proxyUrl,
+      ca: o.ca,
       token: o.token,
       claim: this.claim,
       intervalMs: heartbeatMs,
       log: o.log.child('registry'),
       describe: () => {
         const { restarts: _restarts, ...registered } = facts();
-        return { id: this.id, name: o.name, url: this.url, host: o.host, port: this.port, pid: process.pid, tags: o.tags, version: o.version, kind: o.kind, ...registered };
+        return { id: this.id, name: o.name, url: this.url, host, port, pid: process.pid, tags: o.tags, version: o.version, kind: o.kind, ...registered };
       },
       restarts: () => facts().restarts ?? 0,
     });
@@ -124,7 +142,7 @@ export class InstanceRuntime {
   /** The registration's state for /healthz; undefined when standalone. */
   proxyStatus(): ProxyStatus | undefined {
     const r = this.registration;
-    return r && { url: this.proxyUrl, registered: r.registered, lastError: r.lastError };
+    return r && { url: r.base, registered: r.registered, lastError: r.lastError };
   }
 
   /** Deregisters, then refuses new requests and lets those in flight finish up to `drainMs`. */

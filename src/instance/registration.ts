@@ -2,6 +2,21 @@ import type { Tool as SdkTool } from '@modelcontextprotocol/server';
 import { LEASE_HEADER } from '../contract/lease.js';
 import { RegisteredAnswerSchema, type RegistrationInput } from '../contract/registration.js';
 import { silentLogger, type Logger } from '../log.js';
+import { certificateHint } from '../http/tls-trust.js';
+import { trustedFetch } from '../http/trusted-fetch.js';
+
+/** The proxy answered and refused (not a connection failure): another proxy of the mesh would say the same. */
+class ProxyRefusal extends Error {}
+
+// A failed fetch names its system error (and what to do about a certificate) rather than "fetch failed".
+function failureText(error: unknown): string {
+  let cause: unknown = (error as { cause?: unknown }).cause;
+  const nested = (cause as { errors?: unknown[] } | undefined)?.errors;
+  if (Array.isArray(nested) && nested[0] !== undefined) cause = nested[0];
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return (error as Error).message;
+  return certificateHint(code) ?? `${(error as Error).message} (${code})`;
+}
 
 /**
  * What an instance tells the proxy about itself (metadata only, never a command to run): the wire
@@ -12,7 +27,10 @@ import { silentLogger, type Logger } from '../log.js';
 export type RegistrationBody = Omit<RegistrationInput, 'claim' | 'tools' | 'state'> & { tools: SdkTool[]; state?: string };
 
 export interface RegistrationOptions {
-  proxyUrl: string;
+  /** The proxy, or several proxies of one mesh: registered with one at a time, the next on a connection failure. */
+  proxyUrl: string | readonly string[];
+  /** CAs an https proxy is verified against (readCa: `--ca` plus the system store). */
+  ca?: string[] | undefined;
   /** Current registration body (read at every (re-)registration). */
   describe: () => RegistrationBody;
   intervalMs?: number;
@@ -43,14 +61,26 @@ export class RegistrationClient {
   private stopped = false;
   private warnedAway = false;
   private readonly log: Logger;
-  private readonly base: string;
+  private readonly bases: string[];
+  /** Which of `bases` we register with now. */
+  private current = 0;
+  /** Proxies that failed to connect in a row (a whole round of them waits retryMs). */
+  private unreachable = 0;
+  private readonly fetch: typeof fetch;
   private inFlight: Promise<void> | undefined;
   /** The lease of our registration (memory only; a new process registers again and gets its own). */
   private lease: string | undefined;
 
   constructor(private readonly options: RegistrationOptions) {
     this.log = options.log ?? silentLogger;
-    this.base = options.proxyUrl.replace(/\/+$/, '');
+    this.bases = (typeof options.proxyUrl === 'string' ? [options.proxyUrl] : [...options.proxyUrl]).map((url) => url.replace(/\/+$/, ''));
+    if (this.bases.length === 0) throw new Error('RegistrationClient: no proxy URL');
+    this.fetch = trustedFetch(options.ca);
+  }
+
+  /** The proxy registered with now (or being tried). */
+  get base(): string {
+    return this.bases[this.current] as string;
   }
 
   start(): void {
@@ -90,7 +120,7 @@ export class RegistrationClient {
       if (!this.registered) {
         const claimed = this.options.claim === undefined ? body : { ...body, claim: this.options.claim };
         const answer = RegisteredAnswerSchema.safeParse(await this.send('POST', '/v1/instances', claimed));
-        if (!answer.success) throw new Error('POST /v1/instances: the answer carries no lease (is this an older mesh-proxy?)');
+        if (!answer.success) throw new ProxyRefusal('POST /v1/instances: the answer carries no lease (is this an older mesh-proxy?)');
         this.lease = answer.data.lease;
         this.registered = true;
         this.log.info(`registered with ${this.base} as ${body.id} (${body.tools.length} tools)`);
@@ -112,13 +142,29 @@ export class RegistrationClient {
       }
       this.lastError = undefined;
       this.warnedAway = false;
+      this.unreachable = 0;
       this.schedule(this.nextBeatMs());
     } catch (error) {
-      this.lastError = (error as Error).message;
+      this.lastError = failureText(error);
+      if (this.bases.length > 1 && !(error instanceof ProxyRefusal)) return this.failOver();
       if (!this.warnedAway) this.log.warn(`mesh-proxy at ${this.base} unavailable (${this.lastError}); serving anyway and retrying`);
       this.warnedAway = true;
       this.schedule(this.options.retryMs ?? 5_000);
     }
+  }
+
+  // The proxy could not be reached (or is stopping): register with the next one, at once unless a
+  // whole round failed. The lease goes along: proxies sharing a registry know it.
+  private failOver(): void {
+    const from = this.base;
+    this.current = (this.current + 1) % this.bases.length;
+    this.registered = false;
+    this.unreachable++;
+    const round = this.unreachable >= this.bases.length;
+    if (round) this.unreachable = 0;
+    if (!round || !this.warnedAway) this.log.warn(`mesh-proxy at ${from} unavailable (${this.lastError}); ${round ? 'no proxy answers: retrying with' : 'failing over to'} ${this.base}`);
+    if (round) this.warnedAway = true;
+    this.schedule(round ? (this.options.retryMs ?? 5_000) : 0);
   }
 
   // One request to the proxy with the token and our lease; the JSON answer of a POST, else the status.
@@ -128,7 +174,7 @@ export class RegistrationClient {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     if (this.lease !== undefined) headers[LEASE_HEADER] = this.lease;
-    const response = await fetch(`${this.base}${path}`, {
+    const response = await this.fetch(`${this.base}${path}`, {
       method,
       headers,
       body: body === undefined ? null : JSON.stringify(body),
@@ -140,7 +186,9 @@ export class RegistrationClient {
       return response.status;
     }
     const text = await response.text().catch(() => '');
-    throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
+    // A draining proxy (503) is as good as gone: the next one may take us.
+    const message = `${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`;
+    throw response.status === 503 ? new Error(message) : new ProxyRefusal(message);
   }
 
   /** Stops beating and deregisters (best effort, bounded by the request timeout). */

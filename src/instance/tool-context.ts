@@ -33,7 +33,7 @@ export interface CallFacts {
   meta: Record<string, unknown> | undefined;
   signal: AbortSignal;
   /** The MeshClient settings of this instance: its name as caller, the proxy, the token. */
-  client: { caller: string; proxy: string; token: string | undefined; timeoutMs?: number | undefined };
+  client: { caller: string; proxyUrl: string[]; ca: string[] | undefined; token: string | undefined; timeoutMs?: number | undefined };
   sendProgress(params: { progressToken: string | number; progress: number; total?: number; message?: string }): void;
   sendLog(level: LoggingLevel, data: unknown): Promise<void>;
 }

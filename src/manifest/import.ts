@@ -15,6 +15,7 @@ const McpServerEntrySchema = z.looseObject({
   cwd: z.string().optional(),
   type: z.string().optional(),
   url: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
 });
 
 /** `.mcp.json` (Claude Code) and `claude_desktop_config.json` (Claude Desktop) share this shape; entries are checked one by one. */
@@ -23,7 +24,7 @@ export type McpConfig = z.infer<typeof McpConfigSchema>;
 
 export interface SkippedServer {
   name: string;
-  /** remote: a url/http/sse entry (not imported yet); invalid: an entry the mesh cannot run as written. */
+  /** remote: a remote entry the mesh cannot reach (SSE); invalid: an entry the mesh cannot run as written. */
   kind: 'remote' | 'invalid';
   reason: string;
 }
@@ -66,11 +67,21 @@ function uniqueName(base: string, taken: ReadonlySet<string>): string {
   }
 }
 
-function remoteReason(entry: Record<string, unknown>): string | undefined {
+/** The `type`s of a Streamable HTTP server in client configs (Claude Code `http`, others `streamable-http`). */
+const STREAMABLE_TYPES = new Set(['http', 'streamable-http', 'streamablehttp', 'streamable_http']);
+
+// stdio (a command to run), http (a Streamable HTTP server: a remote service), or another remote kind the mesh cannot reach.
+function entryKind(entry: Record<string, unknown>): 'stdio' | 'http' | { skip: string } {
   const type = typeof entry.type === 'string' ? entry.type.toLowerCase() : undefined;
-  if (entry.url === undefined && (type === undefined || type === 'stdio')) return undefined;
+  if (entry.url === undefined && (type === undefined || type === 'stdio')) return 'stdio';
+  if (type === undefined || STREAMABLE_TYPES.has(type)) return 'http';
   const url = typeof entry.url === 'string' ? `, ${entry.url}` : '';
-  return `not imported yet: a remote server (type ${String(entry.type ?? 'http')}${url}); the mesh runs stdio servers only so far, clients can reach it directly`;
+  return { skip: `not imported: a remote server of type ${String(entry.type)}${url}; the mesh reaches Streamable HTTP servers (type http) only, clients can reach it directly` };
+}
+
+// A Streamable HTTP entry as a remote service: its url and headers as written (their \${VAR}s read the environment at load).
+function toRemote(entry: z.infer<typeof McpServerEntrySchema>): ServiceInput {
+  return { url: entry.url ?? '', ...(entry.headers !== undefined && Object.keys(entry.headers).length > 0 && { headers: entry.headers }) };
 }
 
 // The first problem of a value, as `field: message` (the entry's own field names).
@@ -105,8 +116,9 @@ function toService(entry: z.infer<typeof McpServerEntrySchema> & { command: stri
 }
 
 /**
- * Turns the stdio entries of an MCP client config into manifest services; remote entries and
- * entries the mesh could not run are listed in `skipped` (each by name, the rest still imported),
+ * Turns the stdio entries of an MCP client config into manifest services, and its Streamable HTTP
+ * entries (`url`, `type: http` or `streamable-http`, with their `headers`) into remote services;
+ * other remote entries (SSE) and entries the mesh could not run are listed in `skipped` (each by name, the rest still imported),
  * names changed to fit the service-name pattern in `renamed`. Each service runs in the folder of
  * the config it came from.
  * @example const { services, toYaml } = importMcpConfig(await readFile('.mcp.json', 'utf8'), '.mcp.json', { outputDir: 'configs' })
@@ -135,9 +147,9 @@ export function importMcpConfig(jsonText: string, file: string, options: ImportO
       skipped.push({ name, kind: 'invalid', reason: 'expected an object { command, args, env }' });
       continue;
     }
-    const remote = remoteReason(raw as Record<string, unknown>);
-    if (remote !== undefined) {
-      skipped.push({ name, kind: 'remote', reason: remote });
+    const kind = entryKind(raw as Record<string, unknown>);
+    if (typeof kind === 'object') {
+      skipped.push({ name, kind: 'remote', reason: kind.skip });
       continue;
     }
     const entry = McpServerEntrySchema.safeParse(raw);
@@ -146,11 +158,11 @@ export function importMcpConfig(jsonText: string, file: string, options: ImportO
       continue;
     }
     const { command } = entry.data;
-    if (command === undefined || command === '') {
+    if (kind === 'stdio' && (command === undefined || command === '')) {
       skipped.push({ name, kind: 'invalid', reason: 'no command to run' });
       continue;
     }
-    const service = toService({ ...entry.data, command }, configDir, options.outputDir);
+    const service = kind === 'http' ? toRemote(entry.data) : toService({ ...entry.data, command: command ?? '' }, configDir, options.outputDir);
     // The manifest's own rules (env names, NUL), so the written file validates.
     const checked = ServiceSchema.safeParse(service);
     if (!checked.success) {

@@ -7,3 +7,4 @@ export { lineOfField } from './yaml-positions.js';
 export { importMcpConfig, normalizeServiceName, McpConfigSchema, type McpConfig, type ImportResult, type SkippedServer, type RenamedServer } from './import.js';
 export type { ToYamlOptions } from './to-yaml.js';
 export { manifestJsonSchema, manifestJsonSchemaText } from './json-schema.js';
+export { enabledRemotes } from './remotes.js';

@@ -80,7 +80,7 @@ function checkablePart(data: unknown, file: string): ResolvedManifest {
       if (parsed.success && ServiceNameSchema.safeParse(name).success) services[name] = parsed.data;
     }
   }
-  return resolvePaths({ version: 1, proxy: proxy.success ? proxy.data : ProxySchema.parse({}), services }, file);
+  return resolvePaths({ version: 1, proxy: proxy.success ? proxy.data : ProxySchema.parse({}), services, views: {} }, file);
 }
 
 /**

@@ -1,15 +1,30 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Manifest, ProxyConfig, Service } from './schema.js';
+import type { Views } from '../contract/views.js';
 
 /** A service as `mesh up` runs it: `cwd` is always an absolute folder. */
-export type ResolvedService = Omit<Service, 'cwd'> & { cwd: string };
+export type ResolvedService = Omit<Service, 'cwd' | 'command' | 'url' | 'headers'> & { cwd: string; command: string };
+
+/** A remote server of the manifest (`url:` instead of `command:`): the proxy registers it; nothing runs here. */
+export interface ResolvedRemote {
+  url: string;
+  /** Sent on every request to it (secrets: never logged or shown). */
+  headers: Record<string, string>;
+  tags: string[];
+  enabled: boolean;
+  description?: string | undefined;
+}
 
 /** A manifest with defaults filled and every path absolute. */
 export interface ResolvedManifest {
   version: 1;
   proxy: ProxyConfig;
   services: Record<string, ResolvedService>;
+  /** Remote servers (`url:`), apart from the services `mesh up` runs. */
+  remotes: Record<string, ResolvedRemote>;
+  /** Named views (`/mcp/<view>` on the proxy). */
+  views: Views;
   /** Absolute path of the manifest file and its folder (the base of relative paths). */
   source: { file: string; dir: string };
 }
@@ -32,8 +47,18 @@ function resolveCommand(dir: string, command: string): string {
   return expandHome(command);
 }
 
+// The PEM files of TLS (tlsCert, tlsKey, ca) resolve against the manifest folder too.
+function pemPaths(dir: string, section: { tlsCert?: string | undefined; tlsKey?: string | undefined; ca?: string | undefined }): Record<string, string> {
+  const paths: Record<string, string> = {};
+  for (const key of ['tlsCert', 'tlsKey', 'ca'] as const) {
+    const value = section[key];
+    if (value !== undefined) paths[key] = resolveAgainst(dir, value);
+  }
+  return paths;
+}
+
 /*
- * Which values are paths: only `cwd`, `proxy.registry` and a `command` written as `./x` or `../x`
+ * Which values are paths: only `cwd`, `proxy.registry`, the PEM files (tlsCert, tlsKey, ca) and a `command` written as `./x` or `../x`
  * resolve against the manifest's folder. `args` are passed as written (only the server knows
  * which of them are paths), except that a leading `~/` expands as a shell would; relative args
  * are relative to the child's cwd, which defaults to the manifest's folder, so
@@ -44,14 +69,24 @@ export function resolvePaths(manifest: Manifest, file: string): ResolvedManifest
   const absolute = resolve(file);
   const dir = resolve(absolute, '..');
   const services: Record<string, ResolvedService> = {};
-  for (const [name, service] of Object.entries(manifest.services)) {
+  const remotes: Record<string, ResolvedRemote> = {};
+  for (const [name, { url, headers, command, ...service }] of Object.entries(manifest.services)) {
+    if (url !== undefined) {
+      remotes[name] = { url, headers: headers ?? {}, tags: service.tags, enabled: service.enabled, ...(service.description !== undefined && { description: service.description }) };
+      continue;
+    }
     services[name] = {
       ...service,
-      command: resolveCommand(dir, service.command),
+      command: resolveCommand(dir, command ?? ''),
       args: service.args.map((arg) => expandHome(arg)),
       cwd: service.cwd === undefined ? dir : resolveAgainst(dir, service.cwd),
+      ...pemPaths(dir, service),
     };
   }
-  const proxy = manifest.proxy.registry === undefined ? manifest.proxy : { ...manifest.proxy, registry: resolveAgainst(dir, manifest.proxy.registry) };
-  return { version: manifest.version, proxy, services, source: { file: absolute, dir } };
+  // A PostgreSQL URL is passed on as it is; a file resolves against the manifest's folder.
+  const registry = manifest.proxy.registry;
+  const isUrl = registry !== undefined && /^postgres(ql)?:\/\//i.test(registry);
+  const resolved = registry === undefined || isUrl ? manifest.proxy : { ...manifest.proxy, registry: resolveAgainst(dir, registry) };
+  const proxy = { ...resolved, ...pemPaths(dir, manifest.proxy) };
+  return { version: manifest.version, proxy, services, remotes, views: manifest.views, source: { file: absolute, dir } };
 }

@@ -4,7 +4,7 @@ import { DEFAULT_FAULTS_OPTIONS, type FaultsOptions } from './faults-suite.js';
 import { DEFAULT_DASHBOARD_OPTIONS, type DashboardOptions } from './dashboard.js';
 
 /** Which suites run: the echo paths, the registry-scale suite, the mesh suite, the faults suite, the dashboard suite, or all of them (the default). */
-export type Suite = 'all' | 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard' | 'host';
+export type Suite = 'all' | 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard' | 'views' | 'host';
 
 /** Command-line options of `npm run bench`. */
 export interface BenchOptions {
@@ -45,8 +45,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --suite S            all (default), echo (the paths only), registry (the registry-scale suite only)
                        or mesh (file polling vs mesh.call, and mesh up of configs/demo.yaml)
                        or faults (session flood and drain on SIGTERM)
-                       or host (mesh up of eleven fs_server.py in the sidecar host: RSS, start-up, hosted vs isolated calls/s);
-                       or dashboard (the proxy's page at N services in headless chromium);
+                       or host (mesh up of eleven fs_server.py in the sidecar host: RSS, start-up, hosted vs isolated calls/s)
+                       or dashboard (the proxy's page at N services in headless chromium)
+                       or views (tools/list size of /mcp, /mcp/discovery and each view of configs/factory.yaml);
                        --paths or --cpu-prof without --suite mean echo
   --paths a,b          only these paths (default: all; see the list printed at start)
   --rounds N           interleaved rounds per path (default 3, quick 1); medians are reported
@@ -139,8 +140,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--suite': {
         const v = value();
-        if (v !== 'all' && v !== 'echo' && v !== 'registry' && v !== 'mesh' && v !== 'faults' && v !== 'dashboard' && v !== 'host')
-          throw new Error(`--suite expects all, echo, registry, mesh, faults, dashboard or host, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
+        if (v !== 'all' && v !== 'echo' && v !== 'registry' && v !== 'mesh' && v !== 'faults' && v !== 'dashboard' && v !== 'views' && v !== 'host')
+          throw new Error(`--suite expects all, echo, registry, mesh, faults, dashboard, views or host, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
         suite = v;
         break;
       }

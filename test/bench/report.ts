@@ -269,6 +269,8 @@ export interface ResultsFile {
   mesh?: unknown;
   /** The faults suite (faults-suite.ts), when it ran. */
   faults?: unknown;
+  /** The views suite (views-suite.ts), when it ran. */
+  views?: unknown;
   /** The dashboard suite (dashboard.ts), when it ran. */
   dashboard?: unknown;
 }

@@ -19,6 +19,7 @@ import { formatTable, ratios, summarize, writeResults, type PathSummary, type Re
 import { rssMiB, treeRssMiB } from './proc-info.js';
 import { formatMeshTable } from './mesh-report.js';
 import { runMeshSuite, type MeshSuiteResult } from './mesh-suite.js';
+import { formatViewsTable, runViewsSuite, type ViewsResult } from './views-suite.js';
 import { formatFaultsTable, runFaultsSuite, type FaultsResult } from './faults-suite.js';
 import { DEFAULT_HOST_OPTIONS, formatHostTable, runHostSuite, type HostSuiteResult } from './host-suite.js';
 import { formatDashboardTable, runDashboardSuite, type DashboardResult } from './dashboard.js';
@@ -132,7 +133,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
-  const runs = (suite: 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard' | 'host') => options.suite === 'all' || options.suite === suite;
+  const runs = (suite: 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard' | 'views' | 'host') => options.suite === 'all' || options.suite === suite;
   const paths = runs('echo') ? selectPaths(options.paths) : [];
   for (const cli of ['dist/sidecar/cli.js', 'dist/proxy/cli.js']) if (!existsSync(join(root, cli))) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   const startedAt = new Date().toISOString();
@@ -146,6 +147,7 @@ async function main(): Promise<number> {
     runs('faults') ? 'faults (session flood, drain)' : '',
     runs('host') ? 'sidecar host (eleven fs_server.py services: RSS, start-up, hosted vs isolated calls/s)' : '',
     runs('dashboard') ? `dashboard (${options.dashboard.services} services in chromium)` : '',
+    runs('views') ? 'views (tools/list size per endpoint of configs/factory.yaml)' : '',
   ].filter(Boolean);
   log(`mm-bench: ${suites.join('; then ')}; ${machine.cpus} cpu(s) ${machine.cpuModel}, node ${machine.node}`);
 
@@ -236,6 +238,12 @@ async function main(): Promise<number> {
     if (interrupted) return 130;
   }
 
+  let views: ViewsResult | undefined;
+  if (runs('views')) {
+    views = await guarded('views', () => runViewsSuite(log));
+    if (interrupted) return 130;
+  }
+
   const summaries: PathSummary[] = paths.flatMap((p) => {
     const list = rounds[p.name] ?? [];
     return list.length > 0 ? [summarize(p, list)] : [];
@@ -250,6 +258,7 @@ async function main(): Promise<number> {
   if (mesh) process.stdout.write(`\n${formatMeshTable(mesh)}\n`);
   if (faults) process.stdout.write(`\n${formatFaultsTable(faults)}\n`);
   if (dashboard) process.stdout.write(`\n${formatDashboardTable(dashboard)}\n`);
+  if (views) process.stdout.write(`\n${formatViewsTable(views)}\n`);
   const file = writeResults(resultsDir, {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -265,6 +274,7 @@ async function main(): Promise<number> {
     ...(mesh ? { mesh } : {}),
     ...(faults ? { faults } : {}),
     ...(dashboard ? { dashboard } : {}),
+    ...(views ? { views } : {}),
   });
   process.stdout.write(`\nresults: ${file} (run took ${((Date.now() - Date.parse(startedAt)) / 1000).toFixed(0)} s)\n`);
   if (errors.length > 0) {

@@ -73,28 +73,30 @@ t.test('mesh import of a .mcp.json', async (t) => {
         Notes: { command: 'node', args: ['notes-server.js'], env: { NOTES_DIR: '/tmp/notes', DEBUG: 1 } },
         'py tools': { command: 'python3', args: ['-m', 'tools'] },
         remote: { type: 'http', url: 'https://example.com/mcp' },
+        events: { type: 'sse', url: 'https://example.com/sse' },
       },
     }),
   });
   const printed = await runMesh(['import', '.mcp.json'], { cwd: dir });
   t.equal(printed.code, 0, printed.stderr);
-  const manifest = parse(printed.stdout) as { version: number; services: Record<string, { command: string; args?: string[]; env?: Record<string, string> }> };
+  const manifest = parse(printed.stdout) as { version: number; services: Record<string, { command?: string; url?: string; args?: string[]; env?: Record<string, string> }> };
   t.equal(manifest.version, 1);
   t.same(
     manifest.services,
     {
       notes: { command: 'node', args: ['notes-server.js'], env: { NOTES_DIR: '/tmp/notes', DEBUG: '1' }, cwd: dir },
       'py-tools': { command: 'python3', args: ['-m', 'tools'], cwd: dir },
+      remote: { url: 'https://example.com/mcp' },
     },
-    'printed: the folder of the config as an absolute cwd',
+    'printed: the folder of the config as an absolute cwd; the http entry as a remote service',
   );
-  t.match(printed.stdout, /Not imported:\n#\s+remote: not imported yet: a remote server/, 'the remote entry is named as not imported');
-  t.match(printed.stderr, /^mesh: remote: not imported yet: a remote server \(type http, https:\/\/example\.com\/mcp\)/m);
+  t.match(printed.stdout, /Not imported:\n#\s+events: not imported: a remote server of type sse/, 'the sse entry is named as not imported');
+  t.match(printed.stderr, /^mesh: events: not imported: a remote server of type sse, https:\/\/example\.com\/sse/m);
 
   const written = await runMesh(['import', '.mcp.json', '-o', 'mesh.yaml'], { cwd: dir });
   t.equal(written.code, 0, written.stderr);
-  t.match(written.stderr, /wrote 2 services to mesh\.yaml/);
-  t.match(written.stderr, /mesh: remote: not imported yet/, 'the remote entry is named with -o too');
+  t.match(written.stderr, /wrote 3 services to mesh\.yaml/);
+  t.match(written.stderr, /mesh: events: not imported/, 'the sse entry is named with -o too');
   const text = readFileSync(join(dir, 'mesh.yaml'), 'utf8');
   t.match(text.split('\n')[0], /^# yaml-language-server: \$schema=.*configs\/mesh\.schema\.json$/, 'the $schema comment points at the package schema');
   t.notMatch(text, /cwd:/, 'saved beside the config: no cwd needed');
@@ -108,7 +110,7 @@ t.test('mesh import of a .mcp.json', async (t) => {
   ]);
   t.same(
     json.skipped.map((s) => s.name),
-    ['remote'],
+    ['events'],
   );
 });
 

@@ -39,4 +39,17 @@ t.test('allowed hosts and a specific bind address extend the list; wildcards do 
   const any = createHostGuard({ bindHost: '0.0.0.0' });
   t.match(any('0.0.0.0:5000', undefined), /not allowed/, '0.0.0.0 is not a name to accept');
   t.match(createHostGuard({ bindHost: '::' })('[::]:5000', undefined), /not allowed/);
+  // Bound to every interface: the machine's own addresses (another host calls https://10.77.0.3:5001), never a name.
+  const interfaces = {
+    eth0: [
+      { address: '10.77.0.3', family: 'IPv4' },
+      { address: 'fd00::3', family: 'IPv6' },
+    ],
+  } as unknown as NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>;
+  const wild = createHostGuard({ bindHost: '0.0.0.0', interfaces });
+  t.equal(wild('10.77.0.3:5001', undefined), undefined, "an address of the machine's");
+  t.equal(wild('[fd00::3]:5001', undefined), undefined, 'IPv6 too');
+  t.match(wild('10.77.0.4:5001', undefined), /not allowed/, 'another address is not');
+  t.match(wild('evil.example:5001', undefined), /not allowed/, 'nor a name');
+  t.match(createHostGuard({ bindHost: '10.77.0.3', interfaces })('[fd00::3]:5001', undefined), /not allowed/, 'a concrete bind accepts its own address only');
 });

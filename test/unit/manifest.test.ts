@@ -129,7 +129,7 @@ t.test('a bad service name is reported on its line', async (t) => {
 
 t.test('a missing command points at its service', async (t) => {
   const { lines } = rejection(t, ['version: 1', 'services:', '  fs:', '    args: [a]', ''].join('\n'));
-  t.same(lines, ['configs/x.yaml:3: services.fs.command: required field is missing']);
+  t.same(lines, ['configs/x.yaml:3: services.fs.command: required field is missing (or url: for a remote Streamable HTTP server)']);
 });
 
 t.test('several problems are all reported, in line order', async (t) => {
@@ -281,12 +281,12 @@ t.test("checkManifestPaths looks a bare command up on PATH (the service env's PA
   );
 });
 
-t.test('import of a .mcp.json: stdio entries become services, remote ones are skipped', async (t) => {
+t.test('import of a .mcp.json: stdio entries become services, http ones remote services, sse ones are skipped', async (t) => {
   const json = JSON.stringify({
     mcpServers: {
       'My Notes': { command: 'npx', args: ['-y', '@acme/notes'], env: { NOTES_DIR: '/n', LEVEL: 2 } },
       fs: { type: 'stdio', command: 'python3', args: ['fs_server.py'] },
-      remote: { type: 'http', url: 'https://example.com/mcp' },
+      remote: { type: 'http', url: 'https://example.com/mcp', headers: { Authorization: 'Bearer ${API_TOKEN}' } },
       events: { type: 'sse', url: 'https://example.com/sse' },
       bare: { url: 'https://example.com/x' },
       broken: { args: ['x'] },
@@ -298,27 +298,31 @@ t.test('import of a .mcp.json: stdio entries become services, remote ones are sk
     {
       'my-notes': { command: 'npx', args: ['-y', '@acme/notes'], env: { NOTES_DIR: '/n', LEVEL: '2' } },
       fs: { command: 'python3', args: ['fs_server.py'] },
+      remote: { url: 'https://example.com/mcp', headers: { Authorization: 'Bearer ${API_TOKEN}' } },
+      bare: { url: 'https://example.com/x' },
     },
-    'no cwd when the manifest lands in the folder of the config',
+    'no cwd when the manifest lands in the folder of the config; http entries keep url and headers',
   );
   t.same(result.renamed, [{ from: 'My Notes', to: 'my-notes' }]);
   t.same(
     result.skipped.map((s) => [s.name, s.kind]),
     [
-      ['remote', 'remote'],
       ['events', 'remote'],
-      ['bare', 'remote'],
       ['broken', 'invalid'],
     ],
   );
-  t.match(result.skipped[0]?.reason, /^not imported yet: a remote server \(type http, https:\/\/example\.com\/mcp\)/);
-  t.match(result.skipped[3]?.reason, /no command/);
+  t.match(result.skipped[0]?.reason, /^not imported: a remote server of type sse, https:\/\/example\.com\/sse/);
+  t.match(result.skipped[1]?.reason, /no command/);
   const yaml = result.toYaml();
   t.match(yaml, /^# yaml-language-server: \$schema=\.\/mesh\.schema\.json\n/);
   t.match(yaml, /# "My Notes" in \/p\/\.mcp\.json\n\s+my-notes:/);
-  t.match(yaml, /# Not imported:\n#\s+remote: not imported yet: a remote server/);
-  const manifest = parseManifest(yaml, '/p/mesh.yaml', {});
+  t.match(yaml, /# Not imported:\n#\s+events: not imported: a remote server of type sse/);
+  const manifest = parseManifest(yaml, '/p/mesh.yaml', { API_TOKEN: 't0k' });
   t.same(Object.keys(manifest.services), ['my-notes', 'fs'], 'the generated text is a valid manifest');
+  t.same(manifest.remotes, {
+    remote: { url: 'https://example.com/mcp', headers: { authorization: 'Bearer t0k' }, tags: [], enabled: true },
+    bare: { url: 'https://example.com/x', headers: {}, tags: [], enabled: true },
+  });
   t.equal(manifest.services['my-notes']?.env.LEVEL, '2');
 });
 

@@ -151,7 +151,7 @@ t.test('launch plan: sidecars share the host unless isolate: true', async (t) =>
   );
   const options = { proxyUrl: 'http://127.0.0.1:7000', node: '/usr/bin/node', sidecarScript: '/x/sidecar/cli.js', token: 'tok' };
   const [fs0, fs1, iso] = planLaunches(manifest, options);
-  t.match(fs0?.hosted, { name: 'fs', command: 'python3', args: ['s.py'], env: { SECRET: 'x' }, port: 5010, proxy: 'http://127.0.0.1:7000', token: 'tok', deadlineMs: 5000 });
+  t.match(fs0?.hosted, { name: 'fs', command: 'python3', args: ['s.py'], env: { SECRET: 'x' }, port: 5010, proxy: ['http://127.0.0.1:7000'], token: 'tok', deadlineMs: 5000 });
   t.equal(fs1?.hosted?.port, 5011, 'replicas take port+i in the host too');
   t.equal(iso?.hosted, undefined, 'isolate: true runs its own mesh-sidecar');
   t.equal(iso?.kind, 'sidecar');

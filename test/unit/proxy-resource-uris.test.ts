@@ -37,7 +37,7 @@ t.test('listings are namespaced once, keeping the originals in _meta', async (t)
   t.same(first.resources[0], { name: 'a.md', uri: 'mesh://docs/demo://a.md', description: '[docs] A doc', _meta: { keep: 1, 'mesh/service': 'docs', 'mesh/uri': 'demo://a.md' } });
   t.equal(first.prompts[1]!.name, 'docs__greet');
   t.equal(first.prompts[1]!.description, '[docs] greet');
-  t.match(first.prompts[0]!.name, /^docs__simple_prompt_[0-9a-f]{6}$/, 'a name outside [A-Za-z0-9_-] is cleaned and hashed, stably');
+  t.match(first.prompts[0]!.name, /^docs__simple_prompt_[0-9a-f]{8}$/, 'a name outside [A-Za-z0-9_-] is cleaned and hashed, stably');
   t.equal(first.prompts[0]!._meta?.['mesh/prompt'], 'simple prompt');
 });
 

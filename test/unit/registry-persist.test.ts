@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { readdirSync, readFileSync, realpathSync, statSync, symlinkSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Registry } from '../../proxy/registry/registry.js';
+import { parseInstanceNetworks } from '../../proxy/registry/instance-networks.js';
 import { CoalescedWriter } from '../../proxy/registry/persist.js';
 import { lockAddress } from '../../proxy/registry/file-lock.js';
 import { loadSqlJs } from '../../proxy/registry/sqlite.js';
@@ -59,7 +60,7 @@ t.test('round trip: instances survive a restart and come back fresh', async (t) 
   t.match(a, { name: 'fs', pid: 77, resources: 2, prompts: [{ name: 'p' }], status: 'healthy', lastHeartbeat: START + 100_000, registeredAt: START });
   t.equal(a?.tools[0]?.description, 'Read');
   t.equal(second.instance('fs-b')?.status, 'restarting', 'child state persisted');
-  t.equal(second.recentAudit({ limit: 10 }).length, 1, 'audit persisted');
+  t.equal((await second.recentAudit({ limit: 10 })).length, 1, 'audit persisted');
   clock.now += 89_000;
   t.same(second.sweep().changed, [], 'fresh after load: the restart did not expire anyone');
   clock.now += 1_000;
@@ -89,7 +90,7 @@ t.test('leases survive a restart; a file from before leases drops its rows (they
   t.equal(third.recovered, undefined, 'an older file is migrated, not quarantined');
   t.match(third.droppedRows, [{ id: 'fs-a', reason: /no valid lease/ }], 'its lease-less rows are dropped');
   t.equal(third.heartbeat('fs-a', {}, lease), undefined, 'so the instance gets 404 and registers again');
-  t.equal(third.recentAudit({}).length, 1, 'the audit trail is kept');
+  t.equal((await third.recentAudit({})).length, 1, 'the audit trail is kept');
   await third.close();
 });
 
@@ -299,7 +300,7 @@ t.test('a failed write is counted, reported by flush, and retried', async (t) =>
 t.test('the registry file folder is created; remote instances only when allowed', async (t) => {
   const { dir, clock } = setup(t);
   const file = join(dir, 'nested', 'deeper', 'registry.db');
-  const registry = await Registry.open({ file, now: () => clock.now, allowRemote: true });
+  const registry = await Registry.open({ file, now: () => clock.now, allowInstances: parseInstanceNetworks(['10.0.0.0/8']) });
   registry.register(reg('far-1', 'far', 5001, { url: 'http://10.1.2.3:5001/mcp', host: '10.1.2.3' }));
   await registry.flush();
   t.ok(statSync(file).size > 0);
@@ -324,7 +325,7 @@ t.test('a version 2 file (audit rows without hops and trace id) is migrated, its
   t.equal(second.recovered, undefined, 'not quarantined');
   t.same(second.droppedRows, []);
   second.audit({ service: 'fs', tool: 'read_text', durationMs: 1, outcome: 'ok', hops: 1, traceId: '0af7651916cd43dd8448eb211c80319c' });
-  const [newest, older] = second.recentAudit({});
+  const [newest, older] = await second.recentAudit({});
   t.match(newest, { hops: 1, traceId: '0af7651916cd43dd8448eb211c80319c' }, 'new rows fill the new columns');
   t.match(older, { tool: 'read_text', requestBytes: 5 });
   t.equal(older?.hops, undefined, 'old rows have none');

@@ -3,6 +3,7 @@ import { MeshError } from '../../src/errors.js';
 import { Registry } from '../../proxy/registry/registry.js';
 import { HeartbeatSchema, InstanceIdSchema, ServiceNameSchema, ToolSchema } from '../../src/contract/index.js';
 import { RegistrationSchema, registrationSchema } from '../../proxy/registry/schemas.js';
+import { parseInstanceNetworks } from '../../proxy/registry/instance-networks.js';
 import { formatZodError } from '../../src/contract/zod-message.js';
 import { isLoopbackHost } from '../../proxy/registry/loopback.js';
 
@@ -70,8 +71,8 @@ t.test('bad urls are refused; remote hosts only when the proxy allows them', asy
   t.match(refusal(t, body({ url: 'http://user:pw@127.0.0.1:5001/mcp' })), /^url: credentials/);
   t.match(refusal(t, body({ url: 'http://10.0.0.5:5001/mcp' })), /^url: host "10.0.0.5" is not loopback/);
   t.match(refusal(t, body({ host: 'example.com' })), /^host: host "example.com" is not loopback/);
-  const remote = registrationSchema({ allowRemote: true });
-  t.ok(remote.safeParse(body({ url: 'http://10.0.0.5:5001/mcp', host: '10.0.0.5' })).success, 'allowed with allowRemote');
+  const remote = registrationSchema({ allowInstances: parseInstanceNetworks(['10.0.0.0/8']) });
+  t.ok(remote.safeParse(body({ url: 'http://10.0.0.5:5001/mcp', host: '10.0.0.5' })).success, 'allowed inside --allow-instances');
   t.match(refusal(t, body({ url: 'file:///x' }), remote), /scheme "file:"/, 'scheme still checked');
   t.match(refusal(t, body({ port: 0 })), /^port: /);
   t.match(refusal(t, body({ port: 70000 })), /^port: /);

@@ -5,15 +5,17 @@ import { CliError } from '../errors.js';
 import { meshInvocation } from '../invocation.js';
 import { proxyAnswers } from '../orchestrator/observe.js';
 import { jsonText, outputMode, paint, type Output } from '../output.js';
+import { ViewsAnswerSchema } from '../../../src/contract/views.js';
 
 interface ClientOptions extends ProxyOptions {
-  name: string;
+  name?: string;
   view?: string;
   showToken?: boolean;
 }
 
 interface ClaudeOptions extends ClientOptions {
   scope?: string;
+  view?: string;
 }
 
 /**
@@ -36,13 +38,17 @@ export function claudeConfig(proxyUrl: string, name: string, withToken: boolean,
 
 // Where the proxy is, whether it answers, and the token (MESH_TOKEN) the snippets refer to.
 async function prepare(options: ClientOptions): Promise<{ out: Output; target: ClientTarget; from: string; running: boolean }> {
-  if (!NAME_PATTERN.test(options.name)) throw new CliError(`--name: use letters, digits, "_" or "-" (got ${JSON.stringify(options.name)})`);
+  // A view's server is named after it unless --name says otherwise (mesh-writing beside mesh).
+  const name = options.name ?? (options.view === undefined ? 'mesh' : `mesh-${options.view}`);
+  if (!NAME_PATTERN.test(name)) throw new CliError(`--name: use letters, digits, "_" or "-" (got ${JSON.stringify(name)})`);
   if (options.view !== undefined && !NAME_PATTERN.test(options.view)) throw new CliError(`--view: use letters, digits, "_" or "-" (got ${JSON.stringify(options.view)})`);
   const out = outputMode(options);
   const { location } = await locateProxy(options);
   const token = process.env.MESH_TOKEN ?? '';
-  const target: ClientTarget = { proxyUrl: location.url, name: options.name, view: options.view, token: token === '' ? undefined : { value: token, show: options.showToken === true } };
-  return { out, target, from: location.from, running: await proxyAnswers(location.url) };
+  const target: ClientTarget = { proxyUrl: location.url, name, view: options.view, token: token === '' ? undefined : { value: token, show: options.showToken === true } };
+  const running = await proxyAnswers(location.url);
+  if (running && options.view !== undefined) await checkView(location.url, options.view);
+  return { out, target, from: location.from, running };
 }
 
 function indented(value: unknown): string {
@@ -57,7 +63,7 @@ function noteNotRunning(url: string, running: boolean): void {
 function clientCommand(name: string, summary: string, examples: string): Command {
   const command = new Command(name)
     .description(summary)
-    .option('--name <name>', 'the server name the client shows', 'mesh')
+    .option('--name <name>', 'the server name the client shows (default mesh, or mesh-VIEW with --view)')
     .option('--view <view>', 'a named view of the manifest instead of every tool (its endpoint is /mcp/VIEW)')
     .option('--show-token', 'print the token (MESH_TOKEN) itself instead of a reference the client resolves');
   return withProxyOptions(command).addHelpText(
@@ -168,6 +174,17 @@ The URL came from ${from}.
 ${tokenNote}`);
     noteNotRunning(target.proxyUrl, running);
   });
+}
+
+// A view the running proxy does not serve is refused, naming those it does.
+async function checkView(proxyUrl: string, view: string): Promise<void> {
+  const headers: Record<string, string> = process.env.MESH_TOKEN ? { authorization: `Bearer ${process.env.MESH_TOKEN}` } : {};
+  const answer = await fetch(`${proxyUrl}/v1/views`, { headers }).catch(() => undefined);
+  if (!answer?.ok) return;
+  const parsed = ViewsAnswerSchema.safeParse(await answer.json());
+  if (!parsed.success) return;
+  const known = parsed.data.views.map((v) => v.name);
+  if (!known.includes(view)) throw new CliError(`--view ${view}: the mesh-proxy at ${proxyUrl} serves no view "${view}"; its views: ${known.join(', ')}`);
 }
 
 /** `mesh config CLIENT`: how to connect an MCP client to the mesh. */

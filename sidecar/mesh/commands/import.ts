@@ -65,7 +65,7 @@ Examples:
       }
       const out = outputMode(options);
       const count = Object.keys(result.services).length;
-      if (count === 0) throw new CliError(`${file}: no stdio servers to import\n${notImported(result.skipped)}`, EXIT.failed);
+      if (count === 0) throw new CliError(`${file}: no stdio or Streamable HTTP servers to import\n${notImported(result.skipped)}`, EXIT.failed);
       if (out.json) {
         process.stdout.write(jsonText({ source: file, services: result.services, skipped: result.skipped, renamed: result.renamed }));
       } else if (options.output === undefined) {
@@ -80,7 +80,7 @@ Examples:
     });
 }
 
-// One line per entry left out, by name: remote ones are "not imported yet", broken ones say why.
+// One line per entry left out, by name: remote ones (SSE) say what they are, broken ones say why.
 function notImported(skipped: readonly SkippedServer[]): string {
   return skipped.map((s) => (s.kind === 'remote' ? `mesh: ${s.name}: ${s.reason}` : `mesh: ${s.name}: not imported: ${s.reason}`)).join('\n');
 }

@@ -67,6 +67,10 @@ async function validate(file: string, options: ValidateOptions): Promise<number>
   const disabled = services.filter((s) => !s.enabled).map((s) => s.name);
   const parts = [`${enabled.length} enabled${enabled.length > 0 ? ` (${enabled.join(', ')})` : ''}`];
   if (disabled.length > 0) parts.push(`${disabled.length} disabled (${disabled.join(', ')})`);
+  const remotes = Object.keys(manifest.remotes);
+  if (remotes.length > 0) parts.push(`${remotes.length} remote (${remotes.join(', ')})`);
+  const views = Object.keys(manifest.views);
+  if (views.length > 0) parts.push(`views: ${views.join(', ')}`);
   process.stdout.write(`${paint(out, 'green', `${file}: valid`)}; services: ${parts.join(', ')}; proxy ${manifestProxyUrl(manifest.proxy)}\n`);
   return EXIT.ok;
 }

@@ -13,6 +13,7 @@ import { listInstances } from './observe.js';
 import { restartSidecarChild } from './sidecar-control.js';
 import { launchProblems, planLaunches, type Launch } from './plan.js';
 import { ProxyKeeper } from './proxy-keeper.js';
+import { hasProxyConfig, pushViews } from './push-views.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 import { DEFAULT_DRAIN_MS } from '../../../src/http/drain.js';
@@ -134,6 +135,8 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       throw error;
     }
     if (stopped.aborted) return;
+    // A proxy this run started read the views and remotes from the manifest (--manifest); one already running is told them.
+    if (!this.state.proxy.started && hasProxyConfig(manifest)) this.warn(await pushViews(this.state.proxy.url, manifest));
     for (const launch of launches) if (!early.includes(launch)) this.track(launch, problems);
     // In manifest order, whichever started first.
     this.tracked.sort((a, b) => launches.indexOf(a.launch) - launches.indexOf(b.launch));
@@ -143,7 +146,14 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   }
 
   private plan(manifest: ResolvedManifest): Launch[] {
-    return planLaunches(manifest, { proxyUrl: this.state.proxy.url, node: process.execPath, sidecarScript: scripts.sidecar, token: process.env.MESH_TOKEN, controlToken: this.controlToken });
+    // Every proxy of the mesh when the manifest names several: registration fails over in order.
+    return planLaunches(manifest, {
+      proxyUrl: this.options.location.all ?? this.state.proxy.url,
+      node: process.execPath,
+      sidecarScript: scripts.sidecar,
+      token: process.env.MESH_TOKEN,
+      controlToken: this.controlToken,
+    });
   }
 
   // A service whose paths are missing is shown failed with the reason, not started.
@@ -191,7 +201,12 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     this.state.phase = 'starting';
     this.refreshServices();
     this.save();
+    this.warn(await pushViews(this.state.proxy.url, manifest));
     return changes;
+  }
+
+  private warn(problem: string | undefined): void {
+    if (problem !== undefined) process.stderr.write(`mesh: ${problem}\n`);
   }
 
   /**

@@ -72,6 +72,7 @@ function sidecarLaunch(name: string, service: ResolvedService, replica: number, 
     `${restart.backoff.initialMs}-${Math.max(restart.backoff.initialMs, restart.backoff.maxMs)}`,
     '--cwd',
     service.cwd,
+    ...flagArgs({ '--host': service.host, '--advertise-url': service.advertiseUrl, '--tls-cert': service.tlsCert, '--tls-key': service.tlsKey, '--ca': service.ca ?? manifest.proxy.ca }),
     ...service.tags.flatMap((tag) => ['--tag', tag]),
     '--',
     service.command,
@@ -79,7 +80,9 @@ function sidecarLaunch(name: string, service: ResolvedService, replica: number, 
   ];
   const env = options.controlToken === undefined ? service.env : { ...service.env, MESH_CONTROL_TOKEN: options.controlToken };
   const launch: Launch = { service: name, replica, kind: 'sidecar', command: options.node, args, cwd: service.cwd, env };
-  if (options.shareHost !== false && !service.isolate) launch.hosted = hostedSidecar(name, service, port, manifest, options);
+  // A sidecar bound beyond loopback or serving TLS keeps its own process (and its flags).
+  const networked = [service.host, service.advertiseUrl, service.tlsCert, service.tlsKey, service.ca ?? manifest.proxy.ca].some((v) => v !== undefined);
+  if (options.shareHost !== false && !service.isolate && !networked) launch.hosted = hostedSidecar(name, service, port, manifest, options);
   return launch;
 }
 
@@ -95,7 +98,10 @@ function hostedSidecar(name: string, service: ResolvedService, port: number | un
     env: service.env,
     host: '127.0.0.1',
     portRange: { from: 5000, to: 5099 },
-    proxy: options.proxyUrl,
+    proxy: options.proxyUrl
+      .split(',')
+      .map((url) => url.trim())
+      .filter(Boolean),
     heartbeatMs: manifest.proxy.heartbeatInterval * 1000,
     tags: service.tags,
     allowedHosts: [],
@@ -123,6 +129,9 @@ function nativeLaunch(name: string, service: ResolvedService, replica: number, m
   const limits = { MESH_DRAIN_TIMEOUT: service.drainTimeout, MESH_SESSION_IDLE_TIMEOUT: service.sessionIdleTimeout, MESH_MAX_SESSIONS: service.maxSessions };
   for (const [key, value] of Object.entries(limits)) if (value !== undefined) env[key] = String(value);
   if (options.token !== undefined && options.token !== '') env.MESH_TOKEN = options.token;
+  // Other hosts and TLS, as createInstance() reads them.
+  const network = { MESH_HOST: service.host, MESH_ADVERTISE_URL: service.advertiseUrl, MESH_TLS_CERT: service.tlsCert, MESH_TLS_KEY: service.tlsKey, MESH_CA: service.ca ?? manifest.proxy.ca };
+  for (const [key, value] of Object.entries(network)) if (value !== undefined) env[key] = value;
   return { service: name, replica, kind: 'native', command: service.command, args: service.args, cwd: service.cwd, env };
 }
 

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { ResolvedManifest } from '../../../src/manifest/index.js';
 import { stopGroup } from '../process-refs.js';
 import { addProxyUser, forgetProxy, liveProxy, liveProxyUsers, proxyPort, recordProxy, removeProxyUser, type ProxyUser } from '../proxy-users.js';
-import type { ProxyLocation } from '../proxy-url.js';
+import { isRemoteProxy, type ProxyLocation } from '../proxy-url.js';
 import type { ProcessRef, RunState } from '../run-state.js';
 import { ensureProxy } from './proxy-launch.js';
 import { DEFAULT_DRAIN_MS } from '../../../src/http/drain.js';
@@ -40,6 +40,8 @@ export class ProxyKeeper {
   /** Finds or starts the proxy; joins its users when `mesh up` manages it. */
   async start(signal: AbortSignal): Promise<RunState['proxy']> {
     const { manifest, location, runDir, home } = this.options;
+    // A proxy on another machine (the manifest's proxy.url): never started here; the services register there.
+    if (location.source === 'manifest' && manifest.proxy.url !== undefined && isRemoteProxy(location.url)) return this.state;
     const found = await ensureProxy(manifest, location, runDir, home, { signal });
     this.state = found.state;
     if (found.state.started && found.state.process) {

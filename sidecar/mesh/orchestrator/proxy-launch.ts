@@ -16,7 +16,7 @@ import { flagArgs } from './flag-args.js';
 
 // `--proxy URL` decides where the proxy listens; otherwise the manifest's proxy section does.
 function listenAddress(location: ProxyLocation, manifest: ResolvedManifest): { host: string; port: number } {
-  if (location.source !== 'flag' && location.source !== 'env') return { host: manifest.proxy.host, port: manifest.proxy.port };
+  if (location.source !== 'flag' && location.source !== 'env' && manifest.proxy.url === undefined) return { host: manifest.proxy.host, port: manifest.proxy.port };
   const url = new URL(location.url);
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
 }
@@ -85,6 +85,10 @@ export async function ensureProxy(
     String(p.deadline),
     ...limitArgs(p),
     ...circuitArgs(p.circuit),
+    ...otherHostArgs(p),
+    // The proxy reads the manifest's views itself, so a proxy restarted by the run serves them again.
+    '--manifest',
+    manifest.source.file,
   ];
   const proc = spawnLogged(process.execPath, args, { log, cwd: manifest.source.dir });
   let ended: string | undefined;
@@ -111,7 +115,22 @@ export function circuitArgs(circuit: ProxyConfig['circuit']): string[] {
   });
 }
 
+/** The manifest's TLS and other-host settings as mesh-proxy flags (README, "Other hosts"). */
+export function otherHostArgs(proxy: ProxyConfig): string[] {
+  return [
+    ...flagArgs({ '--tls-cert': proxy.tlsCert, '--tls-key': proxy.tlsKey, '--ca': proxy.ca }),
+    ...(proxy.allowInstances && proxy.allowInstances.length > 0 ? ['--allow-instances', proxy.allowInstances.join(',')] : []),
+    ...(proxy.allowPlainHttp === true ? ['--allow-plain-http'] : []),
+  ];
+}
+
 /** The manifest's proxy limits as mesh-proxy flags; what it leaves out keeps mesh-proxy's defaults. */
 export function limitArgs(proxy: ProxyConfig): string[] {
-  return flagArgs({ '--drain-timeout': proxy.drainTimeout, '--session-idle-timeout': proxy.sessionIdleTimeout, '--max-sessions': proxy.maxSessions, '--max-response-bytes': proxy.maxResponseBytes });
+  return flagArgs({
+    '--drain-timeout': proxy.drainTimeout,
+    '--session-idle-timeout': proxy.sessionIdleTimeout,
+    '--max-sessions': proxy.maxSessions,
+    '--max-response-bytes': proxy.maxResponseBytes,
+    '--separator': proxy.separator,
+  });
 }
