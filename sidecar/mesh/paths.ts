@@ -35,6 +35,7 @@ export function runLog(runDir: string, name?: string): string {
 /** The compiled CLIs `mesh up` starts. */
 export const scripts = {
   sidecar: fileURLToPath(new URL('../cli.js', import.meta.url)),
+  host: fileURLToPath(new URL('../host.js', import.meta.url)),
   proxy: fileURLToPath(new URL('../../proxy/cli.js', import.meta.url)),
   mesh: fileURLToPath(new URL('./cli.js', import.meta.url)),
 };

@@ -130,6 +130,7 @@ export const ServiceSchema = z
     sessionIdleTimeout: optionalSeconds('seconds after which an idle MCP session of an instance is closed (default 1800)'),
     maxSessions: optionalCount('cap of open MCP sessions per instance: a new one evicts the least recently used idle one, or gets 503 when all are busy (default 1000)'),
     maxMessageBytes: optionalCount('largest message (one stdout line) the server may send; a longer one fails its call (sidecar only; default 32 MiB)'),
+    isolate: z.boolean().default(false).describe('sidecar only: run its sidecar in a process of its own (as `mesh-sidecar`) instead of the shared sidecar host of `mesh up`'),
     enabled: z.boolean().default(true).describe('false keeps the service in the file but out of `mesh up`'),
     host: z.string().min(1).optional().describe('address the instance binds (default 127.0.0.1); beyond loopback MESH_TOKEN is required'),
     advertiseUrl: z.string().refine(httpUrl, { error: 'expected an http(s) URL' }).optional().describe('the URL registered with the proxy (default from host; 0.0.0.0: the first non-internal IPv4)'),

@@ -4,9 +4,9 @@ import { DEFAULT_FAULTS_OPTIONS, type FaultsOptions } from './faults-suite.js';
 import { DEFAULT_DASHBOARD_OPTIONS, type DashboardOptions } from './dashboard.js';
 import { DEFAULT_MULTI_OPTIONS, QUICK_MULTI_OPTIONS, type MultiProxyOptions } from './multi-proxy.js';
 
-/** Which suites run: the echo paths, the registry-scale suite, the mesh suite, the faults suite, the dashboard suite, the views suite, the multi-proxy suite, or all of them (the default). */
-export type Suite = 'all' | 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard' | 'views' | 'multi-proxy';
-const SUITES: readonly Suite[] = ['all', 'echo', 'registry', 'mesh', 'faults', 'dashboard', 'views', 'multi-proxy'];
+/** Which suites run: the echo paths, the registry-scale suite, the mesh suite, the faults suite, the dashboard suite, the views suite, the multi-proxy suite, the sidecar host suite, or all of them (the default). */
+export type Suite = 'all' | 'echo' | 'registry' | 'mesh' | 'faults' | 'dashboard' | 'views' | 'multi-proxy' | 'host';
+const SUITES: readonly Suite[] = ['all', 'echo', 'registry', 'mesh', 'faults', 'dashboard', 'views', 'multi-proxy', 'host'];
 
 /** Command-line options of `npm run bench`. */
 export interface BenchOptions {
@@ -48,6 +48,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --suite S            all (default), echo (the paths only), registry (the registry-scale suite only)
                        or mesh (file polling vs mesh.call, and mesh up of configs/demo.yaml)
                        or faults (session flood and drain on SIGTERM)
+                       or host (mesh up of eleven fs_server.py in the sidecar host: RSS, start-up, hosted vs isolated calls/s)
                        or dashboard (the proxy's page at N services in headless chromium)
                        or views (tools/list size of /mcp, /mcp/discovery and each view of configs/factory.yaml);
                        or multi-proxy (3 proxies on one PostgreSQL; skipped where it is not installed);

@@ -21,6 +21,7 @@ import { formatMeshTable } from './mesh-report.js';
 import { runMeshSuite, type MeshSuiteResult } from './mesh-suite.js';
 import { formatViewsTable, runViewsSuite, type ViewsResult } from './views-suite.js';
 import { formatFaultsTable, runFaultsSuite, type FaultsResult } from './faults-suite.js';
+import { DEFAULT_HOST_OPTIONS, formatHostTable, runHostSuite, type HostSuiteResult } from './host-suite.js';
 import { formatDashboardTable, runDashboardSuite, type DashboardResult } from './dashboard.js';
 import { formatRegistryTable, runRegistryScale, type RegistryScaleResult } from './registry-scale.js';
 import { openSdkDriver } from './sdk-driver.js';
@@ -147,6 +148,7 @@ async function main(): Promise<number> {
     runs('registry') ? `registry scale (${options.registry.instances} instances)` : '',
     runs('mesh') ? 'mesh (file polling vs mesh.call, mesh up)' : '',
     runs('faults') ? 'faults (session flood, drain)' : '',
+    runs('host') ? 'sidecar host (eleven fs_server.py services: RSS, start-up, hosted vs isolated calls/s)' : '',
     runs('dashboard') ? `dashboard (${options.dashboard.services} services in chromium)` : '',
     runs('views') ? 'views (tools/list size per endpoint of configs/factory.yaml)' : '',
     runs('multi-proxy')
@@ -226,6 +228,14 @@ async function main(): Promise<number> {
     if (interrupted) return 130;
     errors.push(...faults.errors.map((e) => ({ path: e.part, round: e.round, message: e.message })));
     log(`  faults suite done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  let host: HostSuiteResult | undefined;
+  if (runs('host')) {
+    log('sidecar host: mesh up of eleven fs_server.py services plus one isolated');
+    host = await guarded('sidecar-host', () => runHostSuite(DEFAULT_HOST_OPTIONS, log));
+    if (interrupted) return 130;
+    if (host) process.stdout.write(`\n${formatHostTable(host)}\n`);
   }
 
   let dashboard: DashboardResult | undefined;

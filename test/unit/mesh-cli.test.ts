@@ -133,13 +133,32 @@ t.test('launch plan: sidecar argv and the native env contract', async (t) => {
   );
   const [fs0, fs1, cmc] = launches;
   t.equal(fs0?.command, '/usr/bin/node');
-  t.match(fs0?.args.join(' '), /^\/x\/sidecar\/cli\.js --name fs --proxy http:\/\/127\.0\.0\.1:7000 --port 5010 .* --tag py -- python3 s\.py$/);
+  t.match(fs0?.args.join(' '), /^(--[a-z-]+=\S+ )*\/x\/sidecar\/cli\.js --name fs --proxy http:\/\/127\.0\.0\.1:7000 --port 5010 .* --tag py -- python3 s\.py$/);
   t.match(fs1?.args.join(' '), /--port 5011/, 'replicas take port+i');
   t.notOk(fs0?.args.join(' ').includes('SECRET'), 'env is not on the command line');
   t.same(fs0?.env, { SECRET: 'x' });
   t.same(cmc?.env, { MESH_SERVICE_NAME: 'cmc', MESH_PROXY_URL: 'http://127.0.0.1:7000', MESH_TAGS: 'native,demo', MESH_DEADLINE: '60', MESH_HEARTBEAT: '30', MESH_TOKEN: 'tok' });
   t.equal(cmc?.command, 'node');
   t.same(cmc?.args, ['cmc.js']);
+});
+
+t.test('launch plan: sidecars share the host unless isolate: true', async (t) => {
+  const dir = t.testdir({});
+  const manifest = parseManifest(
+    'version: 1\nservices:\n  fs:\n    command: python3\n    args: [s.py]\n    env: { SECRET: x }\n    replicas: 2\n    port: 5010\n    deadline: 5\n  iso:\n    command: python3\n    isolate: true\n',
+    join(dir, 'mesh.yaml'),
+    {},
+  );
+  const options = { proxyUrl: 'http://127.0.0.1:7000', node: '/usr/bin/node', sidecarScript: '/x/sidecar/cli.js', token: 'tok' };
+  const [fs0, fs1, iso] = planLaunches(manifest, options);
+  t.match(fs0?.hosted, { name: 'fs', command: 'python3', args: ['s.py'], env: { SECRET: 'x' }, port: 5010, proxy: ['http://127.0.0.1:7000'], token: 'tok', deadlineMs: 5000 });
+  t.equal(fs1?.hosted?.port, 5011, 'replicas take port+i in the host too');
+  t.equal(iso?.hosted, undefined, 'isolate: true runs its own mesh-sidecar');
+  t.equal(iso?.kind, 'sidecar');
+  t.ok(
+    planLaunches(manifest, { ...options, shareHost: false }).every((l) => l.hosted === undefined),
+    'shareHost: false isolates every sidecar',
+  );
 });
 
 t.test('output: tables align coloured cells, plain when piped', async (t) => {

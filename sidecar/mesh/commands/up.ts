@@ -9,10 +9,10 @@ import type { ResolvedManifest } from '../../../src/manifest/index.js';
 import { readManifest } from '../common.js';
 import { CliError, EXIT } from '../errors.js';
 import { ProgressDisplay } from '../orchestrator/display.js';
-import { MeshRun } from '../orchestrator/mesh-run.js';
 import { lastLines } from '../../../src/stdio/stderr-tail.js';
 import { logTail } from '../log-files.js';
 import { spawnLogged } from '../orchestrator/spawn-logged.js';
+import { leanNodeFlags } from '../orchestrator/node-flags.js';
 import { fetchTools } from '../orchestrator/observe.js';
 import { exampleCall, summaryText, tally } from '../orchestrator/summary.js';
 import { jsonText, outputMode, type Output } from '../output.js';
@@ -21,7 +21,6 @@ import { runDirFor, runLog, scripts } from '../paths.js';
 import { resolveProxy, type ProxyLocation } from '../proxy-url.js';
 import { clashMessage, isRunActive, manifestArgument, serviceClashes } from '../run-lookup.js';
 import { applyToRunning } from './up-apply.js';
-import { startControlServer } from '../orchestrator/control-server.js';
 import { removeControlFile } from '../control-file.js';
 import { readRunState, type RunState } from '../run-state.js';
 
@@ -107,6 +106,8 @@ function startLine(file: string, manifest: ResolvedManifest, runDir: string, det
 async function supervise(file: string, manifest: ResolvedManifest, location: ProxyLocation, runDir: string, options: UpOptions, out: Output): Promise<number> {
   const headless = options.supervise === true;
   const display = new ProgressDisplay(headless ? { ...out, tty: false, color: false } : out);
+  // Loaded here: the `--detach` parent, which only starts and watches the supervisor, never needs them.
+  const [{ MeshRun }, { startControlServer }] = await Promise.all([import('../orchestrator/mesh-run.js'), import('../orchestrator/control-server.js')]);
   const run = new MeshRun({ manifest, location, runDir, home: meshHome(), detached: headless, startTimeoutMs: options.timeout * 1000 });
   if (!out.json && !headless) process.stdout.write(startLine(file, manifest, runDir, false));
   let settled = false;
@@ -162,7 +163,7 @@ async function supervise(file: string, manifest: ResolvedManifest, location: Pro
 async function detach(file: string, manifest: ResolvedManifest, runDir: string, options: UpOptions, out: Output): Promise<number> {
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
   const log = runLog(runDir, 'up');
-  const args = [scripts.mesh, 'up', resolve(file), '--supervise', '--timeout', String(options.timeout), ...(options.proxy === undefined ? [] : ['--proxy', options.proxy])];
+  const args = [...leanNodeFlags(), scripts.mesh, 'up', resolve(file), '--supervise', '--timeout', String(options.timeout), ...(options.proxy === undefined ? [] : ['--proxy', options.proxy])];
   const child = spawnLogged(process.execPath, args, { log, cwd: process.cwd() });
   let ended = false;
   void child.then(() => (ended = true));

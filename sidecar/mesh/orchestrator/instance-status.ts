@@ -25,7 +25,9 @@ export async function observeInstance(tracked: Tracked, listed: Map<string, List
   if (tracked.proc === undefined || state.process === undefined) return;
   const pid = state.process.pid;
   const candidates = listed?.get(launch.service) ?? [];
-  const instance = candidates.find((i) => i.pid === pid) ?? (launch.kind === 'native' && launch.replica === 0 && candidates.length === 1 ? candidates[0] : undefined);
+  // Hosted instances share the host's pid: they are told apart by the URL the host reports.
+  const mine = (i: ListedInstance) => (launch.hosted === undefined ? i.pid === pid : state.url !== undefined && i.url === state.url);
+  const instance = candidates.find(mine) ?? (launch.kind === 'native' && launch.replica === 0 && candidates.length === 1 ? candidates[0] : undefined);
   const health = instance !== undefined && launch.kind === 'sidecar' ? await sidecarHealth(instance.url) : undefined;
   if (instance !== undefined) Object.assign(state, { port: instance.port, url: instance.url });
   if (health?.pid !== undefined && health.pid !== state.child?.pid) state.child = refOf(health.pid);

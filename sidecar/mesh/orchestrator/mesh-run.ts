@@ -17,6 +17,10 @@ import { hasProxyConfig, pushViews } from './push-views.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
 import { DEFAULT_DRAIN_MS } from '../../../src/http/drain.js';
+import { HostKeeper } from './host-keeper.js';
+import { leanNodeFlags } from './node-flags.js';
+import { applyHostStatus, hostedService, hostKey, onHostExit, onHostSpawn } from './hosted-instances.js';
+import { join } from 'node:path';
 
 export interface MeshRunOptions {
   manifest: ResolvedManifest;
@@ -55,12 +59,39 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   private readonly controlToken = randomBytes(24).toString('hex');
   /** The last apply or restart: they run one at a time. */
   private changes: Promise<unknown> = Promise.resolve();
+  /** The one process running every sidecar not marked `isolate`. */
+  private readonly host: HostKeeper;
+  /** Set once the proxy was found or started: sidecars may start before. */
+  private proxyKnown = false;
 
   constructor(private readonly options: MeshRunOptions) {
     super();
     const now = new Date().toISOString();
     this.proxy = new ProxyKeeper({ ...options, supervisor: refOf(process.pid) });
     this.manifest = options.manifest;
+    this.host = new HostKeeper({
+      dir: join(options.runDir, 'host'),
+      log: runLog(options.runDir, 'sidecar-host'),
+      node: process.execPath,
+      hostScript: scripts.host,
+      controlToken: this.controlToken,
+      nodeFlags: leanNodeFlags(),
+    });
+    this.host.on('spawn', (proc, ref) => {
+      onHostSpawn(this.tracked, proc, ref, (key) => this.host.has(key));
+      this.refreshServices();
+      // Shown once the proxy's start is known (the display names the proxy with the first state).
+      if (this.proxyKnown) this.save();
+    });
+    this.host.on('exit', (description, delayMs) => {
+      process.stderr.write(`mesh: the sidecar host ${description}; starting it again in ${Math.round(delayMs / 1000)} s\n`);
+      onHostExit(this.tracked, description, delayMs, (key, port) => this.host.prefer(key, port))
+        .catch((error: unknown) => this.report('stopping the servers of the sidecar host', error))
+        .finally(() => {
+          this.refreshServices();
+          this.save();
+        });
+    });
     this.state = {
       version: 1,
       manifest: options.manifest.source.file,
@@ -85,8 +116,17 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     const { manifest } = this;
     const stopped = this.stopRequested.signal;
     this.save();
+    // Sidecars start while the proxy does (they retry their registration until it answers); native
+    // instances, which may call the mesh as they start, wait for it.
+    const launches = this.plan(manifest);
+    const proxyStart = this.proxy.start(stopped);
+    proxyStart.catch(() => undefined);
+    const problems = await launchProblems(manifest);
+    const early = stopped.aborted ? [] : launches.filter((launch) => launch.kind === 'sidecar');
+    for (const launch of early) this.track(launch, problems);
     try {
-      this.state.proxy = await this.proxy.start(stopped);
+      this.state.proxy = await proxyStart;
+      this.proxyKnown = true;
       if (!stopped.aborted) this.save();
     } catch (error) {
       this.state.phase = 'failed';
@@ -97,10 +137,9 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     if (stopped.aborted) return;
     // A proxy this run started read the views and remotes from the manifest (--manifest); one already running is told them.
     if (!this.state.proxy.started && hasProxyConfig(manifest)) this.warn(await pushViews(this.state.proxy.url, manifest));
-    const launches = this.plan(manifest);
-    const problems = await launchProblems(manifest);
-    if (stopped.aborted) return;
-    for (const launch of launches) this.track(launch, problems);
+    for (const launch of launches) if (!early.includes(launch)) this.track(launch, problems);
+    // In manifest order, whichever started first.
+    this.tracked.sort((a, b) => launches.indexOf(a.launch) - launches.indexOf(b.launch));
     this.refreshServices();
     this.save();
     this.schedule(0);
@@ -213,6 +252,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
   private spawn(tracked: Tracked): void {
     if (this.stopRequested.signal.aborted) return;
     const { launch, state } = tracked;
+    if (launch.hosted !== undefined) return this.spawnHosted(tracked);
     const proc = spawnLogged(launch.command, launch.args, { log: state.log, cwd: launch.cwd, env: launch.env });
     tracked.proc = proc;
     tracked.startedAt = Date.now();
@@ -220,6 +260,17 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     if (proc.pid !== undefined) state.process = refOf(proc.pid);
     if (state.status !== 'failed') state.status = 'starting';
     proc.then((result) => this.onExit(tracked, proc, describeEnd(result))).catch((error: unknown) => this.report('handling an exit', error));
+  }
+
+  // A hosted sidecar starts in the running host (through its control API) or with the host.
+  private spawnHosted(tracked: Tracked): void {
+    const { state } = tracked;
+    tracked.startedAt = Date.now();
+    tracked.exited = undefined;
+    tracked.proc = this.host.process;
+    if (this.host.ref !== undefined && tracked.proc !== undefined) state.process = this.host.ref;
+    if (state.status !== 'failed') state.status = 'starting';
+    this.host.set(hostedService(tracked)).catch((error: unknown) => this.report(`starting ${hostKey(tracked)} in the sidecar host`, error));
   }
 
   // A process that died is started again with backoff (1 s doubling to 30 s), unless a native
@@ -270,6 +321,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     }
     const listed = await listInstances(this.state.proxy.url);
     if (this.stopping !== undefined) return;
+    if (this.tracked.some((t) => t.launch.hosted !== undefined)) applyHostStatus(this.tracked, await this.host.status());
     await Promise.all(this.tracked.map((tracked) => observeInstance(tracked, listed, this.options.startTimeoutMs)));
     if (this.stopping !== undefined) return;
     this.refreshServices();
@@ -317,6 +369,7 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
       this.state.phase = 'stopping';
       this.save();
       await Promise.all(this.tracked.map((tracked) => this.stopInstance(tracked)));
+      await this.host.stop(SIDECAR_STOP_GRACE_MS);
       await this.proxy.release();
       this.state.phase = 'stopped';
       this.refreshServices();
@@ -330,7 +383,9 @@ export class MeshRun extends EventEmitter<{ change: [RunState]; settled: [RunSta
     // Its exit is expected: onExit must not start it again.
     tracked.proc = undefined;
     const { state } = tracked;
-    if (state.process) await stopGroup(state.process, SIDECAR_STOP_GRACE_MS);
+    // The host's process group holds other services: only this one is stopped in it.
+    if (tracked.launch.hosted !== undefined) await this.host.remove(hostKey(tracked), SIDECAR_STOP_GRACE_MS);
+    else if (state.process) await stopGroup(state.process, SIDECAR_STOP_GRACE_MS);
     // A sidecar stops its child's group itself; this catches a child left by a sidecar that was killed.
     if (state.child) await stopGroup(state.child, 2_000);
     state.status = 'stopped';

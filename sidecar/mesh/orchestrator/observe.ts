@@ -1,22 +1,20 @@
 import type { ListedInstance, SidecarHealthBody } from './classify.js';
+import { requestJson } from './http-json.js';
 import type { ToolLike } from './summary.js';
 
 // Every probe `mesh up` and `mesh config` make, in one place: a GET with a deadline whose JSON body
 // is returned whatever the status (a sidecar answers its health with 503 while the child is down).
 // Both get MESH_TOKEN: the proxy and the sidecars `mesh up` started with it require it on every path, /healthz too.
 async function getJson(url: string, timeoutMs: number, _to: 'proxy' | 'sidecar'): Promise<{ ok: boolean; body: unknown } | undefined> {
-  // AbortSignal.timeout's timer does not hold the process open: a server that accepts and never
-  // answers would otherwise end `mesh up` with exit 13 (top-level await never settled).
-  const keepAlive = setTimeout(() => undefined, timeoutMs);
+  // requestJson's deadline timer holds the process open: a server that accepts and never answers
+  // cannot end `mesh up` with exit 13 (top-level await never settled).
   try {
     const token = process.env.MESH_TOKEN;
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
-    return { ok: response.ok, body: await response.json() };
+    const answer = await requestJson(url, { timeoutMs, headers });
+    return answer.body === undefined ? undefined : { ok: answer.ok, body: answer.body };
   } catch {
     return undefined;
-  } finally {
-    clearTimeout(keepAlive);
   }
 }
 

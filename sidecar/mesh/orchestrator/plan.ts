@@ -1,5 +1,7 @@
 import { checkManifestPaths, checkManifestPorts, type ResolvedManifest, type ResolvedService } from '../../../src/manifest/index.js';
+import type { HostedSidecar } from '../../host/host-spec.js';
 import { flagArgs } from './flag-args.js';
+import { leanNodeFlags } from './node-flags.js';
 
 /** One process `mesh up` starts: a sidecar for a stdio server, or a native instance itself. */
 export interface Launch {
@@ -11,6 +13,8 @@ export interface Launch {
   cwd: string;
   /** Added to the inherited environment. */
   env: Record<string, string>;
+  /** A sidecar run in the shared sidecar host (not `isolate`d): its options there; command/args are the standalone equivalent. */
+  hosted?: HostedSidecar;
 }
 
 export interface PlanOptions {
@@ -22,6 +26,8 @@ export interface PlanOptions {
   token?: string | undefined;
   /** The sidecars' token for POST /control/restart (`mesh restart`), passed as MESH_CONTROL_TOKEN. */
   controlToken?: string | undefined;
+  /** Run the sidecars not marked `isolate` in the one sidecar host process (default true). */
+  shareHost?: boolean;
 }
 
 // replica i of a service with a fixed port gets port + i; port 0 (any free port) stays 0.
@@ -39,6 +45,7 @@ function sidecarLaunch(name: string, service: ResolvedService, replica: number, 
   const port = replicaPort(service, replica);
   const { restart } = service;
   const args = [
+    ...leanNodeFlags(),
     options.sidecarScript,
     '--name',
     name,
@@ -72,7 +79,43 @@ function sidecarLaunch(name: string, service: ResolvedService, replica: number, 
     ...service.args,
   ];
   const env = options.controlToken === undefined ? service.env : { ...service.env, MESH_CONTROL_TOKEN: options.controlToken };
-  return { service: name, replica, kind: 'sidecar', command: options.node, args, cwd: service.cwd, env };
+  const launch: Launch = { service: name, replica, kind: 'sidecar', command: options.node, args, cwd: service.cwd, env };
+  // A sidecar bound beyond loopback or serving TLS keeps its own process (and its flags).
+  const networked = [service.host, service.advertiseUrl, service.tlsCert, service.tlsKey, service.ca ?? manifest.proxy.ca].some((v) => v !== undefined);
+  if (options.shareHost !== false && !service.isolate && !networked) launch.hosted = hostedSidecar(name, service, port, manifest, options);
+  return launch;
+}
+
+// The same options as the flags above, for startSidecar() in the host; the service's env goes to its child only.
+function hostedSidecar(name: string, service: ResolvedService, port: number | undefined, manifest: ResolvedManifest, options: PlanOptions): HostedSidecar {
+  const { restart } = service;
+  const seconds = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
+  const sidecar: HostedSidecar = {
+    name,
+    command: service.command,
+    args: service.args,
+    cwd: service.cwd,
+    env: service.env,
+    host: '127.0.0.1',
+    portRange: { from: 5000, to: 5099 },
+    proxy: options.proxyUrl
+      .split(',')
+      .map((url) => url.trim())
+      .filter(Boolean),
+    heartbeatMs: manifest.proxy.heartbeatInterval * 1000,
+    tags: service.tags,
+    allowedHosts: [],
+    deadlineMs: (service.deadline ?? manifest.proxy.deadline) * 1000,
+    restartPolicy: restart.policy,
+    maxCrashes: restart.maxCrashes,
+    crashWindowMs: restart.windowSeconds * 1000,
+    backoff: { initialMs: restart.backoff.initialMs, maxMs: Math.max(restart.backoff.initialMs, restart.backoff.maxMs) },
+  };
+  if (port !== undefined) sidecar.port = port;
+  if (options.token !== undefined && options.token !== '') sidecar.token = options.token;
+  const optional = { drainTimeoutMs: seconds(service.drainTimeout), sessionIdleMs: seconds(service.sessionIdleTimeout), maxSessions: service.maxSessions, maxMessageBytes: service.maxMessageBytes };
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(sidecar, { [key]: value });
+  return sidecar;
 }
 
 function nativeLaunch(name: string, service: ResolvedService, replica: number, manifest: ResolvedManifest, options: PlanOptions): Launch {

@@ -1,3 +1,4 @@
+import { requestJson } from './http-json.js';
 import { connect } from 'node:net';
 
 /** Who is on a port the mesh-proxy should listen on: nobody, a server asking for a token, or another program. */
@@ -28,15 +29,11 @@ function listening(host: string, port: number, timeoutMs: number): Promise<boole
 export async function portHolder(url: string, timeoutMs = 1_500): Promise<PortHolder> {
   const { hostname, port } = new URL(url);
   if (!(await listening(hostname.replace(/^\[|\]$/g, ''), Number(port || 80), timeoutMs))) return 'free';
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const response = await fetch(`${url}/healthz`, { signal: controller.signal });
-    await response.body?.cancel();
-    return response.status === 401 && /bearer/i.test(response.headers.get('www-authenticate') ?? '') ? 'token-required' : 'other';
+    const answer = await requestJson(`${url}/healthz`, { timeoutMs });
+    const challenge = answer.headers['www-authenticate'];
+    return answer.status === 401 && /bearer/i.test(String(challenge ?? '')) ? 'token-required' : 'other';
   } catch {
     return 'other';
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -11,6 +11,7 @@ import { proxyAnswers } from './observe.js';
 import { portHolder, type PortHolder } from './port-holder.js';
 import { logTail } from '../log-files.js';
 import { describeEnd, spawnLogged, type LoggedProcess } from './spawn-logged.js';
+import { leanNodeFlags } from './node-flags.js';
 import { flagArgs } from './flag-args.js';
 import { isPostgresUrl } from '../../../src/manifest/registry-url.js';
 
@@ -67,6 +68,7 @@ export async function ensureProxy(
   const log = runLog(runDir, 'proxy');
   const registryUrl = isPostgresUrl(p.registry) ? p.registry : undefined;
   const args = [
+    ...leanNodeFlags(),
     scripts.proxy,
     '--host',
     host,
