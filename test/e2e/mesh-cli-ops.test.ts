@@ -118,7 +118,9 @@ t.test('two manifests on one proxy: shared, a duplicate service refused, the las
 
   const upA = await runMesh(['up', fileA, '--detach'], { env });
   t.equal(upA.code, 0, upA.stderr);
-  t.ok(existsSync(join(home, `registry-${proxyPort}.sqlite`)), 'the default registry file is per proxy port');
+  // The registry file is written within its coalescing delay of the first registration.
+  await waitFor(() => existsSync(join(home, `registry-${proxyPort}.sqlite`)), 'the default registry file is per proxy port', 10_000);
+  t.pass('the default registry file is per proxy port');
   const upB = await runMesh(['up', fileB, '--detach'], { env });
   t.equal(upB.code, 0, upB.stderr);
   t.match(upB.stdout, /using the mesh-proxy another `mesh up` started/);
