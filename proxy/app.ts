@@ -28,6 +28,7 @@ import { ServicesQuerySchema, type ServiceDetail, type ServicesAnswer, type Tool
 import { parseOrThrow } from '../src/contract/zod-message.js';
 import { refusePlainRemote } from './plain-http.js';
 import { createDashboard } from './dashboard/dashboard.js';
+import { SERVICES_PAGE, servicesStream } from './services-stream.js';
 
 export interface ProxyAppOptions extends HostGuardOptions {
   core: MeshCore;
@@ -144,7 +145,10 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
 
   app.get('/v1/services', (c) => {
     const { status, tag } = parseOrThrow(ServicesQuerySchema, c.req.query(), 'query');
-    return c.json({ services: core.services({ status: status === 'all' ? undefined : status, tag }) } satisfies ServicesAnswer);
+    const filter = { status: status === 'all' ? undefined : status, tag };
+    const names = core.registry.serviceNames();
+    if (names.length <= SERVICES_PAGE) return c.json({ services: core.services(filter) } satisfies ServicesAnswer);
+    return c.body(servicesStream(core, names, filter), 200, { 'content-type': 'application/json' });
   });
   app.get('/v1/services/:name', (c) => c.json(core.serviceOrThrow(c.req.param('name')) satisfies ServiceDetail));
   app.get('/v1/services/:name/series', (c) => {

@@ -22,6 +22,8 @@ export interface SweepResult {
 export interface ServiceFilter {
   status?: InstanceStatus | undefined;
   tag?: string | undefined;
+  /** Only these names (a page of serviceNames(), for answers built a slice at a time). */
+  names?: readonly string[] | undefined;
 }
 
 /** Sizes and write counters, for /metrics and the registry-scale benchmark. */

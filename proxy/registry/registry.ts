@@ -236,7 +236,7 @@ export class Registry {
    */
   services(filter: ServiceFilter = {}): ServiceSummary[] {
     const now = this.options.now();
-    const names = this.entries.names();
+    const names = filter.names ?? this.entries.names();
     const result: ServiceSummary[] = [];
     for (const name of names) {
       const summary = this.summarize(name, now);

@@ -320,3 +320,23 @@ t.test('resources and prompts in-process: empty mesh, unknown targets, unreachab
   t.match(unreachable.error?.message, /fs resource "file:\/\/\/a\.txt"/);
   t.match(unreachable.error?.data, { code: 'SERVICE_UNAVAILABLE', service: 'fs' });
 });
+
+t.test('a large service list is sent a slice at a time, as the same JSON as a small one', async (t) => {
+  const { request, registry, core } = await build(t);
+  // 450 services: three slices of SERVICES_PAGE (200), the last one partial; every third tagged "odd".
+  for (let i = 0; i < 450; i++) registry.register(registration(`svc-${i}`, `svc-${String(i).padStart(3, '0')}`, { tags: i % 3 === 0 ? ['odd'] : ['even'] }));
+  const all = await request('/v1/services');
+  t.equal(all.status, 200);
+  t.match(all.headers.get('content-type'), /application\/json/);
+  t.same(all.body, JSON.parse(JSON.stringify({ services: core.services() })), 'the same services, in order, as the whole list built at once');
+  t.equal(all.body.services.length, 450);
+  const odd = await request('/v1/services?tag=odd');
+  t.same(
+    odd.body.services.map((s: { name: string }) => s.name),
+    core.services({ tag: 'odd' }).map((s) => s.name),
+    'filters apply to every slice',
+  );
+  t.equal(odd.body.services.length, 150);
+  const none = await request('/v1/services?tag=nobody');
+  t.same(none.body, { services: [] }, 'slices that list nothing still make valid JSON');
+});
