@@ -36,7 +36,7 @@ export interface RegistrationOptions {
   intervalMs?: number;
   /** Fraction of the interval added or removed at random, so many sidecars do not beat in step. */
   jitter?: number;
-  /** Retry delay while the proxy is away or refused us. */
+  /** Retry delay while the proxy refused us, and the longest one while it is away (it starts at 250 ms and doubles up to this). */
   retryMs?: number;
   requestTimeoutMs?: number;
   log?: Logger;
@@ -46,6 +46,8 @@ export interface RegistrationOptions {
   /** Restarts of the child so far (a sidecar's), sent in heartbeats once there was one. */
   restarts?: () => number;
 }
+
+const AWAY_FIRST_RETRY_MS = 250;
 
 /**
  * Keeps an instance registered with the mesh-proxy: registers, heartbeats with jitter,
@@ -64,8 +66,10 @@ export class RegistrationClient {
   private readonly bases: string[];
   /** Which of `bases` we register with now. */
   private current = 0;
-  /** Proxies that failed to connect in a row (a whole round of them waits retryMs). */
+  /** Proxies that failed to connect in a row (a whole round of them waits awayDelay()). */
   private unreachable = 0;
+  /** Rounds in a row in which no proxy could be reached (the retry delay doubles with each). */
+  private awayRounds = 0;
   private readonly fetch: typeof fetch;
   private inFlight: Promise<void> | undefined;
   /** The lease of our registration (memory only; a new process registers again and gets its own). */
@@ -143,14 +147,26 @@ export class RegistrationClient {
       this.lastError = undefined;
       this.warnedAway = false;
       this.unreachable = 0;
+      this.awayRounds = 0;
       this.schedule(this.nextBeatMs());
     } catch (error) {
       this.lastError = failureText(error);
       if (this.bases.length > 1 && !(error instanceof ProxyRefusal)) return this.failOver();
       if (!this.warnedAway) this.log.warn(`mesh-proxy at ${this.base} unavailable (${this.lastError}); serving anyway and retrying`);
       this.warnedAway = true;
-      this.schedule(this.options.retryMs ?? 5_000);
+      this.schedule(error instanceof ProxyRefusal ? this.retryMs : this.awayDelay());
     }
+  }
+
+  private get retryMs(): number {
+    return this.options.retryMs ?? 5_000;
+  }
+
+  // A proxy that is away is often one starting beside us (mesh up starts sidecars while the proxy
+  // starts): try again soon, then back off to retryMs. A refusal waits retryMs at once.
+  private awayDelay(): number {
+    this.awayRounds++;
+    return Math.min(this.retryMs, AWAY_FIRST_RETRY_MS * 2 ** (this.awayRounds - 1));
   }
 
   // The proxy could not be reached (or is stopping): register with the next one, at once unless a
@@ -162,9 +178,9 @@ export class RegistrationClient {
     this.unreachable++;
     const round = this.unreachable >= this.bases.length;
     if (round) this.unreachable = 0;
-    if (!round || !this.warnedAway) this.log.warn(`mesh-proxy at ${from} unavailable (${this.lastError}); ${round ? 'no proxy answers: retrying with' : 'failing over to'} ${this.base}`);
+    if (!this.warnedAway) this.log.warn(`mesh-proxy at ${from} unavailable (${this.lastError}); ${round ? 'no proxy answers: retrying with' : 'failing over to'} ${this.base}`);
     if (round) this.warnedAway = true;
-    this.schedule(round ? (this.options.retryMs ?? 5_000) : 0);
+    this.schedule(round ? this.awayDelay() : 0);
   }
 
   // One request to the proxy with the token and our lease; the JSON answer of a POST, else the status.

@@ -91,6 +91,24 @@ t.test('a whole round of dead proxies waits before the next round', { timeout: 6
   client.start();
   await waitFor(() => warnings.length >= 2, 'both proxies tried');
   t.match(warnings[1], new RegExp(`mesh-proxy at ${dead[1]} unavailable .*; no proxy answers: retrying with ${dead[0]}`));
-  t.equal(client.base, dead[0], 'back to the first, after retryMs');
+  t.equal(warnings.length, 2, 'later rounds are not logged again');
   t.notOk(client.registered);
+});
+
+t.test('a proxy that is away at first (starting beside us) is tried again soon, not after retryMs', { timeout: 60_000 }, async (t) => {
+  const port = await freePort();
+  const client = new RegistrationClient({
+    proxyUrl: `http://127.0.0.1:${port}`,
+    describe: () => ({ id: 'early.127.0.0.1.9', name: 'early', url: 'http://127.0.0.1:9/mcp', host: '127.0.0.1', port: 9, tags: [], tools: [], toolsHash: 'h', version: '1', kind: 'native' }),
+    retryMs: 60_000,
+    log: silentLogger,
+  });
+  t.teardown(() => client.stop());
+  client.start();
+  await waitFor(() => client.lastError !== undefined, 'the first attempt failed');
+  const proxy = await startProxy({ host: '127.0.0.1', port, mcpPort: 0, heartbeatTimeoutMs: 60_000, version: 'test', log: silentLogger });
+  t.teardown(() => proxy.stop());
+  // The first retries come after 250 ms, 500 ms, 1 s...: well within 15 s, where retryMs would be 60 s.
+  await waitFor(() => client.registered, 'registered once the proxy answers', 15_000);
+  t.equal(proxy.core.registry.stats().instances, 1);
 });
