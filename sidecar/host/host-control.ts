@@ -1,12 +1,9 @@
 import { renameSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
+import type { Server } from 'node:http';
 import { Hono } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from 'zod';
-import { MeshError, toHttpError, toMeshError } from '../../src/errors.js';
+import { MeshError } from '../../src/errors.js';
 import { requireBearerToken } from '../control-auth.js';
+import { listenLoopbackControl } from '../loopback-control.js';
 import { HostedServiceSchema, type HostControlFile } from './host-spec.js';
 import type { HostedServices } from './hosted-services.js';
 
@@ -30,18 +27,7 @@ export async function serveHostControl(services: HostedServices, token: string, 
     if (!(await services.remove(key))) throw new MeshError('SERVICE_NOT_FOUND', `this sidecar host runs no service "${key}"`);
     return c.json({ key, outcome: 'removed' });
   });
-  app.onError((error, c) => {
-    const mesh = error instanceof z.ZodError ? new MeshError('BAD_REQUEST', error.message) : toMeshError(error);
-    const { status, body } = toHttpError(mesh);
-    return c.json(body, status as ContentfulStatusCode);
-  });
-  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- hono's listener answers its own errors (500): its promise never rejects.
-  const server = createServer(getRequestListener(app.fetch));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { server, port } = await listenLoopbackControl(app);
   const record: HostControlFile = { url: `http://127.0.0.1:${port}`, pid: process.pid };
   const temp = `${controlFile}.${process.pid}.tmp`;
   writeFileSync(temp, JSON.stringify(record), { mode: 0o600 });

@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
+import type { Server } from 'node:http';
 import { Hono } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { MeshError, toHttpError, toMeshError } from '../../../src/errors.js';
+import { listenLoopbackControl } from '../../loopback-control.js';
 import type { ResolvedManifest } from '../../../src/manifest/index.js';
 import { requireBearerToken } from '../../control-auth.js';
 import { writeControlFile } from '../control-file.js';
@@ -47,19 +44,8 @@ export async function startControlServer(
     const body = RestartBodySchema.parse(await c.req.json());
     return c.json({ service: body.service, instances: await run.restartService(body.service) });
   });
-  app.onError((error, c) => {
-    const mesh = error instanceof z.ZodError ? new MeshError('BAD_REQUEST', error.message) : toMeshError(error);
-    const { status, body } = toHttpError(mesh);
-    return c.json(body, status as ContentfulStatusCode);
-  });
-  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- hono's listener answers its own errors (500): its promise never rejects.
-  const server = createServer(getRequestListener(app.fetch));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const { server, port } = await listenLoopbackControl(app);
   server.unref();
-  const { port } = server.address() as AddressInfo;
   writeControlFile(runDir, { url: `http://127.0.0.1:${port}`, token, pid: process.pid });
   return {
     server,
