@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Server, WebStandardStreamableHTTPServerTransport, ProtocolErrorCode, type CallToolResult, type Tool } from '@modelcontextprotocol/server';
+import { paramHeadersOf } from '../../src/era/param-headers.js';
 import { MeshError, toHttpJsonRpcError, toMeshError, type MeshErrorCode } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { hopsOf } from '../../src/instance/mesh-meta.js';
@@ -25,11 +26,6 @@ const PROTOCOL_ERRORS = new Set<MeshErrorCode>(['TOOL_NOT_FOUND', 'SERVICE_NOT_F
 
 /** A catalog that left out a service that could not be listed is rebuilt on demand after this long. */
 const RETRY_MISSING_MS = 5_000;
-
-// SEP-2243: a tool's top-level argument with `x-mcp-header` is mirrored into an Mcp-Param-* header.
-function mirrorsParamHeaders(tool: Tool): boolean {
-  return Object.values(tool.inputSchema.properties ?? {}).some((property) => typeof property === 'object' && property !== null && 'x-mcp-header' in property);
-}
 
 export type ListKind = 'tools' | 'resources' | 'prompts';
 
@@ -65,8 +61,8 @@ export class MeshEndpoint implements MeshSurface {
   private toolsDirty = false;
   private changeTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> = Promise.resolve();
-  /** How long the last refresh took (ms): the next one waits at least 4× that, so rebuilding a large mesh's lists never holds the event loop more than a fifth of the time. */
-  private lastRefreshMs = 0;
+  /** How long the last tool-list rebuild held the event loop (ms): the next refresh waits at least 4× that, a fifth of the time at most. */
+  private lastRebuildMs = 0;
   private catalogPromise: Promise<Catalog> | undefined;
   private catalogBuilt: Catalog | undefined;
   private catalogKeys = { resources: '[[],[]]', prompts: '[]' };
@@ -119,11 +115,13 @@ export class MeshEndpoint implements MeshSurface {
   /** Recomputes the advertised tools from the healthy services. */
   private rebuildTools(): void {
     this.toolsDirty = false; // first: a status change noticed while rebuilding marks it dirty again
+    const started = performance.now();
     const { refs, tools } = scopedTools(this.core, this.scope);
     this.index = this.core.namer.index(refs);
     this.tools = tools;
-    this.paramHeaderTools = new Map(tools.filter(mirrorsParamHeaders).map((tool) => [tool.name, tool.inputSchema]));
+    this.paramHeaderTools = new Map(tools.filter((tool) => paramHeadersOf(tool).length > 0).map((tool) => [tool.name, tool.inputSchema]));
     this.toolsKey = JSON.stringify(tools);
+    this.lastRebuildMs = performance.now() - started;
   }
 
   // Lists are rebuilt on first use after a change, so a list right after a change is never stale.
@@ -177,22 +175,15 @@ export class MeshEndpoint implements MeshSurface {
     this.changeTimer = setTimeout(
       () => {
         this.changeTimer = undefined;
-        this.refreshing = this.refreshing.then(() => this.timedRefresh()).catch((error) => this.log.warn(`refreshing the endpoint's lists failed: ${String(error)}`));
+        this.refreshing = this.refreshing.then(() => this.refresh()).catch((error) => this.log.warn(`refreshing the endpoint's lists failed: ${String(error)}`));
       },
-      Math.max(50, 4 * this.lastRefreshMs),
+      Math.max(50, 4 * this.lastRebuildMs),
     );
     this.changeTimer.unref();
   }
 
-  private async timedRefresh(): Promise<void> {
-    const started = performance.now();
-    await this.refresh();
-    this.lastRefreshMs = performance.now() - started;
-  }
-
-  // Recomputes what is advertised and tells every session what actually changed. With no session
-  // and no listener nobody is told anything: the lists stay dirty and are rebuilt when first asked
-  // for (a proxy of 10,000 instances that nobody lists spends nothing on them at each heartbeat).
+  // Recomputes what is advertised and tells every session what changed. With nobody to tell, the
+  // lists stay dirty until first asked for (10,000 instances cost nothing per heartbeat then).
   private async refresh(): Promise<void> {
     if (this.sessions.size === 0 && !this.watchers.some((watcher) => watcher.listening())) return;
     const forced = new Set(this.instanceAnnounced);
