@@ -224,6 +224,8 @@ export function createProxyApp(options: ProxyAppOptions): Hono {
     app.get('/v1/remotes', (c) => c.json({ remotes: remotes.describe() } satisfies RemotesAnswer));
     // The whole set at once (`mesh up` sends its manifest's); the headers are kept in memory only and never answered.
     app.put('/v1/remotes', async (c) => {
+      // Remote servers' headers are their secrets: never accepted in clear from another host.
+      refusePlainRemote('remote servers (their headers are secrets)');
       const body = parseOrThrow(RemotesBodySchema, await jsonBody(c), 'remotes');
       remotes.set(body.remotes);
       return c.json({ remotes: remotes.describe() } satisfies RemotesAnswer);

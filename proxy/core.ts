@@ -3,6 +3,7 @@ import { toolsHash } from '../src/instance/tools-hash.js';
 import { trustedFetch } from '../src/http/trusted-fetch.js';
 import { checkClaim } from './claim-check.js';
 import { MeshError } from '../src/errors.js';
+import { REMOTE_ID_PREFIX } from '../src/contract/remotes.js';
 import type { Logger } from '../src/log.js';
 import type { Registry, ServiceFilter } from './registry/registry.js';
 import type { ServiceDetail } from '../src/contract/services.js';
@@ -124,7 +125,9 @@ export class MeshCore {
       onRetry: options.observeRetry,
       token: options.token,
       ca: options.ca,
-      hopHeaders: (id) => this.byUrl.get(id)?.headers,
+      // A remote server another proxy registered (shared PostgreSQL registry) gets no headers from
+      // here, and never the mesh token: that is for mesh instances, not for third parties.
+      hopHeaders: (id) => this.byUrl.get(id)?.headers ?? (id.startsWith(REMOTE_ID_PREFIX) ? {} : undefined),
       inflight: load,
       deadlineMs: options.deadlineMs,
       maxHops: options.maxHops,

@@ -65,7 +65,7 @@ export class Registry {
     const resolved = resolveRegistryOptions(options);
     const store = await openStore(resolved);
     try {
-      return new Registry(resolved, store, await store.load(registrationSchema({ allowInstances: resolved.allowInstances })));
+      return new Registry(resolved, store, await store.load(resolved.url === undefined ? registrationSchema({ allowInstances: resolved.allowInstances }) : AnyHostRegistrationSchema));
     } catch (error) {
       await store.close();
       throw error;

@@ -1,4 +1,4 @@
-import type { RemoteService, RemotesAnswer } from '../../src/contract/remotes.js';
+import { REMOTE_ID_PREFIX, type RemoteService, type RemotesAnswer } from '../../src/contract/remotes.js';
 import type { Logger } from '../../src/log.js';
 import type { MeshCore } from '../core.js';
 
@@ -15,7 +15,7 @@ interface Remote {
 }
 
 /** The instance id of remote server `name`: one per service (a remote server has no replicas here). */
-export const remoteInstanceId = (name: string) => `remote.${name}`;
+export const remoteInstanceId = (name: string) => `${REMOTE_ID_PREFIX}${name}`;
 
 /**
  * The remote Streamable HTTP servers of the proxy's configuration (manifest services with `url:`):

@@ -51,3 +51,6 @@ export const RemotesAnswerSchema = z.looseObject({
   remotes: z.array(z.looseObject({ name: z.string(), url: z.string(), headerCount: z.number(), lastCheck: z.string().optional(), healthy: z.boolean().optional(), lastError: z.string().optional() })),
 });
 export type RemotesAnswer = z.infer<typeof RemotesAnswerSchema>;
+
+/** The instance id prefix of the remote servers a proxy registers itself (`remote.<name>`). */
+export const REMOTE_ID_PREFIX = 'remote.';

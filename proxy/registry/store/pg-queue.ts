@@ -115,10 +115,14 @@ export class PgWriteQueue {
     let client: pg.PoolClient | undefined;
     // A connection lost between two queries is emitted as an 'error' event: the next query fails anyway.
     const ignore = () => undefined;
+    // Whatever fails before BEGIN (no connection, a refused login, a missing database) is an
+    // outage to wait out: nothing was sent, so nothing may be dropped.
+    let begun = false;
     try {
       client = await this.pool.connect();
       client.on('error', ignore);
       await client.query('BEGIN');
+      begun = true;
       const notices: NoticeDraft[] = [];
       const after: Array<() => void> = [];
       for (const op of ops) {
@@ -138,7 +142,7 @@ export class PgWriteQueue {
         await client.query('ROLLBACK').catch(() => undefined);
         client.release(error as Error); // destroyed: it keeps the listener for any late event
       }
-      if (isTransient(error)) {
+      if (!begun || isTransient(error)) {
         this.lost(error);
         return 'retry';
       }

@@ -125,7 +125,8 @@ export class PgStore implements RegistryStore {
     values.push(json(r.resources), json(r.prompts), r.registeredAt, r.updatedAt, r.lease, this.pgOptions.proxyId);
     this.push([r.id], async (client) => {
       const rev = Number((await client.query<{ rev: string }>(UPSERT, values)).rows[0]?.rev);
-      return { notices: [{ k: 'up', ids: [r.id] }], after: () => this.revs.set(r.id, rev) };
+      this.revs.set(r.id, rev);
+      return { notices: [{ k: 'up', ids: [r.id] }] };
     });
   }
 
@@ -141,7 +142,8 @@ export class PgStore implements RegistryStore {
   setState(id: string, state: ChildState, at: number): void {
     this.push([id], async (client) => {
       const rows = (await client.query<{ rev: string }>('UPDATE instances SET state = $2, updated_at = $3, rev = rev + 1 WHERE id = $1 RETURNING rev', [id, state, at])).rows;
-      return { notices: [{ k: 'up', ids: [id] }], after: () => rows[0] && this.revs.set(id, Number(rows[0].rev)) };
+      if (rows[0]) this.revs.set(id, Number(rows[0].rev));
+      return { notices: [{ k: 'up', ids: [id] }] };
     });
   }
 
@@ -208,7 +210,8 @@ export class PgStore implements RegistryStore {
     this.push(ids, async (client) => {
       const rows = (await client.query<{ id: string; rev: string }>(BEATS, [ids])).rows;
       const revs = rows.map((row) => Number(row.rev));
-      return { notices: [{ k: 'beat', ids: rows.map((row) => row.id), v: revs }], after: () => rows.forEach((row, i) => this.revs.set(row.id, revs[i]!)) };
+      rows.forEach((row, i) => this.revs.set(row.id, revs[i]!));
+      return { notices: [{ k: 'beat', ids: rows.map((row) => row.id), v: revs }] };
     });
   }
 
@@ -251,7 +254,12 @@ export class PgStore implements RegistryStore {
       });
   }
 
+  // An id with a change still queued here is left alone, as in reload(): ours is the newer one.
   private async handle(notice: Notice): Promise<void> {
+    const pending = this.queue.pending();
+    const keep = notice.ids.map((id) => !pending.has(id));
+    notice = { ...notice, ids: notice.ids.filter((_, i) => keep[i]), ...(notice.v && { v: notice.v.filter((_, i) => keep[i]) }) };
+    if (notice.ids.length === 0) return;
     if (notice.k === 'beat') {
       notice.ids.forEach((id, i) => notice.v?.[i] !== undefined && this.revs.set(id, notice.v[i]));
       this.deliver({ kind: 'beat', ids: notice.ids });
