@@ -71,6 +71,7 @@ export class PgAuditStore implements AuditStore {
     const trim = ++this.batches % TRIM_EVERY === 1;
     this.queue.push({
       ids: [],
+      dropped: () => (this.queued -= batch.length),
       run: async (client) => {
         const columns = COLUMNS.map(() => [] as unknown[]);
         for (const r of batch) {

@@ -9,6 +9,8 @@ export interface PgOp {
   /** The instance ids it touches (a reload leaves their local state alone while they wait). */
   ids: readonly string[];
   run(client: pg.PoolClient): Promise<{ notices?: NoticeDraft[]; after?: () => void } | undefined>;
+  /** Called instead of `after` when PostgreSQL refused the change and it was dropped. */
+  dropped?: () => void;
 }
 
 /** Where the queue stands, for /healthz. */
@@ -102,6 +104,7 @@ export class PgWriteQueue {
           continue;
         }
         this.queue.splice(0, batch.length);
+        if (outcome === 'split') batch[0]?.op.dropped?.();
         for (const { op } of batch) for (const id of op.ids) this.release(id);
         this.settle(batch[batch.length - 1]!.seq);
       }
