@@ -100,7 +100,7 @@ t.test('mesh up --detach, ls, call, tools, logs, down', async (t) => {
   // last one may have been read while the sidecar host was still writing it: a prefix of its line).
   const [fsRun] = readdirSync(join(dir, 'home', 'runs'));
   const fsFile = readFileSync(join(dir, 'home', 'runs', fsRun ?? '', 'logs', 'fs.log'), 'utf8');
-  t.ok(fsFile.includes(`\n${fsLines.join('\n')}`), 'they are lines of the fs log');
+  t.ok(`\n${fsFile}`.includes(`\n${fsLines.join('\n')}`), `they are lines of the fs log (it may hold just those 5)\n--- printed:\n${fsLog.stdout}\n--- file tail:\n${fsFile.slice(-1500)}`);
   t.equal((await runMesh(['logs', 'nope', '-f', file], { env })).code, 1, 'an unknown service in logs exits 1');
 
   // Every process the run recorded, to check after down.
