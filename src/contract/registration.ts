@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkHttpUrl } from './http-url.js';
 import { ClaimSchema, LeaseSchema } from './lease.js';
 import { InstanceIdSchema, ServiceNameSchema, TagSchema } from './names.js';
 import { PromptsSummarySchema, ResourcesSummarySchema } from './offerings.js';
@@ -35,19 +36,8 @@ export function buildRegistrationSchema(hostCheck: HostCheck = () => undefined) 
           .string()
           .max(2048)
           .superRefine((text, ctx) => {
-            let url: URL;
-            try {
-              url = new URL(text);
-            } catch {
-              ctx.addIssue({ code: 'custom', message: 'not a valid URL' });
-              return;
-            }
-            if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-              ctx.addIssue({ code: 'custom', message: `scheme "${url.protocol}" not allowed; use http or https` });
-              return;
-            }
-            if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'credentials in the URL are not allowed' });
-            checkHost(url.hostname, ctx);
+            const url = checkHttpUrl(text, ctx);
+            if (url) checkHost(url.hostname, ctx);
           }),
         host: z.string().min(1).max(255).superRefine(checkHost),
         port: z.number().int().min(1).max(65535),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkHttpUrl } from './http-url.js';
 import { ServiceNameSchema, TagSchema } from './names.js';
 
 // Remote servers: Streamable HTTP MCP servers the proxy registers, health-checks and routes to
@@ -9,17 +10,7 @@ import { ServiceNameSchema, TagSchema } from './names.js';
 export const RemoteUrlSchema = z
   .string({ error: 'expected the URL of a Streamable HTTP MCP server' })
   .max(2048)
-  .superRefine((text, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `not a valid URL: ${JSON.stringify(text.slice(0, 100))}` });
-      return;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `scheme "${url.protocol}" not allowed: only http and https` });
-    else if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'credentials in the URL are not allowed; send them in headers' });
-  });
+  .superRefine((text, ctx) => void checkHttpUrl(text, ctx, '; send them in headers'));
 
 /** An HTTP header name (RFC 9110 token), kept lowercase. */
 const HeaderNameSchema = z

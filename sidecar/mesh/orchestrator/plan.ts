@@ -1,6 +1,7 @@
 import { checkManifestPaths, checkManifestPorts, type ResolvedManifest, type ResolvedService } from '../../../src/manifest/index.js';
 import type { HostedSidecar } from '../../host/host-spec.js';
 import { flagArgs } from './flag-args.js';
+import { proxyUrlsFrom } from '../../../src/client/proxy-url.js';
 import { leanNodeFlags } from './node-flags.js';
 
 /** One process `mesh up` starts: a sidecar for a stdio server, or a native instance itself. */
@@ -98,10 +99,7 @@ function hostedSidecar(name: string, service: ResolvedService, port: number | un
     env: service.env,
     host: '127.0.0.1',
     portRange: { from: 5000, to: 5099 },
-    proxy: options.proxyUrl
-      .split(',')
-      .map((url) => url.trim())
-      .filter(Boolean),
+    proxy: proxyUrlsFrom(options.proxyUrl),
     heartbeatMs: manifest.proxy.heartbeatInterval * 1000,
     tags: service.tags,
     allowedHosts: [],
